@@ -1,0 +1,1 @@
+"""Abonent's services: contracts, projections, tickets, notifier."""

@@ -1,0 +1,1 @@
+"""The contracts service: clients, contracts, service periods, payments, time events."""

@@ -1,0 +1,146 @@
+"""Service periods and payments as value objects, and the rules a period's values obey.
+
+A period runs from ``starts_on`` to ``ends_on`` inclusive. Prepaid periods are due on their
+first day and overdue from it; postpaid ones are due on their last day and overdue from the
+day after. A period is paid when its non-cancelled payments cover its cost (so a period
+costing 0 is paid from the start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from services.contracts.domain.errors import RuleViolated
+from shared.money import is_active_currency, money_text, minor_units, fits_currency
+
+PAYMENT_TERMS = ("prepaid", "postpaid")
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_id: UUID
+    period_id: UUID
+    amount: Decimal
+    paid_on: date
+    reference: str | None = None
+    cancelled: bool = False
+    cancel_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    period_id: UUID
+    starts_on: date
+    ends_on: date
+    amount: Decimal
+    currency: str
+    payment_terms: str
+    remind_on: date | None = None
+    payments: tuple[Payment, ...] = ()
+    overdue_flag: bool = False
+    """True once ServicePeriodBecameOverdue was emitted for it (stays true after payment)."""
+
+    @property
+    def active_payments(self) -> tuple[Payment, ...]:
+        return tuple(p for p in self.payments if not p.cancelled)
+
+    @property
+    def paid_amount(self) -> Decimal:
+        return sum((p.amount for p in self.active_payments), Decimal("0.00"))
+
+    @property
+    def owed(self) -> Decimal:
+        return max(self.amount - self.paid_amount, Decimal("0.00"))
+
+    @property
+    def paid(self) -> bool:
+        return self.paid_amount >= self.amount
+
+    @property
+    def due_on(self) -> date:
+        return due_on(self.payment_terms, self.starts_on, self.ends_on)
+
+    @property
+    def overdue_on(self) -> date:
+        return overdue_on(self.payment_terms, self.starts_on, self.ends_on)
+
+    def payment(self, payment_id: UUID) -> Payment | None:
+        return next((p for p in self.payments if p.payment_id == payment_id), None)
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+    def describe(self) -> str:
+        return f"period {self.starts_on.isoformat()}..{self.ends_on.isoformat()}"
+
+
+def due_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
+    """The agreed payment date: the first day (prepaid) or the last day (postpaid)."""
+    return starts_on if payment_terms == "prepaid" else ends_on
+
+
+def overdue_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
+    """The first day an unpaid period counts as overdue (DESIGN: debtors on date D)."""
+    return starts_on if payment_terms == "prepaid" else ends_on + timedelta(days=1)
+
+
+def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
+    return a_start <= b_end and b_start <= a_end
+
+
+def check_period_values(starts_on: date, ends_on: date, amount: Decimal, currency: str,
+                        payment_terms: str, remind_on: date | None) -> None:
+    """The rules one period obeys on its own; raises RuleViolated naming the field."""
+    if ends_on < starts_on:
+        raise RuleViolated("ends_before_start",
+                           f"the period ends on {ends_on.isoformat()}, before it starts on "
+                           f"{starts_on.isoformat()}", "ends_on")
+    if remind_on is not None and remind_on > ends_on:
+        raise RuleViolated("reminder_after_end",
+                           f"the reminder on {remind_on.isoformat()} is after the period ends on "
+                           f"{ends_on.isoformat()}", "remind_on")
+    if payment_terms not in PAYMENT_TERMS:
+        raise RuleViolated("invalid_payment_terms",
+                           f"payment terms must be 'prepaid' or 'postpaid', not {payment_terms!r}",
+                           "payment_terms")
+    check_amount(amount, currency)
+
+
+def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
+    if not is_active_currency(currency):
+        raise RuleViolated("unknown_currency", f"{currency!r} is not an active ISO 4217 currency code",
+                           "currency")
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise RuleViolated("invalid_amount", f"{field} {amount!r} is not a decimal number", field)
+    if amount < 0:
+        raise RuleViolated("negative_amount", f"{field} {amount} {currency} is negative", field)
+    if not fits_currency(amount, currency):
+        places = min(minor_units(currency), 2)
+        raise RuleViolated("amount_precision",
+                           f"{field} {amount} has more than {places} decimal places allowed for "
+                           f"{currency}", field)
+
+
+def check_no_overlap(period_id: UUID, starts_on: date, ends_on: date, others: Iterable[Period]) -> None:
+    for other in others:
+        if other.period_id != period_id and overlaps(starts_on, ends_on, other.starts_on, other.ends_on):
+            raise RuleViolated("period_overlap",
+                               f"period {starts_on.isoformat()}..{ends_on.isoformat()} overlaps "
+                               f"{other.describe()} ({other.period_id})", "starts_on")
+
+
+def check_same_currency(period_id: UUID, currency: str, others: Iterable[Period]) -> None:
+    """One contract, one currency: set by its periods, free again when it has none."""
+    for other in others:
+        if other.period_id != period_id and other.currency != currency:
+            raise RuleViolated("currency_mismatch",
+                               f"this contract's periods are in {other.currency}; a period in "
+                               f"{currency} cannot be added to it", "currency")
+
+
+def owed_text(period: Period) -> str:
+    return money_text(period.owed, period.currency)

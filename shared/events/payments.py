@@ -1,0 +1,136 @@
+"""The public payments feed (topic ``payments.v1``) for accounting, CRM and other systems.
+
+These models are a stable, documented contract of their own: they are NOT the internal
+contract events (which may evolve) and live in their own ``public_registry`` because their
+type names repeat internal ones. A change that breaks a consumer is a new schema version
+with an upcaster, never an edit. ``to_public`` maps an internal event to its public form.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from shared.events import contracts as internal
+from shared.events import schedule
+from shared.events.base import EventData, EventRegistry
+from shared.money import Amount, Currency
+
+public_registry = EventRegistry()
+"""Schemas of ``payments.v1``; separate from ``shared.events.base.registry``."""
+
+_CONTRACT = "Contract the period belongs to (UUID)."
+_CLIENT = "Client who owns the contract (UUID); also the Kafka message key."
+_PERIOD = "Service period the money is for (UUID)."
+_PAYMENT = "Payment id (UUID), stable across PaymentRecorded and PaymentCancelled."
+_CURRENCY = "ISO 4217 currency code of the amounts, e.g. RUB."
+
+
+@public_registry.event
+class PaymentRecorded(EventData):
+    """Money was received against a service period of a contract."""
+
+    event_type: ClassVar[str] = "PaymentRecorded"
+    schema_version: ClassVar[int] = 1
+
+    payment_id: UUID = Field(description=_PAYMENT)
+    contract_id: UUID = Field(description=_CONTRACT)
+    client_id: UUID = Field(description=_CLIENT)
+    period_id: UUID = Field(description=_PERIOD)
+    amount: Amount = Field(description='Amount received, decimal string such as "30000.00".')
+    currency: Currency = Field(description=_CURRENCY)
+    paid_on: date = Field(description="Date the money was paid (YYYY-MM-DD).")
+    reference: str | None = Field(default=None, description="Payer's reference (bank document number), if given.")
+    period_paid_amount: Amount = Field(description="Total paid on the period after this payment.")
+    period_paid: bool = Field(description="True when the period is now paid in full.")
+
+
+@public_registry.event
+class PaymentCancelled(EventData):
+    """A payment recorded earlier was withdrawn (entered by mistake); it no longer counts."""
+
+    event_type: ClassVar[str] = "PaymentCancelled"
+    schema_version: ClassVar[int] = 1
+
+    payment_id: UUID = Field(description=_PAYMENT)
+    contract_id: UUID = Field(description=_CONTRACT)
+    client_id: UUID = Field(description=_CLIENT)
+    period_id: UUID = Field(description=_PERIOD)
+    amount: Amount = Field(description="Amount of the cancelled payment, decimal string.")
+    currency: Currency = Field(description=_CURRENCY)
+    reason: str = Field(description="Why the payment was cancelled, as entered by staff.")
+    period_paid_amount: Amount = Field(description="Total paid on the period after the cancellation.")
+    period_paid: bool = Field(description="True when the period is still paid in full.")
+
+
+@public_registry.event
+class PeriodBecameOverdue(EventData):
+    """A service period passed its due date unpaid: the client now owes ``amount_due``."""
+
+    event_type: ClassVar[str] = "PeriodBecameOverdue"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID = Field(description=_CONTRACT)
+    contract_number: str = Field(description="Contract number as printed on the contract.")
+    client_id: UUID = Field(description=_CLIENT)
+    client_name: str = Field(description="Client's name at the time of the event.")
+    period_id: UUID = Field(description=_PERIOD)
+    starts_on: date = Field(description="First day of the period (YYYY-MM-DD).")
+    ends_on: date = Field(description="Last day of the period, inclusive (YYYY-MM-DD).")
+    payment_terms: Literal["prepaid", "postpaid"] = Field(
+        description="prepaid: due on the first day; postpaid: due on the last day.")
+    due_on: date = Field(description="Date the payment was due.")
+    overdue_on: date = Field(description="First day the period counts as overdue.")
+    amount_due: Amount = Field(description="Amount still owed on the period, decimal string.")
+    currency: Currency = Field(description=_CURRENCY)
+
+
+@public_registry.event
+class DebtSettled(EventData):
+    """An overdue period was paid in full; the client no longer owes anything on it."""
+
+    event_type: ClassVar[str] = "DebtSettled"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID = Field(description=_CONTRACT)
+    client_id: UUID = Field(description=_CLIENT)
+    period_id: UUID = Field(description=_PERIOD)
+    payment_id: UUID = Field(description="The payment that completed the period.")
+    amount: Amount = Field(description="Full cost of the period now settled, decimal string.")
+    currency: Currency = Field(description=_CURRENCY)
+    settled_on: date = Field(description="Payment date of the settling payment (YYYY-MM-DD).")
+
+
+PUBLIC_EVENTS: tuple[type[EventData], ...] = (PaymentRecorded, PaymentCancelled, PeriodBecameOverdue, DebtSettled)
+
+
+def to_public(event: EventData) -> EventData | None:
+    """The public payload for an internal contracts/schedule event; None when not on the feed."""
+    if isinstance(event, internal.PaymentRecorded):
+        return PaymentRecorded(
+            payment_id=event.payment_id, contract_id=event.contract_id, client_id=event.client_id,
+            period_id=event.period_id, amount=event.amount, currency=event.currency,
+            paid_on=event.paid_on, reference=event.reference,
+            period_paid_amount=event.period_paid_amount, period_paid=event.period_paid)
+    if isinstance(event, internal.PaymentCancelled):
+        return PaymentCancelled(
+            payment_id=event.payment_id, contract_id=event.contract_id, client_id=event.client_id,
+            period_id=event.period_id, amount=event.amount, currency=event.currency,
+            reason=event.reason, period_paid_amount=event.period_paid_amount,
+            period_paid=event.period_paid)
+    if isinstance(event, schedule.ServicePeriodBecameOverdue):
+        return PeriodBecameOverdue(
+            contract_id=event.contract_id, contract_number=event.contract_number,
+            client_id=event.client_id, client_name=event.client_name, period_id=event.period_id,
+            starts_on=event.starts_on, ends_on=event.ends_on, payment_terms=event.payment_terms,
+            due_on=event.due_on, overdue_on=event.overdue_on, amount_due=event.amount_due,
+            currency=event.currency)
+    if isinstance(event, internal.DebtSettled):
+        return DebtSettled(
+            contract_id=event.contract_id, client_id=event.client_id, period_id=event.period_id,
+            payment_id=event.payment_id, amount=event.amount, currency=event.currency,
+            settled_on=event.settled_on)
+    return None

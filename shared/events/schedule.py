@@ -1,0 +1,117 @@
+"""Time events: what the scheduler emits when a date comes (topic ``contracts.schedule.v1``).
+
+Each one is self-contained: an e-mail or a debt notice can be written from the event alone
+(client and manager names, contract number, the period's dates and money). They are
+appended to the contract's stream, so the contract remembers what was already emitted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.events.base import EventData, registry
+from shared.money import Amount, Currency
+
+PaymentTerms = Literal["prepaid", "postpaid"]
+
+
+class PeriodSnapshot(BaseModel):
+    """A period as it stood when the event was emitted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period_id: UUID
+    starts_on: date
+    ends_on: date
+    amount: Amount
+    currency: Currency
+    payment_terms: PaymentTerms
+    paid_amount: Amount
+    paid: bool
+
+
+class NextPeriodSnapshot(PeriodSnapshot):
+    """The next period of the same contract, with the date its payment is due."""
+
+    due_on: date
+
+
+class _ClientContext(EventData):
+    """Who the event is about: enough to address an e-mail without another lookup."""
+
+    contract_id: UUID
+    client_id: UUID
+    client_name: str
+    manager_name: str
+    manager_email: str | None = None
+    contract_number: str
+    contract_title: str
+
+
+@registry.event
+class ServicePeriodEndingSoon(_ClientContext):
+    """The reminder: ``period`` ends on its ``ends_on``; ``next_period`` (if any) costs X, due D."""
+
+    event_type: ClassVar[str] = "ServicePeriodEndingSoon"
+    schema_version: ClassVar[int] = 1
+
+    period: PeriodSnapshot
+    next_period: NextPeriodSnapshot | None = None
+    remind_on: date
+
+
+class _PeriodFact(_ClientContext):
+    period_id: UUID
+    starts_on: date
+    ends_on: date
+    amount: Amount
+    currency: Currency
+    payment_terms: PaymentTerms
+    paid_amount: Amount
+    paid: bool
+
+
+@registry.event
+class ServicePeriodStarted(_PeriodFact):
+    """Emitted on ``starts_on``."""
+
+    event_type: ClassVar[str] = "ServicePeriodStarted"
+    schema_version: ClassVar[int] = 1
+
+
+@registry.event
+class ServicePeriodEnded(_PeriodFact):
+    """Emitted on the day after ``ends_on`` (the period's last day is over)."""
+
+    event_type: ClassVar[str] = "ServicePeriodEnded"
+    schema_version: ClassVar[int] = 1
+
+
+@registry.event
+class ServicePeriodBecameOverdue(_ClientContext):
+    """An unpaid period passed its due date: prepaid on ``starts_on``, postpaid the day after
+    ``ends_on`` (``overdue_on``). ``due_on`` is the payment date agreed: start or end."""
+
+    event_type: ClassVar[str] = "ServicePeriodBecameOverdue"
+    schema_version: ClassVar[int] = 1
+
+    period_id: UUID
+    starts_on: date
+    ends_on: date
+    payment_terms: PaymentTerms
+    due_on: date
+    overdue_on: date
+    amount: Amount
+    paid_amount: Amount
+    amount_due: Amount
+    currency: Currency
+
+
+SCHEDULE_EVENTS: tuple[type[EventData], ...] = (
+    ServicePeriodEndingSoon, ServicePeriodStarted, ServicePeriodEnded, ServicePeriodBecameOverdue,
+)
+"""Everything published on ``contracts.schedule.v1``."""

@@ -1,0 +1,62 @@
+"""What goes into the store and what comes out of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from shared.events.envelope import Envelope
+
+NEW_STREAM = 0
+"""expected_version for a stream that must not exist yet."""
+ANY_VERSION = -1
+"""expected_version when the caller does not care (appends after whatever is there)."""
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who asked, why, and when: travels into every event's metadata."""
+
+    correlation_id: str
+    actor: str
+    now: datetime
+    causation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    position: int
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    event_type: str
+    schema_version: int
+    partition_key: str
+    data: dict[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+    correlation_id: str
+    causation_id: str | None
+    actor: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def envelope(self) -> Envelope:
+        return Envelope(
+            event_id=self.event_id, event_type=self.event_type,
+            schema_version=self.schema_version, stream_id=self.stream_id,
+            stream_version=self.stream_version, position=self.position,
+            partition_key=self.partition_key, occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at, correlation_id=self.correlation_id,
+            causation_id=self.causation_id, actor=self.actor, data=self.data,
+        )

@@ -1,0 +1,35 @@
+"""The FastAPI shell every service shares: error shape, correlation ids, health, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import ORJSONResponse
+
+from shared.http.errors import install_error_handlers
+from shared.http.observability import ReadinessCheck, health_router, install_request_context
+
+
+def create_service_app(
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    checks: dict[str, ReadinessCheck],
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    version: str = "1.0.0",
+) -> FastAPI:
+    app = FastAPI(
+        title=title, description=description, version=version, lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    install_error_handlers(app)
+    install_request_context(app)
+    app.include_router(health_router(checks))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+

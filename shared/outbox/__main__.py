@@ -1,0 +1,48 @@
+"""Run an outbox relay as its own process: ``python -m shared.outbox --database-url ...``.
+
+Services also run the same relay inside their own process; running it here as well is safe
+(one publisher at a time, see ``shared.outbox.relay``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import typer
+
+from shared.db.pool import create_pool
+from shared.logging import configure_logging, get_logger
+from shared.outbox.relay import OutboxRelay, make_producer
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    database_url: str = typer.Option(..., envvar="OUTBOX_DATABASE_URL", help="the service's database"),
+    bootstrap_servers: str = typer.Option("127.0.0.1:19092", envvar="ABONENT_KAFKA_BOOTSTRAP_SERVERS"),
+    client_id: str = typer.Option("abonent-outbox-relay"),
+    batch_size: int = typer.Option(1000),
+    log_format: str = typer.Option("console", envvar="ABONENT_LOG_FORMAT"),
+) -> None:
+    configure_logging(log_format)
+    asyncio.run(_run(database_url, bootstrap_servers, client_id, batch_size))
+
+
+async def _run(database_url: str, bootstrap_servers: str, client_id: str, batch_size: int) -> None:
+    pool = await create_pool(database_url, min_size=2, max_size=3)
+    relay = OutboxRelay(pool, lambda: make_producer(bootstrap_servers, client_id), batch_size=batch_size)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, relay.stop)
+    get_logger("outbox").info("relay started", batch_size=batch_size)
+    try:
+        await relay.run()
+    finally:
+        await pool.close()
+        get_logger("outbox").info("relay stopped", published=relay.stats.published)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,159 @@
+"""The outbox relay: moves committed outbox rows to Kafka, in order, without losing any.
+
+Rules that keep it correct:
+
+* **One publisher at a time.** Each batch runs inside a transaction that first takes
+  ``pg_try_advisory_xact_lock(RELAY_LOCK)``. A second relay (another replica, or a restarted
+  one while the old one is still dying) finds the lock taken and waits, so two relays never
+  publish the same rows, or publish them out of order, at once. If the holder dies, its
+  transaction aborts, the lock goes with it and the rows are still there.
+* **Order per key.** Writers take a per-key advisory lock before their outbox insert, so for
+  one key id order = commit order; the relay reads in id order and the idempotent producer
+  (``enable_idempotence`` forces ``acks=all``) keeps that order inside each partition.
+* **Nothing dropped.** Rows are deleted in the same transaction only after the broker has
+  acknowledged every message of the batch. If Kafka is down, the batch is rolled back and
+  retried after a back-off. A crash between the acks and the commit republishes the batch:
+  delivery is at-least-once, and consumers deduplicate by event id / stream version.
+
+It uses aiokafka's producer directly (FastStream runs on it too): the relay needs one
+future per message to pipeline a whole batch and await the acks together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from shared.logging import get_logger
+from shared.outbox.messages import NOTIFY_CHANNEL
+
+RELAY_LOCK = 0x0AB0_0E17  # one advisory lock id for "the outbox relay of this database"
+
+log = get_logger("outbox.relay")
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    batches: int = 0
+    failures: int = 0
+    last_published_at: float | None = None
+
+
+def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, client_id=client_id,
+        enable_idempotence=True, acks="all", linger_ms=2,
+        max_batch_size=256 * 1024, request_timeout_ms=10_000,
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self, pool: asyncpg.Pool, producer_factory: Callable[[], AIOKafkaProducer], *,
+        batch_size: int = 1000, idle_wait: float = 0.5, max_backoff: float = 5.0,
+    ) -> None:
+        self._pool = pool
+        self._producer_factory = producer_factory
+        self._producer: AIOKafkaProducer | None = None
+        self._batch_size = batch_size
+        self._idle_wait = idle_wait
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.stats = RelayStats()
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until ``stop()``; survives Kafka and PostgreSQL outages."""
+        listener: asyncpg.Connection | None = None
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                if self._producer is None:
+                    self._producer = self._producer_factory()
+                    await self._producer.start()
+                if listener is None or listener.is_closed():
+                    listener = await self._pool.acquire()
+                    await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                sent = await self.publish_batch()
+                backoff = 0.1
+                if sent < self._batch_size:
+                    await self._sleep(self._idle_wait)
+            except (KafkaError, OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+                self.stats.failures += 1
+                log.warning("relay batch failed, will retry", error=repr(exc), retry_in=backoff)
+                if listener is not None:
+                    await self._release(listener)
+                    listener = None
+                if isinstance(exc, (KafkaError, asyncio.TimeoutError)):
+                    # A fresh producer (new producer id) resends the rolled-back batch in order.
+                    await self._close_producer()
+                await self._sleep(backoff, wake_on_notify=False)
+                backoff = min(backoff * 2, self._max_backoff)
+        if listener is not None:
+            await self._release(listener)
+        await self._close_producer()
+
+    async def _close_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception as exc:  # noqa: BLE001 - closing a broken producer may fail too
+                log.debug("producer stop failed", error=repr(exc))
+
+    async def publish_batch(self) -> int:
+        """Publish one batch if this relay holds the lock; returns how many were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK):
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, topic, key, payload, headers FROM outbox ORDER BY id LIMIT $1",
+                self._batch_size)
+            if not rows:
+                return 0
+            producer = self._producer
+            assert producer is not None
+            futures = [
+                await producer.send(
+                    r["topic"], value=bytes(r["payload"]), key=r["key"].encode(),
+                    headers=[(k, v.encode()) for k, v in r["headers"].items()])
+                for r in rows
+            ]
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        self.stats.published += len(rows)
+        self.stats.batches += 1
+        self.stats.last_published_at = time.time()
+        return len(rows)
+
+    async def _sleep(self, seconds: float, wake_on_notify: bool = True) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._stopping.wait())]
+        if wake_on_notify:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
+        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+
+    async def _release(self, conn: asyncpg.Connection) -> None:
+        try:
+            await conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+        except Exception:  # noqa: BLE001 - a dead connection has no listener left to remove
+            pass
+        await self._pool.release(conn)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def pending(self) -> int:
+        return await self._pool.fetchval("SELECT count(*) FROM outbox")
