@@ -5,7 +5,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from contracts_helpers import CLIENT_ID, CONTRACT_ID, added, d, given, opened, paid, then_state, when
+from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, added, d, given, opened, paid, then_state, when
 
 from services.contracts.domain.commands import (
     AddServicePeriod, ChangeServicePeriod, OpenContract, RemoveServicePeriod, SchedulePeriods,

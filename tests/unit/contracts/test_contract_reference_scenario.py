@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-from contracts_helpers import CLIENT_ID, CONTRACT_ID, client, d
+from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, client, d
 
 from services.contracts.domain import client as client_agg
 from services.contracts.domain.commands import (

@@ -1,0 +1,103 @@
+"""The contracts application: one coroutine per command, over the event store.
+
+Each command loads the aggregate, lets the domain decide, and appends with the version it
+read (``AggregateRepository.execute`` retries a clash against fresh state). Contract appends
+also rewrite the scheduler's pending rows in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from services.contracts.adapters.time_events_table import replace_pending
+from services.contracts.domain import client as client_agg
+from services.contracts.domain import contract as contract_agg
+from services.contracts.domain.client import ClientState
+from services.contracts.domain.commands import (
+    ClientCommand, ContractCommand, OpenContract, RecordPayment, SchedulePeriods,
+)
+from services.contracts.domain.contract import ContractState
+from services.contracts.domain.errors import NotFound
+from services.contracts.domain.schedule_plan import periods_needed
+from shared.events.base import EventData
+from shared.eventstore.aggregates import AggregateRepository, Executed
+from shared.eventstore.records import CommandContext, RecordedEvent
+from shared.eventstore.store import EventStore
+
+
+def client_stream(client_id: UUID) -> str:
+    return f"client-{client_id}"
+
+
+def contract_stream(contract_id: UUID) -> str:
+    return f"contract-{contract_id}"
+
+
+@dataclass(frozen=True)
+class Written:
+    id: UUID | None
+    position: int | None
+    ids: Sequence[UUID] = ()
+
+
+async def _rearm(conn: asyncpg.Connection, state: ContractState, _: list[RecordedEvent]) -> None:
+    await replace_pending(conn, state)
+
+
+class ContractsApplication:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.clients: AggregateRepository[ClientState] = AggregateRepository(store, client_agg.evolve)
+        self.contracts: AggregateRepository[ContractState] = AggregateRepository(store, contract_agg.evolve)
+
+    # --- clients -------------------------------------------------------------------
+    async def handle_client(self, command: ClientCommand, ctx: CommandContext) -> Executed[ClientState]:
+        return await self.clients.execute(
+            client_stream(command.client_id), lambda s: client_agg.decide(command, s),
+            partition_key=lambda *_: str(command.client_id), ctx=ctx)
+
+    async def get_client(self, client_id: UUID) -> ClientState:
+        loaded = await self.clients.load(client_stream(client_id))
+        if loaded.state is None:
+            raise NotFound("client_not_found", f"client {client_id} does not exist", "client_id")
+        return loaded.state
+
+    # --- contracts -----------------------------------------------------------------
+    async def handle_contract(self, command: ContractCommand, ctx: CommandContext) -> Executed[ContractState]:
+        if isinstance(command, OpenContract):
+            await self.get_client(command.client_id)  # refuse contracts for unknown clients
+
+        def key(state: ContractState | None, events: Sequence[EventData]) -> str:
+            return str(state.client_id if state is not None else command.client_id)  # type: ignore[union-attr]
+
+        return await self.contracts.execute(
+            contract_stream(command.contract_id), lambda s: contract_agg.decide(command, s),
+            partition_key=key, ctx=ctx, also=_rearm)
+
+    async def get_contract(self, contract_id: UUID) -> tuple[ContractState, list[RecordedEvent]]:
+        loaded = await self.contracts.load(contract_stream(contract_id))
+        if loaded.state is None:
+            raise NotFound("contract_not_found", f"contract {contract_id} does not exist", "contract_id")
+        return loaded.state, loaded.events
+
+    async def schedule_periods(self, command: SchedulePeriods, ctx: CommandContext) -> Written:
+        result = await self.handle_contract(command, ctx)
+        return Written(None, result.position, tuple(command.period_ids))
+
+    async def record_payment(self, command: RecordPayment, ctx: CommandContext) -> Written:
+        """Record a payment; a reference already recorded answers with the existing payment."""
+        result = await self.handle_contract(command, ctx)
+        if not result.recorded and command.reference is not None and result.state is not None:
+            existing = result.state.payment_by_reference(command.reference)
+            if existing is not None:
+                return Written(existing.payment_id, None)
+        return Written(command.payment_id, result.position)
+
+
+def new_period_ids(starts_on, ends_on, every: str) -> list[UUID]:  # type: ignore[no-untyped-def]
+    return [uuid.uuid4() for _ in range(periods_needed(starts_on, ends_on, every))]

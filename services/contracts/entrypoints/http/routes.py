@@ -1,0 +1,162 @@
+"""HTTP routes of the contracts service: validate, build a command, run it, answer."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+
+from services.contracts.application.commands import ContractsApplication, new_period_ids
+from services.contracts.application.scheduler import tick
+from services.contracts.domain import commands as cmd
+from services.contracts.entrypoints.http import schemas as s
+from services.contracts.entrypoints.http.deps import command_context, domain_errors
+from services.contracts.entrypoints.http.views import client_view, contract_view, event_view
+
+router = APIRouter()
+
+
+def app_of(request: Request) -> ContractsApplication:
+    return request.app.state.contracts
+
+
+def keep(value):  # type: ignore[no-untyped-def]
+    return cmd.KEEP if value is None else value
+
+
+@router.post("/clients", status_code=201, response_model=s.Created, tags=["clients"])
+async def register_client(body: s.RegisterClientRequest, request: Request) -> s.Created:
+    client_id = uuid.uuid4()
+    with domain_errors():
+        result = await app_of(request).handle_client(
+            cmd.RegisterClient(client_id, body.name, body.manager_name, str(body.manager_email)),
+            command_context(request))
+    return s.Created(id=client_id, position=result.position)
+
+
+@router.patch("/clients/{client_id}", response_model=s.Written, tags=["clients"])
+async def update_client(client_id: UUID, body: s.UpdateClientRequest, request: Request) -> s.Written:
+    with domain_errors():
+        result = await app_of(request).handle_client(
+            cmd.UpdateClient(client_id, body.name, body.manager_name,
+                             str(body.manager_email) if body.manager_email else None),
+            command_context(request))
+    return s.Written(position=result.position)
+
+
+@router.get("/clients/{client_id}", response_model=s.ClientView, tags=["clients"])
+async def get_client(client_id: UUID, request: Request) -> s.ClientView:
+    with domain_errors():
+        return client_view(await app_of(request).get_client(client_id))
+
+
+@router.post("/contracts", status_code=201, response_model=s.Created, tags=["contracts"])
+async def open_contract(body: s.OpenContractRequest, request: Request) -> s.Created:
+    contract_id = uuid.uuid4()
+    with domain_errors():
+        result = await app_of(request).handle_contract(
+            cmd.OpenContract(contract_id, body.client_id, body.number, body.title, body.signed_on),
+            command_context(request))
+    return s.Created(id=contract_id, position=result.position)
+
+
+@router.get("/contracts/{contract_id}", response_model=s.ContractView, tags=["contracts"])
+async def get_contract(contract_id: UUID, request: Request) -> s.ContractView:
+    with domain_errors():
+        state, _ = await app_of(request).get_contract(contract_id)
+    return contract_view(state)
+
+
+@router.get("/contracts/{contract_id}/events", response_model=s.EventsPage, tags=["contracts"])
+async def contract_events(contract_id: UUID, request: Request) -> s.EventsPage:
+    with domain_errors():
+        _, events = await app_of(request).get_contract(contract_id)
+    return s.EventsPage(items=[event_view(e) for e in events])
+
+
+@router.post("/contracts/{contract_id}/terminate", response_model=s.Written, tags=["contracts"])
+async def terminate(contract_id: UUID, body: s.TerminateContractRequest, request: Request) -> s.Written:
+    with domain_errors():
+        result = await app_of(request).handle_contract(
+            cmd.TerminateContract(contract_id, body.terminated_on, body.reason), command_context(request))
+    return s.Written(position=result.position)
+
+
+@router.post("/contracts/{contract_id}/periods", status_code=201, response_model=s.PeriodCreated,
+             tags=["periods"])
+async def add_period(contract_id: UUID, body: s.AddPeriodRequest, request: Request) -> s.PeriodCreated:
+    period_id = uuid.uuid4()
+    with domain_errors():
+        result = await app_of(request).handle_contract(
+            cmd.AddServicePeriod(contract_id, period_id, body.starts_on, body.ends_on, body.amount,
+                                 body.currency, body.payment_terms, body.remind_on),
+            command_context(request))
+    return s.PeriodCreated(period_id=period_id, position=result.position)
+
+
+@router.post("/contracts/{contract_id}/periods/schedule", status_code=201,
+             response_model=s.PeriodsScheduled, tags=["periods"])
+async def schedule_periods(contract_id: UUID, body: s.SchedulePeriodsRequest,
+                           request: Request) -> s.PeriodsScheduled:
+    with domain_errors():
+        ids = new_period_ids(body.starts_on, body.ends_on, body.every)
+        written = await app_of(request).schedule_periods(
+            cmd.SchedulePeriods(contract_id, ids, body.starts_on, body.ends_on, body.every,
+                                body.amount, body.currency, body.payment_terms, body.remind_days_before),
+            command_context(request))
+    return s.PeriodsScheduled(period_ids=list(written.ids), position=written.position)
+
+
+@router.patch("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"])
+async def change_period(contract_id: UUID, period_id: UUID, body: s.ChangePeriodRequest,
+                        request: Request) -> s.Written:
+    given = body.model_fields_set
+    with domain_errors():
+        result = await app_of(request).handle_contract(
+            cmd.ChangeServicePeriod(
+                contract_id, period_id, starts_on=keep(body.starts_on), ends_on=keep(body.ends_on),
+                amount=keep(body.amount), currency=keep(body.currency),
+                payment_terms=keep(body.payment_terms),
+                remind_on=body.remind_on if "remind_on" in given else cmd.KEEP),
+            command_context(request))
+    return s.Written(position=result.position)
+
+
+@router.delete("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"])
+async def remove_period(contract_id: UUID, period_id: UUID, request: Request) -> s.Written:
+    with domain_errors():
+        result = await app_of(request).handle_contract(
+            cmd.RemoveServicePeriod(contract_id, period_id), command_context(request))
+    return s.Written(position=result.position)
+
+
+@router.post("/contracts/{contract_id}/periods/{period_id}/payments", status_code=201,
+             response_model=s.PaymentCreated, tags=["payments"])
+async def record_payment(contract_id: UUID, period_id: UUID, body: s.RecordPaymentRequest,
+                         request: Request) -> s.PaymentCreated:
+    with domain_errors():
+        written = await app_of(request).record_payment(
+            cmd.RecordPayment(contract_id, period_id, uuid.uuid4(), body.paid_on, body.amount,
+                              body.reference),
+            command_context(request))
+    assert written.id is not None
+    return s.PaymentCreated(payment_id=written.id, position=written.position)
+
+
+@router.delete("/contracts/{contract_id}/periods/{period_id}/payments/{payment_id}",
+               response_model=s.Written, tags=["payments"])
+async def cancel_payment(contract_id: UUID, period_id: UUID, payment_id: UUID, request: Request,
+                         reason: str = Query("cancelled by mistake", min_length=1, max_length=300)) -> s.Written:
+    with domain_errors():
+        result = await app_of(request).handle_contract(
+            cmd.CancelPayment(contract_id, period_id, payment_id, reason), command_context(request))
+    return s.Written(position=result.position)
+
+
+@router.post("/scheduler/tick", response_model=s.TickResult, tags=["scheduler"])
+async def scheduler_tick(body: s.TickRequest, request: Request) -> s.TickResult:
+    with domain_errors():
+        result = await tick(app_of(request), request.app.state.pool, body.as_of, command_context(request))
+    return s.TickResult(as_of=result.as_of, emitted=result.emitted, contracts=result.contracts,
+                        position=result.position)

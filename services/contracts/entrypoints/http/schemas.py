@@ -1,0 +1,169 @@
+"""Request and response bodies of the contracts API (DESIGN §5 "Wire shapes").
+
+Requests forbid unknown fields, so a typo ("ammount") is a 422 naming it, not a silent
+default. Money is a decimal string with an ISO 4217 currency; dates are ISO YYYY-MM-DD.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from shared.dates import IsoDate
+from shared.money import Amount, Currency
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+PaymentTerms = Literal["prepaid", "postpaid"]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterClientRequest(Request):
+    name: Text
+    manager_name: Text
+    manager_email: EmailStr
+
+
+class UpdateClientRequest(Request):
+    name: Text | None = None
+    manager_name: Text | None = None
+    manager_email: EmailStr | None = None
+
+
+class OpenContractRequest(Request):
+    client_id: UUID
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    title: Text
+    signed_on: IsoDate
+
+
+class TerminateContractRequest(Request):
+    terminated_on: IsoDate
+    reason: Text
+
+
+class AddPeriodRequest(Request):
+    starts_on: IsoDate
+    ends_on: IsoDate
+    amount: Amount
+    currency: Currency
+    payment_terms: PaymentTerms
+    remind_on: IsoDate | None = None
+
+
+class SchedulePeriodsRequest(Request):
+    starts_on: IsoDate
+    ends_on: IsoDate
+    every: Literal["month", "quarter", "year"]
+    amount: Amount = Field(description="cost of each period")
+    currency: Currency
+    payment_terms: PaymentTerms
+    remind_days_before: Annotated[int, Field(ge=0, le=366)] | None = None
+
+
+class ChangePeriodRequest(Request):
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
+    payment_terms: PaymentTerms | None = None
+    remind_on: IsoDate | None = None
+
+
+class RecordPaymentRequest(Request):
+    amount: Amount | None = Field(default=None, description="omit to pay the rest still owed")
+    paid_on: IsoDate
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = None
+
+
+class TickRequest(Request):
+    as_of: IsoDate
+
+
+class Written(BaseModel):
+    position: int | None = Field(description="position of the last event written; null if nothing changed")
+
+
+class Created(Written):
+    id: UUID
+
+
+class PeriodCreated(Written):
+    period_id: UUID
+
+
+class PeriodsScheduled(Written):
+    period_ids: list[UUID]
+
+
+class PaymentCreated(Written):
+    payment_id: UUID
+
+
+class TickResult(Written):
+    as_of: date
+    emitted: int
+    contracts: int
+
+
+class PaymentView(BaseModel):
+    payment_id: UUID
+    amount: str
+    paid_on: date
+    reference: str | None
+    cancelled: bool
+
+
+class PeriodView(BaseModel):
+    period_id: UUID
+    starts_on: date
+    ends_on: date
+    amount: str
+    currency: str
+    payment_terms: PaymentTerms
+    remind_on: date | None
+    paid_amount: str
+    paid: bool
+    payments: list[PaymentView]
+
+
+class ContractView(BaseModel):
+    id: UUID
+    client_id: UUID
+    number: str
+    title: str
+    signed_on: date
+    status: Literal["active", "terminated"]
+    terminated_on: date | None
+    version: int
+    periods: list[PeriodView]
+
+
+class ClientView(BaseModel):
+    id: UUID
+    name: str
+    manager_name: str
+    manager_email: str
+    version: int
+
+
+class EventView(BaseModel):
+    event_id: UUID
+    event_type: str
+    stream_version: int
+    position: int
+    recorded_at: datetime
+    occurred_at: datetime
+    actor: str
+    correlation_id: str
+    causation_id: str | None
+    data: dict
+
+
+class EventsPage(BaseModel):
+    items: list[EventView]

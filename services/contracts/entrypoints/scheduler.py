@@ -1,0 +1,51 @@
+"""``python -m services.contracts.entrypoints.scheduler``: the time-event loop (any number of replicas).
+
+Every interval it runs the same tick as ``POST /scheduler/tick`` for today.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+from datetime import UTC, date, datetime
+
+from services.contracts.adapters.outbox_routing import route
+from services.contracts.application.commands import ContractsApplication
+from services.contracts.application.scheduler import tick
+from services.contracts.bootstrap import ContractsSettings
+from shared.db.pool import create_pool
+from shared.eventstore.records import CommandContext
+from shared.eventstore.store import EventStore
+from shared.logging import configure_logging, get_logger
+
+log = get_logger("contracts.scheduler")
+
+
+async def run(settings: ContractsSettings) -> None:
+    pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4)
+    app = ContractsApplication(EventStore(pool, router=route))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    log.info("scheduler started", interval=settings.scheduler_interval_seconds)
+    try:
+        while not stopping.is_set():
+            ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=datetime.now(UTC))
+            try:
+                await tick(app, pool, date.today(), ctx, settings.scheduler_batch)
+            except Exception:  # noqa: BLE001 - one bad tick must not stop the loop; it is logged
+                log.exception("scheduler tick failed")
+            try:
+                await asyncio.wait_for(stopping.wait(), settings.scheduler_interval_seconds)
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        await pool.close()
+
+
+if __name__ == "__main__":
+    s = ContractsSettings()  # type: ignore[call-arg]
+    configure_logging(s.log.format, s.log.level)
+    asyncio.run(run(s))

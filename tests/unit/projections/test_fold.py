@@ -1,0 +1,86 @@
+"""The fold: given rows, when an event is folded, then these rows (and dirty marks)."""
+
+from datetime import date
+from decimal import Decimal
+from uuid import uuid4
+
+from services.projections.domain.fold import WorkingSet, evolve
+from services.projections.domain.rows import Fact
+
+CLIENT, CONTRACT, PERIOD, PAYMENT = uuid4(), uuid4(), uuid4(), uuid4()
+
+
+def fact(event_type: str, version: int, position: int | None = None, **data: object) -> Fact:
+    return Fact(f"contract-{CONTRACT}", version, event_type, CLIENT, position,
+                {"client_id": CLIENT, "contract_id": CONTRACT, **data})
+
+
+def period_data(**over: object) -> dict[str, object]:
+    return {"period_id": PERIOD, "starts_on": date(2026, 1, 1), "ends_on": date(2026, 3, 31),
+            "amount": Decimal("30000.00"), "currency": "RUB", "payment_terms": "prepaid",
+            "remind_on": None, **over}
+
+
+def folded(*facts: Fact) -> WorkingSet:
+    ws = WorkingSet()
+    for f in facts:
+        evolve(ws, f)
+    return ws
+
+
+def test_contract_with_period_and_payment() -> None:
+    ws = folded(
+        fact("ContractOpened", 1, 10, number="A-1", title="IT support", signed_on="2026-01-01"),
+        fact("ServicePeriodAdded", 2, 11, **period_data()),
+        fact("PaymentRecorded", 3, 12, period_id=PERIOD, payment_id=PAYMENT, amount="30000.00",
+             currency="RUB", paid_on=date(2026, 1, 5), reference="pp-1",
+             period_paid_amount=Decimal("30000.00"), period_paid=True),
+    )
+    assert ws.contracts[CONTRACT].number == "A-1" and ws.contracts[CONTRACT].signed_on == date(2026, 1, 1)
+    assert ws.periods[PERIOD].paid_amount == Decimal("30000.00")
+    assert ws.payments[PAYMENT].paid_on == date(2026, 1, 5) and not ws.payments[PAYMENT].cancelled
+    assert ws.clients[CLIENT].position == 12
+    assert ws.dirty_periods == {PERIOD} and ws.dirty_payments == {PAYMENT}
+
+
+def test_payment_cancelled_restores_the_period_state_from_the_event() -> None:
+    ws = folded(
+        fact("ServicePeriodAdded", 2, **period_data()),
+        fact("PaymentRecorded", 3, period_id=PERIOD, payment_id=PAYMENT, amount="30000.00",
+             currency="RUB", paid_on="2026-01-05", period_paid_amount="30000.00", period_paid=True),
+        fact("PaymentCancelled", 4, period_id=PERIOD, payment_id=PAYMENT, amount="30000.00",
+             currency="RUB", reason="typo", period_paid_amount="0.00", period_paid=False),
+    )
+    assert ws.payments[PAYMENT].cancelled
+    assert ws.periods[PERIOD].paid_amount == Decimal("0.00")
+
+
+def test_period_changed_keeps_what_was_paid_and_removed_deletes() -> None:
+    ws = folded(fact("ServicePeriodAdded", 2, **period_data()))
+    ws.periods[PERIOD].paid_amount = Decimal("100")
+    evolve(ws, fact("ServicePeriodChanged", 3, **period_data(amount="35000.00", remind_on="2026-03-20")))
+    assert ws.periods[PERIOD].amount == Decimal("35000.00")
+    assert ws.periods[PERIOD].remind_on == date(2026, 3, 20)
+    assert ws.periods[PERIOD].paid_amount == Decimal("100")
+    evolve(ws, fact("ServicePeriodRemoved", 4, period_id=PERIOD))
+    assert PERIOD not in ws.periods and ws.removed_periods == {PERIOD} and PERIOD not in ws.dirty_periods
+
+
+def test_terminated_contract() -> None:
+    ws = folded(fact("ContractOpened", 1, number="A-1", title="t", signed_on=date(2026, 1, 1)),
+                fact("ContractTerminated", 2, terminated_on="2026-06-01", reason="moved"))
+    c = ws.contracts[CONTRACT]
+    assert (c.status, c.terminated_on, c.termination_reason) == ("terminated", date(2026, 6, 1), "moved")
+
+
+def test_client_details_and_position_only_grow() -> None:
+    ws = folded(Fact(f"client-{CLIENT}", 1, "ClientRegistered", CLIENT, 7,
+                     {"client_id": CLIENT, "name": "Romashka", "manager_name": "Ivan",
+                      "manager_email": "ivan@example.com"}),
+                fact("ServicePeriodEndingSoon", 5, 3))  # other types: position only
+    assert ws.clients[CLIENT].name == "Romashka" and ws.clients[CLIENT].position == 7
+
+
+def test_event_for_a_missing_row_changes_nothing_but_the_position() -> None:
+    ws = folded(fact("ContractTerminated", 2, 9, terminated_on="2026-06-01", reason="x"))
+    assert ws.contracts == {} and ws.clients[CLIENT].position == 9

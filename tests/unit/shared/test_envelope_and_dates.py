@@ -1,0 +1,54 @@
+"""The envelope's wire form and the strict date types."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from shared.dates import IsoDate, YearMonth
+from shared.events.envelope import Envelope, headers_to_dict
+
+
+def envelope() -> Envelope:
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    return Envelope(event_id=uuid.uuid4(), event_type="PaymentRecorded", schema_version=1,
+                    stream_id="contract-1", stream_version=7, position=42, partition_key="client-1",
+                    occurred_at=now, recorded_at=now, correlation_id="corr-1", causation_id=None,
+                    actor="tester", data={"amount": "30000.00"})
+
+
+def test_envelope_round_trips_through_bytes():
+    env = envelope()
+    assert Envelope.from_bytes(env.to_bytes()) == env
+
+
+def test_headers_carry_the_ids_and_skip_missing_ones():
+    env = envelope()
+    headers = headers_to_dict(env.kafka_headers())
+    assert headers["event_id"] == str(env.event_id)
+    assert headers["stream_version"] == "7" and headers["position"] == "42"
+    assert headers["correlation_id"] == "corr-1"
+    assert "causation_id" not in headers
+
+
+class Body(BaseModel):
+    on: IsoDate
+    month: YearMonth | None = None
+
+
+def test_iso_dates_only():
+    assert Body(on="2026-02-28").on == date(2026, 2, 28)
+    for bad in ("1700000000", "2026-02-30", "28.02.2026", 1700000000):
+        with pytest.raises(ValidationError):
+            Body(on=bad)
+
+
+def test_months_are_written_yyyy_mm():
+    body = Body(on="2026-01-01", month="2026-03")
+    assert body.month == date(2026, 3, 1)
+    assert body.model_dump(mode="json")["month"] == "2026-03"
+    with pytest.raises(ValidationError):
+        Body(on="2026-01-01", month="2026-13")
