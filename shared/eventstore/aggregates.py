@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import asyncpg
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from shared.events.base import EventData, registry
 from shared.eventstore.errors import ConcurrencyError
@@ -73,29 +74,37 @@ class AggregateRepository(Generic[S]):
         partition_key: Callable[[S | None, Sequence[EventData]], str],
         ctx: CommandContext,
         also: AlsoWithState[S] | None = None,
-        attempts: int = 5,
+        attempts: int = 12,
     ) -> Executed[S]:
-        for attempt in range(1, attempts + 1):
-            loaded = await self.load(stream_id)
-            events = decide(loaded.state)  # domain errors propagate to the caller unchanged
-            if not events:
-                return Executed(loaded.state, [], loaded.version)
-            state = loaded.state
-            for e in events:
-                state = self._evolve(state, e)
-            after = state
-
-            async def hook(conn: asyncpg.Connection, recorded: list[RecordedEvent]) -> None:
-                if also is not None and after is not None:
-                    await also(conn, after, recorded)
-
-            try:
-                recorded = await self._store.append(
-                    stream_id, loaded.version, to_new_events(events, ctx),
-                    partition_key=partition_key(loaded.state, events), ctx=ctx, also=hook)
-            except ConcurrencyError:
-                if attempt == attempts:
-                    raise
-                continue
-            return Executed(after, recorded, recorded[-1].stream_version)
+        # Jittered exponential back-off spreads racing writers out, so most clashes resolve
+        # on the next try instead of colliding again (50 payments on one contract at once).
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(attempts),
+            wait=wait_random_exponential(multiplier=0.005, max=0.25), reraise=True)
+        async for attempt in retrying:
+            with attempt:
+                return await self._execute_once(stream_id, decide, partition_key, ctx, also)
         raise AssertionError("unreachable")
+
+    async def _execute_once(
+        self, stream_id: str, decide: Callable[[S | None], Sequence[EventData]],
+        partition_key: Callable[[S | None, Sequence[EventData]], str], ctx: CommandContext,
+        also: AlsoWithState[S] | None,
+    ) -> Executed[S]:
+        loaded = await self.load(stream_id)
+        events = decide(loaded.state)  # domain errors propagate to the caller unchanged
+        if not events:
+            return Executed(loaded.state, [], loaded.version)
+        state = loaded.state
+        for e in events:
+            state = self._evolve(state, e)
+        after = state
+
+        async def hook(conn: asyncpg.Connection, recorded: list[RecordedEvent]) -> None:
+            if also is not None and after is not None:
+                await also(conn, after, recorded)
+
+        recorded = await self._store.append(
+            stream_id, loaded.version, to_new_events(events, ctx),
+            partition_key=partition_key(loaded.state, events), ctx=ctx, also=hook)
+        return Executed(after, recorded, recorded[-1].stream_version)

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
 
 from shared.http.errors import install_error_handlers
 from shared.http.observability import ReadinessCheck, health_router, install_request_context
@@ -23,7 +22,6 @@ def create_service_app(
 ) -> FastAPI:
     app = FastAPI(
         title=title, description=description, version=version, lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     install_error_handlers(app)
     install_request_context(app)

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from deploy.local import api
+
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import CommandContext, NewEvent
 from shared.eventstore.store import EventStore
@@ -74,8 +76,6 @@ async def consume_all(bootstrap: str, topic: str, expected: int, timeout: float)
 async def test_relay_delivers_every_event_once_in_order_through_outage_and_sigkill(
     stack, eventstore_pool, eventstore_db, fresh_topic,
 ):
-    from deploy.stack import api
-
     if not getattr(stack, "managed", False):
         pytest.skip("needs a stack this test session started itself, to stop and start its broker")
     store = EventStore(eventstore_pool, router=lambda e: [envelope_message(fresh_topic, e)])
@@ -105,9 +105,11 @@ async def test_relay_delivers_every_event_once_in_order_through_outage_and_sigki
     try:
         writers = asyncio.gather(*(writer(i) for i in range(WRITERS)))
         await wait_until(lambda: _at_least(appended, 2_500), 60, "first events")
-        api.stop_kafka(stack.run_dir)
+        await asyncio.to_thread(api.stop_kafka, stack.run_dir)
         await asyncio.sleep(10)  # the outage itself: writes go on, the relay must wait
-        api.start_kafka(stack.run_dir)
+        stuck = await eventstore_pool.fetchval("SELECT count(*) FROM outbox")
+        assert stuck > 0, "the outage did not hold anything back: the test proves nothing"
+        await asyncio.to_thread(api.start_kafka, stack.run_dir)
         await wait_until(lambda: _at_least(appended, 6_000), 120, "more events")
         relay.send_signal(signal.SIGKILL)
         relay.wait()

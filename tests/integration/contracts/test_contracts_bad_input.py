@@ -16,7 +16,7 @@ CASES = [
     ("end before start", {"starts_on": "2027-03-01", "ends_on": "2027-02-01"}, 422, "ends_on", "ends_before_start"),
     ("negative amount", {"amount": "-5.00"}, 422, "amount", "negative_amount"),
     ("non-numeric amount", {"amount": "ten"}, 422, "amount", "amount_format"),
-    ("float-like amount precision", {"amount": "1.005"}, 422, "amount", "amount_precision"),
+    ("three decimals", {"amount": "1.005"}, 422, "amount", "amount_format"),
     ("unknown currency", {"currency": "XYZ"}, 422, "currency", "unknown_currency"),
     ("malformed date", {"starts_on": "2027-02-30"}, 422, "starts_on", None),
     ("unknown payment terms", {"payment_terms": "sometimes"}, 422, "payment_terms", "literal_error"),

@@ -63,5 +63,6 @@ async def test_changing_a_period_reminder_rearms_it(contracts_api):
     tick = await contracts_api.post("/scheduler/tick", json={"as_of": "2032-09-01"})
     history = (await contracts_api.get(f"/contracts/{signed.contract_id}/events")).json()["items"]
     reminders = [h for h in history if h["event_type"] == "ServicePeriodEndingSoon"]
-    assert [r_["data"]["remind_on"] for r_ in reminders] == ["2032-06-20", "2032-09-01"]
+    # Q1 and Q2 by the first tick; Q3 on its new date, not on its old one (2032-09-20)
+    assert [r_["data"]["remind_on"] for r_ in reminders] == ["2032-03-21", "2032-06-20", "2032-09-01"]
     assert tick.json()["emitted"] >= 1

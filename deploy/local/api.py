@@ -1,0 +1,158 @@
+"""Start and stop the whole local stack: Kafka, PostgreSQL (+ migrations), topics, SMTP sink.
+
+Used by ``python -m deploy.local`` (``make up``/``down``/``status``) and by the test
+fixtures, so a test run and a developer's stack are started by the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy.local import kafka, postgres, processes
+from deploy.local.errors import LauncherError
+from deploy.local.layout import SERVICES, run_async, RunDir, StackPorts, port_is_free, port_is_open
+from deploy.local.topics import create_topics
+from shared.db.migrations import apply_migrations, migrations_dir
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    run_dir: Path
+    kafka_bootstrap: str
+    database_urls: dict[str, str]
+    smtp_host: str
+    smtp_port: int
+    maildir: Path
+    managed: bool = True
+    """True when this code started the stack (so tests may stop and start its broker)."""
+    pids: dict[str, int | None] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "ABONENT_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "CONTRACTS_DATABASE_URL": self.database_urls["contracts"],
+            "PROJECTIONS_DATABASE_URL": self.database_urls["projections"],
+            "TICKETS_DATABASE_URL": self.database_urls["tickets"],
+            "NOTIFY_DATABASE_URL": self.database_urls["notifier"],
+            "NOTIFY_SMTP_HOST": self.smtp_host,
+            "NOTIFY_SMTP_PORT": str(self.smtp_port),
+            "ABONENT_MAILDIR": str(self.maildir),
+        }
+
+
+def database_name(service: str) -> str:
+    return f"abonent_{service}"
+
+
+def info(run: RunDir, ports: StackPorts) -> StackInfo:
+    return StackInfo(
+        run_dir=run.root, kafka_bootstrap=f"127.0.0.1:{ports.kafka}",
+        database_urls={s: postgres.url(ports, database_name(s)) for s in SERVICES},
+        smtp_host="127.0.0.1", smtp_port=ports.smtp, maildir=run.mail,
+        pids={"kafka": processes.running(kafka.pidfile(run)), "postgres": postgres.pid(run),
+              "smtp": processes.running(_smtp_pidfile(run))},
+    )
+
+
+def _smtp_pidfile(run: RunDir) -> Path:
+    return run.root / "smtp.pid"
+
+
+def start_smtp(run: RunDir, ports: StackPorts) -> None:
+    if processes.running(_smtp_pidfile(run)) is not None:
+        return
+    if not port_is_free(ports.smtp):
+        raise LauncherError(f"port {ports.smtp} is in use by another program: stop it or use --smtp-port")
+    log = run.root / "smtp.log"
+    processes.spawn([sys.executable, "-m", "deploy.local.smtp_sink", "--port", str(ports.smtp),
+                     "--maildir", str(run.mail)], log=log, pidfile=_smtp_pidfile(run))
+    processes.wait_for(lambda: port_is_open(ports.smtp), 20, "SMTP sink", log, _smtp_pidfile(run))
+
+
+async def _prepare_databases(ports: StackPorts) -> dict[str, list[str]]:
+    await postgres.create_databases(ports, [database_name(s) for s in SERVICES])
+    return {s: await apply_migrations(postgres.url(ports, database_name(s)), migrations_dir(s))
+            for s in SERVICES}
+
+
+def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=print) -> StackInfo:  # type: ignore[no-untyped-def]
+    """Bring everything up (idempotent). On failure, stop what this call started, then raise."""
+    run = RunDir(run_dir)
+    ports = run.ports(ports or StackPorts())
+    kafka.require_java_and_maven()
+    postgres.bindir()
+    started: list[str] = []
+    try:
+        run.save_ports(ports)
+        if not postgres.is_running(run):
+            progress(f"PostgreSQL: starting on 127.0.0.1:{ports.postgres}")
+            postgres.start(run, ports)
+            started.append("postgres")
+        progress("PostgreSQL: databases and migrations")
+        applied = run_async(_prepare_databases(ports))
+        for service, versions in applied.items():
+            if versions:
+                progress(f"  {service}: applied {', '.join(versions)}")
+        if processes.running(kafka.pidfile(run)) is None:
+            progress("Kafka: fetching jars (cached after the first run)")
+            kafka.fetch_jars()
+            progress(f"Kafka: starting KRaft broker on 127.0.0.1:{ports.kafka}")
+            kafka.start(run, ports)
+            started.append("kafka")
+        bootstrap = f"127.0.0.1:{ports.kafka}"
+        created = run_async(create_topics(bootstrap))
+        if created:
+            progress(f"Kafka: created topics {', '.join(created)}")
+        if processes.running(_smtp_pidfile(run)) is None:
+            progress(f"SMTP sink: starting on 127.0.0.1:{ports.smtp}, mail kept in {run.mail}")
+            start_smtp(run, ports)
+            started.append("smtp")
+    except BaseException:
+        _stop(run, started)
+        raise
+    stack = info(run, ports)
+    (run.root / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in stack.env().items()))
+    (run.root / "stack.json").write_text(json.dumps({**stack.env(), "pids": stack.pids}, indent=2))
+    return stack
+
+
+def _stop(run: RunDir, which: list[str]) -> None:
+    for name in reversed(which):
+        try:
+            {"smtp": lambda: processes.stop(_smtp_pidfile(run)), "kafka": lambda: kafka.stop(run),
+             "postgres": lambda: postgres.stop(run)}[name]()
+        except Exception:  # noqa: BLE001 - best effort while already failing
+            pass
+
+
+def stop_stack(run_dir: Path, *, purge: bool = False) -> list[str]:
+    """Stop exactly what the pid files name; with ``purge`` delete the data too."""
+    run = RunDir(run_dir)
+    stopped = []
+    if processes.stop(_smtp_pidfile(run)):
+        stopped.append("smtp")
+    if kafka.stop(run):
+        stopped.append("kafka")
+    if run.pg.exists() and postgres.stop(run):
+        stopped.append("postgres")
+    if purge and run.root.exists():
+        for child in run.root.iterdir():
+            if child.name != "kafka-libs":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+    return stopped
+
+
+def stop_kafka(run_dir: Path) -> None:
+    kafka.stop(RunDir(run_dir))
+
+
+def start_kafka(run_dir: Path) -> None:
+    run = RunDir(run_dir)
+    ports = run.load_ports()
+    if ports is None:
+        raise LauncherError(f"{run_dir} has no stack")
+    kafka.start(run, ports)

@@ -1,0 +1,90 @@
+"""Detached processes tracked by pid files: start, check, stop exactly what we started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def spawn(argv: Sequence[str], *, log: Path, pidfile: Path, env: dict[str, str] | None = None,
+          cwd: Path | None = None) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env=env, cwd=cwd)
+    pidfile.write_text(str(proc.pid))
+    return proc.pid
+
+
+def read_pid(pidfile: Path) -> int | None:
+    try:
+        return int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (our exited child not yet reaped) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def running(pidfile: Path) -> int | None:
+    pid = read_pid(pidfile)
+    return pid if alive(pid) else None
+
+
+def stop(pidfile: Path, timeout: float = 30.0) -> bool:
+    """SIGTERM the recorded pid, SIGKILL after ``timeout``; remove the pid file. True if it ran."""
+    pid = read_pid(pidfile)
+    was_running = alive(pid)
+    if pid is not None and was_running:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while alive(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.1)
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            while alive(pid):
+                _reap(pid)
+                time.sleep(0.05)
+        _reap(pid)
+    pidfile.unlink(missing_ok=True)
+    return was_running
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def wait_for(check, timeout: float, what: str, log: Path | None = None, pidfile: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``check()`` until true; fail early if the process we wait for died."""
+    from deploy.local.errors import LauncherError
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if pidfile is not None and running(pidfile) is None:
+            raise LauncherError(f"{what} exited during start-up; see {log}")
+        time.sleep(0.2)
+    raise LauncherError(f"{what} not ready after {timeout:.0f}s; see {log}")
