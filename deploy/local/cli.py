@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from deploy.local import api, kafka, postgres, processes
+from deploy.local import api, kafka, postgres, processes, services
 from deploy.local.errors import LauncherError
 from deploy.local.layout import DEFAULT_RUN_DIR, RunDir, StackPorts, port_is_open
 
@@ -77,3 +77,37 @@ def status(run_dir: Path = RUN_DIR) -> None:
     console.print(f"environment for the services: {run.root / 'stack.env'}")
     if not healthy:
         raise typer.Exit(1)
+
+
+def _stack_env(run_dir: Path) -> dict[str, str]:
+    env_file = run_dir / "stack.env"
+    if not env_file.exists():
+        raise LauncherError(f"no stack in {run_dir}: run `make up` first")
+    return dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+
+
+@app.command("services-up")
+def services_up(run_dir: Path = RUN_DIR) -> None:
+    """Start contracts, projections, tickets, notifier and the scheduler in the background."""
+    try:
+        found = services.start_services(run_dir, _stack_env(run_dir),
+                                        progress=lambda m: console.print(f"[cyan]•[/] {m}", highlight=False))
+    except LauncherError as exc:
+        _fail(exc)
+    for name, url in found.items():
+        console.print(f"  {name:<12} {url}  (API docs: {url}/docs)")
+    console.print(f"  logs: {run_dir / 'services'}/*.log")
+
+
+@app.command("services-down")
+def services_down(run_dir: Path = RUN_DIR) -> None:
+    """Stop the services started by services-up (by pid)."""
+    stopped = services.stop_services(run_dir)
+    console.print(f"stopped: {', '.join(stopped) or 'no service was running'}")
+
+
+@app.command("services-status")
+def services_status(run_dir: Path = RUN_DIR) -> None:
+    """Which services run, with which pid."""
+    for name, pid in services.service_pids(run_dir).items():
+        console.print(f"  {name:<12} {'pid ' + str(pid) if pid else '[red]not running[/]'}")
