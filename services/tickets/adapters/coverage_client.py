@@ -1,0 +1,150 @@
+"""The projections service's coverage answer, over HTTP, with a deadline and a breaker.
+
+* One pooled ``httpx.AsyncClient`` (keep-alive connections) per process.
+* A hard deadline per call (``timeout``; ``wait_timeout`` when the caller asked projections
+  to wait for a ``min_position``), so registration never hangs.
+* A circuit breaker: after a few failures in a row the service is not called at all for a
+  while; a dead projections service then costs nothing per request.
+* Every failure becomes ``Unavailable(reason)``; the caller registers the ticket anyway.
+
+A 404 with rule ``unknown_client`` is an answer (the client does not exist), not a failure.
+The answer is read tolerantly: fields projections may add later are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import httpx
+from prometheus_client import Counter, Gauge, Histogram
+from pydantic import BaseModel, ValidationError
+
+from services.tickets.adapters.circuit_breaker import CLOSED, HALF_OPEN, CircuitBreaker
+from services.tickets.application.ports import ClientUnknown, CoverageLookup, Known, Unavailable
+from shared.events.tickets import ActivePeriod, CoverageSnapshot, CoverageWarning, MoneyTotal, OwedPeriod
+from shared.logging import get_logger
+
+log = get_logger("tickets.coverage")
+
+LOOKUPS = Counter("tickets_coverage_lookups_total", "Coverage lookups by outcome", ["outcome"])
+LATENCY = Histogram("tickets_coverage_lookup_seconds", "Coverage lookup latency (calls made)",
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5))
+BREAKER = Gauge("tickets_coverage_circuit_open", "1 when the coverage circuit is open or half-open")
+
+
+def _pick(model: type[BaseModel], data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"{model.__name__}: expected an object")
+    return model.model_validate({k: v for k, v in data.items() if k in model.model_fields})
+
+
+def to_snapshot(body: Any, checked_at: datetime) -> CoverageSnapshot:
+    """Projections' coverage answer → the snapshot stored with the ticket (ValueError if unreadable)."""
+    if not isinstance(body, dict):
+        raise ValueError("coverage answer is not an object")
+    owed = tuple(_pick(OwedPeriod, o) for o in body.get("owed") or [])
+    sums: dict[str, Decimal] = {}
+    for o in owed:
+        sums[o.currency] = sums.get(o.currency, Decimal("0.00")) + o.amount_due
+    active = body.get("active_period")
+    return CoverageSnapshot(
+        status=body.get("status"), on=body.get("on"),
+        active_period=None if active is None else _pick(ActivePeriod, active),
+        owed=owed, totals=tuple(MoneyTotal(amount=v, currency=k) for k, v in sorted(sums.items())),
+        warnings=tuple(_pick(CoverageWarning, w) for w in body.get("warnings") or []),
+        source_position=body.get("position"), stale=bool(body.get("stale", False)),
+        checked_at=checked_at)
+
+
+class HttpCoverageSource:
+    def __init__(
+        self, base_url: str, *, timeout: float = 0.3, wait_timeout: float = 3.0,
+        breaker: CircuitBreaker | None = None, max_connections: int = 50,
+        transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._timeout, self._wait_timeout = timeout, wait_timeout
+        self.breaker = breaker or CircuitBreaker()
+        self._now = now
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), transport=transport, timeout=httpx.Timeout(wait_timeout),
+            limits=httpx.Limits(max_connections=max_connections,
+                                max_keepalive_connections=max_connections, keepalive_expiry=30),
+            headers={"Accept": "application/json", "User-Agent": "abonent-tickets"})
+        BREAKER.set_function(lambda: 0 if self.breaker.state == CLOSED else 1)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def coverage(self, client_id: UUID, on: date, min_position: int | None) -> CoverageLookup:
+        if not self.breaker.allow():
+            LOOKUPS.labels("circuit_open").inc()
+            return Unavailable("the projections service is unavailable (circuit open after "
+                               "repeated failures)")
+        trial = self.breaker.state == HALF_OPEN
+        deadline = self._wait_timeout if min_position is not None else self._timeout
+        params: dict[str, str] = {"on": on.isoformat()}
+        if min_position is not None:
+            params["min_position"] = str(min_position)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(deadline):
+                response = await self._http.get(f"/clients/{client_id}/coverage", params=params)
+        except (TimeoutError, httpx.TimeoutException):
+            return self._failed("timeout", f"the projections service did not answer within "
+                                f"{deadline * 1000:.0f} ms", trial)
+        except httpx.HTTPError as exc:
+            return self._failed("unreachable", "the projections service is unreachable "
+                                f"({type(exc).__name__})", trial)
+        finally:
+            LATENCY.observe(time.perf_counter() - started)
+        return self._answer(response, trial)
+
+    def _answer(self, response: httpx.Response, trial: bool) -> CoverageLookup:
+        status = response.status_code
+        if status == 404 and _rule(response) == "unknown_client":
+            self.breaker.record_success()
+            LOOKUPS.labels("unknown_client").inc()
+            return ClientUnknown()
+        if status != 200:
+            return self._failed("error", f"the projections service answered HTTP {status}", trial)
+        try:
+            body = response.json()
+        except ValueError:
+            return self._failed("bad_answer", "the projections service answered with a body that "
+                                "is not JSON", trial)
+        try:
+            snapshot = to_snapshot(body, self._now())
+        except (ValueError, ValidationError) as exc:
+            log.error("unreadable coverage answer", error=str(exc)[:500])
+            return self._failed("bad_answer", "the projections service answered with a coverage "
+                                "this service cannot read", trial)
+        self.breaker.record_success()
+        LOOKUPS.labels("known").inc()
+        if trial:
+            log.info("coverage circuit closed: projections answer again")
+        return Known(snapshot)
+
+    def _failed(self, outcome: str, reason: str, trial: bool) -> Unavailable:
+        was = self.breaker.state
+        self.breaker.record_failure()
+        LOOKUPS.labels(outcome).inc()
+        if trial or (was == CLOSED and self.breaker.state != CLOSED):
+            log.warning("coverage circuit open: registering tickets with unknown coverage",
+                        reason=reason)
+        else:
+            log.info("coverage lookup failed", reason=reason)
+        return Unavailable(reason)
+
+
+def _rule(response: httpx.Response) -> str | None:
+    try:
+        return response.json()["errors"][0]["rule"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None

@@ -1,0 +1,11 @@
+"""Every ticket event goes to ``tickets.events.v1`` in its full envelope, keyed by client id."""
+
+from __future__ import annotations
+
+from shared.eventstore.records import RecordedEvent
+from shared.outbox.messages import OutboxMessage, envelope_message
+from shared.topics import TICKETS_EVENTS
+
+
+def route(event: RecordedEvent) -> list[OutboxMessage]:
+    return [envelope_message(TICKETS_EVENTS, event)]

@@ -1,0 +1,123 @@
+"""The tickets application: one coroutine per command or query, over the event store.
+
+Registration asks projections for coverage first, then lets the domain decide (the policy
+may refuse), then appends. Whatever projections do, the append does not depend on them: an
+unavailable projections service means coverage ``unknown``, never a lost ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from services.tickets.adapters.tickets_table import save_row
+from services.tickets.application.ports import (
+    ClientUnknown, CoverageSource, Known, PriceList, TicketFilter, TicketsList, Unavailable,
+)
+from services.tickets.domain import coverage as coverage_rules
+from services.tickets.domain import ticket
+from services.tickets.domain.commands import AddTicketItem, RegisterTicket, RemoveTicketItem, TicketCommand
+from services.tickets.domain.errors import NotFound
+from services.tickets.domain.ticket import TicketState
+from shared.events import tickets as _ticket_events  # noqa: F401 - registers the payload models
+from shared.events.tickets import CoverageSnapshot, NotCoveredPolicy
+from shared.eventstore.aggregates import AggregateRepository, Executed
+from shared.eventstore.records import CommandContext
+from shared.eventstore.store import EventStore
+from shared.logging import get_logger
+
+log = get_logger("tickets")
+
+
+
+
+def ticket_stream(ticket_id: UUID) -> str:
+    return f"ticket-{ticket_id}"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What the dispatcher typed (ids made by the caller)."""
+
+    ticket_id: UUID
+    client_id: UUID
+    title: str
+    description: str | None = None
+    registered_at: date | datetime | None = None
+    override_reason: str | None = None
+    min_position: int | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    state: TicketState
+    position: int
+
+
+class TicketsApplication:
+    def __init__(self, store: EventStore, coverage: CoverageSource, price_list: PriceList,
+                 tickets_list: TicketsList, policy: NotCoveredPolicy = "warn") -> None:
+        self.tickets_list = tickets_list
+        self.coverage = coverage
+        self.price_list = price_list
+        self.policy: NotCoveredPolicy = policy
+        self.tickets: AggregateRepository[TicketState] = AggregateRepository(store, ticket.evolve)
+
+    async def check_coverage(self, client_id: UUID, on: date, min_position: int | None,
+                             now: datetime) -> CoverageSnapshot:
+        lookup = await self.coverage.coverage(client_id, on, min_position)
+        match lookup:
+            case Known(snapshot):
+                return coverage_rules.noted(snapshot)
+            case ClientUnknown():
+                raise NotFound("client_not_found", f"client {client_id} does not exist (the "
+                               "projections service has no events of it)", "client_id")
+            case Unavailable(reason):
+                return coverage_rules.unknown_coverage(on, reason, now)
+        raise TypeError(f"not a coverage lookup: {lookup!r}")
+
+    async def register(self, r: Registration, ctx: CommandContext) -> Executed[TicketState]:
+        registered_at, registered_on = ticket.registration_moment(r.registered_at, ctx.now)
+        snapshot = await self.check_coverage(r.client_id, registered_on, r.min_position, ctx.now)
+        command = RegisterTicket(
+            ticket_id=r.ticket_id, client_id=r.client_id, title=r.title,
+            registered_at=registered_at, registered_on=registered_on, coverage=snapshot,
+            policy=self.policy, description=r.description, override_reason=r.override_reason)
+        result = await self._execute(command, ctx)
+        log.info("ticket registered", ticket_id=str(r.ticket_id), client_id=str(r.client_id),
+                 coverage=snapshot.status, warnings=[w.code for w in snapshot.warnings],
+                 override=r.override_reason is not None, position=result.position)
+        return result
+
+    async def add_item(self, ticket_id: UUID, line_id: UUID, code: str, quantity: Decimal,
+                       ctx: CommandContext) -> Executed[TicketState]:
+        item = await self.price_list.get(code)  # the price of this moment goes into the event
+        return await self._execute(AddTicketItem(ticket_id, line_id, code, quantity, item), ctx)
+
+    async def remove_item(self, ticket_id: UUID, line_id: UUID, ctx: CommandContext) -> Executed[TicketState]:
+        return await self._execute(RemoveTicketItem(ticket_id, line_id), ctx)
+
+    async def _execute(self, command: TicketCommand, ctx: CommandContext) -> Executed[TicketState]:
+        def key(state: TicketState | None, _: Any) -> str:
+            if state is not None:
+                return str(state.client_id)
+            assert isinstance(command, RegisterTicket)
+            return str(command.client_id)
+
+        # A clash is retried by the repository with jittered back-off (shared for every service).
+        return await self.tickets.execute(
+            ticket_stream(command.ticket_id), lambda s: ticket.decide(command, s),
+            partition_key=key, ctx=ctx, also=save_row)
+
+    async def get(self, ticket_id: UUID) -> Loaded:
+        loaded = await self.tickets.load(ticket_stream(ticket_id))
+        if loaded.state is None:
+            raise NotFound("ticket_not_found", f"ticket {ticket_id} does not exist", "ticket_id")
+        return Loaded(loaded.state, loaded.events[-1].position)
+
+    async def list(self, f: TicketFilter, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int | None]:
+        rows = await self.tickets_list.page(f, limit=page_size + 1, offset=(page - 1) * page_size)
+        return rows[:page_size], (page + 1 if len(rows) > page_size else None)

@@ -1,0 +1,105 @@
+"""The composition root of the tickets service: settings -> adapters -> application -> app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Literal
+
+from fastapi import FastAPI
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.tickets.adapters.circuit_breaker import CircuitBreaker
+from services.tickets.adapters.coverage_client import HttpCoverageSource
+from services.tickets.adapters.outbox_routing import route
+from services.tickets.adapters.price_list_table import PostgresPriceList
+from services.tickets.adapters.tickets_table import TicketsTable
+from services.tickets.application.price_list import PriceListApplication
+from services.tickets.application.tickets import TicketsApplication
+from services.tickets.entrypoints.http.price_list_routes import router as price_list_router
+from services.tickets.entrypoints.http.tickets_routes import router as tickets_router
+from shared.db.migrations import apply_migrations, migrations_dir
+from shared.db.pool import create_pool
+from shared.eventstore.store import EventStore
+from shared.http.app import create_service_app
+from shared.kafka_probe import KafkaProbe
+from shared.logging import configure_logging, get_logger
+from shared.outbox.relay import OutboxRelay, make_producer
+from shared.settings import ServiceSettings
+
+log = get_logger("tickets")
+
+
+class TicketsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="TICKETS_", extra="ignore")
+
+    http_port: int = 8003
+    run_relay: bool = True
+    """Publish the outbox from this process (several replicas may: one publishes at a time)."""
+    projections_url: str = "http://127.0.0.1:8002"
+    coverage_timeout_seconds: float = Field(0.3, gt=0)
+    """Deadline of one coverage lookup; past it the ticket is registered with coverage unknown."""
+    coverage_wait_timeout_seconds: float = Field(3.0, gt=0)
+    """Deadline when the request passes ``min_position`` (projections wait for it, bounded)."""
+    coverage_breaker_failures: int = Field(3, ge=1)
+    """Failed lookups in a row that open the circuit (no calls to projections meanwhile)."""
+    coverage_breaker_reset_seconds: float = Field(5.0, gt=0)
+    """How long the circuit stays open before one trial lookup is let through."""
+    coverage_max_connections: int = Field(50, ge=1)
+    not_covered_policy: Literal["warn", "block"] = "warn"
+    """``block``: refuse tickets for clients without coverage unless an override reason is given."""
+
+
+def create_app(settings: TicketsSettings | None = None) -> FastAPI:
+    settings = settings or TicketsSettings()  # type: ignore[call-arg]
+    configure_logging(settings.log.format, settings.log.level)
+    probe = KafkaProbe(settings.kafka.bootstrap_servers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dsn = settings.database_url.get_secret_value()
+        await apply_migrations(dsn, migrations_dir("tickets"))
+        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        coverage = HttpCoverageSource(
+            settings.projections_url, timeout=settings.coverage_timeout_seconds,
+            wait_timeout=settings.coverage_wait_timeout_seconds,
+            breaker=CircuitBreaker(settings.coverage_breaker_failures,
+                                   settings.coverage_breaker_reset_seconds),
+            max_connections=settings.coverage_max_connections)
+        price_list = PostgresPriceList(pool)
+        app.state.pool = pool
+        app.state.coverage = coverage
+        app.state.tickets = TicketsApplication(
+            EventStore(pool, router=route), coverage, price_list, TicketsTable(pool),
+            policy=settings.not_covered_policy)
+        app.state.price_list = PriceListApplication(price_list)
+        relay_task = None
+        if settings.run_relay:
+            relay = OutboxRelay(pool, lambda: make_producer(
+                settings.kafka.bootstrap_servers, f"{settings.kafka.client_id_prefix}-tickets-relay"))
+            app.state.relay = relay
+            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        log.info("tickets service started", port=settings.http_port, relay=settings.run_relay,
+                 projections=settings.projections_url, policy=settings.not_covered_policy)
+        try:
+            yield
+        finally:
+            if relay_task is not None:
+                app.state.relay.stop()
+                await relay_task
+            await coverage.close()
+            await probe.close()
+            await pool.close()
+
+    async def database() -> None:
+        await app.state.pool.fetchval("SELECT 1")
+
+    app = create_service_app(
+        title="Abonent tickets",
+        description="Ticket registration with the client's coverage, the price list and each "
+                    "ticket's cost specification.",
+        routers=[tickets_router, price_list_router], checks={"database": database, "kafka": probe},
+        lifespan=lifespan)
+    return app

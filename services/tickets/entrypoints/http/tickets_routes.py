@@ -1,0 +1,101 @@
+"""HTTP routes for tickets: validate, build the command, run it, answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
+
+from services.tickets.application.ports import TicketFilter
+from services.tickets.application.tickets import Registration
+from services.tickets.domain.errors import NotCovered
+from services.tickets.entrypoints.http import schemas as s
+from services.tickets.entrypoints.http import views
+from services.tickets.entrypoints.http.deps import command_context, domain_errors, tickets_app
+from shared.events.tickets import CoverageStatus
+from shared.http.errors import ApiError, error_body
+
+REGISTERED = Counter("tickets_registered_total", "Tickets registered, by coverage status", ["coverage"])
+REFUSED = Counter("tickets_refused_not_covered_total", "Registrations refused by the block policy")
+MAX_PAGE_SIZE = 500
+
+router = APIRouter(tags=["tickets"])
+
+
+def refused(exc: NotCovered) -> JSONResponse:
+    """409 in the usual error shape, plus the coverage the refusal was based on."""
+    REFUSED.inc()
+    content = {**error_body(exc.field, exc.rule, exc.message),
+               "coverage": views.coverage(exc.coverage).model_dump(mode="json")}
+    return JSONResponse(status_code=409, content=content)
+
+
+@router.post("/tickets", status_code=201, response_model=s.TicketOut, responses={
+    409: {"description": "policy `block`: the client is not covered and no override_reason was given"},
+    404: {"description": "the projections service says the client does not exist"}})
+async def register_ticket(body: s.RegisterTicketRequest, request: Request):  # type: ignore[no-untyped-def]
+    """Register a ticket; the answer carries the client's coverage on the registration date."""
+    registration = Registration(
+        ticket_id=uuid.uuid4(), client_id=body.client_id, title=body.title,
+        description=body.description, registered_at=body.registered_at,
+        override_reason=body.override_reason, min_position=body.min_position)
+    with domain_errors():
+        try:
+            result = await tickets_app(request).register(registration, command_context(request))
+        except NotCovered as exc:
+            return refused(exc)
+    assert result.state is not None
+    REGISTERED.labels(result.state.coverage.status).inc()
+    return views.ticket(result.state, result.position)
+
+
+@router.get("/tickets/{ticket_id}", response_model=s.TicketOut)
+async def get_ticket(ticket_id: UUID, request: Request) -> s.TicketOut:
+    with domain_errors():
+        loaded = await tickets_app(request).get(ticket_id)
+    return views.ticket(loaded.state, loaded.position)
+
+
+@router.get("/tickets", response_model=s.TicketsPage)
+async def list_tickets(
+    request: Request, client_id: UUID | None = None, coverage_status: CoverageStatus | None = None,
+    from_: Annotated[date | None, Query(alias="from", description="registered on or after")] = None,
+    to: Annotated[date | None, Query(description="registered on or before")] = None,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> s.TicketsPage:
+    """Tickets newest first (by registration date), filtered and paged."""
+    if from_ is not None and to is not None and from_ > to:
+        raise ApiError(422, "from_after_to", f"from ({from_}) is after to ({to})", field="from")
+    rows, next_page = await tickets_app(request).list(
+        TicketFilter(client_id, coverage_status, from_, to), page=page, page_size=page_size)
+    return s.TicketsPage(items=[views.summary(r) for r in rows], page=page, page_size=page_size,
+                         next_page=next_page)
+
+
+@router.post("/tickets/{ticket_id}/items", status_code=201, response_model=s.ItemAdded)
+async def add_item(ticket_id: UUID, body: s.AddItemRequest, request: Request) -> s.ItemAdded:
+    """Add a line from the price list at its current price."""
+    line_id = uuid.uuid4()
+    with domain_errors():
+        result = await tickets_app(request).add_item(ticket_id, line_id, body.code, body.quantity,
+                                                     command_context(request))
+    assert result.state is not None
+    return s.ItemAdded(line_id=line_id, position=result.position,
+                     ticket=views.ticket(result.state, result.position))
+
+
+@router.delete("/tickets/{ticket_id}/items/{line_id}", response_model=s.ItemRemoved)
+async def remove_item(ticket_id: UUID, line_id: UUID, request: Request) -> s.ItemRemoved:
+    """Remove a line (removing it again changes nothing and answers position null)."""
+    with domain_errors():
+        result = await tickets_app(request).remove_item(ticket_id, line_id, command_context(request))
+        current = await tickets_app(request).get(ticket_id) if result.position is None else None
+    assert result.state is not None
+    shown = result.position if current is None else current.position
+    return s.ItemRemoved(position=result.position, ticket=views.ticket(result.state, shown))

@@ -1,0 +1,1 @@
+../../../shared/eventstore/sql/0001_event_store.sql
