@@ -85,6 +85,14 @@ def wait_for(check, timeout: float, what: str, log: Path | None = None, pidfile:
         if check():
             return
         if pidfile is not None and running(pidfile) is None:
-            raise LauncherError(f"{what} exited during start-up; see {log}")
+            raise LauncherError(f"{what} exited during start-up ({_last_line(log)}); see {log}")
         time.sleep(0.2)
-    raise LauncherError(f"{what} not ready after {timeout:.0f}s; see {log}")
+    raise LauncherError(f"{what} not ready after {timeout:.0f}s ({_last_line(log)}); see {log}")
+
+
+def _last_line(log: Path | None) -> str:
+    try:
+        lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()] if log else []
+    except FileNotFoundError:
+        lines = []
+    return f"last log line: {lines[-1][:300]}" if lines else "no log output"

@@ -1,0 +1,106 @@
+"""``make demo``: play the reference scenario against the running system and tell it readably."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from deploy.demo.client import Abonent
+from deploy.demo.mailbox import read_mailbox
+from deploy.demo.scenario import Story, current_year, play
+from deploy.local.layout import DEFAULT_RUN_DIR
+from deploy.local.services import SERVICES
+
+console = Console()
+
+
+def say(kind: str, what: Any) -> None:
+    if kind == "date":
+        return
+    if kind == "signed":
+        console.print(f"[bold]✍  {what['client']}[/]: {what['periods']} periods, every {what['every']}, "
+                      f"{what['amount']} RUB, {what['terms']}")
+    elif kind == "paid":
+        console.print(f"💳 {what['paid_on']}  {what['client']} paid period {what['period']}")
+    elif kind == "tick":
+        if what["emitted"]:
+            console.print(f"⏰ scheduler {what['as_of']}: {what['emitted']} time events "
+                          f"({what['contracts']} contracts)")
+    elif kind == "ticket":
+        cov = what["answer"]["coverage"]
+        colour = {"covered": "green", "unpaid": "yellow", "not_covered": "red"}.get(cov["status"], "magenta")
+        lines = [f"[bold]🎫 ticket {what['on']} — {what['client']}[/]",
+                 f"coverage: [{colour}]{cov['status']}[/]  total owed: {cov.get('total_owed')}"]
+        lines += [f"  ⚠ {w['code']}: {w['message']}" for w in cov.get("warnings", [])]
+        console.print(Panel("\n".join(lines), expand=False))
+    elif kind == "debtors":
+        table = Table(title=f"Debtors on {what['on']}")
+        for col in ("client", "owed", "periods (due, days overdue)"):
+            table.add_column(col)
+        for item in what["answer"]["items"]:
+            periods = ", ".join(f"{p['due_on']} ({p['days_overdue']} d)" for p in item["periods"])
+            table.add_row(item["client_name"], f"{item['total_owed']} {item['currency']}", periods)
+        console.print(table)
+    elif kind == "income":
+        table = Table(title="Income by month (all clients in the database)")
+        for col in ("month", "due", "received", "outstanding", "currency"):
+            table.add_column(col, justify="right")
+        for m in what["months"]:
+            table.add_row(m["month"], m["due"], m["received"], m["outstanding"], m["currency"])
+        console.print(table)
+
+
+async def show_mail(api: Abonent, story: Story, maildir: Path) -> None:
+    romashka = story.clients["romashka"]
+    deadline = time.monotonic() + 30
+    notes: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:  # the notifier works from Kafka, a moment behind
+        notes = (await api.notifications(romashka.id))["items"]
+        if sum(1 for n in notes if n["status"] == "sent") >= 7:
+            break
+        await asyncio.sleep(0.5)
+    table = Table(title=f"E-mails about {romashka.name} (from GET /notifications)")
+    for col in ("kind", "to", "subject", "status"):
+        table.add_column(col)
+    for n in sorted(notes, key=lambda n: n.get("sent_at") or ""):
+        table.add_row(n["kind"], ", ".join(n["recipients"]), n["subject"], n["status"])
+    console.print(table)
+    mails = [m for m in read_mailbox(maildir) if romashka.manager_email in m.to]
+    if mails:
+        console.print(Panel(mails[0].body.strip()[:900], title=f"first e-mail to the manager: {mails[0].subject}",
+                            expand=False))
+
+
+async def main() -> int:
+    urls = {s.name: f"http://127.0.0.1:{s.default_port}" for s in SERVICES if s.default_port}
+    env = dict(line.split("=", 1) for line in (DEFAULT_RUN_DIR / "stack.env").read_text().splitlines() if "=" in line)
+    api = Abonent.connect(urls)
+    year = current_year()
+    console.rule(f"[bold]Abonent — the reference scenario, year {year}")
+    try:
+        story = await play(api, year, say)
+        for name in ("coverage_q1", "coverage_q2", "coverage_after_year"):
+            console.print(f"{name}: " + json.dumps({k: story.answers[name][k] for k in ("on", "status", "total_owed")},
+                                                   ensure_ascii=False))
+        await show_mail(api, story, Path(env["ABONENT_MAILDIR"]))
+    finally:
+        await api.close()
+    console.rule("[bold]Where to look next")
+    for name, url in urls.items():
+        console.print(f"  {name:<12} {url}/docs   (health: {url}/health/ready, metrics: {url}/metrics)")
+    console.print(f"  e-mails      {env['ABONENT_MAILDIR']}/*.eml")
+    console.print("  AsyncAPI     docs/asyncapi/payments.v1.json (public feed), docs/asyncapi/contracts-internal.json")
+    console.print("  stop         make down        (make clean also deletes data and mail)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

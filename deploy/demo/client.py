@@ -1,0 +1,97 @@
+"""A thin HTTP client for the four services, as a user (or an integrator) would call them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+class ApiFailed(AssertionError):
+    pass
+
+
+def _ok(response: httpx.Response, *expected: int) -> dict[str, Any]:
+    if response.status_code not in (expected or (200, 201)):
+        raise ApiFailed(f"{response.request.method} {response.request.url} -> "
+                        f"{response.status_code}: {response.text[:500]}")
+    return response.json()
+
+
+@dataclass
+class Abonent:
+    contracts: httpx.AsyncClient
+    projections: httpx.AsyncClient
+    tickets: httpx.AsyncClient
+    notifier: httpx.AsyncClient
+
+    @classmethod
+    def connect(cls, urls: dict[str, str], actor: str = "demo") -> Abonent:
+        def client(name: str) -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=urls[name], timeout=30, headers={"X-Actor": actor})
+
+        return cls(client("contracts"), client("projections"), client("tickets"), client("notifier"))
+
+    async def close(self) -> None:
+        for c in (self.contracts, self.projections, self.tickets, self.notifier):
+            await c.aclose()
+
+    # --- contracts (writes answer the position their events got) ----------------------
+    async def register_client(self, name: str, manager_name: str, manager_email: str) -> dict[str, Any]:
+        return _ok(await self.contracts.post("/clients", json={
+            "name": name, "manager_name": manager_name, "manager_email": manager_email}), 201)
+
+    async def open_contract(self, client_id: str, number: str, title: str, signed_on: str) -> dict[str, Any]:
+        return _ok(await self.contracts.post("/contracts", json={
+            "client_id": client_id, "number": number, "title": title, "signed_on": signed_on}), 201)
+
+    async def schedule(self, contract_id: str, **body: Any) -> dict[str, Any]:
+        return _ok(await self.contracts.post(f"/contracts/{contract_id}/periods/schedule", json=body), 201)
+
+    async def pay(self, contract_id: str, period_id: str, paid_on: str, amount: str | None = None,
+                  reference: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"paid_on": paid_on}
+        if amount is not None:
+            body["amount"] = amount
+        if reference is not None:
+            body["reference"] = reference
+        return _ok(await self.contracts.post(
+            f"/contracts/{contract_id}/periods/{period_id}/payments", json=body), 201)
+
+    async def tick(self, as_of: str) -> dict[str, Any]:
+        return _ok(await self.contracts.post("/scheduler/tick", json={"as_of": as_of}))
+
+    async def contract(self, contract_id: str) -> dict[str, Any]:
+        return _ok(await self.contracts.get(f"/contracts/{contract_id}"))
+
+    # --- projections (reads wait for min_position instead of sleeping) -------------------
+    async def coverage(self, client_id: str, on: str, min_position: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"on": on}
+        if min_position is not None:
+            params["min_position"] = min_position
+        return _ok(await self.projections.get(f"/clients/{client_id}/coverage", params=params))
+
+    async def debtors(self, on: str, min_position: int | None = None, **filters: Any) -> dict[str, Any]:
+        params = {"on": on, **filters}
+        if min_position is not None:
+            params["min_position"] = min_position
+        return _ok(await self.projections.get("/debtors", params=params))
+
+    async def income(self, month_from: str, month_to: str, min_position: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"from": month_from, "to": month_to}
+        if min_position is not None:
+            params["min_position"] = min_position
+        return _ok(await self.projections.get("/income", params=params))
+
+    # --- tickets and notifications -------------------------------------------------------
+    async def register_ticket(self, client_id: str, title: str, registered_at: str,
+                              min_position: int | None = None, **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"client_id": client_id, "title": title, "registered_at": registered_at, **extra}
+        if min_position is not None:
+            body["min_position"] = min_position
+        return _ok(await self.tickets.post("/tickets", json=body), 201)
+
+    async def notifications(self, client_id: str | None = None) -> dict[str, Any]:
+        params = {"client_id": client_id} if client_id else {}
+        return _ok(await self.notifier.get("/notifications", params=params))

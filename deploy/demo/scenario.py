@@ -1,0 +1,155 @@
+"""The reference scenario of DESIGN §1, played over HTTP through the running services.
+
+An IT outsourcer signs ООО «Ромашка» for 1 January – 31 December, quarterly prepaid, and
+pays Q1; the manager is reminded before each quarter ends; Q2 is never paid, so tickets in
+Q2 show the delay; after 31 December, with no prolongation, service cannot be provided.
+Three more clients make the debtors list and the income non-trivial: a postpaid monthly
+client who stops paying in March, a client who pays late, and one with no contract.
+
+The story is a timeline of dated steps; the scheduler is moved to each date with
+``POST /scheduler/tick``. ``make demo`` prints it; ``tests/e2e`` asserts every answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from deploy.demo.client import Abonent
+
+Say = Callable[[str, Any], None]
+
+
+@dataclass
+class Client:
+    name: str
+    manager_name: str
+    manager_email: str
+    id: str = ""
+    contract_id: str = ""
+    period_ids: list[str] = field(default_factory=list)
+    position: int = 0  # the last position our writes for this client got
+
+    def saw(self, answer: dict[str, Any]) -> dict[str, Any]:
+        if answer.get("position") is not None:
+            self.position = max(self.position, answer["position"])
+        return answer
+
+
+@dataclass
+class Story:
+    year: int
+    clients: dict[str, Client]
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def position(self) -> int:
+        return max(c.position for c in self.clients.values())
+
+
+def _quiet(_: str, __: Any) -> None:
+    pass
+
+
+async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
+    run = uuid.uuid4().hex[:6]  # unique names and numbers per run: the demo can run twice
+    y, next_y = str(year), str(year + 1)
+    story = Story(year, {
+        "romashka": Client(f"ООО «Ромашка» [{run}]", "Ирина Петрова", f"irina.petrova+{run}@romashka.example"),
+        "vector": Client(f"АО «Вектор» [{run}]", "Олег Смирнов", f"oleg+{run}@vector.example"),
+        "sidorov": Client(f"ИП Сидоров [{run}]", "Анна Сидорова", f"anna+{run}@sidorov.example"),
+        "no_contract": Client(f"ООО «Без договора» [{run}]", "Пётр Иванов", f"petr+{run}@nocontract.example"),
+    })
+    c = story.clients
+
+    # --- signing ------------------------------------------------------------------------
+    for key, client in c.items():
+        client.id = client.saw(await api.register_client(client.name, client.manager_name, client.manager_email))["id"]
+    plans = {
+        "romashka": ("quarter", "30000.00", "prepaid", "IT outsourcing"),
+        "vector": ("month", "12000.00", "postpaid", "Printer fleet maintenance"),
+        "sidorov": ("quarter", "45000.00", "prepaid", "Office IT support"),
+    }
+    for key, (every, amount, terms, title) in plans.items():
+        client = c[key]
+        opened = client.saw(await api.open_contract(client.id, f"{key[:3].upper()}-{y}/{run}", title, f"{year - 1}-12-20"))
+        client.contract_id = opened["id"]
+        scheduled = client.saw(await api.schedule(
+            client.contract_id, starts_on=f"{y}-01-01", ends_on=f"{y}-12-31", every=every, amount=amount,
+            currency="RUB", payment_terms=terms, remind_days_before=10))
+        client.period_ids = scheduled["period_ids"]
+        say("signed", {"client": client.name, "every": every, "amount": amount, "terms": terms,
+                       "periods": len(client.period_ids)})
+
+    async def pay(key: str, period: int, paid_on: str, reference: str) -> None:
+        client = c[key]
+        client.saw(await api.pay(client.contract_id, client.period_ids[period], paid_on, reference=reference))
+        say("paid", {"client": client.name, "period": period + 1, "paid_on": paid_on})
+
+    async def tick(as_of: str) -> None:
+        result = await api.tick(as_of)
+        for client in c.values():
+            client.position = max(client.position, result.get("position") or 0)
+        say("tick", result)
+
+    async def ticket(name: str, key: str, on: str, title: str) -> None:
+        client = c[key]
+        answer = await api.register_ticket(client.id, title, on, min_position=client.position)
+        story.answers[name] = answer
+        say("ticket", {"client": client.name, "on": on, "answer": answer})
+
+    timeline: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        (f"{y}-01-01", lambda: pay("romashka", 0, f"{y}-01-01", "п/п 101")),
+        (f"{y}-01-01", lambda: tick(f"{y}-01-01")),
+        (f"{y}-02-03", lambda: pay("vector", 0, f"{y}-02-03", "п/п 2201")),
+        (f"{y}-02-10", lambda: ticket("ticket_q1", "romashka", f"{y}-02-10", "Не печатает принтер в бухгалтерии")),
+        (f"{y}-02-20", lambda: pay("sidorov", 0, f"{y}-02-20", "п/п 7")),
+        (f"{y}-03-04", lambda: pay("vector", 1, f"{y}-03-04", "п/п 2245")),
+        (f"{y}-03-21", lambda: tick(f"{y}-03-21")),
+        (f"{y}-04-01", lambda: tick(f"{y}-04-01")),
+        (f"{y}-04-10", lambda: pay("sidorov", 1, f"{y}-04-10", "п/п 19")),
+        (f"{y}-04-15", lambda: tick(f"{y}-04-15")),
+        (f"{y}-04-15", lambda: _debtors(api, story, f"{y}-04-15", say)),
+        (f"{y}-05-15", lambda: ticket("ticket_q2", "romashka", f"{y}-05-15", "Новый сотрудник: настроить рабочее место")),
+        (f"{y}-06-20", lambda: tick(f"{y}-06-20")),
+        (f"{y}-07-01", lambda: pay("sidorov", 2, f"{y}-07-01", "п/п 33")),
+        (f"{y}-07-01", lambda: tick(f"{y}-07-01")),
+        (f"{y}-09-20", lambda: tick(f"{y}-09-20")),
+        (f"{y}-10-01", lambda: pay("sidorov", 3, f"{y}-10-01", "п/п 41")),
+        (f"{y}-10-01", lambda: tick(f"{y}-10-01")),
+        (f"{y}-12-21", lambda: tick(f"{y}-12-21")),
+        (f"{next_y}-01-01", lambda: tick(f"{next_y}-01-01")),
+        (f"{next_y}-01-10", lambda: ticket("ticket_after_year", "romashka", f"{next_y}-01-10", "Сервер не отвечает")),
+        (f"{next_y}-01-10", lambda: ticket("ticket_no_contract", "no_contract", f"{next_y}-01-10", "Нужна консультация")),
+    ]
+    for when, step in timeline:
+        say("date", when)
+        await step()
+
+    for name, on in (("coverage_q1", f"{y}-02-10"), ("coverage_q2", f"{y}-05-15"),
+                     ("coverage_after_year", f"{next_y}-01-10")):
+        story.answers[name] = await api.coverage(c["romashka"].id, on, min_position=c["romashka"].position)
+    story.answers["income"] = await api.income(f"{y}-01", f"{y}-12", min_position=story.position)
+    say("income", story.answers["income"])
+    return story
+
+
+async def _debtors(api: Abonent, story: Story, on: str, say: Say) -> None:
+    """Every page of the debtors list, narrowed to this run's clients (the database may hold more)."""
+    ours = {cl.id for cl in story.clients.values()}
+    items: list[dict[str, Any]] = []
+    page: int | None = 1
+    while page is not None:
+        answer = await api.debtors(on, min_position=story.position, page=page, page_size=500)
+        items += [i for i in answer["items"] if i["client_id"] in ours]
+        page = answer.get("next_page")
+    answer = {**answer, "items": items}
+    story.answers["debtors_apr15"] = answer
+    say("debtors", {"on": on, "answer": answer})
+
+
+def current_year() -> int:
+    return date.today().year

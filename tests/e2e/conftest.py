@@ -1,0 +1,31 @@
+"""The whole system as processes: the four services and the scheduler on the test stack."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from deploy.demo.client import Abonent
+from deploy.local.layout import StackPorts
+from deploy.local.services import start_services, stop_services
+
+
+@pytest.fixture(scope="session")
+def system(stack) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+    free = StackPorts.free()
+    ports = {"contracts": free.kafka, "projections": free.controller, "tickets": free.postgres,
+             "notifier": free.smtp}
+    env = {**stack.env(), "NOTIFY_GENERAL_EMAIL": "service-desk@abonent.test"}
+    urls = start_services(stack.run_dir, env, ports, progress=lambda _: None)
+    try:
+        yield urls
+    finally:
+        stop_services(stack.run_dir)
+
+
+@pytest.fixture
+async def abonent(system) -> AsyncIterator[Abonent]:  # type: ignore[no-untyped-def]
+    api = Abonent.connect(system, actor="e2e-test")
+    yield api
+    await api.close()

@@ -1,0 +1,92 @@
+"""The reference scenario (DESIGN §1) through the real processes, asserting every answer.
+
+All four services and the scheduler run as processes on real Kafka, PostgreSQL and an SMTP
+sink; the test talks HTTP only. Reads pass ``min_position`` instead of sleeping. The year is
+one no other test writes to (2046), so the income for that year is this scenario's alone;
+``make demo`` plays the same steps for the current year.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from deploy.demo.mailbox import read_mailbox
+from deploy.demo.scenario import play
+
+YEAR = 2046
+
+
+def codes(answer: dict) -> set[str]:
+    return {w["code"] for w in answer["warnings"]}
+
+
+async def wait_for_notifications(api, client_id: str, sent: int, timeout: float = 60.0) -> list[dict]:
+    """The notifier works from Kafka; poll its log (bounded) until ``sent`` e-mails are recorded."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        items = (await api.notifications(client_id))["items"]
+        if sum(len(n["recipients"]) for n in items if n["status"] == "sent") >= sent or loop.time() > deadline:
+            return items
+        await asyncio.sleep(0.3)
+
+
+async def test_reference_scenario_end_to_end(abonent, stack):
+    story = await play(abonent, YEAR)
+    romashka = story.clients["romashka"]
+    a = story.answers
+
+    # Q1 paid: a ticket in February is covered.
+    q1 = a["ticket_q1"]["coverage"]
+    assert q1["status"] == "covered" and q1["warnings"] == [] and q1["owed"] == []
+    assert a["coverage_q1"]["status"] == "covered" and a["coverage_q1"]["stale"] is False
+
+    # Q2 unpaid: a ticket in May shows the delay, with the amount and days overdue.
+    q2 = a["ticket_q2"]["coverage"]
+    assert q2["status"] == "unpaid" and "CURRENT_PERIOD_UNPAID" in codes(q2)
+    assert [(o["starts_on"], o["amount_due"], o["days_overdue"]) for o in q2["owed"]] == [
+        (f"{YEAR}-04-01", "30000.00", 44)]
+    assert q2["total_owed"] == "30000.00"
+
+    # After 31 December, no prolongation: service cannot be provided under subscription.
+    after = a["ticket_after_year"]["coverage"]
+    assert after["status"] == "not_covered" and "NO_ACTIVE_PERIOD" in codes(after)
+    assert after["total_owed"] == "90000.00"  # Q2, Q3 and Q4 are still owed
+    assert a["coverage_after_year"]["active_period"] is None
+    nobody = a["ticket_no_contract"]["coverage"]
+    assert nobody["status"] == "not_covered" and "NO_ACTIVE_PERIOD" in codes(nobody) and nobody["owed"] == []
+
+    # Debtors on 15 April: Ромашка owes Q2, Вектор owes March (postpaid); Сидоров paid late but paid.
+    debtors = {d["client_id"]: d for d in a["debtors_apr15"]["items"]}
+    assert set(debtors) == {romashka.id, story.clients["vector"].id}
+    assert debtors[romashka.id]["total_owed"] == "30000.00"
+    assert [(p["due_on"], p["days_overdue"]) for p in debtors[romashka.id]["periods"]] == [(f"{YEAR}-04-01", 14)]
+    vector = debtors[story.clients["vector"].id]
+    assert vector["total_owed"] == "12000.00" and vector["currency"] == "RUB"
+    assert [(p["ends_on"], p["due_on"]) for p in vector["periods"]] == [(f"{YEAR}-03-31", f"{YEAR}-04-01")]
+
+    # Income by month: due by start (prepaid) or end (postpaid) month, received by payment date.
+    months = {m["month"]: m for m in a["income"]["months"]}
+    quarter_months = {f"{YEAR}-{m:02d}" for m in (1, 4, 7, 10)}
+    for month, m in months.items():
+        assert m["currency"] == "RUB"
+        assert Decimal(m["due"]) == (Decimal("87000") if month in quarter_months else Decimal("12000")), month
+    assert {k: m["received"] for k, m in months.items() if Decimal(m["received"])} == {
+        f"{YEAR}-01": "30000.00", f"{YEAR}-02": "57000.00", f"{YEAR}-03": "12000.00",
+        f"{YEAR}-04": "45000.00", f"{YEAR}-07": "45000.00", f"{YEAR}-10": "45000.00"}
+    assert months[f"{YEAR}-01"]["outstanding"] == "0.00"
+    assert months[f"{YEAR}-04"]["outstanding"] == "42000.00"
+
+    # E-mails: 4 reminders and 3 debt notices (Q2-Q4 unpaid), each to the manager AND the general address.
+    notes = await wait_for_notifications(abonent, romashka.id, sent=14)
+    reminders = [n for n in notes if n["kind"] == "reminder"]
+    debt_notices = [n for n in notes if n["kind"] == "debt_notice"]
+    assert len(reminders) == 4 and len(debt_notices) == 3
+    for n in notes:
+        assert n["status"] == "sent"
+        assert sorted(n["recipients"]) == sorted([romashka.manager_email, "service-desk@abonent.test"])
+    mails = [m for m in read_mailbox(stack.maildir) if romashka.manager_email in m.to]
+    assert len(mails) == 7  # exactly once each, even though Kafka may redeliver
+    first_reminder = next(m for m in mails if "31.03" in m.body or f"{YEAR}-03-31" in m.body)
+    assert "30" in first_reminder.body and romashka.name.split(" [")[0] in first_reminder.body
