@@ -50,8 +50,8 @@ def service_env(stack_env: dict[str, str], ports: dict[str, int]) -> dict[str, s
         if spec.port_env is not None:
             env[spec.port_env] = str(ports[spec.name])
     env.setdefault("TICKETS_PROJECTIONS_URL", f"http://127.0.0.1:{ports['projections']}")
-    env.setdefault("NOTIFY_GENERAL_EMAIL", "service-desk@abonent.local")
-    env.setdefault("NOTIFY_FROM_EMAIL", "abonent@abonent.local")
+    env.setdefault("NOTIFY_GENERAL_EMAIL", "service-desk@example.com")
+    env.setdefault("NOTIFY_FROM_EMAIL", "abonent@example.com")
     env.setdefault("CONTRACTS_SCHEDULER_INTERVAL_SECONDS", "3600")
     env.setdefault("ABONENT_LOG_FORMAT", "json")
     return env

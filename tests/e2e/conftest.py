@@ -16,7 +16,7 @@ def system(stack) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
     free = StackPorts.free()
     ports = {"contracts": free.kafka, "projections": free.controller, "tickets": free.postgres,
              "notifier": free.smtp}
-    env = {**stack.env(), "NOTIFY_GENERAL_EMAIL": "service-desk@abonent.test"}
+    env = {**stack.env(), "NOTIFY_GENERAL_EMAIL": "service-desk@example.com"}
     urls = start_services(stack.run_dir, env, ports, progress=lambda _: None)
     try:
         yield urls

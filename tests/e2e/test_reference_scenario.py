@@ -85,7 +85,7 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     assert len(reminders) == 4 and len(debt_notices) == 3
     for n in notes:
         assert n["status"] == "sent"
-        assert sorted(n["recipients"]) == sorted([romashka.manager_email, "service-desk@abonent.test"])
+        assert sorted(n["recipients"]) == sorted([romashka.manager_email, "service-desk@example.com"])
     mails = [m for m in read_mailbox(stack.maildir) if romashka.manager_email in m.to]
     assert len(mails) == 7  # exactly once each, even though Kafka may redeliver
     first_reminder = next(m for m in mails if "31.03" in m.body or f"{YEAR}-03-31" in m.body)

@@ -1,0 +1,1 @@
+"""PostgreSQL access shared by the services: asyncpg pools and the migrations runner."""
