@@ -9,10 +9,12 @@ one no other test writes to (2046), so the income for that year is this scenario
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from decimal import Decimal
 
 from deploy.demo.mailbox import read_mailbox
 from deploy.demo.scenario import play
+from services.notifier.adapters.formatting import long_date
 
 YEAR = 2046
 
@@ -88,5 +90,9 @@ async def test_reference_scenario_end_to_end(abonent, stack):
         assert sorted(n["recipients"]) == sorted([romashka.manager_email, "service-desk@example.com"])
     mails = [m for m in read_mailbox(stack.maildir) if romashka.manager_email in m.to]
     assert len(mails) == 7  # exactly once each, even though Kafka may redeliver
-    first_reminder = next(m for m in mails if "31.03" in m.body or f"{YEAR}-03-31" in m.body)
-    assert "30" in first_reminder.body and romashka.name.split(" [")[0] in first_reminder.body
+    q1_end = long_date(date(YEAR, 3, 31), "ru")
+    q1_reminder = [m for m in mails if m.subject.startswith("Напоминание") and q1_end in m.subject]
+    assert len(q1_reminder) == 1, [m.subject for m in mails]
+    body = q1_reminder[0].body
+    assert romashka.name in body and "30 000,00" in body  # the next period's amount, due 1 April
+    assert long_date(date(YEAR, 4, 1), "ru") in body

@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from services.projections.domain.coverage import (
-    CURRENT_PERIOD_UNPAID, NO_ACTIVE_PERIOD, OVERDUE_PERIODS, PeriodState, assess, due_on, owed_from,
+    CURRENT_PERIOD_UNPAID, NO_ACTIVE_PERIOD, OVERDUE_PERIODS, PeriodState, assess, due_on, income_on,
 )
 
 CONTRACT = uuid4()
@@ -79,13 +79,14 @@ def test_partial_payment_reduces_what_is_owed() -> None:
     assert c.owed[0].amount_due == Decimal("19999.50")
 
 
-def test_postpaid_is_due_on_its_end_date_and_owed_from_the_next_day() -> None:
+def test_postpaid_is_owed_from_the_day_after_its_end() -> None:
     p = period(*Q[0], terms="postpaid")
-    assert due_on("postpaid", p.starts_on, p.ends_on) == date(2026, 3, 31)
-    assert owed_from("postpaid", p.starts_on, p.ends_on) == date(2026, 4, 1)
+    assert due_on("postpaid", p.starts_on, p.ends_on) == date(2026, 4, 1)
+    assert income_on("postpaid", p.starts_on, p.ends_on) == date(2026, 3, 31)  # March's income
     assert assess([p], date(2026, 3, 31)).status == "covered"  # paying on the last day is on time
-    after = assess([p], date(2026, 4, 1))
-    assert after.status == "not_covered" and after.owed[0].days_overdue == 1
+    after = assess([p], date(2026, 4, 15))
+    assert after.status == "not_covered"
+    assert (after.owed[0].due_on, after.owed[0].days_overdue) == (date(2026, 4, 1), 14)
 
 
 @pytest.mark.parametrize(("on", "status"), [

@@ -1,0 +1,132 @@
+"""Sending one e-mail over SMTP with aiosmtplib; every failure becomes a :class:`SendFailure`.
+
+One connection per e-mail (connect, EHLO, [STARTTLS], [AUTH], MAIL, RCPT, DATA, QUIT):
+reminders are a few thousand a day at most, and a fresh connection means no half-dead
+pooled session to reason about after an outage. TLS-on-connect (port 465) and STARTTLS
+(587) are settings; the password is a ``SecretStr`` read only at the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate
+
+import aiosmtplib
+from aiosmtplib import errors as smtp_errors
+from pydantic import SecretStr
+
+from services.notifier.domain.emails import OutgoingEmail
+from services.notifier.domain.failures import SendFailure, Stage
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    use_tls: bool = False
+    timeout: float = 10.0
+    validate_certs: bool = True
+
+    def __repr__(self) -> str:  # never print the password, even masked-by-accident
+        return (f"SmtpConfig(host={self.host!r}, port={self.port}, username={self.username!r}, "
+                f"starttls={self.starttls}, use_tls={self.use_tls}, timeout={self.timeout})")
+
+
+def build_message(email: OutgoingEmail) -> MIMEMultipart:
+    """multipart/alternative: plain text first, HTML second (clients show the last they can).
+
+    Built with the classic ``email.mime`` API and an explicit ``Header`` for the subject:
+    the modern ``EmailMessage`` folder drops the space between two RFC 2047 encoded words
+    ("договор №" arrives as "договор№"), the legacy encoder keeps it inside the word.
+    """
+    msg = MIMEMultipart("alternative")
+    msg["From"] = email.sender
+    msg["To"] = email.recipient
+    msg["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
+    msg["Message-ID"] = email.message_id
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    msg["X-Abonent-Event-Id"] = str(email.event_id)
+    msg["X-Abonent-Kind"] = email.kind
+    if email.correlation_id:
+        msg["X-Correlation-ID"] = email.correlation_id
+    msg.attach(MIMEText(email.text, "plain", "utf-8"))
+    msg.attach(MIMEText(email.html, "html", "utf-8"))
+    return msg
+
+
+def _failure(exc: BaseException) -> SendFailure:
+    """Map aiosmtplib's exceptions (and socket ones) to the stage and reply code."""
+    match exc:
+        case smtp_errors.SMTPRecipientsRefused(recipients=[first, *_]):
+            return SendFailure(Stage.RECIPIENT, first.code, first.message)
+        case smtp_errors.SMTPRecipientRefused():
+            return SendFailure(Stage.RECIPIENT, exc.code, exc.message)
+        case smtp_errors.SMTPSenderRefused():
+            return SendFailure(Stage.SENDER, exc.code, exc.message)
+        case smtp_errors.SMTPDataError():
+            return SendFailure(Stage.DATA, exc.code, exc.message)
+        case smtp_errors.SMTPAuthenticationError():
+            return SendFailure(Stage.AUTH, exc.code, exc.message)
+        case smtp_errors.SMTPHeloError() | smtp_errors.SMTPConnectResponseError():
+            return SendFailure(Stage.CONNECT, exc.code, exc.message)
+        case smtp_errors.SMTPResponseException():
+            return SendFailure(Stage.UNKNOWN, exc.code, exc.message)
+        case smtp_errors.SMTPNotSupported():
+            return SendFailure(Stage.TLS, None, f"not supported by the server: {exc}")
+        case ssl.SSLError():
+            return SendFailure(Stage.TLS, None, f"TLS: {exc}")
+        case _:
+            return SendFailure(Stage.CONNECT, None, f"{type(exc).__name__}: {exc}")
+
+
+_NETWORK_ERRORS = (smtp_errors.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError)
+
+
+class SmtpSender:
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    def _connection_kwargs(self) -> dict[str, object]:
+        c = self.config
+        return {
+            "hostname": c.host, "port": c.port, "timeout": c.timeout, "use_tls": c.use_tls,
+            "start_tls": c.starttls if not c.use_tls else False, "validate_certs": c.validate_certs,
+            "username": c.username,
+            "password": c.password.get_secret_value() if c.password is not None else None,
+        }
+
+    async def send(self, email: OutgoingEmail) -> None:
+        """Returns when the server accepted the message; raises :class:`SendFailure`."""
+        message = build_message(email)
+        try:
+            await aiosmtplib.send(message, sender=email.sender, recipients=[email.recipient],
+                                  **self._connection_kwargs())  # type: ignore[arg-type]
+        except _NETWORK_ERRORS as exc:
+            raise _failure(exc) from exc
+
+    async def probe(self) -> None:
+        """Connect, greet, [STARTTLS, AUTH], NOOP, QUIT: raises when the server is not usable."""
+        client = aiosmtplib.SMTP(**self._connection_kwargs())  # type: ignore[arg-type]
+        try:
+            await client.connect()  # logs in too when a username and password are set
+            await client.noop()
+        except _NETWORK_ERRORS as exc:
+            raise _failure(exc) from exc
+        finally:
+            if client.is_connected:
+                try:
+                    await client.quit()
+                except _NETWORK_ERRORS:
+                    client.close()
+
+
+__all__ = ["SmtpConfig", "SmtpSender", "build_message"]

@@ -1,0 +1,195 @@
+"""The composition root of the notifier: settings → adapters → application → app.
+
+Only this module reads settings; tests call :func:`create_app` with the settings they need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Literal
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+
+import shared.events  # noqa: F401 - registers every payload model (schedule ones included)
+from services.notifier.adapters.dead_letters import KafkaDeadLetters
+from services.notifier.adapters.delivery_log import ClaimBusy, ClaimTimeouts, DeliveryLog
+from services.notifier.adapters.smtp import SmtpConfig, SmtpSender
+from services.notifier.adapters.templates import TemplateRenderer
+from services.notifier.application.delivery import Deliverer
+from services.notifier.application.notify import NotifyPolicy, ScheduleNotifier
+from services.notifier.application.queries import NotificationQueries
+from services.notifier.domain.addresses import InvalidAddress, normalize, split_addresses
+from services.notifier.domain.failures import RetryPolicy
+from services.notifier.entrypoints.consumer import ScheduleConsumer
+from services.notifier.entrypoints.http import router
+from services.notifier.entrypoints.metrics import PrometheusMetrics
+from shared.db.migrations import apply_migrations, migrations_dir
+from shared.db.pool import create_pool
+from shared.http.app import create_service_app
+from shared.kafka_probe import KafkaProbe
+from shared.logging import configure_logging, get_logger
+from shared.settings import ServiceSettings
+from shared.topics import NOTIFIER_GROUP
+
+log = get_logger("notifier")
+
+
+class NotifierSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+
+    http_port: int = 8004
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    smtp_timeout: float = Field(10.0, gt=0)
+    smtp_validate_certs: bool = True
+    from_email: str = "abonent@example.com"
+    general_email: str = Field("", description="comma-separated addresses that get every notification")
+    locale: Literal["ru", "en"] = "ru"
+    max_attempts: int = Field(8, ge=1, description="SMTP attempts per e-mail before it is dead-lettered")
+    retry_initial_seconds: float = Field(1.0, ge=0)
+    retry_max_seconds: float = Field(60.0, ge=0)
+    message_id_domain: str | None = Field(None, description="right side of Message-ID; default: from_email's domain")
+    group_id: str = NOTIFIER_GROUP
+    consume: bool = True
+
+    @field_validator("from_email")
+    @classmethod
+    def _from_is_an_address(cls, value: str) -> str:
+        try:
+            return normalize(value)
+        except InvalidAddress as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("general_email")
+    @classmethod
+    def _general_are_addresses(cls, value: str) -> str:
+        try:
+            return ", ".join(split_addresses(value))
+        except InvalidAddress as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def general_emails(self) -> tuple[str, ...]:
+        return split_addresses(self.general_email)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts, self.retry_initial_seconds,
+                           max(self.retry_max_seconds, self.retry_initial_seconds))
+
+    @property
+    def smtp(self) -> SmtpConfig:
+        return SmtpConfig(self.smtp_host, self.smtp_port, self.smtp_username, self.smtp_password,
+                          self.smtp_starttls, self.smtp_use_tls, self.smtp_timeout,
+                          self.smtp_validate_certs)
+
+
+def _attempt_seconds(settings: NotifierSettings) -> float:
+    """One SMTP attempt: connect, [STARTTLS, AUTH], MAIL, RCPT, DATA, QUIT — each bounded."""
+    return settings.smtp_timeout * 6
+
+
+async def _start_kafka(broker: KafkaBroker, dead_letters: KafkaDeadLetters) -> None:
+    """Start the DLQ producer and the consumer; keep retrying while Kafka is unreachable."""
+    delay = 0.5
+    while True:
+        try:
+            await dead_letters.start()
+            await broker.start()
+            log.info("consumer started")
+            return
+        except Exception as exc:  # noqa: BLE001 - Kafka not there yet: retry with back-off
+            log.warning("cannot start the Kafka consumer yet", error=repr(exc), retry_in=delay)
+            with suppress(Exception):
+                await broker.stop()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+def create_app(settings: NotifierSettings | None = None) -> FastAPI:
+    settings = settings or NotifierSettings()  # type: ignore[call-arg]
+    configure_logging(settings.log.format, settings.log.level)
+    bootstrap = settings.kafka.bootstrap_servers
+    client_id = f"{settings.kafka.client_id_prefix}-notifier"
+    policy = settings.retry_policy
+    attempt_seconds = _attempt_seconds(settings)
+    # Above the longest a record can take (every attempt timing out, every pause taken), so
+    # the group never evicts a consumer that is only waiting for SMTP to come back.
+    max_poll_ms = int((policy.worst_case_seconds(attempt_seconds) + 60) * 1000)
+    broker = KafkaBroker(bootstrap, client_id=client_id, allow_auto_create_topics=False,
+                         graceful_timeout=max(settings.smtp_timeout * 2, 15.0))
+    consumer = ScheduleConsumer(broker, group=settings.group_id, max_poll_interval_ms=max_poll_ms)
+    metrics = PrometheusMetrics()
+    dead_letters = KafkaDeadLetters(bootstrap, f"{client_id}-dlq", settings.group_id)
+    sender = SmtpSender(settings.smtp)
+    probe = KafkaProbe(bootstrap)
+    renderer = TemplateRenderer(settings.locale)
+    general = settings.general_emails
+    message_id_domain = settings.message_id_domain or settings.from_email.rsplit("@", 1)[1]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dsn = settings.database_url.get_secret_value()
+        await apply_migrations(dsn, migrations_dir("notifier"))
+        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        delivery_log = DeliveryLog(pool, ClaimTimeouts(
+            lock_seconds=attempt_seconds + 5, idle_in_transaction_seconds=attempt_seconds * 2 + 30))
+        app.state.pool = pool
+        app.state.delivery_log = delivery_log
+        app.state.queries = NotificationQueries(delivery_log)
+        app.state.smtp_probe = sender.probe
+        deliverer = Deliverer(delivery_log, sender, policy, metrics, busy_exceptions=(ClaimBusy,))
+        notifier = ScheduleNotifier(
+            delivery_log, deliverer, renderer, dead_letters,
+            NotifyPolicy(settings.from_email, general, message_id_domain), metrics)
+        app.state.notifier = notifier
+        starting: asyncio.Task[None] | None = None
+        if settings.consume:
+            consumer.bind(notifier)
+            starting = asyncio.create_task(_start_kafka(broker, dead_letters), name="notifier-kafka")
+        log.info("notifier started", port=settings.http_port, smtp=repr(settings.smtp),
+                 general=list(general), locale=settings.locale, max_attempts=policy.max_attempts,
+                 group=settings.group_id, dead_letter_topic=dead_letters.topic)
+        if not general:
+            log.warning("NOTIFY_GENERAL_EMAIL is empty: only managers get notifications")
+        try:
+            yield
+        finally:
+            if starting is not None:
+                consumer.stop()  # pauses between SMTP retries end now; records stay uncommitted
+                starting.cancel()
+                with suppress(asyncio.CancelledError):
+                    await starting
+                await broker.stop()
+                await dead_letters.stop()
+            await probe.close()
+            await pool.close()
+
+    async def database() -> None:
+        await app.state.pool.fetchval("SELECT 1")
+
+    async def consuming() -> None:
+        if settings.consume and not consumer.running:
+            raise RuntimeError("the Kafka consumer is not running")
+
+    app = create_service_app(
+        title="Abonent notifier",
+        description="E-mails the reminders (ServicePeriodEndingSoon) and debt notices "
+                    "(ServicePeriodBecameOverdue) of contracts.schedule.v1, exactly once per "
+                    "event and recipient, and keeps the delivery log. `/health/smtp` tells "
+                    "whether the SMTP server answers (readiness does not depend on it).",
+        routers=[router], checks={"database": database, "kafka": probe, "consumer": consuming},
+        lifespan=lifespan,
+    )
+    app.state.consumer = consumer
+    app.state.dead_letters = dead_letters
+    return app

@@ -1,0 +1,108 @@
+"""HTTP routes of the notifier: the delivery log, and whether SMTP answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from pydantic import BaseModel
+
+from services.notifier.application.notify import ScheduleNotifier
+from services.notifier.application.queries import MAX_LIMIT, NotificationQueries
+from services.notifier.domain.emails import NotificationView
+from services.notifier.entrypoints import metrics
+from shared.http.errors import ApiError
+
+router = APIRouter()
+
+
+class DeliveryOut(BaseModel):
+    recipient: str
+    role: str
+    status: str
+    attempts: int
+    last_error: str | None
+    message_id: str
+    sent_at: datetime | None
+
+
+class NotificationOut(BaseModel):
+    event_id: UUID
+    event_type: str
+    kind: str
+    client_id: UUID
+    contract_id: UUID
+    contract_number: str
+    recipients: list[str]
+    subject: str
+    sent_at: datetime | None
+    status: str
+    received_at: datetime
+    deliveries: list[DeliveryOut]
+
+
+class NotificationsOut(BaseModel):
+    items: list[NotificationOut]
+    next_offset: int | None
+
+
+def _view(n: NotificationView) -> NotificationOut:
+    return NotificationOut(
+        event_id=n.event_id, event_type=n.event_type, kind=n.kind, client_id=n.client_id,
+        contract_id=n.contract_id, contract_number=n.contract_number,
+        recipients=[d.recipient for d in n.deliveries], subject=n.subject, sent_at=n.sent_at,
+        status=n.status, received_at=n.received_at,
+        deliveries=[DeliveryOut(recipient=d.recipient, role=d.role, status=d.status,
+                                attempts=d.attempts, last_error=d.last_error,
+                                message_id=d.message_id, sent_at=d.sent_at) for d in n.deliveries])
+
+
+@router.get("/notifications", response_model=NotificationsOut, tags=["notifications"],
+            summary="What was sent, to whom, for which event (newest first)")
+async def list_notifications(
+    request: Request,
+    client_id: UUID | None = None,
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+) -> NotificationsOut:
+    queries: NotificationQueries = request.app.state.queries
+    page = await queries.list(client_id, limit, offset)
+    return NotificationsOut(items=[_view(n) for n in page.items], next_offset=page.next_offset)
+
+
+class RetryOut(BaseModel):
+    event_id: UUID
+    reopened: int
+    """Deliveries that had run out of attempts and are being sent again."""
+
+
+@router.post("/notifications/{event_id}/retry", status_code=202, response_model=RetryOut,
+             tags=["notifications"],
+             summary="Send a dead-lettered notification again (after SMTP is fixed)")
+async def retry_notification(event_id: UUID, request: Request, background: BackgroundTasks) -> RetryOut:
+    notifier: ScheduleNotifier = request.app.state.notifier
+    reopened = await notifier.reopen(event_id)
+    if reopened is None:
+        raise ApiError(404, "not_found", f"no notification for event {event_id}", "event_id")
+    if reopened.record is None:
+        raise ApiError(409, "no_stored_event", "this notification predates stored events; "
+                       "replay its message from the dead-letter topic instead", "event_id")
+    if reopened.deliveries:
+        background.add_task(notifier.handle, reopened.record)
+    return RetryOut(event_id=event_id, reopened=reopened.deliveries)
+
+
+@router.get("/health/smtp", tags=["operations"],
+            summary="Whether the SMTP server answers (information; readiness does not depend on it)")
+async def smtp_health(request: Request) -> dict[str, Any]:
+    probe: Callable[[], Awaitable[None]] = request.app.state.smtp_probe
+    try:
+        await probe()
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        metrics.SMTP_UP.set(0)
+        return {"status": "unreachable", "error": str(exc)[:300]}
+    metrics.SMTP_UP.set(1)
+    return {"status": "reachable"}

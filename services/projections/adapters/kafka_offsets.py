@@ -1,0 +1,54 @@
+"""The end offsets of the consumed topics, asked of Kafka when a global query waits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+Key = tuple[str, int]
+
+
+class EndOffsets:
+    """``await end_offsets()`` → next offset to be written, per (topic, partition)."""
+
+    def __init__(self, bootstrap_servers: str, topics: Sequence[str], client_id: str,
+                 timeout: float = 2.0) -> None:
+        self._bootstrap, self._topics, self._client_id = bootstrap_servers, tuple(topics), client_id
+        self._timeout = timeout
+        self._consumer: AIOKafkaConsumer | None = None
+        self._partitions: list[TopicPartition] = []
+        self._lock = asyncio.Lock()
+
+    async def _start(self) -> AIOKafkaConsumer:
+        async with self._lock:
+            if self._consumer is None:
+                admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+                await admin.start()
+                try:
+                    described = await admin.describe_topics(list(self._topics))
+                finally:
+                    await admin.close()
+                self._partitions = [TopicPartition(d["topic"], p["partition"])
+                                    for d in described for p in d["partitions"]]
+                consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None,
+                                            client_id=self._client_id, enable_auto_commit=False)
+                await consumer.start()
+                self._consumer = consumer
+            return self._consumer
+
+    async def __call__(self) -> dict[Key, int]:
+        consumer = await asyncio.wait_for(self._start(), self._timeout)
+        try:
+            ends = await asyncio.wait_for(consumer.end_offsets(self._partitions), self._timeout)
+        except Exception:
+            await self.close()
+            raise
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
+    async def close(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop()

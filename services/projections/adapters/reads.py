@@ -1,0 +1,174 @@
+"""SQL of the four queries. Each takes the connection of a read-only REPEATABLE READ
+transaction, so the position it reports and the rows it returns are one snapshot.
+
+Filters are added only when given (no ``$n IS NULL OR …``), so every plan can use the
+index the filter needs. Values always travel as parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import asyncpg
+
+from services.projections.domain.coverage import PeriodState
+
+# A period of a contract terminated on or before its start is void (domain.coverage).
+NOT_VOID = "(c.status <> 'terminated' OR c.terminated_on IS NULL OR p.starts_on < c.terminated_on)"
+PERIOD_STATE = """p.contract_id, c.number AS contract_number, p.period_id, p.starts_on, p.ends_on,
+    p.amount, p.currency, p.payment_terms, p.paid_amount,
+    CASE WHEN c.status = 'terminated' THEN c.terminated_on END AS terminated_on"""
+
+COVERAGE_SQL = f"""
+    SELECT {PERIOD_STATE}
+    FROM periods p JOIN contracts c ON c.contract_id = p.contract_id
+    WHERE p.client_id = $1 AND p.starts_on <= $2
+    ORDER BY p.starts_on, p.period_id"""
+"""Periods starting after D can neither cover nor be owed on D: a range scan of
+``periods_client_idx (client_id, starts_on)`` plus a primary-key probe per contract."""
+
+
+def period_state(r: asyncpg.Record) -> PeriodState:
+    return PeriodState(r["contract_id"], r["contract_number"], r["period_id"], r["starts_on"],
+                       r["ends_on"], r["amount"], r["currency"], r["payment_terms"],
+                       r["paid_amount"], r["terminated_on"])
+
+
+class _Params:
+    def __init__(self) -> None:
+        self.values: list[object] = []
+
+    def __call__(self, value: object) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+async def client_position(conn: asyncpg.Connection, client_id: UUID) -> tuple[bool, int | None]:
+    """(known, position): whether any event of the client was applied, and the highest position."""
+    row = await conn.fetchrow("SELECT position FROM clients WHERE client_id = $1", client_id)
+    return (row is not None, row["position"] if row is not None else None)
+
+
+async def global_position(conn: asyncpg.Connection) -> int | None:
+    return await conn.fetchval("SELECT max(position) FROM clients")
+
+
+async def consumed_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], int]:
+    rows = await conn.fetch("SELECT topic, partition, next_offset FROM consumed_offsets")
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+async def parked_up_to(conn: asyncpg.Connection, position: int) -> bool:
+    """Is an event at or before ``position`` waiting for a missing predecessor?"""
+    return await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM parked_events WHERE position <= $1)", position)
+
+
+async def coverage_periods(conn: asyncpg.Connection, client_id: UUID, on: date) -> list[PeriodState]:
+    return [period_state(r) for r in await conn.fetch(COVERAGE_SQL, client_id, on)]
+
+
+@dataclass(frozen=True)
+class PeriodFilter:
+    starts_from: date | None = None
+    starts_to: date | None = None
+    ends_from: date | None = None
+    ends_to: date | None = None
+    paid: bool | None = None
+    payment_terms: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return any(v is not None for v in self.__dict__.values())
+
+    def sql(self, param: _Params) -> list[str]:
+        out = []
+        for value, cond in ((self.starts_from, "p.starts_on >= "), (self.starts_to, "p.starts_on <= "),
+                            (self.ends_from, "p.ends_on >= "), (self.ends_to, "p.ends_on <= "),
+                            (self.paid, "p.paid = "), (self.payment_terms, "p.payment_terms = ")):
+            if value is not None:
+                out.append(cond + param(value))
+        return out
+
+
+async def contracts_page(
+    conn: asyncpg.Connection, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
+    limit: int, offset: int,
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """Contracts (sorted by number, id) and, for those, the periods that match the filter."""
+    param = _Params()
+    where = []
+    if client_id is not None:
+        where.append(f"c.client_id = {param(client_id)}")
+    if status is not None:
+        where.append(f"c.status = {param(status)}")
+    if periods.given:
+        cond = " AND ".join(["p.contract_id = c.contract_id", *periods.sql(param)])
+        where.append(f"EXISTS (SELECT 1 FROM periods p WHERE {cond})")
+    sql = ("SELECT contract_id, client_id, number, title, signed_on, status, terminated_on "
+           "FROM contracts c" + (" WHERE " + " AND ".join(where) if where else "") +
+           f" ORDER BY c.number, c.contract_id LIMIT {param(limit)} OFFSET {param(offset)}")
+    contracts = await conn.fetch(sql, *param.values)
+    if not contracts:
+        return [], []
+    param = _Params()
+    cond = " AND ".join([f"p.contract_id = ANY({param([c['contract_id'] for c in contracts])}::uuid[])",
+                         *periods.sql(param)])
+    rows = await conn.fetch(
+        f"SELECT p.* FROM periods p WHERE {cond} ORDER BY p.contract_id, p.starts_on, p.period_id",
+        *param.values)
+    return contracts, rows
+
+
+async def owed_periods(
+    conn: asyncpg.Connection, *, on: date, payment_terms: str | None, client_id: UUID | None,
+    limit: int, offset: int,
+) -> list[asyncpg.Record]:
+    """Periods owed on ``on`` of one page of debtor clients (by name, id). Uses the partial
+    index ``periods_owed_idx (due_on, client_id) WHERE NOT paid``."""
+    param = _Params()
+    where = ["NOT p.paid", f"p.due_on <= {param(on)}", NOT_VOID]
+    if payment_terms is not None:
+        where.append(f"p.payment_terms = {param(payment_terms)}")
+    if client_id is not None:
+        where.append(f"p.client_id = {param(client_id)}")
+    sql = f"""
+        WITH owed AS (
+            SELECT p.client_id, {PERIOD_STATE}
+            FROM periods p JOIN contracts c ON c.contract_id = p.contract_id
+            WHERE {' AND '.join(where)}
+        ), page AS (
+            SELECT cl.client_id, cl.name FROM clients cl
+            WHERE cl.client_id IN (SELECT client_id FROM owed)
+            ORDER BY cl.name NULLS LAST, cl.client_id LIMIT {param(limit)} OFFSET {param(offset)}
+        )
+        SELECT page.name AS client_name, owed.*
+        FROM owed JOIN page ON page.client_id = owed.client_id
+        ORDER BY page.name NULLS LAST, owed.client_id, owed.currency, owed.starts_on, owed.period_id"""
+    return await conn.fetch(sql, *param.values)
+
+
+async def income_rows(
+    conn: asyncpg.Connection, *, start: date, end: date, client_id: UUID | None,
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """Due (prepaid by start month, postpaid by end month: ``income_on``) and received (by
+    payment month) in ``[start, end)``, per currency."""
+    param = _Params()
+    where = [f"p.income_on >= {param(start)}", f"p.income_on < {param(end)}", NOT_VOID]
+    if client_id is not None:
+        where.append(f"p.client_id = {param(client_id)}")
+    due = await conn.fetch(f"""
+        SELECT date_trunc('month', p.income_on)::date AS month, p.currency, sum(p.amount) AS due,
+               sum(GREATEST(p.amount - p.paid_amount, 0)) AS outstanding
+        FROM periods p JOIN contracts c ON c.contract_id = p.contract_id
+        WHERE {' AND '.join(where)} GROUP BY 1, 2""", *param.values)
+    param = _Params()
+    where = ["NOT cancelled", f"paid_on >= {param(start)}", f"paid_on < {param(end)}"]
+    if client_id is not None:
+        where.append(f"client_id = {param(client_id)}")
+    received = await conn.fetch(f"""
+        SELECT date_trunc('month', paid_on)::date AS month, currency, sum(amount) AS received
+        FROM payments WHERE {' AND '.join(where)} GROUP BY 1, 2""", *param.values)
+    return due, received

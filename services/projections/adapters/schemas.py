@@ -1,0 +1,163 @@
+"""Whole read-model schemas: create one, find the live one's offsets, swap, compare, drop.
+
+Swap without downtime: in ONE transaction that holds ``SWAP_LOCK`` exclusively (so no live
+batch is mid-commit), rename the live schema away and the rebuilt one to the live name.
+Queries and the consumer resolve table names through ``search_path`` and see the new
+tables from their next statement; the old schema is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from services.projections.adapters.db import (
+    META_SCHEMA,
+    NOTIFY_CHANNEL,
+    REBUILD_LOCK,
+    SWAP_LOCK,
+    open_connection,
+    quote_schema,
+)
+from shared.db.pool import connect
+
+COMPARED = {  # table -> key shown in samples of differing rows
+    "clients": "client_id", "contracts": "contract_id", "periods": "period_id",
+    "payments": "payment_id", "stream_versions": "stream_id",
+    "parked_events": "stream_id || '@' || stream_version", "consumed_offsets": "topic || '/' || partition",
+}
+
+
+class RebuildBusy(RuntimeError):
+    pass
+
+
+@dataclass
+class TableDiff:
+    table: str
+    only_live: int = 0
+    only_rebuilt: int = 0
+    samples: list[str] = field(default_factory=list)
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.only_live or self.only_rebuilt)
+
+
+class Schemas:
+    def __init__(self, dsn: str, live: str) -> None:
+        quote_schema(live)
+        self.dsn, self.live = dsn, live
+
+    async def _admin(self) -> asyncpg.Connection:
+        return await connect(self.dsn)
+
+    @asynccontextmanager
+    async def exclusive_run(self) -> AsyncIterator[None]:
+        conn = await self._admin()
+        try:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):
+                raise RebuildBusy("another rebuild or check is running")
+            yield
+        finally:
+            await conn.close()  # releases the session lock
+
+    async def create(self, schema: str, *, bulk: bool = False) -> None:
+        """``bulk``: UNLOGGED tables with primary keys only, for a fast replay; see :meth:`finish`."""
+        conn = await self._admin()
+        try:
+            await conn.execute(f"SELECT {META_SCHEMA}.create_read_model($1, $2, $3)",
+                               schema, not bulk, bulk)
+        finally:
+            await conn.close()
+
+    async def finish(self, schema: str) -> None:
+        """Make a bulk-loaded schema durable (SET LOGGED), index it and analyze it."""
+        conn = await self._admin()
+        try:
+            for table in COMPARED:
+                await conn.execute(f"ALTER TABLE {quote_schema(schema)}.{table} SET LOGGED")
+            await conn.execute(f"SELECT {META_SCHEMA}.create_read_model_indexes($1)", schema)
+            for table in COMPARED:
+                await conn.execute(f"ANALYZE {quote_schema(schema)}.{table}")
+        finally:
+            await conn.close()
+
+    async def drop_leftovers(self) -> list[str]:
+        """Schemas a crashed rebuild or check left behind (call holding ``exclusive_run``)."""
+        conn = await self._admin()
+        try:
+            names = [r[0] for r in await conn.fetch(
+                "SELECT nspname FROM pg_namespace WHERE nspname ~ $1",
+                f"^{self.live}_(rebuild|check|retired)_[0-9]+$")]
+            for name in names:
+                await conn.execute(f"DROP SCHEMA {quote_schema(name)} CASCADE")
+            return names
+        finally:
+            await conn.close()
+
+    async def drop(self, schema: str) -> None:
+        conn = await self._admin()
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {quote_schema(schema)} CASCADE")
+        finally:
+            await conn.close()
+
+    async def connect(self, schema: str) -> asyncpg.Connection:
+        return await open_connection(self.dsn, schema)
+
+    async def offsets(self, conn: asyncpg.Connection, schema: str) -> dict[tuple[str, int], int]:
+        rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM {quote_schema(schema)}.consumed_offsets")
+        return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+    @asynccontextmanager
+    async def swap_lock(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction holding SWAP_LOCK exclusively: live batches wait until it ends."""
+        conn = await self._admin()
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", SWAP_LOCK)
+                yield conn
+        finally:
+            await conn.close()
+
+    async def swap(self, conn: asyncpg.Connection, rebuilt: str, retired: str) -> None:
+        await conn.execute(f"ALTER SCHEMA {quote_schema(self.live)} RENAME TO {quote_schema(retired)}")
+        await conn.execute(f"ALTER SCHEMA {quote_schema(rebuilt)} RENAME TO {quote_schema(self.live)}")
+        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+    @asynccontextmanager
+    async def frozen(self) -> AsyncIterator[tuple[asyncpg.Connection, asyncpg.Connection]]:
+        """Two connections: ``locked`` holds SWAP_LOCK (live batches wait) until
+        :meth:`take_snapshot` pins a snapshot on the other one and releases it."""
+        locked, snap = await self._admin(), await self._admin()
+        try:
+            await locked.execute("SELECT pg_advisory_lock($1)", SWAP_LOCK)
+            yield locked, snap
+        finally:
+            await locked.close()
+            await snap.close()
+
+    async def take_snapshot(self, locked: asyncpg.Connection, snap: asyncpg.Connection) -> None:
+        """Pin a REPEATABLE READ snapshot on ``snap``, then let live batches go on."""
+        await snap.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        await snap.fetchval("SELECT 1")
+        await locked.execute("SELECT pg_advisory_unlock($1)", SWAP_LOCK)
+
+    async def compare(self, conn: asyncpg.Connection, rebuilt: str, sample: int = 5) -> list[TableDiff]:
+        live, new = quote_schema(self.live), quote_schema(rebuilt)
+        out = []
+        for table, key in COMPARED.items():
+            diff = TableDiff(table)
+            for a, b, attr, tag in ((live, new, "only_live", "live"), (new, live, "only_rebuilt", "rebuilt")):
+                rows = await conn.fetch(
+                    f"SELECT ({key})::text AS k, count(*) OVER () AS n FROM "
+                    f"(SELECT * FROM {a}.{table} EXCEPT ALL SELECT * FROM {b}.{table}) d "
+                    f"ORDER BY 1 LIMIT $1", sample)
+                setattr(diff, attr, rows[0]["n"] if rows else 0)
+                diff.samples += [f"{tag}: {r['k']}" for r in rows]
+            out.append(diff)
+        return out

@@ -1,0 +1,141 @@
+"""The read-model tables, written a batch at a time with a handful of set-based statements.
+
+Every method takes the connection of the caller's transaction: the rows, the stream
+versions, the parked events and the consumed offsets of one batch commit together.
+Unqualified table names resolve through the connection's ``search_path`` (see ``db``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.projections.adapters.db import NOTIFY_CHANNEL, PARTITION_LOCK_CLASS, SWAP_LOCK
+from services.projections.domain.fold import WorkingSet
+from services.projections.domain.rows import ClientRow, ContractRow, PaymentRow, PeriodRow
+
+PERIOD_COLUMNS = ("period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount",
+                  "currency", "payment_terms", "remind_on", "paid_amount")
+CLIENT_COLUMNS = ("client_id", "name", "manager_name", "manager_email", "position")
+CONTRACT_COLUMNS = ("contract_id", "client_id", "number", "title", "signed_on", "status",
+                    "terminated_on", "termination_reason")
+PAYMENT_COLUMNS = ("payment_id", "period_id", "contract_id", "client_id", "amount", "currency",
+                   "paid_on", "reference", "cancelled")
+
+
+def _upsert(table: str, columns: Sequence[str], types: Sequence[str], key: str) -> str:
+    arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, 1))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
+    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {updates}")
+
+
+UPSERT_CLIENTS = _upsert("clients", CLIENT_COLUMNS, ("uuid", "text", "text", "text", "bigint"),
+                         "client_id")
+UPSERT_CONTRACTS = _upsert("contracts", CONTRACT_COLUMNS,
+                           ("uuid", "uuid", "text", "text", "date", "text", "date", "text"),
+                           "contract_id")
+UPSERT_PERIODS = _upsert("periods", PERIOD_COLUMNS, ("uuid", "uuid", "uuid", "date", "date",
+                         "numeric", "text", "text", "date", "numeric"), "period_id")
+UPSERT_PAYMENTS = _upsert("payments", PAYMENT_COLUMNS, ("uuid", "uuid", "uuid", "uuid", "numeric",
+                          "text", "date", "text", "boolean"), "payment_id")
+UPSERT_VERSIONS = """
+    INSERT INTO stream_versions (stream_id, version) SELECT * FROM unnest($1::text[], $2::int[])
+    ON CONFLICT (stream_id) DO UPDATE SET version = GREATEST(stream_versions.version, EXCLUDED.version)"""
+UPSERT_OFFSETS = """
+    INSERT INTO consumed_offsets (topic, partition, next_offset)
+    SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
+    ON CONFLICT (topic, partition)
+    DO UPDATE SET next_offset = GREATEST(consumed_offsets.next_offset, EXCLUDED.next_offset)"""
+INSERT_PARKED = """
+    INSERT INTO parked_events (stream_id, stream_version, event_id, event_type, schema_version,
+                               client_id, position, data, source_topic, source_partition, source_offset)
+    SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::uuid[],
+                         $7::bigint[], $8::jsonb[], $9::text[], $10::int[], $11::bigint[])
+    ON CONFLICT DO NOTHING"""
+DELETE_PARKED = """
+    DELETE FROM parked_events p USING unnest($1::text[], $2::int[]) AS u(stream_id, version)
+    WHERE p.stream_id = u.stream_id AND p.stream_version = u.version"""
+
+
+def _columns(rows: Iterable[Any], names: Sequence[str]) -> list[list[Any]]:
+    rows = list(rows)
+    return [[getattr(r, n) for r in rows] for n in names]
+
+
+class ReadModelStore:
+    async def lock_for_batch(self, conn: asyncpg.Connection, partitions: Iterable[int]) -> None:
+        """SWAP_LOCK shared, then one lock per partition NUMBER: both topics are keyed by client
+        with the same partition count, so partition N of either carries the same clients."""
+        await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", SWAP_LOCK)
+        for partition in sorted(set(partitions)):  # sorted: no lock-order deadlocks
+            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", PARTITION_LOCK_CLASS, partition)
+
+    async def load_versions(self, conn: asyncpg.Connection, streams: Sequence[str]) -> dict[str, int]:
+        rows = await conn.fetch(
+            "SELECT stream_id, version FROM stream_versions WHERE stream_id = ANY($1::text[])", streams)
+        return {r["stream_id"]: r["version"] for r in rows}
+
+    async def load_parked(self, conn: asyncpg.Connection, streams: Sequence[str]) -> list[asyncpg.Record]:
+        return await conn.fetch(
+            "SELECT * FROM parked_events WHERE stream_id = ANY($1::text[])", streams)
+
+    async def load(self, conn: asyncpg.Connection, clients: Sequence[UUID], contracts: Sequence[UUID],
+                   periods: Sequence[UUID], payments: Sequence[UUID]) -> WorkingSet:
+        ws = WorkingSet()
+        specs = (
+            (clients, "clients", CLIENT_COLUMNS, ClientRow, ws.clients),
+            (contracts, "contracts", CONTRACT_COLUMNS, ContractRow, ws.contracts),
+            (periods, "periods", PERIOD_COLUMNS, PeriodRow, ws.periods),
+            (payments, "payments", PAYMENT_COLUMNS, PaymentRow, ws.payments),
+        )
+        for ids, table, columns, row_type, into in specs:
+            if not ids:
+                continue
+            rows = await conn.fetch(f"SELECT {', '.join(columns)} FROM {table} "
+                                    f"WHERE {columns[0]} = ANY($1::uuid[])", list(ids))
+            for r in rows:
+                into[r[0]] = row_type(*r)  # type: ignore[index]
+        return ws
+
+    async def save(self, conn: asyncpg.Connection, ws: WorkingSet) -> None:
+        writes = (
+            (UPSERT_CLIENTS, ws.clients, ws.dirty_clients, CLIENT_COLUMNS),
+            (UPSERT_CONTRACTS, ws.contracts, ws.dirty_contracts, CONTRACT_COLUMNS),
+            (UPSERT_PERIODS, ws.periods, ws.dirty_periods, PERIOD_COLUMNS),
+            (UPSERT_PAYMENTS, ws.payments, ws.dirty_payments, PAYMENT_COLUMNS),
+        )
+        for sql, rows, dirty, columns in writes:
+            if dirty:
+                await conn.execute(sql, *_columns((rows[i] for i in dirty), columns))
+        if ws.removed_periods:
+            await conn.execute("DELETE FROM periods WHERE period_id = ANY($1::uuid[])",
+                               list(ws.removed_periods))
+
+    async def save_versions(self, conn: asyncpg.Connection, versions: dict[str, int]) -> None:
+        if versions:
+            await conn.execute(UPSERT_VERSIONS, list(versions), list(versions.values()))
+
+    async def park(self, conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        if rows:
+            await conn.execute(INSERT_PARKED, *(list(col) for col in zip(*rows, strict=True)))
+
+    async def unpark(self, conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> None:
+        if keys:
+            await conn.execute(DELETE_PARKED, [k[0] for k in keys], [k[1] for k in keys])
+
+    async def save_offsets(self, conn: asyncpg.Connection, next_offsets: dict[tuple[str, int], int]) -> None:
+        if next_offsets:
+            keys = list(next_offsets)
+            await conn.execute(UPSERT_OFFSETS, [k[0] for k in keys], [k[1] for k in keys],
+                               list(next_offsets.values()))
+
+    async def notify(self, conn: asyncpg.Connection, position: int | None) -> None:
+        """Delivered on commit: wakes queries waiting for ``min_position``."""
+        await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(position or ""))
+
+    async def parked_count(self, conn: asyncpg.Connection) -> int:
+        return await conn.fetchval("SELECT count(*) FROM parked_events")

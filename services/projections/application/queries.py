@@ -1,0 +1,177 @@
+"""The four read-model queries, with read-your-writes.
+
+``min_position`` (a position the contracts service returned for a write) makes a query wait,
+at most ``max_wait`` seconds, then it answers anyway, with ``stale: true`` if not reached.
+
+* Client-scoped (coverage; contracts/debtors/income with ``client_id``): reached when the
+  client's highest applied position is ≥ N. Sound: one client's events arrive in order.
+* Global (debtors / income / contracts without ``client_id``): reached when (1) some event at
+  position ≥ N is applied — so the relay, which publishes in commit order, has published the
+  writer's event — then (2) the read model has consumed both topics up to the end offsets
+  Kafka reports *after* (1), and (3) no event at or before N is parked. ``position`` is then
+  the highest position applied for any client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, Protocol, TypeVar
+from uuid import UUID
+
+import asyncpg
+
+from services.projections.adapters import reads
+from services.projections.adapters.reads import PeriodFilter
+from services.projections.domain.coverage import Coverage, assess, owed
+from services.projections.domain.debts import Debtor, group_debtors
+from services.projections.domain.income import MonthIncome, income_by_month, next_month
+
+T = TypeVar("T")
+
+
+class UnknownClient(LookupError):
+    """No event of this client has been applied. ``stale``: a ``min_position`` was asked for and
+    not reached, so the client may well exist and just not be projected yet."""
+
+    def __init__(self, client_id: UUID, stale: bool) -> None:
+        super().__init__(str(client_id))
+        self.client_id, self.stale = client_id, stale
+
+
+class Wakeups(Protocol):
+    async def wait(self, timeout: float) -> None: ...
+
+
+EndOffsets = Callable[[], Awaitable[dict[tuple[str, int], int]]]
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    result: T
+    position: int | None
+    stale: bool
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_page: int | None
+
+
+def _consumed(done: dict[tuple[str, int], int], ends: dict[tuple[str, int], int]) -> bool:
+    return all(done.get(key, 0) >= end for key, end in ends.items() if end > 0)
+
+
+def _page(rows: list[Any], page: int, page_size: int) -> tuple[list[Any], int | None]:
+    return rows[:page_size], (page + 1 if len(rows) > page_size else None)
+
+
+class Queries:
+    def __init__(self, pool: asyncpg.Pool, wakeups: Wakeups, end_offsets: EndOffsets,
+                 max_wait: float = 2.0, poll_every: float = 0.25) -> None:
+        self._pool = pool
+        self._wakeups = wakeups
+        self._end_offsets = end_offsets
+        self._max_wait = max_wait
+        self._poll_every = poll_every
+
+    async def _position(self, conn: asyncpg.Connection, client_id: UUID | None) -> int | None:
+        if client_id is None:
+            return await reads.global_position(conn)
+        return (await reads.client_position(conn, client_id))[1]
+
+    async def wait_for(self, client_id: UUID | None, min_position: int | None) -> bool:
+        """True once ``min_position`` is reached (at once without one), False after the wait."""
+        if min_position is None:
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._max_wait
+        ends: dict[tuple[str, int], int] | None = None
+        while True:
+            async with self._pool.acquire() as conn:
+                position = await self._position(conn, client_id)
+                reached = position is not None and position >= min_position
+                if reached and client_id is None:
+                    if ends is None:
+                        ends = await self._ends()
+                    reached = ends is not None and not await reads.parked_up_to(conn, min_position) \
+                        and _consumed(await reads.consumed_offsets(conn), ends)
+            remaining = deadline - loop.time()
+            if reached or remaining <= 0:
+                return reached
+            await self._wakeups.wait(min(remaining, self._poll_every))
+
+    async def _ends(self) -> dict[tuple[str, int], int] | None:
+        try:
+            return await self._end_offsets()
+        except Exception:  # noqa: BLE001 - Kafka unreachable: cannot tell, the answer is stale
+            return None
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read",
+                                                                  readonly=True):
+            yield conn
+
+    @staticmethod
+    def _stale(reached: bool, position: int | None, min_position: int | None) -> bool:
+        return min_position is not None and (
+            not reached or position is None or position < min_position)
+
+    async def coverage(self, client_id: UUID, on: date, min_position: int | None) -> Answer[Coverage]:
+        reached = await self.wait_for(client_id, min_position)
+        async with self._snapshot() as conn:
+            known, position = await reads.client_position(conn, client_id)
+            if not known:
+                raise UnknownClient(client_id, stale=min_position is not None)
+            periods = await reads.coverage_periods(conn, client_id, on)
+        return Answer(assess(periods, on), position, self._stale(reached, position, min_position))
+
+    async def contracts(self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
+                        page: int, page_size: int, min_position: int | None) -> Answer[Page[dict[str, Any]]]:
+        reached = await self.wait_for(client_id, min_position)
+        async with self._snapshot() as conn:
+            position = await self._position(conn, client_id)
+            contracts, period_rows = await reads.contracts_page(
+                conn, client_id=client_id, status=status, periods=periods,
+                limit=page_size + 1, offset=(page - 1) * page_size)
+        contracts, next_page = _page(contracts, page, page_size)
+        matched: dict[UUID, list[dict[str, Any]]] = {}
+        for r in period_rows:
+            matched.setdefault(r["contract_id"], []).append(dict(r))
+        items = [{**dict(c), "matched_periods": matched.get(c["contract_id"], [])} for c in contracts]
+        return Answer(Page(items, next_page), position, self._stale(reached, position, min_position))
+
+    async def debtors(self, *, on: date, payment_terms: str | None, client_id: UUID | None,
+                      page: int, page_size: int, min_position: int | None) -> Answer[Page[Debtor]]:
+        reached = await self.wait_for(client_id, min_position)
+        async with self._snapshot() as conn:
+            position = await self._position(conn, client_id)
+            rows = await reads.owed_periods(conn, on=on, payment_terms=payment_terms,
+                                            client_id=client_id, limit=page_size + 1,
+                                            offset=(page - 1) * page_size)
+        clients = list(dict.fromkeys(r["client_id"] for r in rows))
+        shown, next_page = _page(clients, page, page_size)
+        keep = set(shown)
+        owed_rows = []
+        for r in rows:
+            if r["client_id"] in keep and (o := owed(reads.period_state(r), on)) is not None:
+                owed_rows.append((r["client_id"], r["client_name"], o))
+        return Answer(Page(group_debtors(owed_rows), next_page), position,
+                      self._stale(reached, position, min_position))
+
+    async def income(self, *, first: date, last: date, client_id: UUID | None,
+                     min_position: int | None) -> Answer[list[MonthIncome]]:
+        reached = await self.wait_for(client_id, min_position)
+        async with self._snapshot() as conn:
+            position = await self._position(conn, client_id)
+            due, received = await reads.income_rows(conn, start=first, end=next_month(last),
+                                                     client_id=client_id)
+        months = income_by_month(
+            first, last, [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in due],
+            [(r["month"], r["currency"], r["received"]) for r in received])
+        return Answer(months, position, self._stale(reached, position, min_position))

@@ -1,0 +1,163 @@
+"""Replay every event into a fresh schema, then swap it in (``rebuild``) or compare (``check``).
+
+Phases — the live consumer keeps running throughout:
+
+1. **Replay** from offset 0 into ``<live>_rebuild_<stamp>`` up to the topics' end offsets
+   (``check``: up to the live read model's consumed offsets, never beyond them), into
+   UNLOGGED tables with primary keys only; then (``rebuild`` only) SET LOGGED and build the
+   secondary indexes once — far less WAL and index upkeep than row-by-row maintenance.
+2. **Chase** the live consumer, still without blocking it, until within ``close_enough``.
+3. **Final step under SWAP_LOCK** (live batches wait, briefly): read the live consumed
+   offsets — they can no longer move — and catch up to them.
+   * ``rebuild``: in that same transaction rename live → ``<live>_retired_<stamp>`` and the new
+     schema → live; drop the retired one after. The new schema is at or past the live one on
+     every partition, so no event is lost; events it has and the live consumer will still
+     deliver are skipped by the stream-version check.
+   * ``check``: pin a snapshot, release the lock, and compare both schemas table by table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+import asyncpg
+
+from services.projections.adapters.schemas import Schemas, TableDiff
+from services.projections.application.projector import Prepared, Projector
+from shared.logging import get_logger
+
+log = get_logger("projections.rebuild")
+
+
+Offsets = dict[tuple[str, int], int]
+"""Next offset to read, per (topic, partition)."""
+
+
+class Source(Protocol):
+    positions: Offsets
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def end_offsets(self) -> Offsets: ...
+    def remaining(self, limits: Offsets) -> int: ...
+    async def read(self, limits: Offsets, max_records: int) -> list | None: ...
+
+
+@dataclass
+class RebuildReport:
+    schema: str
+    read: int = 0
+    applied: int = 0
+    skipped: int = 0
+    parked: int = 0
+    dead_letters: int = 0
+    seconds: float = 0.0
+    swapped: bool = False
+    differences: list[TableDiff] = field(default_factory=list)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+
+Progress = Callable[[int, int], None]
+"""``progress(done_now, total_so_far)``: records just read, and the current known total."""
+
+
+class Rebuild:
+    def __init__(self, schemas: Schemas, source_factory: Callable[[], Source], projector: Projector,
+                 *, batch_records: int = 5000, close_enough: int = 5000) -> None:
+        self._schemas = schemas
+        self._source_factory = source_factory
+        self._projector = projector
+        self._batch = batch_records
+        self._close_enough = close_enough
+
+    async def _replay(self, conn: asyncpg.Connection, source: Source, limits: Offsets,
+                      report: RebuildReport, progress: Progress) -> None:
+        """Pipelined: while one batch's transaction runs, the next is read and decoded (in a
+        worker thread, so the database and the decoding work at the same time)."""
+
+        async def next_batch() -> Prepared | None:
+            while (records := await source.read(limits, self._batch)) is not None:
+                if records:
+                    return await asyncio.to_thread(self._projector.prepare, records)
+            return None
+
+        upcoming = asyncio.ensure_future(next_batch())
+        try:
+            while (batch := await upcoming) is not None:
+                upcoming = asyncio.ensure_future(next_batch())
+                result = await self._projector.apply_or_isolate(conn, batch, live=False)
+                report.read += result.received
+                report.applied += result.applied
+                report.skipped += result.skipped
+                report.parked += result.parked - result.unparked
+                report.dead_letters += result.dead_lettered
+                progress(result.received, report.read + source.remaining(limits))
+        finally:
+            upcoming.cancel()
+
+    async def run(self, *, swap: bool, progress: Progress = lambda *_: None) -> RebuildReport:
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        live = self._schemas.live
+        target = f"{live}_{'rebuild' if swap else 'check'}_{stamp}"
+        report = RebuildReport(target)
+        started = time.monotonic()
+        async with self._schemas.exclusive_run():
+            for leftover in await self._schemas.drop_leftovers():
+                log.warning("dropped a schema left by an interrupted run", schema=leftover)
+            await self._schemas.create(target, bulk=True)
+            conn = await self._schemas.connect(target)
+            source = self._source_factory()
+            swapped = False
+            try:
+                await source.start()
+                swapped = await self._phases(conn, source, target, report, swap, progress)
+            finally:
+                await source.stop()
+                await conn.close()
+                if not swapped:
+                    await self._schemas.drop(target)
+        report.swapped = swapped
+        report.seconds = time.monotonic() - started
+        return report
+
+    async def _live_offsets(self, conn: asyncpg.Connection) -> Offsets:
+        return await self._schemas.offsets(conn, self._schemas.live)
+
+    async def _phases(self, conn: asyncpg.Connection, source: Source, target: str,
+                      report: RebuildReport, swap: bool, progress: Progress) -> bool:
+        ends = await source.end_offsets()
+        live_now = await self._live_offsets(conn)
+        limits = ends if swap else {p: min(e, live_now.get(p, 0)) for p, e in ends.items()}
+        log.info("replaying", schema=target, records=source.remaining(limits))
+        await self._replay(conn, source, limits, report, progress)
+        if swap:
+            await self._schemas.finish(target)
+
+        for _ in range(20):  # chase the live consumer without blocking it
+            live_now = await self._live_offsets(conn)
+            if source.remaining(live_now) <= self._close_enough:
+                break
+            await self._replay(conn, source, live_now, report, progress)
+
+        if swap:
+            retired = f"{self._schemas.live}_retired_{target.rsplit('_', 1)[1]}"
+            async with self._schemas.swap_lock() as locked:
+                await self._replay(conn, source, await self._live_offsets(locked), report, progress)
+                await self._schemas.swap(locked, target, retired)
+            await self._schemas.drop(retired)
+            log.info("rebuilt read model swapped in", schema=self._schemas.live, retired=retired)
+            return True
+
+        async with self._schemas.frozen() as (locked, snap):
+            await self._replay(conn, source, await self._live_offsets(locked), report, progress)
+            await self._schemas.take_snapshot(locked, snap)  # live batches go on from here
+            report.differences = await self._schemas.compare(snap, target)
+        return False

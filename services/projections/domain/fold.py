@@ -1,0 +1,163 @@
+"""How each contracts event changes the read-model rows: a fold over a working set.
+
+The application loads the rows a batch touches into a :class:`WorkingSet`, folds the
+batch's facts into it with :func:`evolve`, and writes back what is marked dirty. Payloads
+carry what the write side decided (e.g. ``period_paid_amount``), so the fold copies facts
+and never re-derives them. An event for a row the read model does not have (possible only
+after a dead-lettered predecessor) changes nothing but the client's position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from services.projections.domain.money import to_decimal
+from services.projections.domain.rows import ClientRow, ContractRow, Fact, PaymentRow, PeriodRow
+
+
+@dataclass
+class WorkingSet:
+    clients: dict[UUID, ClientRow] = field(default_factory=dict)
+    contracts: dict[UUID, ContractRow] = field(default_factory=dict)
+    periods: dict[UUID, PeriodRow] = field(default_factory=dict)
+    payments: dict[UUID, PaymentRow] = field(default_factory=dict)
+    dirty_clients: set[UUID] = field(default_factory=set)
+    dirty_contracts: set[UUID] = field(default_factory=set)
+    dirty_periods: set[UUID] = field(default_factory=set)
+    dirty_payments: set[UUID] = field(default_factory=set)
+    removed_periods: set[UUID] = field(default_factory=set)
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def as_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def ids_touched(data: Mapping[str, Any]) -> dict[str, UUID]:
+    """The row ids a payload names, so a batch can load them all at once."""
+    return {k: as_uuid(data[k]) for k in ("contract_id", "period_id", "payment_id") if data.get(k)}
+
+
+def _client(ws: WorkingSet, fact: Fact) -> ClientRow:
+    row = ws.clients.get(fact.client_id)
+    if row is None:
+        row = ws.clients[fact.client_id] = ClientRow(fact.client_id)
+    ws.dirty_clients.add(fact.client_id)
+    return row
+
+
+def _client_details(ws: WorkingSet, fact: Fact) -> None:
+    row = _client(ws, fact)
+    for name in ("name", "manager_name", "manager_email"):
+        value = fact.data.get(name)
+        if value is not None:
+            setattr(row, name, str(value))
+
+
+def _contract_opened(ws: WorkingSet, fact: Fact) -> None:
+    d = fact.data
+    cid = as_uuid(d["contract_id"])
+    ws.contracts[cid] = ContractRow(cid, fact.client_id, str(d["number"]), str(d.get("title") or ""),
+                                    as_date(d.get("signed_on")))
+    ws.dirty_contracts.add(cid)
+
+
+def _contract_terminated(ws: WorkingSet, fact: Fact) -> None:
+    row = ws.contracts.get(as_uuid(fact.data["contract_id"]))
+    if row is None:
+        return
+    row.status = "terminated"
+    row.terminated_on = as_date(fact.data.get("terminated_on"))
+    row.termination_reason = fact.data.get("reason")
+    ws.dirty_contracts.add(row.contract_id)
+
+
+def _period_added(ws: WorkingSet, fact: Fact) -> None:
+    d = fact.data
+    pid = as_uuid(d["period_id"])
+    ws.periods[pid] = PeriodRow(
+        pid, as_uuid(d["contract_id"]), fact.client_id, as_date(d["starts_on"]),  # type: ignore[arg-type]
+        as_date(d["ends_on"]), to_decimal(d["amount"]), str(d["currency"]),  # type: ignore[arg-type]
+        str(d["payment_terms"]), as_date(d.get("remind_on")))
+    ws.removed_periods.discard(pid)
+    ws.dirty_periods.add(pid)
+
+
+def _period_changed(ws: WorkingSet, fact: Fact) -> None:
+    d = fact.data
+    row = ws.periods.get(as_uuid(d["period_id"]))
+    if row is None:
+        return
+    row.starts_on = as_date(d.get("starts_on")) or row.starts_on
+    row.ends_on = as_date(d.get("ends_on")) or row.ends_on
+    row.amount = to_decimal(d["amount"]) if d.get("amount") is not None else row.amount
+    row.currency = str(d.get("currency") or row.currency)
+    row.payment_terms = str(d.get("payment_terms") or row.payment_terms)
+    if "remind_on" in d:
+        row.remind_on = as_date(d["remind_on"])
+    ws.dirty_periods.add(row.period_id)
+
+
+def _period_removed(ws: WorkingSet, fact: Fact) -> None:
+    pid = as_uuid(fact.data["period_id"])
+    ws.periods.pop(pid, None)
+    ws.dirty_periods.discard(pid)
+    ws.removed_periods.add(pid)
+
+
+def _period_paid_state(ws: WorkingSet, d: Mapping[str, Any]) -> None:
+    row = ws.periods.get(as_uuid(d["period_id"]))
+    if row is not None and d.get("period_paid_amount") is not None:
+        row.paid_amount = to_decimal(d["period_paid_amount"])
+        ws.dirty_periods.add(row.period_id)
+
+
+def _payment_recorded(ws: WorkingSet, fact: Fact) -> None:
+    d = fact.data
+    pid = as_uuid(d["payment_id"])
+    ws.payments[pid] = PaymentRow(
+        pid, as_uuid(d["period_id"]), as_uuid(d["contract_id"]), fact.client_id,
+        to_decimal(d["amount"]), str(d["currency"]), as_date(d["paid_on"]),  # type: ignore[arg-type]
+        d.get("reference"))
+    ws.dirty_payments.add(pid)
+    _period_paid_state(ws, d)
+
+
+def _payment_cancelled(ws: WorkingSet, fact: Fact) -> None:
+    row = ws.payments.get(as_uuid(fact.data["payment_id"]))
+    if row is not None:
+        row.cancelled = True
+        ws.dirty_payments.add(row.payment_id)
+    _period_paid_state(ws, fact.data)
+
+
+HANDLERS: dict[str, Callable[[WorkingSet, Fact], None]] = {
+    "ClientRegistered": _client_details,
+    "ClientUpdated": _client_details,
+    "ContractOpened": _contract_opened,
+    "ContractTerminated": _contract_terminated,
+    "ServicePeriodAdded": _period_added,
+    "ServicePeriodChanged": _period_changed,
+    "ServicePeriodRemoved": _period_removed,
+    "PaymentRecorded": _payment_recorded,
+    "PaymentCancelled": _payment_cancelled,
+}
+"""Any other (registered) event type changes only the client's position."""
+
+
+def evolve(ws: WorkingSet, fact: Fact) -> None:
+    client = _client(ws, fact)
+    if fact.position is not None and (client.position is None or fact.position > client.position):
+        client.position = fact.position
+    handler = HANDLERS.get(fact.event_type)
+    if handler is not None:
+        handler(ws, fact)

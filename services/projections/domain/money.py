@@ -1,0 +1,30 @@
+"""Money as ``Decimal`` inside, as a two-decimal string (``"30000.00"``) on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+def to_decimal(value: object) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def fmt(amount: Decimal) -> str:
+    return f"{amount.quantize(CENT):f}"
+
+
+def totals_by_currency(items: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    """Sum ``(currency, amount)`` pairs per currency, currencies in alphabetical order."""
+    out: dict[str, Decimal] = {}
+    for currency, amount in items:
+        out[currency] = out.get(currency, ZERO) + amount
+    return dict(sorted(out.items()))
+
+
+def describe(totals: dict[str, Decimal]) -> str:
+    """``{"RUB": 60000}`` -> ``"60000.00 RUB"``; several currencies joined with "and"."""
+    return " and ".join(f"{fmt(v)} {c}" for c, v in totals.items()) or "0.00"

@@ -1,0 +1,71 @@
+"""The read model's rows as plain dataclasses, and the facts that change them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(slots=True)
+class Fact:
+    """One event, validated, as the fold sees it: where it sits in its stream, and its data.
+    (Not frozen only because frozen dataclasses are slow to build; treat it as immutable.)"""
+
+    stream_id: str
+    stream_version: int
+    event_type: str
+    client_id: UUID
+    position: int | None
+    data: Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class ClientRow:
+    client_id: UUID
+    name: str | None = None
+    manager_name: str | None = None
+    manager_email: str | None = None
+    position: int | None = None
+
+
+@dataclass(slots=True)
+class ContractRow:
+    contract_id: UUID
+    client_id: UUID
+    number: str
+    title: str
+    signed_on: date | None
+    status: str = "active"
+    terminated_on: date | None = None
+    termination_reason: str | None = None
+
+
+@dataclass(slots=True)
+class PeriodRow:
+    period_id: UUID
+    contract_id: UUID
+    client_id: UUID
+    starts_on: date
+    ends_on: date
+    amount: Decimal
+    currency: str
+    payment_terms: str
+    remind_on: date | None = None
+    paid_amount: Decimal = Decimal("0")
+
+
+@dataclass(slots=True)
+class PaymentRow:
+    payment_id: UUID
+    period_id: UUID
+    contract_id: UUID
+    client_id: UUID
+    amount: Decimal
+    currency: str
+    paid_on: date
+    reference: str | None = None
+    cancelled: bool = False

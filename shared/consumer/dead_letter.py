@@ -1,0 +1,89 @@
+"""Publish a message the consumer cannot process to its group's dead-letter topic.
+
+The raw key, value and headers go unchanged; these headers are added so an operator can
+see why and where from, and replay it after a fix::
+
+    dlq_error, dlq_source_topic, dlq_source_partition, dlq_source_offset, dlq_group
+
+``publish_all`` waits for Kafka's acknowledgement of every dead letter: call it *before*
+committing the batch's offsets, so a crash in between re-delivers (and re-dead-letters)
+the message instead of losing it. Duplicates in the DLQ carry the same source offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from aiokafka import AIOKafkaProducer
+
+from shared.logging import get_logger
+from shared.topics import dead_letter_topic
+
+if TYPE_CHECKING:
+    from shared.consumer.decoding import Poison, RawRecord
+
+DLQ_HEADERS = ("dlq_error", "dlq_source_topic", "dlq_source_partition", "dlq_source_offset",
+               "dlq_group")
+
+Headers = list[tuple[str, bytes]]
+Send = Callable[[str, bytes | None, bytes | None, Headers], Awaitable[None]]
+"""``send(topic, key, value, headers)``: returns once the broker has acknowledged it."""
+
+log = get_logger("consumer.dead_letter")
+
+
+def make_dead_letter_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+    # Idempotence forces acks=all: a dead letter is acknowledged by every in-sync replica.
+    return AIOKafkaProducer(bootstrap_servers=bootstrap_servers, client_id=client_id,
+                            enable_idempotence=True, acks="all", request_timeout_ms=10_000)
+
+
+def aiokafka_send(producer: AIOKafkaProducer) -> Send:
+    async def send(topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> None:
+        await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+    return send
+
+
+def _raw_headers(headers: object) -> Headers:
+    items: Iterable[tuple[str, object]]
+    items = headers.items() if hasattr(headers, "items") else (headers or [])  # type: ignore[union-attr,assignment]
+    out: Headers = []
+    for name, value in items:
+        if name in DLQ_HEADERS:  # a re-dead-lettered message keeps only the latest reason
+            continue
+        out.append((name, value if isinstance(value, bytes) else str(value).encode()))
+    return out
+
+
+class DeadLetterPublisher:
+    def __init__(self, send: Send, group: str,
+                 on_published: Callable[[int], None] | None = None) -> None:
+        self._send = send
+        self.group = group
+        self.topic = dead_letter_topic(group)
+        self._on_published = on_published
+
+    def headers_for(self, record: RawRecord, error: str) -> Headers:
+        return [
+            *_raw_headers(record.headers),
+            ("dlq_error", error.encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_group", self.group.encode()),
+        ]
+
+    async def publish(self, record: RawRecord, error: str) -> None:
+        log.warning("dead-lettering message", error=error, source_topic=record.topic,
+                    source_partition=record.partition, source_offset=record.offset,
+                    dlq_topic=self.topic)
+        await self._send(self.topic, record.key, record.value, self.headers_for(record, error))
+        if self._on_published is not None:
+            self._on_published(1)
+
+    async def publish_all(self, poison: Sequence[Poison]) -> None:
+        if poison:
+            await asyncio.gather(*(self.publish(p.record, p.reason) for p in poison))

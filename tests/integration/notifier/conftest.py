@@ -1,0 +1,88 @@
+"""The notifier in-process (HTTP + Kafka consumer) on the real stack, a real SMTP server on
+loopback that the tests can stop and start, and a producer that publishes like the contracts
+service's outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from services.notifier.bootstrap import NotifierSettings, create_app
+from shared.topics import CONTRACTS_SCHEDULE
+from tests.integration.notifier.mailbox import Mailbox
+from tests.support.servers import free_port, serving
+
+
+def notifier_settings(stack: Any, smtp_port: int, **overrides: Any) -> NotifierSettings:
+    values: dict[str, Any] = {
+        "database_url": stack.database_urls["notifier"], "http_port": 0,
+        "kafka": {"bootstrap_servers": stack.kafka_bootstrap},
+        "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_timeout": 5.0,
+        "from_email": "abonent@example.com",
+        "general_email": f"ops-{uuid.uuid4().hex[:8]}@example.com",
+        "locale": "ru", "max_attempts": 40, "retry_initial_seconds": 0.2, "retry_max_seconds": 1.0,
+    }
+    values.update(overrides)
+    return NotifierSettings(**values)
+
+
+@pytest.fixture(scope="package")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(free_port())
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="package")
+def settings(stack: Any, mailbox: Mailbox) -> NotifierSettings:
+    return notifier_settings(stack, mailbox.port)
+
+
+async def catch_up(bootstrap: str, group: str, topic: str = CONTRACTS_SCHEDULE) -> None:
+    """Commit the group's offsets at the topic's end: the notifier under test starts as one
+    that has caught up, instead of first mailing every reminder other test packages produced."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    assert partitions, f"topic {topic} does not exist"
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(dict(await consumer.end_offsets(partitions)))
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture(scope="package")
+async def notifier_api(settings: NotifierSettings) -> AsyncIterator[httpx.AsyncClient]:
+    await catch_up(settings.kafka.bootstrap_servers, settings.group_id)
+    app = create_app(settings)
+    async with serving(app) as client:
+        subscriber = app.state.consumer.subscriber
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while subscriber.consumer is None or not subscriber.consumer.assignment():
+            assert loop.time() < deadline, "the notifier's consumer got no partitions"
+            await asyncio.sleep(0.1)
+        yield client
+
+
+@pytest.fixture(scope="package")
+async def producer(stack: Any) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all")
+    await p.start()
+    yield p
+    await p.stop()

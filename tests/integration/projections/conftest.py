@@ -1,0 +1,45 @@
+"""The projections service in-process (HTTP + consumer) on the real stack, and a producer
+that publishes like the contracts service's outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from services.projections.bootstrap import ProjectionsSettings, build_app
+from tests.support.servers import serving
+
+
+def projections_settings(stack, **overrides) -> ProjectionsSettings:  # type: ignore[no-untyped-def]
+    return ProjectionsSettings(
+        database_url=stack.database_urls["projections"], http_port=0,
+        kafka={"bootstrap_servers": stack.kafka_bootstrap}, batch_timeout_ms=50, **overrides)
+
+
+@pytest.fixture(scope="session")
+async def projections_api(stack) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(projections_settings(stack))
+    async with serving(app) as client:
+        subscriber = app.state.consumer.subscriber
+        deadline = asyncio.get_running_loop().time() + 60
+        while subscriber.consumer is None or not subscriber.consumer.assignment():
+            assert asyncio.get_running_loop().time() < deadline, "consumer got no partitions"
+            await asyncio.sleep(0.1)
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def producer(stack) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+@pytest.fixture(scope="session")
+def projections_dsn(stack) -> str:  # type: ignore[no-untyped-def]
+    return stack.database_urls["projections"]
