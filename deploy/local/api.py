@@ -16,7 +16,7 @@ from deploy.local import kafka, postgres, processes
 from deploy.local.errors import LauncherError
 from deploy.local.layout import SERVICES, run_async, RunDir, StackPorts, port_is_free, port_is_open
 from deploy.local.topics import create_topics
-from shared.db.migrations import apply_migrations, migrations_dir
+from shared.db.migrations import MigrationError, apply_migrations, migrations_dir
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,10 @@ def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=prin
             postgres.start(run, ports)
             started.append("postgres")
         progress("PostgreSQL: databases and migrations")
-        applied = run_async(_prepare_databases(ports))
+        try:
+            applied = run_async(_prepare_databases(ports))
+        except MigrationError as exc:
+            raise LauncherError(f"migrations: {exc} (a dev database can be reset with `make clean`)") from exc
         for service, versions in applied.items():
             if versions:
                 progress(f"  {service}: applied {', '.join(versions)}")

@@ -40,6 +40,8 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     a = story.answers
 
     # Q1 paid: a ticket in February is covered.
+    for name in ("ticket_q1", "ticket_q2", "ticket_after_year", "ticket_no_contract"):
+        assert "COVERAGE_STALE" not in codes(a[name]["coverage"]), name  # min_position was reached
     q1 = a["ticket_q1"]["coverage"]
     assert q1["status"] == "covered" and q1["warnings"] == [] and q1["owed"] == []
     assert a["coverage_q1"]["status"] == "covered" and a["coverage_q1"]["stale"] is False
