@@ -74,13 +74,13 @@ class AggregateRepository(Generic[S]):
         partition_key: Callable[[S | None, Sequence[EventData]], str],
         ctx: CommandContext,
         also: AlsoWithState[S] | None = None,
-        attempts: int = 12,
+        attempts: int = 20,
     ) -> Executed[S]:
         # Jittered exponential back-off spreads racing writers out, so most clashes resolve
         # on the next try instead of colliding again (50 payments on one contract at once).
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(attempts),
-            wait=wait_random_exponential(multiplier=0.005, max=0.25), reraise=True)
+            wait=wait_random_exponential(multiplier=0.005, max=0.5), reraise=True)
         async for attempt in retrying:
             with attempt:
                 return await self._execute_once(stream_id, decide, partition_key, ctx, also)

@@ -1,4 +1,8 @@
-"""The whole system as processes: the four services and the scheduler on the test stack."""
+"""The whole system as processes: the four services and the scheduler on the test stack.
+
+Module-scoped: the processes stop when the e2e module ends, so their consumer groups do not
+share partitions with the in-process services of the integration tests that run later.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from deploy.local.layout import StackPorts
 from deploy.local.services import start_services, stop_services
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def system(stack) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
     free = StackPorts.free()
     ports = {"contracts": free.kafka, "projections": free.controller, "tickets": free.postgres,

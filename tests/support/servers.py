@@ -22,7 +22,8 @@ async def serving(app, port: int | None = None) -> AsyncIterator[httpx.AsyncClie
     """Start ``app`` with uvicorn (lifespan included), yield a client for it, stop it."""
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
+                                           access_log=False, lifespan="on",
+                                           timeout_graceful_shutdown=5))
     task = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
@@ -37,4 +38,8 @@ async def serving(app, port: int | None = None) -> AsyncIterator[httpx.AsyncClie
             yield client
     finally:
         server.should_exit = True
-        await task
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 15)
+        except TimeoutError:  # a connection that never closes must not hang the suite
+            server.force_exit = True
+            await asyncio.wait_for(task, 15)
