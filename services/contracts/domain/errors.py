@@ -1,31 +1,5 @@
-"""Domain errors: a stable machine ``rule``, the ``field`` it concerns, a human ``message``.
+"""Domain errors of the contracts core (the shared hierarchy; see ``shared.domain_errors``)."""
 
-The entrypoints map them: RuleViolated → 422, NotFound → 404, Conflict → 409.
-"""
+from shared.domain_errors import Conflict, DomainError, NotFound, RuleViolated
 
-from __future__ import annotations
-
-
-class DomainError(Exception):
-    """A command the domain refuses. ``rule`` is a stable code such as ``period_overlap``."""
-
-    def __init__(self, rule: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-        self.field = field
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(rule={self.rule!r}, field={self.field!r}, message={self.message!r})"
-
-
-class RuleViolated(DomainError):
-    """The command breaks a business rule (HTTP 422)."""
-
-
-class NotFound(DomainError):
-    """The client, contract, period or payment the command names does not exist (HTTP 404)."""
-
-
-class Conflict(DomainError):
-    """The thing to create already exists, or the id is taken (HTTP 409)."""
+__all__ = ["Conflict", "DomainError", "NotFound", "RuleViolated"]

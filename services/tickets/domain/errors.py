@@ -6,30 +6,10 @@ NotCovered → 409 with the coverage the refusal was based on.
 
 from __future__ import annotations
 
+from shared.domain_errors import Conflict, DomainError, NotFound, RuleViolated
 from shared.events.tickets import CoverageSnapshot
 
-
-class DomainError(Exception):
-    def __init__(self, rule: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-        self.field = field
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(rule={self.rule!r}, field={self.field!r}, message={self.message!r})"
-
-
-class RuleViolated(DomainError):
-    """The command breaks a business rule (HTTP 422)."""
-
-
-class NotFound(DomainError):
-    """The ticket, line, client or price-list item the command names does not exist (HTTP 404)."""
-
-
-class Conflict(DomainError):
-    """The thing to create already exists (HTTP 409)."""
+__all__ = ["Conflict", "DomainError", "NotCovered", "NotFound", "RuleViolated"]
 
 
 class NotCovered(Conflict):

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-
 from fastapi import Request
 
 from services.tickets.application.price_list import PriceListApplication
 from services.tickets.application.tickets import TicketsApplication
-from services.tickets.domain.errors import Conflict, DomainError, NotFound
-from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.records import CommandContext
-from shared.http.errors import ApiError
+from shared.http.commands import command_context, domain_errors
+
+__all__ = ["command_context", "domain_errors", "price_list_app", "tickets_app"]
 
 
 def tickets_app(request: Request) -> TicketsApplication:
@@ -22,25 +17,3 @@ def tickets_app(request: Request) -> TicketsApplication:
 
 def price_list_app(request: Request) -> PriceListApplication:
     return request.app.state.price_list
-
-
-def command_context(request: Request) -> CommandContext:
-    return CommandContext(
-        correlation_id=request.state.correlation_id, actor=request.state.actor,
-        now=datetime.now(UTC), causation_id=request.headers.get("X-Causation-ID"))
-
-
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Domain refusals become 404 / 409 / 422 naming the field and the rule."""
-    try:
-        yield
-    except NotFound as exc:
-        raise ApiError(404, exc.rule, exc.message, exc.field) from exc
-    except Conflict as exc:
-        raise ApiError(409, exc.rule, exc.message, exc.field) from exc
-    except DomainError as exc:
-        raise ApiError(422, exc.rule, exc.message, exc.field) from exc
-    except ConcurrencyError as exc:
-        raise ApiError(409, "concurrent_modification",
-                       f"{exc}; another change won repeatedly, retry the request") from exc
