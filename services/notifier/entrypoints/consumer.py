@@ -61,6 +61,11 @@ async def _lenient_parser(record: Any, original: Any) -> Any:
         return await original(clean)
 
 
+
+pause = asyncio.sleep
+"""How the consumer waits between redeliveries (a module attribute, so tests can skip the wait
+without replacing ``asyncio.sleep`` for every task in the event loop)."""
+
 class ScheduleConsumer:
     def __init__(self, broker: KafkaBroker, *, group: str = NOTIFIER_GROUP,
                  max_poll_interval_ms: int = 300_000, topic: str = CONTRACTS_SCHEDULE,
@@ -131,7 +136,7 @@ class ScheduleConsumer:
                       retry_in=delay, topic=record.topic, partition=record.partition,
                       offset=record.offset, failures=self._same_record_failures)
         await msg.nack()
-        await asyncio.sleep(delay)
+        await pause(delay)
         return False
 
     @property

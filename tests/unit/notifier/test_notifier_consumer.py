@@ -46,7 +46,7 @@ def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     async def sleep(_: float) -> None:
         return None
 
-    monkeypatch.setattr(consumer_module.asyncio, "sleep", sleep)
+    monkeypatch.setattr(consumer_module, "pause", sleep)
 
 
 def make(notifier: Notifier) -> ScheduleConsumer:
