@@ -129,6 +129,7 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
         await notifications.start()
         state["pool"] = pool
         end_offsets = EndOffsets(bootstrap, TOPICS, f"{client_id}-offsets")
+        warming = asyncio.create_task(end_offsets.warm_up())
         app.state.queries = Queries(pool, notifications, end_offsets, settings.min_position_wait_seconds)
         metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
         dead_letters = _DeadLetterSender(bootstrap, f"{client_id}-dlq")
@@ -148,6 +149,9 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
                 await broker.stop()
                 await dead_letters.stop()
             await probe.close()
+            warming.cancel()
+            with suppress(asyncio.CancelledError):
+                await warming
             await end_offsets.close()
             await notifications.close()
             await pool.close()

@@ -15,9 +15,9 @@ class EndOffsets:
     """``await end_offsets()`` → next offset to be written, per (topic, partition)."""
 
     def __init__(self, bootstrap_servers: str, topics: Sequence[str], client_id: str,
-                 timeout: float = 2.0) -> None:
+                 timeout: float = 2.0, start_timeout: float = 10.0) -> None:
         self._bootstrap, self._topics, self._client_id = bootstrap_servers, tuple(topics), client_id
-        self._timeout = timeout
+        self._timeout, self._start_timeout = timeout, start_timeout
         self._consumer: AIOKafkaConsumer | None = None
         self._partitions: list[TopicPartition] = []
         self._lock = asyncio.Lock()
@@ -40,13 +40,20 @@ class EndOffsets:
             return self._consumer
 
     async def __call__(self) -> dict[Key, int]:
-        consumer = await asyncio.wait_for(self._start(), self._timeout)
+        consumer = await asyncio.wait_for(self._start(), self._start_timeout)
         try:
             ends = await asyncio.wait_for(consumer.end_offsets(self._partitions), self._timeout)
         except Exception:
             await self.close()
             raise
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
+    async def warm_up(self) -> None:
+        """Connect ahead of the first query that needs it; failures are retried on use."""
+        try:
+            await self()
+        except Exception:  # noqa: BLE001 - Kafka not there yet: the first waiting query retries
+            await self.close()
 
     async def close(self) -> None:
         consumer, self._consumer = self._consumer, None

@@ -60,12 +60,6 @@ async def consumed_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], in
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-async def parked_up_to(conn: asyncpg.Connection, position: int) -> bool:
-    """Is an event at or before ``position`` waiting for a missing predecessor?"""
-    return await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM parked_events WHERE position <= $1)", position)
-
-
 async def coverage_periods(conn: asyncpg.Connection, client_id: UUID, on: date) -> list[PeriodState]:
     return [period_state(r) for r in await conn.fetch(COVERAGE_SQL, client_id, on)]
 

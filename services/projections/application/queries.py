@@ -6,10 +6,11 @@ at most ``max_wait`` seconds, then it answers anyway, with ``stale: true`` if no
 * Client-scoped (coverage; contracts/debtors/income with ``client_id``): reached when the
   client's highest applied position is ≥ N. Sound: one client's events arrive in order.
 * Global (debtors / income / contracts without ``client_id``): reached when (1) some event at
-  position ≥ N is applied — so the relay, which publishes in commit order, has published the
-  writer's event — then (2) the read model has consumed both topics up to the end offsets
-  Kafka reports *after* (1), and (3) no event at or before N is parked. ``position`` is then
-  the highest position applied for any client.
+  position ≥ N is applied — so the relay, which publishes in order, has published every event
+  up to N — and then (2) the read model has consumed both topics up to the end offsets Kafka
+  reports *after* (1). Every event up to N is then applied, or parked behind a predecessor
+  that will never come (those were consumed too); ``position`` is the highest applied for any
+  client.
 """
 
 from __future__ import annotations
@@ -98,8 +99,7 @@ class Queries:
                 if reached and client_id is None:
                     if ends is None:
                         ends = await self._ends()
-                    reached = ends is not None and not await reads.parked_up_to(conn, min_position) \
-                        and _consumed(await reads.consumed_offsets(conn), ends)
+                    reached = ends is not None and _consumed(await reads.consumed_offsets(conn), ends)
             remaining = deadline - loop.time()
             if reached or remaining <= 0:
                 return reached
