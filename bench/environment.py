@@ -1,0 +1,190 @@
+"""The bench's own stack: Kafka, PostgreSQL and the services, on free ports in a temp dir.
+
+Never the developer's ``.run``: a bench starts everything it measures and stops it after,
+so numbers are not mixed with whatever else is running, and nothing of the developer's is
+touched. Services are started one by one (``start``), so a benchmark can run, say, the
+contracts service without its in-process relay.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from deploy.local import processes
+from deploy.local.api import StackInfo, start_stack, stop_stack
+from deploy.local.layout import REPO, StackPorts
+from deploy.local.services import SERVICES, service_env
+
+HTTP_SERVICES = ("contracts", "projections", "tickets", "notifier")
+MAIL = {"NOTIFY_GENERAL_EMAIL": "service-desk@abonent.example", "NOTIFY_FROM_EMAIL": "abonent@abonent.example"}
+"""The notifier refuses reserved domains such as ``.local`` (the launcher's defaults)."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class BenchEnv:
+    stack: StackInfo
+    run_dir: Path
+    ports: dict[str, int]
+    peak_rss_kb: dict[str, int] = field(default_factory=dict)
+    """Highest VmHWM seen per service name (kept across restarts of a service)."""
+
+    @property
+    def services_dir(self) -> Path:
+        return self.run_dir / "services"
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def dsn(self, service: str) -> str:
+        return self.stack.database_urls[service]
+
+    @property
+    def bootstrap(self) -> str:
+        return self.stack.kafka_bootstrap
+
+    def _pidfile(self, name: str) -> Path:
+        return self.services_dir / f"{name}.pid"
+
+    def pid(self, name: str) -> int | None:
+        return processes.running(self._pidfile(name))
+
+    def start(self, name: str, *, timeout: float = 120.0, **extra_env: str) -> None:
+        """Start one service (``contracts``, …, ``scheduler``); wait until /health/ready is 200."""
+        spec = next(s for s in SERVICES if s.name == name)
+        env = {**os.environ, **service_env({**self.stack.env(), **MAIL}, self.ports), **extra_env}
+        env.setdefault("ABONENT_LOG_LEVEL", "WARNING")
+        self.services_dir.mkdir(parents=True, exist_ok=True)
+        log = self.services_dir / f"{name}.log"
+        processes.spawn([sys.executable, "-m", spec.module], log=log, pidfile=self._pidfile(name),
+                        env=env, cwd=REPO)
+        if name in self.ports:
+            self._wait_ready(name, log, timeout)
+
+    def _wait_ready(self, name: str, log: Path, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url(name)}/health/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.pid(name) is None:
+                raise RuntimeError(f"{name} exited during start-up; see {log}")
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} not ready after {timeout:.0f}s; see {log}")
+
+    def sample_rss(self) -> dict[str, int]:
+        """Record every running service's peak RSS (VmHWM, kB) so far; returns it."""
+        for spec in SERVICES:
+            pid = self.pid(spec.name)
+            kb = peak_rss_kb(pid) if pid else None
+            if kb:
+                self.peak_rss_kb[spec.name] = max(self.peak_rss_kb.get(spec.name, 0), kb)
+        return dict(self.peak_rss_kb)
+
+    def stop(self, name: str) -> None:
+        self.sample_rss()
+        processes.stop(self._pidfile(name))
+
+    def stop_all(self) -> None:
+        for spec in reversed(SERVICES):
+            if self.pid(spec.name) is not None:
+                self.stop(spec.name)
+
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by each process of this stack: the services,
+        PostgreSQL (postmaster and every backend), Kafka, and the bench process itself."""
+        out: dict[str, float] = {}
+        for spec in SERVICES:
+            pid = self.pid(spec.name)
+            if pid and (t := cpu_of(pid)) is not None:
+                out[spec.name] = t
+        out["postgres"] = sum(cpu_of(p) or 0.0 for p in _family(self.stack.pids.get("postgres")))
+        out["kafka"] = cpu_of(self.stack.pids.get("kafka")) or 0.0
+        mine = os.times()
+        out["bench (load generator)"] = mine.user + mine.system
+        return out
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pid: int | None) -> float | None:
+    """utime + stime of ``pid`` in seconds (None when it is gone)."""
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _family(root: int | None) -> list[int]:
+    """``root`` and its direct children (PostgreSQL's backends are the postmaster's children)."""
+    if not root:
+        return []
+    found = [root]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == root:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def peak_rss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return None
+    return None
+
+
+def open_env(say=print) -> BenchEnv:  # type: ignore[no-untyped-def]
+    run_dir = Path(tempfile.mkdtemp(prefix="abonent-bench-"))
+    say(f"bench stack in {run_dir}")
+    try:
+        stack = start_stack(run_dir, StackPorts.free(), progress=lambda m: say(f"  {m}"))
+    except BaseException:
+        stop_stack(run_dir, purge=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return BenchEnv(stack, run_dir, {name: free_port() for name in HTTP_SERVICES})
+
+
+def keep_logs(env: BenchEnv) -> Path:
+    """Copy the services' and tools' logs out of the run dir before it is deleted."""
+    target = Path(tempfile.mkdtemp(prefix="abonent-bench-logs-"))
+    for log in [*env.run_dir.glob("*.log"), *env.services_dir.glob("*.log"), env.run_dir / "kafka" / "kafka.log"]:
+        if log.exists():
+            shutil.copy(log, target / log.name)
+    return target
+
+
+def close_env(env: BenchEnv, keep: bool = False) -> None:
+    if keep:
+        env.sample_rss()
+        return
+    env.stop_all()
+    stop_stack(env.run_dir, purge=True)
+    shutil.rmtree(env.run_dir, ignore_errors=True)

@@ -1,0 +1,171 @@
+"""Benchmark 3: projections, events/s applied on a replay, next to two ceilings.
+
+* the replay is the operator's own command, ``python -m services.projections.entrypoints.cli
+  rebuild``: read both contracts topics from offset 0 into a fresh schema, index it, swap
+  it in (the live consumer keeps running); its events/s is read over the whole run;
+* ceiling 1, a bare aiokafka consumer reading the same partitions from the beginning to
+  the same end offsets, decoding nothing, writing nowhere;
+* ceiling 2, a bare asyncpg ``COPY`` of one row per replayed event (rows shaped like the
+  ``periods`` read-model table, into an UNLOGGED table with its primary key only — the
+  rebuild's own bulk-load form).
+
+``catch_up`` also times the live consumer applying the freshly generated data set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+import uuid
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from tqdm import tqdm
+
+from bench.context import Ctx
+from bench.measure import cpu_note
+from bench.profiling import profiled
+from bench.results import Target
+from deploy.local.layout import REPO
+from services.projections.entrypoints.consumer import TOPICS
+from shared.topics import ALL_TOPICS
+
+BENCH = "3 projections"
+SUMMARY = re.compile(r"([\d,]+) events read in ([\d.]+) s \(([\d,]+) ev/s\)")
+
+
+async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(spec.name, p) for spec in ALL_TOPICS if spec.name in TOPICS
+               for p in range(spec.partitions)]
+        return await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+
+
+async def catch_up(ctx: Ctx) -> None:
+    """Start the projections service and wait until it applied everything on its topics."""
+    total = sum((await _end_offsets(ctx.env.bootstrap)).values())
+    started = time.perf_counter()
+    await asyncio.to_thread(ctx.env.start, "projections")
+    conn = await asyncpg.connect(ctx.env.dsn("projections"))
+    bar = tqdm(total=total, desc="projections catch-up", unit="ev", unit_scale=True, dynamic_ncols=True,
+               mininterval=1.0)
+    try:
+        while True:
+            done = await conn.fetchval("SELECT coalesce(sum(next_offset), 0)::bigint FROM projections.consumed_offsets")
+            bar.update(done - bar.n)
+            if done >= total:
+                break
+            if time.perf_counter() - started > 7200:
+                raise TimeoutError("projections did not catch up in 2 hours")
+            await asyncio.sleep(0.2)
+    finally:
+        bar.close()
+        await conn.close()
+    seconds = time.perf_counter() - started
+    ctx.data["replay_events"] = total
+    ctx.say(f"  projections applied {total:,} events in {seconds:.1f}s ({total / seconds:,.0f}/s)")
+    ctx.report.add(BENCH, f"live consumer catch-up after the data load ({total:,} events, incl. start-up)",
+                   "ev/s", [total / seconds], note="1 run")
+
+
+async def _rebuild(ctx: Ctx, profile: bool = False) -> tuple[int, float]:
+    env = {**os.environ, **ctx.env.stack.env(), "COLUMNS": "200", "ABONENT_LOG_FORMAT": "json"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.projections.entrypoints.cli", "rebuild",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stack_before = ctx.env.cpu_seconds()
+    async with profiled(ctx, BENCH, {"cli rebuild": proc.pid} if profile else {}):
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), 4 * 3600)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stack_after = ctx.env.cpu_seconds()
+    used = {k: stack_after[k] - stack_before.get(k, 0.0) for k in ("postgres", "kafka", "projections")}
+    used["rebuild"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    ctx.data.setdefault("rebuild_cpu", []).append(used)
+    text = (stdout + stderr).decode(errors="replace")
+    (ctx.env.run_dir / "rebuild.log").open("a").write(text)
+    found = SUMMARY.search(text)
+    if proc.returncode != 0 or not found:
+        raise RuntimeError(f"rebuild failed (exit {proc.returncode}): {text[-400:]}")
+    return int(found.group(1).replace(",", "")), float(found.group(2))
+
+
+async def bare_consumer(bootstrap: str) -> tuple[int, float]:
+    """Records and seconds to read both topics from the beginning to their end offsets."""
+    ends = await _end_offsets(bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.seek_to_beginning(*ends)
+        started, count = time.perf_counter(), 0
+        todo = {tp for tp, end in ends.items() if end > 0}
+        while todo:
+            batch = await consumer.getmany(*todo, timeout_ms=1000, max_records=5000)
+            for tp, records in batch.items():
+                count += len(records)
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    todo.discard(tp)
+        return count, time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+async def bare_copy(dsn: str, rows: int) -> float:
+    """Seconds to COPY ``rows`` periods-shaped rows into an UNLOGGED table with its PK only."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        sample = await conn.fetch("""SELECT contract_id, client_id, starts_on, ends_on, amount, currency,
+                                            payment_terms, remind_on, paid_amount
+                                     FROM projections.periods LIMIT 100000""")
+        await conn.execute("DROP TABLE IF EXISTS public.bench_copy")
+        await conn.execute("""CREATE UNLOGGED TABLE public.bench_copy
+                              (LIKE projections.periods INCLUDING DEFAULTS INCLUDING GENERATED)""")
+        await conn.execute("ALTER TABLE public.bench_copy ADD PRIMARY KEY (period_id)")
+        base = uuid.uuid4().int & ~((1 << 64) - 1)
+
+        def records():  # type: ignore[no-untyped-def]
+            for i in range(rows):
+                yield (uuid.UUID(int=base + i), *sample[i % len(sample)])
+
+        columns = ["period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount", "currency",
+                   "payment_terms", "remind_on", "paid_amount"]
+        started = time.perf_counter()
+        await conn.copy_records_to_table("bench_copy", schema_name="public", records=records(), columns=columns)
+        seconds = time.perf_counter() - started
+        await conn.execute("DROP TABLE public.bench_copy")
+        return seconds
+    finally:
+        await conn.close()
+
+
+async def run(ctx: Ctx) -> None:
+    replay, consumer, copy = [], [], []
+    events = 0
+    for i in range(max(ctx.profile.runs, ctx.profile.replay_runs)):
+        if i < ctx.profile.replay_runs:
+            events, seconds = await _rebuild(ctx, profile=i == ctx.profile.replay_runs - 1)
+            replay.append(events / seconds)
+            ctx.say(f"  replay run {i + 1}: {replay[-1]:,.0f} ev/s ({events:,} events in {seconds:.1f}s)")
+        n, s = await bare_consumer(ctx.env.bootstrap)
+        consumer.append(n / s)
+        copy.append(n / await bare_copy(ctx.env.dsn("projections"), n))
+        ctx.say(f"  ceilings run {i + 1}: bare consumer {consumer[-1]:,.0f} rec/s; bare COPY {copy[-1]:,.0f} rows/s")
+    ctx.report.add(BENCH, f"events/s applied, `cli rebuild` replaying {events:,} events into a fresh schema",
+                   "ev/s", replay, target=Target(">=", 20_000, "≥ 20,000 ev/s"),
+                   note=cpu_note(ctx.data.get("rebuild_cpu", []), events * len(replay), per=1000,
+                                 what="1,000 events (projections = the live service meanwhile)", bound=True))
+    ctx.report.add(BENCH, "bare aiokafka consumer, same topics, no decoding, no database", "rec/s",
+                   consumer, ceiling=True)
+    ctx.report.add(BENCH, "bare asyncpg COPY, one periods row per event, UNLOGGED + PK", "rows/s",
+                   copy, ceiling=True)

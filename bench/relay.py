@@ -1,0 +1,157 @@
+"""Benchmark 2: the outbox relay, events/s to Kafka, next to Kafka's own producer tool.
+
+Each run fills a scratch database's outbox with copies of rows the data generator wrote
+(same payloads, keys and headers; topic ``bench.relay.v1``) and starts the standalone relay
+(``python -m shared.outbox``, the code the services run in-process). The rate is rows
+published / time from the first row leaving the outbox to the outbox being empty (start-up
+is not counted). Runs alternate with ``ProducerPerformance`` from the kafka-tools jar, with
+the relay's producer settings and records of the same average size (payload + key + headers).
+
+``drain_generated`` publishes the data set itself the same way (one run: it is the real
+path that feeds the projections) and is reported beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+
+from bench.context import Ctx
+from bench.environment import cpu_of
+from bench.measure import cpu_note
+from bench.profiling import profiled
+from bench.results import Target
+from bench.tools import create_topic, producer_performance, scratch_database
+from deploy.local.layout import REPO
+from shared.db.migrations import apply_migrations, migrations_dir
+
+BENCH = "2 outbox relay"
+TOPIC = "bench.relay.v1"
+PERF_TOPIC = "bench.producer-perf.v1"
+SAMPLE_LIMIT = 200_000
+
+
+async def sample_outbox(ctx: Ctx) -> None:
+    """Keep copies of generated outbox rows (before they are published) for the relay runs."""
+    conn = await asyncpg.connect(ctx.env.dsn("contracts"))
+    try:
+        rows = await conn.fetch("SELECT key, event_id, payload, headers FROM outbox ORDER BY id LIMIT $1",
+                                min(ctx.profile.relay_messages, SAMPLE_LIMIT))
+        size = await conn.fetchval(
+            "SELECT avg(length(payload) + length(key) + length(headers::text)) FROM outbox")
+    finally:
+        await conn.close()
+    ctx.data["outbox_sample"] = [tuple(r) for r in rows]
+    ctx.data["record_size"] = int(size or 1000)
+
+
+def _relay_process(ctx: Ctx, dsn: str, log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "shared.outbox", "--database-url", dsn, "--bootstrap-servers",
+         ctx.env.bootstrap, "--client-id", "bench-relay", "--log-format", "json"],
+        stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+
+
+async def watch_drain(dsn: str, timeout: float, on_progress=None) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    """(rows published, seconds from the first one leaving to the outbox being empty)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        first, last = await conn.fetchrow("SELECT min(id), max(id) FROM outbox")
+        if first is None:
+            return 0, 0.0
+        total = await conn.fetchval("SELECT count(*) FROM outbox")
+        started = time.perf_counter()
+        before = started
+        deadline = started + timeout
+        while True:
+            low = await conn.fetchval("SELECT min(id) FROM outbox")
+            now = time.perf_counter()
+            if low == first:
+                before = now  # nothing published yet: the clock starts at the last such look
+            if on_progress is not None:
+                on_progress(total if low is None else low - first)
+            if low is None:
+                return total, now - before
+            if now > deadline:
+                raise TimeoutError(f"outbox not drained after {timeout:.0f}s ({last - low + 1} rows left)")
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
+async def _fill(dsn: str, rows: list[tuple], count: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        def records():  # type: ignore[no-untyped-def]
+            for i in range(count):
+                key, event_id, payload, headers = rows[i % len(rows)]
+                yield TOPIC, key, event_id, payload, headers
+        await conn.copy_records_to_table("outbox", records=records(),
+                                         columns=["topic", "key", "event_id", "payload", "headers"])
+        await conn.execute("VACUUM ANALYZE outbox")
+    finally:
+        await conn.close()
+
+
+async def _relay_run(ctx: Ctx, dsn: str, cpu: list[dict[str, float]], profile: bool = False) -> float:
+    """One relay run; appends the CPU the relay, PostgreSQL and Kafka spent to ``cpu``."""
+    await _fill(dsn, ctx.data["outbox_sample"], ctx.profile.relay_messages)
+    before = ctx.env.cpu_seconds()
+    proc = _relay_process(ctx, dsn, ctx.env.run_dir / "bench-relay.log")
+    try:
+        async with profiled(ctx, BENCH, {"standalone relay": proc.pid} if profile else {}):
+            published, seconds = await watch_drain(dsn, timeout=900)
+        after = ctx.env.cpu_seconds()
+        used = {k: after[k] - before.get(k, 0.0) for k in ("postgres", "kafka")}
+        used["relay"] = cpu_of(proc.pid) or 0.0
+        cpu.append(used)
+    finally:
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 30)
+    return published / seconds if seconds else float("nan")
+
+
+async def run(ctx: Ctx) -> None:
+    if "outbox_sample" not in ctx.data:
+        raise RuntimeError("relay bench needs sample_outbox() before the generated outbox is drained")
+    dsn = await scratch_database(ctx.env.dsn("contracts"), "bench_relay")
+    await apply_migrations(dsn, migrations_dir("contracts"))
+    await create_topic(ctx.env.bootstrap, TOPIC)
+    await create_topic(ctx.env.bootstrap, PERF_TOPIC)
+    size, records = ctx.data["record_size"], ctx.profile.producer_records
+    relay, ceiling, cpu = [], [], []
+    for i in range(ctx.profile.runs):
+        ceiling.append(await asyncio.to_thread(producer_performance, ctx.env.bootstrap, PERF_TOPIC, records, size))
+        relay.append(await _relay_run(ctx, dsn, cpu, profile=i == ctx.profile.runs - 1))
+        ctx.say(f"  relay run {i + 1}: {relay[-1]:,.0f} events/s; ProducerPerformance {ceiling[-1]:,.0f} records/s")
+    ctx.report.add(BENCH, f"events/s to Kafka, standalone relay, {ctx.profile.relay_messages:,} rows/run",
+                   "ev/s", relay, target=Target(">=", 20_000, "≥ 20,000 ev/s"),
+                   note=cpu_note(cpu, ctx.profile.relay_messages * len(cpu), per=1000, what="1,000 events", bound=True))
+    ctx.report.add(BENCH, f"Kafka ProducerPerformance, acks=all idempotent, {records:,} × {size} B",
+                   "rec/s", ceiling, ceiling=True)
+
+
+async def drain_generated(ctx: Ctx) -> None:
+    """Publish what the data generator wrote (the real outbox) with one standalone relay."""
+    from tqdm import tqdm
+
+    dsn = ctx.env.dsn("contracts")
+    proc = _relay_process(ctx, dsn, ctx.env.run_dir / "drain-relay.log")
+    bar = tqdm(desc="relay → Kafka", unit="msg", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
+    try:
+        published, seconds = await watch_drain(dsn, timeout=7200,
+                                               on_progress=lambda n: bar.update(n - bar.n))
+    finally:
+        bar.close()
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 30)
+    rate = published / seconds if seconds else float("nan")
+    ctx.say(f"  generated outbox: {published:,} messages published in {seconds:.1f}s ({rate:,.0f}/s)")
+    ctx.report.add(BENCH, f"drain of the generated outbox ({published:,} messages to 3 topics)", "ev/s",
+                   [rate], note="1 run, real data set")

@@ -1,0 +1,103 @@
+"""Benchmark 1: the write path — HTTP commands/s and latency at fixed rates, next to
+PostgreSQL's own single-row INSERT transactions/s (pgbench) on the same server.
+
+The commands are a mix a back office produces: 20 % register a client, 20 % open a
+contract, 20 % schedule twelve monthly periods on a contract opened in this run, 40 %
+record a 1.00 payment on an unpaid period (each request on another contract, so writers
+rarely meet on one stream). Every command is the real one: HTTP → aggregate → event store
++ outbox in one transaction; the service's in-process relay publishes meanwhile and the
+projections consume, as in production.
+
+Per run: the capacity (32 clients back to back — the "commands/s" figure), then each fixed
+rate of the profile (open loop; the latency figures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+
+from bench.context import Ctx
+from bench.http import HttpPool
+from bench.measure import add_load_rows, measure
+from bench.results import Target
+from bench.targets import Targets, load_targets
+from bench.tools import pgbench, prepare_pgbench
+
+BENCH = "1 write path"
+CAPACITY_CLIENTS = 32
+
+
+def half_of(capacity: float) -> int:
+    """Half the measured capacity, rounded to a 10 (at least 10/s)."""
+    return max(10, int(round(capacity / 2, -1)))
+
+
+def rate_label(rate: int, profile_rates: tuple[int, ...]) -> str:
+    return f"at {rate:,}/s offered" + ("" if rate in profile_rates else " (half the capacity)")
+
+
+def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):  # type: ignore[no-untyped-def]
+    today = ctx.today.isoformat()
+    opened: deque[str] = deque(maxlen=10_000)
+    payable = itertools.cycle(targets.payable)
+    clients = targets.clients
+
+    async def op(i: int) -> object:
+        kind = i % 10
+        if kind in (0, 1):
+            return await pool.json("POST", "/clients", json={
+                "name": f"Bench client {run}-{i}", "manager_name": "Bench Manager",
+                "manager_email": f"bench{run}-{i}@bench.example"}, expect=(201,))
+        if kind in (2, 3) or (kind in (4, 5) and not opened):
+            body = await pool.json("POST", "/contracts", json={
+                "client_id": str(clients[i % len(clients)]), "number": f"B-{run}-{i}",
+                "title": "Bench contract", "signed_on": today}, expect=(201,))
+            opened.append(body["id"])
+            return body
+        if kind in (4, 5):
+            return await pool.json("POST", f"/contracts/{opened.popleft()}/periods/schedule", json={
+                "starts_on": today, "ends_on": f"{ctx.today.year + 1}-{ctx.today.month:02d}-01",
+                "every": "month", "amount": "12000.00", "currency": "RUB", "payment_terms": "prepaid",
+                "remind_days_before": 10}, expect=(201,))
+        target = next(payable)
+        return await pool.json("POST", f"/contracts/{target.contract_id}/periods/{target.period_id}/payments",
+                               json={"amount": "1.00", "paid_on": today}, expect=(201,))
+
+    return op
+
+
+async def run(ctx: Ctx) -> None:
+    targets = await load_targets(ctx)
+    url = await prepare_pgbench(ctx.env.dsn("contracts"))
+    ceiling, capacity = [], []
+    pool = HttpPool(ctx.env.url("contracts"), size=256)
+    by_rate: dict[int, list] = {}
+    try:
+        await pool.json("GET", "/health/ready")
+        for n in range(ctx.profile.runs):
+            last = n == ctx.profile.runs - 1
+            ceiling.append(await asyncio.to_thread(pgbench, url, ctx.profile.pgbench_seconds))
+            ctx.say(f"  pgbench run {n + 1}: {ceiling[-1]:,.0f} single-row INSERT tps")
+            capacity.append(await measure(ctx, commands(ctx, pool, targets, f"{n}c"), concurrency=CAPACITY_CLIENTS))
+            ctx.say(f"  commands, run {n + 1}: capacity {capacity[-1].throughput:,.0f}/s with {CAPACITY_CLIENTS} clients")
+            if n == 0:  # the profile's rates, and half the capacity: latency when not overloaded
+                ctx.data["write_capacity"] = capacity[0].throughput
+                by_rate = {r: [] for r in sorted({*ctx.profile.write_rates, half_of(capacity[0].throughput)})}
+            for rate in by_rate:
+                sampled = last and rate == 500
+                result = await measure(ctx, commands(ctx, pool, targets, f"{n}-{rate}"), rate=rate,
+                                       profile_label=f"{BENCH} at {rate}/s" if sampled else None,
+                                       profile=("contracts", "projections"))
+                by_rate[rate].append(result)
+                ctx.say(f"  commands, run {n + 1}: {result.describe()}")
+    finally:
+        await pool.close()
+    add_load_rows(ctx, BENCH, "commands", capacity, label=f"capacity ({CAPACITY_CLIENTS} clients back to back)",
+                  throughput_target=Target(">=", 2_000, "≥ 2,000 /s"))
+    for rate, results in by_rate.items():
+        add_load_rows(ctx, BENCH, "commands", results, label=rate_label(rate, ctx.profile.write_rates),
+                      latency_target=Target("<=", 25, "p99 ≤ 25 ms") if rate == 500 else None)
+    ctx.report.add(BENCH, "pgbench single-row INSERT (autocommit, 16 connections)", "tps", ceiling,
+                   ceiling=True)
