@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +16,7 @@ from shared.db.pool import create_pool
 from shared.eventstore.store import EventStore
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
-from shared.outbox.relay import OutboxRelay, make_producer
+from shared.outbox.relay import relay_in_background
 from shared.http.app import create_service_app
 from shared.settings import ServiceSettings
 
@@ -46,19 +45,15 @@ def create_app(settings: ContractsSettings | None = None) -> FastAPI:
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         app.state.pool = pool
         app.state.contracts = ContractsApplication(EventStore(pool, router=route))
-        relay_task = None
-        if settings.run_relay:
-            relay = OutboxRelay(pool, lambda: make_producer(
-                settings.kafka.bootstrap_servers, f"{settings.kafka.client_id_prefix}-contracts-relay"))
-            app.state.relay = relay
-            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-        log.info("contracts service started", port=settings.http_port, relay=settings.run_relay)
         try:
-            yield
+            async with relay_in_background(
+                pool, settings.kafka.bootstrap_servers,
+                f"{settings.kafka.client_id_prefix}-contracts-relay", enabled=settings.run_relay,
+            ) as relay:
+                app.state.relay = relay
+                log.info("contracts service started", port=settings.http_port, relay=settings.run_relay)
+                yield
         finally:
-            if relay_task is not None:
-                app.state.relay.stop()
-                await relay_task
             await probe.close()
             await pool.close()
 

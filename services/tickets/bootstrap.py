@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -26,7 +25,7 @@ from shared.eventstore.store import EventStore
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
-from shared.outbox.relay import OutboxRelay, make_producer
+from shared.outbox.relay import relay_in_background
 from shared.settings import ServiceSettings
 
 log = get_logger("tickets")
@@ -75,20 +74,16 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
             EventStore(pool, router=route), coverage, price_list, TicketsTable(pool),
             policy=settings.not_covered_policy)
         app.state.price_list = PriceListApplication(price_list)
-        relay_task = None
-        if settings.run_relay:
-            relay = OutboxRelay(pool, lambda: make_producer(
-                settings.kafka.bootstrap_servers, f"{settings.kafka.client_id_prefix}-tickets-relay"))
-            app.state.relay = relay
-            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-        log.info("tickets service started", port=settings.http_port, relay=settings.run_relay,
-                 projections=settings.projections_url, policy=settings.not_covered_policy)
         try:
-            yield
+            async with relay_in_background(
+                pool, settings.kafka.bootstrap_servers,
+                f"{settings.kafka.client_id_prefix}-tickets-relay", enabled=settings.run_relay,
+            ) as relay:
+                app.state.relay = relay
+                log.info("tickets service started", port=settings.http_port, relay=settings.run_relay,
+                         projections=settings.projections_url, policy=settings.not_covered_policy)
+                yield
         finally:
-            if relay_task is not None:
-                app.state.relay.stop()
-                await relay_task
             await coverage.close()
             await probe.close()
             await pool.close()

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
@@ -157,3 +158,20 @@ class OutboxRelay:
 
     async def pending(self) -> int:
         return await self._pool.fetchval("SELECT count(*) FROM outbox")
+
+
+@asynccontextmanager
+async def relay_in_background(
+    pool: asyncpg.Pool, bootstrap_servers: str, client_id: str, *, enabled: bool = True,
+) -> AsyncIterator[OutboxRelay | None]:
+    """Run a relay beside a service for the duration of the block (what each lifespan does)."""
+    if not enabled:
+        yield None
+        return
+    relay = OutboxRelay(pool, lambda: make_producer(bootstrap_servers, client_id))
+    task = asyncio.create_task(relay.run(), name="outbox-relay")
+    try:
+        yield relay
+    finally:
+        relay.stop()
+        await task
