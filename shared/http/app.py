@@ -8,7 +8,9 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import APIRouter, FastAPI
 
 from shared.http.errors import install_error_handlers
-from shared.http.observability import ReadinessCheck, health_router, install_request_context
+from shared.http.observability import (
+    ReadinessCheck, ReadinessReport, health_router, install_request_context,
+)
 
 
 def create_service_app(
@@ -17,6 +19,7 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     checks: dict[str, ReadinessCheck],
+    reports: dict[str, ReadinessReport] | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     version: str = "1.0.0",
 ) -> FastAPI:
@@ -25,7 +28,7 @@ def create_service_app(
     )
     install_error_handlers(app)
     install_request_context(app)
-    app.include_router(health_router(checks))
+    app.include_router(health_router(checks, reports))
     for router in routers:
         app.include_router(router)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -22,6 +23,9 @@ HTTP_LATENCY = Histogram(
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 """Raises (anything) when the dependency it checks is not usable."""
+
+ReadinessReport = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+"""A richer check: (ready?, details shown under its name), e.g. a consumer and its lag."""
 
 
 def install_request_context(app: FastAPI) -> None:
@@ -41,7 +45,8 @@ def install_request_context(app: FastAPI) -> None:
         return response
 
 
-def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
+def health_router(checks: dict[str, ReadinessCheck],
+                  reports: dict[str, ReadinessReport] | None = None) -> APIRouter:
     """``/health/live`` (the process answers), ``/health/ready`` (every check passes), ``/metrics``."""
     router = APIRouter(tags=["operations"])
 
@@ -59,8 +64,15 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
             except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported
                 results[name] = f"failing: {exc!r}"[:300]
         ok = all(v == "ok" for v in results.values())
+        content: dict[str, Any] = {"checks": results}
+        for name, report in (reports or {}).items():
+            try:
+                report_ok, content[name] = await report()
+            except Exception as exc:  # noqa: BLE001 - a failing report means "not ready", reported
+                report_ok, content[name] = False, {"error": repr(exc)[:300]}
+            ok = ok and report_ok
         return JSONResponse(status_code=200 if ok else 503,
-                            content={"status": "ready" if ok else "not_ready", "checks": results})
+                            content={"status": "ready" if ok else "not_ready", **content})
 
     @router.get("/metrics")
     async def metrics() -> Response:
