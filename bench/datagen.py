@@ -22,7 +22,6 @@ import os
 import queue
 import random
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
