@@ -22,7 +22,10 @@ async def dead_letter_for(bootstrap: str, partition: int, offset: int) -> dict[s
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for r in records:
                     headers = {k: v for k, v in r.headers}
-                    if headers.get("dlq_source_partition") == str(partition).encode() and \
+                    # Partition and offset alone are not unique: the group also reads the
+                    # schedule topic, where other tests publish poison of their own.
+                    if headers.get("dlq_source_topic") == CONTRACTS_EVENTS.encode() and \
+                            headers.get("dlq_source_partition") == str(partition).encode() and \
                             headers.get("dlq_source_offset") == str(offset).encode():
                         return {"value": r.value, "key": r.key, **headers}
         return None
