@@ -17,7 +17,8 @@ from rich.table import Table
 from tqdm import tqdm
 
 from services.projections.application.rebuild import RebuildReport
-from services.projections.bootstrap import build_rebuild, load_settings, tune_gc
+from services.projections.bootstrap import build_rebuild, load_settings
+from shared.http.server import tune_gc
 from shared.logging import configure_logging
 
 app = typer.Typer(help="Projections read-model operations.", no_args_is_help=True)
