@@ -7,8 +7,9 @@ not at all.
 
 from __future__ import annotations
 
+import hashlib
+from contextlib import suppress
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import asyncpg
 
@@ -21,16 +22,29 @@ AlsoInTransaction = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitabl
 _COLUMNS = """position, event_id, stream_id, stream_version, event_type, schema_version,
     partition_key, data, occurred_at, recorded_at, correlation_id, causation_id, actor"""
 
-_INSERT = f"""
+_APPEND = f"""
+WITH cur AS (SELECT coalesce(max(stream_version), 0) AS v FROM events WHERE stream_id = $2)
 INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
                     partition_key, data, occurred_at, correlation_id, causation_id, actor)
-SELECT a, b, c, d, e, f, g, h, i, j, k
-FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[],
-            $7::jsonb[], $8::timestamptz[], $9::text[], $10::text[], $11::text[])
-     WITH ORDINALITY AS u(a, b, c, d, e, f, g, h, i, j, k, n)
+SELECT a, $2, cur.v + n, d, e, $6, g, h, $7, $8, $9
+FROM cur, unnest($1::uuid[], $4::text[], $5::int[], $10::jsonb[], $11::timestamptz[])
+          WITH ORDINALITY AS u(a, d, e, g, h, n)
+WHERE $3::int = {ANY_VERSION} OR cur.v = $3::int
 ORDER BY n
 RETURNING {_COLUMNS}
 """
+"""Version check and insert in one statement (one round trip). It runs after the key's lock
+is held, and in READ COMMITTED each statement sees every commit made before it started, so
+``cur`` is the stream's true head: no row comes back when the stream is not where expected."""
+
+
+def key_lock(partition_key: str) -> int:
+    """The advisory lock id of a partition key: a stable signed 64-bit hash.
+
+    Computed here rather than with ``hashtextextended`` in SQL so that it can be taken in the
+    same round trip as BEGIN (a plain integer is safe to put in the query text)."""
+    return int.from_bytes(hashlib.blake2b(partition_key.encode(), digest_size=8).digest(),
+                          "big", signed=True)
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
@@ -80,36 +94,40 @@ class EventStore:
         """
         if not events:
             return []
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn:
             # Same key -> commits in position order; the relay and consumers rely on it.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", partition_key)
-            current = await conn.fetchval(
-                "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id)
-            if expected_version != ANY_VERSION and current != expected_version:
-                raise ConcurrencyError(stream_id, expected_version, current)
-            recorded = await self._insert(conn, stream_id, current, events, partition_key, ctx)
-            if self._router is not None:
-                await enqueue(conn, [m for r in recorded for m in self._router(r)])
-            if also is not None:
-                await also(conn, recorded)
+            # BEGIN and the lock go in one round trip; the rest of the transaction is ours to end
+            # (on any failure the pool's reset on release rolls back as well).
+            await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({key_lock(partition_key)})")
+            try:
+                recorded = await self._insert(conn, stream_id, expected_version, events, partition_key, ctx)
+                if self._router is not None:
+                    await enqueue(conn, [m for r in recorded for m in self._router(r)])
+                if also is not None:
+                    await also(conn, recorded)
+                await conn.execute("COMMIT")
+            except BaseException:
+                with suppress(Exception):  # a broken connection is reset (rolled back) by the pool
+                    await conn.execute("ROLLBACK")
+                raise
         return recorded
 
     async def _insert(
-        self, conn: asyncpg.Connection, stream_id: str, current: int,
+        self, conn: asyncpg.Connection, stream_id: str, expected_version: int,
         events: Sequence[NewEvent], partition_key: str, ctx: CommandContext,
     ) -> list[RecordedEvent]:
-        n = len(events)
-        columns: list[list[Any]] = [
-            [e.event_id for e in events], [stream_id] * n,
-            [current + i + 1 for i in range(n)], [e.event_type for e in events],
-            [e.schema_version for e in events], [partition_key] * n,
-            [e.data for e in events], [e.occurred_at for e in events],
-            [ctx.correlation_id] * n, [ctx.causation_id] * n, [ctx.actor] * n,
-        ]
         try:
-            rows = await conn.fetch(_INSERT, *columns)
+            rows = await conn.fetch(
+                _APPEND, [e.event_id for e in events], stream_id, expected_version,
+                [e.event_type for e in events], [e.schema_version for e in events], partition_key,
+                ctx.correlation_id, ctx.causation_id, ctx.actor,
+                [e.data for e in events], [e.occurred_at for e in events])
         except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name == "events_stream_version_key":
-                raise ConcurrencyError(stream_id, current) from exc
+            if exc.constraint_name == "events_stream_version_key":  # written under another key's lock
+                raise ConcurrencyError(stream_id, expected_version) from exc
             raise
+        if not rows:
+            actual = await conn.fetchval(
+                "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id)
+            raise ConcurrencyError(stream_id, expected_version, actual)
         return sorted((_record(r) for r in rows), key=lambda r: r.stream_version)

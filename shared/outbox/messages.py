@@ -42,14 +42,16 @@ async def enqueue(conn: asyncpg.Connection, messages: Sequence[OutboxMessage]) -
     """Insert ``messages`` in order inside the caller's transaction and wake the relay."""
     if not messages:
         return
+    # One round trip: the CTE always runs to completion; the NOTIFY is delivered at commit, so
+    # the relay never looks before the rows are visible.
     await conn.execute(
-        """INSERT INTO outbox (topic, key, event_id, payload, headers)
-           SELECT t, k, e, p, h
-           FROM unnest($1::text[], $2::text[], $3::uuid[], $4::bytea[], $5::jsonb[])
-                WITH ORDINALITY AS u(t, k, e, p, h, n)
-           ORDER BY n""",
+        """WITH queued AS (
+               INSERT INTO outbox (topic, key, event_id, payload, headers)
+               SELECT t, k, e, p, h
+               FROM unnest($1::text[], $2::text[], $3::uuid[], $4::bytea[], $5::jsonb[])
+                    WITH ORDINALITY AS u(t, k, e, p, h, n)
+               ORDER BY n)
+           SELECT pg_notify($6, '')""",
         [m.topic for m in messages], [m.key for m in messages], [m.event_id for m in messages],
-        [m.payload for m in messages], [m.headers for m in messages],
+        [m.payload for m in messages], [m.headers for m in messages], NOTIFY_CHANNEL,
     )
-    # Delivered at commit, so the relay never looks before the rows are visible.
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)

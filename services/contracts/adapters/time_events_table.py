@@ -12,13 +12,23 @@ from services.contracts.domain.time_events import pending_time_events
 
 
 async def replace_pending(conn: asyncpg.Connection, contract: ContractState) -> None:
-    """Rewrite ``contract``'s pending rows inside the append's transaction."""
+    """Make ``contract``'s pending rows what the domain says, inside the append's transaction.
+
+    One statement (one round trip): rows whose key is no longer pending are deleted, the
+    pending ones upserted. The two parts touch disjoint keys, so running them in one
+    statement is safe; unchanged rows are left alone (no dead tuples per command).
+    """
     due = pending_time_events(contract)
-    await conn.execute("DELETE FROM time_events_due WHERE contract_id = $1", contract.id)
-    if due:
-        await conn.executemany(
-            "INSERT INTO time_events_due (contract_id, key, kind, period_id, due_on) VALUES ($1, $2, $3, $4, $5)",
-            [(contract.id, d.key, d.kind, d.period_id, d.due_on) for d in due])
+    await conn.execute(
+        """WITH gone AS (DELETE FROM time_events_due WHERE contract_id = $1 AND key <> ALL($2::text[]))
+           INSERT INTO time_events_due (contract_id, key, kind, period_id, due_on)
+           SELECT $1, k, kd, p, d FROM unnest($2::text[], $3::text[], $4::uuid[], $5::date[]) AS u(k, kd, p, d)
+           ON CONFLICT (contract_id, key) DO UPDATE
+              SET kind = excluded.kind, period_id = excluded.period_id, due_on = excluded.due_on
+              WHERE (time_events_due.kind, time_events_due.period_id, time_events_due.due_on)
+                    IS DISTINCT FROM (excluded.kind, excluded.period_id, excluded.due_on)""",
+        contract.id, [d.key for d in due], [d.kind for d in due], [d.period_id for d in due],
+        [d.due_on for d in due])
 
 
 async def contracts_due(pool: asyncpg.Pool, as_of: date, limit: int) -> list[UUID]:
