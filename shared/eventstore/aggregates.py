@@ -5,21 +5,27 @@ someone else changed the aggregate between our read and our write, so we read ag
 decide again; the command is re-checked against the new state (a payment that no longer
 fits is refused then, not silently applied). After ``attempts`` clashes it gives up with
 ConcurrencyError (HTTP 409).
+
+Commands start from the state this process last saw (``StateCache``) instead of re-reading
+the stream each time, and a command that mints its stream id starts from "empty" without a
+read: the append's version check keeps both honest.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from shared.events.base import EventData, registry
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.records import CommandContext, NewEvent, RecordedEvent
+from shared.domain_errors import DomainError
+from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
 from shared.eventstore.store import EventStore
 
 S = TypeVar("S")
@@ -54,17 +60,69 @@ def to_new_events(events: Sequence[EventData], ctx: CommandContext) -> list[NewE
     ]
 
 
+class StateCache(Generic[S]):
+    """The last known state of recently used streams, with the version it is at (an LRU).
+
+    A hint, never the truth: an append made from a cached state still names the version it
+    was decided at, so a stale entry (another replica, the scheduler process) costs one
+    ConcurrencyError and a re-read, never a wrong write.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, Loaded[S]] = OrderedDict()
+
+    def get(self, stream_id: str) -> Loaded[S] | None:
+        hit = self._items.get(stream_id)
+        if hit is not None:
+            self._items.move_to_end(stream_id)
+        return hit
+
+    def put(self, stream_id: str, state: S | None, version: int) -> None:
+        if self._size <= 0 or state is None:
+            return
+        self._items[stream_id] = Loaded(state, version, [])
+        self._items.move_to_end(stream_id)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def drop(self, stream_id: str) -> None:
+        self._items.pop(stream_id, None)
+
+
+NEW = Loaded[Any](None, NEW_STREAM, [])
+"""What a stream the command creates is known to be, without reading it."""
+
+
 class AggregateRepository(Generic[S]):
-    def __init__(self, store: EventStore, evolve: Evolve[S]) -> None:
+    def __init__(self, store: EventStore, evolve: Evolve[S], *, cache_size: int = 4096) -> None:
         self._store = store
         self._evolve = evolve
+        self._cache: StateCache[S] = StateCache(cache_size)
 
     async def load(self, stream_id: str) -> Loaded[S]:
+        """The stream folded from the store, with its events (for reads and audits)."""
         recorded = await self._store.read_stream(stream_id)
         state: S | None = None
         for r in recorded:
             state = self._evolve(state, registry.load(r.event_type, r.schema_version, r.data))
+        self._cache.put(stream_id, state, len(recorded))
         return Loaded(state, len(recorded), recorded)
+
+    async def current(self, stream_id: str) -> S | None:
+        """The latest state a command can start from: cached, else folded from the store."""
+        hit = self._cache.get(stream_id)
+        return hit.state if hit is not None else (await self._fold(stream_id)).state
+
+    async def _fold(self, stream_id: str) -> Loaded[S]:
+        """Like ``load`` but reads only what folding needs (commands never need the metadata)."""
+        state: S | None = None
+        version = 0
+        for event_type, schema_version, data in await self._store.read_payloads(stream_id):
+            state = self._evolve(state, registry.load(event_type, schema_version, data))
+            version += 1
+        self._cache.put(stream_id, state, version)
+        return Loaded(state, version, [])
 
     async def execute(
         self,
@@ -75,26 +133,47 @@ class AggregateRepository(Generic[S]):
         ctx: CommandContext,
         also: AlsoWithState[S] | None = None,
         attempts: int = 20,
+        creates: bool = False,
     ) -> Executed[S]:
+        """Run a command against the stream. ``creates``: the stream id was minted for this
+        command (a new client, a new contract), so it is known to be empty without a read."""
         # Jittered exponential back-off spreads racing writers out, so most clashes resolve
         # on the next try instead of colliding again (50 payments on one contract at once).
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(attempts),
             wait=wait_random_exponential(multiplier=0.005, max=0.5), reraise=True)
+        first = NEW if creates else None
         async for attempt in retrying:
             with attempt:
-                return await self._execute_once(stream_id, decide, partition_key, ctx, also)
+                start, first = first or self._cache.get(stream_id), None
+                return await self._execute_once(stream_id, start, decide, partition_key, ctx, also)
         raise AssertionError("unreachable")
 
     async def _execute_once(
-        self, stream_id: str, decide: Callable[[S | None], Sequence[EventData]],
+        self, stream_id: str, start: Loaded[S] | None,
+        decide: Callable[[S | None], Sequence[EventData]],
         partition_key: Callable[[S | None, Sequence[EventData]], str], ctx: CommandContext,
         also: AlsoWithState[S] | None,
     ) -> Executed[S]:
-        loaded = await self.load(stream_id)
-        events = decide(loaded.state)  # domain errors propagate to the caller unchanged
+        """Decide on ``start`` (a cached or assumed state) or, without one, on the stream read now.
+
+        An append from a stale start fails on its version and is retried on fresh state. A
+        refusal or a no-op writes nothing that could fail, so one decided on an assumed state
+        stands only if the stream is still at that version; else it is decided again on the
+        stream as it is.
+        """
+        fresh = start is None
+        loaded = start if start is not None else await self._fold(stream_id)
+        try:
+            events = decide(loaded.state)
+        except DomainError:
+            if fresh or await self._store.stream_version(stream_id) == loaded.version:
+                raise
+            return await self._execute_once(stream_id, None, decide, partition_key, ctx, also)
         if not events:
-            return Executed(loaded.state, [], loaded.version)
+            if fresh or await self._store.stream_version(stream_id) == loaded.version:
+                return Executed(loaded.state, [], loaded.version)
+            return await self._execute_once(stream_id, None, decide, partition_key, ctx, also)
         state = loaded.state
         for e in events:
             state = self._evolve(state, e)
@@ -104,7 +183,12 @@ class AggregateRepository(Generic[S]):
             if also is not None and after is not None:
                 await also(conn, after, recorded)
 
-        recorded = await self._store.append(
-            stream_id, loaded.version, to_new_events(events, ctx),
-            partition_key=partition_key(loaded.state, events), ctx=ctx, also=hook)
+        try:
+            recorded = await self._store.append(
+                stream_id, loaded.version, to_new_events(events, ctx),
+                partition_key=partition_key(loaded.state, events), ctx=ctx, also=hook)
+        except ConcurrencyError:
+            self._cache.drop(stream_id)
+            raise
+        self._cache.put(stream_id, after, recorded[-1].stream_version)
         return Executed(after, recorded, recorded[-1].stream_version)

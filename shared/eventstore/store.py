@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import suppress
+from typing import Any
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
@@ -60,6 +61,13 @@ class EventStore:
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id)
         return [_record(r) for r in rows]
+
+    async def read_payloads(self, stream_id: str) -> list[tuple[str, int, dict[str, Any]]]:
+        """(event_type, schema_version, data) of a stream in order: all that folding needs."""
+        rows = await self._pool.fetch(
+            "SELECT event_type, schema_version, data FROM events WHERE stream_id = $1 ORDER BY stream_version",
+            stream_id)
+        return [tuple(r) for r in rows]  # type: ignore[misc]
 
     async def read_all(self, after_position: int = 0, limit: int = 10_000) -> list[RecordedEvent]:
         """Committed events after a position, in position order (for replays and audits).

@@ -19,7 +19,7 @@ from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.commands import (
-    ClientCommand, ContractCommand, OpenContract, RecordPayment, SchedulePeriods,
+    ClientCommand, ContractCommand, OpenContract, RecordPayment, RegisterClient, SchedulePeriods,
 )
 from services.contracts.domain.contract import ContractState
 from services.contracts.domain.errors import NotFound
@@ -59,7 +59,8 @@ class ContractsApplication:
     async def handle_client(self, command: ClientCommand, ctx: CommandContext) -> Executed[ClientState]:
         return await self.clients.execute(
             client_stream(command.client_id), lambda s: client_agg.decide(command, s),
-            partition_key=lambda *_: str(command.client_id), ctx=ctx)
+            partition_key=lambda *_: str(command.client_id), ctx=ctx,
+            creates=isinstance(command, RegisterClient))
 
     async def get_client(self, client_id: UUID) -> ClientState:
         loaded = await self.clients.load(client_stream(client_id))
@@ -67,17 +68,23 @@ class ContractsApplication:
             raise NotFound("client_not_found", f"client {client_id} does not exist", "client_id")
         return loaded.state
 
+    async def _require_client(self, client_id: UUID) -> None:
+        """Refuse a contract for an unknown client. Clients are never deleted, so one this
+        process has seen (cached) exists; only an unknown one is looked up."""
+        if await self.clients.current(client_stream(client_id)) is None:
+            raise NotFound("client_not_found", f"client {client_id} does not exist", "client_id")
+
     # --- contracts -----------------------------------------------------------------
     async def handle_contract(self, command: ContractCommand, ctx: CommandContext) -> Executed[ContractState]:
         if isinstance(command, OpenContract):
-            await self.get_client(command.client_id)  # refuse contracts for unknown clients
+            await self._require_client(command.client_id)
 
         def key(state: ContractState | None, events: Sequence[EventData]) -> str:
             return str(state.client_id if state is not None else command.client_id)  # type: ignore[union-attr]
 
         return await self.contracts.execute(
             contract_stream(command.contract_id), lambda s: contract_agg.decide(command, s),
-            partition_key=key, ctx=ctx, also=_rearm)
+            partition_key=key, ctx=ctx, also=_rearm, creates=isinstance(command, OpenContract))
 
     async def get_contract(self, contract_id: UUID) -> tuple[ContractState, list[RecordedEvent]]:
         loaded = await self.contracts.load(contract_stream(contract_id))
