@@ -137,16 +137,22 @@ class AggregateRepository(Generic[S]):
     ) -> Executed[S]:
         """Run a command against the stream. ``creates``: the stream id was minted for this
         command (a new client, a new contract), so it is known to be empty without a read."""
-        # Jittered exponential back-off spreads racing writers out, so most clashes resolve
-        # on the next try instead of colliding again (50 payments on one contract at once).
+        start = NEW if creates else self._cache.get(stream_id)
+        try:  # the common case, without the retry machinery's cost
+            return await self._execute_once(stream_id, start, decide, partition_key, ctx, also)
+        except ConcurrencyError:
+            if attempts <= 1:
+                raise
+        # The first retry re-reads at once (the read is a pause in itself); after that, jittered
+        # exponential back-off spreads racing writers out, so most clashes resolve on the next
+        # try instead of colliding again (50 payments on one contract at once).
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(attempts),
+            retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(attempts - 1),
             wait=wait_random_exponential(multiplier=0.005, max=0.5), reraise=True)
-        first = NEW if creates else None
         async for attempt in retrying:
             with attempt:
-                start, first = first or self._cache.get(stream_id), None
-                return await self._execute_once(stream_id, start, decide, partition_key, ctx, also)
+                return await self._execute_once(
+                    stream_id, self._cache.get(stream_id), decide, partition_key, ctx, also)
         raise AssertionError("unreachable")
 
     async def _execute_once(
