@@ -107,6 +107,12 @@ class DebtSettled(EventData):
 PUBLIC_EVENTS: tuple[type[EventData], ...] = (PaymentRecorded, PaymentCancelled, PeriodBecameOverdue, DebtSettled)
 
 
+PUBLISHED_TYPES = frozenset(t.event_type for t in (
+    internal.PaymentRecorded, internal.PaymentCancelled, schedule.ServicePeriodBecameOverdue,
+    internal.DebtSettled))
+"""Internal event types that have a public form (``to_public`` answers None for the rest)."""
+
+
 def to_public(event: EventData) -> EventData | None:
     """The public payload for an internal contracts/schedule event; None when not on the feed."""
     if isinstance(event, internal.PaymentRecorded):

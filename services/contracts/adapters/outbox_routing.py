@@ -12,7 +12,7 @@ import uuid
 
 from shared.events.base import registry
 from shared.events.envelope import Envelope
-from shared.events.payments import to_public
+from shared.events.payments import PUBLISHED_TYPES, to_public
 from shared.events.schedule import (
     ServicePeriodBecameOverdue, ServicePeriodEnded, ServicePeriodEndingSoon, ServicePeriodStarted,
 )
@@ -32,6 +32,8 @@ def public_event_id(internal_event_id: uuid.UUID) -> uuid.UUID:
 def route(event: RecordedEvent) -> list[OutboxMessage]:
     topic = CONTRACTS_SCHEDULE if event.event_type in SCHEDULE_TYPES else CONTRACTS_EVENTS
     messages = [envelope_message(topic, event)]
+    if event.event_type not in PUBLISHED_TYPES:  # most events: no payload model to build
+        return messages
     public = to_public(registry.load(event.event_type, event.schema_version, event.data))
     if public is not None:
         env = Envelope(

@@ -52,3 +52,18 @@ def test_months_are_written_yyyy_mm():
     assert body.model_dump(mode="json")["month"] == "2026-03"
     with pytest.raises(ValidationError):
         Body(on="2026-01-01", month="2026-13")
+
+
+def test_a_recorded_event_builds_the_same_envelope_as_a_validated_one():
+    from shared.eventstore.records import RecordedEvent
+
+    now = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    recorded = RecordedEvent(
+        position=7, event_id=uuid.uuid4(), stream_id="contract-x", stream_version=3,
+        event_type="PaymentRecorded", schema_version=1, partition_key="client-1",
+        data={"amount": "10.00"}, occurred_at=now, recorded_at=now, correlation_id="c",
+        causation_id=None, actor="ops")
+    built = recorded.envelope()  # model_construct: no validation
+    validated = Envelope.model_validate(built.model_dump())
+    assert built.to_bytes() == validated.to_bytes()
+    assert built.kafka_headers() == validated.kafka_headers()
