@@ -1,5 +1,7 @@
-"""SQL of the four queries. Each takes the connection of a read-only REPEATABLE READ
-transaction, so the position it reports and the rows it returns are one snapshot.
+"""SQL of the four queries. The position an answer reports and the rows it returns must be
+one snapshot: coverage and income read both in ONE statement (any connection, no
+transaction); contracts and debtors take the connection of a read-only REPEATABLE READ
+transaction because they need several statements.
 
 Filters are added only when given (no ``$n IS NULL OR …``), so every plan can use the
 index the filter needs. Values always travel as parameters.
@@ -22,12 +24,16 @@ PERIOD_STATE = """p.contract_id, c.number AS contract_number, p.period_id, p.sta
     CASE WHEN c.status = 'terminated' THEN c.terminated_on END AS terminated_on"""
 
 COVERAGE_SQL = f"""
-    SELECT {PERIOD_STATE}
-    FROM periods p JOIN contracts c ON c.contract_id = p.contract_id
-    WHERE p.client_id = $1 AND p.starts_on <= $2
-    ORDER BY p.starts_on, p.period_id"""
-"""Periods starting after D can neither cover nor be owed on D: a range scan of
-``periods_client_idx (client_id, starts_on)`` plus a primary-key probe per contract."""
+    SELECT cl.position, {PERIOD_STATE}
+    FROM clients cl
+    LEFT JOIN (periods p JOIN contracts c ON c.contract_id = p.contract_id)
+           ON p.client_id = cl.client_id AND p.starts_on <= $2
+    WHERE cl.client_id = $1"""
+"""The client's position and its periods in ONE statement — one round trip and, being one
+statement, one snapshot (no transaction needed). No row: the client is unknown; one row with
+a NULL ``period_id``: known, no periods. Periods starting after D can neither cover nor be
+owed on D: a range scan of ``periods_client_idx (client_id, starts_on)`` plus a primary-key
+probe per contract. Order does not matter: ``domain.coverage.assess`` sorts."""
 
 
 def period_state(r: asyncpg.Record) -> PeriodState:
@@ -60,8 +66,14 @@ async def consumed_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], in
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-async def coverage_periods(conn: asyncpg.Connection, client_id: UUID, on: date) -> list[PeriodState]:
-    return [period_state(r) for r in await conn.fetch(COVERAGE_SQL, client_id, on)]
+async def coverage_periods(conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID,
+                           on: date) -> tuple[bool, int | None, list[PeriodState]]:
+    """(known, position, periods) of one client: see ``COVERAGE_SQL``."""
+    rows = await conn.fetch(COVERAGE_SQL, client_id, on)
+    if not rows:
+        return False, None, []
+    periods = [period_state(r) for r in rows if r["period_id"] is not None]
+    return True, rows[0]["position"], periods
 
 
 @dataclass(frozen=True)

@@ -124,11 +124,9 @@ class Queries:
 
     async def coverage(self, client_id: UUID, on: date, min_position: int | None) -> Answer[Coverage]:
         reached = await self.wait_for(client_id, min_position)
-        async with self._snapshot() as conn:
-            known, position = await reads.client_position(conn, client_id)
-            if not known:
-                raise UnknownClient(client_id, stale=min_position is not None)
-            periods = await reads.coverage_periods(conn, client_id, on)
+        known, position, periods = await reads.coverage_periods(self._pool, client_id, on)
+        if not known:
+            raise UnknownClient(client_id, stale=min_position is not None)
         return Answer(assess(periods, on), position, self._stale(reached, position, min_position))
 
     async def contracts(self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
