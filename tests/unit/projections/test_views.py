@@ -9,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import orjson
+from asyncpg.pgproto import pgproto
 import pytest
 from pydantic import BaseModel
 
@@ -59,7 +60,8 @@ def test_debtors_body() -> None:
 
 
 def test_contracts_body() -> None:
-    row = {"period_id": uuid4(), "contract_id": uuid4(), "client_id": uuid4(), "starts_on": ON,
+    """Rows come from asyncpg, whose UUID is a subclass orjson does not write by itself."""
+    row = {"period_id": pgproto.UUID(str(uuid4())), "contract_id": uuid4(), "client_id": uuid4(), "starts_on": ON,
            "ends_on": ON, "amount": Decimal("5"), "currency": "RUB", "payment_terms": "postpaid",
            "remind_on": None, "paid_amount": Decimal("0"), "paid": False, "due_on": ON, "income_on": ON}
     contract = {"contract_id": uuid4(), "client_id": uuid4(), "number": "N-1", "title": "t",

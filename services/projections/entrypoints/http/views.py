@@ -31,7 +31,14 @@ class JsonBody(Response):
     media_type = "application/json"
 
     def render(self, content: Body) -> bytes:
-        return orjson.dumps(content)
+        return orjson.dumps(content, default=_uuid)
+
+
+def _uuid(value: object) -> str:
+    """orjson writes ``uuid.UUID`` itself but not asyncpg's faster subclass of it."""
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _freshness(answer: Answer[Any]) -> Body:
