@@ -15,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.projections.adapters.store import income_cells
 from services.projections.domain.coverage import PeriodState
 
 # A period of a contract terminated on or before its start is void (domain.coverage).
@@ -156,25 +157,29 @@ async def owed_periods(
     return await conn.fetch(sql, *param.values)
 
 
-async def income_rows(
-    conn: asyncpg.Connection, *, start: date, end: date, client_id: UUID | None,
-) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    """Due (prepaid by start month, postpaid by end month: ``income_on``) and received (by
-    payment month) in ``[start, end)``, per currency."""
-    param = _Params()
-    where = [f"p.income_on >= {param(start)}", f"p.income_on < {param(end)}", NOT_VOID]
-    if client_id is not None:
-        where.append(f"p.client_id = {param(client_id)}")
-    due = await conn.fetch(f"""
-        SELECT date_trunc('month', p.income_on)::date AS month, p.currency, sum(p.amount) AS due,
-               sum(GREATEST(p.amount - p.paid_amount, 0)) AS outstanding
-        FROM periods p JOIN contracts c ON c.contract_id = p.contract_id
-        WHERE {' AND '.join(where)} GROUP BY 1, 2""", *param.values)
-    param = _Params()
-    where = ["NOT cancelled", f"paid_on >= {param(start)}", f"paid_on < {param(end)}"]
-    if client_id is not None:
-        where.append(f"client_id = {param(client_id)}")
-    received = await conn.fetch(f"""
-        SELECT date_trunc('month', paid_on)::date AS month, currency, sum(amount) AS received
-        FROM payments WHERE {' AND '.join(where)} GROUP BY 1, 2""", *param.values)
-    return due, received
+INCOME_SQL = """
+    SELECT (SELECT max(position) FROM clients) AS position, r.*
+    FROM (SELECT) AS one LEFT JOIN (
+        SELECT month, currency, due, outstanding, received FROM income_months
+        WHERE month >= $1 AND month < $2) r ON true"""
+"""The rollup: at most (months × currencies) rows by primary key, whatever the data size."""
+CLIENT_INCOME_SQL = f"""
+    SELECT (SELECT position FROM clients WHERE client_id = $3) AS position, r.*
+    FROM (SELECT) AS one LEFT JOIN ({income_cells(
+        "client_id = $3 AND month >= $1 AND month < $2",
+        "client_id = $3 AND month >= $1 AND month < $2")}) r ON true"""
+"""One client's own rows (``periods_client_idx``, ``payments_client_idx``): bounded by the
+client, not by the data set, so no per-client rollup is kept."""
+
+
+async def income(
+    conn: asyncpg.Connection | asyncpg.Pool, *, start: date, end: date, client_id: UUID | None,
+) -> tuple[int | None, list[asyncpg.Record]]:
+    """(position, cells): due, outstanding (as of now) and received per month in ``[start,
+    end)`` and currency. One statement, so the position and the sums are one snapshot; the
+    position comes with every row and with the one all-NULL row of an empty range."""
+    if client_id is None:
+        rows = await conn.fetch(INCOME_SQL, start, end)
+    else:
+        rows = await conn.fetch(CLIENT_INCOME_SQL, start, end, client_id)
+    return rows[0]["position"], [r for r in rows if r["month"] is not None]

@@ -165,11 +165,9 @@ class Queries:
     async def income(self, *, first: date, last: date, client_id: UUID | None,
                      min_position: int | None) -> Answer[list[MonthIncome]]:
         reached = await self.wait_for(client_id, min_position)
-        async with self._snapshot() as conn:
-            position = await self._position(conn, client_id)
-            due, received = await reads.income_rows(conn, start=first, end=next_month(last),
-                                                     client_id=client_id)
+        position, cells = await reads.income(self._pool, start=first, end=next_month(last),
+                                             client_id=client_id)
         months = income_by_month(
-            first, last, [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in due],
-            [(r["month"], r["currency"], r["received"]) for r in received])
+            first, last, [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in cells],
+            [(r["month"], r["currency"], r["received"]) for r in cells])
         return Answer(months, position, self._stale(reached, position, min_position))
