@@ -1,5 +1,7 @@
-"""SQL of the four queries. Each takes the connection of a read-only REPEATABLE READ
-transaction, so the position it reports and the rows it returns are one snapshot.
+"""SQL of the four queries. The position an answer reports and the rows it returns must be
+one snapshot: coverage and income read both in ONE statement (any connection, no
+transaction); contracts and debtors take the connection of a read-only REPEATABLE READ
+transaction because they need several statements.
 
 Filters are added only when given (no ``$n IS NULL OR …``), so every plan can use the
 index the filter needs. Values always travel as parameters.
@@ -13,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.projections.adapters.store import income_cells
 from services.projections.domain.coverage import PeriodState
 
 # A period of a contract terminated on or before its start is void (domain.coverage).
@@ -22,12 +25,16 @@ PERIOD_STATE = """p.contract_id, c.number AS contract_number, p.period_id, p.sta
     CASE WHEN c.status = 'terminated' THEN c.terminated_on END AS terminated_on"""
 
 COVERAGE_SQL = f"""
-    SELECT {PERIOD_STATE}
-    FROM periods p JOIN contracts c ON c.contract_id = p.contract_id
-    WHERE p.client_id = $1 AND p.starts_on <= $2
-    ORDER BY p.starts_on, p.period_id"""
-"""Periods starting after D can neither cover nor be owed on D: a range scan of
-``periods_client_idx (client_id, starts_on)`` plus a primary-key probe per contract."""
+    SELECT cl.position, {PERIOD_STATE}
+    FROM clients cl
+    LEFT JOIN (periods p JOIN contracts c ON c.contract_id = p.contract_id)
+           ON p.client_id = cl.client_id AND p.starts_on <= $2
+    WHERE cl.client_id = $1"""
+"""The client's position and its periods in ONE statement — one round trip and, being one
+statement, one snapshot (no transaction needed). No row: the client is unknown; one row with
+a NULL ``period_id``: known, no periods. Periods starting after D can neither cover nor be
+owed on D: a range scan of ``periods_client_idx (client_id, starts_on)`` plus a primary-key
+probe per contract. Order does not matter: ``domain.coverage.assess`` sorts."""
 
 
 def period_state(r: asyncpg.Record) -> PeriodState:
@@ -60,8 +67,14 @@ async def consumed_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], in
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-async def coverage_periods(conn: asyncpg.Connection, client_id: UUID, on: date) -> list[PeriodState]:
-    return [period_state(r) for r in await conn.fetch(COVERAGE_SQL, client_id, on)]
+async def coverage_periods(conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID,
+                           on: date) -> tuple[bool, int | None, list[PeriodState]]:
+    """(known, position, periods) of one client: see ``COVERAGE_SQL``."""
+    rows = await conn.fetch(COVERAGE_SQL, client_id, on)
+    if not rows:
+        return False, None, []
+    periods = [period_state(r) for r in rows if r["period_id"] is not None]
+    return True, rows[0]["position"], periods
 
 
 @dataclass(frozen=True)
@@ -144,25 +157,29 @@ async def owed_periods(
     return await conn.fetch(sql, *param.values)
 
 
-async def income_rows(
-    conn: asyncpg.Connection, *, start: date, end: date, client_id: UUID | None,
-) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    """Due (prepaid by start month, postpaid by end month: ``income_on``) and received (by
-    payment month) in ``[start, end)``, per currency."""
-    param = _Params()
-    where = [f"p.income_on >= {param(start)}", f"p.income_on < {param(end)}", NOT_VOID]
-    if client_id is not None:
-        where.append(f"p.client_id = {param(client_id)}")
-    due = await conn.fetch(f"""
-        SELECT date_trunc('month', p.income_on)::date AS month, p.currency, sum(p.amount) AS due,
-               sum(GREATEST(p.amount - p.paid_amount, 0)) AS outstanding
-        FROM periods p JOIN contracts c ON c.contract_id = p.contract_id
-        WHERE {' AND '.join(where)} GROUP BY 1, 2""", *param.values)
-    param = _Params()
-    where = ["NOT cancelled", f"paid_on >= {param(start)}", f"paid_on < {param(end)}"]
-    if client_id is not None:
-        where.append(f"client_id = {param(client_id)}")
-    received = await conn.fetch(f"""
-        SELECT date_trunc('month', paid_on)::date AS month, currency, sum(amount) AS received
-        FROM payments WHERE {' AND '.join(where)} GROUP BY 1, 2""", *param.values)
-    return due, received
+INCOME_SQL = """
+    SELECT (SELECT max(position) FROM clients) AS position, r.*
+    FROM (SELECT) AS one LEFT JOIN (
+        SELECT month, currency, due, outstanding, received FROM income_months
+        WHERE month >= $1 AND month < $2) r ON true"""
+"""The rollup: at most (months × currencies) rows by primary key, whatever the data size."""
+CLIENT_INCOME_SQL = f"""
+    SELECT (SELECT position FROM clients WHERE client_id = $3) AS position, r.*
+    FROM (SELECT) AS one LEFT JOIN ({income_cells(
+        "client_id = $3 AND month >= $1 AND month < $2",
+        "client_id = $3 AND month >= $1 AND month < $2")}) r ON true"""
+"""One client's own rows (``periods_client_idx``, ``payments_client_idx``): bounded by the
+client, not by the data set, so no per-client rollup is kept."""
+
+
+async def income(
+    conn: asyncpg.Connection | asyncpg.Pool, *, start: date, end: date, client_id: UUID | None,
+) -> tuple[int | None, list[asyncpg.Record]]:
+    """(position, cells): due, outstanding (as of now) and received per month in ``[start,
+    end)`` and currency. One statement, so the position and the sums are one snapshot; the
+    position comes with every row and with the one all-NULL row of an empty range."""
+    if client_id is None:
+        rows = await conn.fetch(INCOME_SQL, start, end)
+    else:
+        rows = await conn.fetch(CLIENT_INCOME_SQL, start, end, client_id)
+    return rows[0]["position"], [r for r in rows if r["month"] is not None]

@@ -28,6 +28,7 @@ COMPARED = {  # table -> key shown in samples of differing rows
     "clients": "client_id", "contracts": "contract_id", "periods": "period_id",
     "payments": "payment_id", "stream_versions": "stream_id",
     "parked_events": "stream_id || '@' || stream_version", "consumed_offsets": "topic || '/' || partition",
+    "income_months": "month || ' ' || currency",
 }
 
 
@@ -85,6 +86,11 @@ class Schemas:
                 await conn.execute(f"ANALYZE {quote_schema(schema)}.{table}")
         finally:
             await conn.close()
+
+    async def fill_rollups(self, conn: asyncpg.Connection, schema: str) -> None:
+        """Sum a replayed schema's tables into its rollups (the replay does not maintain them:
+        one pass at the end is far cheaper than an update per batch)."""
+        await conn.execute(f"SELECT {META_SCHEMA}.fill_income_months($1)", schema)
 
     async def drop_leftovers(self) -> list[str]:
         """Schemas a crashed rebuild or check left behind (call holding ``exclusive_run``)."""

@@ -61,6 +61,57 @@ DELETE_PARKED = """
     WHERE p.stream_id = u.stream_id AND p.stream_version = u.version"""
 
 
+def income_cells(periods_where: str, payments_where: str) -> str:
+    """Sums per (month, currency) of the periods and payments the conditions select, through the
+    ``period_income`` / ``payment_income`` views that say what counts (migration 0002)."""
+    return f"""
+        SELECT month, currency, sum(due) AS due, sum(outstanding) AS outstanding,
+               sum(received) AS received, count(*)::int AS items
+        FROM (SELECT month, currency, due, outstanding, 0 AS received FROM period_income
+              WHERE {periods_where}
+              UNION ALL
+              SELECT month, currency, 0, 0, received FROM payment_income
+              WHERE {payments_where}) f
+        GROUP BY month, currency"""
+
+
+INCOME_OF_ROWS = income_cells("period_id = ANY($1::uuid[]) OR contract_id = ANY($2::uuid[])",
+                              "payment_id = ANY($3::uuid[])")
+"""What the rows a batch touches add to income: a primary-key probe per period and payment,
+``periods_contract_idx`` per contract (a termination voids the contract's later periods)."""
+ADD_INCOME = f"""
+    INSERT INTO income_months AS m (month, currency, due, outstanding, received, items)
+    SELECT month, currency, sum(due), sum(outstanding), sum(received), sum(items)
+    FROM ({INCOME_OF_ROWS}
+          UNION ALL
+          SELECT * FROM unnest($4::date[], $5::text[], $6::numeric[], $7::numeric[],
+                               $8::numeric[], $9::int[])) d
+    GROUP BY month, currency
+    HAVING sum(due) <> 0 OR sum(outstanding) <> 0 OR sum(received) <> 0 OR sum(items) <> 0
+    ORDER BY month, currency
+    ON CONFLICT (month, currency) DO UPDATE SET
+      due = m.due + EXCLUDED.due, outstanding = m.outstanding + EXCLUDED.outstanding,
+      received = m.received + EXCLUDED.received, items = m.items + EXCLUDED.items
+    RETURNING items"""
+"""The touched rows' income now, minus what they added before the batch ($4…$9), added to the
+rollup in one statement. Cells that do not change are not written, and the others are locked
+in (month, currency) order, so two batches never deadlock on the rollup."""
+
+
+def _income_rows(ws: WorkingSet) -> tuple[list[UUID], list[UUID], list[UUID]] | None:
+    """($1, $2, $3) of ``INCOME_OF_ROWS`` for the rows a batch changes; None if none can
+    change income (client details, positions)."""
+    periods = list(ws.dirty_periods | ws.removed_periods)
+    contracts, payments = list(ws.dirty_contracts), list(ws.dirty_payments)
+    return (periods, contracts, payments) if periods or contracts or payments else None
+
+
+def _negated(cells: Sequence[asyncpg.Record]) -> list[list[Any]]:
+    """``cells`` as the columns $4…$9 of ``ADD_INCOME``, every amount and count negated."""
+    return [[r["month"] for r in cells], [r["currency"] for r in cells],
+            *([-r[name] for r in cells] for name in ("due", "outstanding", "received", "items"))]
+
+
 def _columns(rows: Iterable[Any], names: Sequence[str]) -> list[list[Any]]:
     rows = list(rows)
     return [[getattr(r, n) for r in rows] for n in names]
@@ -101,7 +152,20 @@ class ReadModelStore:
                 into[r[0]] = row_type(*r)  # type: ignore[index]
         return ws
 
-    async def save(self, conn: asyncpg.Connection, ws: WorkingSet) -> None:
+    async def save(self, conn: asyncpg.Connection, ws: WorkingSet, *, rollups: bool = True) -> None:
+        """Write the dirty rows; with ``rollups``, keep ``income_months`` in step in the same
+        transaction (a rebuild leaves them out and fills them once at the end)."""
+        touched = _income_rows(ws) if rollups else None
+        if not touched:
+            await self._write_rows(conn, ws)
+            return
+        before = await conn.fetch(INCOME_OF_ROWS, *touched)
+        await self._write_rows(conn, ws)
+        cells = await conn.fetch(ADD_INCOME, *touched, *_negated(before))
+        if any(r["items"] == 0 for r in cells):
+            await conn.execute("DELETE FROM income_months WHERE items = 0")
+
+    async def _write_rows(self, conn: asyncpg.Connection, ws: WorkingSet) -> None:
         writes = (
             (UPSERT_CLIENTS, ws.clients, ws.dirty_clients, CLIENT_COLUMNS),
             (UPSERT_CONTRACTS, ws.contracts, ws.dirty_contracts, CONTRACT_COLUMNS),

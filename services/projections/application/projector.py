@@ -165,8 +165,8 @@ class Projector:
 
     async def apply(self, conn: asyncpg.Connection, records: Sequence[RawRecord] | Prepared, *,
                     live: bool = True) -> BatchResult:
-        """``live``: take the batch locks and NOTIFY waiting queries (off for a rebuild's
-        private schema)."""
+        """``live``: take the batch locks, keep the rollups in step and NOTIFY waiting queries
+        (off for a rebuild's private schema, which fills its rollups once at the end)."""
         batch = records if isinstance(records, Prepared) else self.prepare(records)
         incoming, poison = batch.incoming, batch.poison
         result = BatchResult(received=batch.received, next_offsets=batch.next_offsets)
@@ -194,7 +194,7 @@ class Projector:
                                   list(touched["payment_id"]))
             for item in decision.apply:
                 evolve(ws, item.fact)
-            await store.save(conn, ws)
+            await store.save(conn, ws, rollups=live)
             await store.save_versions(conn, decision.versions)
             await store.park(conn, [i.parked_row() for i in decision.park])
             await store.unpark(conn, [(i.stream_id, i.stream_version) for i in decision.unpark])

@@ -124,11 +124,9 @@ class Queries:
 
     async def coverage(self, client_id: UUID, on: date, min_position: int | None) -> Answer[Coverage]:
         reached = await self.wait_for(client_id, min_position)
-        async with self._snapshot() as conn:
-            known, position = await reads.client_position(conn, client_id)
-            if not known:
-                raise UnknownClient(client_id, stale=min_position is not None)
-            periods = await reads.coverage_periods(conn, client_id, on)
+        known, position, periods = await reads.coverage_periods(self._pool, client_id, on)
+        if not known:
+            raise UnknownClient(client_id, stale=min_position is not None)
         return Answer(assess(periods, on), position, self._stale(reached, position, min_position))
 
     async def contracts(self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
@@ -167,11 +165,9 @@ class Queries:
     async def income(self, *, first: date, last: date, client_id: UUID | None,
                      min_position: int | None) -> Answer[list[MonthIncome]]:
         reached = await self.wait_for(client_id, min_position)
-        async with self._snapshot() as conn:
-            position = await self._position(conn, client_id)
-            due, received = await reads.income_rows(conn, start=first, end=next_month(last),
-                                                     client_id=client_id)
+        position, cells = await reads.income(self._pool, start=first, end=next_month(last),
+                                             client_id=client_id)
         months = income_by_month(
-            first, last, [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in due],
-            [(r["month"], r["currency"], r["received"]) for r in received])
+            first, last, [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in cells],
+            [(r["month"], r["currency"], r["received"]) for r in cells])
         return Answer(months, position, self._stale(reached, position, min_position))

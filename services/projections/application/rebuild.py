@@ -9,6 +9,7 @@ Phases — the live consumer keeps running throughout:
 2. **Chase** the live consumer, still without blocking it, until within ``close_enough``.
 3. **Final step under SWAP_LOCK** (live batches wait, briefly): read the live consumed
    offsets — they can no longer move — and catch up to them.
+   Then fill the new schema's rollups from its tables (the replay leaves them out).
    * ``rebuild``: in that same transaction rename live → ``<live>_retired_<stamp>`` and the new
      schema → live; drop the retired one after. The new schema is at or past the live one on
      every partition, so no event is lost; events it has and the live consumer will still
@@ -151,6 +152,7 @@ class Rebuild:
             retired = f"{self._schemas.live}_retired_{target.rsplit('_', 1)[1]}"
             async with self._schemas.swap_lock() as locked:
                 await self._replay(conn, source, await self._live_offsets(locked), report, progress)
+                await self._schemas.fill_rollups(locked, target)
                 await self._schemas.swap(locked, target, retired)
             await self._schemas.drop(retired)
             log.info("rebuilt read model swapped in", schema=self._schemas.live, retired=retired)
@@ -158,6 +160,7 @@ class Rebuild:
 
         async with self._schemas.frozen() as (locked, snap):
             await self._replay(conn, source, await self._live_offsets(locked), report, progress)
+            await self._schemas.fill_rollups(locked, target)
             await self._schemas.take_snapshot(locked, snap)  # live batches go on from here
             report.differences = await self._schemas.compare(snap, target)
         return False

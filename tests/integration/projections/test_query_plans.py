@@ -1,5 +1,6 @@
-"""EXPLAIN evidence: with a realistic spread of rows, coverage is an index lookup and debtors
-read the partial index of unpaid periods — no sequential scan of periods.
+"""EXPLAIN evidence: with a realistic spread of rows, coverage is an index lookup, debtors
+read the partial index of unpaid periods, income reads the rollup and keeping the rollup up
+to date probes the rows a batch touches — no sequential scan of periods.
 
 Rows are seeded with COPY into a scratch schema made by the same DDL function as the live
 one, and ANALYZEd; the planner is left alone (no enable_seqscan tricks)."""
@@ -14,7 +15,8 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from services.projections.adapters.reads import COVERAGE_SQL, owed_periods
+from services.projections.adapters.reads import COVERAGE_SQL, INCOME_SQL, owed_periods
+from services.projections.adapters.store import ADD_INCOME
 
 CLIENTS, CONTRACTS_PER_CLIENT, PERIODS_PER_CONTRACT = 2_000, 2, 6  # 4k contracts, 24k periods
 
@@ -47,6 +49,7 @@ async def seeded(projections_dsn):  # type: ignore[no-untyped-def]
         columns=["period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount", "currency",
                  "payment_terms", "remind_on", "paid_amount"])
     await conn.execute("ANALYZE")
+    await conn.execute("SELECT projections_meta.fill_income_months($1)", schema)
     yield conn, clients
     await conn.execute(f"DROP SCHEMA {schema} CASCADE")
     await conn.close()
@@ -77,3 +80,19 @@ async def test_debtors_use_the_partial_index_of_unpaid_periods(seeded) -> None: 
                        limit=100, offset=0)
     assert "periods_owed_idx" in captured[0], captured[0]
     assert "Seq Scan on periods" not in captured[0], captured[0]
+
+
+async def test_income_reads_the_rollup_only(seeded) -> None:  # type: ignore[no-untyped-def]
+    conn, _ = seeded
+    plan = plan_text(await conn.fetch("EXPLAIN " + INCOME_SQL, date(2024, 1, 1), date(2025, 1, 1)))
+    assert "income_months" in plan, plan
+    assert "on periods" not in plan and "on payments" not in plan, plan
+
+
+async def test_keeping_the_rollup_probes_the_touched_rows(seeded) -> None:  # type: ignore[no-untyped-def]
+    conn, _ = seeded
+    period, contract = await conn.fetchrow("SELECT period_id, contract_id FROM periods LIMIT 1")
+    plan = plan_text(await conn.fetch("EXPLAIN " + ADD_INCOME, [period], [contract], [uuid4()],
+                                      [], [], [], [], [], []))
+    assert "Seq Scan on periods" not in plan, plan  # (payments: none seeded, a scan of nothing)
+    assert "periods_pkey" in plan and "periods_contract_idx" in plan, plan
