@@ -46,6 +46,7 @@ async def run(ctx: Ctx) -> None:
     contracts = HttpPool(ctx.env.url("contracts"), size=256)
     projections = HttpPool(ctx.env.url("projections"), size=256)
     quiet = half_of(ctx.data["write_capacity"]) if "write_capacity" in ctx.data else UNLOADED_RATE
+    quiet_why = "half the write capacity" if "write_capacity" in ctx.data else "no queueing"
     rates = sorted({RATE, quiet})
     totals: dict[int, list] = {r: [] for r in rates}
     visible_runs: dict[int, list[dict[str, float]]] = {r: [] for r in rates}
@@ -86,7 +87,7 @@ async def run(ctx: Ctx) -> None:
         await contracts.close()
         await projections.close()
     for rate in rates:
-        label = f"at {rate} cmd/s" + ("" if rate == RATE else " (half the write capacity)")
+        label = f"at {rate} cmd/s" + ("" if rate == RATE else f" ({quiet_why})")
         runs = visible_runs[rate]
         for q, target in (("p50", Target("<=", 30, "p50 ≤ 30 ms")), ("p99", Target("<=", 150, "p99 ≤ 150 ms"))):
             others = " · ".join(f"{k} {spread([v[k] for v in runs])[0]:,.1f}"

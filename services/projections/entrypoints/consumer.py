@@ -7,6 +7,11 @@
   assignor gives partition N of both to the same member;
 * group ``abonent.projections``, ``auto_offset_reset="earliest"`` (a new group replays all);
 * ``batch=True``: up to ``max_records`` records applied in ONE database transaction;
+  ``batch_timeout_ms`` is short on purpose: a batch is whatever is fetched (``getmany``
+  returns as soon as any record is there, it never lingers for more), but after a wait that
+  found nothing FastStream sleeps ``batch_timeout_ms`` more *without* fetching — with 200 ms
+  an event arriving in that sleep waited up to 200 ms (most of accepted → visible at rest);
+  with 10 ms idle polling costs well under 1 % of a core;
 * ``AckPolicy.MANUAL``: offsets are committed to Kafka only *after* the transaction commits
   (auto-commit off). A failed batch is nacked — every partition is sought back to its first
   record — and retried after a back-off: at-least-once delivery, exactly-once effect (the
@@ -97,7 +102,7 @@ class SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class EventsConsumer:
-    def __init__(self, broker: KafkaBroker, *, max_records: int = 500, batch_timeout_ms: int = 200,
+    def __init__(self, broker: KafkaBroker, *, max_records: int = 500, batch_timeout_ms: int = 10,
                  topics: tuple[str, ...] = TOPICS, group: str = PROJECTIONS_GROUP) -> None:
         self.topics, self.group = topics, group
         self.pool: asyncpg.Pool | None = None
