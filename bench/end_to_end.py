@@ -9,6 +9,9 @@ Kafka → consumer → read model (bounded wait; a ``stale`` answer counts as a 
 
 Two latencies: **accepted → visible** (from the command's answer to the coverage answer
 that includes it: the pipeline's own delay) and **total** (from the request's due time).
+Accepted → visible is broken down per stage (``bench/stages.py``): recorded → produced
+(the relay), produced → readable (Kafka), produced → applied (the projections consumer),
+produced → visible (consumer, apply and the query's wait).
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ from bench.context import Ctx
 from bench.http import HttpPool
 from bench.measure import add_load_rows, measure
 from bench.results import Target
+from bench.stages import Breakdown, Command, Tap, applied_summary, scrape_delays
 from bench.stats import latency_summary, spread
 from bench.targets import load_targets
 from bench.write_path import half_of
 
 BENCH = "4 end-to-end"
 RATE = 300
+UNLOADED_RATE = 50
+"""The rate with no queueing when the write capacity was not measured in this run (``--only
+e2e``): the pipeline's own delays, apart from the write path's."""
 
 
 class Stale(Exception):
@@ -38,42 +45,72 @@ async def run(ctx: Ctx) -> None:
     today = ctx.today.isoformat()
     contracts = HttpPool(ctx.env.url("contracts"), size=256)
     projections = HttpPool(ctx.env.url("projections"), size=256)
-    rates = sorted({RATE, *([half_of(ctx.data["write_capacity"])] if "write_capacity" in ctx.data else [])})
+    quiet = half_of(ctx.data["write_capacity"]) if "write_capacity" in ctx.data else UNLOADED_RATE
+    quiet_why = "half the write capacity" if "write_capacity" in ctx.data else "no queueing"
+    rates = sorted({RATE, quiet})
     totals: dict[int, list] = {r: [] for r in rates}
     visible_runs: dict[int, list[dict[str, float]]] = {r: [] for r in rates}
+    stage_runs: dict[int, list[dict[str, dict[str, float]]]] = {r: [] for r in rates}
+    tap = Tap(ctx.env.bootstrap)
+    await tap.start()
     try:
         for n in range(ctx.profile.runs):
             for rate in rates:
-                visible: list[float] = []
+                commands: list[Command] = []
 
-                async def op(i: int, visible: list[float] = visible) -> None:
+                async def op(i: int, commands: list[Command] = commands) -> None:
                     t = next(payable)
                     answer = await contracts.json(
                         "POST", f"/contracts/{t.contract_id}/periods/{t.period_id}/payments",
                         json={"amount": "1.00", "paid_on": today}, expect=(201,))
-                    accepted = time.perf_counter()
+                    accepted = time.time()
                     coverage = await projections.json("GET", f"/clients/{t.client_id}/coverage", params={
                         "on": today, "min_position": answer["position"]})
                     if coverage.get("stale") or (coverage.get("position") or 0) < answer["position"]:
                         raise Stale(f"position {coverage.get('position')} < {answer['position']}")
-                    visible.append(time.perf_counter() - accepted)
+                    commands.append(Command(answer["position"], accepted, time.time()))
 
                 sampled = n == ctx.profile.runs - 1 and rate == RATE
+                applied_before = await scrape_delays(projections)
                 result = await measure(ctx, op, rate=rate, profile=("contracts", "projections"),
                                        profile_label=f"{BENCH} at {rate}/s" if sampled else None)
+                stages = _stages(commands, tap, applied_before, await scrape_delays(projections))
                 totals[rate].append(result)
-                visible_runs[rate].append(latency_summary(visible))
+                visible_runs[rate].append(latency_summary([c.visible - c.accepted for c in commands]))
+                stage_runs[rate].append(stages)
                 ctx.say(f"  e2e run {n + 1}: {result.describe()}; accepted→visible p50 "
                         f"{visible_runs[rate][-1]['p50']:.1f} ms, p99 {visible_runs[rate][-1]['p99']:.1f} ms")
+                for name, s in stages.items():
+                    ctx.say(f"    {name}: p50 {s['p50']:.1f} · p90 {s['p90']:.1f} · p99 {s['p99']:.1f} ms")
     finally:
+        await tap.stop()
         await contracts.close()
         await projections.close()
     for rate in rates:
-        label = f"at {rate} cmd/s" + ("" if rate == RATE else " (half the write capacity)")
+        label = f"at {rate} cmd/s" + ("" if rate == RATE else f" ({quiet_why})")
         runs = visible_runs[rate]
         for q, target in (("p50", Target("<=", 30, "p50 ≤ 30 ms")), ("p99", Target("<=", 150, "p99 ≤ 150 ms"))):
             others = " · ".join(f"{k} {spread([v[k] for v in runs])[0]:,.1f}"
                                 for k in ("p50", "p90", "p99", "p99.9", "max") if k != q)
             ctx.report.add(BENCH, f"accepted → visible in coverage, {q} {label}", "ms", [v[q] for v in runs],
                            target=target if rate == RATE else None, note=f"{others} ms")
+        _add_stage_rows(ctx, label, stage_runs[rate])
         add_load_rows(ctx, BENCH, "command + coverage (total)", totals[rate])
+
+
+APPLIED = "produced → applied (projections commit; histogram, interpolated)"
+
+
+def _stages(commands: list[Command], tap: Tap, applied_before: dict[float, float],
+            applied_after: dict[float, float]) -> dict[str, dict[str, float]]:
+    """One run's per-stage p50/p90/p99 (ms): exact from the tap, the apply from the metric."""
+    stages = Breakdown.of(commands, tap.seen).summaries()
+    stages[APPLIED] = applied_summary(applied_before, applied_after)
+    return stages
+
+
+def _add_stage_rows(ctx: Ctx, label: str, runs: list[dict[str, dict[str, float]]]) -> None:
+    for name in runs[0] if runs else ():
+        others = " · ".join(f"{k} {spread([r[name][k] for r in runs])[0]:,.1f}" for k in ("p90", "p99"))
+        ctx.report.add(BENCH, f"↳ stage {name}, p50 {label}", "ms", [r[name]["p50"] for r in runs],
+                       note=f"{others} ms")

@@ -44,7 +44,12 @@ class UnknownClient(LookupError):
 
 
 class Wakeups(Protocol):
-    async def wait(self, timeout: float) -> None: ...
+    @property
+    def seen(self) -> int:
+        """Batches committed so far, as far as this process has heard."""
+
+    async def wait(self, timeout: float, since: int) -> None:
+        """Return once ``seen`` has moved past ``since``, or after ``timeout`` seconds."""
 
 
 EndOffsets = Callable[[], Awaitable[dict[tuple[str, int], int]]]
@@ -86,13 +91,18 @@ class Queries:
         return (await reads.client_position(conn, client_id))[1]
 
     async def wait_for(self, client_id: UUID | None, min_position: int | None) -> bool:
-        """True once ``min_position`` is reached (at once without one), False after the wait."""
+        """True once ``min_position`` is reached (at once without one), False after the wait.
+
+        The wake-up count is read *before* each look at the database, so a batch committing
+        during the look ends the next wait at once instead of being slept through.
+        """
         if min_position is None:
             return True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._max_wait
         ends: dict[tuple[str, int], int] | None = None
         while True:
+            seen = self._wakeups.seen
             async with self._pool.acquire() as conn:
                 position = await self._position(conn, client_id)
                 reached = position is not None and position >= min_position
@@ -103,7 +113,7 @@ class Queries:
             remaining = deadline - loop.time()
             if reached or remaining <= 0:
                 return reached
-            await self._wakeups.wait(min(remaining, self._poll_every))
+            await self._wakeups.wait(min(remaining, self._poll_every), since=seen)
 
     async def _ends(self) -> dict[tuple[str, int], int] | None:
         try:

@@ -16,3 +16,14 @@ LAG = Gauge("projections_consumer_lag", "Records in the partition not yet applie
 DEAD_LETTERS = Counter("projections_dead_letters_total", "Messages sent to the dead-letter topic")
 PARKED = Gauge("projections_parked_events", "Events waiting for a missing predecessor")
 FAILURES = Counter("projections_batch_failures_total", "Batches that failed and will be redelivered")
+EVENT_DELAY = Histogram(
+    "projections_event_delay_seconds",
+    "From an event's recording (since=recorded: the envelope's recorded_at, the writer's "
+    "database clock) or its Kafka timestamp (since=produced: the relay's send) to the commit "
+    "of the batch that consumed it: how far the read model trails the writes. Across hosts "
+    "it includes their clock skew (clamped at 0).",
+    ["since"],
+    buckets=(0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15,
+             0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+SINCE_RECORDED = EVENT_DELAY.labels("recorded")
+SINCE_PRODUCED = EVENT_DELAY.labels("produced")
