@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+
 from services.tickets.adapters.tickets_table import save_row
 from services.tickets.application.ports import (
     ClientUnknown, CoverageSource, Known, PriceList, TicketFilter, TicketsList, Unavailable,
@@ -24,14 +26,13 @@ from services.tickets.domain.errors import NotFound
 from services.tickets.domain.ticket import TicketState
 from shared.events import tickets as _ticket_events  # noqa: F401 - registers the payload models
 from shared.events.tickets import CoverageSnapshot, NotCoveredPolicy
-from shared.eventstore.aggregates import AggregateRepository, Executed
-from shared.eventstore.records import CommandContext
+from shared.eventstore.aggregates import AggregateRepository, Executed, to_new_events
+from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.records import NEW_STREAM, CommandContext, RecordedEvent
 from shared.eventstore.store import EventStore
 from shared.logging import get_logger
 
 log = get_logger("tickets")
-
-
 
 
 def ticket_stream(ticket_id: UUID) -> str:
@@ -64,6 +65,7 @@ class TicketsApplication:
         self.coverage = coverage
         self.price_list = price_list
         self.policy: NotCoveredPolicy = policy
+        self.store = store
         self.tickets: AggregateRepository[TicketState] = AggregateRepository(store, ticket.evolve)
 
     async def check_coverage(self, client_id: UUID, on: date, min_position: int | None,
@@ -86,7 +88,7 @@ class TicketsApplication:
             ticket_id=r.ticket_id, client_id=r.client_id, title=r.title,
             registered_at=registered_at, registered_on=registered_on, coverage=snapshot,
             policy=self.policy, description=r.description, override_reason=r.override_reason)
-        result = await self._execute(command, ctx)
+        result = await self._create(command, ctx)
         log.info("ticket registered", ticket_id=str(r.ticket_id), client_id=str(r.client_id),
                  coverage=snapshot.status, warnings=[w.code for w in snapshot.warnings],
                  override=r.override_reason is not None, position=result.position)
@@ -100,12 +102,33 @@ class TicketsApplication:
     async def remove_item(self, ticket_id: UUID, line_id: UUID, ctx: CommandContext) -> Executed[TicketState]:
         return await self._execute(RemoveTicketItem(ticket_id, line_id), ctx)
 
+    async def _create(self, command: RegisterTicket, ctx: CommandContext) -> Executed[TicketState]:
+        """Append a registration to its new stream without reading the stream first.
+
+        The ticket id was just made by this service, so there is nothing to read: decide against
+        no state and append expecting NEW_STREAM. That saves the repository's stream read (a
+        query plus the pool's connection reset) on every registration. Should the stream exist
+        after all, the store refuses the append and the repository's path decides again against
+        what is there, which refuses with the domain's ``ticket_exists``.
+        """
+        [registered] = ticket.decide(command, None)
+        state = ticket.evolve(None, registered)
+
+        async def also(conn: asyncpg.Connection, recorded: list[RecordedEvent]) -> None:
+            await save_row(conn, state, recorded)
+
+        try:
+            recorded = await self.store.append(
+                ticket_stream(command.ticket_id), NEW_STREAM, to_new_events([registered], ctx),
+                partition_key=str(command.client_id), ctx=ctx, also=also)
+        except ConcurrencyError:
+            return await self._execute(command, ctx)
+        return Executed(state, recorded, recorded[-1].stream_version)
+
     async def _execute(self, command: TicketCommand, ctx: CommandContext) -> Executed[TicketState]:
         def key(state: TicketState | None, _: Any) -> str:
-            if state is not None:
-                return str(state.client_id)
-            assert isinstance(command, RegisterTicket)
-            return str(command.client_id)
+            assert state is not None  # every stream is created by ``_create``
+            return str(state.client_id)
 
         # A clash is retried by the repository with jittered back-off (shared for every service).
         return await self.tickets.execute(
