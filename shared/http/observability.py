@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CORRELATION_HEADER = "X-Correlation-ID"
 ACTOR_HEADER = "X-Actor"
@@ -28,21 +30,48 @@ ReadinessReport = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 """A richer check: (ready?, details shown under its name), e.g. a consumer and its lag."""
 
 
-def install_request_context(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
-        request.state.correlation_id = correlation_id
-        request.state.actor = request.headers.get(ACTOR_HEADER, "anonymous")
+class RequestContext:
+    """Correlation id and actor on ``request.state``, the id on every log line and on the
+    response, and the request counted and timed by route.
+
+    Plain ASGI, not ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs every
+    request's app in an extra anyio task and pipes the response through memory streams, a
+    noticeable share of a small request's CPU in the tickets benchmark.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        correlation_id = headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        state = scope.setdefault("state", {})
+        state["correlation_id"] = correlation_id
+        state["actor"] = headers.get(ACTOR_HEADER, "anonymous")
+        status = 500  # what the client gets when the app fails before answering
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+            await send(message)
+
         started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        response.headers[CORRELATION_HEADER] = correlation_id
-        return response
+        try:
+            with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+                await self.app(scope, receive, answer)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
+            HTTP_LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
+
+
+def install_request_context(app: FastAPI) -> None:
+    app.add_middleware(RequestContext)
 
 
 def health_router(checks: dict[str, ReadinessCheck],

@@ -1,0 +1,53 @@
+"""The request context middleware: correlation ids in and out, actor, metrics by route."""
+
+from __future__ import annotations
+
+import httpx
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+
+from shared.http.app import create_service_app
+from shared.http.observability import CORRELATION_HEADER, HTTP_REQUESTS
+
+
+def app() -> FastAPI:
+    router = APIRouter()
+
+    @router.get("/echo/{name}")
+    async def echo(name: str, request: Request) -> dict[str, str]:
+        return {"correlation_id": request.state.correlation_id, "actor": request.state.actor,
+                "logged_with": structlog.contextvars.get_contextvars()["correlation_id"]}
+
+    return create_service_app(title="t", description="t", routers=[router], checks={})
+
+
+def client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app()), base_url="http://t")
+
+
+def count(path: str, status: str) -> float:
+    return HTTP_REQUESTS.labels("GET", path, status)._value.get()
+
+
+async def test_the_callers_correlation_id_and_actor_are_used_and_echoed():
+    async with client() as c:
+        r = await c.get("/echo/x", headers={CORRELATION_HEADER: "corr-1", "X-Actor": "alice"})
+    assert r.json() == {"correlation_id": "corr-1", "actor": "alice", "logged_with": "corr-1"}
+    assert r.headers[CORRELATION_HEADER] == "corr-1"
+
+
+async def test_without_one_an_id_is_made_and_answered():
+    async with client() as c:
+        r = await c.get("/echo/x")
+    made = r.json()["correlation_id"]
+    assert made and r.headers[CORRELATION_HEADER] == made and r.json()["actor"] == "anonymous"
+
+
+async def test_requests_are_counted_by_route_template_and_status():
+    before = count("/echo/{name}", "200"), count("unmatched", "404")
+    async with client() as c:
+        await c.get("/echo/a")
+        await c.get("/echo/b")
+        r = await c.get("/nowhere")
+    assert r.headers[CORRELATION_HEADER]
+    assert (count("/echo/{name}", "200"), count("unmatched", "404")) == (before[0] + 2, before[1] + 1)
