@@ -1,6 +1,10 @@
 """The projections service's coverage answer, over HTTP, with a deadline and a breaker.
 
-* One pooled ``httpx.AsyncClient`` (keep-alive connections) per process.
+* One pooled aiohttp ``ClientSession`` (HTTP/1.1 keep-alive connections) per process. Not
+  httpx: its httpcore/anyio pool cost ~0.7 ms of CPU per call alone and ~1.6 ms with 32 calls
+  in flight (its pool bookkeeping scans every request against every connection, and it
+  probes for the async library with an import per call), against ~0.1 ms for aiohttp — on
+  a CPU-bound process that queueing is what made lookups miss the 300 ms deadline.
 * A hard deadline per call (``timeout``; ``wait_timeout`` when the caller asked projections
   to wait for a ``min_position``), so registration never hangs.
 * A circuit breaker: after a few failures in a row the service is not called at all for a
@@ -21,7 +25,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import httpx
+import aiohttp
+import orjson
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel, ValidationError
 
@@ -33,6 +38,9 @@ from shared.logging import get_logger
 log = get_logger("tickets.coverage")
 
 LOOKUPS = Counter("tickets_coverage_lookups_total", "Coverage lookups by outcome", ["outcome"])
+OUTCOMES = {outcome: LOOKUPS.labels(outcome) for outcome in (
+    "known", "unknown_client", "circuit_open", "timeout", "unreachable", "error", "bad_answer")}
+"""The counters bound once: ``labels()`` validates and locks on every call."""
 LATENCY = Histogram("tickets_coverage_lookup_seconds", "Coverage lookup latency (calls made)",
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5))
 BREAKER = Gauge("tickets_coverage_circuit_open", "1 when the coverage circuit is open or half-open")
@@ -63,28 +71,40 @@ def to_snapshot(body: Any, checked_at: datetime) -> CoverageSnapshot:
 
 
 class HttpCoverageSource:
+    """Ask projections for a client's coverage; never raises for a sick projections service."""
+
     def __init__(
         self, base_url: str, *, timeout: float = 0.3, wait_timeout: float = 3.0,
         breaker: CircuitBreaker | None = None, max_connections: int = 50,
-        transport: httpx.AsyncBaseTransport | None = None,
+        keepalive_seconds: float = 4.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``max_connections`` bounds the pool: a lookup beyond it waits for a free connection
+        within its deadline, so size it for the registrations in flight. Idle connections are
+        dropped after ``keepalive_seconds``, below uvicorn's 5 s keep-alive on the projections
+        side, so the client rarely picks one the server is closing (and when it does, aiohttp
+        retries the GET once on a new connection, inside the same deadline).
+
+        Must be built inside the event loop (aiohttp binds the session to it).
+        """
+        self._base_url = base_url.rstrip("/")
         self._timeout, self._wait_timeout = timeout, wait_timeout
         self.breaker = breaker or CircuitBreaker()
         self._now = now
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), transport=transport, timeout=httpx.Timeout(wait_timeout),
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections, keepalive_expiry=30),
+        # No aiohttp timeout: ``asyncio.timeout`` in ``coverage`` is the one deadline. No
+        # cookies: projections sets none, and a jar is work on every call.
+        self._http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=keepalive_seconds),
+            timeout=aiohttp.ClientTimeout(total=None), cookie_jar=aiohttp.DummyCookieJar(),
             headers={"Accept": "application/json", "User-Agent": "abonent-tickets"})
         BREAKER.set_function(lambda: 0 if self.breaker.state == CLOSED else 1)
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self._http.close()
 
     async def coverage(self, client_id: UUID, on: date, min_position: int | None) -> CoverageLookup:
         if not self.breaker.allow():
-            LOOKUPS.labels("circuit_open").inc()
+            OUTCOMES["circuit_open"].inc()
             return Unavailable("the projections service is unavailable (circuit open after "
                                "repeated failures)")
         trial = self.breaker.state == HALF_OPEN
@@ -95,38 +115,42 @@ class HttpCoverageSource:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(deadline):
-                response = await self._http.get(f"/clients/{client_id}/coverage", params=params)
-        except (TimeoutError, httpx.TimeoutException):
+                status, body = await self._get(f"/clients/{client_id}/coverage", params)
+        except TimeoutError:
             return self._failed("timeout", f"the projections service did not answer within "
                                 f"{deadline * 1000:.0f} ms", trial)
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             return self._failed("unreachable", "the projections service is unreachable "
                                 f"({type(exc).__name__})", trial)
         finally:
             LATENCY.observe(time.perf_counter() - started)
-        return self._answer(response, trial)
+        return self._answer(status, body, trial)
 
-    def _answer(self, response: httpx.Response, trial: bool) -> CoverageLookup:
-        status = response.status_code
-        if status == 404 and _rule(response) == "unknown_client":
+    async def _get(self, path: str, params: dict[str, str]) -> tuple[int, bytes]:
+        """(status, body): the whole body is read here, inside the caller's deadline."""
+        async with self._http.get(self._base_url + path, params=params) as response:
+            return response.status, await response.read()
+
+    def _answer(self, status: int, body: bytes, trial: bool) -> CoverageLookup:
+        if status == 404 and _rule(body) == "unknown_client":
             self.breaker.record_success()
-            LOOKUPS.labels("unknown_client").inc()
+            OUTCOMES["unknown_client"].inc()
             return ClientUnknown()
         if status != 200:
             return self._failed("error", f"the projections service answered HTTP {status}", trial)
         try:
-            body = response.json()
-        except ValueError:
+            answer = orjson.loads(body)
+        except orjson.JSONDecodeError:
             return self._failed("bad_answer", "the projections service answered with a body that "
                                 "is not JSON", trial)
         try:
-            snapshot = to_snapshot(body, self._now())
+            snapshot = to_snapshot(answer, self._now())
         except (ValueError, ValidationError) as exc:
             log.error("unreadable coverage answer", error=str(exc)[:500])
             return self._failed("bad_answer", "the projections service answered with a coverage "
                                 "this service cannot read", trial)
         self.breaker.record_success()
-        LOOKUPS.labels("known").inc()
+        OUTCOMES["known"].inc()
         if trial:
             log.info("coverage circuit closed: projections answer again")
         return Known(snapshot)
@@ -134,7 +158,7 @@ class HttpCoverageSource:
     def _failed(self, outcome: str, reason: str, trial: bool) -> Unavailable:
         was = self.breaker.state
         self.breaker.record_failure()
-        LOOKUPS.labels(outcome).inc()
+        OUTCOMES[outcome].inc()
         if trial or (was == CLOSED and self.breaker.state != CLOSED):
             log.warning("coverage circuit open: registering tickets with unknown coverage",
                         reason=reason)
@@ -143,8 +167,8 @@ class HttpCoverageSource:
         return Unavailable(reason)
 
 
-def _rule(response: httpx.Response) -> str | None:
+def _rule(body: bytes) -> str | None:
     try:
-        return response.json()["errors"][0]["rule"]
-    except (ValueError, KeyError, IndexError, TypeError):
+        return orjson.loads(body)["errors"][0]["rule"]
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
         return None

@@ -32,8 +32,6 @@ from shared.logging import get_logger
 log = get_logger("tickets")
 
 
-
-
 def ticket_stream(ticket_id: UUID) -> str:
     return f"ticket-{ticket_id}"
 
@@ -107,10 +105,11 @@ class TicketsApplication:
             assert isinstance(command, RegisterTicket)
             return str(command.client_id)
 
-        # A clash is retried by the repository with jittered back-off (shared for every service).
+        # The ticket id of a registration is minted by this service: its stream is known to be
+        # empty, no read needed. A clash is retried by the repository with jittered back-off.
         return await self.tickets.execute(
             ticket_stream(command.ticket_id), lambda s: ticket.decide(command, s),
-            partition_key=key, ctx=ctx, also=save_row)
+            partition_key=key, ctx=ctx, also=save_row, creates=isinstance(command, RegisterTicket))
 
     async def get(self, ticket_id: UUID) -> Loaded:
         loaded = await self.tickets.load(ticket_stream(ticket_id))

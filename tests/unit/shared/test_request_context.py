@@ -1,53 +1,68 @@
-"""The request-context middleware: correlation id in and out, actor, per-route metrics."""
+"""The request context middleware: correlation ids in and out, actor, metrics by route."""
 
 from __future__ import annotations
 
 import httpx
-from fastapi import FastAPI, Request
+import structlog
+from fastapi import APIRouter, FastAPI, Request
 
-from shared.http.observability import CORRELATION_HEADER, HTTP_REQUESTS, install_request_context
+from shared.http.app import create_service_app
+from shared.http.observability import CORRELATION_HEADER, HTTP_REQUESTS
 
 
-def _app() -> FastAPI:
-    app = FastAPI()
-    install_request_context(app)
+def app() -> FastAPI:
+    router = APIRouter()
 
-    @app.get("/echo/{item}")
-    async def echo(item: str, request: Request) -> dict[str, str]:
-        return {"correlation_id": request.state.correlation_id, "actor": request.state.actor}
+    @router.get("/echo/{name}")
+    async def echo(name: str, request: Request) -> dict[str, str]:
+        return {"correlation_id": request.state.correlation_id, "actor": request.state.actor,
+                "logged_with": structlog.contextvars.get_contextvars()["correlation_id"]}
 
-    @app.get("/boom")
+    return create_service_app(title="t", description="t", routers=[router], checks={})
+
+
+def client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app()), base_url="http://t")
+
+
+def count(path: str, status: str) -> float:
+    return HTTP_REQUESTS.labels("GET", path, status)._value.get()
+
+
+async def test_the_callers_correlation_id_and_actor_are_used_and_echoed():
+    async with client() as c:
+        r = await c.get("/echo/x", headers={CORRELATION_HEADER: "corr-1", "X-Actor": "alice"})
+    assert r.json() == {"correlation_id": "corr-1", "actor": "alice", "logged_with": "corr-1"}
+    assert r.headers[CORRELATION_HEADER] == "corr-1"
+
+
+async def test_without_one_an_id_is_made_and_answered():
+    async with client() as c:
+        r = await c.get("/echo/x")
+    made = r.json()["correlation_id"]
+    assert made and r.headers[CORRELATION_HEADER] == made and r.json()["actor"] == "anonymous"
+
+
+async def test_requests_are_counted_by_route_template_and_status():
+    before = count("/echo/{name}", "200"), count("unmatched", "404")
+    async with client() as c:
+        await c.get("/echo/a")
+        await c.get("/echo/b")
+        r = await c.get("/nowhere")
+    assert r.headers[CORRELATION_HEADER]
+    assert (count("/echo/{name}", "200"), count("unmatched", "404")) == (before[0] + 2, before[1] + 1)
+
+
+async def test_an_escaping_exception_is_counted_as_500():
+    router = APIRouter()
+
+    @router.get("/boom")
     async def boom() -> None:
         raise RuntimeError("boom")
 
-    return app
-
-
-def _count(path: str, status: str) -> float:
-    return HTTP_REQUESTS.labels("GET", path, status)._value.get()  # noqa: SLF001 - the metric's value
-
-
-async def test_a_given_correlation_id_and_actor_reach_the_handler_and_come_back() -> None:
-    before = _count("/echo/{item}", "200")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()), base_url="http://t") as client:
-        response = await client.get("/echo/x", headers={CORRELATION_HEADER: "corr-42", "X-Actor": "ops"})
-    assert response.json() == {"correlation_id": "corr-42", "actor": "ops"}
-    assert response.headers[CORRELATION_HEADER] == "corr-42"
-    assert _count("/echo/{item}", "200") == before + 1  # counted under the route, not the raw path
-
-
-async def test_a_missing_correlation_id_is_made_up_and_echoed() -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()), base_url="http://t") as client:
-        response = await client.get("/echo/y")
-    body = response.json()
-    assert body["actor"] == "anonymous"
-    assert len(body["correlation_id"]) == 36 and response.headers[CORRELATION_HEADER] == body["correlation_id"]
-
-
-async def test_an_escaping_exception_is_counted_as_500() -> None:
-    before = _count("/boom", "500")
-    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        response = await client.get("/boom")
-    assert response.status_code == 500
-    assert _count("/boom", "500") == before + 1
+    failing = create_service_app(title="t", description="t", routers=[router], checks={})
+    before = count("/boom", "500")
+    transport = httpx.ASGITransport(app=failing, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        r = await c.get("/boom")
+    assert r.status_code == 500 and count("/boom", "500") == before + 1

@@ -1,19 +1,23 @@
-"""The coverage client against a fake projections service (httpx.MockTransport, no sockets)."""
+"""The coverage client against a fake projections service on a local port (aiohttp test server)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
 
-import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from services.tickets.adapters.circuit_breaker import OPEN, CircuitBreaker
 from services.tickets.adapters.coverage_client import HttpCoverageSource
 from services.tickets.application.ports import ClientUnknown, Known, Unavailable
+from tests.support.servers import free_port
 from tests.unit.tickets.tickets_helpers import NOW
 
 CLIENT = uuid.uuid4()
@@ -37,13 +41,13 @@ def unpaid_answer(client_id: uuid.UUID = CLIENT) -> dict:
 
 
 class Fake:
-    """A projections service: answers with ``respond`` and counts the calls."""
+    """A projections service: answers every GET with ``respond`` and counts the calls."""
 
     def __init__(self, respond) -> None:  # type: ignore[no-untyped-def]
         self.respond = respond
-        self.calls: list[httpx.Request] = []
+        self.calls: list[web.Request] = []
 
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         self.calls.append(request)
         result = self.respond(request)
         if asyncio.iscoroutine(result):
@@ -51,16 +55,40 @@ class Fake:
         return result
 
 
-def source(fake: Fake, **kwargs) -> HttpCoverageSource:  # type: ignore[no-untyped-def]
+def json_answer(status: int, body: object) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def drop(request: web.Request) -> web.Response:
+    """The connection is cut before an answer (a projections process dying mid-call).
+
+    aiohttp retries a GET once on a fresh connection when that happens (RFC 9112 §9.3.1.1), so
+    a lookup that meets ``drop`` calls the fake twice.
+    """
+    assert request.transport is not None
+    request.transport.close()
+    return web.Response()
+
+
+@asynccontextmanager
+async def source(fake: Fake, **kwargs) -> AsyncIterator[HttpCoverageSource]:  # type: ignore[no-untyped-def]
+    app = web.Application()
+    app.router.add_get("/{path:.*}", fake.handle)
+    server = TestServer(app)
+    await server.start_server()
     kwargs.setdefault("breaker", CircuitBreaker(failure_threshold=3, reset_after=60))
-    return HttpCoverageSource("http://projections.test", transport=httpx.MockTransport(fake),
-                              now=lambda: NOW, **kwargs)
+    client = HttpCoverageSource(str(server.make_url("")), now=lambda: NOW, **kwargs)
+    try:
+        yield client
+    finally:
+        await client.close()
+        await server.close()
 
 
 async def test_an_answer_becomes_the_snapshot():
-    fake = Fake(lambda r: httpx.Response(200, json=unpaid_answer()))
-    client = source(fake)
-    lookup = await client.coverage(CLIENT, ON, None)
+    fake = Fake(lambda r: json_answer(200, unpaid_answer()))
+    async with source(fake) as client:
+        lookup = await client.coverage(CLIENT, ON, None)
     assert isinstance(lookup, Known)
     s = lookup.snapshot
     assert (s.status, s.on, s.source_position, s.stale, s.checked_at) == ("unpaid", ON, 812, False, NOW)
@@ -68,105 +96,116 @@ async def test_an_answer_becomes_the_snapshot():
     assert [(t.amount, t.currency) for t in s.totals] == [(Decimal("30000.00"), "RUB")]
     assert s.warnings[0].code == "CURRENT_PERIOD_UNPAID"
     assert s.active_period is not None and s.active_period.contract_number == "AB-1"
-    assert fake.calls[0].url.path == f"/clients/{CLIENT}/coverage"
-    assert dict(fake.calls[0].url.params) == {"on": "2026-05-15"}
-    await client.close()
+    assert fake.calls[0].path == f"/clients/{CLIENT}/coverage"
+    assert dict(fake.calls[0].query) == {"on": "2026-05-15"}
 
 
 async def test_min_position_is_forwarded():
-    fake = Fake(lambda r: httpx.Response(200, json=unpaid_answer()))
-    client = source(fake)
-    await client.coverage(CLIENT, ON, 811)
-    assert dict(fake.calls[0].url.params) == {"on": "2026-05-15", "min_position": "811"}
-    await client.close()
+    fake = Fake(lambda r: json_answer(200, unpaid_answer()))
+    async with source(fake) as client:
+        await client.coverage(CLIENT, ON, 811)
+    assert dict(fake.calls[0].query) == {"on": "2026-05-15", "min_position": "811"}
 
 
 async def test_unknown_client_is_an_answer_not_a_failure():
     body = {"errors": [{"field": "client_id", "rule": "unknown_client", "message": "..."}]}
-    fake = Fake(lambda r: httpx.Response(404, json=body))
-    client = source(fake, breaker=CircuitBreaker(failure_threshold=1, reset_after=60))
-    assert isinstance(await client.coverage(CLIENT, ON, None), ClientUnknown)
-    assert isinstance(await client.coverage(CLIENT, ON, None), ClientUnknown)
+    fake = Fake(lambda r: json_answer(404, body))
+    async with source(fake, breaker=CircuitBreaker(failure_threshold=1, reset_after=60)) as client:
+        assert isinstance(await client.coverage(CLIENT, ON, None), ClientUnknown)
+        assert isinstance(await client.coverage(CLIENT, ON, None), ClientUnknown)
     assert len(fake.calls) == 2
-    await client.close()
 
 
-@pytest.mark.parametrize("response, words", [
-    (httpx.Response(500, text="boom"), "HTTP 500"),
-    (httpx.Response(503, json={"errors": []}), "HTTP 503"),
-    (httpx.Response(404, json={"errors": [{"rule": "not_found"}]}), "HTTP 404"),
-    (httpx.Response(200, text="<html>"), "not JSON"),
-    (httpx.Response(200, json={"status": "fantastic", "on": "2026-05-15"}), "cannot read"),
+@pytest.mark.parametrize("status, body, words", [
+    (500, "boom", "HTTP 500"),
+    (503, {"errors": []}, "HTTP 503"),
+    (404, {"errors": [{"rule": "not_found"}]}, "HTTP 404"),
+    (200, "<html>", "not JSON"),
+    (200, {"status": "fantastic", "on": "2026-05-15"}, "cannot read"),
 ])
-async def test_errors_are_unavailable_with_a_reason(response, words):
-    client = source(Fake(lambda r: response))
-    lookup = await client.coverage(CLIENT, ON, None)
+async def test_errors_are_unavailable_with_a_reason(status, body, words):
+    def respond(request: web.Request) -> web.Response:
+        if isinstance(body, str):
+            return web.Response(status=status, text=body)
+        return json_answer(status, body)
+
+    async with source(Fake(respond)) as client:
+        lookup = await client.coverage(CLIENT, ON, None)
     assert isinstance(lookup, Unavailable) and words in lookup.reason
-    await client.close()
 
 
 async def test_a_refused_connection_is_unavailable():
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    client = source(Fake(refuse))
+    client = HttpCoverageSource(f"http://127.0.0.1:{free_port()}")  # nothing listens there
     lookup = await client.coverage(CLIENT, ON, None)
-    assert isinstance(lookup, Unavailable) and "unreachable" in lookup.reason
     await client.close()
+    assert isinstance(lookup, Unavailable) and "unreachable" in lookup.reason
+
+
+async def test_a_dropped_connection_is_unavailable():
+    async with source(Fake(drop)) as client:
+        lookup = await client.coverage(CLIENT, ON, None)
+    assert isinstance(lookup, Unavailable) and "unreachable" in lookup.reason
 
 
 async def test_a_slow_service_costs_at_most_the_timeout():
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(5)
-        return httpx.Response(200, json=unpaid_answer())
+        return json_answer(200, unpaid_answer())
 
-    client = source(Fake(slow), timeout=0.1, wait_timeout=0.3)
-    started = time.perf_counter()
-    lookup = await client.coverage(CLIENT, ON, None)
-    assert isinstance(lookup, Unavailable) and "within 100 ms" in lookup.reason
-    assert time.perf_counter() - started < 0.5
-    started = time.perf_counter()
-    lookup = await client.coverage(CLIENT, ON, 5)  # waiting for a position: the longer deadline
-    assert isinstance(lookup, Unavailable) and "within 300 ms" in lookup.reason
-    assert 0.25 < time.perf_counter() - started < 0.8
-    await client.close()
+    async with source(Fake(slow), timeout=0.1, wait_timeout=0.3) as client:
+        started = time.perf_counter()
+        lookup = await client.coverage(CLIENT, ON, None)
+        assert isinstance(lookup, Unavailable) and "within 100 ms" in lookup.reason
+        assert time.perf_counter() - started < 0.5
+        started = time.perf_counter()
+        lookup = await client.coverage(CLIENT, ON, 5)  # waiting for a position: the longer deadline
+        assert isinstance(lookup, Unavailable) and "within 300 ms" in lookup.reason
+        assert 0.25 < time.perf_counter() - started < 0.8
+
+
+async def test_concurrent_lookups_share_the_pool_and_keep_their_connections():
+    """32 lookups at once over a pool of 50: none waits for a connection, and a second round
+    reuses the kept-alive ones instead of connecting again."""
+    peers: set[object] = set()
+
+    async def answer(request: web.Request) -> web.Response:
+        peers.add(request.transport)
+        await asyncio.sleep(0.05)  # long enough for all 32 to be in flight together
+        return json_answer(200, unpaid_answer())
+
+    async with source(Fake(answer), timeout=0.3) as client:
+        for _ in range(2):
+            lookups = await asyncio.gather(*(client.coverage(CLIENT, ON, None) for _ in range(32)))
+            assert all(isinstance(x, Known) for x in lookups)
+    assert len(peers) == 32
 
 
 async def test_after_repeated_failures_the_dead_service_is_not_called_at_all():
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    fake = Fake(refuse)
+    fake = Fake(drop)
     breaker = CircuitBreaker(failure_threshold=3, reset_after=60)
-    client = source(fake, breaker=breaker)
-    for _ in range(3):
-        await client.coverage(CLIENT, ON, None)
-    assert breaker.state == OPEN and len(fake.calls) == 3
-    started = time.perf_counter()
-    lookups = [await client.coverage(CLIENT, ON, None) for _ in range(100)]
-    assert time.perf_counter() - started < 0.05
-    assert len(fake.calls) == 3
+    async with source(fake, breaker=breaker) as client:
+        for _ in range(3):
+            await client.coverage(CLIENT, ON, None)
+        assert breaker.state == OPEN
+        calls = len(fake.calls)
+        started = time.perf_counter()
+        lookups = [await client.coverage(CLIENT, ON, None) for _ in range(100)]
+        assert time.perf_counter() - started < 0.05
+    assert len(fake.calls) == calls
     assert all(isinstance(x, Unavailable) and "circuit open" in x.reason for x in lookups)
-    await client.close()
 
 
 async def test_the_circuit_closes_when_the_service_answers_again():
     clock = [0.0]
-    answers = iter([httpx.ConnectError("down"), httpx.Response(200, json=unpaid_answer())])
-
-    def flaky(request: httpx.Request) -> httpx.Response:
-        answer = next(answers)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    fake = Fake(flaky)
-    client = source(fake, breaker=CircuitBreaker(failure_threshold=1, reset_after=5,
-                                                 clock=lambda: clock[0]))
-    assert isinstance(await client.coverage(CLIENT, ON, None), Unavailable)
-    assert isinstance(await client.coverage(CLIENT, ON, None), Unavailable)  # open: not called
-    assert len(fake.calls) == 1
-    clock[0] = 5.0
-    assert isinstance(await client.coverage(CLIENT, ON, None), Known)       # the trial succeeds
-    assert client.breaker.state == "closed"
-    await client.close()
+    down = [True]
+    fake = Fake(lambda r: drop(r) if down[0] else json_answer(200, unpaid_answer()))
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=5, clock=lambda: clock[0])
+    async with source(fake, breaker=breaker) as client:
+        assert isinstance(await client.coverage(CLIENT, ON, None), Unavailable)
+        calls = len(fake.calls)
+        assert isinstance(await client.coverage(CLIENT, ON, None), Unavailable)  # open: not called
+        assert len(fake.calls) == calls
+        down[0] = False
+        clock[0] = 5.0
+        assert isinstance(await client.coverage(CLIENT, ON, None), Known)       # the trial succeeds
+        assert client.breaker.state == "closed"

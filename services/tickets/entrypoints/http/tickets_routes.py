@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -21,6 +21,8 @@ from shared.events.tickets import CoverageStatus
 from shared.http.errors import ApiError, error_body
 
 REGISTERED = Counter("tickets_registered_total", "Tickets registered, by coverage status", ["coverage"])
+REGISTERED_BY_STATUS = {status: REGISTERED.labels(status) for status in get_args(CoverageStatus)}
+"""The counters bound once: ``labels()`` validates and locks on every call."""
 REFUSED = Counter("tickets_refused_not_covered_total", "Registrations refused by the block policy")
 MAX_PAGE_SIZE = 500
 
@@ -50,7 +52,7 @@ async def register_ticket(body: s.RegisterTicketRequest, request: Request):  # t
         except NotCovered as exc:
             return refused(exc)
     assert result.state is not None
-    REGISTERED.labels(result.state.coverage.status).inc()
+    REGISTERED_BY_STATUS[result.state.coverage.status].inc()
     return views.ticket(result.state, result.position)
 
 
