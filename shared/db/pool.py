@@ -14,9 +14,19 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's default reset query (``pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL``): one more round trip on every release, for session state this
+    code never leaves on a pooled connection. What asyncpg still does first: roll back an open
+    transaction and drop the connection's listeners. Session-level locks, ``SET``s and cursors
+    live on dedicated connections (``connect``), and the one pooled LISTEN (the outbox relay)
+    UNLISTENs before it is released.
+    """
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session,
         command_timeout=30,
     )
     assert pool is not None
