@@ -98,6 +98,9 @@ class OutboxRelay:
                 if listener is None or listener.is_closed():
                     listener = await self._pool.acquire()
                     await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                # Cleared before the batch is read, not before the sleep: a NOTIFY for a
+                # commit that lands while this batch is published must cut the sleep short.
+                self._wake.clear()
                 sent = await self.publish_batch()
                 backoff = 0.1
                 if sent < self._batch_size:
@@ -145,7 +148,8 @@ class OutboxRelay:
         return len(rows)
 
     async def _sleep(self, seconds: float, wake_on_notify: bool = True) -> None:
-        self._wake.clear()
+        """Wait ``seconds``, or less on stop() or (if ``wake_on_notify``) a NOTIFY since the
+        last batch was read."""
         waiters = [asyncio.ensure_future(self._stopping.wait())]
         if wake_on_notify:
             waiters.append(asyncio.ensure_future(self._wake.wait()))
