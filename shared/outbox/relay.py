@@ -21,7 +21,9 @@ whole outbox batch together. ``producer.send`` per message cost most of the rela
 coroutine, a size estimate, a future and aiokafka's pure-Python murmur2 for every row. Here the
 partition is computed once per distinct key per batch, with the same ``DefaultPartitioner``
 (Kafka's murmur2, what the Java client picks) from the producer's own cluster metadata, so keys
-land where they did before and where consumers expect them.
+land where they did before and where consumers expect them. Measured on the bench's rows
+(standalone relay, CPU per row net of start-up): ``send`` per row ~24 µs, ``send`` with an
+explicit ``partition=`` ~16 µs, record batches ~9.5 µs.
 """
 
 from __future__ import annotations
