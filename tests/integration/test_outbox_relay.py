@@ -1,7 +1,8 @@
 """The outbox relay against real Kafka and PostgreSQL, including a broker outage and a SIGKILL.
 
 10,000 events from 8 concurrent writers over 500 streams must reach Kafka exactly once after
-dedup by event id, in stream order per key.
+dedup by event id, in stream order per key. A commit that lands while a batch is being
+published must not wait for the relay's idle timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -25,7 +27,8 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import CommandContext, NewEvent
 from shared.eventstore.store import EventStore
 from shared.events.envelope import Envelope
-from shared.outbox.messages import envelope_message
+from shared.outbox.messages import OutboxMessage, enqueue, envelope_message
+from shared.outbox.relay import OutboxRelay, make_producer
 
 TOTAL_EVENTS = 10_000
 STREAMS = 500
@@ -137,6 +140,58 @@ async def test_relay_delivers_every_event_once_in_order_through_outage_and_sigki
         assert positions == sorted(positions), f"key {key} out of order"
     for stream, seen_versions in per_stream.items():
         assert seen_versions == list(range(1, len(seen_versions) + 1)), f"{stream} out of order"
+
+
+class CommitDuringFirstPublish(OutboxRelay):
+    """A relay whose first batch is still being published when another transaction commits
+    an outbox row and its NOTIFY reaches the relay."""
+
+    def __init__(self, *args, topic: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.topic = topic
+        self.committed_at: float | None = None
+
+    async def publish_batch(self) -> int:
+        published = await super().publish_batch()
+        if self.committed_at is None and published:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await enqueue(conn, [message(self.topic)])
+            self.committed_at = time.monotonic()
+            await wait_until(lambda: _is_set(self._wake), 5, "the NOTIFY to reach the relay")
+        return published
+
+
+def message(topic: str) -> OutboxMessage:
+    return OutboxMessage(topic=topic, key="client-1", event_id=uuid.uuid4(), payload=b"{}",
+                         headers={"event_type": "Happened"})
+
+
+async def test_a_commit_during_a_publish_is_published_without_waiting_for_idle_wait(
+    stack, eventstore_pool, fresh_topic,
+):
+    idle_wait = 5.0
+    async with eventstore_pool.acquire() as conn, conn.transaction():
+        await enqueue(conn, [message(fresh_topic)])
+    relay = CommitDuringFirstPublish(
+        eventstore_pool, lambda: make_producer(stack.kafka_bootstrap, "test-relay"),
+        idle_wait=idle_wait, topic=fresh_topic)
+    task = asyncio.create_task(relay.run())
+    try:
+        await wait_until(lambda: _at_least_published(relay, 2), 2 * idle_wait, "both rows published")
+        assert relay.committed_at is not None
+        waited = time.monotonic() - relay.committed_at
+    finally:
+        relay.stop()
+        await task
+    assert waited < idle_wait / 5, f"the second row waited {waited:.2f}s: its NOTIFY was lost"
+
+
+async def _is_set(event: asyncio.Event) -> bool:
+    return event.is_set()
+
+
+async def _at_least_published(relay: OutboxRelay, n: int) -> bool:
+    return relay.stats.published >= n
 
 
 async def _at_least(items: list, n: int) -> bool:
