@@ -6,17 +6,9 @@ pure-Python h11 fallback, which cost several percent of a request's CPU in the b
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
-
-def tune_gc() -> None:
-    """Requests and batches allocate many short-lived objects; with the default thresholds the
-    cyclic GC keeps re-scanning every long-lived object (it cost ~60% of decode time in
-    replays). Freeze what start-up created and collect the young generation less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+from shared.runtime import tune_gc
 
 
 def serve(app: Any, host: str, port: int) -> None:

@@ -10,8 +10,10 @@ import asyncio
 import signal
 
 import typer
+import uvloop
 
 from shared.db.pool import create_pool
+from shared.runtime import tune_gc
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import OutboxRelay, make_producer
 
@@ -27,7 +29,8 @@ def main(
     log_format: str = typer.Option("console", envvar="ABONENT_LOG_FORMAT"),
 ) -> None:
     configure_logging(log_format)
-    asyncio.run(_run(database_url, bootstrap_servers, client_id, batch_size))
+    tune_gc()
+    uvloop.run(_run(database_url, bootstrap_servers, client_id, batch_size))  # as the services run
 
 
 async def _run(database_url: str, bootstrap_servers: str, client_id: str, batch_size: int) -> None:

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from services.projections.application.rebuild import RebuildReport
 from services.projections.bootstrap import build_rebuild, load_settings
-from shared.http.server import tune_gc
+from shared.runtime import tune_gc
 from shared.logging import configure_logging
 
 app = typer.Typer(help="Projections read-model operations.", no_args_is_help=True)
