@@ -133,27 +133,34 @@ async def owed_periods(
     conn: asyncpg.Connection, *, on: date, payment_terms: str | None, client_id: UUID | None,
     limit: int, offset: int,
 ) -> list[asyncpg.Record]:
-    """Periods owed on ``on`` of one page of debtor clients (by name, id). Uses the partial
-    index ``periods_owed_idx (due_on, client_id) WHERE NOT paid``."""
+    """Periods owed on ``on`` of one page of debtor clients (by name, id).
+
+    The page is chosen first, by walking ``clients`` in the answer's order on
+    ``clients_name_idx (name, client_id)`` and keeping a client when it owes something: an
+    EXISTS probe of ``periods_client_owed_idx (client_id, due_on) WHERE NOT paid`` (a
+    nested-loop semi-join under a Limit). A first page reads about page_size / (share of
+    clients owing) clients, whatever the number of owed periods in the database. Then the
+    owed periods of those clients only, through the same index. What "owed on D" means is
+    written once (``owed``) and used by both.
+
+    LIMIT and OFFSET are written into the text (ints, never user text): as parameters, a
+    generic plan — which PostgreSQL may switch to after five executions of the cached
+    statement — assumes a LIMIT of 10 % of the rows, so it fetches the page's periods by
+    hashing every owed period (80 ms at DESIGN scale instead of 2-4 ms)."""
     param = _Params()
-    where = ["NOT p.paid", f"p.due_on <= {param(on)}", NOT_VOID]
+    owes = ["p.client_id = cl.client_id", "NOT p.paid", f"p.due_on <= {param(on)}", NOT_VOID]
     if payment_terms is not None:
-        where.append(f"p.payment_terms = {param(payment_terms)}")
-    if client_id is not None:
-        where.append(f"p.client_id = {param(client_id)}")
+        owes.append(f"p.payment_terms = {param(payment_terms)}")
+    clients = f"cl.client_id = {param(client_id)}" if client_id is not None else "true"
+    owed = f"FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE {' AND '.join(owes)}"
     sql = f"""
-        WITH owed AS (
-            SELECT p.client_id, {PERIOD_STATE}
-            FROM periods p JOIN contracts c ON c.contract_id = p.contract_id
-            WHERE {' AND '.join(where)}
-        ), page AS (
-            SELECT cl.client_id, cl.name FROM clients cl
-            WHERE cl.client_id IN (SELECT client_id FROM owed)
-            ORDER BY cl.name NULLS LAST, cl.client_id LIMIT {param(limit)} OFFSET {param(offset)}
-        )
-        SELECT page.name AS client_name, owed.*
-        FROM owed JOIN page ON page.client_id = owed.client_id
-        ORDER BY page.name NULLS LAST, owed.client_id, owed.currency, owed.starts_on, owed.period_id"""
+        SELECT cl.name AS client_name, o.*
+        FROM (SELECT cl.client_id, cl.name FROM clients cl
+              WHERE {clients} AND EXISTS (SELECT 1 {owed})
+              ORDER BY cl.name NULLS LAST, cl.client_id
+              LIMIT {int(limit)} OFFSET {int(offset)}) cl
+        CROSS JOIN LATERAL (SELECT p.client_id, {PERIOD_STATE} {owed}) o
+        ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
     return await conn.fetch(sql, *param.values)
 
 

@@ -14,7 +14,9 @@ def to_decimal(value: object) -> Decimal:
 
 
 def fmt(amount: Decimal) -> str:
-    return f"{amount.quantize(CENT):f}"
+    # str() of a Decimal with exponent -2 never uses exponent notation, so it is the same text
+    # as format(..., "f"), at half the cost (a debtors page formats ~7 amounts per debtor).
+    return str(amount.quantize(CENT))
 
 
 def totals_by_currency(items: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:

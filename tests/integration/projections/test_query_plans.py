@@ -1,5 +1,6 @@
-"""EXPLAIN evidence: with a realistic spread of rows, coverage is an index lookup, debtors
-read the partial index of unpaid periods, income reads the rollup and keeping the rollup up
+"""EXPLAIN evidence: with a realistic spread of rows, coverage is an index lookup, a debtors
+page walks clients in its order and stops at the page (not every owed period), income reads the
+rollup and keeping the rollup up
 to date probes the rows a batch touches — no sequential scan of periods.
 
 Rows are seeded with COPY into a scratch schema made by the same DDL function as the live
@@ -7,6 +8,7 @@ one, and ANALYZEd; the planner is left alone (no enable_seqscan tricks)."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,8 +17,9 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from services.projections.adapters.reads import COVERAGE_SQL, INCOME_SQL, owed_periods
+from services.projections.adapters.reads import COVERAGE_SQL, INCOME_SQL, PERIOD_STATE, owed_periods, period_state
 from services.projections.adapters.store import ADD_INCOME
+from services.projections.domain.coverage import owed
 
 CLIENTS, CONTRACTS_PER_CLIENT, PERIODS_PER_CONTRACT = 2_000, 2, 6  # 4k contracts, 24k periods
 
@@ -67,19 +70,76 @@ async def test_coverage_is_an_index_lookup(seeded) -> None:  # type: ignore[no-u
     assert "Seq Scan on contracts" not in plan, plan
 
 
-async def test_debtors_use_the_partial_index_of_unpaid_periods(seeded) -> None:  # type: ignore[no-untyped-def]
-    conn, _ = seeded
-    captured: list[str] = []
+async def explain_debtors(conn: asyncpg.Connection, options: str, **kwargs: object) -> list[asyncpg.Record]:
+    captured: list[list[asyncpg.Record]] = []
 
     class Explaining:
         async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
-            captured.append(plan_text(await conn.fetch("EXPLAIN " + sql, *args)))
+            captured.append(await conn.fetch(f"EXPLAIN ({options}) " + sql, *args))
             return []
 
-    await owed_periods(Explaining(), on=date(2024, 3, 1), payment_terms=None, client_id=None,  # type: ignore[arg-type]
-                       limit=100, offset=0)
-    assert "periods_owed_idx" in captured[0], captured[0]
-    assert "Seq Scan on periods" not in captured[0], captured[0]
+    await owed_periods(Explaining(), **kwargs)  # type: ignore[arg-type]
+    return captured[0]
+
+
+def nodes(plan: dict) -> list[dict]:  # type: ignore[type-arg]
+    return [plan, *(n for child in plan.get("Plans", []) for n in nodes(child))]
+
+
+async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded) -> None:  # type: ignore[no-untyped-def]
+    """On 2025-06-01 about half the seeded clients owe something (0.9 of the periods are paid,
+    ~8 have fallen due per client), as on a real "today". The first page of 20 must walk
+    clients in the answer's order (name, id) on clients_name_idx under a Limit, probe each
+    one's unpaid periods on periods_client_owed_idx, and stop after ~40 clients: the work is
+    O(page), not O(owed periods) — neither periods_owed_idx (every period owed on D) nor a
+    sequential scan of periods. EXPLAIN ANALYZE shows how many clients were actually read.
+    The planner is left alone: 2,000 ANALYZEd clients already make the early stop its clear
+    choice (its estimate of the rows to read is tiny next to a hash of every owed period)."""
+    conn, _ = seeded
+    on = date(2025, 6, 1)
+    kwargs = dict(on=on, payment_terms=None, client_id=None, limit=21, offset=0)
+    text = plan_text(await explain_debtors(conn, "COSTS OFF", **kwargs))
+    assert "clients_name_idx" in text and "periods_client_owed_idx" in text, text
+    assert "periods_owed_idx" not in text and "Seq Scan" not in text, text
+
+    [root] = json.loads((await explain_debtors(conn, "ANALYZE, FORMAT JSON", **kwargs))[0][0])
+    plan = nodes(root["Plan"])
+    walk = [n for n in plan if n.get("Index Name") == "clients_name_idx"]
+    assert len(walk) == 1 and walk[0]["Actual Loops"] == 1, plan
+    read = walk[0]["Actual Rows"]
+    assert 21 <= read <= 200 < CLIENTS, f"read {read} of {CLIENTS} clients for a page of 20"
+    limit = next(n for n in plan if n["Node Type"] == "Limit")
+    assert any(n.get("Index Name") == "clients_name_idx" for n in nodes(limit)), limit
+    probes = [n for n in plan if n.get("Index Name") == "periods_client_owed_idx"]
+    assert sum(n["Actual Loops"] for n in probes) <= read + 21, probes
+
+
+async def test_debtors_pages_are_the_domain_rule(seeded) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the plan, a page is what domain.coverage.owed says, clients by (name, id)."""
+    conn, clients = seeded
+    every = await conn.fetch(f"SELECT p.client_id, {PERIOD_STATE} FROM periods p "
+                             "JOIN contracts c ON c.contract_id = p.contract_id")
+    names = {c[0]: c[1] for c in clients}
+    for on, terms in ((date(2024, 1, 1), "prepaid"), (date(2024, 4, 1), None),
+                      (date(2025, 6, 1), "postpaid"), (date(2023, 1, 1), None)):
+        expected: dict = {}  # type: ignore[type-arg]
+        for r in every:
+            if (terms is None or r["payment_terms"] == terms) and owed(period_state(r), on):
+                expected.setdefault(r["client_id"], set()).add(r["period_id"])
+        order = sorted(expected, key=lambda c: (names[c], str(c)))
+        for offset in (0, 40):
+            rows = await owed_periods(conn, on=on, payment_terms=terms, client_id=None,
+                                      limit=41, offset=offset)
+            got = list(dict.fromkeys(r["client_id"] for r in rows))
+            assert got == order[offset:offset + 41], (on, terms, offset)
+            for c in got:
+                assert {r["period_id"] for r in rows if r["client_id"] == c} == expected[c]
+            keys = [(names[r["client_id"]], str(r["client_id"]), r["currency"], r["starts_on"],
+                     str(r["period_id"])) for r in rows]
+            assert keys == sorted(keys)
+        one = order[0] if order else clients[0][0]
+        rows = await owed_periods(conn, on=on, payment_terms=terms, client_id=one, limit=2, offset=0)
+        assert {r["period_id"] for r in rows} == expected.get(one, set())
 
 
 async def test_income_reads_the_rollup_only(seeded) -> None:  # type: ignore[no-untyped-def]
