@@ -187,7 +187,7 @@ class Projector:
 
             touched: dict[str, set[UUID]] = {"contract_id": set(), "period_id": set(), "payment_id": set()}
             for item in decision.apply:
-                for name, value in ids_touched(item.fact.data).items():
+                for name, value in ids_touched(item.fact).items():
                     touched[name].add(value)
             ws = await store.load(conn, list({i.fact.client_id for i in decision.apply}),
                                   list(touched["contract_id"]), list(touched["period_id"]),
