@@ -3,11 +3,19 @@
 Used by the rebuild: it assigns every partition itself, never commits, and can be told to
 stop each partition at an exact offset (the live read model's consumed offset). Offsets and
 limits are keyed by ``(topic, partition)``.
+
+Records come back in step across partitions (by their Kafka timestamps), about in the order
+the relay published them. A contract's stream is split over two topics; a fetch brings megabytes
+of one partition at a time, so read as fetched the schedule topic ran far ahead of the facts
+and a large share of a replay was parked and unparked through the database (and validated
+twice). Records fetched beyond what every other partition has reached are held back here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Sequence
+from itertools import takewhile
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -24,6 +32,8 @@ class TopicReplay:
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
         self._tps: list[TopicPartition] = []
+        self._held: dict[TopicPartition, deque[ConsumerRecord]] = {}
+        """Fetched, below the limit, not returned yet: newer than other partitions' reach."""
         self.positions: dict[Key, int] = {}
 
     async def _partitions(self) -> dict[str, list[int]]:
@@ -47,6 +57,7 @@ class TopicReplay:
         await self._consumer.seek_to_beginning(*self._tps)
         starts = await self._consumer.beginning_offsets(self._tps)
         self.positions = {(tp.topic, tp.partition): off for tp, off in starts.items()}
+        self._held = {tp: deque() for tp in self._tps}
 
     async def stop(self) -> None:
         await self._consumer.stop()
@@ -59,20 +70,52 @@ class TopicReplay:
         return sum(max(0, limits.get(k, 0) - pos) for k, pos in self.positions.items())
 
     async def read(self, limits: dict[Key, int], max_records: int) -> list[ConsumerRecord] | None:
-        """The next records below each partition's limit; ``None`` once every partition is there."""
+        """The next records below each partition's limit, none newer than what every other
+        partition has reached (about ``max_records``; possibly none yet); ``None`` once every
+        partition is there."""
         active = [tp for tp in self._tps
                   if self.positions[(tp.topic, tp.partition)] < limits.get((tp.topic, tp.partition), 0)]
         if not active:
             return None
-        fetched = await self._consumer.getmany(*active, timeout_ms=1000, max_records=max_records)
-        out: list[ConsumerRecord] = []
+        await self._fetch([tp for tp in active if not self._held[tp]], limits, max_records)
+        out = _oldest([self._held[tp] for tp in active], max_records)
         for tp in active:
             key = (tp.topic, tp.partition)
-            limit = limits.get(key, 0)
-            records = fetched.get(tp, [])
+            held = self._held[tp]
+            self.positions[key] = held[0].offset if held else \
+                min(limits.get(key, 0), await self._consumer.position(tp))
+        return out
+
+    async def _fetch(self, tps: list[TopicPartition], limits: dict[Key, int], max_records: int) -> None:
+        if not tps:
+            return
+        fetched = await self._consumer.getmany(*tps, timeout_ms=1000, max_records=max_records)
+        for tp, records in fetched.items():
+            limit = limits.get((tp.topic, tp.partition), 0)
             keep = [r for r in records if r.offset < limit]
             if len(keep) < len(records):
                 self._consumer.seek(tp, limit)  # records past the limit are read again later
-            out.extend(keep)
-            self.positions[key] = min(limit, await self._consumer.position(tp))
-        return out
+            self._held[tp].extend(keep)
+
+
+def _oldest(held: Sequence[deque[ConsumerRecord]], max_records: int) -> list[ConsumerRecord]:
+    """Take from the front of every partition's held records those no newer than the newest
+    record of the partition that is furthest behind (the watermark): what the partitions
+    holding records return later is newer. That partition's records all go (within
+    ``max_records``; the oldest head always), so every call with records makes progress."""
+    fetched = [h for h in held if h]
+    if not fetched:
+        return []
+    watermark = min(max(r.timestamp for r in h) for h in fetched)
+    stamps = sorted(r.timestamp for h in fetched for r in _until(h, watermark))
+    if len(stamps) > max_records:
+        watermark = max(stamps[max_records - 1], min(h[0].timestamp for h in fetched))
+    out: list[ConsumerRecord] = []
+    for h in fetched:
+        while h and h[0].timestamp <= watermark:
+            out.append(h.popleft())
+    return out
+
+
+def _until(held: Iterable[ConsumerRecord], watermark: int) -> Iterable[ConsumerRecord]:
+    return takewhile(lambda r: r.timestamp <= watermark, held)
