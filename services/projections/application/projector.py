@@ -74,10 +74,6 @@ class Prepared:
     next_offsets: dict[tuple[str, int], int]
     records: Sequence[RawRecord] = ()
 
-
-REMEMBERED_PARKED = 10_000
-"""At most this many parked events are kept decoded in memory (a few KiB each)."""
-
 REFUSED = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
 """Errors that the same record will raise again, whenever it is retried."""
 
@@ -107,8 +103,8 @@ def incoming_from(decoded: Decoded) -> Incoming:
 @dataclass(frozen=True, slots=True)
 class ParkedRow:
     """A parked event as stored, not decoded yet. Every batch of its stream loads it again
-    until one applies it, and sequencing needs only its place in the stream: it is decoded
-    once, when it is applied (:meth:`Projector._unparked`)."""
+    until one applies it, and sequencing needs only its place in the stream: it is validated
+    once, when it is applied (:func:`incoming_from_parked`)."""
 
     row: asyncpg.Record
 
@@ -136,25 +132,6 @@ class Projector:
         self._store = store
         self._dead_letters = dead_letters
         self._events = events
-        self._parked: dict[UUID, Incoming] = {}
-        """The events this projector parked, already decoded, by event id. On replay the
-        schedule topic runs ahead of the facts and a large share of events is parked for a
-        batch or more; applying them from here spares validating them a second time."""
-
-    def _remember_parked(self, parked: Sequence[Incoming]) -> None:
-        """After the commit that stored them; bounded, as an event may stay parked for good."""
-        room = max(0, REMEMBERED_PARKED - len(self._parked))
-        for item in parked[:room]:
-            self._parked[item.event_id] = item
-
-    def _unparked(self, item: Incoming | ParkedRow) -> Incoming:
-        """The decoded event to apply: a stored parked row is taken from memory when this
-        projector parked it (the row is what counts: looked up by its own event id), else
-        validated from the row."""
-        if isinstance(item, Incoming):
-            return item
-        remembered = self._parked.pop(item.row["event_id"], None)
-        return remembered if remembered is not None else incoming_from_parked(item.row, self._events)
 
     def decode(self, records: Iterable[RawRecord]) -> tuple[list[Incoming], list[Poison]]:
         decoded, poison = decode_batch(records, self._events)
@@ -223,7 +200,8 @@ class Projector:
             for row in await store.load_parked(conn, streams) if streams else []:
                 waiting.setdefault(row["stream_id"], {})[row["stream_version"]] = ParkedRow(row)
             decision = plan(incoming, last, waiting)
-            applying = [self._unparked(i) for i in decision.apply]
+            applying = [i if isinstance(i, Incoming) else incoming_from_parked(i.row, self._events)
+                        for i in decision.apply]
 
             touched: dict[str, set[UUID]] = {"contract_id": set(), "period_id": set(), "payment_id": set()}
             for item in applying:
@@ -237,15 +215,13 @@ class Projector:
             await store.save(conn, ws)
             await store.save_versions(conn, decision.versions)
             # only this batch's own events are newly parked: Incoming, never a ParkedRow
-            parked: list[Incoming] = decision.park  # type: ignore[assignment]
-            await store.park(conn, [i.parked_row() for i in parked])
+            await store.park(conn, [i.parked_row() for i in decision.park])  # type: ignore[union-attr]
             await store.unpark(conn, [(i.stream_id, i.stream_version) for i in decision.unpark])
             await store.save_offsets(conn, result.next_offsets)
             positions = [i.fact.position for i in applying if i.fact.position is not None]
             result.max_position = max(positions, default=None)
             if live and applying:
                 await store.notify(conn, result.max_position)
-        self._remember_parked(parked)
 
         result.applied, result.skipped = len(applying), decision.skipped
         result.parked, result.unparked = len(decision.park), len(decision.unpark)
@@ -254,7 +230,7 @@ class Projector:
         if logging.getLogger("projections.projector").isEnabledFor(logging.DEBUG):
             _log_each(applying, "event applied")
             # usually a time event ahead of a fact from the other topic
-            _log_each(parked, "event parked until its predecessor arrives")
+            _log_each(decision.park, "event parked until its predecessor arrives")  # type: ignore[arg-type]
         return result
 
 
