@@ -14,8 +14,7 @@ twice). Records fetched beyond what every other partition has reached are held b
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
-from itertools import takewhile
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -101,21 +100,14 @@ class TopicReplay:
 def _oldest(held: Sequence[deque[ConsumerRecord]], max_records: int) -> list[ConsumerRecord]:
     """Take from the front of every partition's held records those no newer than the newest
     record of the partition that is furthest behind (the watermark): what the partitions
-    holding records return later is newer. That partition's records all go (within
-    ``max_records``; the oldest head always), so every call with records makes progress."""
-    fetched = [h for h in held if h]
+    holding records return later is newer. Up to ``max_records``, the partition with the
+    oldest record first: every call with records makes progress, even if timestamps go back."""
+    fetched = sorted((h for h in held if h), key=lambda h: h[0].timestamp)
     if not fetched:
         return []
-    watermark = min(max(r.timestamp for r in h) for h in fetched)
-    stamps = sorted(r.timestamp for h in fetched for r in _until(h, watermark))
-    if len(stamps) > max_records:
-        watermark = max(stamps[max_records - 1], min(h[0].timestamp for h in fetched))
+    watermark = max(min(h[-1].timestamp for h in fetched), fetched[0][0].timestamp)
     out: list[ConsumerRecord] = []
     for h in fetched:
-        while h and h[0].timestamp <= watermark:
+        while h and h[0].timestamp <= watermark and len(out) < max_records:
             out.append(h.popleft())
     return out
-
-
-def _until(held: Iterable[ConsumerRecord], watermark: int) -> Iterable[ConsumerRecord]:
-    return takewhile(lambda r: r.timestamp <= watermark, held)
