@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
@@ -69,27 +70,37 @@ def fits_currency(amount: Decimal, currency: str) -> bool:
 
 
 def parse_amount(value: Any) -> Decimal:
-    """``value`` as a Decimal with exactly 2 places; PydanticCustomError when it is not money."""
-    if isinstance(value, bool) or isinstance(value, float):
+    """``value`` as a Decimal with exactly 2 places; PydanticCustomError when it is not money.
+
+    Every event payload's amounts come through here (a consumer replaying a topic validates
+    hundreds of thousands), and they are strings that repeat — prices, period totals — so the
+    string form is parsed once per distinct text (:func:`_amount_from_text`, a small LRU cache).
+    """
+    if isinstance(value, str):
+        return _amount_from_text(value)
+    if isinstance(value, Decimal):
+        return _checked_amount(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _checked_amount(Decimal(value))
+    raise PydanticCustomError(  # floats (inexact), bools, anything else
+        "amount_type", 'amount must be a decimal string such as "30000.00", not {kind}',
+        {"kind": type(value).__name__})
+
+
+@lru_cache(maxsize=4096)
+def _amount_from_text(value: str) -> Decimal:
+    """Cached: a Decimal is immutable, so every caller may share the one parsed value
+    (a refused text raises, and exceptions are not cached)."""
+    text = value.strip()
+    if not _AMOUNT_RE.fullmatch(text):
         raise PydanticCustomError(
-            "amount_type", 'amount must be a decimal string such as "30000.00", not {kind}',
-            {"kind": type(value).__name__})
-    if isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _AMOUNT_RE.fullmatch(text):
-            raise PydanticCustomError(
-                "amount_format",
-                'amount must be a decimal number with at most 2 decimals, such as "30000.00"; '
-                "got {value!r}", {"value": value[:40]})
-        amount = Decimal(text)
-    else:
-        raise PydanticCustomError(
-            "amount_type", 'amount must be a decimal string such as "30000.00", not {kind}',
-            {"kind": type(value).__name__})
+            "amount_format",
+            'amount must be a decimal number with at most 2 decimals, such as "30000.00"; '
+            "got {value!r}", {"value": value[:40]})
+    return _checked_amount(Decimal(text))
+
+
+def _checked_amount(amount: Decimal) -> Decimal:
     if not amount.is_finite():
         raise PydanticCustomError("amount_not_finite", "amount must be a finite number, got {value}",
                                   {"value": str(amount)})
@@ -113,6 +124,8 @@ def format_amount(amount: Decimal) -> str:
 
 
 def parse_currency(value: Any) -> str:
+    if is_active_currency(value):  # the usual case, answered by one set lookup
+        return value  # type: ignore[no-any-return]
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value):
         raise PydanticCustomError("currency_format",
                                   "currency must be a 3-letter ISO 4217 code such as 'RUB', got {value!r}",

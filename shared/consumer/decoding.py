@@ -4,6 +4,19 @@ Anything that cannot become one — no value, not JSON, not an envelope, an even
 registry does not know, a payload that fails its schema — raises :class:`PoisonMessage`
 with a one-line reason. The caller dead-letters it and goes on; it never retries a message
 that can only fail again.
+
+What is validated: everything, for our own topics too — the whole envelope, and the whole
+payload (after upcasting) against its registered model. Checking only the fields a consumer
+reads would let a record its schema refuses (a producer bug, a hand-published fix, drift
+between versions) into the read model, where queries trip over it later instead of the DLQ
+showing it now; and the live consumer and a replay must refuse exactly the same records, or
+``cli rebuild`` builds another read model than the live one (``cli check`` would say so).
+The cost is kept down instead (per record, measured: orjson 1–2 µs, envelope 2.3 µs, payload
+2.5–5 µs): one ``orjson.loads`` (twice as fast as pydantic's JSON parsing of the envelope's
+free-form ``data``), the models validate the dicts in pydantic-core, and amounts are parsed
+once per distinct text (``shared.money``). A single ``model_validate_json`` of an envelope
+typed per event type would save ~30 % of that, but needs the type before parsing (a header)
+and yields no wire ``data`` dict, which the projector stores for parked events.
 """
 
 from __future__ import annotations
@@ -66,8 +79,6 @@ def decode_record(record: RawRecord, events: EventRegistry = registry) -> Decode
     if not record.value:
         raise PoisonMessage("empty message value")
     try:
-        # orjson + validating the dict is twice as fast as pydantic's own JSON parsing here
-        # (the envelope's free-form ``data`` object), with the same rules.
         raw = orjson.loads(record.value)
     except orjson.JSONDecodeError as exc:
         raise PoisonMessage(f"invalid envelope: not JSON ({exc})") from None

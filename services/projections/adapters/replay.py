@@ -3,10 +3,17 @@
 Used by the rebuild: it assigns every partition itself, never commits, and can be told to
 stop each partition at an exact offset (the live read model's consumed offset). Offsets and
 limits are keyed by ``(topic, partition)``.
+
+Records come back in step across partitions (by their Kafka timestamps), about in the order
+the relay published them. A contract's stream is split over two topics; a fetch brings megabytes
+of one partition at a time, so read as fetched the schedule topic ran far ahead of the facts
+and a large share of a replay was parked and unparked through the database (and validated
+twice). Records fetched beyond what every other partition has reached are held back here.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -24,6 +31,8 @@ class TopicReplay:
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
         self._tps: list[TopicPartition] = []
+        self._held: dict[TopicPartition, deque[ConsumerRecord]] = {}
+        """Fetched, below the limit, not returned yet: newer than other partitions' reach."""
         self.positions: dict[Key, int] = {}
 
     async def _partitions(self) -> dict[str, list[int]]:
@@ -47,6 +56,7 @@ class TopicReplay:
         await self._consumer.seek_to_beginning(*self._tps)
         starts = await self._consumer.beginning_offsets(self._tps)
         self.positions = {(tp.topic, tp.partition): off for tp, off in starts.items()}
+        self._held = {tp: deque() for tp in self._tps}
 
     async def stop(self) -> None:
         await self._consumer.stop()
@@ -59,20 +69,45 @@ class TopicReplay:
         return sum(max(0, limits.get(k, 0) - pos) for k, pos in self.positions.items())
 
     async def read(self, limits: dict[Key, int], max_records: int) -> list[ConsumerRecord] | None:
-        """The next records below each partition's limit; ``None`` once every partition is there."""
+        """The next records below each partition's limit, none newer than what every other
+        partition has reached (about ``max_records``; possibly none yet); ``None`` once every
+        partition is there."""
         active = [tp for tp in self._tps
                   if self.positions[(tp.topic, tp.partition)] < limits.get((tp.topic, tp.partition), 0)]
         if not active:
             return None
-        fetched = await self._consumer.getmany(*active, timeout_ms=1000, max_records=max_records)
-        out: list[ConsumerRecord] = []
+        await self._fetch([tp for tp in active if not self._held[tp]], limits, max_records)
+        out = _oldest([self._held[tp] for tp in active], max_records)
         for tp in active:
             key = (tp.topic, tp.partition)
-            limit = limits.get(key, 0)
-            records = fetched.get(tp, [])
+            held = self._held[tp]
+            self.positions[key] = held[0].offset if held else \
+                min(limits.get(key, 0), await self._consumer.position(tp))
+        return out
+
+    async def _fetch(self, tps: list[TopicPartition], limits: dict[Key, int], max_records: int) -> None:
+        if not tps:
+            return
+        fetched = await self._consumer.getmany(*tps, timeout_ms=1000, max_records=max_records)
+        for tp, records in fetched.items():
+            limit = limits.get((tp.topic, tp.partition), 0)
             keep = [r for r in records if r.offset < limit]
             if len(keep) < len(records):
                 self._consumer.seek(tp, limit)  # records past the limit are read again later
-            out.extend(keep)
-            self.positions[key] = min(limit, await self._consumer.position(tp))
-        return out
+            self._held[tp].extend(keep)
+
+
+def _oldest(held: Sequence[deque[ConsumerRecord]], max_records: int) -> list[ConsumerRecord]:
+    """Take from the front of every partition's held records those no newer than the newest
+    record of the partition that is furthest behind (the watermark): what the partitions
+    holding records return later is newer. Up to ``max_records``, the partition with the
+    oldest record first: every call with records makes progress, even if timestamps go back."""
+    fetched = sorted((h for h in held if h), key=lambda h: h[0].timestamp)
+    if not fetched:
+        return []
+    watermark = max(min(h[-1].timestamp for h in fetched), fetched[0][0].timestamp)
+    out: list[ConsumerRecord] = []
+    for h in fetched:
+        while h and h[0].timestamp <= watermark and len(out) < max_records:
+            out.append(h.popleft())
+    return out

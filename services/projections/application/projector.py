@@ -100,6 +100,23 @@ def incoming_from(decoded: Decoded) -> Incoming:
                     record.partition, record.offset, env)
 
 
+@dataclass(frozen=True, slots=True)
+class ParkedRow:
+    """A parked event as stored, not decoded yet. Every batch of its stream loads it again
+    until one applies it, and sequencing needs only its place in the stream: it is validated
+    once, when it is applied (:func:`incoming_from_parked`)."""
+
+    row: asyncpg.Record
+
+    @property
+    def stream_id(self) -> str:
+        return self.row["stream_id"]  # type: ignore[no-any-return]
+
+    @property
+    def stream_version(self) -> int:
+        return self.row["stream_version"]  # type: ignore[no-any-return]
+
+
 def incoming_from_parked(row: asyncpg.Record, events: EventRegistry) -> Incoming:
     wire = row["data"] if isinstance(row["data"], dict) else orjson.loads(row["data"])
     data = events.load(row["event_type"], row["schema_version"], wire).__dict__
@@ -179,39 +196,41 @@ class Projector:
                 await store.lock_for_batch(conn, (p for _, p in result.next_offsets))
             streams = list({i.stream_id for i in incoming})
             last = await store.load_versions(conn, streams) if streams else {}
-            waiting: dict[str, dict[int, Incoming]] = {}
+            waiting: dict[str, dict[int, Incoming | ParkedRow]] = {}
             for row in await store.load_parked(conn, streams) if streams else []:
-                waiting.setdefault(row["stream_id"], {})[row["stream_version"]] = \
-                    incoming_from_parked(row, self._events)
+                waiting.setdefault(row["stream_id"], {})[row["stream_version"]] = ParkedRow(row)
             decision = plan(incoming, last, waiting)
+            applying = [i if isinstance(i, Incoming) else incoming_from_parked(i.row, self._events)
+                        for i in decision.apply]
 
             touched: dict[str, set[UUID]] = {"contract_id": set(), "period_id": set(), "payment_id": set()}
-            for item in decision.apply:
-                for name, value in ids_touched(item.fact.data).items():
+            for item in applying:
+                for name, value in ids_touched(item.fact).items():
                     touched[name].add(value)
-            ws = await store.load(conn, list({i.fact.client_id for i in decision.apply}),
+            ws = await store.load(conn, list({i.fact.client_id for i in applying}),
                                   list(touched["contract_id"]), list(touched["period_id"]),
                                   list(touched["payment_id"]))
-            for item in decision.apply:
+            for item in applying:
                 evolve(ws, item.fact)
             await store.save(conn, ws, rollups=live)
             await store.save_versions(conn, decision.versions)
-            await store.park(conn, [i.parked_row() for i in decision.park])
+            # only this batch's own events are newly parked: Incoming, never a ParkedRow
+            await store.park(conn, [i.parked_row() for i in decision.park])  # type: ignore[union-attr]
             await store.unpark(conn, [(i.stream_id, i.stream_version) for i in decision.unpark])
             await store.save_offsets(conn, result.next_offsets)
-            positions = [i.fact.position for i in decision.apply if i.fact.position is not None]
+            positions = [i.fact.position for i in applying if i.fact.position is not None]
             result.max_position = max(positions, default=None)
-            if live and decision.apply:
+            if live and applying:
                 await store.notify(conn, result.max_position)
 
-        result.applied, result.skipped = len(decision.apply), decision.skipped
+        result.applied, result.skipped = len(applying), decision.skipped
         result.parked, result.unparked = len(decision.park), len(decision.unpark)
-        for item in decision.apply:
+        for item in applying:
             result.applied_types[item.fact.event_type] = result.applied_types.get(item.fact.event_type, 0) + 1
         if logging.getLogger("projections.projector").isEnabledFor(logging.DEBUG):
-            _log_each(decision.apply, "event applied")
+            _log_each(applying, "event applied")
             # usually a time event ahead of a fact from the other topic
-            _log_each(decision.park, "event parked until its predecessor arrives")
+            _log_each(decision.park, "event parked until its predecessor arrives")  # type: ignore[arg-type]
         return result
 
 

@@ -9,9 +9,8 @@ service. ``check`` exits 1 when the live read model differs from a fresh replay.
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
+import uvloop
 from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
@@ -40,7 +39,8 @@ def _run(swap: bool, batch: int | None) -> RebuildReport:
         bar.update(done)
 
     try:
-        return asyncio.run(rebuild.run(swap=swap, progress=progress))
+        # uvloop, as the live consumer runs on: asyncio's Python transports were ~12 % of a replay
+        return uvloop.run(rebuild.run(swap=swap, progress=progress))
     finally:
         bar.close()
 
