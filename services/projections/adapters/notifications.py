@@ -8,6 +8,8 @@ database and also poll briefly, so a lost notification (reconnect) only costs la
 from __future__ import annotations
 
 import asyncio
+import math
+from collections import deque
 from contextlib import suppress
 from typing import Any
 
@@ -20,32 +22,64 @@ log = get_logger("projections.notifications")
 
 
 class Generations:
-    """A count of the batches committed since start that a waiter can wait *past*.
+    """A count of the batches committed since start that a waiter can wait *past*, with the
+    highest position each of the recent ones applied.
 
     A waiter reads :attr:`current` before it looks at the database and then waits for the
     count to move on from that value. A batch that commits while it is looking still wakes it
     at once; "wait for the next notification" would miss that one and sleep until the next
     batch or the poll interval (a lost wake-up that cost up to 250 ms per query).
+
+    A waiter for one client's position N (``reaching``) is only woken by a batch that applied
+    some position ≥ N — the batch that applies N does — so that a batch of other clients'
+    events does not send every waiting query back to the database (under load, most of them).
     """
+
+    WINDOW = 1024
+    """Recent batches remembered; a waiter that fell further behind just looks again."""
 
     def __init__(self) -> None:
         self.current = 0
+        self._recent: deque[tuple[int, float]] = deque(maxlen=self.WINDOW)
         self._moved: asyncio.Future[None] | None = None
 
-    def advance(self) -> None:
+    def advance(self, position: float = math.inf) -> None:
+        """A batch committed; ``position``: the highest it applied (-inf: none, inf: unknown)."""
         self.current += 1
+        self._recent.append((self.current, position))
         moved, self._moved = self._moved, None
         if moved is not None and not moved.done():
             moved.set_result(None)
 
-    async def wait_past(self, seen: int, timeout: float) -> None:
-        """Return once :attr:`current` is not ``seen`` any more, or after ``timeout`` seconds."""
-        if self.current != seen:
-            return
-        if self._moved is None:
-            self._moved = asyncio.get_running_loop().create_future()
-        with suppress(TimeoutError):  # shielded: one waiter's timeout must not cancel the others'
-            await asyncio.wait_for(asyncio.shield(self._moved), timeout)
+    def _arrived(self, seen: int, reaching: int | None) -> bool:
+        if self.current == seen:
+            return False
+        if reaching is None or not self._recent or self._recent[0][0] > seen + 1:
+            return True
+        return any(position >= reaching for generation, position in reversed(self._recent)
+                   if generation > seen)
+
+    async def wait_past(self, seen: int, timeout: float, reaching: int | None = None) -> None:
+        """Return once a batch after ``seen`` has committed (one that applied a position ≥
+        ``reaching``, when given), or after ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._arrived(seen, reaching):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            if self._moved is None:
+                self._moved = loop.create_future()
+            with suppress(TimeoutError):  # shielded: one waiter's timeout must not cancel the others'
+                await asyncio.wait_for(asyncio.shield(self._moved), remaining)
+
+
+def _position(payload: str) -> float:
+    """The NOTIFY payload: the batch's highest applied position, "" when it applied none."""
+    try:
+        return int(payload) if payload else -math.inf
+    except ValueError:
+        return math.inf
 
 
 class AppliedNotifications:
@@ -56,8 +90,8 @@ class AppliedNotifications:
         self._reconnect_every = reconnect_every
         self._next_attempt = 0.0
 
-    def _on_notify(self, *_: Any) -> None:
-        self._batches.advance()
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._batches.advance(_position(payload))
 
     @property
     def seen(self) -> int:
@@ -80,11 +114,12 @@ class AppliedNotifications:
             return
         self._batches.advance()  # batches may have committed unheard: waiters look again
 
-    async def wait(self, timeout: float, since: int) -> None:
+    async def wait(self, timeout: float, since: int, reaching: int | None = None) -> None:
         """Return once a batch committed after ``since`` was read from :attr:`seen` (at once if
-        one already has), or after ``timeout`` seconds."""
+        one already has; for ``reaching``, one that applied a position ≥ it), or after
+        ``timeout`` seconds."""
         await self.start()
-        await self._batches.wait_past(since, timeout)
+        await self._batches.wait_past(since, timeout, reaching)
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -121,9 +121,12 @@ class ReadModelStore:
     async def lock_for_batch(self, conn: asyncpg.Connection, partitions: Iterable[int]) -> None:
         """SWAP_LOCK shared, then one lock per partition NUMBER: both topics are keyed by client
         with the same partition count, so partition N of either carries the same clients."""
-        await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", SWAP_LOCK)
-        for partition in sorted(set(partitions)):  # sorted: no lock-order deadlocks
-            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", PARTITION_LOCK_CLASS, partition)
+        # One round trip: a multi-statement simple query runs its statements in order (SWAP_LOCK
+        # first, then the partitions sorted: no lock-order deadlocks). Only ints go into the text.
+        await conn.execute("; ".join(
+            [f"SELECT pg_advisory_xact_lock_shared({int(SWAP_LOCK)})"]
+            + [f"SELECT pg_advisory_xact_lock({int(PARTITION_LOCK_CLASS)}, {int(p)})"
+               for p in sorted(set(partitions))]))
 
     async def load_versions(self, conn: asyncpg.Connection, streams: Sequence[str]) -> dict[str, int]:
         rows = await conn.fetch(
@@ -191,15 +194,17 @@ class ReadModelStore:
         if keys:
             await conn.execute(DELETE_PARKED, [k[0] for k in keys], [k[1] for k in keys])
 
-    async def save_offsets(self, conn: asyncpg.Connection, next_offsets: dict[tuple[str, int], int]) -> None:
-        if next_offsets:
-            keys = list(next_offsets)
-            await conn.execute(UPSERT_OFFSETS, [k[0] for k in keys], [k[1] for k in keys],
-                               list(next_offsets.values()))
-
-    async def notify(self, conn: asyncpg.Connection, position: int | None) -> None:
-        """Delivered on commit: wakes queries waiting for ``min_position``."""
-        await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(position or ""))
+    async def save_offsets(self, conn: asyncpg.Connection, next_offsets: dict[tuple[str, int], int],
+                           *, notify: bool = False, position: int | None = None) -> None:
+        """Store the next offset of every partition seen; ``notify``: in the same round trip,
+        NOTIFY (delivered on commit) the queries waiting for ``min_position``."""
+        keys = list(next_offsets)
+        columns = [[k[0] for k in keys], [k[1] for k in keys], list(next_offsets.values())]
+        if notify:
+            await conn.execute(f"WITH saved AS ({UPSERT_OFFSETS}) SELECT pg_notify($4, $5)",
+                               *columns, NOTIFY_CHANNEL, str(position or ""))
+        elif keys:
+            await conn.execute(UPSERT_OFFSETS, *columns)
 
     async def parked_count(self, conn: asyncpg.Connection) -> int:
         return await conn.fetchval("SELECT count(*) FROM parked_events")

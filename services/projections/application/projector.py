@@ -217,11 +217,11 @@ class Projector:
             # only this batch's own events are newly parked: Incoming, never a ParkedRow
             await store.park(conn, [i.parked_row() for i in decision.park])  # type: ignore[union-attr]
             await store.unpark(conn, [(i.stream_id, i.stream_version) for i in decision.unpark])
-            await store.save_offsets(conn, result.next_offsets)
             positions = [i.fact.position for i in applying if i.fact.position is not None]
             result.max_position = max(positions, default=None)
-            if live and applying:
-                await store.notify(conn, result.max_position)
+            # every live batch wakes waiters: a global min_position also waits for consumed offsets
+            await store.save_offsets(conn, result.next_offsets, notify=live,
+                                     position=result.max_position)
 
         result.applied, result.skipped = len(applying), decision.skipped
         result.parked, result.unparked = len(decision.park), len(decision.unpark)

@@ -48,8 +48,9 @@ class Wakeups(Protocol):
     def seen(self) -> int:
         """Batches committed so far, as far as this process has heard."""
 
-    async def wait(self, timeout: float, since: int) -> None:
-        """Return once ``seen`` has moved past ``since``, or after ``timeout`` seconds."""
+    async def wait(self, timeout: float, since: int, reaching: int | None = None) -> None:
+        """Return once ``seen`` has moved past ``since`` (by a batch that applied a position ≥
+        ``reaching``, when given), or after ``timeout`` seconds."""
 
 
 EndOffsets = Callable[[], Awaitable[dict[tuple[str, int], int]]]
@@ -113,7 +114,9 @@ class Queries:
             remaining = deadline - loop.time()
             if reached or remaining <= 0:
                 return reached
-            await self._wakeups.wait(min(remaining, self._poll_every), since=seen)
+            # a client's position can only be reached by a batch applying one at least as high
+            await self._wakeups.wait(min(remaining, self._poll_every), since=seen,
+                                     reaching=min_position if client_id is not None else None)
 
     async def _ends(self) -> dict[tuple[str, int], int] | None:
         try:

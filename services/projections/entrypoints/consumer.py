@@ -13,7 +13,7 @@
   an event arriving in that sleep waited up to 200 ms (most of accepted → visible at rest);
   with 10 ms idle polling costs well under 1 % of a core;
 * ``AckPolicy.MANUAL``: offsets are committed to Kafka only *after* the transaction commits
-  (auto-commit off). A failed batch is nacked — every partition is sought back to its first
+  (auto-commit off), in the background, so the next batch does not wait for the broker. A failed batch is nacked — every partition is sought back to its first
   record — and retried after a back-off: at-least-once delivery, exactly-once effect (the
   stream-version check makes a redelivery change nothing).
 * The offsets stored in the read model (same transaction as the data) are the source of
@@ -110,6 +110,8 @@ class EventsConsumer:
         self.next_offsets: dict[tuple[str, int], int] = {}
         self.joined = False
         self._failures = 0
+        self._uncommitted: dict[tuple[str, int], int] = {}
+        self._committer: asyncio.Task[None] | None = None
         self.subscriber = broker.subscriber(
             *topics, group_id=group, auto_offset_reset="earliest", batch=True,
             max_records=max_records, batch_timeout_ms=batch_timeout_ms,
@@ -149,11 +151,27 @@ class EventsConsumer:
             return
         self._failures = 0
         _observe_delays(records, batch, time.time())
-        try:
-            await msg.ack()  # commit the offsets only now that the transaction is committed
-        except KafkaError as exc:  # e.g. CommitFailedError after a rebalance: redelivered, deduplicated
-            log.warning("offset commit failed after apply", error=repr(exc))
+        self._commit_soon(result.next_offsets)  # only now that the transaction is committed
         self._observe(result, len(records), time.perf_counter() - started)
+
+    def _commit_soon(self, next_offsets: dict[tuple[str, int], int]) -> None:
+        """Commit to Kafka in the background, the newest offsets, one commit at a time.
+
+        The read model's own offsets (committed with the data) are where the consumer resumes;
+        Kafka's copy is for lag tooling and a fallback. Awaiting it put a broker round trip
+        into every batch's cycle, which is what an event arriving meanwhile waits for."""
+        self._uncommitted.update(next_offsets)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending(), name="projections-commit")
+
+    async def _commit_pending(self) -> None:
+        consumer = self.subscriber.consumer
+        while self._uncommitted and consumer is not None:
+            offsets, self._uncommitted = self._uncommitted, {}
+            try:
+                await consumer.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
+            except KafkaError as exc:  # e.g. CommitFailedError after a rebalance: resumed from the read model
+                log.warning("offset commit failed after apply", error=repr(exc))
 
     def _observe(self, result: Any, size: int, seconds: float) -> None:
         metrics.BATCH_SECONDS.observe(seconds)
