@@ -3,7 +3,8 @@
 ``py-spy record --format raw`` writes collapsed stacks (``frame;frame;… count``). The
 summary lists, per function, the share of samples it was on the stack (inclusive) and on
 top (self), so a README can say "42 % in pydantic validation" without a flame graph.
-py-spy is not a project dependency: it is used when found on PATH or in $PY_SPY.
+py-spy is a dev dependency (``make install`` puts it in the venv); ``$PY_SPY`` or one on
+PATH also do.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +25,9 @@ FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 
 
 def py_spy() -> str | None:
-    return os.environ.get("PY_SPY") or shutil.which("py-spy")
+    beside_python = Path(sys.executable).with_name("py-spy")  # the venv's, when not on PATH
+    return (os.environ.get("PY_SPY") or shutil.which("py-spy")
+            or (str(beside_python) if beside_python.exists() else None))
 
 
 def record(pid: int, seconds: int, out: Path, rate: int = 200) -> Path | None:
