@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -103,10 +103,7 @@ class AggregateRepository(Generic[S]):
     async def load(self, stream_id: str) -> Loaded[S]:
         """The stream folded from the store, with its events (for reads and audits)."""
         recorded = await self._store.read_stream(stream_id)
-        state: S | None = None
-        for r in recorded:
-            state = self._evolve(state, registry.load(r.event_type, r.schema_version, r.data))
-        self._cache.put(stream_id, state, len(recorded))
+        state = self._remember(stream_id, ((r.event_type, r.schema_version, r.data) for r in recorded))
         return Loaded(state, len(recorded), recorded)
 
     async def current(self, stream_id: str) -> S | None:
@@ -116,13 +113,18 @@ class AggregateRepository(Generic[S]):
 
     async def _fold(self, stream_id: str) -> Loaded[S]:
         """Like ``load`` but reads only what folding needs (commands never need the metadata)."""
+        payloads = await self._store.read_payloads(stream_id)
+        return Loaded(self._remember(stream_id, payloads), len(payloads), [])
+
+    def _remember(self, stream_id: str, payloads: Iterable[tuple[str, int, dict[str, Any]]]) -> S | None:
+        """Fold (event_type, schema_version, data) in stream order and cache the result."""
         state: S | None = None
         version = 0
-        for event_type, schema_version, data in await self._store.read_payloads(stream_id):
+        for event_type, schema_version, data in payloads:
             state = self._evolve(state, registry.load(event_type, schema_version, data))
             version += 1
         self._cache.put(stream_id, state, version)
-        return Loaded(state, version, [])
+        return state
 
     async def execute(
         self,
