@@ -26,7 +26,7 @@ from bench.results import Target
 from bench.stages import Breakdown, Command, Tap, applied_summary, scrape_delays
 from bench.stats import latency_summary, spread
 from bench.targets import load_targets
-from bench.write_path import half_of
+from bench.measure import half_of
 
 BENCH = "4 end-to-end"
 RATE = 300

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -127,3 +129,57 @@ def add_load_rows(ctx: Ctx, bench: str, what: str, results: list[LoadResult], *,
     ctx.report.add(bench, f"{what} latency {latency} {label}", "ms", [p[latency] for p in pct],
                    target=latency_target,
                    note="; ".join(x for x in (f"{others} ms", "" if throughput else failed) if x))
+
+
+CAPACITY_CLIENTS = 32
+"""Clients back to back for a capacity run."""
+
+
+def half_of(capacity: float) -> int:
+    """Half the measured capacity, rounded to a 10 (at least 10/s)."""
+    return max(10, int(round(capacity / 2, -1)))
+
+
+def rate_label(rate: int, profile_rates: tuple[int, ...]) -> str:
+    return f"at {rate:,}/s offered" + ("" if rate in profile_rates else " (half the capacity)")
+
+
+@dataclass
+class Sweep:
+    """Per run: the capacity, then each fixed rate (the profile's and half the first capacity)."""
+
+    capacity: list[LoadResult] = field(default_factory=list)
+    by_rate: dict[int, list[LoadResult]] = field(default_factory=dict)
+
+
+async def sweep(ctx: Ctx, name: str, op_for: Callable[[str], Operation], *, rates: tuple[int, ...],
+                sampled_rate: int, profile: tuple[str, ...], bench: str,
+                before_run: Callable[[int], Awaitable[None]] | None = None) -> Sweep:
+    """Run the capacity and fixed-rate measurements ``ctx.profile.runs`` times; py-spy samples
+    ``profile`` during the last run at ``sampled_rate``. ``op_for(tag)`` gives a fresh
+    operation per measurement (unique ids per run)."""
+    out = Sweep()
+    for n in range(ctx.profile.runs):
+        if before_run is not None:
+            await before_run(n)
+        out.capacity.append(await measure(ctx, op_for(f"{n}c"), concurrency=CAPACITY_CLIENTS))
+        ctx.say(f"  {name}, run {n + 1}: capacity {out.capacity[-1].throughput:,.0f}/s with {CAPACITY_CLIENTS} clients")
+        if n == 0:  # the profile's rates, and half the capacity: latency when not overloaded
+            out.by_rate = {r: [] for r in sorted({*rates, half_of(out.capacity[0].throughput)})}
+        for rate in out.by_rate:
+            sampled = n == ctx.profile.runs - 1 and rate == sampled_rate
+            result = await measure(ctx, op_for(f"{n}-{rate}"), rate=rate,
+                                   profile_label=f"{bench} at {rate}/s" if sampled else None,
+                                   profile=profile)
+            out.by_rate[rate].append(result)
+            ctx.say(f"  {name}, run {n + 1}: {result.describe()}")
+    return out
+
+
+def add_sweep_rows(ctx: Ctx, bench: str, what: str, result: Sweep, *, rates: tuple[int, ...],
+                   throughput_target: Target, latency_rate: int, latency_target: Target) -> None:
+    add_load_rows(ctx, bench, what, result.capacity, label=f"capacity ({CAPACITY_CLIENTS} clients back to back)",
+                  throughput_target=throughput_target)
+    for rate, results in result.by_rate.items():
+        add_load_rows(ctx, bench, what, results, label=rate_label(rate, rates),
+                      latency_target=latency_target if rate == latency_rate else None)

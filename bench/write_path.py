@@ -20,24 +20,12 @@ from collections import deque
 
 from bench.context import Ctx
 from bench.http import HttpPool
-from bench.measure import add_load_rows, measure
+from bench.measure import add_sweep_rows, sweep
 from bench.results import Target
 from bench.targets import Targets, load_targets
 from bench.tools import pgbench, prepare_pgbench
 
 BENCH = "1 write path"
-CAPACITY_CLIENTS = 32
-
-
-def half_of(capacity: float) -> int:
-    """Half the measured capacity, rounded to a 10 (at least 10/s)."""
-    return max(10, int(round(capacity / 2, -1)))
-
-
-def rate_label(rate: int, profile_rates: tuple[int, ...]) -> str:
-    return f"at {rate:,}/s offered" + ("" if rate in profile_rates else " (half the capacity)")
-
-
 def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):  # type: ignore[no-untyped-def]
     today = ctx.today.isoformat()
     opened: deque[str] = deque(maxlen=10_000)
@@ -71,33 +59,23 @@ def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):  # type: ign
 async def run(ctx: Ctx) -> None:
     targets = await load_targets(ctx)
     url = await prepare_pgbench(ctx.env.dsn("contracts"))
-    ceiling, capacity = [], []
+    ceiling: list[float] = []
     pool = HttpPool(ctx.env.url("contracts"), size=256)
-    by_rate: dict[int, list] = {}
+
+    async def ceiling_first(n: int) -> None:
+        ceiling.append(await asyncio.to_thread(pgbench, url, ctx.profile.pgbench_seconds))
+        ctx.say(f"  pgbench run {n + 1}: {ceiling[-1]:,.0f} single-row INSERT tps")
+
     try:
         await pool.json("GET", "/health/ready")
-        for n in range(ctx.profile.runs):
-            last = n == ctx.profile.runs - 1
-            ceiling.append(await asyncio.to_thread(pgbench, url, ctx.profile.pgbench_seconds))
-            ctx.say(f"  pgbench run {n + 1}: {ceiling[-1]:,.0f} single-row INSERT tps")
-            capacity.append(await measure(ctx, commands(ctx, pool, targets, f"{n}c"), concurrency=CAPACITY_CLIENTS))
-            ctx.say(f"  commands, run {n + 1}: capacity {capacity[-1].throughput:,.0f}/s with {CAPACITY_CLIENTS} clients")
-            if n == 0:  # the profile's rates, and half the capacity: latency when not overloaded
-                ctx.data["write_capacity"] = capacity[0].throughput
-                by_rate = {r: [] for r in sorted({*ctx.profile.write_rates, half_of(capacity[0].throughput)})}
-            for rate in by_rate:
-                sampled = last and rate == 500
-                result = await measure(ctx, commands(ctx, pool, targets, f"{n}-{rate}"), rate=rate,
-                                       profile_label=f"{BENCH} at {rate}/s" if sampled else None,
-                                       profile=("contracts", "projections"))
-                by_rate[rate].append(result)
-                ctx.say(f"  commands, run {n + 1}: {result.describe()}")
+        result = await sweep(ctx, "commands", lambda tag: commands(ctx, pool, targets, tag),
+                             rates=ctx.profile.write_rates, sampled_rate=500,
+                             profile=("contracts", "projections"), bench=BENCH, before_run=ceiling_first)
     finally:
         await pool.close()
-    add_load_rows(ctx, BENCH, "commands", capacity, label=f"capacity ({CAPACITY_CLIENTS} clients back to back)",
-                  throughput_target=Target(">=", 2_000, "≥ 2,000 /s"))
-    for rate, results in by_rate.items():
-        add_load_rows(ctx, BENCH, "commands", results, label=rate_label(rate, ctx.profile.write_rates),
-                      latency_target=Target("<=", 25, "p99 ≤ 25 ms") if rate == 500 else None)
+    ctx.data["write_capacity"] = result.capacity[0].throughput
+    add_sweep_rows(ctx, BENCH, "commands", result, rates=ctx.profile.write_rates,
+                   throughput_target=Target(">=", 2_000, "≥ 2,000 /s"),
+                   latency_rate=500, latency_target=Target("<=", 25, "p99 ≤ 25 ms"))
     ctx.report.add(BENCH, "pgbench single-row INSERT (autocommit, 16 connections)", "tps", ceiling,
                    ceiling=True)
