@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     from services.contracts.domain.contract import ContractState
 
 
-def running_on(periods: Iterable[Period], day: object) -> Period | None:
+def running_on(periods: Iterable[Period], day: date) -> Period | None:
     """The period that starts before ``day`` and is still running on it."""
-    return next((p for p in periods if p.starts_on < day <= p.ends_on), None)  # type: ignore[operator]
+    return next((p for p in periods if p.starts_on < day <= p.ends_on), None)
 
 
 def _adjusted(state: ContractState, period: Period, new_amount: Decimal,
