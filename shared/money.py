@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -67,6 +67,12 @@ def fits_currency(amount: Decimal, currency: str) -> bool:
     """True when ``amount`` has no more decimals than ``currency`` (and Amount) allow."""
     places = min(minor_units(currency), 2)
     return amount == amount.quantize(Decimal(1).scaleb(-places))
+
+
+def round_to_currency(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` rounded half-up to the decimals ``currency`` allows (as ``fits_currency``)."""
+    places = min(minor_units(currency), 2)
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def parse_amount(value: Any) -> Decimal:

@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.entrypoints.http.routes import router
+from shared.calendar import CalendarSettings
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import EventStore
@@ -37,6 +38,7 @@ def create_app(settings: ContractsSettings | None = None) -> FastAPI:
     settings = settings or ContractsSettings()  # type: ignore[call-arg]
     configure_logging(settings.log.format, settings.log.level)
     probe = KafkaProbe(settings.kafka.bootstrap_servers)
+    calendar = CalendarSettings().calendar()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +46,7 @@ def create_app(settings: ContractsSettings | None = None) -> FastAPI:
         await apply_migrations(dsn, migrations_dir("contracts"))
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         app.state.pool = pool
+        app.state.calendar = calendar
         app.state.contracts = ContractsApplication(EventStore(pool, router=route))
         try:
             async with relay_in_background(

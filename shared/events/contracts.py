@@ -57,10 +57,45 @@ class ContractTerminated(EventData):
     event_type: ClassVar[str] = "ContractTerminated"
     schema_version: ClassVar[int] = 1
 
+    """The contract ends: ``terminated_on`` is the FIRST DAY WITHOUT SERVICE.
+
+    Periods starting on or after it are void. A date later than the day it was entered
+    leaves the contract active until ContractTerminationTookEffect (emitted by the scheduler
+    on that day) and can be withdrawn before then. ``prorate``: the period running on that
+    day costs only its served days (the cut is recorded as ServicePeriodChanged).
+    """
+
     contract_id: UUID
     client_id: UUID
     terminated_on: date
     reason: str
+    prorate: bool = False
+
+
+@registry.event
+class ContractTerminationTookEffect(EventData):
+    """The termination date came (or was already past when entered): status is terminated."""
+
+    event_type: ClassVar[str] = "ContractTerminationTookEffect"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID
+    client_id: UUID
+    terminated_on: date
+
+
+@registry.event
+class ContractTerminationWithdrawn(EventData):
+    """A termination dated in the future was withdrawn before it took effect."""
+
+    event_type: ClassVar[str] = "ContractTerminationWithdrawn"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID
+    client_id: UUID
+    terminated_on: date
+    """The termination date that no longer applies."""
+    reason: str | None = None
 
 
 @registry.event
@@ -77,6 +112,8 @@ class ServicePeriodAdded(EventData):
     currency: Currency
     payment_terms: PaymentTerms
     remind_on: date | None = None
+    remind_days_before: int | None = None
+    """Set when ``remind_on`` was made as "N days before the end": it moves with the end."""
 
 
 @registry.event
@@ -95,6 +132,8 @@ class ServicePeriodChanged(EventData):
     currency: Currency
     payment_terms: PaymentTerms
     remind_on: date | None = None
+    remind_days_before: int | None = None
+    """Set when ``remind_on`` was made as "N days before the end": it moves with the end."""
 
 
 @registry.event
@@ -163,8 +202,49 @@ class DebtSettled(EventData):
     settled_on: date
 
 
+AdjustmentReason = Literal["terminated", "termination_withdrawn", "repriced"]
+
+
+@registry.event
+class PeriodAdjusted(EventData):
+    """What a period costs changed after it was owed or paid: a termination cut it (prorated,
+    or void), a withdrawal restored it, or it was re-priced. ``credit`` is what was paid beyond
+    the new amount (owed back to the client or carried forward)."""
+
+    event_type: ClassVar[str] = "PeriodAdjusted"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID
+    client_id: UUID
+    period_id: UUID
+    old_amount: Amount
+    new_amount: Amount
+    paid_amount: Amount
+    credit: Amount
+    currency: Currency
+    reason: AdjustmentReason
+
+
+@registry.event
+class DebtWrittenOff(EventData):
+    """A period announced overdue was removed while still owed: ``amount`` is no longer due."""
+
+    event_type: ClassVar[str] = "DebtWrittenOff"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID
+    client_id: UUID
+    period_id: UUID
+    amount: Amount
+    paid_amount: Amount
+    currency: Currency
+    reason: Literal["removed"] = "removed"
+
+
 CONTRACT_EVENTS: tuple[type[EventData], ...] = (
-    ClientRegistered, ClientUpdated, ContractOpened, ContractTerminated, ServicePeriodAdded,
+    ClientRegistered, ClientUpdated, ContractOpened, ContractTerminated,
+    ContractTerminationTookEffect, ContractTerminationWithdrawn, ServicePeriodAdded,
     ServicePeriodChanged, ServicePeriodRemoved, PaymentRecorded, PaymentCancelled, DebtSettled,
+    PeriodAdjusted, DebtWrittenOff,
 )
 """Everything published on ``contracts.events.v1``."""

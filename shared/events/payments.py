@@ -86,6 +86,9 @@ class PeriodBecameOverdue(EventData):
     overdue_on: date = Field(description="First day the period counts as overdue.")
     amount_due: Amount = Field(description="Amount still owed on the period, decimal string.")
     currency: Currency = Field(description=_CURRENCY)
+    late: bool = Field(default=False, description=(
+        "True when announced more than ABONENT_LATE_EVENT_DAYS after overdue_on (a contract "
+        "entered after the fact): the debt is real, the news is old. Added later; absent = false."))
 
 
 @public_registry.event
@@ -104,12 +107,50 @@ class DebtSettled(EventData):
     settled_on: date = Field(description="Payment date of the settling payment (YYYY-MM-DD).")
 
 
-PUBLIC_EVENTS: tuple[type[EventData], ...] = (PaymentRecorded, PaymentCancelled, PeriodBecameOverdue, DebtSettled)
+@public_registry.event
+class PeriodAdjusted(EventData):
+    """What a period costs changed after it was owed or paid: the receivable is now ``new_amount``."""
+
+    event_type: ClassVar[str] = "PeriodAdjusted"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID = Field(description=_CONTRACT)
+    client_id: UUID = Field(description=_CLIENT)
+    period_id: UUID = Field(description=_PERIOD)
+    old_amount: Amount = Field(description="What the period cost before, decimal string.")
+    new_amount: Amount = Field(description="What it costs now (0 for a period voided by a termination).")
+    paid_amount: Amount = Field(description="Total paid on the period (not changed by the adjustment).")
+    credit: Amount = Field(description="Paid beyond new_amount: owed back to the client (0 if none).")
+    currency: Currency = Field(description=_CURRENCY)
+    reason: Literal["terminated", "termination_withdrawn", "repriced"] = Field(description=(
+        "terminated: the contract ends during or before the period (prorated or void); "
+        "termination_withdrawn: a future termination was withdrawn, the old cost is back; "
+        "repriced: staff changed the cost of a period already announced overdue."))
+
+
+@public_registry.event
+class DebtWrittenOff(EventData):
+    """A period announced overdue was removed while owed: the receivable no longer exists."""
+
+    event_type: ClassVar[str] = "DebtWrittenOff"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID = Field(description=_CONTRACT)
+    client_id: UUID = Field(description=_CLIENT)
+    period_id: UUID = Field(description=_PERIOD)
+    amount: Amount = Field(description="Amount that was still owed and is written off, decimal string.")
+    paid_amount: Amount = Field(description="What had been paid on the period before it was removed.")
+    currency: Currency = Field(description=_CURRENCY)
+    reason: Literal["removed"] = Field(default="removed", description="The period was removed.")
+
+
+PUBLIC_EVENTS: tuple[type[EventData], ...] = (
+    PaymentRecorded, PaymentCancelled, PeriodBecameOverdue, DebtSettled, PeriodAdjusted, DebtWrittenOff)
 
 
 PUBLISHED_TYPES = frozenset(t.event_type for t in (
     internal.PaymentRecorded, internal.PaymentCancelled, schedule.ServicePeriodBecameOverdue,
-    internal.DebtSettled))
+    internal.DebtSettled, internal.PeriodAdjusted, internal.DebtWrittenOff))
 """Internal event types that have a public form (``to_public`` answers None for the rest)."""
 
 
@@ -133,10 +174,20 @@ def to_public(event: EventData) -> EventData | None:
             client_id=event.client_id, client_name=event.client_name, period_id=event.period_id,
             starts_on=event.starts_on, ends_on=event.ends_on, payment_terms=event.payment_terms,
             due_on=event.due_on, overdue_on=event.overdue_on, amount_due=event.amount_due,
-            currency=event.currency)
+            currency=event.currency, late=event.late)
     if isinstance(event, internal.DebtSettled):
         return DebtSettled(
             contract_id=event.contract_id, client_id=event.client_id, period_id=event.period_id,
             payment_id=event.payment_id, amount=event.amount, currency=event.currency,
             settled_on=event.settled_on)
+    if isinstance(event, internal.PeriodAdjusted):
+        return PeriodAdjusted(
+            contract_id=event.contract_id, client_id=event.client_id, period_id=event.period_id,
+            old_amount=event.old_amount, new_amount=event.new_amount, paid_amount=event.paid_amount,
+            credit=event.credit, currency=event.currency, reason=event.reason)
+    if isinstance(event, internal.DebtWrittenOff):
+        return DebtWrittenOff(
+            contract_id=event.contract_id, client_id=event.client_id, period_id=event.period_id,
+            amount=event.amount, paid_amount=event.paid_amount, currency=event.currency,
+            reason=event.reason)
     return None

@@ -50,6 +50,9 @@ class _ClientContext(EventData):
     manager_email: str | None = None
     contract_number: str
     contract_title: str
+    late: bool = False
+    """True when emitted more than ABONENT_LATE_EVENT_DAYS after its date (history, not news:
+    the notifier records it as ``skipped_late`` instead of mailing it)."""
 
 
 @registry.event

@@ -16,6 +16,7 @@ import asyncpg
 from services.contracts.adapters.time_events_table import contracts_due
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.domain.commands import EmitDueTimeEvents
+from shared.calendar import CompanyCalendar
 from shared.eventstore.records import CommandContext
 from shared.logging import get_logger
 
@@ -31,7 +32,10 @@ class TickResult:
 
 
 async def tick(app: ContractsApplication, pool: asyncpg.Pool, as_of: date, ctx: CommandContext,
-               batch: int = 500) -> TickResult:
+               batch: int = 500, calendar: CompanyCalendar | None = None) -> TickResult:
+    """Emit what is due by ``as_of``; an event dated more than ``calendar.late_event_days``
+    before ``ctx.now`` (the moment of this tick) is marked ``late``."""
+    calendar = calendar or CompanyCalendar()
     contracts = emitted = 0
     position: int | None = None
     done: set = set()
@@ -43,7 +47,8 @@ async def tick(app: ContractsApplication, pool: asyncpg.Pool, as_of: date, ctx: 
             done.add(contract_id)
             state, _ = await app.get_contract(contract_id)
             client = await app.get_client(state.client_id)
-            result = await app.handle_contract(EmitDueTimeEvents(contract_id, as_of, client), ctx)
+            result = await app.handle_contract(EmitDueTimeEvents(
+                contract_id, as_of, client, now=ctx.now, calendar=calendar), ctx)
             contracts += 1
             emitted += len(result.recorded)
             if result.position is not None:

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
+
+from shared.calendar import CompanyCalendar
 
 if TYPE_CHECKING:
     from services.contracts.domain.client import ClientState
 
 PaymentTerms = Literal["prepaid", "postpaid"]
 Every = Literal["month", "quarter", "year"]
+Stub = Literal["prorate", "full"]
 
 
 class Keep(Enum):
@@ -69,9 +72,23 @@ class OpenContract:
 
 @dataclass(frozen=True)
 class TerminateContract:
+    """``terminated_on`` is the first day without service; ``today`` (the company's date when
+    the order is given) decides whether it takes effect now or on that day."""
+
     contract_id: UUID
     terminated_on: date
     reason: str
+    today: date
+    prorate: bool = False
+
+
+@dataclass(frozen=True)
+class WithdrawTermination:
+    """Cancel a termination dated after ``today`` (the company's date)."""
+
+    contract_id: UUID
+    today: date
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,8 @@ class SchedulePeriods:
 
     ``period_ids`` are made by the caller: exactly ``schedule_plan.periods_needed(...)`` of them.
     ``remind_days_before`` sets each period's reminder to that many days before its end.
+    ``stub``: a last period shorter than a full step costs ``amount`` × its days ÷ the full
+    step's days (``prorate``, the default) or the whole ``amount`` (``full``).
     """
 
     contract_id: UUID
@@ -103,6 +122,7 @@ class SchedulePeriods:
     currency: str
     payment_terms: PaymentTerms
     remind_days_before: int | None = None
+    stub: Stub = "prorate"
 
 
 @dataclass(frozen=True)
@@ -149,15 +169,19 @@ class CancelPayment:
 class EmitDueTimeEvents:
     """Emit every time event due on or before ``as_of`` not emitted yet.
 
-    ``client`` is passed in because the client lives in its own stream.
+    ``client`` is passed in because the client lives in its own stream. ``now`` is the
+    moment of emitting: an event dated more than ``calendar.late_event_days`` before it is
+    marked ``late`` (None: nothing is late — replays and tests that do not care).
     """
 
     contract_id: UUID
     as_of: date
     client: ClientState
+    now: datetime | None = None
+    calendar: CompanyCalendar = CompanyCalendar()
 
 
 ContractCommand = (
-    OpenContract | TerminateContract | AddServicePeriod | SchedulePeriods | ChangeServicePeriod
+    OpenContract | TerminateContract | WithdrawTermination | AddServicePeriod | SchedulePeriods | ChangeServicePeriod
     | RemoveServicePeriod | RecordPayment | CancelPayment | EmitDueTimeEvents
 )

@@ -8,7 +8,9 @@ Decisions where the brief left room:
 - one contract, one currency: the first period sets it; it is free again with no periods;
 - a reminder may fall on any date up to the period's end (even before its start);
 - a terminated contract takes no new, changed or removed periods, but payments and
-  cancellations still go through (old debts get paid);
+  cancellations still go through (old debts get paid); while a termination is pending
+  (dated after the day it was entered) the contract stays active and its periods before
+  the termination date stay editable (``termination``);
 - time events are appended to the contract's own stream.
 """
 
@@ -17,19 +19,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from services.contracts.domain import payment_rules, period_rules, time_events
+from services.contracts.domain import payment_rules, period_rules, termination, time_events
 from services.contracts.domain.commands import (
     AddServicePeriod, CancelPayment, ChangeServicePeriod, ContractCommand, EmitDueTimeEvents,
     OpenContract, RecordPayment, RemoveServicePeriod, SchedulePeriods, TerminateContract,
+    WithdrawTermination,
 )
 from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
 from services.contracts.domain.periods import Payment, Period
 from shared.events import contracts as ev
 from shared.events.base import EventData
-from shared.events.schedule import ServicePeriodBecameOverdue
+from shared.events import schedule as sch
+from shared.owed import is_void
 
 
 @dataclass(frozen=True)
@@ -40,18 +45,36 @@ class ContractState:
     title: str
     signed_on: date
     status: Literal["active", "terminated"] = "active"
+    """``terminated`` from ContractTerminationTookEffect (the termination date came)."""
     terminated_on: date | None = None
+    """The first day without service, once a termination is entered (pending or in effect)."""
     termination_reason: str | None = None
+    cut_from: Period | None = None
+    """The period a pending termination cut, as it was before: what a withdrawal restores."""
     version: int = 1
     """Stream version: the number of events folded."""
     periods: tuple[Period, ...] = ()
     """Ordered by ``starts_on``."""
-    emitted: frozenset[str] = frozenset()
-    """Keys of the time events already emitted (see ``time_events``)."""
 
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def terminates_on(self) -> date | None:
+        """The termination date while it is still ahead (the contract is active until then)."""
+        return self.terminated_on if self.active else None
+
+    def is_void(self, period: Period) -> bool:
+        return is_void(period.starts_on, self.terminated_on)
+
+    def credit_of(self, period: Period) -> Decimal:
+        """Paid beyond what the period costs: all of it on a void period."""
+        return period.paid_amount if self.is_void(period) else period.overpaid
+
+    @property
+    def credit(self) -> Decimal:
+        return sum((self.credit_of(p) for p in self.periods), Decimal("0.00"))
 
     @property
     def currency(self) -> str | None:
@@ -79,19 +102,55 @@ def _map_period(state: ContractState, period_id: UUID,
     return _sorted(change(p) if p.period_id == period_id else p for p in state.periods)
 
 
+def _period_from(event: ev.ServicePeriodAdded | ev.ServicePeriodChanged, p: Period | None) -> Period:
+    values = dict(starts_on=event.starts_on, ends_on=event.ends_on, amount=event.amount,
+                  currency=event.currency, payment_terms=event.payment_terms,
+                  remind_on=event.remind_on, remind_days_before=event.remind_days_before)
+    return Period(event.period_id, **values) if p is None else replace(p, **values)  # type: ignore[arg-type]
+
+
+def _cancelled(event: ev.PaymentCancelled) -> Callable[[Period], Period]:
+    def cancel(p: Period) -> Period:
+        after = replace(p, payments=tuple(
+            replace(pay, cancelled=True, cancel_reason=event.reason)
+            if pay.payment_id == event.payment_id else pay for pay in p.payments))
+        return replace(after, reopened=True) if p.paid and not after.paid else after
+    return cancel
+
+
+def _time_event(state: ContractState, event: EventData) -> ContractState | None:
+    """Remember what a time event announced (None: not a time event)."""
+    change: Callable[[Period], Period]
+    match event:
+        case sch.ServicePeriodStarted():
+            change = lambda p: replace(p, started=True)  # noqa: E731 - one-line folds
+        case sch.ServicePeriodEnded():
+            change = lambda p: replace(p, ended=True)  # noqa: E731
+        case sch.ServicePeriodEndingSoon():
+            return replace(state, periods=_map_period(
+                state, event.period.period_id, lambda p: replace(p, reminded=True)))
+        case sch.ServicePeriodBecameOverdue():
+            change = lambda p: replace(  # noqa: E731
+                p, overdue_flag=True, overdue_count=p.overdue_count + 1, reopened=False)
+        case _:
+            return None
+    return replace(state, periods=_map_period(state, event.period_id, change))
+
+
 def _apply(state: ContractState, event: EventData) -> ContractState:
     match event:
         case ev.ContractTerminated():
-            return replace(state, status="terminated", terminated_on=event.terminated_on,
-                           termination_reason=event.reason)
+            return replace(state, terminated_on=event.terminated_on, termination_reason=event.reason,
+                           cut_from=termination.running_on(state.periods, event.terminated_on))
+        case ev.ContractTerminationTookEffect():
+            return replace(state, status="terminated", cut_from=None)
+        case ev.ContractTerminationWithdrawn():
+            return replace(state, terminated_on=None, termination_reason=None, cut_from=None)
         case ev.ServicePeriodAdded():
-            period = Period(event.period_id, event.starts_on, event.ends_on, event.amount,
-                            event.currency, event.payment_terms, event.remind_on)
-            return replace(state, periods=_sorted((*state.periods, period)))
+            return replace(state, periods=_sorted((*state.periods, _period_from(event, None))))
         case ev.ServicePeriodChanged():
-            return replace(state, periods=_map_period(state, event.period_id, lambda p: replace(
-                p, starts_on=event.starts_on, ends_on=event.ends_on, amount=event.amount,
-                currency=event.currency, payment_terms=event.payment_terms, remind_on=event.remind_on)))
+            return replace(state, periods=_map_period(state, event.period_id,
+                                                      lambda p: _period_from(event, p)))
         case ev.ServicePeriodRemoved():
             return replace(state, periods=tuple(p for p in state.periods if p.period_id != event.period_id))
         case ev.PaymentRecorded():
@@ -99,20 +158,21 @@ def _apply(state: ContractState, event: EventData) -> ContractState:
             return replace(state, periods=_map_period(
                 state, event.period_id, lambda p: replace(p, payments=(*p.payments, payment))))
         case ev.PaymentCancelled():
-            def cancel(p: Period) -> Period:
-                return replace(p, payments=tuple(
-                    replace(pay, cancelled=True, cancel_reason=event.reason)
-                    if pay.payment_id == event.payment_id else pay for pay in p.payments))
-            return replace(state, periods=_map_period(state, event.period_id, cancel))
+            return replace(state, periods=_map_period(state, event.period_id, _cancelled(event)))
         case ev.DebtSettled():
+            return replace(state, periods=_map_period(
+                state, event.period_id, lambda p: replace(p, overdue_flag=False)))
+        case ev.PeriodAdjusted():
+            settled = event.paid_amount >= event.new_amount
+            return replace(state, periods=_map_period(
+                state, event.period_id,
+                lambda p: replace(p, overdue_flag=p.overdue_flag and not settled)))
+        case ev.DebtWrittenOff():
             return state
-    key = time_events.key_of(event)
-    if key is None:
+    after = _time_event(state, event)
+    if after is None:
         raise ValueError(f"contract: cannot apply {type(event).__name__}")
-    if isinstance(event, ServicePeriodBecameOverdue):
-        state = replace(state, periods=_map_period(
-            state, event.period_id, lambda p: replace(p, overdue_flag=True)))
-    return replace(state, emitted=state.emitted | {key})
+    return after
 
 
 def evolve(state: ContractState | None, event: EventData) -> ContractState:
@@ -148,20 +208,6 @@ def _open(command: OpenContract, state: ContractState | None) -> list[EventData]
         signed_on=command.signed_on)]
 
 
-def _terminate(command: TerminateContract, state: ContractState) -> list[EventData]:
-    if not state.active:
-        raise RuleViolated("contract_terminated",
-                           f"contract {state.number} was already terminated on "
-                           f"{state.terminated_on.isoformat() if state.terminated_on else '?'}")
-    if command.terminated_on < state.signed_on:
-        raise RuleViolated("terminated_before_signed",
-                           f"termination date {command.terminated_on.isoformat()} is before the "
-                           f"contract was signed on {state.signed_on.isoformat()}", "terminated_on")
-    return [ev.ContractTerminated(contract_id=state.id, client_id=state.client_id,
-                                  terminated_on=command.terminated_on,
-                                  reason=_required(command.reason, "reason"))]
-
-
 def decide(command: ContractCommand, state: ContractState | None) -> list[EventData]:
     """The events ``command`` produces on ``state``; [] when there is nothing to do."""
     if isinstance(command, OpenContract):
@@ -172,7 +218,9 @@ def decide(command: ContractCommand, state: ContractState | None) -> list[EventD
         raise ValueError(f"command for contract {command.contract_id} given contract {state.id}")
     match command:
         case TerminateContract():
-            return _terminate(command, state)
+            return termination.terminate(command, state)
+        case WithdrawTermination():
+            return termination.withdraw(command, state)
         case AddServicePeriod():
             return period_rules.add(command, state)
         case SchedulePeriods():

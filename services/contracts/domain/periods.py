@@ -15,7 +15,9 @@ from decimal import Decimal
 from uuid import UUID
 
 from services.contracts.domain.errors import RuleViolated
-from shared.money import is_active_currency, money_text, minor_units, fits_currency
+from shared.money import (
+    fits_currency, is_active_currency, minor_units, money_text, round_to_currency,
+)
 
 PAYMENT_TERMS = ("prepaid", "postpaid")
 
@@ -42,7 +44,19 @@ class Period:
     remind_on: date | None = None
     payments: tuple[Payment, ...] = ()
     overdue_flag: bool = False
-    """True once ServicePeriodBecameOverdue was emitted for it (stays true after payment)."""
+    """True from ServicePeriodBecameOverdue until the debt is settled (paid in full or
+    adjusted to what was paid): a debt announced and still open."""
+    remind_days_before: int | None = None
+    """When the reminder was made as "N days before the end": it moves with the end."""
+    started: bool = False
+    ended: bool = False
+    reminded: bool = False
+    """Whether ServicePeriodStarted / Ended / EndingSoon happened: each happens once."""
+    overdue_count: int = 0
+    """How many times ServicePeriodBecameOverdue was emitted (again after a reopened debt)."""
+    reopened: bool = False
+    """A cancelled payment made the period owed again after it was paid in full: its next
+    overdue event is today's news whatever its date (never ``late``)."""
 
     @property
     def active_payments(self) -> tuple[Payment, ...]:
@@ -59,6 +73,11 @@ class Period:
     @property
     def paid(self) -> bool:
         return self.paid_amount >= self.amount
+
+    @property
+    def overpaid(self) -> Decimal:
+        """Paid beyond the cost (after a prorated termination cut)."""
+        return max(self.paid_amount - self.amount, Decimal("0.00"))
 
     @property
     def due_on(self) -> date:
@@ -86,6 +105,13 @@ def due_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
 def overdue_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
     """The first day an unpaid period counts as overdue (DESIGN: debtors on date D)."""
     return starts_on if payment_terms == "prepaid" else ends_on + timedelta(days=1)
+
+
+def prorated(amount: Decimal, days: int, of_days: int, currency: str) -> Decimal:
+    """``amount`` × ``days`` ÷ ``of_days``, rounded to the currency's minor unit."""
+    if days >= of_days:
+        return amount
+    return round_to_currency(amount * days / of_days, currency)
 
 
 def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:

@@ -1,12 +1,12 @@
 """Split a date range into monthly, quarterly or yearly periods.
 
-Periods are counted from the range's first day, so they do not drift: monthly from 15 Jan
-gives 15 Jan–14 Feb, 15 Feb–14 Mar, … Months of unequal length follow the civil-law rule
-(a month from 31 Jan ends on the last day of February): when the first period ends on the
-last day of a month, every period does — 1 Jan monthly gives Jan 31, Feb 28 (29 in a leap
-year), Mar 31, …; 31 Jan monthly gives 31 Jan–28 Feb, 1–31 Mar, 1–30 Apr, …; yearly from
-1 Mar 2027 ends on 29 Feb 2028. A range that is not a whole number of steps ends with a
-shorter last period, cut at the range's end.
+Periods keep the billing day of the range's first day (DESIGN §8): the k-th period starts on
+that day of the month k steps later, clamped to the month's length, and ends the day before
+the next one starts. Monthly from 31 Jan starts 31 Jan, 28 Feb (29 in a leap year), 31 Mar,
+30 Apr, 31 May, …; from 15 Jan: 15 Jan–14 Feb, 15 Feb–14 Mar, …; from 1 Jan every period is
+a calendar month. Nothing drifts: each start is counted from the first day, never from the
+previous (clamped) one. A range that is not a whole number of steps ends with a shorter
+last period, cut at the range's end (a *stub*: see :func:`stub_share`).
 """
 
 from __future__ import annotations
@@ -22,15 +22,9 @@ MAX_PERIODS = 600
 """50 years of monthly periods: more is a typo, not a contract."""
 
 
-def _first_end(starts_on: date, months: int) -> date:
-    same_day = starts_on + relativedelta(months=months)
-    if same_day.day != starts_on.day:  # no such day in that month: the last day of it
-        return same_day
-    return same_day - timedelta(days=1)
-
-
-def _is_month_end(day: date) -> bool:
-    return (day + timedelta(days=1)).day == 1
+def _start(first: date, months: int) -> date:
+    """The billing day ``months`` after ``first``, clamped to that month's last day."""
+    return first + relativedelta(months=months)  # relativedelta clamps (31 Jan + 1 = 28/29 Feb)
 
 
 def plan_periods(starts_on: date, ends_on: date, every: str) -> list[tuple[date, date]]:
@@ -42,15 +36,10 @@ def plan_periods(starts_on: date, ends_on: date, every: str) -> list[tuple[date,
                            f"the schedule ends on {ends_on.isoformat()}, before it starts on "
                            f"{starts_on.isoformat()}", "ends_on")
     step = STEP_MONTHS[every]
-    first_end = _first_end(starts_on, step)
-    month_ends = _is_month_end(first_end)
     periods: list[tuple[date, date]] = []
     start = starts_on
     while start <= ends_on:
-        end = first_end + relativedelta(months=step * len(periods))
-        if month_ends:
-            end = end + relativedelta(day=31)
-        end = min(end, ends_on)
+        end = min(_start(starts_on, step * (len(periods) + 1)) - timedelta(days=1), ends_on)
         periods.append((start, end))
         if len(periods) > MAX_PERIODS:
             raise RuleViolated("too_many_periods",
@@ -58,6 +47,17 @@ def plan_periods(starts_on: date, ends_on: date, every: str) -> list[tuple[date,
                                f"than {MAX_PERIODS} periods", "ends_on")
         start = end + timedelta(days=1)
     return periods
+
+
+def stub_share(schedule_starts_on: date, every: str, index: int, ends_on: date) -> tuple[int, int]:
+    """(days the ``index``-th period runs, days a full step from its start would run).
+
+    Equal for every full period; the last one, cut at the range's end, may run fewer days.
+    """
+    step = STEP_MONTHS[every]
+    start = _start(schedule_starts_on, step * index)
+    full_end = _start(schedule_starts_on, step * (index + 1)) - timedelta(days=1)
+    return (ends_on - start).days + 1, (full_end - start).days + 1
 
 
 def periods_needed(starts_on: date, ends_on: date, every: str) -> int:

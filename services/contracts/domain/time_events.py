@@ -1,20 +1,28 @@
 """Time events: what a contract still has to announce, and emitting what is due.
 
-For each period (not removed; after termination, only periods starting on or before the
+For each period that is not void (``shared.owed.is_void``: starting on or after the
 termination date):
 
 - ``ending_soon`` on ``remind_on`` (when set) → ServicePeriodEndingSoon, naming the next
   period of the contract by start date and the date its payment is due;
 - ``started`` on ``starts_on`` → ServicePeriodStarted;
 - ``ended`` on the day after ``ends_on`` → ServicePeriodEnded;
-- ``overdue`` on ``overdue_on`` (prepaid: ``starts_on``; postpaid: the day after ``ends_on``)
-  while the period is unpaid → ServicePeriodBecameOverdue. A period paid by then is
-  skipped; if a cancelled payment makes it unpaid again, the overdue event is pending again.
+- ``overdue`` on ``overdue_on`` while the period is unpaid and no debt is open for it →
+  ServicePeriodBecameOverdue. A period paid by then is skipped. When its debt is settled
+  (DebtSettled) and a cancelled payment makes it owed again, it is pending again: a bounced
+  payment reopens the debt, and the event is emitted again (never ``late``: it is news).
 
-Each is keyed by kind, period and the date it was armed for, e.g.
-``"ending_soon:<period_id>:2026-03-25"``. The contract folds emitted time events into
-``emitted`` keys, so emitting twice yields nothing, and a period whose dates change gets
-new keys: it is re-armed.
+And for the contract: ``terminated`` on a termination date still ahead when it was entered →
+ContractTerminationTookEffect (the status becomes ``terminated`` on that day).
+
+Each happens once ("re-arms only what has not happened yet"): the period remembers what was
+emitted for it (``started``, ``ended``, ``reminded``, ``overdue_flag``), so moving its dates
+moves what is still pending and repeats nothing already sent. Each pending event has a key
+(kind, period, date; for overdue, the how-many-th) naming its row in the scheduler's table.
+
+An event whose date is more than ``ABONENT_LATE_EVENT_DAYS`` before the moment it is emitted
+(``EmitDueTimeEvents.now``) carries ``late=True``: history stays complete, the notifier does
+not mail old news.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from uuid import UUID
 from services.contracts.domain.errors import RuleViolated
 from services.contracts.domain.periods import Period, due_on
 from shared.events.base import EventData
+from shared.events.contracts import ContractTerminationTookEffect
+from shared.owed import is_void
 from shared.events.schedule import (
     NextPeriodSnapshot, PeriodSnapshot, ServicePeriodBecameOverdue, ServicePeriodEnded,
     ServicePeriodEndingSoon, ServicePeriodStarted,
@@ -37,9 +47,10 @@ if TYPE_CHECKING:
     from services.contracts.domain.commands import EmitDueTimeEvents
     from services.contracts.domain.contract import ContractState
 
-TimeEventKind = Literal["ended", "started", "overdue", "ending_soon"]
-KIND_ORDER: dict[str, int] = {"ended": 0, "started": 1, "overdue": 2, "ending_soon": 3}
-"""Within one day: the old period ends, the new one starts, it is overdue, reminders last."""
+TimeEventKind = Literal["ended", "terminated", "started", "overdue", "ending_soon"]
+KIND_ORDER: dict[str, int] = {"ended": 0, "terminated": 1, "started": 2, "overdue": 3, "ending_soon": 4}
+"""Within one day: the old period ends, the contract's termination takes effect, the new
+period starts, it is overdue, reminders last."""
 
 
 @dataclass(frozen=True)
@@ -54,22 +65,8 @@ def time_event_key(kind: str, period_id: UUID, armed_for: date) -> str:
     return f"{kind}:{period_id}:{armed_for.isoformat()}"
 
 
-def key_of(event: EventData) -> str | None:
-    """The key of an emitted time event (None for any other event)."""
-    match event:
-        case ServicePeriodEndingSoon():
-            return time_event_key("ending_soon", event.period.period_id, event.remind_on)
-        case ServicePeriodStarted():
-            return time_event_key("started", event.period_id, event.starts_on)
-        case ServicePeriodEnded():
-            return time_event_key("ended", event.period_id, event.ends_on + timedelta(days=1))
-        case ServicePeriodBecameOverdue():
-            return time_event_key("overdue", event.period_id, event.overdue_on)
-    return None
-
-
 def _scheduled(contract: ContractState, period: Period) -> bool:
-    return contract.terminated_on is None or period.starts_on <= contract.terminated_on
+    return not is_void(period.starts_on, contract.terminated_on)
 
 
 def pending_time_events(contract: ContractState) -> list[TimeEventDue]:
@@ -78,17 +75,23 @@ def pending_time_events(contract: ContractState) -> list[TimeEventDue]:
     for period in contract.periods:
         if not _scheduled(contract, period):
             continue
-        armed: list[tuple[TimeEventKind, date]] = []
-        if period.remind_on is not None:
-            armed.append(("ending_soon", period.remind_on))
-        armed.append(("started", period.starts_on))
-        armed.append(("ended", period.ends_on + timedelta(days=1)))
-        if not period.paid:
-            armed.append(("overdue", period.overdue_on))
-        for kind, day in armed:
-            key = time_event_key(kind, period.period_id, day)
-            if key not in contract.emitted:
-                out.append(TimeEventDue(kind, period.period_id, day, key))
+        pid = period.period_id
+        if period.remind_on is not None and not period.reminded:
+            out.append(TimeEventDue("ending_soon", pid, period.remind_on,
+                                    time_event_key("ending_soon", pid, period.remind_on)))
+        if not period.started:
+            out.append(TimeEventDue("started", pid, period.starts_on,
+                                    time_event_key("started", pid, period.starts_on)))
+        if not period.ended:
+            day = period.ends_on + timedelta(days=1)
+            out.append(TimeEventDue("ended", pid, day, time_event_key("ended", pid, day)))
+        if not period.paid and not period.overdue_flag:
+            out.append(TimeEventDue("overdue", pid, period.overdue_on,
+                                    f"overdue:{pid}:{period.overdue_count + 1}"))
+    if contract.active and contract.terminated_on is not None:
+        day = contract.terminated_on
+        out.append(TimeEventDue("terminated", contract.id, day,
+                                time_event_key("terminated", contract.id, day)))
     out.sort(key=lambda t: (t.due_on, KIND_ORDER[t.kind]))  # stable: periods stay by start
     return out
 
@@ -115,8 +118,9 @@ def _snapshot(period: Period) -> dict[str, object]:
     }
 
 
-def _event(due: TimeEventDue, period: Period, contract: ContractState, client: ClientState) -> EventData:
-    ctx = _context(contract, client)
+def _event(due: TimeEventDue, period: Period, contract: ContractState, client: ClientState,
+           late: bool) -> EventData:
+    ctx = {**_context(contract, client), "late": late}
     if due.kind == "ending_soon":
         nxt = next_period(contract, period)
         return ServicePeriodEndingSoon(
@@ -145,7 +149,14 @@ def emit_due(command: EmitDueTimeEvents, contract: ContractState) -> list[EventD
     for due in pending_time_events(contract):
         if due.due_on > command.as_of:
             break
+        if due.kind == "terminated":
+            events.append(ContractTerminationTookEffect(
+                contract_id=contract.id, client_id=contract.client_id, terminated_on=due.due_on))
+            continue
         period = contract.period(due.period_id)
         assert period is not None
-        events.append(_event(due, period, contract, client))
+        late = command.now is not None and command.calendar.is_late(due.due_on, command.now)
+        if due.kind == "overdue" and period.reopened:
+            late = False  # a bounced payment reopened the debt just now: today's news
+        events.append(_event(due, period, contract, client, late))
     return events

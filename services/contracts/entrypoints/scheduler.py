@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.application.scheduler import tick
 from services.contracts.bootstrap import ContractsSettings
+from shared.calendar import CalendarSettings
 from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
 from shared.eventstore.store import EventStore
@@ -25,6 +26,7 @@ log = get_logger("contracts.scheduler")
 async def run(settings: ContractsSettings) -> None:
     pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4)
     app = ContractsApplication(EventStore(pool, router=route))
+    calendar = CalendarSettings().calendar()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -34,7 +36,7 @@ async def run(settings: ContractsSettings) -> None:
         while not stopping.is_set():
             ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=datetime.now(UTC))
             try:
-                await tick(app, pool, date.today(), ctx, settings.scheduler_batch)
+                await tick(app, pool, calendar.today(ctx.now), ctx, settings.scheduler_batch, calendar)
             except Exception:  # noqa: BLE001 - one bad tick must not stop the loop; it is logged
                 log.exception("scheduler tick failed")
             try:

@@ -82,9 +82,11 @@ class DeliveryLog:
 
     async def record(self, notification: Notification, emails: Sequence[OutgoingEmail],
                      rejected: Sequence[RejectedRecipient],
-                     rejected_message_ids: Sequence[str]) -> list[DeliveryView]:
-        """Insert the notification with its deliveries once; return the deliveries as they
-        stand. Only the first call decides the recipients (later calls add nobody)."""
+                     rejected_message_ids: Sequence[str],
+                     status: DeliveryStatus = "pending") -> list[DeliveryView]:
+        """Insert the notification with its deliveries (``emails`` in ``status``: ``pending``,
+        or ``skipped_late`` for old news) once; return the deliveries as they stand. Only the
+        first call decides the recipients (later calls add nobody)."""
         n = notification
         async with self._pool.acquire() as conn, conn.transaction():
             created = await conn.fetchval(
@@ -96,7 +98,7 @@ class DeliveryLog:
                 n.subject, n.correlation_id, n.envelope)
             if created:
                 rows: list[tuple[Any, ...]] = [
-                    (e.event_id, e.recipient, e.role, e.kind, e.subject, e.message_id, "pending", None)
+                    (e.event_id, e.recipient, e.role, e.kind, e.subject, e.message_id, status, None)
                     for e in emails]
                 rows += [(n.event_id, r.address, r.role, n.kind, n.subject, mid, "dead", r.reason)
                          for r, mid in zip(rejected, rejected_message_ids, strict=True)]

@@ -7,6 +7,8 @@ settled for sure — redeliver me" (database down, Kafka down while dead-letteri
   an event of another topic, or an event with nobody to write to → recorded in
   ``rejected_messages`` and dead-lettered with the reason;
 - ``ServicePeriodStarted`` / ``ServicePeriodEnded`` → ignored;
+- a reminder or a debt notice marked ``late`` (old news: a contract entered after the fact)
+  → recorded with every delivery ``skipped_late``; nothing is mailed;
 - a reminder or a debt notice → one delivery per recipient, sent concurrently (so an SMTP
   outage costs one back-off schedule per event, not one per recipient); recipients whose
   address is invalid, and deliveries that ran out of attempts, are ``dead`` and the event
@@ -43,6 +45,7 @@ log = get_logger("notifier")
 class Outcome(StrEnum):
     IGNORED = "ignored"
     DELIVERED = "delivered"          # every recipient settled: sent, or failed for good
+    SKIPPED_LATE = "skipped_late"    # old news: recorded, not mailed
     DEAD_LETTERED = "dead_lettered"  # the event (or part of it) went to the dead-letter topic
 
 
@@ -133,7 +136,13 @@ class ScheduleNotifier:
                          event.contract_number, subject, env.correlation_id,
                          env.model_dump(mode="json")),
             emails, who.rejected,
-            [message_id(env.event_id, r.address, self.policy.message_id_domain) for r in who.rejected])
+            [message_id(env.event_id, r.address, self.policy.message_id_domain) for r in who.rejected],
+            "skipped_late" if event.late else "pending")
+        if event.late:
+            log.info("late notification recorded, not mailed", kind=kind)
+            self._metrics.event(Outcome.SKIPPED_LATE)
+            return Handled(Outcome.SKIPPED_LATE, tuple(DeliveryResult(
+                row.recipient, row.status, row.attempts, row.last_error, already_done=True) for row in rows))
         composed = {e.recipient: e for e in emails}
         pending = [composed.get(row.recipient) or self._compose(
             kind, event, env, Recipient(row.recipient, row.role,

@@ -40,9 +40,10 @@ class ClaimedDelivery(Protocol):
 class Log(Protocol):
     async def record(self, notification: Notification, emails: Sequence[OutgoingEmail],
                      rejected: Sequence[RejectedRecipient],
-                     rejected_message_ids: Sequence[str]) -> list[DeliveryView]:
-        """Record the notification and its deliveries the first time; return the deliveries
-        as they stand (a second call adds no recipient)."""
+                     rejected_message_ids: Sequence[str],
+                     status: DeliveryStatus = "pending") -> list[DeliveryView]:
+        """Record the notification and its deliveries (``emails`` in ``status``) the first
+        time; return the deliveries as they stand (a second call adds no recipient)."""
 
     def claim(self, event_id: UUID, recipient: str) -> AbstractAsyncContextManager[ClaimedDelivery]: ...
 

@@ -9,10 +9,11 @@ from uuid import UUID
 
 from services.notifier.domain.recipients import NotificationKind, Role
 
-DeliveryStatus = Literal["pending", "sent", "failed", "dead"]
+DeliveryStatus = Literal["pending", "sent", "failed", "dead", "skipped_late"]
 """``pending`` — not sent yet (or a temporary failure, to be retried); ``sent`` — the SMTP
 server accepted it; ``failed`` — refused for good (5xx); ``dead`` — attempts exhausted or
-the address is not an address: dead-lettered."""
+the address is not an address: dead-lettered; ``skipped_late`` — the event was old news
+(``late``: emitted more than ABONENT_LATE_EVENT_DAYS after its date), so it was not mailed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +88,9 @@ class NotificationView:
 
     @property
     def status(self) -> str:
-        """``pending`` while any recipient waits; then ``dead`` > ``failed`` > ``sent``."""
+        """``pending`` while any recipient waits; then ``dead`` > ``failed`` > ``skipped_late`` > ``sent``."""
         statuses = {d.status for d in self.deliveries}
-        for status in ("pending", "dead", "failed"):
+        for status in ("pending", "dead", "failed", "skipped_late"):
             if status in statuses:
                 return status
         return "sent"

@@ -18,11 +18,11 @@ import asyncpg
 from services.projections.adapters.store import income_cells
 from services.projections.domain.coverage import PeriodState
 
-# A period of a contract terminated on or before its start is void (domain.coverage).
-NOT_VOID = "(c.status <> 'terminated' OR c.terminated_on IS NULL OR p.starts_on < c.terminated_on)"
+# A period starting on or after its contract's termination date is void (shared.owed.is_void),
+# whether the termination has taken effect yet or is still ahead: it is in no answer.
+NOT_VOID = "(c.terminated_on IS NULL OR p.starts_on < c.terminated_on)"
 PERIOD_STATE = """p.contract_id, c.number AS contract_number, p.period_id, p.starts_on, p.ends_on,
-    p.amount, p.currency, p.payment_terms, p.paid_amount,
-    CASE WHEN c.status = 'terminated' THEN c.terminated_on END AS terminated_on"""
+    p.amount, p.currency, p.payment_terms, p.paid_amount, c.terminated_on"""
 
 COVERAGE_SQL = f"""
     SELECT cl.position, {PERIOD_STATE}
@@ -112,7 +112,7 @@ async def contracts_page(
     if status is not None:
         where.append(f"c.status = {param(status)}")
     if periods.given:
-        cond = " AND ".join(["p.contract_id = c.contract_id", *periods.sql(param)])
+        cond = " AND ".join(["p.contract_id = c.contract_id", NOT_VOID, *periods.sql(param)])
         where.append(f"EXISTS (SELECT 1 FROM periods p WHERE {cond})")
     sql = ("SELECT contract_id, client_id, number, title, signed_on, status, terminated_on "
            "FROM contracts c" + (" WHERE " + " AND ".join(where) if where else "") +
@@ -122,10 +122,10 @@ async def contracts_page(
         return [], []
     param = _Params()
     cond = " AND ".join([f"p.contract_id = ANY({param([c['contract_id'] for c in contracts])}::uuid[])",
-                         *periods.sql(param)])
+                         NOT_VOID, *periods.sql(param)])
     rows = await conn.fetch(
-        f"SELECT p.* FROM periods p WHERE {cond} ORDER BY p.contract_id, p.starts_on, p.period_id",
-        *param.values)
+        f"SELECT p.* FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE {cond} "
+        "ORDER BY p.contract_id, p.starts_on, p.period_id", *param.values)
     return contracts, rows
 
 

@@ -69,12 +69,31 @@ def _contract_opened(ws: WorkingSet, fact: Fact) -> None:
 
 
 def _contract_terminated(ws: WorkingSet, fact: Fact) -> None:
+    """The date is known from now on (periods from it are void); the status changes when it
+    takes effect (ContractTerminationTookEffect, on that day or at once for a past date)."""
+    row = ws.contracts.get(as_uuid(fact.data["contract_id"]))
+    if row is None:
+        return
+    row.terminated_on = as_date(fact.data.get("terminated_on"))
+    row.termination_reason = fact.data.get("reason")
+    ws.dirty_contracts.add(row.contract_id)
+
+
+def _termination_took_effect(ws: WorkingSet, fact: Fact) -> None:
     row = ws.contracts.get(as_uuid(fact.data["contract_id"]))
     if row is None:
         return
     row.status = "terminated"
     row.terminated_on = as_date(fact.data.get("terminated_on"))
-    row.termination_reason = fact.data.get("reason")
+    ws.dirty_contracts.add(row.contract_id)
+
+
+def _termination_withdrawn(ws: WorkingSet, fact: Fact) -> None:
+    row = ws.contracts.get(as_uuid(fact.data["contract_id"]))
+    if row is None:
+        return
+    row.terminated_on = None
+    row.termination_reason = None
     ws.dirty_contracts.add(row.contract_id)
 
 
@@ -142,13 +161,17 @@ HANDLERS: dict[str, Callable[[WorkingSet, Fact], None]] = {
     "ClientUpdated": _client_details,
     "ContractOpened": _contract_opened,
     "ContractTerminated": _contract_terminated,
+    "ContractTerminationTookEffect": _termination_took_effect,
+    "ContractTerminationWithdrawn": _termination_withdrawn,
     "ServicePeriodAdded": _period_added,
     "ServicePeriodChanged": _period_changed,
     "ServicePeriodRemoved": _period_removed,
     "PaymentRecorded": _payment_recorded,
     "PaymentCancelled": _payment_cancelled,
 }
-"""Any other (registered) event type changes only the client's position."""
+"""Any other (registered) event type changes only the client's position: the time events, and
+PeriodAdjusted / DebtWrittenOff / DebtSettled, whose row changes come with the
+ServicePeriodChanged / ServicePeriodRemoved / PaymentRecorded recorded beside them."""
 
 
 def ids_touched(fact: Fact) -> dict[str, UUID]:

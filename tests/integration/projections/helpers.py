@@ -73,6 +73,10 @@ class ClientFeed:
         return self.envelope(f"contract-{contract_id}", "ContractTerminated", {
             "contract_id": str(contract_id), "terminated_on": on.isoformat(), "reason": "moved"})
 
+    def termination_took_effect(self, contract_id: UUID, on: date) -> Envelope:
+        return self.envelope(f"contract-{contract_id}", "ContractTerminationTookEffect", {
+            "contract_id": str(contract_id), "terminated_on": on.isoformat()})
+
     def period_started(self, contract_id: UUID, period_id: UUID, starts: date, ends: date,
                        version: int | None = None) -> Envelope:
         """A time event (schedule topic) appended to the contract's stream."""

@@ -135,7 +135,8 @@ async def test_termination_stops_coverage_from_its_date(projections_api, produce
     await publish(producer, feed, feed.registered(), feed.contract_opened(contract, "T-1", date(YEAR, 1, 1)),
                   feed.period_added(contract, period, date(YEAR, 1, 1), date(YEAR, 12, 31), "1200.00"),
                   feed.payment(contract, period, "1200.00", date(YEAR, 1, 1), "1200.00", True),
-                  feed.terminated(contract, date(YEAR, 6, 1)))
+                  feed.terminated(contract, date(YEAR, 6, 1)),
+                  feed.termination_took_effect(contract, date(YEAR, 6, 1)))
     assert (await coverage(projections_api, feed, date(YEAR, 5, 31)))["status"] == "covered"
     assert (await coverage(projections_api, feed, date(YEAR, 6, 1)))["status"] == "not_covered"
     listed = await fresh(projections_api, "/contracts", {"client_id": str(feed.client_id),

@@ -51,22 +51,30 @@ def test_commands_on_an_unknown_contract_are_not_found():
 
 
 def test_terminate_records_the_date_and_refuses_a_second_time():
-    events, state = then_state(given(opened()), TerminateContract(CONTRACT_ID, d("2026-06-30"), "client left"))
-    assert events == [ev.ContractTerminated(contract_id=CONTRACT_ID, client_id=CLIENT_ID,
-                                            terminated_on=d("2026-06-30"), reason="client left")]
-    assert (state.status, state.terminated_on, state.version) == ("terminated", d("2026-06-30"), 2)
-    assert refused(state, TerminateContract(CONTRACT_ID, d("2026-07-01"), "again")).rule == "contract_terminated"
+    events, state = then_state(given(opened()), TerminateContract(
+        CONTRACT_ID, d("2026-06-30"), "client left", today=d("2026-06-30")))
+    assert events == [
+        ev.ContractTerminated(contract_id=CONTRACT_ID, client_id=CLIENT_ID,
+                              terminated_on=d("2026-06-30"), reason="client left"),
+        ev.ContractTerminationTookEffect(contract_id=CONTRACT_ID, client_id=CLIENT_ID,
+                                         terminated_on=d("2026-06-30"))]
+    assert (state.status, state.terminated_on, state.version) == ("terminated", d("2026-06-30"), 3)
+    assert refused(state, TerminateContract(CONTRACT_ID, d("2026-07-01"), "again",
+                                            today=d("2026-07-01"))).rule == "contract_terminated"
 
 
 def test_terminate_before_signing_is_refused():
-    err = refused(given(opened("2026-01-10")), TerminateContract(CONTRACT_ID, d("2026-01-09"), "x"))
+    err = refused(given(opened("2026-01-10")), TerminateContract(CONTRACT_ID, d("2026-01-09"), "x",
+                                                                 today=d("2026-01-10")))
     assert (err.rule, err.field) == ("terminated_before_signed", "terminated_on")
 
 
 def test_a_terminated_contract_takes_no_new_changed_or_removed_periods():
     state = given(opened(), added(P1, "2026-01-01", "2026-03-31"),
                   ev.ContractTerminated(contract_id=CONTRACT_ID, client_id=CLIENT_ID,
-                                        terminated_on=d("2026-03-31"), reason="x"))
+                                        terminated_on=d("2026-03-31"), reason="x"),
+                  ev.ContractTerminationTookEffect(contract_id=CONTRACT_ID, client_id=CLIENT_ID,
+                                                   terminated_on=d("2026-03-31")))
     assert refused(state, add(starts="2026-04-01", ends="2026-06-30")).rule == "contract_terminated"
     assert refused(state, ChangeServicePeriod(CONTRACT_ID, P1, amount=Decimal(1))).rule == "contract_terminated"
     assert refused(state, RemoveServicePeriod(CONTRACT_ID, P1)).rule == "contract_terminated"

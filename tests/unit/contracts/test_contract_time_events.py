@@ -120,22 +120,28 @@ def test_ending_soon_for_a_postpaid_next_period_is_due_at_its_end_and_the_last_h
     assert reminders[2].period.period_id == q3 and reminders[2].next_period is None
 
 
-def test_a_changed_date_rearms_the_time_event():
-    _, state = then_state(given(*BASE), tick("2026-03-25"))
-    assert when(state, tick("2026-03-30")) == []
-    _, state = then_state(state, ChangeServicePeriod(CONTRACT_ID, Q1, remind_on=d("2026-03-28")))
-    assert [t.key for t in pending_time_events(state)][:1] == [time_event_key("ending_soon", Q1, d("2026-03-28"))]
+def test_a_changed_date_rearms_what_has_not_happened_yet():
+    _, state = then_state(given(*BASE), ChangeServicePeriod(CONTRACT_ID, Q1, remind_on=d("2026-03-28")))
+    assert [t.key for t in pending_time_events(state) if t.kind == "ending_soon"][:1] == [
+        time_event_key("ending_soon", Q1, d("2026-03-28"))]
+    assert when(state, tick("2026-03-27"))[-1].period_id == Q1  # started/overdue, no reminder yet
     events = when(state, tick("2026-03-30"))
-    assert kinds(events) == [("ServicePeriodEndingSoon", Q1)]
-    assert events[0].remind_on == d("2026-03-28")
+    assert [e.remind_on for e in events if isinstance(e, sch.ServicePeriodEndingSoon)] == [d("2026-03-28")]
 
 
-def test_moving_a_period_start_rearms_started_and_overdue():
-    _, state = then_state(given(*BASE), tick("2026-04-01"))
+def test_a_reminder_already_sent_is_not_repeated_when_its_date_moves():
+    """Issue 12 case 7: moving dates re-arms only what has not happened yet."""
+    _, state = then_state(given(*BASE), tick("2026-03-25"))
+    _, state = then_state(state, ChangeServicePeriod(CONTRACT_ID, Q1, remind_on=d("2026-03-28")))
+    assert when(state, tick("2026-03-30")) == []
+
+
+def test_moving_a_period_start_before_it_started_rearms_started_and_overdue():
+    _, state = then_state(given(*BASE), tick("2026-03-31"))
     _, state = then_state(state, ChangeServicePeriod(CONTRACT_ID, Q2, starts_on=d("2026-04-05")))
-    assert when(state, tick("2026-04-04")) == []
+    assert kinds(when(state, tick("2026-04-04"))) == [("ServicePeriodEnded", Q1)]
     assert kinds(when(state, tick("2026-04-05"))) == [
-        ("ServicePeriodStarted", Q2), ("ServicePeriodBecameOverdue", Q2)]
+        ("ServicePeriodEnded", Q1), ("ServicePeriodStarted", Q2), ("ServicePeriodBecameOverdue", Q2)]
 
 
 def test_removed_periods_have_no_time_events():
@@ -148,7 +154,8 @@ def test_removed_periods_have_no_time_events():
 def test_after_termination_periods_starting_later_are_skipped():
     state = given(*BASE, ev.ContractTerminated(contract_id=CONTRACT_ID, client_id=CLIENT_ID,
                                                terminated_on=d("2026-03-31"), reason="closed"))
-    events = when(state, tick("2026-12-31"))
+    events = [e for e in when(state, tick("2026-12-31"))
+              if not isinstance(e, ev.ContractTerminationTookEffect)]
     assert {e.period_id if hasattr(e, "period_id") else e.period.period_id for e in events} == {Q1}
     reminder = next(e for e in events if isinstance(e, sch.ServicePeriodEndingSoon))
     assert reminder.next_period is None
@@ -163,7 +170,8 @@ def test_overdue_period_paid_in_full_settles_the_debt():
     assert events[1] == ev.DebtSettled(
         contract_id=CONTRACT_ID, client_id=CLIENT_ID, period_id=Q1, payment_id=command.payment_id,
         amount="30000", currency="RUB", settled_on=d("2026-01-25"))
-    assert state.period(Q1).paid and state.period(Q1).overdue_flag
+    assert state.period(Q1).paid and not state.period(Q1).overdue_flag  # the debt is closed
+    assert state.period(Q1).overdue_count == 1
 
 
 def test_a_period_paid_before_it_became_overdue_settles_no_debt():

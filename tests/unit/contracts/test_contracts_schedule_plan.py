@@ -1,3 +1,4 @@
+import calendar
 from datetime import date
 
 import pytest
@@ -25,11 +26,22 @@ def test_monthly_from_the_first_ends_on_month_ends_with_leap_february():
     assert iso(plan_periods(date(2026, 2, 1), date(2026, 2, 28), "month")) == [("2026-02-01", "2026-02-28")]
 
 
-def test_monthly_from_31_january_ends_on_the_last_day_of_each_month():
-    assert iso(plan_periods(date(2026, 1, 31), date(2026, 5, 31), "month")) == [
-        ("2026-01-31", "2026-02-28"), ("2026-03-01", "2026-03-31"), ("2026-04-01", "2026-04-30"),
-        ("2026-05-01", "2026-05-31")]
-    assert iso(plan_periods(date(2024, 1, 31), date(2024, 3, 31), "month"))[0] == ("2024-01-31", "2024-02-29")
+def test_monthly_from_31_january_keeps_the_billing_day_clamped():
+    """Issue 12 case 10: 31 Jan, 28/29 Feb, 31 Mar, 30 Apr …; each ends the day before the next."""
+    assert iso(plan_periods(date(2026, 1, 31), date(2026, 5, 30), "month")) == [
+        ("2026-01-31", "2026-02-27"), ("2026-02-28", "2026-03-30"), ("2026-03-31", "2026-04-29"),
+        ("2026-04-30", "2026-05-30")]
+    assert iso(plan_periods(date(2024, 1, 31), date(2024, 3, 30), "month")) == [
+        ("2024-01-31", "2024-02-28"), ("2024-02-29", "2024-03-30")]
+
+
+@pytest.mark.parametrize("first", [date(2025, 1, 29), date(2025, 1, 30), date(2025, 1, 31),
+                                   date(2028, 1, 29), date(2028, 1, 30), date(2028, 1, 31)])
+def test_monthly_billing_day_does_not_drift_whatever_the_year(first):
+    """The day comes back after every short month: it is counted from the first day."""
+    starts = [s for s, _ in plan_periods(first, date(first.year, 12, 31), "month")]
+    assert [s.day for s in starts if s.month not in (2, 4, 6, 9, 11)] == [first.day] * 7
+    assert all(s.day == min(first.day, calendar.monthrange(s.year, s.month)[1]) for s in starts)
 
 
 def test_monthly_mid_month_keeps_the_day_without_drift():
@@ -50,8 +62,8 @@ def test_one_day_range_is_one_period():
 def test_yearly_follows_leap_years():
     assert iso(plan_periods(date(2026, 3, 1), date(2029, 2, 28), "year")) == [
         ("2026-03-01", "2027-02-28"), ("2027-03-01", "2028-02-29"), ("2028-03-01", "2029-02-28")]
-    assert iso(plan_periods(date(2024, 2, 29), date(2026, 2, 28), "year")) == [
-        ("2024-02-29", "2025-02-28"), ("2025-03-01", "2026-02-28")]
+    assert iso(plan_periods(date(2024, 2, 29), date(2026, 2, 27), "year")) == [
+        ("2024-02-29", "2025-02-27"), ("2025-02-28", "2026-02-27")]
     assert iso(plan_periods(date(2026, 1, 1), date(2027, 12, 31), "year")) == [
         ("2026-01-01", "2026-12-31"), ("2027-01-01", "2027-12-31")]
 

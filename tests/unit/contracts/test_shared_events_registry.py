@@ -46,6 +46,12 @@ SAMPLES = [
     sch.ServicePeriodBecameOverdue(**CTX, period_id=P, starts_on=D1, ends_on=D2, payment_terms="prepaid",
                                    due_on=D1, overdue_on=D1, amount="30000", paid_amount="0",
                                    amount_due="30000", currency="RUB"),
+    ev.ContractTerminationTookEffect(contract_id=K, client_id=C, terminated_on=D2),
+    ev.ContractTerminationWithdrawn(contract_id=K, client_id=C, terminated_on=D2, reason="stays"),
+    ev.PeriodAdjusted(contract_id=K, client_id=C, period_id=P, old_amount="30000", new_amount="10000",
+                      paid_amount="30000", credit="20000", currency="RUB", reason="terminated"),
+    ev.DebtWrittenOff(contract_id=K, client_id=C, period_id=P, amount="30000", paid_amount="0",
+                      currency="RUB"),
 ]
 
 
@@ -80,7 +86,8 @@ def test_events_are_frozen_and_forbid_unknown_fields():
 
 def test_public_models_live_in_their_own_registry_with_descriptions():
     assert set(public_registry._models) == {"PaymentRecorded", "PaymentCancelled",
-                                            "PeriodBecameOverdue", "DebtSettled"}
+                                            "PeriodBecameOverdue", "DebtSettled",
+                                            "PeriodAdjusted", "DebtWrittenOff"}
     assert registry.model("PaymentRecorded") is ev.PaymentRecorded
     assert public_registry.model("PaymentRecorded") is public.PaymentRecorded
     for model in public.PUBLIC_EVENTS:
@@ -94,6 +101,7 @@ def test_public_models_live_in_their_own_registry_with_descriptions():
 @pytest.mark.parametrize("event, public_type", [
     (SAMPLES[7], public.PaymentRecorded), (SAMPLES[8], public.PaymentCancelled),
     (SAMPLES[14], public.PeriodBecameOverdue), (SAMPLES[9], public.DebtSettled),
+    (SAMPLES[17], public.PeriodAdjusted), (SAMPLES[18], public.DebtWrittenOff),
 ])
 def test_to_public_maps_the_payment_facts(event, public_type):
     out = to_public(event)
@@ -104,7 +112,14 @@ def test_to_public_maps_the_payment_facts(event, public_type):
     assert "manager_email" not in wire
 
 
-@pytest.mark.parametrize("event", [e for i, e in enumerate(SAMPLES) if i not in (7, 8, 9, 14)],
+@pytest.mark.parametrize("event", [e for i, e in enumerate(SAMPLES) if i not in (7, 8, 9, 14, 17, 18)],
                          ids=lambda e: e.event_type)
 def test_to_public_skips_everything_else(event):
     assert to_public(event) is None
+
+
+def test_a_late_overdue_event_is_published_late():
+    late = SAMPLES[14].model_copy(update={"late": True})
+    out = to_public(late)
+    assert isinstance(out, public.PeriodBecameOverdue) and out.late
+    assert to_public(SAMPLES[14]).late is False  # type: ignore[union-attr]

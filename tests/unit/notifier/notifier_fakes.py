@@ -58,12 +58,12 @@ class FakeLog:
 
     async def record(self, notification: Notification, emails: Sequence[OutgoingEmail],
                      rejected: Sequence[RejectedRecipient],
-                     rejected_message_ids: Sequence[str]) -> list[DeliveryView]:
+                     rejected_message_ids: Sequence[str], status: str = "pending") -> list[DeliveryView]:
         if notification.event_id in self.notifications:
             return await self.deliveries_of(notification.event_id)
         self.notifications[notification.event_id] = notification
         for e in emails:
-            self.rows.setdefault((e.event_id, e.recipient), Row(e.role, e.message_id))
+            self.rows.setdefault((e.event_id, e.recipient), Row(e.role, e.message_id, status))
         for r, mid in zip(rejected, rejected_message_ids, strict=True):
             self.rows.setdefault((notification.event_id, r.address),
                                  Row(r.role, mid, "dead", 0, r.reason))

@@ -196,3 +196,18 @@ async def test_recipients_are_fixed_when_the_event_is_first_recorded() -> None:
 
 def rec_event_id(rec: Record) -> uuid.UUID:
     return uuid.UUID(dict(rec.headers)["event_id"].decode())
+
+
+@pytest.mark.parametrize("make_event", [ending_soon, overdue], ids=["reminder", "debt_notice"])
+async def test_a_late_reminder_or_debt_notice_is_recorded_skipped_late_and_not_mailed(make_event) -> None:
+    """Issue 12 case 6: a back-dated contract's old reminders and debts are history, not mail."""
+    notifier, log, sender, dlq = make()
+    client = Client()
+    env = envelope(make_event(client).model_copy(update={"late": True}), client)
+    handled = await notifier.handle(record_of(env))
+    assert handled.outcome is Outcome.SKIPPED_LATE
+    assert sender.sent == [] and not dlq.published
+    deliveries = await log.deliveries_of(env.event_id)
+    assert len(deliveries) == 2 and {d.status for d in deliveries} == {"skipped_late"}
+    rec = record_of(env)
+    assert (await notifier.handle(rec)).outcome is Outcome.SKIPPED_LATE and sender.sent == []

@@ -70,7 +70,18 @@ def test_terminated_contract() -> None:
     ws = folded(fact("ContractOpened", 1, number="A-1", title="t", signed_on=date(2026, 1, 1)),
                 fact("ContractTerminated", 2, terminated_on="2026-06-01", reason="moved"))
     c = ws.contracts[CONTRACT]
-    assert (c.status, c.terminated_on, c.termination_reason) == ("terminated", date(2026, 6, 1), "moved")
+    # the date is known (later periods are void) but the status waits for the day itself
+    assert (c.status, c.terminated_on, c.termination_reason) == ("active", date(2026, 6, 1), "moved")
+    evolve(ws, fact("ContractTerminationTookEffect", 3, terminated_on="2026-06-01"))
+    assert (c.status, c.terminated_on) == ("terminated", date(2026, 6, 1))
+
+
+def test_a_withdrawn_termination_clears_the_date() -> None:
+    ws = folded(fact("ContractOpened", 1, number="A-1", title="t", signed_on=date(2026, 1, 1)),
+                fact("ContractTerminated", 2, terminated_on="2026-06-01", reason="moved"),
+                fact("ContractTerminationWithdrawn", 3, terminated_on="2026-06-01"))
+    c = ws.contracts[CONTRACT]
+    assert (c.status, c.terminated_on, c.termination_reason) == ("active", None, None)
 
 
 def test_client_details_and_position_only_grow() -> None:

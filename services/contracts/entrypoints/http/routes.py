@@ -13,12 +13,17 @@ from services.contracts.domain import commands as cmd
 from services.contracts.entrypoints.http import schemas as s
 from services.contracts.entrypoints.http.deps import command_context, domain_errors
 from services.contracts.entrypoints.http.views import client_view, contract_view, event_view
+from shared.calendar import CompanyCalendar
 
 router = APIRouter()
 
 
 def app_of(request: Request) -> ContractsApplication:
     return request.app.state.contracts
+
+
+def calendar_of(request: Request) -> CompanyCalendar:
+    return request.app.state.calendar  # type: ignore[no-any-return]
 
 
 def keep(value):  # type: ignore[no-untyped-def]
@@ -77,9 +82,25 @@ async def contract_events(contract_id: UUID, request: Request) -> s.EventsPage:
 
 @router.post("/contracts/{contract_id}/terminate", response_model=s.Written, tags=["contracts"])
 async def terminate(contract_id: UUID, body: s.TerminateContractRequest, request: Request) -> s.Written:
+    ctx = command_context(request)
     with domain_errors():
         result = await app_of(request).handle_contract(
-            cmd.TerminateContract(contract_id, body.terminated_on, body.reason), command_context(request))
+            cmd.TerminateContract(contract_id, body.terminated_on, body.reason,
+                                  today=calendar_of(request).today(ctx.now), prorate=body.prorate), ctx)
+    return s.Written(position=result.position)
+
+
+@router.delete("/contracts/{contract_id}/termination", response_model=s.Written, tags=["contracts"])
+async def withdraw_termination(
+    contract_id: UUID, request: Request,
+    reason: str | None = Query(None, min_length=1, max_length=300),
+) -> s.Written:
+    """Withdraw a termination dated after today (409 ``termination_in_effect`` from that day on)."""
+    ctx = command_context(request)
+    with domain_errors():
+        result = await app_of(request).handle_contract(
+            cmd.WithdrawTermination(contract_id, today=calendar_of(request).today(ctx.now), reason=reason),
+            ctx)
     return s.Written(position=result.position)
 
 
@@ -103,7 +124,8 @@ async def schedule_periods(contract_id: UUID, body: s.SchedulePeriodsRequest,
         ids = new_period_ids(body.starts_on, body.ends_on, body.every)
         written = await app_of(request).schedule_periods(
             cmd.SchedulePeriods(contract_id, ids, body.starts_on, body.ends_on, body.every,
-                                body.amount, body.currency, body.payment_terms, body.remind_days_before),
+                                body.amount, body.currency, body.payment_terms, body.remind_days_before,
+                                body.stub),
             command_context(request))
     return s.PeriodsScheduled(period_ids=list(written.ids), position=written.position)
 
@@ -157,6 +179,7 @@ async def cancel_payment(contract_id: UUID, period_id: UUID, payment_id: UUID, r
 @router.post("/scheduler/tick", response_model=s.TickResult, tags=["scheduler"])
 async def scheduler_tick(body: s.TickRequest, request: Request) -> s.TickResult:
     with domain_errors():
-        result = await tick(app_of(request), request.app.state.pool, body.as_of, command_context(request))
+        result = await tick(app_of(request), request.app.state.pool, body.as_of, command_context(request),
+                            calendar=calendar_of(request))
     return s.TickResult(as_of=result.as_of, emitted=result.emitted, contracts=result.contracts,
                         position=result.position)

@@ -43,8 +43,11 @@ class OpenContractRequest(Request):
 
 
 class TerminateContractRequest(Request):
-    terminated_on: IsoDate
+    terminated_on: IsoDate = Field(description="the first day without service; periods starting "
+                                   "on or after it are void, the one running that day ends the day before")
     reason: Text
+    prorate: bool = Field(default=False, description="the period running on terminated_on costs "
+                          "only its served days; what was paid beyond that becomes a credit")
 
 
 class AddPeriodRequest(Request):
@@ -64,6 +67,9 @@ class SchedulePeriodsRequest(Request):
     currency: Currency
     payment_terms: PaymentTerms
     remind_days_before: Annotated[int, Field(ge=0, le=366)] | None = None
+    stub: Literal["prorate", "full"] = Field(
+        default="prorate", description="a last period shorter than a full step costs amount × its "
+        "days ÷ the full step's days (prorate) or the whole amount (full)")
 
 
 class ChangePeriodRequest(Request):
@@ -129,6 +135,7 @@ class PeriodView(BaseModel):
     remind_on: date | None
     paid_amount: str
     paid: bool
+    void: bool = Field(description="starts on or after the termination date: never owed or listed")
     payments: list[PaymentView]
 
 
@@ -139,7 +146,11 @@ class ContractView(BaseModel):
     title: str
     signed_on: date
     status: Literal["active", "terminated"]
-    terminated_on: date | None
+    terminated_on: date | None = Field(description="first day without service (pending or in effect)")
+    terminates_on: date | None = Field(description="set while the termination is still ahead: the "
+                                       "contract is active until then and it can be withdrawn")
+    credit: str = Field(description="paid beyond what the periods cost after a termination (the "
+                        "contract's currency)")
     version: int
     periods: list[PeriodView]
 

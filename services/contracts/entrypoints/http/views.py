@@ -15,13 +15,14 @@ def contract_view(state: ContractState) -> ContractView:
     return ContractView(
         id=state.id, client_id=state.client_id, number=state.number, title=state.title,
         signed_on=state.signed_on, status=state.status, terminated_on=state.terminated_on,
-        version=state.version,
+        terminates_on=state.terminates_on, credit=format_amount(state.credit), version=state.version,
         periods=[
             PeriodView(
                 period_id=p.period_id, starts_on=p.starts_on, ends_on=p.ends_on,
                 amount=format_amount(p.amount), currency=p.currency,
                 payment_terms=p.payment_terms,  # type: ignore[arg-type]
                 remind_on=p.remind_on, paid_amount=format_amount(p.paid_amount), paid=p.paid,
+                void=state.is_void(p),
                 payments=[PaymentView(payment_id=x.payment_id, amount=format_amount(x.amount),
                                       paid_on=x.paid_on, reference=x.reference, cancelled=x.cancelled)
                           for x in p.payments],
