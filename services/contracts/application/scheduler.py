@@ -9,7 +9,7 @@ restarts, because what was emitted is part of the contract's own state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 import asyncpg
 
@@ -31,11 +31,24 @@ class TickResult:
     position: int | None
 
 
+def acting_moment(now: datetime, as_of: date, calendar: CompanyCalendar) -> datetime:
+    """The moment a tick for ``as_of`` acts at: now, or the end of ``as_of`` when that day is past.
+
+    The loop ticks for today, so this is the real moment; an admin's tick for a past day (a
+    scenario played through the year, a catch-up of one day) judges what is old news as of that
+    day, as the loop would have on it. Lateness is never judged later than the real moment.
+    """
+    if calendar.date_of(now) <= as_of:
+        return now
+    return datetime.combine(as_of, time.max, tzinfo=calendar.tz)
+
+
 async def tick(app: ContractsApplication, pool: asyncpg.Pool, as_of: date, ctx: CommandContext,
                batch: int = 500, calendar: CompanyCalendar | None = None) -> TickResult:
     """Emit what is due by ``as_of``; an event dated more than ``calendar.late_event_days``
-    before ``ctx.now`` (the moment of this tick) is marked ``late``."""
+    before the moment this tick acts for is marked ``late`` (see ``acting_moment``)."""
     calendar = calendar or CompanyCalendar()
+    now = acting_moment(ctx.now, as_of, calendar)
     contracts = emitted = 0
     position: int | None = None
     done: set = set()
@@ -48,7 +61,7 @@ async def tick(app: ContractsApplication, pool: asyncpg.Pool, as_of: date, ctx: 
             state, _ = await app.get_contract(contract_id)
             client = await app.get_client(state.client_id)
             result = await app.handle_contract(EmitDueTimeEvents(
-                contract_id, as_of, client, now=ctx.now, calendar=calendar), ctx)
+                contract_id, as_of, client, now=now, calendar=calendar), ctx)
             contracts += 1
             emitted += len(result.recorded)
             if result.position is not None:
