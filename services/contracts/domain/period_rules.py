@@ -21,7 +21,7 @@ from services.contracts.domain.periods import (
 from services.contracts.domain.schedule_plan import plan_periods
 from shared.events.base import EventData
 from shared.events.contracts import ServicePeriodAdded, ServicePeriodChanged, ServicePeriodRemoved
-from shared.money import money_text
+from shared.money import in_currency, money_text
 
 if TYPE_CHECKING:
     from services.contracts.domain.contract import ContractState
@@ -65,7 +65,8 @@ def add(command: AddServicePeriod, state: ContractState) -> list[EventData]:
     _check_fits(state, command.period_id, command.starts_on, command.ends_on, command.currency)
     return [ServicePeriodAdded(
         contract_id=state.id, client_id=state.client_id, period_id=command.period_id,
-        starts_on=command.starts_on, ends_on=command.ends_on, amount=command.amount,
+        starts_on=command.starts_on, ends_on=command.ends_on,
+        amount=in_currency(command.amount, command.currency),
         currency=command.currency, payment_terms=command.payment_terms, remind_on=command.remind_on)]
 
 
@@ -92,8 +93,8 @@ def schedule(command: SchedulePeriods, state: ContractState) -> list[EventData]:
         _check_fits(state, period_id, starts_on, ends_on, command.currency)
         events.append(ServicePeriodAdded(
             contract_id=state.id, client_id=state.client_id, period_id=period_id,
-            starts_on=starts_on, ends_on=ends_on, amount=command.amount, currency=command.currency,
-            payment_terms=command.payment_terms, remind_on=remind_on))
+            starts_on=starts_on, ends_on=ends_on, amount=in_currency(command.amount, command.currency),
+            currency=command.currency, payment_terms=command.payment_terms, remind_on=remind_on))
     return events
 
 
@@ -116,7 +117,7 @@ def change(command: ChangeServicePeriod, state: ContractState) -> list[EventData
     _check_fits(state, old.period_id, starts_on, ends_on, currency)
     return [ServicePeriodChanged(
         contract_id=state.id, client_id=state.client_id, period_id=old.period_id,
-        starts_on=starts_on, ends_on=ends_on, amount=amount, currency=currency,
+        starts_on=starts_on, ends_on=ends_on, amount=in_currency(amount, currency), currency=currency,
         payment_terms=terms, remind_on=remind_on)]
 
 

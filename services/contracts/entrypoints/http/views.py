@@ -19,10 +19,10 @@ def contract_view(state: ContractState) -> ContractView:
         periods=[
             PeriodView(
                 period_id=p.period_id, starts_on=p.starts_on, ends_on=p.ends_on,
-                amount=format_amount(p.amount), currency=p.currency,
+                amount=format_amount(p.amount, p.currency), currency=p.currency,
                 payment_terms=p.payment_terms,  # type: ignore[arg-type]
-                remind_on=p.remind_on, paid_amount=format_amount(p.paid_amount), paid=p.paid,
-                payments=[PaymentView(payment_id=x.payment_id, amount=format_amount(x.amount),
+                remind_on=p.remind_on, paid_amount=format_amount(p.paid_amount, p.currency), paid=p.paid,
+                payments=[PaymentView(payment_id=x.payment_id, amount=format_amount(x.amount, p.currency),
                                       paid_on=x.paid_on, reference=x.reference, cancelled=x.cancelled)
                           for x in p.payments],
             )
