@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from services.contracts.application.commands import ReceiptWritten
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.contract import ContractState
 from services.contracts.entrypoints.http.schemas import (
-    ClientView, ContractView, EventView, PaymentView, PeriodView,
+    ClientView, ContractView, EventView, PaymentView, PeriodView, ReceiptCreated, ReceiptPart,
 )
 from shared.eventstore.records import RecordedEvent
 from shared.money import format_amount
@@ -41,3 +42,11 @@ def event_view(e: RecordedEvent) -> EventView:
         event_id=e.event_id, event_type=e.event_type, stream_version=e.stream_version,
         position=e.position, recorded_at=e.recorded_at, occurred_at=e.occurred_at, actor=e.actor,
         correlation_id=e.correlation_id, causation_id=e.causation_id, data=e.data)
+
+
+def receipt_view(written: ReceiptWritten) -> ReceiptCreated:
+    return ReceiptCreated(
+        receipt_id=written.receipt_id, position=written.position,
+        payments=[ReceiptPart(payment_id=payment_id, period_id=period_id,
+                              amount=format_amount(amount, written.currency))
+                  for payment_id, period_id, amount in written.payments])
