@@ -68,6 +68,7 @@ async def test_one_bank_payment_over_q3_and_q4_then_its_retry(contracts_api):
     assert again.status_code == 200 and again.json() == answer
     contract = (await contracts_api.get(f"/contracts/{signed.contract_id}")).json()
     assert [p["paid"] for p in contract["periods"]] == [False, False, True, True]
+    assert [p["payments"][0]["receipt_id"] for p in contract["periods"][2:]] == [answer["receipt_id"]] * 2
     recorded = [h["data"] for h in await history(contracts_api, signed.contract_id)
                 if h["event_type"] == "PaymentRecorded"]
     assert {(d["reference"], d["receipt_id"]) for d in recorded} == {("Счёт 15", answer["receipt_id"])}

@@ -147,6 +147,7 @@ class PaymentView(BaseModel):
     paid_on: date
     reference: str | None
     cancelled: bool
+    receipt_id: UUID | None = Field(default=None, description="set when part of one bank payment over several periods")
 
 
 class PeriodView(BaseModel):

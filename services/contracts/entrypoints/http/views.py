@@ -24,7 +24,8 @@ def contract_view(state: ContractState) -> ContractView:
                 payment_terms=p.payment_terms,  # type: ignore[arg-type]
                 remind_on=p.remind_on, paid_amount=format_amount(p.paid_amount, p.currency), paid=p.paid,
                 payments=[PaymentView(payment_id=x.payment_id, amount=format_amount(x.amount, p.currency),
-                                      paid_on=x.paid_on, reference=x.reference, cancelled=x.cancelled)
+                                      paid_on=x.paid_on, reference=x.reference, cancelled=x.cancelled,
+                                      receipt_id=x.receipt_id)
                           for x in p.payments],
             )
             for p in state.periods
