@@ -1,82 +1,99 @@
-"""Money: Decimal amounts with two decimal places and ISO 4217 currency codes.
+"""Money: Decimal amounts in a currency's ISO 4217 minor units, and ISO 4217 currency codes.
 
 On the wire and in events an amount is a decimal STRING (``"30000.00"``), never a float:
 a float cannot hold 0.10 exactly, and a JSON number is a float to most clients.
 
 - ``Amount`` — a pydantic type: accepts ``"30000"``, ``"30000.5"``, ``30000`` or a
-  ``Decimal``; stores ``Decimal("30000.00")``; serializes (JSON mode) to ``"30000.00"``.
-  Refused: floats, text that is not a plain decimal number (``"1e3"``, ``"1,5"``, ``"abc"``),
-  NaN, Infinity, more than 2 decimal places, 16 or more integer digits. The sign is not
-  checked here: whether a negative amount makes sense is a domain rule.
-- ``Currency`` — an uppercase ISO 4217 code of an active currency (``ACTIVE_CURRENCIES``).
+  ``Decimal`` and keeps the digits it was given (``"30000.000"`` stays three decimals), so a
+  stored event reads back and re-serializes to the same text. Refused: floats, text that is
+  not a plain decimal number written with the ASCII digits 0-9 (``"1e3"``, ``"1,5"``,
+  ``"abc"``, ``"٣٠٠٠٠"``), NaN, Infinity, more than 3 decimal places (the most any currency
+  has), 16 or more integer digits. The sign is not checked here: whether a negative amount
+  makes sense is a domain rule.
+- ``Currency`` — an uppercase ISO 4217 code that Babel (CLDR) knows. Whether it is still an
+  active currency, for new periods and prices, is ``is_active_currency`` (a domain check).
 - ``Money`` — an amount in a currency, for arithmetic and for messages ("30000.00 RUB").
 
-Amounts carry at most 2 decimals whatever the currency. For currencies without minor units
-(JPY, KRW, …) the domain also checks ``fits_currency`` (no fractions); currencies with 3
-minor digits (BHD, KWD, …) are accepted but amounts still carry at most 2 decimals.
+Minor units come from Babel (``get_currency_precision``, CLDR's currency data): JPY and
+KRW have none, KWD, BHD, OMR, JOD and TND three, most others two. The domain checks an amount
+with ``fits_currency`` and brings it to its currency's digits with ``in_currency`` before it
+goes into an event; answers format with ``format_amount(amount, currency)``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any
 
+from babel.core import get_global
+from babel.numbers import get_currency_precision, get_territory_currencies, list_currencies
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 CENT = Decimal("0.01")
 MAX_INTEGER_DIGITS = 15
-_AMOUNT_RE = re.compile(r"-?\d{1,%d}(\.\d{1,2})?" % MAX_INTEGER_DIGITS)
-_AMOUNT_PATTERN = r"^-?\d{1,%d}(\.\d{1,2})?$" % MAX_INTEGER_DIGITS
+MAX_MINOR_UNITS = 3
+"""The most decimals any active currency has (KWD, BHD, OMR, JOD, TND, LYD)."""
+# [0-9], not \d: \d also matches Arabic-Indic and other Unicode digits, and Decimal() reads
+# them ("٣٠٠٠٠" would become 30000).
+_AMOUNT_RE = re.compile(r"-?[0-9]{1,%d}(\.[0-9]{1,%d})?" % (MAX_INTEGER_DIGITS, MAX_MINOR_UNITS))
+_AMOUNT_PATTERN = r"^-?[0-9]{1,%d}(\.[0-9]{1,%d})?$" % (MAX_INTEGER_DIGITS, MAX_MINOR_UNITS)
 
-# Active ISO 4217 currencies (list one, 2025), without fund codes (BOV, CHE, CHW, CLF, COU,
-# MXV, USN, UYI, UYW), precious metals, SDR/bond units and test codes (XAU, XDR, XTS, XXX…).
-ACTIVE_CURRENCIES: frozenset[str] = frozenset("""
-AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
-BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
-FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
-KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP
-MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
-RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
-TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER
-ZAR ZMW ZWG
-""".split())
 
-ZERO_DECIMAL_CURRENCIES: frozenset[str] = frozenset(
-    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split())
-THREE_DECIMAL_CURRENCIES: frozenset[str] = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
+def _active_currencies(on: date) -> frozenset[str]:
+    """Codes some territory uses as legal tender on ``on`` (CLDR via Babel): no fund codes
+    (BOV, CLF…), precious metals, test codes or currencies already replaced."""
+    codes: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(get_territory_currencies(territory, on, tender=True))
+    return frozenset(codes)
+
+
+ACTIVE_CURRENCIES: frozenset[str] = _active_currencies(date.today())
+"""Active ISO 4217 currencies, from Babel's data (taken when the process starts)."""
+KNOWN_CURRENCIES: frozenset[str] = (frozenset(list_currencies()) - {"XXX", "XTS"}) | ACTIVE_CURRENCIES
+"""Every ISO 4217 code Babel knows, current or historic (an event written in a currency since
+replaced must still read back), but "no currency" (XXX) and the testing code (XTS)."""
 
 
 def is_active_currency(code: object) -> bool:
     return isinstance(code, str) and code in ACTIVE_CURRENCIES
 
 
+@lru_cache(maxsize=512)
 def minor_units(currency: str) -> int:
-    """Digits after the point in ``currency`` (ISO 4217 "minor unit")."""
-    if currency in ZERO_DECIMAL_CURRENCIES:
-        return 0
-    if currency in THREE_DECIMAL_CURRENCIES:
-        return 3
-    return 2
+    """Digits after the point in ``currency`` (ISO 4217 minor unit, from Babel/CLDR)."""
+    return int(get_currency_precision(currency))
+
+
+def quantum(currency: str) -> Decimal:
+    """The smallest amount of ``currency``: ``Decimal("0.01")`` for RUB, ``1`` for JPY."""
+    return Decimal(1).scaleb(-minor_units(currency))
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:
-    """True when ``amount`` has no more decimals than ``currency`` (and Amount) allow."""
-    places = min(minor_units(currency), 2)
-    return amount == amount.quantize(Decimal(1).scaleb(-places))
+    """True when ``amount`` has no more (non-zero) decimals than ``currency`` has."""
+    return amount == amount.quantize(quantum(currency))
+
+
+def in_currency(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` written with exactly ``currency``'s digits (30000 RUB → 30000.00, 30000.00
+    JPY → 30000). Callers check ``fits_currency`` first; this never rounds a fitting amount."""
+    quantized = amount.quantize(quantum(currency))
+    return abs(quantized) if quantized == 0 else quantized  # no "-0.00"
 
 
 def round_to_currency(amount: Decimal, currency: str) -> Decimal:
-    """``amount`` rounded half-up to the decimals ``currency`` allows (as ``fits_currency``)."""
-    places = min(minor_units(currency), 2)
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """``amount`` rounded half-up to ``currency``'s minor units (as ``fits_currency``)."""
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
 def parse_amount(value: Any) -> Decimal:
-    """``value`` as a Decimal with exactly 2 places; PydanticCustomError when it is not money.
+    """``value`` as a Decimal (its digits as given); PydanticCustomError when it is not money.
 
     Every event payload's amounts come through here (a consumer replaying a topic validates
     hundreds of thousands), and they are strings that repeat — prices, period totals — so the
@@ -99,10 +116,11 @@ def _amount_from_text(value: str) -> Decimal:
     (a refused text raises, and exceptions are not cached)."""
     text = value.strip()
     if not _AMOUNT_RE.fullmatch(text):
+        shown = value[:40].replace('"', "'")
         raise PydanticCustomError(
             "amount_format",
-            'amount must be a decimal number with at most 2 decimals, such as "30000.00"; '
-            "got {value!r}", {"value": value[:40]})
+            'amount "{value}" is not a decimal number (the digits 0-9, at most one point and '
+            '{places} decimals, such as "30000.00")', {"value": shown, "places": MAX_MINOR_UNITS})
     return _checked_amount(Decimal(text))
 
 
@@ -114,19 +132,30 @@ def _checked_amount(amount: Decimal) -> Decimal:
         raise PydanticCustomError("amount_too_large", "amount {value} has more than {digits} digits "
                                   "before the point", {"value": str(amount), "digits": MAX_INTEGER_DIGITS})
     try:
-        quantized = amount.quantize(CENT)
+        exact = amount.quantize(Decimal(1).scaleb(-MAX_MINOR_UNITS))
     except InvalidOperation:  # pragma: no cover - guarded by the size check above
         raise PydanticCustomError("amount_too_large", "amount {value} is too large",
                                   {"value": str(amount)}) from None
-    if quantized != amount:
-        raise PydanticCustomError("amount_precision", "amount {value} has more than 2 decimal places",
-                                  {"value": str(amount)})
-    return abs(quantized) if quantized == 0 else quantized  # no "-0.00"
+    if exact != amount:
+        raise PydanticCustomError("amount_precision", "amount {value} has more than {places} decimal places",
+                                  {"value": str(amount), "places": MAX_MINOR_UNITS})
+    if amount.as_tuple().exponent < -MAX_MINOR_UNITS:  # type: ignore[operator]  # finite: an int
+        amount = exact  # "1.5000" as a Decimal: the same value in at most 3 decimals
+    return abs(amount) if amount == 0 else amount  # no "-0.00"
 
 
-def format_amount(amount: Decimal) -> str:
-    """``Decimal("30000")`` → ``"30000.00"`` (the wire form)."""
-    return format(amount.quantize(CENT), "f")
+def format_amount(amount: Decimal, currency: str | None = None) -> str:
+    """The wire form: with ``currency``, exactly its digits (``"30000.00"`` RUB, ``"30000"``
+    JPY, ``"30000.000"`` KWD); without, at least two decimals (``Decimal("5")`` → ``"5.00"``)."""
+    if currency is not None:
+        return format(in_currency(amount, currency), "f")
+    exponent = amount.as_tuple().exponent
+    return format(amount if isinstance(exponent, int) and exponent < -2 else amount.quantize(CENT), "f")
+
+
+def _wire(amount: Decimal) -> str:
+    """An Amount in JSON: its digits as held (the domain put them in its currency's units)."""
+    return format(amount, "f")
 
 
 def parse_currency(value: Any) -> str:
@@ -134,14 +163,14 @@ def parse_currency(value: Any) -> str:
         return value  # type: ignore[no-any-return]
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value):
         raise PydanticCustomError("currency_format",
-                                  "currency must be a 3-letter ISO 4217 code such as 'RUB', got {value!r}",
+                                  'currency must be a 3-letter ISO 4217 code such as "RUB", got "{value}"',
                                   {"value": str(value)[:40]})
     if value != value.upper():
         raise PydanticCustomError("currency_format",
-                                  "currency must be uppercase: {upper!r}, not {value!r}",
+                                  'currency must be uppercase: "{upper}", not "{value}"',
                                   {"upper": value.upper(), "value": value})
-    if value not in ACTIVE_CURRENCIES:
-        raise PydanticCustomError("unknown_currency", "{value!r} is not an active ISO 4217 currency code",
+    if value not in KNOWN_CURRENCIES:
+        raise PydanticCustomError("unknown_currency", '"{value}" is not an ISO 4217 currency code',
                                   {"value": value})
     return value
 
@@ -149,9 +178,10 @@ def parse_currency(value: Any) -> str:
 Amount = Annotated[
     Decimal,
     PlainValidator(parse_amount),
-    PlainSerializer(format_amount, return_type=str, when_used="json"),
+    PlainSerializer(_wire, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": _AMOUNT_PATTERN, "examples": ["30000.00"],
-                    "description": "decimal amount as a string, at most 2 decimals"}),
+                    "description": "decimal amount as a string, in the currency's minor units "
+                                   "(0, 2 or 3 decimals)"}),
 ]
 """A money amount: Decimal in Python, a decimal string in JSON."""
 
@@ -159,9 +189,9 @@ Currency = Annotated[
     str,
     PlainValidator(parse_currency),
     WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["RUB"],
-                    "description": "ISO 4217 currency code of an active currency"}),
+                    "description": "ISO 4217 currency code"}),
 ]
-"""An active ISO 4217 currency code, uppercase."""
+"""An ISO 4217 currency code, uppercase (``is_active_currency`` says whether still in use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +234,7 @@ class Money:
         return self.amount >= other.amount
 
     def __str__(self) -> str:
-        return f"{format_amount(self.amount)} {self.currency}"
+        return f"{format_amount(self.amount, self.currency)} {self.currency}"
 
 
 def money_text(amount: Decimal, currency: str) -> str:

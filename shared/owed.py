@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 
 def due_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
@@ -55,3 +56,42 @@ def is_overdue(payment_terms: str, starts_on: date, ends_on: date, amount: Decim
     """Whether the period is overdue on ``on`` — what debtors and OVERDUE_PERIODS list."""
     return (is_owed(payment_terms, starts_on, ends_on, amount, paid_amount, on, terminated_on)
             and on >= overdue_on(payment_terms, starts_on, ends_on, grace_days))
+
+
+class Owable(Protocol):
+    """What ordering by debt needs of a period."""
+
+    @property
+    def payment_terms(self) -> str: ...
+
+    @property
+    def starts_on(self) -> date: ...
+
+    @property
+    def ends_on(self) -> date: ...
+
+
+P = TypeVar("P", bound=Owable)
+K = TypeVar("K")
+
+
+def oldest_first(periods: Iterable[P], terminated_on: date | None = None) -> list[P]:
+    """The periods that can be owed (not void), the oldest debt first: by ``due_on``, then
+    by start. A bank payment over several periods is split in this order."""
+    live = (p for p in periods if not is_void(p.starts_on, terminated_on))
+    return sorted(live, key=lambda p: (due_on(p.payment_terms, p.starts_on, p.ends_on), p.starts_on))
+
+
+def allocate(amount: Decimal, owed: Iterable[tuple[K, Decimal]]) -> tuple[list[tuple[K, Decimal]], Decimal]:
+    """Split ``amount`` over ``(key, still owed)`` in the order given, each part at most what
+    that key owes. Returns the (non-zero) parts and what is left over (> 0: more than owed)."""
+    parts: list[tuple[K, Decimal]] = []
+    left = amount
+    for key, due in owed:
+        if left <= 0:
+            break
+        part = min(left, due)
+        if part > 0:
+            parts.append((key, part))
+            left -= part
+    return parts, left

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
@@ -11,7 +12,7 @@ from pydantic_settings import SettingsConfigDict
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.entrypoints.http.routes import router
-from shared.calendar import CalendarSettings
+from shared.calendar import CalendarSettings, CompanyCalendar
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import EventStore
@@ -32,13 +33,19 @@ class ContractsSettings(ServiceSettings):
     """Publish the outbox from this process (several replicas may: one publishes at a time)."""
     scheduler_interval_seconds: float = 60.0
     scheduler_batch: int = 500
+    allow_future_payments: bool = False
+    """Accept ``paid_on`` after tomorrow (company zone). Only for simulated time: the local
+    stack, the demo and the e2e test play a whole future year (CONTRACTS_ALLOW_FUTURE_PAYMENTS)."""
 
 
-def create_app(settings: ContractsSettings | None = None) -> FastAPI:
+def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
     settings = settings or ContractsSettings()  # type: ignore[call-arg]
+    calendar = calendar or CalendarSettings().calendar()  # type: ignore[call-arg]
+
+    def latest_paid_on() -> date | None:
+        return None if settings.allow_future_payments else calendar.latest_paid_on()
     configure_logging(settings.log.format, settings.log.level)
     probe = KafkaProbe(settings.kafka.bootstrap_servers)
-    calendar = CalendarSettings().calendar()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,4 +75,5 @@ def create_app(settings: ContractsSettings | None = None) -> FastAPI:
         description="Clients, contracts, service periods, payments and the scheduler of time events.",
         routers=[router], checks={"database": database, "kafka": probe}, lifespan=lifespan,
     )
+    app.state.latest_paid_on = latest_paid_on
     return app

@@ -163,6 +163,8 @@ class PaymentRecorded(EventData):
     reference: str | None = None
     period_paid_amount: Amount
     period_paid: bool
+    receipt_id: UUID | None = None
+    """Shared by the parts of one bank payment split over several periods (a receipt)."""
 
 
 @registry.event

@@ -46,6 +46,10 @@ class PaymentRecorded(EventData):
     reference: str | None = Field(default=None, description="Payer's reference (bank document number), if given.")
     period_paid_amount: Amount = Field(description="Total paid on the period after this payment.")
     period_paid: bool = Field(description="True when the period is now paid in full.")
+    receipt_id: UUID | None = Field(
+        default=None, description="Set when one bank payment was split over several periods: every "
+                                  "part (one PaymentRecorded per period) carries the same receipt id "
+                                  "and reference. Absent for a payment against one period.")
 
 
 @public_registry.event
@@ -161,7 +165,8 @@ def to_public(event: EventData) -> EventData | None:
             payment_id=event.payment_id, contract_id=event.contract_id, client_id=event.client_id,
             period_id=event.period_id, amount=event.amount, currency=event.currency,
             paid_on=event.paid_on, reference=event.reference,
-            period_paid_amount=event.period_paid_amount, period_paid=event.period_paid)
+            period_paid_amount=event.period_paid_amount, period_paid=event.period_paid,
+            receipt_id=event.receipt_id)
     if isinstance(event, internal.PaymentCancelled):
         return PaymentCancelled(
             payment_id=event.payment_id, contract_id=event.contract_id, client_id=event.client_id,

@@ -86,6 +86,12 @@ class EventStore:
             "SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id)
         return v or 0
 
+    async def position_at(self, stream_id: str, stream_version: int) -> int | None:
+        """The position the event at ``stream_version`` of ``stream_id`` got (None: no such event)."""
+        return await self._pool.fetchval(  # type: ignore[no-any-return]
+            "SELECT position FROM events WHERE stream_id = $1 AND stream_version = $2",
+            stream_id, stream_version)
+
     async def append(
         self,
         stream_id: str,

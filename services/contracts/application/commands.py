@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
@@ -19,10 +20,12 @@ from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.commands import (
-    ClientCommand, ContractCommand, OpenContract, RecordPayment, RegisterClient, SchedulePeriods,
+    ClientCommand, ContractCommand, OpenContract, RecordPayment, RecordReceipt, RegisterClient,
+    SchedulePeriods,
 )
 from services.contracts.domain.contract import ContractState
 from services.contracts.domain.errors import NotFound
+from services.contracts.domain.periods import Payment
 from services.contracts.domain.schedule_plan import periods_needed
 from shared.events.base import EventData
 from shared.eventstore.aggregates import AggregateRepository, Executed
@@ -43,6 +46,18 @@ class Written:
     id: UUID | None
     position: int | None
     ids: Sequence[UUID] = ()
+    retried: bool = False
+    """Nothing was written: the command repeated one already recorded (the answer is its)."""
+
+
+@dataclass(frozen=True)
+class ReceiptWritten:
+    receipt_id: UUID
+    payments: Sequence[tuple[UUID, UUID, Decimal]]
+    """(payment_id, period_id, amount) of each part, in the order recorded."""
+    currency: str
+    position: int | None
+    retried: bool = False
 
 
 async def _rearm(conn: asyncpg.Connection, state: ContractState, _: list[RecordedEvent]) -> None:
@@ -97,13 +112,35 @@ class ContractsApplication:
         return Written(None, result.position, tuple(command.period_ids))
 
     async def record_payment(self, command: RecordPayment, ctx: CommandContext) -> Written:
-        """Record a payment; a reference already recorded answers with the existing payment."""
+        """Record a payment; the retry of one recorded under its reference answers with the
+        original payment and the position it got (the domain decided it is the same)."""
         result = await self.handle_contract(command, ctx)
-        if not result.recorded and command.reference is not None and result.state is not None:
-            existing = result.state.payment_by_reference(command.reference)
-            if existing is not None:
-                return Written(existing.payment_id, None)
-        return Written(command.payment_id, result.position)
+        if result.recorded or result.state is None or command.reference is None:
+            return Written(command.payment_id, result.position)
+        recorded = result.state.payments_under(command.reference)
+        return Written(recorded[0].payment_id, await self._position_of(command.contract_id, recorded),
+                       retried=True)
+
+    async def record_receipt(self, command: RecordReceipt, ctx: CommandContext) -> ReceiptWritten:
+        """One bank payment over several periods; a retry answers with the original receipt."""
+        result = await self.handle_contract(command, ctx)
+        assert result.state is not None and result.state.currency is not None
+        recorded = result.state.payments_under(command.reference)
+        parts = [(p.payment_id, p.period_id, p.amount) for p in recorded]
+        if result.recorded:
+            return ReceiptWritten(command.receipt_id, parts, result.state.currency, result.position)
+        receipt_id = recorded[0].receipt_id
+        assert receipt_id is not None
+        return ReceiptWritten(receipt_id, parts, result.state.currency,
+                              await self._position_of(command.contract_id, recorded), retried=True)
+
+    async def _position_of(self, contract_id: UUID, payments: Sequence[Payment]) -> int | None:
+        """The position of the last event the original command wrote: its last PaymentRecorded
+        or the DebtSettled that followed. The aggregate remembers each payment's stream
+        version as it folds (pure, no positions in the domain); the store maps it to the
+        position, one indexed lookup on (stream_id, stream_version), and only for retries."""
+        version = max(max(p.version, p.settled_version) for p in payments)
+        return await self.store.position_at(contract_stream(contract_id), version)
 
 
 def new_period_ids(starts_on, ends_on, every: str) -> list[UUID]:  # type: ignore[no-untyped-def]

@@ -147,7 +147,8 @@ class RemoveServicePeriod:
 
 @dataclass(frozen=True)
 class RecordPayment:
-    """``amount=None`` pays the rest still owed on the period."""
+    """``amount=None`` pays the rest still owed on the period. ``latest_paid_on`` is the
+    latest ``paid_on`` allowed (tomorrow in the company's zone, passed in); None: no bound."""
 
     contract_id: UUID
     period_id: UUID
@@ -155,6 +156,30 @@ class RecordPayment:
     paid_on: date
     amount: Decimal | None = None
     reference: str | None = None
+    latest_paid_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The part of a receipt that pays one period."""
+
+    period_id: UUID
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RecordReceipt:
+    """One bank payment over several periods. Without ``allocations`` it pays the oldest
+    owed periods first. Each part's payment id is made from ``receipt_id`` and the period
+    (``receipt_rules.part_id``), so a retry names the same payments."""
+
+    contract_id: UUID
+    receipt_id: UUID
+    amount: Decimal
+    paid_on: date
+    reference: str
+    allocations: Sequence[Allocation] | None = None
+    latest_paid_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +207,7 @@ class EmitDueTimeEvents:
 
 
 ContractCommand = (
-    OpenContract | TerminateContract | WithdrawTermination | AddServicePeriod | SchedulePeriods | ChangeServicePeriod
-    | RemoveServicePeriod | RecordPayment | CancelPayment | EmitDueTimeEvents
+    OpenContract | TerminateContract | WithdrawTermination | AddServicePeriod | SchedulePeriods
+    | ChangeServicePeriod | RemoveServicePeriod | RecordPayment | RecordReceipt | CancelPayment
+    | EmitDueTimeEvents
 )

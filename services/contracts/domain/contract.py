@@ -23,10 +23,10 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from services.contracts.domain import payment_rules, period_rules, termination, time_events
+from services.contracts.domain import payment_rules, period_rules, receipt_rules, termination, time_events
 from services.contracts.domain.commands import (
     AddServicePeriod, CancelPayment, ChangeServicePeriod, ContractCommand, EmitDueTimeEvents,
-    OpenContract, RecordPayment, RemoveServicePeriod, SchedulePeriods, TerminateContract,
+    OpenContract, RecordPayment, RecordReceipt, RemoveServicePeriod, SchedulePeriods, TerminateContract,
     WithdrawTermination,
 )
 from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
@@ -86,11 +86,13 @@ class ContractState:
     def payment(self, payment_id: UUID) -> Payment | None:
         return next((pay for p in self.periods for pay in p.payments if pay.payment_id == payment_id), None)
 
-    def payment_by_reference(self, reference: str) -> Payment | None:
-        """The non-cancelled payment recorded with ``reference`` (its ``payment_id``, ``period_id``)."""
+    def payments_under(self, reference: str) -> tuple[Payment, ...]:
+        """The non-cancelled payments recorded with ``reference``, in the order recorded: one
+        payment, or the parts of one receipt (a reference names one bank payment)."""
         reference = reference.strip()
-        return next((pay for p in self.periods for pay in p.active_payments
-                     if pay.reference is not None and pay.reference == reference), None)
+        return tuple(sorted((pay for p in self.periods for pay in p.active_payments
+                             if pay.reference is not None and pay.reference == reference),
+                            key=lambda pay: pay.version))
 
 
 def _sorted(periods: Iterable[Period]) -> tuple[Period, ...]:
@@ -154,19 +156,23 @@ def _apply(state: ContractState, event: EventData) -> ContractState:
         case ev.ServicePeriodRemoved():
             return replace(state, periods=tuple(p for p in state.periods if p.period_id != event.period_id))
         case ev.PaymentRecorded():
-            payment = Payment(event.payment_id, event.period_id, event.amount, event.paid_on, event.reference)
+            payment = Payment(event.payment_id, event.period_id, event.amount, event.paid_on, event.reference,
+                              receipt_id=event.receipt_id, version=state.version + 1)
             return replace(state, periods=_map_period(
                 state, event.period_id, lambda p: replace(p, payments=(*p.payments, payment))))
         case ev.PaymentCancelled():
             return replace(state, periods=_map_period(state, event.period_id, _cancelled(event)))
         case ev.DebtSettled():
-            return replace(state, periods=_map_period(
-                state, event.period_id, lambda p: replace(p, overdue_flag=False)))
+            def settled(p: Period) -> Period:
+                return replace(p, overdue_flag=False, payments=tuple(
+                    replace(pay, settled_version=state.version + 1)
+                    if pay.payment_id == event.payment_id else pay for pay in p.payments))
+            return replace(state, periods=_map_period(state, event.period_id, settled))
         case ev.PeriodAdjusted():
-            settled = event.paid_amount >= event.new_amount
+            settled_now = event.paid_amount >= event.new_amount
             return replace(state, periods=_map_period(
                 state, event.period_id,
-                lambda p: replace(p, overdue_flag=p.overdue_flag and not settled)))
+                lambda p: replace(p, overdue_flag=p.overdue_flag and not settled_now)))
         case ev.DebtWrittenOff():
             return state
     after = _time_event(state, event)
@@ -231,6 +237,8 @@ def decide(command: ContractCommand, state: ContractState | None) -> list[EventD
             return period_rules.remove(command, state)
         case RecordPayment():
             return payment_rules.record(command, state)
+        case RecordReceipt():
+            return receipt_rules.record(command, state)
         case CancelPayment():
             return payment_rules.cancel(command, state)
         case EmitDueTimeEvents():

@@ -28,7 +28,7 @@ from shared.events.base import EventData
 from shared.events.contracts import (
     DebtWrittenOff, PeriodAdjusted, ServicePeriodAdded, ServicePeriodChanged, ServicePeriodRemoved,
 )
-from shared.money import money_text
+from shared.money import in_currency, money_text
 
 if TYPE_CHECKING:
     from services.contracts.domain.contract import ContractState
@@ -77,7 +77,8 @@ def add(command: AddServicePeriod, state: ContractState) -> list[EventData]:
     _check_fits(state, command.period_id, command.starts_on, command.ends_on, command.currency)
     return [ServicePeriodAdded(
         contract_id=state.id, client_id=state.client_id, period_id=command.period_id,
-        starts_on=command.starts_on, ends_on=command.ends_on, amount=command.amount,
+        starts_on=command.starts_on, ends_on=command.ends_on,
+        amount=in_currency(command.amount, command.currency),
         currency=command.currency, payment_terms=command.payment_terms, remind_on=command.remind_on)]
 
 
@@ -110,8 +111,9 @@ def schedule(command: SchedulePeriods, state: ContractState) -> list[EventData]:
         _check_fits(state, period_id, starts_on, ends_on, command.currency)
         events.append(ServicePeriodAdded(
             contract_id=state.id, client_id=state.client_id, period_id=period_id,
-            starts_on=starts_on, ends_on=ends_on, amount=amount, currency=command.currency,
-            payment_terms=command.payment_terms, remind_on=remind_on, remind_days_before=days))
+            starts_on=starts_on, ends_on=ends_on, amount=in_currency(amount, command.currency),
+            currency=command.currency, payment_terms=command.payment_terms, remind_on=remind_on,
+            remind_days_before=days))
     return events
 
 
@@ -139,12 +141,12 @@ def change(command: ChangeServicePeriod, state: ContractState) -> list[EventData
     _check_fits(state, old.period_id, starts_on, ends_on, currency)
     events: list[EventData] = [ServicePeriodChanged(
         contract_id=state.id, client_id=state.client_id, period_id=old.period_id,
-        starts_on=starts_on, ends_on=ends_on, amount=amount, currency=currency,
+        starts_on=starts_on, ends_on=ends_on, amount=in_currency(amount, currency), currency=currency,
         payment_terms=terms, remind_on=remind_on, remind_days_before=offset)]
     if old.overdue_flag and amount != old.amount:
         events.append(PeriodAdjusted(
             contract_id=state.id, client_id=state.client_id, period_id=old.period_id,
-            old_amount=old.amount, new_amount=amount, paid_amount=old.paid_amount,
+            old_amount=old.amount, new_amount=in_currency(amount, currency), paid_amount=old.paid_amount,
             credit=max(old.paid_amount - amount, 0), currency=currency, reason="repriced"))
     return events
 

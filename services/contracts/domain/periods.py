@@ -16,7 +16,7 @@ from uuid import UUID
 
 from services.contracts.domain.errors import RuleViolated
 from shared.money import (
-    fits_currency, is_active_currency, minor_units, money_text, round_to_currency,
+    fits_currency, in_currency, is_active_currency, minor_units, money_text, round_to_currency,
 )
 
 PAYMENT_TERMS = ("prepaid", "postpaid")
@@ -31,6 +31,11 @@ class Payment:
     reference: str | None = None
     cancelled: bool = False
     cancel_reason: str | None = None
+    receipt_id: UUID | None = None
+    version: int = 0
+    """Stream version of its PaymentRecorded (the store gives that event's position)."""
+    settled_version: int = 0
+    """Stream version of the DebtSettled it caused, if any (recorded in the same append)."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,11 @@ class Period:
 
     @property
     def paid_amount(self) -> Decimal:
-        return sum((p.amount for p in self.active_payments), Decimal("0.00"))
+        return in_currency(sum((p.amount for p in self.active_payments), Decimal(0)), self.currency)
 
     @property
     def owed(self) -> Decimal:
-        return max(self.amount - self.paid_amount, Decimal("0.00"))
+        return in_currency(max(self.amount - self.paid_amount, Decimal(0)), self.currency)
 
     @property
     def paid(self) -> bool:
@@ -138,17 +143,16 @@ def check_period_values(starts_on: date, ends_on: date, amount: Decimal, currenc
 
 def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
     if not is_active_currency(currency):
-        raise RuleViolated("unknown_currency", f"{currency!r} is not an active ISO 4217 currency code",
+        raise RuleViolated("unknown_currency", f'"{currency}" is not an active ISO 4217 currency code',
                            "currency")
     if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise RuleViolated("invalid_amount", f"{field} {amount!r} is not a decimal number", field)
+        raise RuleViolated("invalid_amount", f'{field} "{amount}" is not a decimal number', field)
     if amount < 0:
         raise RuleViolated("negative_amount", f"{field} {amount} {currency} is negative", field)
     if not fits_currency(amount, currency):
-        places = min(minor_units(currency), 2)
         raise RuleViolated("amount_precision",
-                           f"{field} {amount} has more than {places} decimal places allowed for "
-                           f"{currency}", field)
+                           f"{field} {amount} has more decimal places than the {minor_units(currency)} "
+                           f"{currency} has", field)
 
 
 def check_no_overlap(period_id: UUID, starts_on: date, ends_on: date, others: Iterable[Period]) -> None:

@@ -2,6 +2,8 @@
 
 - ru: ``30 000,00 RUB``, ``31 марта 2026``, ``предоплата``;
 - en: ``30,000.00 RUB``, ``31 March 2026``, ``prepaid``.
+
+Amounts show their currency's minor units (``shared.money``): ``30,000 JPY``, ``1,250.500 KWD``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Literal
+
+from shared.money import in_currency, minor_units
 
 Locale = Literal["ru", "en"]
 LOCALES: tuple[Locale, ...] = ("ru", "en")
@@ -24,17 +28,19 @@ _TERMS = {
 
 
 def money(amount: Decimal | str, currency: str, locale: Locale) -> str:
-    """Grouped thousands, two decimals, the ISO code after the number."""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    """Grouped thousands, the currency's decimals (0, 2 or 3), the ISO code after the number."""
+    value = in_currency(Decimal(str(amount)), currency)
     sign = "-" if value < 0 else ""
-    whole, cents = f"{abs(value):.2f}".split(".")
+    whole, _, cents = f"{abs(value):.{minor_units(currency)}f}".partition(".")
     groups = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
+    point = "," if locale == "ru" else "."
+    fraction = f"{point}{cents}" if cents else ""
     if locale == "ru":
-        return f"{sign}{' '.join(groups)},{cents} {currency}"
-    return f"{sign}{','.join(groups)}.{cents} {currency}"
+        return f"{sign}{' '.join(groups)}{fraction} {currency}"
+    return f"{sign}{','.join(groups)}{fraction} {currency}"
 
 
 def long_date(day: date, locale: Locale) -> str:

@@ -28,7 +28,7 @@ async def save_row(conn: asyncpg.Connection, state: TicketState, recorded: list[
         _UPSERT, state.id, state.client_id, state.title, state.registered_at, state.registered_on,
         state.coverage.status, [w.code for w in state.coverage.warnings], state.override_reason,
         state.billable, len(state.lines),
-        [{"amount": format_amount(v), "currency": k} for k, v in state.totals.items()],
+        [{"amount": format_amount(v, k), "currency": k} for k, v in state.totals.items()],
         state.version, recorded[-1].position)
 
 

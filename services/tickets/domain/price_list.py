@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from services.tickets.domain.errors import RuleViolated
-from shared.money import fits_currency, is_active_currency
+from shared.money import fits_currency, in_currency, is_active_currency
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -43,11 +43,12 @@ def define_item(code: str, name: str, unit: str, price: Decimal, currency: str,
         raise RuleViolated("code_format", "code must be 1-64 letters, digits, '.', '_' or '-', "
                            f"starting with a letter or digit; got {code[:70]!r}", "code")
     if not is_active_currency(currency):
-        raise RuleViolated("unknown_currency", f"{currency!r} is not an active ISO 4217 currency code",
+        raise RuleViolated("unknown_currency", f'"{currency}" is not an active ISO 4217 currency code',
                            "currency")
     if price < 0:
         raise RuleViolated("price_negative", f"price must not be negative, got {price}", "price")
     if not fits_currency(price, currency):
         raise RuleViolated("amount_precision", f"price {price} has more decimals than {currency} allows",
                            "price")
-    return PriceItem(code, _text(name, "name", 200), _text(unit, "unit", 32), price, currency, active)
+    return PriceItem(code, _text(name, "name", 200), _text(unit, "unit", 32), in_currency(price, currency),
+                     currency, active)

@@ -19,7 +19,7 @@ from shared.events.base import EventData
 from shared.events.tickets import (
     CoverageSnapshot, NotCoveredPolicy, TicketItemAdded, TicketItemRemoved, TicketRegistered,
 )
-from shared.money import MAX_INTEGER_DIGITS, minor_units
+from shared.money import MAX_INTEGER_DIGITS, in_currency, quantum
 
 MAX_LINES = 500
 
@@ -84,9 +84,8 @@ def registration_moment(value: date | datetime | None, now: datetime) -> tuple[d
 
 
 def line_total(unit_price: Decimal, quantity: Decimal, currency: str) -> Decimal:
-    """price × quantity, rounded half-up to the currency's minor unit (at most 2 decimals)."""
-    places = min(minor_units(currency), 2)
-    return (unit_price * quantity).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """price × quantity, rounded half-up to the currency's minor unit (0, 2 or 3 decimals)."""
+    return (unit_price * quantity).quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
 def evolve(state: TicketState | None, event: EventData) -> TicketState:
@@ -167,7 +166,7 @@ def _add(c: AddTicketItem, state: TicketState | None) -> list[EventData]:
                            "quantity")
     return [TicketItemAdded(
         ticket_id=ticket.id, client_id=ticket.client_id, line_id=c.line_id, code=item.code,
-        name=item.name, unit=item.unit, quantity=c.quantity, unit_price=item.price,
+        name=item.name, unit=item.unit, quantity=c.quantity, unit_price=in_currency(item.price, item.currency),
         currency=item.currency, line_total=total)]
 
 

@@ -17,7 +17,7 @@ async def test_a_tick_emits_each_due_event_once_and_a_second_tick_or_replica_emi
 ):
     signed = await sign_client_for_a_year(contracts_api, year=2031)
     url = f"/contracts/{signed.contract_id}/periods/{signed.period_ids[0]}/payments"
-    assert (await contracts_api.post(url, json={"paid_on": "2030-12-28"})).status_code == 201
+    assert (await contracts_api.post(url, json={"paid_on": "2026-11-02"})).status_code == 201  # paid ahead
 
     first = await contracts_api.post("/scheduler/tick", json={"as_of": "2031-03-21"})
     assert first.status_code == 200, first.text

@@ -86,9 +86,9 @@ def test_a_reference_already_recorded_makes_the_payment_a_no_op():
     _, state = then_state(given(*BASE), first)
     assert when(state, pay("10000", reference="PP-42")) == []
     assert when(state, pay(reference=" PP-42 ")) == []  # retried: even if the rest is now different
-    existing = state.payment_by_reference("PP-42")
+    (existing,) = state.payments_under("PP-42")
     assert (existing.payment_id, existing.period_id) == (first.payment_id, P1)
-    assert state.payment_by_reference("PP-43") is None
+    assert state.payments_under("PP-43") == ()
 
 
 def test_a_reference_is_checked_before_the_period_being_paid():
@@ -108,7 +108,7 @@ def test_a_cancelled_reference_can_be_used_again():
     first = pay("100", reference="PP-1")
     _, state = then_state(given(*BASE), first)
     _, state = then_state(state, CancelPayment(CONTRACT_ID, P1, first.payment_id, "typo"))
-    assert state.payment_by_reference("PP-1") is None
+    assert state.payments_under("PP-1") == ()
     assert when(state, pay("100", reference="PP-1"))
 
 
@@ -150,3 +150,64 @@ def test_cancel_unknown_or_already_cancelled_payment_is_refused():
     with pytest.raises(RuleViolated) as exc:
         when(state, CancelPayment(CONTRACT_ID, P1, first.payment_id, "x"))
     assert exc.value.rule == "payment_cancelled"
+
+
+# --- issue 12, case 1: a real payment must never be dropped silently --------------------
+
+def test_the_same_reference_with_another_amount_is_a_conflict_not_a_silent_no_op():
+    """Pay 10 000 with reference "Счёт 15", then 20 000 with the same reference on the same
+    period: the second is another payment, not a retry, and must not vanish."""
+    first = pay("10000", reference="Счёт 15")
+    _, state = then_state(given(*BASE), first)
+    with pytest.raises(Conflict) as exc:
+        when(state, pay("20000", reference="Счёт 15"))
+    assert (exc.value.rule, exc.value.field) == ("reference_used", "reference")
+    assert str(first.payment_id) in exc.value.message and "10000.00 RUB" in exc.value.message
+    assert "'" not in exc.value.message.replace("'s", "")  # no Python repr in the message
+
+
+@pytest.mark.parametrize("change", [{"paid_on": "2026-01-11"}, {"period": P2}, {"amount": "9999.99"}])
+def test_the_same_reference_with_any_other_value_is_a_conflict(change):
+    _, state = then_state(given(*BASE), pay("10000", reference="PP-9"))
+    with pytest.raises(Conflict) as exc:
+        when(state, pay(**{"amount": "10000", "reference": "PP-9", **change}))
+    assert exc.value.rule == "reference_used"
+
+
+def test_a_retry_with_the_same_values_records_nothing_and_names_the_original():
+    first = pay("10000", reference="PP-9")
+    _, state = then_state(given(*BASE), first)
+    assert when(state, pay("10000", reference="PP-9")) == []
+    (original,) = state.payments_under("PP-9")
+    assert original.payment_id == first.payment_id
+    assert original.version == state.version  # the stream version of its PaymentRecorded
+
+
+# --- paid_on no later than tomorrow in the company's zone --------------------------------
+
+def test_paid_on_later_than_the_bound_is_refused():
+    command = RecordPayment(CONTRACT_ID, P1, uuid4(), d("2099-01-01"), None, None,
+                            latest_paid_on=d("2026-01-11"))
+    with pytest.raises(RuleViolated) as exc:
+        when(given(*BASE), command)
+    assert (exc.value.rule, exc.value.field) == ("paid_on_in_future", "paid_on")
+    assert "2099-01-01" in exc.value.message and "2026-01-11" in exc.value.message
+    on_the_bound = RecordPayment(CONTRACT_ID, P1, uuid4(), d("2026-01-11"), None, None,
+                                 latest_paid_on=d("2026-01-11"))
+    assert when(given(*BASE), on_the_bound)
+
+
+# --- currencies with 0 and 3 minor units (issue 12, case 11) -----------------------------
+
+def test_three_decimal_currencies_keep_three_decimals_and_zero_decimal_ones_none():
+    kwd = (opened(), added(P1, "2026-01-01", "2026-03-31", amount="1000", currency="KWD"))
+    events, state = then_state(given(*kwd), pay("250.125"))
+    assert events[0].model_dump(mode="json")["amount"] == "250.125"
+    assert events[0].model_dump(mode="json")["period_paid_amount"] == "250.125"
+    assert state.period(P1).owed == Decimal("749.875")
+    jpy = (opened(), added(P1, "2026-01-01", "2026-03-31", amount="30000.00", currency="JPY"))
+    events, _ = then_state(given(*jpy), pay())
+    assert events[0].model_dump(mode="json")["amount"] == "30000"
+    with pytest.raises(RuleViolated) as exc:
+        when(given(*jpy), pay("100.50"))
+    assert (exc.value.rule, exc.value.field) == ("amount_precision", "amount")

@@ -70,10 +70,14 @@ def test_every_event_type_is_sampled_and_carries_client_id():
         assert "client_id" in model.model_fields, model
 
 
-def test_amounts_are_decimal_strings_on_the_wire():
+def test_amounts_are_decimal_strings_on_the_wire_with_the_digits_they_were_given():
+    """The domain writes amounts in their currency's minor units; an event keeps them as
+    given, so a stored event re-serializes to the same text (JPY "30000", KWD "1.250")."""
     wire = SAMPLES[7].model_dump(mode="json")
-    assert wire["amount"] == "10000.00" and wire["period_paid_amount"] == "10000.00"
+    assert wire["amount"] == "10000" and wire["period_paid_amount"] == "10000"
     assert SAMPLES[7].amount == Decimal("10000.00")
+    again = type(SAMPLES[7]).model_validate({**wire, "amount": "1.250", "currency": "KWD"})
+    assert again.model_dump(mode="json")["amount"] == "1.250"
 
 
 def test_events_are_frozen_and_forbid_unknown_fields():

@@ -28,6 +28,16 @@ def test_money_is_grouped_with_two_decimals(amount: str, locale: str, text: str)
     assert money(Decimal(amount), "RUB", locale) == text  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("amount", "currency", "locale", "text"), [
+    ("30000.00", "JPY", "en", "30,000 JPY"),
+    ("30000", "KRW", "ru", "30 000 KRW"),
+    ("1250.5", "KWD", "en", "1,250.500 KWD"),
+    ("1250.125", "BHD", "ru", "1 250,125 BHD"),
+])
+def test_money_shows_the_currency_minor_units(amount: str, currency: str, locale: str, text: str) -> None:
+    assert money(Decimal(amount), currency, locale) == text  # type: ignore[arg-type]
+
+
 def test_dates_and_terms_read_naturally() -> None:
     assert long_date(date(2026, 3, 31), "ru") == "31 марта 2026"
     assert long_date(date(2026, 4, 1), "en") == "1 April 2026"

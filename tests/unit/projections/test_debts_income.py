@@ -59,7 +59,9 @@ def test_months() -> None:
 
 
 def test_money_format_and_totals() -> None:
-    assert fmt(Decimal("30000")) == "30000.00"
-    assert fmt(Decimal("0.5")) == "0.50"
+    assert fmt(Decimal("30000"), "RUB") == "30000.00"
+    assert fmt(Decimal("0.5"), "RUB") == "0.50"
+    assert fmt(Decimal("30000.00"), "JPY") == "30000"
+    assert fmt(Decimal("60000.5"), "KWD") == "60000.500"
     assert totals_by_currency([("RUB", Decimal(1)), ("EUR", Decimal(2)), ("RUB", Decimal(3))]) == {
         "EUR": Decimal(2), "RUB": Decimal(4)}

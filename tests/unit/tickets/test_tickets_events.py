@@ -33,7 +33,7 @@ def test_the_coverage_snapshot_survives_the_wire():
 def test_line_amounts_and_quantity_are_strings_on_the_wire():
     event = TicketItemAdded(ticket_id=uuid.uuid4(), client_id=CLIENT, line_id=uuid.uuid4(),
                             code="TRAIN", name="Training", unit="hour", quantity=Decimal("1.50"),
-                            unit_price=Decimal("2000"), currency="RUB", line_total=Decimal("3000"))
+                            unit_price=Decimal("2000.00"), currency="RUB", line_total=Decimal("3000.00"))
     wire = event.model_dump(mode="json")
     assert (wire["quantity"], wire["unit_price"], wire["line_total"]) == ("1.5", "2000.00", "3000.00")
     assert registry.load("TicketItemAdded", 1, wire) == event

@@ -46,7 +46,8 @@ def test_unknown_fields_are_refused():
 
 
 @pytest.mark.parametrize("price, rule", [("12,50", "amount_format"), ("1e3", "amount_format"),
-                                         (12.5, "amount_type"), ("1.001", "amount_format")])
+                                         (12.5, "amount_type"), ("1.0001", "amount_format"),
+                                         ("٣٠٠", "amount_format")])
 def test_a_malformed_price_names_the_field(price, rule):
     assert errors_of(DefinePriceItemRequest, code="A", name="n", unit="u", price=price,
                      currency="RUB") == {("price", rule)}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from services.contracts.application.commands import ContractsApplication, new_period_ids
 from services.contracts.application.scheduler import tick
 from services.contracts.domain import commands as cmd
 from services.contracts.entrypoints.http import schemas as s
 from services.contracts.entrypoints.http.deps import command_context, domain_errors
-from services.contracts.entrypoints.http.views import client_view, contract_view, event_view
+from services.contracts.entrypoints.http.views import client_view, contract_view, event_view, receipt_view
 from shared.calendar import CompanyCalendar
 
 router = APIRouter()
@@ -153,17 +153,46 @@ async def remove_period(contract_id: UUID, period_id: UUID, request: Request) ->
     return s.Written(position=result.position)
 
 
+def latest_paid_on(request: Request):  # type: ignore[no-untyped-def]
+    """Tomorrow in the company's zone (None where the installation allows any date)."""
+    return request.app.state.latest_paid_on()
+
+
 @router.post("/contracts/{contract_id}/periods/{period_id}/payments", status_code=201,
-             response_model=s.PaymentCreated, tags=["payments"])
+             response_model=s.PaymentCreated, tags=["payments"],
+             responses={200: {"description": "a retry: the payment recorded earlier under this reference"},
+                        409: {"description": "reference_used: the reference names another payment"}})
 async def record_payment(contract_id: UUID, period_id: UUID, body: s.RecordPaymentRequest,
-                         request: Request) -> s.PaymentCreated:
+                         request: Request, response: Response) -> s.PaymentCreated:
     with domain_errors():
         written = await app_of(request).record_payment(
             cmd.RecordPayment(contract_id, period_id, uuid.uuid4(), body.paid_on, body.amount,
-                              body.reference),
+                              body.reference, latest_paid_on(request)),
             command_context(request))
     assert written.id is not None
+    if written.retried:
+        response.status_code = 200
     return s.PaymentCreated(payment_id=written.id, position=written.position)
+
+
+@router.post("/contracts/{contract_id}/payments", status_code=201, response_model=s.ReceiptCreated,
+             tags=["payments"],
+             responses={200: {"description": "a retry: the receipt recorded earlier under this reference"},
+                        409: {"description": "reference_used: the reference names another payment"}})
+async def record_receipt(contract_id: UUID, body: s.RecordReceiptRequest, request: Request,
+                         response: Response) -> s.ReceiptCreated:
+    """One bank payment over several periods: one payment per period, sharing the reference
+    and a receipt id. Without allocations it pays the oldest owed periods first."""
+    allocations = None if body.allocations is None else [
+        cmd.Allocation(a.period_id, a.amount) for a in body.allocations]
+    with domain_errors():
+        written = await app_of(request).record_receipt(
+            cmd.RecordReceipt(contract_id, uuid.uuid4(), body.amount, body.paid_on, body.reference,
+                              allocations, latest_paid_on(request)),
+            command_context(request))
+    if written.retried:
+        response.status_code = 200
+    return receipt_view(written)
 
 
 @router.delete("/contracts/{contract_id}/periods/{period_id}/payments/{payment_id}",

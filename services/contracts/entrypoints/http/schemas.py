@@ -16,6 +16,8 @@ from shared.dates import IsoDate
 from shared.money import Amount, Currency
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+"""A payment's reference (bank document number): names one payment on a contract."""
 PaymentTerms = Literal["prepaid", "postpaid"]
 
 
@@ -83,8 +85,25 @@ class ChangePeriodRequest(Request):
 
 class RecordPaymentRequest(Request):
     amount: Amount | None = Field(default=None, description="omit to pay the rest still owed")
-    paid_on: IsoDate
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = None
+    paid_on: IsoDate = Field(description="at most tomorrow in the company's time zone")
+    reference: Reference | None = Field(
+        default=None, description="names this payment on the contract: the same reference and values "
+                                  "again is a retry (200, the original answer); other values are 409")
+
+
+class AllocationRequest(Request):
+    period_id: UUID
+    amount: Amount
+
+
+class RecordReceiptRequest(Request):
+    amount: Amount = Field(description="the whole bank payment")
+    paid_on: IsoDate = Field(description="at most tomorrow in the company's time zone")
+    reference: Reference = Field(description="names the bank payment; shared by every part")
+    allocations: list[AllocationRequest] | None = Field(
+        default=None, max_length=1000,
+        description="how much goes to which period (must add up to amount); omit to pay the "
+                    "oldest owed periods first")
 
 
 class TickRequest(Request):
@@ -111,6 +130,17 @@ class PaymentCreated(Written):
     payment_id: UUID
 
 
+class ReceiptPart(BaseModel):
+    payment_id: UUID
+    period_id: UUID
+    amount: str
+
+
+class ReceiptCreated(Written):
+    receipt_id: UUID
+    payments: list[ReceiptPart]
+
+
 class TickResult(Written):
     as_of: date
     emitted: int
@@ -123,6 +153,7 @@ class PaymentView(BaseModel):
     paid_on: date
     reference: str | None
     cancelled: bool
+    receipt_id: UUID | None = Field(default=None, description="set when part of one bank payment over several periods")
 
 
 class PeriodView(BaseModel):

@@ -13,7 +13,7 @@ from shared.money import format_amount
 
 
 def money(totals: dict[str, Decimal]) -> list[s.MoneyOut]:
-    return [s.MoneyOut(amount=format_amount(v), currency=k) for k, v in totals.items()]
+    return [s.MoneyOut(amount=format_amount(v, k), currency=k) for k, v in totals.items()]
 
 
 def coverage(c: CoverageSnapshot) -> s.CoverageOut:
@@ -22,7 +22,7 @@ def coverage(c: CoverageSnapshot) -> s.CoverageOut:
         total_owed, currency = None, None
     elif totals:
         (currency, amount), = totals.items()
-        total_owed = format_amount(amount)
+        total_owed = format_amount(amount, currency)
     else:
         total_owed, currency = "0.00", None
     a = c.active_period
@@ -30,13 +30,13 @@ def coverage(c: CoverageSnapshot) -> s.CoverageOut:
         status=c.status, on=c.on, warnings=[s.WarningOut(code=w.code, message=w.message) for w in c.warnings],
         owed=[s.OwedOut(contract_id=o.contract_id, period_id=o.period_id, starts_on=o.starts_on,
                         ends_on=o.ends_on, payment_terms=o.payment_terms, due_on=o.due_on,
-                        amount_due=format_amount(o.amount_due), currency=o.currency,
+                        amount_due=format_amount(o.amount_due, o.currency), currency=o.currency,
                         days_overdue=o.days_overdue) for o in c.owed],
         total_owed=total_owed, currency=currency, totals=money(totals),
         active_period=None if a is None else s.ActivePeriodOut(
             contract_id=a.contract_id, contract_number=a.contract_number, period_id=a.period_id,
             starts_on=a.starts_on, ends_on=a.ends_on, payment_terms=a.payment_terms,
-            amount=format_amount(a.amount), paid_amount=format_amount(a.paid_amount), paid=a.paid,
+            amount=format_amount(a.amount, a.currency), paid_amount=format_amount(a.paid_amount, a.currency), paid=a.paid,
             currency=a.currency),
         checked_at=c.checked_at, source_position=c.source_position, stale=c.stale)
 
@@ -48,8 +48,8 @@ def ticket(state: TicketState, position: int | None) -> s.TicketOut:
         coverage=coverage(state.coverage), not_covered_policy=state.policy,
         override_reason=state.override_reason,
         lines=[s.LineOut(line_id=x.line_id, code=x.code, name=x.name, unit=x.unit,
-                         quantity=format_quantity(x.quantity), unit_price=format_amount(x.unit_price),
-                         currency=x.currency, line_total=format_amount(x.line_total))
+                         quantity=format_quantity(x.quantity), unit_price=format_amount(x.unit_price, x.currency),
+                         currency=x.currency, line_total=format_amount(x.line_total, x.currency))
                for x in state.lines],
         totals=money(state.totals), billable=state.billable, version=state.version, position=position)
 
@@ -66,6 +66,6 @@ def summary(row: dict[str, Any]) -> s.TicketSummaryOut:
 
 def price_item(stored: StoredPriceItem) -> s.PriceItemOut:
     i = stored.item
-    return s.PriceItemOut(code=i.code, name=i.name, unit=i.unit, price=format_amount(i.price),
+    return s.PriceItemOut(code=i.code, name=i.name, unit=i.unit, price=format_amount(i.price, i.currency),
                           currency=i.currency, active=i.active, version=stored.version,
                           updated_at=stored.updated_at)
