@@ -16,6 +16,7 @@ from deploy.local import kafka, postgres, processes
 from deploy.local.errors import LauncherError
 from deploy.local.layout import SERVICES, run_async, RunDir, StackPorts, port_is_free, port_is_open
 from deploy.local.topics import create_topics
+from shared.kafka_security import plaintext
 from shared.db.migrations import MigrationError, apply_migrations, migrations_dir
 
 
@@ -107,7 +108,7 @@ def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=prin
             kafka.start(run, ports)
             started.append("kafka")
         bootstrap = f"127.0.0.1:{ports.kafka}"
-        created = run_async(create_topics(bootstrap))
+        created = run_async(create_topics(plaintext(bootstrap)))
         if created:
             progress(f"Kafka: created topics {', '.join(created)}")
         if processes.running(_smtp_pidfile(run)) is None:

@@ -36,7 +36,7 @@ class ContractsSettings(ServiceSettings):
 def create_app(settings: ContractsSettings | None = None) -> FastAPI:
     settings = settings or ContractsSettings()  # type: ignore[call-arg]
     configure_logging(settings.log.format, settings.log.level)
-    probe = KafkaProbe(settings.kafka.bootstrap_servers)
+    probe = KafkaProbe(settings.kafka)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,7 +47,7 @@ def create_app(settings: ContractsSettings | None = None) -> FastAPI:
         app.state.contracts = ContractsApplication(EventStore(pool, router=route))
         try:
             async with relay_in_background(
-                pool, settings.kafka.bootstrap_servers,
+                pool, settings.kafka,
                 f"{settings.kafka.client_id_prefix}-contracts-relay", enabled=settings.run_relay,
             ) as relay:
                 app.state.relay = relay

@@ -32,6 +32,7 @@ from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
+from shared.kafka_security import broker_security
 from shared.logging import configure_logging, get_logger
 from shared.settings import ServiceSettings
 from shared.topics import NOTIFIER_GROUP
@@ -118,20 +119,21 @@ async def _start_kafka(broker: KafkaBroker, dead_letters: KafkaDeadLetters) -> N
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()  # type: ignore[call-arg]
     configure_logging(settings.log.format, settings.log.level)
-    bootstrap = settings.kafka.bootstrap_servers
+    kafka = settings.kafka
     client_id = f"{settings.kafka.client_id_prefix}-notifier"
     policy = settings.retry_policy
     attempt_seconds = _attempt_seconds(settings)
     # Above the longest a record can take (every attempt timing out, every pause taken), so
     # the group never evicts a consumer that is only waiting for SMTP to come back.
     max_poll_ms = int((policy.worst_case_seconds(attempt_seconds) + 60) * 1000)
-    broker = KafkaBroker(bootstrap, client_id=client_id, allow_auto_create_topics=False,
+    broker = KafkaBroker(kafka.bootstrap_servers, client_id=client_id, allow_auto_create_topics=False,
+                         security=broker_security(kafka),
                          graceful_timeout=max(settings.smtp_timeout * 2, 15.0))
     consumer = ScheduleConsumer(broker, group=settings.group_id, max_poll_interval_ms=max_poll_ms)
     metrics = PrometheusMetrics()
-    dead_letters = KafkaDeadLetters(bootstrap, f"{client_id}-dlq", settings.group_id)
+    dead_letters = KafkaDeadLetters(kafka, f"{client_id}-dlq", settings.group_id)
     sender = SmtpSender(settings.smtp)
-    probe = KafkaProbe(bootstrap)
+    probe = KafkaProbe(kafka)
     renderer = TemplateRenderer(settings.locale)
     general = settings.general_emails
     message_id_domain = settings.message_id_domain or settings.from_email.rsplit("@", 1)[1]

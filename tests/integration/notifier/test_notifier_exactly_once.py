@@ -28,6 +28,7 @@ from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP, dead_letter_topic
 from tests.integration.notifier.mailbox import Mailbox
 from tests.support.servers import free_port
 from tests.unit.notifier.notifier_events import Client, ending_soon, envelope, record_of
+from shared.kafka_security import plaintext
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +108,7 @@ async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_l
         mailbox: Mailbox) -> None:
     log = DeliveryLog(two_pools[0])
     closed_port = free_port()  # nothing listens there: connection refused, every time
-    dead_letters = KafkaDeadLetters(stack.kafka_bootstrap, "notifier-test-dlq", NOTIFIER_GROUP)
+    dead_letters = KafkaDeadLetters(plaintext(stack.kafka_bootstrap), "notifier-test-dlq", NOTIFIER_GROUP)
     await dead_letters.start()
     try:
         notifier = ScheduleNotifier(
