@@ -7,11 +7,15 @@ service's ``bootstrap.py`` builds these; everything else receives values.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, Self
+from typing import Literal, Self, TypeVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+S = TypeVar("S", bound=BaseSettings)
 
 KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -23,7 +27,9 @@ class KafkaSettings(BaseSettings):
     ``shared.kafka_security`` turns these into client options, in one place for every client.
     """
 
-    model_config = SettingsConfigDict(env_prefix="ABONENT_KAFKA_", extra="ignore")
+    # An error must not echo the inputs: they hold the SASL password.
+    model_config = SettingsConfigDict(env_prefix="ABONENT_KAFKA_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     bootstrap_servers: str = "127.0.0.1:19092"
     client_id_prefix: str = "abonent"
@@ -77,7 +83,8 @@ class LogSettings(BaseSettings):
 class ServiceSettings(BaseSettings):
     """What every service has: its database, Kafka and logging. Subclasses set the prefix."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    # Subclasses inherit it: a settings error never echoes the DSN or a password.
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 
     database_url: SecretStr = Field(description="postgresql://user[:password]@host:port/db")
     http_host: str = "127.0.0.1"
@@ -86,3 +93,21 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+
+
+def load_or_exit(factory: Callable[[], S]) -> S:
+    """Build a process's settings; bad ones stop it with one line naming each problem (and
+    never a value: they may be secrets)."""
+    try:
+        return factory()
+    except ValidationError as exc:
+        prefix = str(getattr(factory, "model_config", {}).get("env_prefix", ""))
+
+        def where(loc: tuple[int | str, ...]) -> str:  # a model-wide rule names its variables
+            if len(loc) == 1 and prefix:
+                return f"{prefix}{str(loc[0]).upper()}: "
+            return ".".join(str(part) for part in loc) + ": " if loc else ""
+
+        problems = "; ".join(f"{where(error['loc'])}{error['msg'].removeprefix('Value error, ')}"
+                             for error in exc.errors())
+        sys.exit(f"configuration error: {problems}")

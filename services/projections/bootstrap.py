@@ -34,7 +34,7 @@ from shared.http.server import serve
 from shared.kafka_probe import KafkaProbe
 from shared.kafka_security import broker_security
 from shared.logging import configure_logging, get_logger
-from shared.settings import KafkaSettings, ServiceSettings
+from shared.settings import KafkaSettings, ServiceSettings, load_or_exit
 from shared.topics import PROJECTIONS_GROUP
 
 log = get_logger("projections")
@@ -185,6 +185,6 @@ def build_rebuild(settings: ProjectionsSettings) -> Rebuild:
 
 
 def main() -> None:
-    settings = load_settings()
+    settings = load_or_exit(load_settings)
     configure_logging(settings.log.format, settings.log.level)
     serve(build_app(settings), settings.http_host, settings.http_port)

@@ -16,7 +16,7 @@ from shared.db.pool import create_pool
 from shared.runtime import tune_gc
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import OutboxRelay, make_producer
-from shared.settings import KafkaSettings
+from shared.settings import KafkaSettings, load_or_exit
 
 app = typer.Typer(add_completion=False)
 
@@ -31,18 +31,18 @@ def main(
     """Kafka's address and security come from ABONENT_KAFKA_* (shared.settings.KafkaSettings)."""
     configure_logging(log_format)
     tune_gc()
-    uvloop.run(_run(database_url, KafkaSettings(), client_id, batch_size))  # as the services run
+    uvloop.run(_run(database_url, load_or_exit(KafkaSettings), client_id, batch_size))  # as the services run
 
 
 async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_size: int) -> None:
+    # The structlog chain masks the password in the URL (shared.logging).
+    get_logger("outbox").info("relay starting", batch_size=batch_size, database=database_url,
+                              kafka=kafka.bootstrap_servers, security=kafka.security_protocol)
     pool = await create_pool(database_url, min_size=2, max_size=3)
     relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id), batch_size=batch_size)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)
-    # The structlog chain masks the password in the URL (shared.logging).
-    get_logger("outbox").info("relay started", batch_size=batch_size, database=database_url,
-                              kafka=kafka.bootstrap_servers, security=kafka.security_protocol)
     try:
         await relay.run()
     finally:
