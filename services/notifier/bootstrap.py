@@ -12,13 +12,13 @@ from typing import Literal
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 import shared.events  # noqa: F401 - registers every payload model (schedule ones included)
 from services.notifier.adapters.dead_letters import KafkaDeadLetters
 from services.notifier.adapters.delivery_log import ClaimBusy, ClaimTimeouts, DeliveryLog
-from services.notifier.adapters.smtp import SmtpConfig, SmtpSender
+from services.notifier.adapters.smtp import SmtpConfig, SmtpSender, SmtpTls
 from services.notifier.adapters.templates import TemplateRenderer
 from services.notifier.application.delivery import Deliverer
 from services.notifier.application.notify import NotifyPolicy, ScheduleNotifier
@@ -48,8 +48,9 @@ class NotifierSettings(ServiceSettings):
     smtp_port: int = 25
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_use_tls: bool = False
+    smtp_tls: SmtpTls = Field("starttls", description="starttls | tls (port 465) | none (plain)")
+    smtp_allow_plaintext_auth: bool = Field(
+        False, description="let NOTIFY_SMTP_USERNAME log in with NOTIFY_SMTP_TLS=none")
     smtp_timeout: float = Field(10.0, gt=0)
     smtp_validate_certs: bool = True
     from_email: str = "abonent@example.com"
@@ -78,6 +79,15 @@ class NotifierSettings(ServiceSettings):
         except InvalidAddress as exc:
             raise ValueError(str(exc)) from None
 
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> NotifierSettings:
+        if self.smtp_username and self.smtp_tls == "none" and not self.smtp_allow_plaintext_auth:
+            raise ValueError(
+                "NOTIFY_SMTP_USERNAME is set with NOTIFY_SMTP_TLS=none: the SMTP password would "
+                "cross the network in clear text; use starttls or tls, or set "
+                "NOTIFY_SMTP_ALLOW_PLAINTEXT_AUTH=true")
+        return self
+
     @property
     def general_emails(self) -> tuple[str, ...]:
         return split_addresses(self.general_email)
@@ -90,8 +100,7 @@ class NotifierSettings(ServiceSettings):
     @property
     def smtp(self) -> SmtpConfig:
         return SmtpConfig(self.smtp_host, self.smtp_port, self.smtp_username, self.smtp_password,
-                          self.smtp_starttls, self.smtp_use_tls, self.smtp_timeout,
-                          self.smtp_validate_certs)
+                          self.smtp_tls, self.smtp_timeout, self.smtp_validate_certs)
 
 
 def _attempt_seconds(settings: NotifierSettings) -> float:
