@@ -86,6 +86,8 @@ def _failure(exc: BaseException) -> SendFailure:
             return SendFailure(Stage.UNKNOWN, exc.code, exc.message)
         case smtp_errors.SMTPNotSupported():
             return SendFailure(Stage.TLS, None, f"not supported by the server: {exc}")
+        case smtp_errors.SMTPException() if "STARTTLS" in str(exc):  # required, not offered
+            return SendFailure(Stage.TLS, None, str(exc))
         case ssl.SSLError():
             return SendFailure(Stage.TLS, None, f"TLS: {exc}")
         case _:
