@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from urllib.parse import urlsplit, urlunsplit
 
@@ -10,7 +11,7 @@ import asyncpg
 import pytest
 
 from deploy.local import postgres
-from deploy.local.layout import RunDir
+from deploy.local.layout import RunDir, StackPorts
 from services.projections.adapters.db import open_pool
 from shared.db.pool import create_pool
 from tests.support.tls import make_tls_files
@@ -74,3 +75,21 @@ async def test_sslmode_that_demands_tls_refuses_a_plain_server(managed, sslmode,
         await create_pool(url, min_size=1, max_size=1)
     with pytest.raises(ConnectionError, match="SSL"):  # the projections pool adds search_path, keeps sslmode
         await open_pool(url, min_size=1, max_size=1)
+
+
+async def test_a_cluster_made_with_trust_by_an_older_launcher_is_switched_to_passwords(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    run, ports = RunDir(tmp_path / "run"), StackPorts.free()
+    postgres._ensure_user(run)  # what the older launcher did: initdb --auth=trust, no password
+    await asyncio.to_thread(postgres._run, [
+        str(postgres.bindir() / "initdb"), "-D", str(postgres.data_dir(run)), "--auth=trust",
+        f"--username={postgres.PG_USER}", "-E", "UTF8", "--locale=C"], "initdb")
+    assert postgres.uses_trust(run) and not postgres.password_file(run).exists()
+    await asyncio.to_thread(postgres.start, run, ports)
+    try:
+        assert not postgres.uses_trust(run)
+        conn = await asyncpg.connect(postgres.url(ports, "postgres", postgres.password(run)))
+        await conn.close()
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(f"postgresql://{postgres.PG_USER}@127.0.0.1:{ports.postgres}/postgres")
+    finally:
+        await asyncio.to_thread(postgres.stop, run)
