@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -95,11 +95,11 @@ class ServiceSettings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
 
 
-def load_or_exit(factory: Callable[[], S]) -> S:
+def load_or_exit(factory: Callable[..., S], **values: Any) -> S:
     """Build a process's settings; bad ones stop it with one line naming each problem (and
     never a value: they may be secrets)."""
     try:
-        return factory()
+        return factory(**values)
     except ValidationError as exc:
         prefix = str(getattr(factory, "model_config", {}).get("env_prefix", ""))
 

@@ -24,6 +24,8 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     database_url: str = typer.Option(..., envvar="OUTBOX_DATABASE_URL", help="the service's database"),
+    bootstrap_servers: str | None = typer.Option(
+        None, help="overrides ABONENT_KAFKA_BOOTSTRAP_SERVERS; the rest of ABONENT_KAFKA_* applies"),
     client_id: str = typer.Option("abonent-outbox-relay"),
     batch_size: int = typer.Option(1000),
     log_format: str = typer.Option("console", envvar="ABONENT_LOG_FORMAT"),
@@ -31,7 +33,9 @@ def main(
     """Kafka's address and security come from ABONENT_KAFKA_* (shared.settings.KafkaSettings)."""
     configure_logging(log_format)
     tune_gc()
-    uvloop.run(_run(database_url, load_or_exit(KafkaSettings), client_id, batch_size))  # as the services run
+    given = {"bootstrap_servers": bootstrap_servers} if bootstrap_servers else {}
+    kafka = load_or_exit(KafkaSettings, **given)
+    uvloop.run(_run(database_url, kafka, client_id, batch_size))  # as the services run
 
 
 async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_size: int) -> None:
