@@ -6,18 +6,21 @@ import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.kafka_security import client_options
+from shared.settings import KafkaSettings
+
 
 class KafkaProbe:
     """Keeps one admin client and asks the cluster for its metadata on each check."""
 
-    def __init__(self, bootstrap_servers: str, timeout: float = 2.0) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, kafka: KafkaSettings, timeout: float = 2.0) -> None:
+        self._kafka = kafka
         self._timeout = timeout
         self._admin: AIOKafkaAdminClient | None = None
 
     async def __call__(self) -> None:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=2000)
+            admin = AIOKafkaAdminClient(**client_options(self._kafka), request_timeout_ms=2000)
             await asyncio.wait_for(admin.start(), self._timeout)
             self._admin = admin
         try:

@@ -7,6 +7,7 @@ line logged while a request or a Kafka message is handled carries it.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +23,27 @@ def _redact_secrets(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, An
     for key in list(event_dict):
         if any(s in key.lower() for s in _SECRET_KEYS):
             event_dict[key] = "***"
+    return event_dict
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)[^\s@]*@")
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&;\s]password=)[^&\s]*", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """``scheme://user:PASSWORD@host`` and ``?password=...`` with the password as ``***``."""
+    if "://" in text:
+        text = _URL_PASSWORD.sub(r"\g<head>***@", text)
+    if "password=" in text.lower():
+        text = _QUERY_PASSWORD.sub(r"\g<head>***", text)
+    return text
+
+
+def _mask_url_passwords(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Whatever the key: a DSN in a message, a value or a formatted traceback is masked."""
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = mask_secrets(value)
     return event_dict
 
 
@@ -44,6 +66,7 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         shared.append(structlog.processors.format_exc_info)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    shared.append(_mask_url_passwords)  # last: after the traceback became text
     structlog.configure(
         # Drop a line below the level first: otherwise every processor (the timestamp too) runs
         # for it, e.g. on each request's info line while the service logs warnings only.

@@ -46,6 +46,7 @@ def _prepared(kafka_bootstrap: str, server_url: str, run_dir: Path, smtp_port: i
     import asyncpg
 
     from deploy.local.topics import create_topics
+    from shared.kafka_security import plaintext
     from shared.db.migrations import apply_migrations, migrations_dir
 
     base = server_url.rsplit("/", 1)[0]
@@ -62,7 +63,7 @@ def _prepared(kafka_bootstrap: str, server_url: str, run_dir: Path, smtp_port: i
             await conn.close()
         for s in SERVICES:
             await apply_migrations(urls[s], migrations_dir(s))
-        await create_topics(kafka_bootstrap)
+        await create_topics(plaintext(kafka_bootstrap))
 
     run_async(prepare())
     api.start_smtp(RunDir(run_dir), StackPorts(smtp=smtp_port))

@@ -16,6 +16,7 @@ from deploy.local import kafka, postgres, processes
 from deploy.local.errors import LauncherError
 from deploy.local.layout import SERVICES, run_async, RunDir, StackPorts, port_is_free, port_is_open
 from deploy.local.topics import create_topics
+from shared.kafka_security import plaintext
 from shared.db.migrations import MigrationError, apply_migrations, migrations_dir
 
 
@@ -40,6 +41,7 @@ class StackInfo:
             "NOTIFY_DATABASE_URL": self.database_urls["notifier"],
             "NOTIFY_SMTP_HOST": self.smtp_host,
             "NOTIFY_SMTP_PORT": str(self.smtp_port),
+            "NOTIFY_SMTP_TLS": "none",  # the local sink speaks plain SMTP and asks no login
             "ABONENT_MAILDIR": str(self.maildir),
         }
 
@@ -51,7 +53,7 @@ def database_name(service: str) -> str:
 def info(run: RunDir, ports: StackPorts) -> StackInfo:
     return StackInfo(
         run_dir=run.root, kafka_bootstrap=f"127.0.0.1:{ports.kafka}",
-        database_urls={s: postgres.url(ports, database_name(s)) for s in SERVICES},
+        database_urls={s: postgres.url(ports, database_name(s), postgres.password(run)) for s in SERVICES},
         smtp_host="127.0.0.1", smtp_port=ports.smtp, maildir=run.mail,
         pids={"kafka": processes.running(kafka.pidfile(run)), "postgres": postgres.pid(run),
               "smtp": processes.running(_smtp_pidfile(run))},
@@ -73,9 +75,11 @@ def start_smtp(run: RunDir, ports: StackPorts) -> None:
     processes.wait_for(lambda: port_is_open(ports.smtp), 20, "SMTP sink", log, _smtp_pidfile(run))
 
 
-async def _prepare_databases(ports: StackPorts) -> dict[str, list[str]]:
-    await postgres.create_databases(ports, [database_name(s) for s in SERVICES])
-    return {s: await apply_migrations(postgres.url(ports, database_name(s)), migrations_dir(s))
+async def _prepare_databases(run: RunDir, ports: StackPorts) -> dict[str, list[str]]:
+    secret = postgres.password(run)
+    await postgres.create_databases(postgres.url(ports, "postgres", secret),
+                                    [database_name(s) for s in SERVICES])
+    return {s: await apply_migrations(postgres.url(ports, database_name(s), secret), migrations_dir(s))
             for s in SERVICES}
 
 
@@ -94,7 +98,7 @@ def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=prin
             started.append("postgres")
         progress("PostgreSQL: databases and migrations")
         try:
-            applied = run_async(_prepare_databases(ports))
+            applied = run_async(_prepare_databases(run, ports))
         except MigrationError as exc:
             raise LauncherError(f"migrations: {exc} (a dev database can be reset with `make clean`)") from exc
         for service, versions in applied.items():
@@ -107,7 +111,7 @@ def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=prin
             kafka.start(run, ports)
             started.append("kafka")
         bootstrap = f"127.0.0.1:{ports.kafka}"
-        created = run_async(create_topics(bootstrap))
+        created = run_async(create_topics(plaintext(bootstrap)))
         if created:
             progress(f"Kafka: created topics {', '.join(created)}")
         if processes.running(_smtp_pidfile(run)) is None:
@@ -118,9 +122,16 @@ def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=prin
         _stop(run, started)
         raise
     stack = info(run, ports)
-    (run.root / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in stack.env().items()))
-    (run.root / "stack.json").write_text(json.dumps({**stack.env(), "pids": stack.pids}, indent=2))
+    _write_private(run.root / "stack.env", "".join(f"{k}={v}\n" for k, v in stack.env().items()))
+    _write_private(run.root / "stack.json", json.dumps({**stack.env(), "pids": stack.pids}, indent=2))
     return stack
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Only this user may read it: the database URLs carry the password."""
+    path.touch()
+    path.chmod(0o600)
+    path.write_text(text)
 
 
 def _stop(run: RunDir, which: list[str]) -> None:

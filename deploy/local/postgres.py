@@ -2,6 +2,11 @@
 
 PostgreSQL refuses to run as root; when the launcher is root it runs every server binary as
 the system user ``abonent`` (created once) and gives it the data directory.
+
+Clients authenticate with a password (``scram-sha-256`` in ``pg_hba.conf``, for TCP and the
+socket alike), never ``trust``: the launcher generates it once, keeps it in
+``<run>/pg.password`` (mode 0600) and puts it in the database URLs it writes to
+``stack.env``. A cluster made by an older launcher with ``trust`` is switched over on start.
 """
 
 from __future__ import annotations
@@ -9,12 +14,13 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
 
 from deploy.local.errors import LauncherError
-from deploy.local.layout import RunDir, StackPorts, port_is_free
+from deploy.local.layout import RunDir, StackPorts, port_is_free, run_async
 
 PG_USER = "abonent"
 SETTINGS = {
@@ -89,6 +95,60 @@ def pid(run: RunDir) -> int | None:
         return None
 
 
+def password_file(run: RunDir) -> Path:
+    return run.root / "pg.password"
+
+
+def password(run: RunDir) -> str:
+    """The superuser's password, made on first use (URL-safe characters only)."""
+    path = password_file(run)
+    if not path.exists():
+        run.root.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+    return path.read_text().strip()
+
+
+HBA = """# Written by deploy/local/postgres.py: every client proves its password.
+local   all   all                 scram-sha-256
+host    all   all   127.0.0.1/32  scram-sha-256
+host    all   all   ::1/128       scram-sha-256
+"""
+
+
+def _initdb(run: RunDir, bins: Path) -> None:
+    pwfile = run.pg / ".initdb-password"  # readable by the server's user, gone after initdb
+    pwfile.touch(mode=0o600)
+    pwfile.write_text(password(run) + "\n")
+    if os.geteuid() == 0:
+        shutil.chown(pwfile, PG_USER, PG_USER)
+    try:
+        _run([str(bins / "initdb"), "-D", str(data_dir(run)), "--auth=scram-sha-256",
+              f"--pwfile={pwfile}", f"--username={PG_USER}", "-E", "UTF8", "--locale=C"], "initdb")
+    finally:
+        pwfile.unlink(missing_ok=True)
+
+
+def uses_trust(run: RunDir) -> bool:
+    rules = [line.split() for line in (data_dir(run) / "pg_hba.conf").read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    return any("trust" in fields for fields in rules)
+
+
+async def _switch_to_passwords(run: RunDir, ports: StackPorts) -> None:
+    """A cluster from an older launcher (``trust``): give the superuser a password, require it."""
+    import asyncpg
+
+    conn = await asyncpg.connect(f"postgresql://{PG_USER}@127.0.0.1:{ports.postgres}/postgres")
+    try:
+        literal = await conn.fetchval("SELECT quote_literal($1)", password(run))
+        await conn.execute(f"ALTER ROLE {PG_USER} PASSWORD {literal}")
+        (data_dir(run) / "pg_hba.conf").write_text(HBA)  # root or the owner: the owner stays
+        await conn.fetchval("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
+
+
 def start(run: RunDir, ports: StackPorts) -> None:
     bins = bindir()
     _ensure_user(run)
@@ -97,12 +157,13 @@ def start(run: RunDir, ports: StackPorts) -> None:
     if not port_is_free(ports.postgres):
         raise LauncherError(f"port {ports.postgres} is in use by another program: stop it or use --pg-port")
     if not (data_dir(run) / "PG_VERSION").exists():
-        _run([str(bins / "initdb"), "-D", str(data_dir(run)), "--auth=trust", f"--username={PG_USER}",
-              "-E", "UTF8", "--locale=C"], "initdb")
+        _initdb(run, bins)
     options = " ".join(f"-c {k}={v}" for k, v in SETTINGS.items())
     options += f" -p {ports.postgres} -k {run.pg}"
     _run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data_dir(run)),
           "-l", str(run.pg / "postgres.log"), "-o", options], "PostgreSQL start")
+    if uses_trust(run):
+        run_async(_switch_to_passwords(run, ports))
 
 
 def stop(run: RunDir) -> bool:
@@ -112,14 +173,14 @@ def stop(run: RunDir) -> bool:
     return True
 
 
-def url(ports: StackPorts, database: str) -> str:
-    return f"postgresql://{PG_USER}@127.0.0.1:{ports.postgres}/{database}"
+def url(ports: StackPorts, database: str, secret: str) -> str:
+    return f"postgresql://{PG_USER}:{secret}@127.0.0.1:{ports.postgres}/{database}"
 
 
-async def create_databases(ports: StackPorts, names: list[str]) -> None:
+async def create_databases(server_url: str, names: list[str]) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(url(ports, "postgres"))
+    conn = await asyncpg.connect(server_url)
     try:
         existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
         for name in names:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from shared.kafka_security import client_options
+from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS
 
 
-async def create_topics(bootstrap: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+async def create_topics(kafka: KafkaSettings) -> list[str]:
+    admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=15000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

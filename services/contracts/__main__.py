@@ -2,7 +2,8 @@
 
 from services.contracts.bootstrap import ContractsSettings, create_app
 from shared.http.server import serve
+from shared.settings import load_or_exit
 
 if __name__ == "__main__":
-    settings = ContractsSettings()  # type: ignore[call-arg]
+    settings = load_or_exit(ContractsSettings)  # type: ignore[arg-type]
     serve(create_app(settings), settings.http_host, settings.http_port)

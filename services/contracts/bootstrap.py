@@ -45,7 +45,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     def latest_paid_on() -> date | None:
         return None if settings.allow_future_payments else calendar.latest_paid_on()
     configure_logging(settings.log.format, settings.log.level)
-    probe = KafkaProbe(settings.kafka.bootstrap_servers)
+    probe = KafkaProbe(settings.kafka)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +57,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         app.state.contracts = ContractsApplication(EventStore(pool, router=route))
         try:
             async with relay_in_background(
-                pool, settings.kafka.bootstrap_servers,
+                pool, settings.kafka,
                 f"{settings.kafka.client_id_prefix}-contracts-relay", enabled=settings.run_relay,
             ) as relay:
                 app.state.relay = relay

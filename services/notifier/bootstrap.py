@@ -12,13 +12,13 @@ from typing import Literal
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 import shared.events  # noqa: F401 - registers every payload model (schedule ones included)
 from services.notifier.adapters.dead_letters import KafkaDeadLetters
 from services.notifier.adapters.delivery_log import ClaimBusy, ClaimTimeouts, DeliveryLog
-from services.notifier.adapters.smtp import SmtpConfig, SmtpSender
+from services.notifier.adapters.smtp import SmtpConfig, SmtpSender, SmtpTls
 from services.notifier.adapters.templates import TemplateRenderer
 from services.notifier.application.delivery import Deliverer
 from services.notifier.application.notify import NotifyPolicy, ScheduleNotifier
@@ -32,6 +32,7 @@ from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
+from shared.kafka_security import broker_security
 from shared.logging import configure_logging, get_logger
 from shared.settings import ServiceSettings
 from shared.topics import NOTIFIER_GROUP
@@ -47,8 +48,9 @@ class NotifierSettings(ServiceSettings):
     smtp_port: int = 25
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_use_tls: bool = False
+    smtp_tls: SmtpTls = Field("starttls", description="starttls | tls (port 465) | none (plain)")
+    smtp_allow_plaintext_auth: bool = Field(
+        False, description="let NOTIFY_SMTP_USERNAME log in with NOTIFY_SMTP_TLS=none")
     smtp_timeout: float = Field(10.0, gt=0)
     smtp_validate_certs: bool = True
     from_email: str = "abonent@example.com"
@@ -77,6 +79,15 @@ class NotifierSettings(ServiceSettings):
         except InvalidAddress as exc:
             raise ValueError(str(exc)) from None
 
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> NotifierSettings:
+        if self.smtp_username and self.smtp_tls == "none" and not self.smtp_allow_plaintext_auth:
+            raise ValueError(
+                "NOTIFY_SMTP_USERNAME is set with NOTIFY_SMTP_TLS=none: the SMTP password would "
+                "cross the network in clear text; use starttls or tls, or set "
+                "NOTIFY_SMTP_ALLOW_PLAINTEXT_AUTH=true")
+        return self
+
     @property
     def general_emails(self) -> tuple[str, ...]:
         return split_addresses(self.general_email)
@@ -89,8 +100,7 @@ class NotifierSettings(ServiceSettings):
     @property
     def smtp(self) -> SmtpConfig:
         return SmtpConfig(self.smtp_host, self.smtp_port, self.smtp_username, self.smtp_password,
-                          self.smtp_starttls, self.smtp_use_tls, self.smtp_timeout,
-                          self.smtp_validate_certs)
+                          self.smtp_tls, self.smtp_timeout, self.smtp_validate_certs)
 
 
 def _attempt_seconds(settings: NotifierSettings) -> float:
@@ -118,20 +128,21 @@ async def _start_kafka(broker: KafkaBroker, dead_letters: KafkaDeadLetters) -> N
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()  # type: ignore[call-arg]
     configure_logging(settings.log.format, settings.log.level)
-    bootstrap = settings.kafka.bootstrap_servers
+    kafka = settings.kafka
     client_id = f"{settings.kafka.client_id_prefix}-notifier"
     policy = settings.retry_policy
     attempt_seconds = _attempt_seconds(settings)
     # Above the longest a record can take (every attempt timing out, every pause taken), so
     # the group never evicts a consumer that is only waiting for SMTP to come back.
     max_poll_ms = int((policy.worst_case_seconds(attempt_seconds) + 60) * 1000)
-    broker = KafkaBroker(bootstrap, client_id=client_id, allow_auto_create_topics=False,
+    broker = KafkaBroker(kafka.bootstrap_servers, client_id=client_id, allow_auto_create_topics=False,
+                         security=broker_security(kafka),
                          graceful_timeout=max(settings.smtp_timeout * 2, 15.0))
     consumer = ScheduleConsumer(broker, group=settings.group_id, max_poll_interval_ms=max_poll_ms)
     metrics = PrometheusMetrics()
-    dead_letters = KafkaDeadLetters(bootstrap, f"{client_id}-dlq", settings.group_id)
+    dead_letters = KafkaDeadLetters(kafka, f"{client_id}-dlq", settings.group_id)
     sender = SmtpSender(settings.smtp)
-    probe = KafkaProbe(bootstrap)
+    probe = KafkaProbe(kafka)
     renderer = TemplateRenderer(settings.locale)
     general = settings.general_emails
     message_id_domain = settings.message_id_domain or settings.from_email.rsplit("@", 1)[1]

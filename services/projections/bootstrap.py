@@ -32,8 +32,9 @@ from services.projections.entrypoints.http.app import create_app
 from shared.consumer import DeadLetterPublisher, make_dead_letter_producer
 from shared.http.server import serve
 from shared.kafka_probe import KafkaProbe
+from shared.kafka_security import broker_security
 from shared.logging import configure_logging, get_logger
-from shared.settings import ServiceSettings
+from shared.settings import KafkaSettings, ServiceSettings, load_or_exit
 from shared.topics import PROJECTIONS_GROUP
 
 log = get_logger("projections")
@@ -60,12 +61,12 @@ def load_settings(**overrides: Any) -> ProjectionsSettings:
 class _DeadLetterSender:
     """The DLQ producer, re-created if Kafka was unreachable when it first started."""
 
-    def __init__(self, bootstrap: str, client_id: str) -> None:
-        self._bootstrap, self._client_id = bootstrap, client_id
+    def __init__(self, kafka: KafkaSettings, client_id: str) -> None:
+        self._kafka, self._client_id = kafka, client_id
         self.producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        producer = make_dead_letter_producer(self._bootstrap, self._client_id)
+        producer = make_dead_letter_producer(self._kafka, self._client_id)
         try:
             await producer.start()
         except Exception:
@@ -105,12 +106,13 @@ async def _start_kafka(broker: KafkaBroker, dead_letters: _DeadLetterSender) -> 
 
 def build_app(settings: ProjectionsSettings) -> FastAPI:
     dsn = settings.database_url.get_secret_value()
-    bootstrap = settings.kafka.bootstrap_servers
-    client_id = f"{settings.kafka.client_id_prefix}-projections"
-    broker = KafkaBroker(bootstrap, client_id=client_id, allow_auto_create_topics=False)
+    kafka = settings.kafka
+    client_id = f"{kafka.client_id_prefix}-projections"
+    broker = KafkaBroker(kafka.bootstrap_servers, client_id=client_id, allow_auto_create_topics=False,
+                         security=broker_security(kafka))
     consumer = EventsConsumer(broker, max_records=settings.batch_max_records,
                               batch_timeout_ms=settings.batch_timeout_ms)
-    probe = KafkaProbe(bootstrap)
+    probe = KafkaProbe(kafka)
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -120,11 +122,11 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
         notifications = AppliedNotifications(with_search_path(dsn, settings.read_model_schema))
         await notifications.start()
         state["pool"] = pool
-        end_offsets = EndOffsets(bootstrap, TOPICS, f"{client_id}-offsets")
+        end_offsets = EndOffsets(kafka, TOPICS, f"{client_id}-offsets")
         warming = asyncio.create_task(end_offsets.warm_up())
         app.state.queries = Queries(pool, notifications, end_offsets, settings.min_position_wait_seconds)
         metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
-        dead_letters = _DeadLetterSender(bootstrap, f"{client_id}-dlq")
+        dead_letters = _DeadLetterSender(kafka, f"{client_id}-dlq")
         starting: asyncio.Task[None] | None = None
         if settings.consume:
             publisher = DeadLetterPublisher(dead_letters.send, PROJECTIONS_GROUP,
@@ -174,16 +176,15 @@ def build_rebuild(settings: ProjectionsSettings) -> Rebuild:
     async def count_only(_: Any) -> None:
         return None
 
-    bootstrap = settings.kafka.bootstrap_servers
     schemas = Schemas(settings.database_url.get_secret_value(), settings.read_model_schema)
     return Rebuild(
         schemas,
-        lambda: TopicReplay(bootstrap, TOPICS, f"{settings.kafka.client_id_prefix}-projections-rebuild"),
+        lambda: TopicReplay(settings.kafka, TOPICS, f"{settings.kafka.client_id_prefix}-projections-rebuild"),
         Projector(ReadModelStore(), count_only),
         batch_records=settings.rebuild_batch_records)
 
 
 def main() -> None:
-    settings = load_settings()
+    settings = load_or_exit(load_settings)
     configure_logging(settings.log.format, settings.log.level)
     serve(build_app(settings), settings.http_host, settings.http_port)

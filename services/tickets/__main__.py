@@ -2,7 +2,8 @@
 
 from services.tickets.bootstrap import TicketsSettings, create_app
 from shared.http.server import serve
+from shared.settings import load_or_exit
 
 if __name__ == "__main__":
-    settings = TicketsSettings()  # type: ignore[call-arg]
+    settings = load_or_exit(TicketsSettings)  # type: ignore[arg-type]
     serve(create_app(settings), settings.http_host, settings.http_port)

@@ -54,7 +54,7 @@ class TicketsSettings(ServiceSettings):
 def create_app(settings: TicketsSettings | None = None) -> FastAPI:
     settings = settings or TicketsSettings()  # type: ignore[call-arg]
     configure_logging(settings.log.format, settings.log.level)
-    probe = KafkaProbe(settings.kafka.bootstrap_servers)
+    probe = KafkaProbe(settings.kafka)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +76,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         app.state.price_list = PriceListApplication(price_list)
         try:
             async with relay_in_background(
-                pool, settings.kafka.bootstrap_servers,
+                pool, settings.kafka,
                 f"{settings.kafka.client_id_prefix}-tickets-relay", enabled=settings.run_relay,
             ) as relay:
                 app.state.relay = relay

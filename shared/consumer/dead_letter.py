@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
 
+from shared.kafka_security import client_options
 from shared.logging import get_logger
+from shared.settings import KafkaSettings
 from shared.topics import dead_letter_topic
 
 if TYPE_CHECKING:
@@ -34,9 +36,9 @@ Send = Callable[[str, bytes | None, bytes | None, Headers], Awaitable[None]]
 log = get_logger("consumer.dead_letter")
 
 
-def make_dead_letter_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+def make_dead_letter_producer(kafka: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     # Idempotence forces acks=all: a dead letter is acknowledged by every in-sync replica.
-    return AIOKafkaProducer(bootstrap_servers=bootstrap_servers, client_id=client_id,
+    return AIOKafkaProducer(**client_options(kafka), client_id=client_id,
                             enable_idempotence=True, acks="all", request_timeout_ms=10_000)
 
 

@@ -16,6 +16,7 @@ from shared.db.pool import create_pool
 from shared.runtime import tune_gc
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import OutboxRelay, make_producer
+from shared.settings import KafkaSettings, load_or_exit
 
 app = typer.Typer(add_completion=False)
 
@@ -23,23 +24,29 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     database_url: str = typer.Option(..., envvar="OUTBOX_DATABASE_URL", help="the service's database"),
-    bootstrap_servers: str = typer.Option("127.0.0.1:19092", envvar="ABONENT_KAFKA_BOOTSTRAP_SERVERS"),
+    bootstrap_servers: str | None = typer.Option(
+        None, help="overrides ABONENT_KAFKA_BOOTSTRAP_SERVERS; the rest of ABONENT_KAFKA_* applies"),
     client_id: str = typer.Option("abonent-outbox-relay"),
     batch_size: int = typer.Option(1000),
     log_format: str = typer.Option("console", envvar="ABONENT_LOG_FORMAT"),
 ) -> None:
+    """Kafka's address and security come from ABONENT_KAFKA_* (shared.settings.KafkaSettings)."""
     configure_logging(log_format)
     tune_gc()
-    uvloop.run(_run(database_url, bootstrap_servers, client_id, batch_size))  # as the services run
+    given = {"bootstrap_servers": bootstrap_servers} if bootstrap_servers else {}
+    kafka = load_or_exit(KafkaSettings, **given)
+    uvloop.run(_run(database_url, kafka, client_id, batch_size))  # as the services run
 
 
-async def _run(database_url: str, bootstrap_servers: str, client_id: str, batch_size: int) -> None:
+async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_size: int) -> None:
+    # The structlog chain masks the password in the URL (shared.logging).
+    get_logger("outbox").info("relay starting", batch_size=batch_size, database=database_url,
+                              kafka=kafka.bootstrap_servers, security=kafka.security_protocol)
     pool = await create_pool(database_url, min_size=2, max_size=3)
-    relay = OutboxRelay(pool, lambda: make_producer(bootstrap_servers, client_id), batch_size=batch_size)
+    relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id), batch_size=batch_size)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)
-    get_logger("outbox").info("relay started", batch_size=batch_size)
     try:
         await relay.run()
     finally:

@@ -41,8 +41,10 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.outbox.messages import NOTIFY_CHANNEL
+from shared.settings import KafkaSettings
 
 RELAY_LOCK = 0x0AB0_0E17  # one advisory lock id for "the outbox relay of this database"
 
@@ -62,9 +64,9 @@ class RelayStats:
     last_published_at: float | None = None
 
 
-def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+def make_producer(kafka: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, client_id=client_id,
+        **client_options(kafka), client_id=client_id,
         enable_idempotence=True, acks="all", linger_ms=2,
         max_batch_size=256 * 1024, request_timeout_ms=10_000,
     )
@@ -226,13 +228,13 @@ def record_batches(producer: AIOKafkaProducer, rows: Iterable[asyncpg.Record]) -
 
 @asynccontextmanager
 async def relay_in_background(
-    pool: asyncpg.Pool, bootstrap_servers: str, client_id: str, *, enabled: bool = True,
+    pool: asyncpg.Pool, kafka: KafkaSettings, client_id: str, *, enabled: bool = True,
 ) -> AsyncIterator[OutboxRelay | None]:
     """Run a relay beside a service for the duration of the block (what each lifespan does)."""
     if not enabled:
         yield None
         return
-    relay = OutboxRelay(pool, lambda: make_producer(bootstrap_servers, client_id))
+    relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id))
     task = asyncio.create_task(relay.run(), name="outbox-relay")
     try:
         yield relay

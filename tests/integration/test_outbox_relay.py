@@ -29,6 +29,7 @@ from shared.eventstore.store import EventStore
 from shared.events.envelope import Envelope
 from shared.outbox.messages import OutboxMessage, enqueue, envelope_message
 from shared.outbox.relay import OutboxRelay, make_producer
+from shared.kafka_security import plaintext
 
 TOTAL_EVENTS = 10_000
 STREAMS = 500
@@ -173,7 +174,7 @@ async def test_a_commit_during_a_publish_is_published_without_waiting_for_idle_w
     async with eventstore_pool.acquire() as conn, conn.transaction():
         await enqueue(conn, [message(fresh_topic)])
     relay = CommitDuringFirstPublish(
-        eventstore_pool, lambda: make_producer(stack.kafka_bootstrap, "test-relay"),
+        eventstore_pool, lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay"),
         idle_wait=idle_wait, topic=fresh_topic)
     task = asyncio.create_task(relay.run())
     try:

@@ -19,6 +19,7 @@ from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
 from shared.eventstore.store import EventStore
 from shared.logging import configure_logging, get_logger
+from shared.settings import load_or_exit
 
 log = get_logger("contracts.scheduler")
 
@@ -48,6 +49,6 @@ async def run(settings: ContractsSettings) -> None:
 
 
 if __name__ == "__main__":
-    s = ContractsSettings()  # type: ignore[call-arg]
+    s = load_or_exit(ContractsSettings)  # type: ignore[arg-type]
     configure_logging(s.log.format, s.log.level)
     asyncio.run(run(s))

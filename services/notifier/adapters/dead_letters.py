@@ -13,12 +13,13 @@ from aiokafka import AIOKafkaProducer
 
 from shared.consumer import DeadLetterPublisher, make_dead_letter_producer
 from shared.consumer.decoding import RawRecord
+from shared.settings import KafkaSettings
 
 
 class KafkaDeadLetters:
-    def __init__(self, bootstrap_servers: str, client_id: str, group: str,
+    def __init__(self, kafka: KafkaSettings, client_id: str, group: str,
                  on_published: Any = None) -> None:
-        self._bootstrap, self._client_id = bootstrap_servers, client_id
+        self._kafka, self._client_id = kafka, client_id
         self.producer: AIOKafkaProducer | None = None
         self.publisher = DeadLetterPublisher(self._send, group, on_published=on_published)
 
@@ -29,7 +30,7 @@ class KafkaDeadLetters:
     async def start(self) -> None:
         if self.producer is not None:
             return
-        producer = make_dead_letter_producer(self._bootstrap, self._client_id)
+        producer = make_dead_letter_producer(self._kafka, self._client_id)
         try:
             await producer.start()
         except Exception:

@@ -2,8 +2,9 @@
 
 One connection per e-mail (connect, EHLO, [STARTTLS], [AUTH], MAIL, RCPT, DATA, QUIT):
 reminders are a few thousand a day at most, and a fresh connection means no half-dead
-pooled session to reason about after an outage. TLS-on-connect (port 465) and STARTTLS
-(587) are settings; the password is a ``SecretStr`` read only at the call.
+pooled session to reason about after an outage. ``tls`` is ``starttls`` (587: the server
+must offer STARTTLS, or nothing is sent), ``tls`` (465: TLS from the first byte) or ``none``
+(plain SMTP: a local sink); the password is a ``SecretStr`` read only at the call.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
+from typing import Literal
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -24,20 +26,22 @@ from services.notifier.domain.emails import OutgoingEmail
 from services.notifier.domain.failures import SendFailure, Stage
 
 
+SmtpTls = Literal["starttls", "tls", "none"]
+
+
 @dataclass(frozen=True)
 class SmtpConfig:
     host: str
     port: int
     username: str | None = None
     password: SecretStr | None = None
-    starttls: bool = False
-    use_tls: bool = False
+    tls: SmtpTls = "starttls"
     timeout: float = 10.0
     validate_certs: bool = True
 
     def __repr__(self) -> str:  # never print the password, even masked-by-accident
         return (f"SmtpConfig(host={self.host!r}, port={self.port}, username={self.username!r}, "
-                f"starttls={self.starttls}, use_tls={self.use_tls}, timeout={self.timeout})")
+                f"tls={self.tls!r}, timeout={self.timeout})")
 
 
 def build_message(email: OutgoingEmail) -> MIMEMultipart:
@@ -82,6 +86,8 @@ def _failure(exc: BaseException) -> SendFailure:
             return SendFailure(Stage.UNKNOWN, exc.code, exc.message)
         case smtp_errors.SMTPNotSupported():
             return SendFailure(Stage.TLS, None, f"not supported by the server: {exc}")
+        case smtp_errors.SMTPException() if "STARTTLS" in str(exc):  # required, not offered
+            return SendFailure(Stage.TLS, None, str(exc))
         case ssl.SSLError():
             return SendFailure(Stage.TLS, None, f"TLS: {exc}")
         case _:
@@ -98,8 +104,11 @@ class SmtpSender:
     def _connection_kwargs(self) -> dict[str, object]:
         c = self.config
         return {
-            "hostname": c.host, "port": c.port, "timeout": c.timeout, "use_tls": c.use_tls,
-            "start_tls": c.starttls if not c.use_tls else False, "validate_certs": c.validate_certs,
+            "hostname": c.host, "port": c.port, "timeout": c.timeout,
+            # aiosmtplib: start_tls=True fails when the server offers no STARTTLS (None would
+            # quietly go on in clear text); False never upgrades.
+            "use_tls": c.tls == "tls", "start_tls": c.tls == "starttls",
+            "validate_certs": c.validate_certs,
             "username": c.username,
             "password": c.password.get_secret_value() if c.password is not None else None,
         }
@@ -129,4 +138,4 @@ class SmtpSender:
                     client.close()
 
 
-__all__ = ["SmtpConfig", "SmtpSender", "build_message"]
+__all__ = ["SmtpConfig", "SmtpSender", "SmtpTls", "build_message"]

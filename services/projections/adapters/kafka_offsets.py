@@ -8,15 +8,18 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.kafka_security import client_options
+from shared.settings import KafkaSettings
+
 Key = tuple[str, int]
 
 
 class EndOffsets:
     """``await end_offsets()`` → next offset to be written, per (topic, partition)."""
 
-    def __init__(self, bootstrap_servers: str, topics: Sequence[str], client_id: str,
+    def __init__(self, kafka: KafkaSettings, topics: Sequence[str], client_id: str,
                  timeout: float = 2.0, start_timeout: float = 10.0) -> None:
-        self._bootstrap, self._topics, self._client_id = bootstrap_servers, tuple(topics), client_id
+        self._kafka, self._topics, self._client_id = kafka, tuple(topics), client_id
         self._timeout, self._start_timeout = timeout, start_timeout
         self._consumer: AIOKafkaConsumer | None = None
         self._partitions: list[TopicPartition] = []
@@ -25,7 +28,7 @@ class EndOffsets:
     async def _start(self) -> AIOKafkaConsumer:
         async with self._lock:
             if self._consumer is None:
-                admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+                admin = AIOKafkaAdminClient(**client_options(self._kafka))
                 await admin.start()
                 try:
                     described = await admin.describe_topics(list(self._topics))
@@ -33,7 +36,7 @@ class EndOffsets:
                     await admin.close()
                 self._partitions = [TopicPartition(d["topic"], p["partition"])
                                     for d in described for p in d["partitions"]]
-                consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None,
+                consumer = AIOKafkaConsumer(**client_options(self._kafka), group_id=None,
                                             client_id=self._client_id, enable_auto_commit=False)
                 await consumer.start()
                 self._consumer = consumer

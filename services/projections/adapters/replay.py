@@ -19,15 +19,18 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.kafka_security import client_options
+from shared.settings import KafkaSettings
+
 Key = tuple[str, int]
 
 
 class TopicReplay:
-    def __init__(self, bootstrap_servers: str, topics: Sequence[str], client_id: str) -> None:
+    def __init__(self, kafka: KafkaSettings, topics: Sequence[str], client_id: str) -> None:
         self.topics = tuple(topics)
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, client_id=client_id, group_id=None,
+            **client_options(kafka), client_id=client_id, group_id=None,
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
         self._tps: list[TopicPartition] = []
@@ -36,7 +39,7 @@ class TopicReplay:
         self.positions: dict[Key, int] = {}
 
     async def _partitions(self) -> dict[str, list[int]]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        admin = AIOKafkaAdminClient(**client_options(self._kafka))
         await admin.start()
         try:
             described = await admin.describe_topics(list(self.topics))

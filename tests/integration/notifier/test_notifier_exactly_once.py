@@ -28,6 +28,7 @@ from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP, dead_letter_topic
 from tests.integration.notifier.mailbox import Mailbox
 from tests.support.servers import free_port
 from tests.unit.notifier.notifier_events import Client, ending_soon, envelope, record_of
+from shared.kafka_security import plaintext
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +61,7 @@ async def recorded_email(log: DeliveryLog, recipient: str = "irina@example.com")
 
 async def test_two_replicas_delivering_one_email_send_it_once(
         two_pools: tuple[asyncpg.Pool, asyncpg.Pool], mailbox: Mailbox) -> None:
-    sender = SmtpSender(SmtpConfig("127.0.0.1", mailbox.port, timeout=5))
+    sender = SmtpSender(SmtpConfig("127.0.0.1", mailbox.port, tls="none", timeout=5))
     policy = RetryPolicy(3, 0.05, 0.1)
     replicas = [Deliverer(DeliveryLog(pool), sender, policy, busy_exceptions=(ClaimBusy,))
                 for pool in two_pools]
@@ -79,7 +80,7 @@ async def test_a_crash_between_sent_and_recorded_resends_with_the_same_message_i
         two_pools: tuple[asyncpg.Pool, asyncpg.Pool], mailbox: Mailbox) -> None:
     pool, other = two_pools
     log = DeliveryLog(pool)
-    sender = SmtpSender(SmtpConfig("127.0.0.1", mailbox.port, timeout=5))
+    sender = SmtpSender(SmtpConfig("127.0.0.1", mailbox.port, tls="none", timeout=5))
     email = await recorded_email(log)
 
     # replica A claims and sends, then "dies" before recording: its session is killed
@@ -107,11 +108,11 @@ async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_l
         mailbox: Mailbox) -> None:
     log = DeliveryLog(two_pools[0])
     closed_port = free_port()  # nothing listens there: connection refused, every time
-    dead_letters = KafkaDeadLetters(stack.kafka_bootstrap, "notifier-test-dlq", NOTIFIER_GROUP)
+    dead_letters = KafkaDeadLetters(plaintext(stack.kafka_bootstrap), "notifier-test-dlq", NOTIFIER_GROUP)
     await dead_letters.start()
     try:
         notifier = ScheduleNotifier(
-            log, Deliverer(log, SmtpSender(SmtpConfig("127.0.0.1", closed_port, timeout=2)),
+            log, Deliverer(log, SmtpSender(SmtpConfig("127.0.0.1", closed_port, tls="none", timeout=2)),
                            RetryPolicy(3, 0.05, 0.1), busy_exceptions=(ClaimBusy,)),
             TemplateRenderer("en"), dead_letters,
             NotifyPolicy("abonent@example.com", ("ops@example.com",), "example.com"))

@@ -18,6 +18,7 @@ from services.projections.adapters.replay import TopicReplay
 from services.projections.adapters.schemas import COMPARED
 from shared.events.envelope import Envelope
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
+from shared.kafka_security import plaintext
 
 TOPICS = (CONTRACTS_EVENTS, CONTRACTS_SCHEDULE)
 _positions = itertools.count(int(time.time() * 1000))
@@ -126,7 +127,7 @@ async def fresh(client: httpx.AsyncClient, url: str, params: dict[str, Any], tim
 
 
 async def end_offsets(bootstrap: str) -> dict[tuple[str, int], int]:
-    replay = TopicReplay(bootstrap, TOPICS, "test-end-offsets")
+    replay = TopicReplay(plaintext(bootstrap), TOPICS, "test-end-offsets")
     await replay.start()
     try:
         return await replay.end_offsets()

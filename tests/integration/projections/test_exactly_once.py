@@ -12,6 +12,7 @@ from services.projections.adapters.replay import TopicReplay
 from services.projections.adapters.store import ReadModelStore
 from services.projections.application.projector import Projector
 from services.projections.entrypoints.consumer import TOPICS
+from shared.kafka_security import plaintext
 from tests.integration.projections.helpers import (
     ClientFeed, fresh, publish, snapshot, wait_consumed,
 )
@@ -57,7 +58,7 @@ async def test_replay_from_offset_zero_leaves_the_read_model_unchanged(
     before = await snapshot(projections_dsn)
 
     # Every record of both topics from offset 0, through the live code path, into the live schema.
-    replay = TopicReplay(stack.kafka_bootstrap, TOPICS, "test-replay")
+    replay = TopicReplay(plaintext(stack.kafka_bootstrap), TOPICS, "test-replay")
     await replay.start()
     conn = await open_connection(projections_dsn)
     projector = Projector(ReadModelStore(), dead_letters=_ignore)
