@@ -1,6 +1,7 @@
 """Settings shared by every service, read from the environment (pydantic-settings).
 
-Prefixes: ``ABONENT_`` for what all services share (Kafka, logging), and one prefix per
+Prefixes: ``ABONENT_`` for what all services share (Kafka, logging, ``ABONENT_AUTH_`` for
+bearer tokens), and one prefix per
 service for its own (``CONTRACTS_``, ``PROJECTIONS_``, ``TICKETS_``, ``NOTIFY_``). Only a
 service's ``bootstrap.py`` builds these; everything else receives values.
 """
@@ -11,6 +12,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.auth.settings import AuthSettings
 
 
 class KafkaSettings(BaseSettings):
@@ -39,3 +42,4 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]  # from ABONENT_AUTH_*

@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.entrypoints.http.routes import router
+from shared.calendar import CalendarSettings
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import EventStore
@@ -31,6 +32,9 @@ class ContractsSettings(ServiceSettings):
     """Publish the outbox from this process (several replicas may: one publishes at a time)."""
     scheduler_interval_seconds: float = 60.0
     scheduler_batch: int = 500
+    allow_future_ticks: bool = False
+    """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
+    on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""
 
 
 def create_app(settings: ContractsSettings | None = None) -> FastAPI:
@@ -64,5 +68,8 @@ def create_app(settings: ContractsSettings | None = None) -> FastAPI:
         title="Abonent contracts",
         description="Clients, contracts, service periods, payments and the scheduler of time events.",
         routers=[router], checks={"database": database, "kafka": probe}, lifespan=lifespan,
+        auth=settings.auth,
     )
+    app.state.calendar = CalendarSettings().calendar()  # type: ignore[call-arg]
+    app.state.allow_future_ticks = settings.allow_future_ticks
     return app
