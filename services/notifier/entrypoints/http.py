@@ -84,7 +84,7 @@ class RetryOut(BaseModel):
 @router.post("/notifications/{event_id}/retry", status_code=202, response_model=RetryOut,
              tags=["notifications"],
              summary="Send a dead-lettered notification again (after SMTP is fixed)",
-            dependencies=[allow(Role.ADMIN)])
+             dependencies=[allow(Role.ADMIN)])
 async def retry_notification(event_id: UUID, request: Request, background: BackgroundTasks) -> RetryOut:
     notifier: ScheduleNotifier = request.app.state.notifier
     reopened = await notifier.reopen(event_id)

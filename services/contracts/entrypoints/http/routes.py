@@ -38,7 +38,7 @@ async def register_client(body: s.RegisterClientRequest, request: Request) -> s.
 
 
 @router.patch("/clients/{client_id}", response_model=s.Written, tags=["clients"],
-             dependencies=[allow(Role.MANAGER)])
+              dependencies=[allow(Role.MANAGER)])
 async def update_client(client_id: UUID, body: s.UpdateClientRequest, request: Request) -> s.Written:
     with domain_errors():
         result = await app_of(request).handle_client(
@@ -49,7 +49,7 @@ async def update_client(client_id: UUID, body: s.UpdateClientRequest, request: R
 
 
 @router.get("/clients/{client_id}", response_model=s.ClientView, tags=["clients"],
-             dependencies=[allow(Role.MANAGER)])
+            dependencies=[allow(Role.MANAGER)])
 async def get_client(client_id: UUID, request: Request) -> s.ClientView:
     with domain_errors():
         return client_view(await app_of(request).get_client(client_id))
@@ -67,7 +67,7 @@ async def open_contract(body: s.OpenContractRequest, request: Request) -> s.Crea
 
 
 @router.get("/contracts/{contract_id}", response_model=s.ContractView, tags=["contracts"],
-             dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
+            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
 async def get_contract(contract_id: UUID, request: Request) -> s.ContractView:
     with domain_errors():
         state, _ = await app_of(request).get_contract(contract_id)
@@ -75,7 +75,7 @@ async def get_contract(contract_id: UUID, request: Request) -> s.ContractView:
 
 
 @router.get("/contracts/{contract_id}/events", response_model=s.EventsPage, tags=["contracts"],
-             dependencies=[allow(Role.MANAGER)])
+            dependencies=[allow(Role.MANAGER)])
 async def contract_events(contract_id: UUID, request: Request) -> s.EventsPage:
     with domain_errors():
         _, events = await app_of(request).get_contract(contract_id)
@@ -119,7 +119,7 @@ async def schedule_periods(contract_id: UUID, body: s.SchedulePeriodsRequest,
 
 
 @router.patch("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"],
-             dependencies=[allow(Role.MANAGER)])
+              dependencies=[allow(Role.MANAGER)])
 async def change_period(contract_id: UUID, period_id: UUID, body: s.ChangePeriodRequest,
                         request: Request) -> s.Written:
     given = body.model_fields_set
@@ -135,7 +135,7 @@ async def change_period(contract_id: UUID, period_id: UUID, body: s.ChangePeriod
 
 
 @router.delete("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"],
-             dependencies=[allow(Role.MANAGER)])
+               dependencies=[allow(Role.MANAGER)])
 async def remove_period(contract_id: UUID, period_id: UUID, request: Request) -> s.Written:
     with domain_errors():
         result = await app_of(request).handle_contract(
@@ -159,7 +159,7 @@ async def record_payment(contract_id: UUID, period_id: UUID, body: s.RecordPayme
 
 @router.delete("/contracts/{contract_id}/periods/{period_id}/payments/{payment_id}",
                response_model=s.Written, tags=["payments"],
-             dependencies=[allow(Role.ACCOUNTANT)])
+               dependencies=[allow(Role.ACCOUNTANT)])
 async def cancel_payment(contract_id: UUID, period_id: UUID, payment_id: UUID, request: Request,
                          reason: str = Query("cancelled by mistake", min_length=1, max_length=300)) -> s.Written:
     with domain_errors():

@@ -14,7 +14,7 @@ router = APIRouter(tags=["price list"])
 
 @router.post("/price-list", status_code=201, response_model=s.PriceItemOut,
              responses={200: {"description": "an item with this code existed: it was replaced"}},
-            dependencies=[allow(Role.ADMIN)])
+             dependencies=[allow(Role.ADMIN)])
 async def define_item(body: s.DefinePriceItemRequest, request: Request, response: Response) -> s.PriceItemOut:
     """Create an item, or replace the one with the same code (201 created, 200 replaced)."""
     with domain_errors():

@@ -41,7 +41,7 @@ def refused(exc: NotCovered) -> JSONResponse:
 @router.post("/tickets", status_code=201, response_model=s.TicketOut, responses={
     409: {"description": "policy `block`: the client is not covered and no override_reason was given"},
     404: {"description": "the projections service says the client does not exist"}},
-            dependencies=[allow(Role.DISPATCHER)])
+             dependencies=[allow(Role.DISPATCHER)])
 async def register_ticket(body: s.RegisterTicketRequest, request: Request):  # type: ignore[no-untyped-def]
     """Register a ticket; the answer carries the client's coverage on the registration date."""
     registration = Registration(
@@ -85,7 +85,7 @@ async def list_tickets(
 
 
 @router.post("/tickets/{ticket_id}/items", status_code=201, response_model=s.ItemAdded,
-            dependencies=[allow(Role.DISPATCHER)])
+             dependencies=[allow(Role.DISPATCHER)])
 async def add_item(ticket_id: UUID, body: s.AddItemRequest, request: Request) -> s.ItemAdded:
     """Add a line from the price list at its current price."""
     line_id = uuid.uuid4()
@@ -98,7 +98,7 @@ async def add_item(ticket_id: UUID, body: s.AddItemRequest, request: Request) ->
 
 
 @router.delete("/tickets/{ticket_id}/items/{line_id}", response_model=s.ItemRemoved,
-            dependencies=[allow(Role.DISPATCHER)])
+               dependencies=[allow(Role.DISPATCHER)])
 async def remove_item(ticket_id: UUID, line_id: UUID, request: Request) -> s.ItemRemoved:
     """Remove a line (removing it again changes nothing and answers position null)."""
     with domain_errors():
