@@ -149,7 +149,8 @@ def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=prin
     env_file.touch(mode=0o600)
     env_file.chmod(0o600)  # it holds the token secret
     env_file.write_text("".join(f"{k}={v}\n" for k, v in stack.env().items()))
-    (run.root / "stack.json").write_text(json.dumps({**stack.env(), "pids": stack.pids}, indent=2))
+    shown = {k: v for k, v in stack.env().items() if k != "ABONENT_AUTH_HS256_SECRET"}  # secret: stack.env only
+    (run.root / "stack.json").write_text(json.dumps({**shown, "pids": stack.pids}, indent=2))
     return stack
 
 
