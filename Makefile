@@ -11,7 +11,7 @@ RUN := python -m deploy.local
 
 .PHONY: help install up down status services-up services-down demo test test-unit test-integration \
         test-e2e asyncapi asyncapi-check run-contracts run-projections run-tickets run-notifier \
-        run-scheduler rebuild-projections bench bench-full duplicates clean
+        run-scheduler rebuild-projections bench bench-full duplicates clean token
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,6 +71,11 @@ asyncapi-check: install ## fail when the committed AsyncAPI documents no longer 
 	for f in payments.v1.json contracts-internal.json tickets.events.v1.json; do \
 	  $(BIN)/python -c "import json, sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))" $$tmp/$$f docs/asyncapi/$$f || { echo "docs/asyncapi/$$f is out of date: run 'make asyncapi' and commit (a breaking change to payments.v1 needs a new version)"; exit 1; }; \
 	done; echo "AsyncAPI documents match the code"
+
+ROLE ?= admin
+TTL ?= 8h
+token: install ## print a bearer token for the local stack: make -s token ROLE=admin [SUB=name] [TTL=8h]
+	@$(BIN)/python -m shared.auth mint --role $(ROLE) --ttl $(TTL) $(if $(SUB),--sub "$(SUB)")
 
 run-contracts: install ## run the contracts service in the foreground (port 8001)
 	@set -a; source .run/stack.env; set +a; $(BIN)/python -m services.contracts

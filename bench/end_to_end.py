@@ -43,8 +43,8 @@ async def run(ctx: Ctx) -> None:
     targets = await load_targets(ctx)
     payable = itertools.cycle(targets.payable[len(targets.payable) // 2:] or targets.payable)
     today = ctx.today.isoformat()
-    contracts = HttpPool(ctx.env.url("contracts"), size=256)
-    projections = HttpPool(ctx.env.url("projections"), size=256)
+    contracts = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("accountant"))
+    projections = HttpPool(ctx.env.url("projections"), size=256, token=ctx.env.token("manager"))
     quiet = half_of(ctx.data["write_capacity"]) if "write_capacity" in ctx.data else UNLOADED_RATE
     quiet_why = "half the write capacity" if "write_capacity" in ctx.data else "no queueing"
     rates = sorted({RATE, quiet})

@@ -50,6 +50,15 @@ class BenchEnv:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    def token(self, role: str) -> str:
+        """A bearer token of ``bench-<role>`` signed with this stack's secret."""
+        from datetime import timedelta
+
+        from shared.auth import AuthSettings, mint
+
+        settings = AuthSettings(hs256_secret=self.stack.auth_secret, public_key_file=None, jwks_url=None)
+        return mint(settings, [role], f"bench-{role}", ttl=timedelta(hours=12))
+
     def dsn(self, service: str) -> str:
         return self.stack.database_urls[service]
 

@@ -42,8 +42,10 @@ class _Conn:
 class HttpPool:
     """Up to ``size`` keep-alive connections to one ``http://host:port`` base URL."""
 
-    def __init__(self, base_url: str, size: int = 64, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, size: int = 64, timeout: float = 30.0, token: str | None = None) -> None:
+        """``token``: the bearer token sent with every request (``as_token`` overrides it per call)."""
         parts = urlsplit(base_url)
+        self._auth = b"" if token is None else b"Authorization: Bearer " + token.encode() + b"\r\n"
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self._host_header = f"{self.host}:{self.port}".encode()
         self._size, self._timeout = size, timeout
@@ -84,12 +86,13 @@ class HttpPool:
             self._free.notify()
 
     async def request(self, method: str, path: str, *, json: Any = None,
-                      params: dict[str, Any] | None = None) -> tuple[int, bytes]:
+                      params: dict[str, Any] | None = None, as_token: str | None = None) -> tuple[int, bytes]:
         if params:
             path = f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
         body = b"" if json is None else orjson.dumps(json)
         head = (f"{method} {path} HTTP/1.1\r\nHost: ".encode() + self._host_header
-                + b"\r\nUser-Agent: abonent-bench\r\nX-Actor: bench\r\n")
+                + b"\r\nUser-Agent: abonent-bench\r\n"
+                + (self._auth if as_token is None else b"Authorization: Bearer " + as_token.encode() + b"\r\n"))
         if json is not None:
             head += b"Content-Type: application/json\r\n"
         head += b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
@@ -140,8 +143,8 @@ class HttpPool:
         return status, await reader.readexactly(length), keep
 
     async def json(self, method: str, path: str, *, expect: tuple[int, ...] = (200, 201),
-                   json: Any = None, params: dict[str, Any] | None = None) -> Any:
-        status, payload = await self.request(method, path, json=json, params=params)
+                   json: Any = None, params: dict[str, Any] | None = None, as_token: str | None = None) -> Any:
+        status, payload = await self.request(method, path, json=json, params=params, as_token=as_token)
         if status not in expect:
             raise HttpError(status, payload)
         return orjson.loads(payload)

@@ -36,7 +36,7 @@ def queries(ctx: Ctx, clients: list) -> dict[str, tuple[Callable[[int], tuple[st
 
 async def run(ctx: Ctx) -> None:
     targets = await load_targets(ctx)
-    pool = HttpPool(ctx.env.url("projections"), size=256)
+    pool = HttpPool(ctx.env.url("projections"), size=256, token=ctx.env.token("manager"))
     plan = queries(ctx, targets.clients)
     results: dict[str, list] = {name: [] for name in plan}
     try:

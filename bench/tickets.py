@@ -29,7 +29,7 @@ async def run(ctx: Ctx) -> None:
     targets = await load_targets(ctx)
     clients = targets.clients
     today = ctx.today.isoformat()
-    pool = HttpPool(ctx.env.url("tickets"), size=256)
+    pool = HttpPool(ctx.env.url("tickets"), size=256, token=ctx.env.token("dispatcher"))
 
     def register(tag: str):  # type: ignore[no-untyped-def]
         start = zlib.crc32(tag.encode())  # another spread of clients per measurement

@@ -31,6 +31,7 @@ def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):  # type: ign
     opened: deque[str] = deque(maxlen=10_000)
     payable = itertools.cycle(targets.payable)
     clients = targets.clients
+    accountant = ctx.env.token("accountant")  # payments; the pool's own token is the manager's
 
     async def op(i: int) -> object:
         kind = i % 10
@@ -51,7 +52,7 @@ def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):  # type: ign
                 "remind_days_before": 10}, expect=(201,))
         target = next(payable)
         return await pool.json("POST", f"/contracts/{target.contract_id}/periods/{target.period_id}/payments",
-                               json={"amount": "1.00", "paid_on": today}, expect=(201,))
+                               json={"amount": "1.00", "paid_on": today}, expect=(201,), as_token=accountant)
 
     return op
 
@@ -60,7 +61,7 @@ async def run(ctx: Ctx) -> None:
     targets = await load_targets(ctx)
     url = await prepare_pgbench(ctx.env.dsn("contracts"))
     ceiling: list[float] = []
-    pool = HttpPool(ctx.env.url("contracts"), size=256)
+    pool = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("manager"))
 
     async def ceiling_first(n: int) -> None:
         ceiling.append(await asyncio.to_thread(pgbench, url, ctx.profile.pgbench_seconds))

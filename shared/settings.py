@@ -1,6 +1,7 @@
 """Settings shared by every service, read from the environment (pydantic-settings).
 
-Prefixes: ``ABONENT_`` for what all services share (Kafka, logging), and one prefix per
+Prefixes: ``ABONENT_`` for what all services share (Kafka, logging, ``ABONENT_AUTH_`` for
+bearer tokens), and one prefix per
 service for its own (``CONTRACTS_``, ``PROJECTIONS_``, ``TICKETS_``, ``NOTIFY_``). Only a
 service's ``bootstrap.py`` builds these; everything else receives values.
 """
@@ -19,6 +20,8 @@ S = TypeVar("S", bound=BaseSettings)
 
 KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+from shared.auth.settings import AuthSettings
 
 
 class KafkaSettings(BaseSettings):
@@ -93,6 +96,7 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]  # from ABONENT_AUTH_*
 
 
 def load_or_exit(factory: Callable[..., S], **values: Any) -> S:

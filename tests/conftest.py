@@ -7,11 +7,17 @@
 3. otherwise the project's own launcher, on free ports in a temporary run directory,
    stopped at the end of the session.
 Unit tests never ask for it, so they start nothing.
+
+Bearer tokens: the session has one HS256 secret, put in the environment here (as
+``stack.env`` does for a developer's stack), so every service a test builds from its
+settings verifies tokens with it, and ``tests.support.auth`` mints them. Future ticks are
+allowed, as on the local stack (a test of the refusal turns it off explicitly).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +26,10 @@ import pytest
 
 from deploy.local import api
 from deploy.local.layout import SERVICES, RunDir, StackPorts, run_async
+
+os.environ.setdefault("ABONENT_AUTH_HS256_SECRET", secrets.token_urlsafe(48))
+os.environ.setdefault("CONTRACTS_ALLOW_FUTURE_TICKS", "true")
+TOKEN_SECRET = os.environ["ABONENT_AUTH_HS256_SECRET"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -69,7 +79,7 @@ def _prepared(kafka_bootstrap: str, server_url: str, run_dir: Path, smtp_port: i
     api.start_smtp(RunDir(run_dir), StackPorts(smtp=smtp_port))
     return api.StackInfo(run_dir=run_dir, kafka_bootstrap=kafka_bootstrap, database_urls=urls,
                          smtp_host="127.0.0.1", smtp_port=smtp_port, maildir=run_dir / "mail",
-                         managed=False)
+                         managed=False, auth_secret=TOKEN_SECRET)
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +101,7 @@ def stack() -> Iterator[api.StackInfo]:
             yield info
             api.stop_stack(run_dir)
     else:
-        info = api.start_stack(run_dir, StackPorts.free(), progress=lambda _: None)
+        info = api.start_stack(run_dir, StackPorts.free(), progress=lambda _: None, auth_secret=TOKEN_SECRET)
         try:
             yield info
         finally:

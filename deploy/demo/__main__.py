@@ -18,6 +18,7 @@ from deploy.demo.mailbox import read_mailbox
 from deploy.demo.scenario import Story, current_year, play
 from deploy.local.layout import DEFAULT_RUN_DIR
 from deploy.local.services import SERVICES
+from shared.auth.settings import settings_from
 
 console = Console()
 
@@ -82,7 +83,7 @@ async def show_mail(api: Abonent, story: Story, maildir: Path) -> None:
 async def main() -> int:
     urls = {s.name: f"http://127.0.0.1:{s.default_port}" for s in SERVICES if s.default_port}
     env = dict(line.split("=", 1) for line in (DEFAULT_RUN_DIR / "stack.env").read_text().splitlines() if "=" in line)
-    api = Abonent.connect(urls)
+    api = Abonent.connect(urls, auth=settings_from(DEFAULT_RUN_DIR / "stack.env"))
     year = current_year()
     console.rule(f"[bold]Abonent — the reference scenario, year {year}")
     try:

@@ -1,11 +1,21 @@
-"""A thin HTTP client for the four services, as a user (or an integrator) would call them."""
+"""A thin HTTP client for the four services, as the people using them would call them.
+
+Each call carries the bearer token of the person who would make it: the manager signs
+clients and contracts, the accountant records payments, the dispatcher registers tickets,
+the admin moves the scheduler. Tokens are minted with the stack's HS256 secret
+(``ABONENT_AUTH_*``, as ``.run/stack.env`` sets them); their subjects are ``<actor>-<role>``,
+which the events then show as their ``actor``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
+
+from shared.auth import AuthSettings, Role, mint
 
 
 class ApiFailed(AssertionError):
@@ -25,13 +35,26 @@ class Abonent:
     projections: httpx.AsyncClient
     tickets: httpx.AsyncClient
     notifier: httpx.AsyncClient
+    tokens: dict[str, str] = field(default_factory=dict)
+    """role -> a bearer token of ``<actor>-<role>``."""
 
     @classmethod
-    def connect(cls, urls: dict[str, str], actor: str = "demo") -> Abonent:
-        def client(name: str) -> httpx.AsyncClient:
-            return httpx.AsyncClient(base_url=urls[name], timeout=30, headers={"X-Actor": actor})
+    def connect(cls, urls: dict[str, str], actor: str = "demo", auth: AuthSettings | None = None) -> Abonent:
+        """``auth``: the stack's token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
+        settings = auth or AuthSettings()  # type: ignore[call-arg]
+        tokens = {role.value: mint(settings, [role.value], f"{actor}-{role.value}", ttl=timedelta(hours=8))
+                  for role in Role}
 
-        return cls(client("contracts"), client("projections"), client("tickets"), client("notifier"))
+        def client(name: str, role: Role) -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=urls[name], timeout=30,
+                                     headers={"Authorization": f"Bearer {tokens[role.value]}"})
+
+        return cls(client("contracts", Role.MANAGER), client("projections", Role.MANAGER),
+                   client("tickets", Role.DISPATCHER), client("notifier", Role.MANAGER), tokens)
+
+    def as_(self, role: Role) -> dict[str, str]:
+        """Headers for one call made by someone else than the client's default person."""
+        return {"Authorization": f"Bearer {self.tokens[role.value]}"}
 
     async def close(self) -> None:
         for c in (self.contracts, self.projections, self.tickets, self.notifier):
@@ -57,13 +80,18 @@ class Abonent:
         if reference is not None:
             body["reference"] = reference
         return _ok(await self.contracts.post(
-            f"/contracts/{contract_id}/periods/{period_id}/payments", json=body), 201)
+            f"/contracts/{contract_id}/periods/{period_id}/payments", json=body,
+            headers=self.as_(Role.ACCOUNTANT)), 201)
 
     async def tick(self, as_of: str) -> dict[str, Any]:
-        return _ok(await self.contracts.post("/scheduler/tick", json={"as_of": as_of}))
+        return _ok(await self.contracts.post("/scheduler/tick", json={"as_of": as_of},
+                                             headers=self.as_(Role.ADMIN)))
 
     async def contract(self, contract_id: str) -> dict[str, Any]:
         return _ok(await self.contracts.get(f"/contracts/{contract_id}"))
+
+    async def events(self, contract_id: str) -> dict[str, Any]:
+        return _ok(await self.contracts.get(f"/contracts/{contract_id}/events"))
 
     # --- projections (reads wait for min_position instead of sleeping) -------------------
     async def coverage(self, client_id: str, on: str, min_position: int | None = None) -> dict[str, Any]:
@@ -76,13 +104,13 @@ class Abonent:
         params = {"on": on, **filters}
         if min_position is not None:
             params["min_position"] = min_position
-        return _ok(await self.projections.get("/debtors", params=params))
+        return _ok(await self.projections.get("/debtors", params=params, headers=self.as_(Role.ACCOUNTANT)))
 
     async def income(self, month_from: str, month_to: str, min_position: int | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"from": month_from, "to": month_to}
         if min_position is not None:
             params["min_position"] = min_position
-        return _ok(await self.projections.get("/income", params=params))
+        return _ok(await self.projections.get("/income", params=params, headers=self.as_(Role.ACCOUNTANT)))
 
     # --- tickets and notifications -------------------------------------------------------
     async def register_ticket(self, client_id: str, title: str, registered_at: str,

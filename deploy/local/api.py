@@ -7,6 +7,7 @@ fixtures, so a test run and a developer's stack are started by the same code.
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -31,8 +32,19 @@ class StackInfo:
     managed: bool = True
     """True when this code started the stack (so tests may stop and start its broker)."""
     pids: dict[str, int | None] = field(default_factory=dict)
+    auth_secret: str = ""
+    """The HS256 secret the services verify bearer tokens with (``make token`` signs with it)."""
 
     def env(self) -> dict[str, str]:
+        return {**self._env(), **self.auth_env()}
+
+    def auth_env(self) -> dict[str, str]:
+        """Tokens signed with the stack's secret; ticks ahead of today allowed (this stack
+        moves through a year on purpose: the demo and the tests)."""
+        auth = {"ABONENT_AUTH_HS256_SECRET": self.auth_secret} if self.auth_secret else {}
+        return {**auth, "CONTRACTS_ALLOW_FUTURE_TICKS": "true"}
+
+    def _env(self) -> dict[str, str]:
         return {
             "ABONENT_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "CONTRACTS_DATABASE_URL": self.database_urls["contracts"],
@@ -50,13 +62,24 @@ def database_name(service: str) -> str:
     return f"abonent_{service}"
 
 
-def info(run: RunDir, ports: StackPorts) -> StackInfo:
+def auth_secret_of(run: RunDir) -> str:
+    """The secret an earlier ``up`` wrote to ``stack.env`` (tokens minted then stay valid), or a new one."""
+    env_file = run.root / "stack.env"
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            if line.startswith("ABONENT_AUTH_HS256_SECRET="):
+                return line.split("=", 1)[1]
+    return secrets.token_urlsafe(48)
+
+
+def info(run: RunDir, ports: StackPorts, auth_secret: str = "") -> StackInfo:
     return StackInfo(
         run_dir=run.root, kafka_bootstrap=f"127.0.0.1:{ports.kafka}",
         database_urls={s: postgres.url(ports, database_name(s), postgres.password(run)) for s in SERVICES},
         smtp_host="127.0.0.1", smtp_port=ports.smtp, maildir=run.mail,
         pids={"kafka": processes.running(kafka.pidfile(run)), "postgres": postgres.pid(run),
               "smtp": processes.running(_smtp_pidfile(run))},
+        auth_secret=auth_secret,
     )
 
 
@@ -83,8 +106,12 @@ async def _prepare_databases(run: RunDir, ports: StackPorts) -> dict[str, list[s
             for s in SERVICES}
 
 
-def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=print) -> StackInfo:  # type: ignore[no-untyped-def]
-    """Bring everything up (idempotent). On failure, stop what this call started, then raise."""
+def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=print,  # type: ignore[no-untyped-def]
+                auth_secret: str | None = None) -> StackInfo:
+    """Bring everything up (idempotent). On failure, stop what this call started, then raise.
+
+    ``auth_secret``: the HS256 token secret to write to ``stack.env`` (default: the one
+    already there, else a new random one)."""
     run = RunDir(run_dir)
     ports = run.ports(ports or StackPorts())
     kafka.require_java_and_maven()
@@ -121,9 +148,10 @@ def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=prin
     except BaseException:
         _stop(run, started)
         raise
-    stack = info(run, ports)
+    stack = info(run, ports, auth_secret or auth_secret_of(run))
     _write_private(run.root / "stack.env", "".join(f"{k}={v}\n" for k, v in stack.env().items()))
-    _write_private(run.root / "stack.json", json.dumps({**stack.env(), "pids": stack.pids}, indent=2))
+    shown = {k: v for k, v in stack.env().items() if k != "ABONENT_AUTH_HS256_SECRET"}  # secret: stack.env only
+    _write_private(run.root / "stack.json", json.dumps({**shown, "pids": stack.pids}, indent=2))
     return stack
 
 

@@ -36,6 +36,9 @@ class ContractsSettings(ServiceSettings):
     allow_future_payments: bool = False
     """Accept ``paid_on`` after tomorrow (company zone). Only for simulated time: the local
     stack, the demo and the e2e test play a whole future year (CONTRACTS_ALLOW_FUTURE_PAYMENTS)."""
+    allow_future_ticks: bool = False
+    """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
+    on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""
 
 
 def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
@@ -74,6 +77,9 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         title="Abonent contracts",
         description="Clients, contracts, service periods, payments and the scheduler of time events.",
         routers=[router], checks={"database": database, "kafka": probe}, lifespan=lifespan,
+        auth=settings.auth,
     )
     app.state.latest_paid_on = latest_paid_on
+    app.state.calendar = calendar
+    app.state.allow_future_ticks = settings.allow_future_ticks
     return app

@@ -199,7 +199,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                     "event and recipient, and keeps the delivery log. `/health/smtp` tells "
                     "whether the SMTP server answers (readiness does not depend on it).",
         routers=[router], checks={"database": database, "kafka": probe, "consumer": consuming},
-        lifespan=lifespan,
+        lifespan=lifespan, auth=settings.auth,
     )
     app.state.consumer = consumer
     app.state.dead_letters = dead_letters

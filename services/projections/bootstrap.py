@@ -165,7 +165,8 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
                 "parked_events": parked}
 
     app = create_app(lifespan=lifespan, checks={"database": database, "kafka": probe},
-                     consumer_status=consumer_status, max_lag=settings.ready_max_lag)
+                     consumer_status=consumer_status, max_lag=settings.ready_max_lag,
+                     auth=settings.auth)
     app.state.consumer = consumer
     return app
 

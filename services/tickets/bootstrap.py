@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.tickets.adapters.circuit_breaker import CircuitBreaker
@@ -19,6 +19,7 @@ from services.tickets.application.price_list import PriceListApplication
 from services.tickets.application.tickets import TicketsApplication
 from services.tickets.entrypoints.http.price_list_routes import router as price_list_router
 from services.tickets.entrypoints.http.tickets_routes import router as tickets_router
+from shared.auth import ServiceToken
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import EventStore
@@ -47,6 +48,9 @@ class TicketsSettings(ServiceSettings):
     coverage_breaker_reset_seconds: float = Field(5.0, gt=0)
     """How long the circuit stays open before one trial lookup is let through."""
     coverage_max_connections: int = Field(50, ge=1)
+    projections_token: SecretStr | None = None
+    """A static ``service``-role token for projections (installations whose SSO issues it);
+    unset: this service mints its own from ``ABONENT_AUTH_HS256_SECRET``, renewed before expiry."""
     not_covered_policy: Literal["warn", "block"] = "warn"
     """``block``: refuse tickets for clients without coverage unless an override reason is given."""
 
@@ -55,6 +59,8 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
     settings = settings or TicketsSettings()  # type: ignore[call-arg]
     configure_logging(settings.log.format, settings.log.level)
     probe = KafkaProbe(settings.kafka)
+    static = settings.projections_token.get_secret_value() if settings.projections_token else None
+    service_token = ServiceToken(settings.auth, "tickets", static=static)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,7 +72,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
             wait_timeout=settings.coverage_wait_timeout_seconds,
             breaker=CircuitBreaker(settings.coverage_breaker_failures,
                                    settings.coverage_breaker_reset_seconds),
-            max_connections=settings.coverage_max_connections)
+            max_connections=settings.coverage_max_connections, token=service_token)
         price_list = PostgresPriceList(pool)
         app.state.pool = pool
         app.state.coverage = coverage
@@ -96,5 +102,5 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         description="Ticket registration with the client's coverage, the price list and each "
                     "ticket's cost specification.",
         routers=[tickets_router, price_list_router], checks={"database": database, "kafka": probe},
-        lifespan=lifespan)
+        lifespan=lifespan, auth=settings.auth)
     return app

@@ -1,4 +1,5 @@
-"""The FastAPI shell every service shares: error shape, correlation ids, health, metrics."""
+"""The FastAPI shell every service shares: error shape, request limits, correlation ids,
+bearer authentication, health, metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
 
+from shared.auth.dependencies import document_auth
+from shared.auth.settings import AuthSettings
+from shared.auth.verify import Verifier
 from shared.http.errors import install_error_handlers
+from shared.http.limits import RequestLimits
 from shared.http.observability import (
     ReadinessCheck, ReadinessReport, health_router, install_request_context,
 )
@@ -22,15 +27,22 @@ def create_service_app(
     reports: dict[str, ReadinessReport] | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     version: str = "1.0.0",
+    auth: AuthSettings | Verifier | None = None,
 ) -> FastAPI:
+    """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
+    auth = auth if auth is not None else AuthSettings()  # type: ignore[call-arg]
     app = FastAPI(
         title=title, description=description, version=version, lifespan=lifespan,
     )
+    app.state.auth = auth if isinstance(auth, Verifier) else Verifier(auth)
+    app.state.auth_settings = auth if isinstance(auth, AuthSettings) else None
     install_error_handlers(app)
     install_request_context(app)
+    app.add_middleware(RequestLimits)  # added last = outermost: before anything reads the request
     app.include_router(health_router(checks, reports))
     for router in routers:
         app.include_router(router)
+    document_auth(app)
     return app
 
 

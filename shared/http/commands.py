@@ -15,8 +15,12 @@ from shared.http.errors import ApiError
 
 
 def command_context(request: Request) -> CommandContext:
+    """The actor is the verified token's subject (``allow(...)`` on the route put it there)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise RuntimeError(f"{request.url.path}: a write route without allow(...) has no actor")
     return CommandContext(
-        correlation_id=request.state.correlation_id, actor=request.state.actor,
+        correlation_id=request.state.correlation_id, actor=principal.actor,
         now=datetime.now(UTC), causation_id=request.headers.get("X-Causation-ID"))
 
 

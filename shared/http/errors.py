@@ -10,15 +10,30 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ApiError(Exception):
-    """Raised by routes and mapped to ``status`` with one error entry."""
+    """Raised by routes and mapped to ``status`` with one error entry (and ``headers``)."""
 
-    def __init__(self, status: int, rule: str, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, rule: str, message: str, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.rule, self.message, self.field = status, rule, message, field
+        self.headers = headers
+
+
+class ErrorEntry(BaseModel):
+    field: str | None
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The shape of every 4xx (documented on the 401/403 answers)."""
+
+    errors: list[ErrorEntry]
 
 
 def error_body(field: str | None, rule: str, message: str) -> dict[str, Any]:
@@ -44,11 +59,13 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
 
 
 async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-    return JSONResponse(status_code=exc.status, content=error_body(exc.field, exc.rule, exc.message))
+    return JSONResponse(status_code=exc.status, content=error_body(exc.field, exc.rule, exc.message),
+                        headers=exc.headers)
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    rule = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    rule = getattr(exc, "rule", None) or {404: "not_found", 405: "method_not_allowed"}.get(
+        exc.status_code, "http_error")
     return JSONResponse(status_code=exc.status_code, content=error_body(None, rule, str(exc.detail)))
 
 

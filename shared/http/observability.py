@@ -15,7 +15,6 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CORRELATION_HEADER = "X-Correlation-ID"
-ACTOR_HEADER = "X-Actor"
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
@@ -31,8 +30,8 @@ ReadinessReport = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
 class RequestContext:
-    """Correlation id and actor on ``request.state``, the id on every log line and on the
-    response, and the request counted and timed by route.
+    """Correlation id on ``request.state``, on every log line and on the response, and the
+    request counted and timed by route. (The actor comes from the bearer token: shared.auth.)
 
     Plain ASGI, not ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs every
     request's app in an extra anyio task and pipes the response through memory streams, a
@@ -50,7 +49,6 @@ class RequestContext:
         correlation_id = headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         state = scope.setdefault("state", {})
         state["correlation_id"] = correlation_id
-        state["actor"] = headers.get(ACTOR_HEADER, "anonymous")
         status = 500  # what the client gets when the app fails before answering
 
         async def answer(message: Message) -> None:

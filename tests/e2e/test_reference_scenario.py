@@ -12,6 +12,8 @@ import asyncio
 from datetime import date
 from decimal import Decimal
 
+import asyncpg
+
 from deploy.demo.mailbox import read_mailbox
 from deploy.demo.scenario import play
 from services.notifier.adapters.formatting import long_date
@@ -98,3 +100,23 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     body = q1_reminder[0].body
     assert romashka.name in body and "30 000,00" in body  # the next period's amount, due 1 April
     assert long_date(date(YEAR, 4, 1), "ru") in body
+
+    await assert_who_did_what(abonent, stack, romashka)
+
+
+async def assert_who_did_what(abonent, stack, romashka) -> None:  # type: ignore[no-untyped-def]
+    """The manager signs, the accountant records payments, the admin ticks the scheduler, the
+    dispatcher registers tickets: each event's actor is the subject of the token it came with."""
+    events = (await abonent.events(romashka.contract_id))["items"]
+    actors = {e["event_type"]: e["actor"] for e in events}
+    assert actors["ContractOpened"] == actors["ServicePeriodAdded"] == "e2e-test-manager"
+    assert actors["PaymentRecorded"] == "e2e-test-accountant"
+    assert actors["ServicePeriodEndingSoon"] == "e2e-test-admin"
+    conn = await asyncpg.connect(stack.database_urls["tickets"])
+    try:
+        ticket_actors = {r["actor"] for r in await conn.fetch(
+            "SELECT actor FROM events WHERE event_type = 'TicketRegistered' AND data->>'client_id' = $1",
+            romashka.id)}
+    finally:
+        await conn.close()
+    assert ticket_actors == {"e2e-test-dispatcher"}

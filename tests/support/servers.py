@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 import httpx
 import uvicorn
 
+from tests.support.auth import app_token
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -18,8 +20,13 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app, port: int | None = None) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    """Start ``app`` with uvicorn (lifespan included), yield a client for it, stop it."""
+async def serving(app, port: int | None = None, *, role: str | None = "admin",  # type: ignore[no-untyped-def]
+                  sub: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """Start ``app`` with uvicorn (lifespan included), yield a client for it, stop it.
+
+    The client sends a bearer token with ``role`` (default ``admin``, who may do everything),
+    signed with the app's own HS256 secret; ``role=None`` sends none. One request can act
+    as someone else with ``headers=tests.support.auth.bearer("dispatcher")``."""
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                            access_log=False, lifespan="on",
@@ -34,7 +41,10 @@ async def serving(app, port: int | None = None) -> AsyncIterator[httpx.AsyncClie
             raise TimeoutError("server did not start")
         await asyncio.sleep(0.05)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        signed = app_token(app, role, sub) if role is not None else None
+        headers = {"Authorization": f"Bearer {signed}"} if signed else None
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                     headers=headers) as client:
             yield client
     finally:
         server.should_exit = True

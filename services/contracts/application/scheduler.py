@@ -17,6 +17,7 @@ from services.contracts.adapters.time_events_table import contracts_due
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.domain.commands import EmitDueTimeEvents
 from shared.calendar import CompanyCalendar
+from shared.domain_errors import RuleViolated
 from shared.eventstore.records import CommandContext
 from shared.logging import get_logger
 
@@ -41,6 +42,15 @@ def acting_moment(now: datetime, as_of: date, calendar: CompanyCalendar) -> date
     if calendar.date_of(now) <= as_of:
         return now
     return datetime.combine(as_of, time.max, tzinfo=calendar.tz)
+
+
+def refuse_future(as_of: date, today: date, allow_future: bool) -> None:
+    """A tick for a day that has not come yet writes every time event up to it for good and
+    mails the notices: only installations that move through time on purpose (the local stack,
+    the demo, the tests: ``CONTRACTS_ALLOW_FUTURE_TICKS=true``) may ask for one."""
+    if as_of > today and not allow_future:
+        raise RuleViolated("as_of_in_future", f"as_of {as_of} is after today ({today} in the company's "
+                           "time zone); time events cannot be emitted ahead of their day", field="as_of")
 
 
 async def tick(app: ContractsApplication, pool: asyncpg.Pool, as_of: date, ctx: CommandContext,

@@ -14,6 +14,7 @@ from services.notifier.application.notify import ScheduleNotifier
 from services.notifier.application.queries import MAX_LIMIT, NotificationQueries
 from services.notifier.domain.emails import NotificationView
 from services.notifier.entrypoints import metrics
+from shared.auth import Role, allow
 from shared.http.errors import ApiError
 
 router = APIRouter()
@@ -61,7 +62,8 @@ def _view(n: NotificationView) -> NotificationOut:
 
 
 @router.get("/notifications", response_model=NotificationsOut, tags=["notifications"],
-            summary="What was sent, to whom, for which event (newest first)")
+            summary="What was sent, to whom, for which event (newest first)",
+            dependencies=[allow(Role.MANAGER)])
 async def list_notifications(
     request: Request,
     client_id: UUID | None = None,
@@ -81,7 +83,8 @@ class RetryOut(BaseModel):
 
 @router.post("/notifications/{event_id}/retry", status_code=202, response_model=RetryOut,
              tags=["notifications"],
-             summary="Send a dead-lettered notification again (after SMTP is fixed)")
+             summary="Send a dead-lettered notification again (after SMTP is fixed)",
+             dependencies=[allow(Role.ADMIN)])
 async def retry_notification(event_id: UUID, request: Request, background: BackgroundTasks) -> RetryOut:
     notifier: ScheduleNotifier = request.app.state.notifier
     reopened = await notifier.reopen(event_id)

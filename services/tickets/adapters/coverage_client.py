@@ -10,6 +10,8 @@
 * A circuit breaker: after a few failures in a row the service is not called at all for a
   while; a dead projections service then costs nothing per request.
 * Every failure becomes ``Unavailable(reason)``; the caller registers the ticket anyway.
+* Each call carries this service's own ``service``-role bearer token (``token()``: minted
+  from the shared secret and minted again before it expires, or a static one from settings).
 
 A 404 with rule ``unknown_client`` is an answer (the client does not exist), not a failure.
 The answer is read tolerantly: fields projections may add later are ignored.
@@ -78,6 +80,7 @@ class HttpCoverageSource:
         breaker: CircuitBreaker | None = None, max_connections: int = 50,
         keepalive_seconds: float = 4.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        token: Callable[[], str] | None = None,
     ) -> None:
         """``max_connections`` bounds the pool: a lookup beyond it waits for a free connection
         within its deadline, so size it for the registrations in flight. Idle connections are
@@ -91,6 +94,7 @@ class HttpCoverageSource:
         self._timeout, self._wait_timeout = timeout, wait_timeout
         self.breaker = breaker or CircuitBreaker()
         self._now = now
+        self._token = token
         # No aiohttp timeout: ``asyncio.timeout`` in ``coverage`` is the one deadline. No
         # cookies: projections sets none, and a jar is work on every call.
         self._http = aiohttp.ClientSession(
@@ -128,7 +132,8 @@ class HttpCoverageSource:
 
     async def _get(self, path: str, params: dict[str, str]) -> tuple[int, bytes]:
         """(status, body): the whole body is read here, inside the caller's deadline."""
-        async with self._http.get(self._base_url + path, params=params) as response:
+        headers = {"Authorization": f"Bearer {self._token()}"} if self._token is not None else None
+        async with self._http.get(self._base_url + path, params=params, headers=headers) as response:
             return response.status, await response.read()
 
     def _answer(self, status: int, body: bytes, trial: bool) -> CoverageLookup:
@@ -136,6 +141,9 @@ class HttpCoverageSource:
             self.breaker.record_success()
             OUTCOMES["unknown_client"].inc()
             return ClientUnknown()
+        if status in (401, 403):
+            return self._failed("error", f"the projections service refused this service's token "
+                                f"(HTTP {status}: {_message(body)})", trial)
         if status != 200:
             return self._failed("error", f"the projections service answered HTTP {status}", trial)
         try:
@@ -165,6 +173,13 @@ class HttpCoverageSource:
         else:
             log.info("coverage lookup failed", reason=reason)
         return Unavailable(reason)
+
+
+def _message(body: bytes) -> str:
+    try:
+        return str(orjson.loads(body)["errors"][0]["message"])[:200]
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+        return "no reason given"
 
 
 def _rule(body: bytes) -> str | None:

@@ -54,7 +54,8 @@ def test_allowed_combinations(values) -> None:  # type: ignore[no-untyped-def]
 
 def test_the_notifier_refuses_to_start_with_one_clear_line(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "NOTIFY_DATABASE_URL": DB,
-           "NOTIFY_SMTP_TLS": "none", "NOTIFY_SMTP_USERNAME": "robot", "NOTIFY_SMTP_PASSWORD": "smtp-s3cr3t"}
+           "NOTIFY_SMTP_TLS": "none", "NOTIFY_SMTP_USERNAME": "robot", "NOTIFY_SMTP_PASSWORD": "smtp-s3cr3t",
+           "ABONENT_AUTH_HS256_SECRET": "t" * 48}  # valid everything else: only the SMTP refusal is left
     result = subprocess.run([sys.executable, "-m", "services.notifier"], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode != 0

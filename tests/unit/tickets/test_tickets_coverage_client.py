@@ -209,3 +209,18 @@ async def test_the_circuit_closes_when_the_service_answers_again():
         clock[0] = 5.0
         assert isinstance(await client.coverage(CLIENT, ON, None), Known)       # the trial succeeds
         assert client.breaker.state == "closed"
+
+
+async def test_every_lookup_carries_this_services_token_and_a_refusal_says_so():
+    tokens = iter(["first-token", "second-token"])
+    fake = Fake(lambda _: json_answer(200, unpaid_answer()))
+    async with source(fake, token=lambda: next(tokens)) as client:
+        await client.coverage(CLIENT, ON, None)
+        await client.coverage(CLIENT, ON, None)
+    assert [c.headers["Authorization"] for c in fake.calls] == ["Bearer first-token", "Bearer second-token"]
+    refusing = Fake(lambda _: json_answer(401, {"errors": [{"field": "Authorization", "rule": "unauthenticated",
+                                                            "message": "token expired"}]}))
+    async with source(refusing, token=lambda: "stale") as client:
+        answer = await client.coverage(CLIENT, ON, None)
+    assert isinstance(answer, Unavailable) and "refused this service's token" in answer.reason
+    assert "token expired" in answer.reason and "stale" not in answer.reason

@@ -8,12 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from services.contracts.application.commands import ContractsApplication, new_period_ids
-from services.contracts.application.scheduler import tick
+from services.contracts.application.scheduler import refuse_future, tick
 from services.contracts.domain import commands as cmd
 from services.contracts.entrypoints.http import schemas as s
 from services.contracts.entrypoints.http.deps import command_context, domain_errors
 from services.contracts.entrypoints.http.views import client_view, contract_view, event_view, receipt_view
 from shared.calendar import CompanyCalendar
+from shared.auth import Role, allow
 
 router = APIRouter()
 
@@ -30,7 +31,8 @@ def keep(value):  # type: ignore[no-untyped-def]
     return cmd.KEEP if value is None else value
 
 
-@router.post("/clients", status_code=201, response_model=s.Created, tags=["clients"])
+@router.post("/clients", status_code=201, response_model=s.Created, tags=["clients"],
+             dependencies=[allow(Role.MANAGER)])
 async def register_client(body: s.RegisterClientRequest, request: Request) -> s.Created:
     client_id = uuid.uuid4()
     with domain_errors():
@@ -40,7 +42,8 @@ async def register_client(body: s.RegisterClientRequest, request: Request) -> s.
     return s.Created(id=client_id, position=result.position)
 
 
-@router.patch("/clients/{client_id}", response_model=s.Written, tags=["clients"])
+@router.patch("/clients/{client_id}", response_model=s.Written, tags=["clients"],
+              dependencies=[allow(Role.MANAGER)])
 async def update_client(client_id: UUID, body: s.UpdateClientRequest, request: Request) -> s.Written:
     with domain_errors():
         result = await app_of(request).handle_client(
@@ -50,13 +53,15 @@ async def update_client(client_id: UUID, body: s.UpdateClientRequest, request: R
     return s.Written(position=result.position)
 
 
-@router.get("/clients/{client_id}", response_model=s.ClientView, tags=["clients"])
+@router.get("/clients/{client_id}", response_model=s.ClientView, tags=["clients"],
+            dependencies=[allow(Role.MANAGER)])
 async def get_client(client_id: UUID, request: Request) -> s.ClientView:
     with domain_errors():
         return client_view(await app_of(request).get_client(client_id))
 
 
-@router.post("/contracts", status_code=201, response_model=s.Created, tags=["contracts"])
+@router.post("/contracts", status_code=201, response_model=s.Created, tags=["contracts"],
+             dependencies=[allow(Role.MANAGER)])
 async def open_contract(body: s.OpenContractRequest, request: Request) -> s.Created:
     contract_id = uuid.uuid4()
     with domain_errors():
@@ -66,21 +71,24 @@ async def open_contract(body: s.OpenContractRequest, request: Request) -> s.Crea
     return s.Created(id=contract_id, position=result.position)
 
 
-@router.get("/contracts/{contract_id}", response_model=s.ContractView, tags=["contracts"])
+@router.get("/contracts/{contract_id}", response_model=s.ContractView, tags=["contracts"],
+            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
 async def get_contract(contract_id: UUID, request: Request) -> s.ContractView:
     with domain_errors():
         state, _ = await app_of(request).get_contract(contract_id)
     return contract_view(state)
 
 
-@router.get("/contracts/{contract_id}/events", response_model=s.EventsPage, tags=["contracts"])
+@router.get("/contracts/{contract_id}/events", response_model=s.EventsPage, tags=["contracts"],
+            dependencies=[allow(Role.MANAGER)])
 async def contract_events(contract_id: UUID, request: Request) -> s.EventsPage:
     with domain_errors():
         _, events = await app_of(request).get_contract(contract_id)
     return s.EventsPage(items=[event_view(e) for e in events])
 
 
-@router.post("/contracts/{contract_id}/terminate", response_model=s.Written, tags=["contracts"])
+@router.post("/contracts/{contract_id}/terminate", response_model=s.Written, tags=["contracts"],
+             dependencies=[allow(Role.MANAGER)])
 async def terminate(contract_id: UUID, body: s.TerminateContractRequest, request: Request) -> s.Written:
     ctx = command_context(request)
     with domain_errors():
@@ -90,7 +98,8 @@ async def terminate(contract_id: UUID, body: s.TerminateContractRequest, request
     return s.Written(position=result.position)
 
 
-@router.delete("/contracts/{contract_id}/termination", response_model=s.Written, tags=["contracts"])
+@router.delete("/contracts/{contract_id}/termination", response_model=s.Written, tags=["contracts"],
+               dependencies=[allow(Role.MANAGER)])
 async def withdraw_termination(
     contract_id: UUID, request: Request,
     reason: str | None = Query(None, min_length=1, max_length=300),
@@ -105,7 +114,8 @@ async def withdraw_termination(
 
 
 @router.post("/contracts/{contract_id}/periods", status_code=201, response_model=s.PeriodCreated,
-             tags=["periods"])
+             tags=["periods"],
+             dependencies=[allow(Role.MANAGER)])
 async def add_period(contract_id: UUID, body: s.AddPeriodRequest, request: Request) -> s.PeriodCreated:
     period_id = uuid.uuid4()
     with domain_errors():
@@ -117,7 +127,8 @@ async def add_period(contract_id: UUID, body: s.AddPeriodRequest, request: Reque
 
 
 @router.post("/contracts/{contract_id}/periods/schedule", status_code=201,
-             response_model=s.PeriodsScheduled, tags=["periods"])
+             response_model=s.PeriodsScheduled, tags=["periods"],
+             dependencies=[allow(Role.MANAGER)])
 async def schedule_periods(contract_id: UUID, body: s.SchedulePeriodsRequest,
                            request: Request) -> s.PeriodsScheduled:
     with domain_errors():
@@ -130,7 +141,8 @@ async def schedule_periods(contract_id: UUID, body: s.SchedulePeriodsRequest,
     return s.PeriodsScheduled(period_ids=list(written.ids), position=written.position)
 
 
-@router.patch("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"])
+@router.patch("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"],
+              dependencies=[allow(Role.MANAGER)])
 async def change_period(contract_id: UUID, period_id: UUID, body: s.ChangePeriodRequest,
                         request: Request) -> s.Written:
     given = body.model_fields_set
@@ -145,7 +157,8 @@ async def change_period(contract_id: UUID, period_id: UUID, body: s.ChangePeriod
     return s.Written(position=result.position)
 
 
-@router.delete("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"])
+@router.delete("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"],
+               dependencies=[allow(Role.MANAGER)])
 async def remove_period(contract_id: UUID, period_id: UUID, request: Request) -> s.Written:
     with domain_errors():
         result = await app_of(request).handle_contract(
@@ -160,6 +173,7 @@ def latest_paid_on(request: Request):  # type: ignore[no-untyped-def]
 
 @router.post("/contracts/{contract_id}/periods/{period_id}/payments", status_code=201,
              response_model=s.PaymentCreated, tags=["payments"],
+             dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
              responses={200: {"description": "a retry: the payment recorded earlier under this reference"},
                         409: {"description": "reference_used: the reference names another payment"}})
 async def record_payment(contract_id: UUID, period_id: UUID, body: s.RecordPaymentRequest,
@@ -176,7 +190,7 @@ async def record_payment(contract_id: UUID, period_id: UUID, body: s.RecordPayme
 
 
 @router.post("/contracts/{contract_id}/payments", status_code=201, response_model=s.ReceiptCreated,
-             tags=["payments"],
+             tags=["payments"], dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
              responses={200: {"description": "a retry: the receipt recorded earlier under this reference"},
                         409: {"description": "reference_used: the reference names another payment"}})
 async def record_receipt(contract_id: UUID, body: s.RecordReceiptRequest, request: Request,
@@ -196,7 +210,8 @@ async def record_receipt(contract_id: UUID, body: s.RecordReceiptRequest, reques
 
 
 @router.delete("/contracts/{contract_id}/periods/{period_id}/payments/{payment_id}",
-               response_model=s.Written, tags=["payments"])
+               response_model=s.Written, tags=["payments"],
+               dependencies=[allow(Role.ACCOUNTANT)])
 async def cancel_payment(contract_id: UUID, period_id: UUID, payment_id: UUID, request: Request,
                          reason: str = Query("cancelled by mistake", min_length=1, max_length=300)) -> s.Written:
     with domain_errors():
@@ -205,10 +220,15 @@ async def cancel_payment(contract_id: UUID, period_id: UUID, payment_id: UUID, r
     return s.Written(position=result.position)
 
 
-@router.post("/scheduler/tick", response_model=s.TickResult, tags=["scheduler"])
+@router.post("/scheduler/tick", response_model=s.TickResult, tags=["scheduler"],
+             dependencies=[allow(Role.ADMIN)])
 async def scheduler_tick(body: s.TickRequest, request: Request) -> s.TickResult:
+    """Emit every time event due up to ``as_of`` (admin; not after today unless the
+    installation allows future ticks)."""
+    state = request.app.state
     with domain_errors():
-        result = await tick(app_of(request), request.app.state.pool, body.as_of, command_context(request),
-                            calendar=calendar_of(request))
+        refuse_future(body.as_of, state.calendar.today(), state.allow_future_ticks)
+        result = await tick(app_of(request), state.pool, body.as_of, command_context(request),
+                            calendar=state.calendar)
     return s.TickResult(as_of=result.as_of, emitted=result.emitted, contracts=result.contracts,
                         position=result.position)

@@ -18,6 +18,7 @@ from services.projections.adapters.reads import PeriodFilter
 from services.projections.application.queries import Queries, UnknownClient
 from services.projections.domain.income import MAX_MONTHS, months_between, parse_month
 from services.projections.entrypoints.http import schemas, views
+from shared.auth import Role, allow
 from shared.http.errors import ApiError
 
 MAX_PAGE_SIZE = 500
@@ -53,7 +54,8 @@ def _ordered(low: date | None, high: date | None, low_name: str, high_name: str)
                        field=low_name)
 
 
-@router.get("/clients/{client_id}/coverage", response_model=schemas.CoverageOut)
+@router.get("/clients/{client_id}/coverage", response_model=schemas.CoverageOut,
+            dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.INTEGRATION, Role.SERVICE)])
 async def coverage(client_id: UUID, queries: Q, on: OnDate = None,
                    min_position: MinPosition = None) -> views.JsonBody:
     day = on or _today()
@@ -69,7 +71,8 @@ async def coverage(client_id: UUID, queries: Q, on: OnDate = None,
     return views.JsonBody(views.coverage(client_id, answer))
 
 
-@router.get("/contracts", response_model=schemas.ContractsOut)
+@router.get("/contracts", response_model=schemas.ContractsOut,
+            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
 async def contracts(
     queries: Q, client_id: UUID | None = None, status: Literal["active", "terminated"] | None = None,
     period_starts_from: date | None = None, period_starts_to: date | None = None,
@@ -86,7 +89,8 @@ async def contracts(
     return views.JsonBody(views.contracts(answer))
 
 
-@router.get("/debtors", response_model=schemas.DebtorsOut)
+@router.get("/debtors", response_model=schemas.DebtorsOut,
+            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
 async def debtors(
     queries: Q, on: OnDate = None, payment_terms: PaymentTerms | None = None,
     client_id: UUID | None = None, page_size: PageSize = 100, page: PageNo = 1,
@@ -98,7 +102,8 @@ async def debtors(
     return views.JsonBody(views.debtors(day, answer))
 
 
-@router.get("/income", response_model=schemas.IncomeOut)
+@router.get("/income", response_model=schemas.IncomeOut,
+            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
 async def income(
     queries: Q,
     from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, examples=["2026-01"])],

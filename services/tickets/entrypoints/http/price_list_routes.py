@@ -7,12 +7,14 @@ from fastapi import APIRouter, Request, Response
 from services.tickets.entrypoints.http import schemas as s
 from services.tickets.entrypoints.http import views
 from services.tickets.entrypoints.http.deps import domain_errors, price_list_app
+from shared.auth import Role, allow
 
 router = APIRouter(tags=["price list"])
 
 
 @router.post("/price-list", status_code=201, response_model=s.PriceItemOut,
-             responses={200: {"description": "an item with this code existed: it was replaced"}})
+             responses={200: {"description": "an item with this code existed: it was replaced"}},
+             dependencies=[allow(Role.ADMIN)])
 async def define_item(body: s.DefinePriceItemRequest, request: Request, response: Response) -> s.PriceItemOut:
     """Create an item, or replace the one with the same code (201 created, 200 replaced)."""
     with domain_errors():
@@ -23,6 +25,7 @@ async def define_item(body: s.DefinePriceItemRequest, request: Request, response
     return views.price_item(stored)
 
 
-@router.get("/price-list", response_model=s.PriceListOut)
+@router.get("/price-list", response_model=s.PriceListOut,
+            dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
 async def list_items(request: Request, active: bool | None = None) -> s.PriceListOut:
     return s.PriceListOut(items=[views.price_item(x) for x in await price_list_app(request).items(active)])

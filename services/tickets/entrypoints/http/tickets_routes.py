@@ -17,6 +17,7 @@ from services.tickets.domain.errors import NotCovered
 from services.tickets.entrypoints.http import schemas as s
 from services.tickets.entrypoints.http import views
 from services.tickets.entrypoints.http.deps import command_context, domain_errors, tickets_app
+from shared.auth import Role, allow
 from shared.events.tickets import CoverageStatus
 from shared.http.errors import ApiError, error_body
 
@@ -39,7 +40,8 @@ def refused(exc: NotCovered) -> JSONResponse:
 
 @router.post("/tickets", status_code=201, response_model=s.TicketOut, responses={
     409: {"description": "policy `block`: the client is not covered and no override_reason was given"},
-    404: {"description": "the projections service says the client does not exist"}})
+    404: {"description": "the projections service says the client does not exist"}},
+             dependencies=[allow(Role.DISPATCHER)])
 async def register_ticket(body: s.RegisterTicketRequest, request: Request):  # type: ignore[no-untyped-def]
     """Register a ticket; the answer carries the client's coverage on the registration date."""
     registration = Registration(
@@ -56,14 +58,16 @@ async def register_ticket(body: s.RegisterTicketRequest, request: Request):  # t
     return views.ticket(result.state, result.position)
 
 
-@router.get("/tickets/{ticket_id}", response_model=s.TicketOut)
+@router.get("/tickets/{ticket_id}", response_model=s.TicketOut,
+            dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
 async def get_ticket(ticket_id: UUID, request: Request) -> s.TicketOut:
     with domain_errors():
         loaded = await tickets_app(request).get(ticket_id)
     return views.ticket(loaded.state, loaded.position)
 
 
-@router.get("/tickets", response_model=s.TicketsPage)
+@router.get("/tickets", response_model=s.TicketsPage,
+            dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
 async def list_tickets(
     request: Request, client_id: UUID | None = None, coverage_status: CoverageStatus | None = None,
     from_: Annotated[date | None, Query(alias="from", description="registered on or after")] = None,
@@ -80,7 +84,8 @@ async def list_tickets(
                          next_page=next_page)
 
 
-@router.post("/tickets/{ticket_id}/items", status_code=201, response_model=s.ItemAdded)
+@router.post("/tickets/{ticket_id}/items", status_code=201, response_model=s.ItemAdded,
+             dependencies=[allow(Role.DISPATCHER)])
 async def add_item(ticket_id: UUID, body: s.AddItemRequest, request: Request) -> s.ItemAdded:
     """Add a line from the price list at its current price."""
     line_id = uuid.uuid4()
@@ -92,7 +97,8 @@ async def add_item(ticket_id: UUID, body: s.AddItemRequest, request: Request) ->
                      ticket=views.ticket(result.state, result.position))
 
 
-@router.delete("/tickets/{ticket_id}/items/{line_id}", response_model=s.ItemRemoved)
+@router.delete("/tickets/{ticket_id}/items/{line_id}", response_model=s.ItemRemoved,
+               dependencies=[allow(Role.DISPATCHER)])
 async def remove_item(ticket_id: UUID, line_id: UUID, request: Request) -> s.ItemRemoved:
     """Remove a line (removing it again changes nothing and answers position null)."""
     with domain_errors():

@@ -1,0 +1,90 @@
+"""Request limits every service applies before anything else reads the request.
+
+* headers over 16 KiB in all -> 431;
+* a body over 1 MiB -> 413 (at once by ``Content-Length``; while reading for chunked bodies);
+* ``X-Correlation-ID`` / ``X-Causation-ID`` longer than 128 characters or outside
+  ``[A-Za-z0-9._:-]`` -> 400. These ids are copied into every event and its Kafka headers,
+  so an unbounded one could make an event the relay can never publish.
+
+Plain ASGI, like RequestContext (no BaseHTTPMiddleware task and stream per request).
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+import structlog
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.http.errors import error_body
+
+MAX_HEADER_BYTES = 16 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+MAX_ID_LENGTH = 128
+ID_HEADERS = (b"x-correlation-id", b"x-causation-id")
+_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+
+log = structlog.get_logger("http.limits")
+
+
+class BodyTooLarge(HTTPException):
+    rule = "body_too_large"
+
+    def __init__(self) -> None:
+        super().__init__(413, f"the request body is over {MAX_BODY_BYTES} bytes")
+
+
+async def _refuse(send: Send, status: int, field: str | None, rule: str, message: str) -> None:
+    body = orjson.dumps(error_body(field, rule, message))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def refusal(headers: list[tuple[bytes, bytes]]) -> tuple[int, str | None, str, str] | None:
+    """(status, field, rule, message) when the request's headers break a limit."""
+    if sum(len(k) + len(v) + 4 for k, v in headers) > MAX_HEADER_BYTES:
+        return 431, None, "headers_too_large", f"the request headers are over {MAX_HEADER_BYTES} bytes"
+    for name, value in headers:
+        if name in ID_HEADERS and not _ID.match(value):
+            field = "X-Correlation-ID" if name == b"x-correlation-id" else "X-Causation-ID"
+            return 400, field, "invalid_id", (f"{field} must be 1-{MAX_ID_LENGTH} characters "
+                                              "of A-Z a-z 0-9 . _ : -")
+        if name == b"content-length":
+            if not value.isdigit():
+                return 400, "Content-Length", "invalid_length", "Content-Length must be a number"
+            if int(value) > MAX_BODY_BYTES:
+                return 413, None, "body_too_large", f"the request body is over {MAX_BODY_BYTES} bytes"
+    return None
+
+
+class RequestLimits:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refused = refusal(scope["headers"])
+        if refused is not None:
+            status, field, rule, message = refused
+            log.warning("request refused", status=status, rule=rule, method=scope["method"],
+                        path=scope["path"][:200])
+            await _refuse(send, status, field, rule, message)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, counted, send)
