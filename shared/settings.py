@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.calendar import CalendarSettings, calendar_settings
+
 
 class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ABONENT_KAFKA_", extra="ignore")
@@ -39,3 +41,5 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    calendar: CalendarSettings = Field(default_factory=calendar_settings)
+    """The company's time zone and day counts (``ABONENT_TIMEZONE``, ``ABONENT_GRACE_DAYS``, …)."""

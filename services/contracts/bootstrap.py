@@ -44,7 +44,8 @@ def create_app(settings: ContractsSettings | None = None) -> FastAPI:
         await apply_migrations(dsn, migrations_dir("contracts"))
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         app.state.pool = pool
-        app.state.contracts = ContractsApplication(EventStore(pool, router=route))
+        app.state.contracts = ContractsApplication(EventStore(pool, router=route),
+                                                     settings.calendar.grace_days)
         try:
             async with relay_in_background(
                 pool, settings.kafka.bootstrap_servers,

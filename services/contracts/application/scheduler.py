@@ -43,7 +43,7 @@ async def tick(app: ContractsApplication, pool: asyncpg.Pool, as_of: date, ctx: 
             done.add(contract_id)
             state, _ = await app.get_contract(contract_id)
             client = await app.get_client(state.client_id)
-            result = await app.handle_contract(EmitDueTimeEvents(contract_id, as_of, client), ctx)
+            result = await app.handle_contract(EmitDueTimeEvents(contract_id, as_of, client, app.grace_days), ctx)
             contracts += 1
             emitted += len(result.recorded)
             if result.position is not None:

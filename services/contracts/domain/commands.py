@@ -149,12 +149,14 @@ class CancelPayment:
 class EmitDueTimeEvents:
     """Emit every time event due on or before ``as_of`` not emitted yet.
 
-    ``client`` is passed in because the client lives in its own stream.
+    ``client`` is passed in because the client lives in its own stream; ``grace_days`` is the
+    company's ``ABONENT_GRACE_DAYS`` (overdue from ``due_on + grace_days``).
     """
 
     contract_id: UUID
     as_of: date
     client: ClientState
+    grace_days: int = 0
 
 
 ContractCommand = (

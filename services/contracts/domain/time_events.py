@@ -7,8 +7,9 @@ termination date):
   period of the contract by start date and the date its payment is due;
 - ``started`` on ``starts_on`` → ServicePeriodStarted;
 - ``ended`` on the day after ``ends_on`` → ServicePeriodEnded;
-- ``overdue`` on ``overdue_on`` (prepaid: ``starts_on``; postpaid: the day after ``ends_on``)
-  while the period is unpaid → ServicePeriodBecameOverdue. A period paid by then is
+- ``overdue`` on ``overdue_on`` = ``due_on`` (prepaid: ``starts_on``; postpaid: the day after
+  ``ends_on``, see ``shared.owed``) plus the company's grace days, while the period is unpaid
+  → ServicePeriodBecameOverdue, whose ``due_on`` is the first owed day. A period paid by then is
   skipped; if a cancelled payment makes it unpaid again, the overdue event is pending again.
 
 Each is keyed by kind, period and the date it was armed for, e.g.
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from services.contracts.domain.errors import RuleViolated
-from services.contracts.domain.periods import Period, due_on
+from services.contracts.domain.periods import Period
 from shared.events.base import EventData
 from shared.events.schedule import (
     NextPeriodSnapshot, PeriodSnapshot, ServicePeriodBecameOverdue, ServicePeriodEnded,
@@ -72,8 +73,9 @@ def _scheduled(contract: ContractState, period: Period) -> bool:
     return contract.terminated_on is None or period.starts_on <= contract.terminated_on
 
 
-def pending_time_events(contract: ContractState) -> list[TimeEventDue]:
-    """Every time event not emitted yet, in the order it would be emitted."""
+def pending_time_events(contract: ContractState, grace_days: int = 0) -> list[TimeEventDue]:
+    """Every time event not emitted yet, in the order it would be emitted (``grace_days``:
+    ``ABONENT_GRACE_DAYS``, how long after ``due_on`` an unpaid period becomes overdue)."""
     out: list[TimeEventDue] = []
     for period in contract.periods:
         if not _scheduled(contract, period):
@@ -84,7 +86,7 @@ def pending_time_events(contract: ContractState) -> list[TimeEventDue]:
         armed.append(("started", period.starts_on))
         armed.append(("ended", period.ends_on + timedelta(days=1)))
         if not period.paid:
-            armed.append(("overdue", period.overdue_on))
+            armed.append(("overdue", period.overdue_on(grace_days)))
         for kind, day in armed:
             key = time_event_key(kind, period.period_id, day)
             if key not in contract.emitted:
@@ -122,7 +124,7 @@ def _event(due: TimeEventDue, period: Period, contract: ContractState, client: C
         return ServicePeriodEndingSoon(
             **ctx, period=PeriodSnapshot(**_snapshot(period)), remind_on=due.due_on,
             next_period=None if nxt is None else NextPeriodSnapshot(
-                **_snapshot(nxt), due_on=due_on(nxt.payment_terms, nxt.starts_on, nxt.ends_on)))
+                **_snapshot(nxt), due_on=nxt.due_on))
     if due.kind == "started":
         return ServicePeriodStarted(**ctx, **_snapshot(period))
     if due.kind == "ended":
@@ -142,7 +144,7 @@ def emit_due(command: EmitDueTimeEvents, contract: ContractState) -> list[EventD
                            f"client {client.id} is not the owner ({contract.client_id}) of contract "
                            f"{contract.number}", "client")
     events: list[EventData] = []
-    for due in pending_time_events(contract):
+    for due in pending_time_events(contract, command.grace_days):
         if due.due_on > command.as_of:
             break
         period = contract.period(due.period_id)
