@@ -122,7 +122,8 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
         state["pool"] = pool
         end_offsets = EndOffsets(bootstrap, TOPICS, f"{client_id}-offsets")
         warming = asyncio.create_task(end_offsets.warm_up())
-        app.state.queries = Queries(pool, notifications, end_offsets, settings.min_position_wait_seconds)
+        app.state.queries = Queries(pool, notifications, end_offsets, settings.min_position_wait_seconds,
+                                    grace_days=settings.calendar.grace_days)
         metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
         dead_letters = _DeadLetterSender(bootstrap, f"{client_id}-dlq")
         starting: asyncio.Task[None] | None = None
@@ -165,6 +166,7 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
     app = create_app(lifespan=lifespan, checks={"database": database, "kafka": probe},
                      consumer_status=consumer_status, max_lag=settings.ready_max_lag)
     app.state.consumer = consumer
+    app.state.calendar = settings.calendar.calendar()
     return app
 
 

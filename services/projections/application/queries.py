@@ -27,7 +27,7 @@ import asyncpg
 
 from services.projections.adapters import reads
 from services.projections.adapters.reads import PeriodFilter
-from services.projections.domain.coverage import Coverage, assess, owed
+from services.projections.domain.coverage import Coverage, assess, overdue
 from services.projections.domain.debts import Debtor, group_debtors
 from services.projections.domain.income import MonthIncome, income_by_month, next_month
 
@@ -79,8 +79,10 @@ def _page(rows: list[Any], page: int, page_size: int) -> tuple[list[Any], int | 
 
 class Queries:
     def __init__(self, pool: asyncpg.Pool, wakeups: Wakeups, end_offsets: EndOffsets,
-                 max_wait: float = 2.0, poll_every: float = 0.25) -> None:
+                 max_wait: float = 2.0, poll_every: float = 0.25, grace_days: int = 0) -> None:
+        """``grace_days``: ``ABONENT_GRACE_DAYS``, days after ``due_on`` before a debt is overdue."""
         self._pool = pool
+        self._grace_days = grace_days
         self._wakeups = wakeups
         self._end_offsets = end_offsets
         self._max_wait = max_wait
@@ -140,7 +142,8 @@ class Queries:
         known, position, periods = await reads.coverage_periods(self._pool, client_id, on)
         if not known:
             raise UnknownClient(client_id, stale=min_position is not None)
-        return Answer(assess(periods, on), position, self._stale(reached, position, min_position))
+        return Answer(assess(periods, on, self._grace_days), position,
+                      self._stale(reached, position, min_position))
 
     async def contracts(self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
                         page: int, page_size: int, min_position: int | None) -> Answer[Page[dict[str, Any]]]:
@@ -164,22 +167,23 @@ class Queries:
             position = await self._position(conn, client_id)
             rows = await reads.owed_periods(conn, on=on, payment_terms=payment_terms,
                                             client_id=client_id, limit=page_size + 1,
-                                            offset=(page - 1) * page_size)
+                                            offset=(page - 1) * page_size, grace_days=self._grace_days)
         clients = list(dict.fromkeys(r["client_id"] for r in rows))
         shown, next_page = _page(clients, page, page_size)
         keep = set(shown)
         owed_rows = []
         for r in rows:
-            if r["client_id"] in keep and (o := owed(reads.period_state(r), on)) is not None:
+            if r["client_id"] in keep and (
+                    o := overdue(reads.to_period_state(r), on, self._grace_days)) is not None:
                 owed_rows.append((r["client_id"], r["client_name"], o))
         return Answer(Page(group_debtors(owed_rows), next_page), position,
                       self._stale(reached, position, min_position))
 
-    async def income(self, *, first: date, last: date, client_id: UUID | None,
+    async def income(self, *, first: date, last: date, client_id: UUID | None, on: date,
                      min_position: int | None) -> Answer[list[MonthIncome]]:
         reached = await self.wait_for(client_id, min_position)
         position, cells = await reads.income(self._pool, start=first, end=next_month(last),
-                                             client_id=client_id)
+                                             client_id=client_id, on=on)
         months = income_by_month(
             first, last, [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in cells],
             [(r["month"], r["currency"], r["received"]) for r in cells])
