@@ -74,6 +74,27 @@ async def client_position(conn: asyncpg.Connection, client_id: UUID) -> tuple[bo
     return (row is not None, row["position"] if row is not None else None)
 
 
+@dataclass(frozen=True)
+class ClientMark:
+    """How far a client's events are applied: overall, per topic, and whether any of them up to
+    the position asked waits parked behind a missing predecessor."""
+
+    position: int | None
+    events_position: int | None
+    schedule_position: int | None
+    parked: bool
+
+
+async def client_mark(conn: asyncpg.Connection, client_id: UUID, up_to: int) -> ClientMark:
+    row = await conn.fetchrow(
+        """SELECT position, events_position, schedule_position,
+                  EXISTS (SELECT 1 FROM parked_events WHERE client_id = $1 AND position <= $2) AS parked
+           FROM clients WHERE client_id = $1""", client_id, up_to)
+    if row is None:
+        return ClientMark(None, None, None, False)
+    return ClientMark(row["position"], row["events_position"], row["schedule_position"], row["parked"])
+
+
 async def global_position(conn: asyncpg.Connection) -> int | None:
     return await conn.fetchval("SELECT max(position) FROM clients")
 
