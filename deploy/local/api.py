@@ -41,6 +41,8 @@ class StackInfo:
             "NOTIFY_SMTP_HOST": self.smtp_host,
             "NOTIFY_SMTP_PORT": str(self.smtp_port),
             "ABONENT_MAILDIR": str(self.maildir),
+            # the company's time zone: every "today" (DESIGN §8); the demo company is in Moscow
+            "ABONENT_TIMEZONE": "Europe/Moscow",
         }
 
 
