@@ -13,7 +13,7 @@ termination date):
   skipped; if a cancelled payment makes it unpaid again, the overdue event is pending again.
 
 Each is keyed by kind, period and the date it was armed for, e.g.
-``"ending_soon:<period_id>:2026-03-25"``. The contract folds emitted time events into
+``"ending_soon:<period_id>:2026-03-25"`` (the overdue one by its ``due_on``, whatever the grace). The contract folds emitted time events into
 ``emitted`` keys, so emitting twice yields nothing, and a period whose dates change gets
 new keys: it is re-armed.
 """
@@ -65,7 +65,10 @@ def key_of(event: EventData) -> str | None:
         case ServicePeriodEnded():
             return time_event_key("ended", event.period_id, event.ends_on + timedelta(days=1))
         case ServicePeriodBecameOverdue():
-            return time_event_key("overdue", event.period_id, event.overdue_on)
+            # keyed by the due day, not the day it fired: a change of ABONENT_GRACE_DAYS moves
+            # when a pending notice fires, never repeats one already sent (v1 payloads, upcast,
+            # carry the same day: without a grace it was the day it fired)
+            return time_event_key("overdue", event.period_id, event.due_on)
     return None
 
 
@@ -80,15 +83,16 @@ def pending_time_events(contract: ContractState, grace_days: int = 0) -> list[Ti
     for period in contract.periods:
         if not _scheduled(contract, period):
             continue
-        armed: list[tuple[TimeEventKind, date]] = []
+        armed: list[tuple[TimeEventKind, date, date]] = []  # kind, the day it fires, its key's day
         if period.remind_on is not None:
-            armed.append(("ending_soon", period.remind_on))
-        armed.append(("started", period.starts_on))
-        armed.append(("ended", period.ends_on + timedelta(days=1)))
+            armed.append(("ending_soon", period.remind_on, period.remind_on))
+        armed.append(("started", period.starts_on, period.starts_on))
+        ended = period.ends_on + timedelta(days=1)
+        armed.append(("ended", ended, ended))
         if not period.paid:
-            armed.append(("overdue", period.overdue_on(grace_days)))
-        for kind, day in armed:
-            key = time_event_key(kind, period.period_id, day)
+            armed.append(("overdue", period.overdue_on(grace_days), period.due_on))
+        for kind, day, key_day in armed:
+            key = time_event_key(kind, period.period_id, key_day)
             if key not in contract.emitted:
                 out.append(TimeEventDue(kind, period.period_id, day, key))
     out.sort(key=lambda t: (t.due_on, KIND_ORDER[t.kind]))  # stable: periods stay by start

@@ -53,7 +53,8 @@ async def seeded(projections_dsn):  # type: ignore[no-untyped-def]
                     payments.append((uuid4(), period, contract, client, paid, "RUB",
                                      start + timedelta(days=rnd.randrange(30)), None, False))
                 start = end + timedelta(days=1)
-    await conn.copy_records_to_table("clients", records=clients, schema_name=schema)
+    await conn.copy_records_to_table("clients", records=clients, schema_name=schema,
+                                     columns=["client_id", "name", "manager_name", "manager_email", "position"])
     await conn.copy_records_to_table("contracts", records=contracts, schema_name=schema)
     await conn.copy_records_to_table(
         "periods", records=periods, schema_name=schema,

@@ -36,6 +36,7 @@ def test_pending_lists_every_time_event_in_date_order():
         ("ended", Q1, date(2026, 4, 1)), ("started", Q2, date(2026, 4, 1)), ("overdue", Q2, date(2026, 4, 1)),
         ("ending_soon", Q2, date(2026, 6, 25)), ("ended", Q2, date(2026, 7, 1))]
     assert pending[0] == TimeEventDue("started", Q1, date(2026, 1, 1), f"started:{Q1}:2026-01-01")
+    assert pending[1] == TimeEventDue("overdue", Q1, date(2026, 1, 1), f"overdue:{Q1}:2026-01-01")
 
 
 def test_nothing_is_due_before_the_first_date():
@@ -195,3 +196,12 @@ def test_grace_delays_the_overdue_event_by_the_same_days_for_both_terms():
     events = when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-06"), client(), grace_days=5))
     overdue = events[1]
     assert (overdue.due_on, overdue.overdue_on) == (d("2026-01-01"), d("2026-01-06"))
+
+
+def test_a_changed_grace_moves_a_pending_notice_but_never_repeats_a_sent_one():
+    _, state = then_state(given(*BASE), tick("2026-01-01"))  # Q1's notice sent without a grace
+    later = {(t.kind, t.period_id): t for t in pending_time_events(state, grace_days=5)}
+    assert ("overdue", Q1) not in later
+    assert later[("overdue", Q2)].due_on == d("2026-04-06")
+    assert later[("overdue", Q2)].key == f"overdue:{Q2}:2026-04-01"
+    assert when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-10"), client(), grace_days=5)) == []
