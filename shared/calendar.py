@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,21 @@ class CalendarSettings(BaseSettings):
 
     def calendar(self) -> CompanyCalendar:
         return CompanyCalendar(zone(self.timezone), self.grace_days, self.late_event_days)
+
+
+def calendar_settings() -> CalendarSettings:
+    """``CalendarSettings`` from the environment, for a service's settings (default factory).
+
+    A bad value stops the process with ONE clear line (``SystemExit``), not a traceback or a
+    multi-line validation report: the service refuses to start."""
+    try:
+        return CalendarSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "ABONENT_" + str(first["loc"][0]).upper() if first.get("loc") else "ABONENT_*"
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        line = message if message.startswith("ABONENT_") else f"{field}: {message}"
+        raise SystemExit(f"abonent: refusing to start: {line}") from None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 from shared.auth.settings import AuthSettings
+from shared.calendar import CalendarSettings, calendar_settings
 
 
 class KafkaSettings(BaseSettings):
@@ -97,6 +98,8 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]  # from ABONENT_AUTH_*
+    calendar: CalendarSettings = Field(default_factory=calendar_settings)
+    """The company's time zone and day counts (``ABONENT_TIMEZONE``, ``ABONENT_GRACE_DAYS``, …)."""
 
 
 def load_or_exit(factory: Callable[..., S], **values: Any) -> S:

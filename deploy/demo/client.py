@@ -106,8 +106,11 @@ class Abonent:
             params["min_position"] = min_position
         return _ok(await self.projections.get("/debtors", params=params, headers=self.as_(Role.ACCOUNTANT)))
 
-    async def income(self, month_from: str, month_to: str, min_position: int | None = None) -> dict[str, Any]:
+    async def income(self, month_from: str, month_to: str, min_position: int | None = None,
+                     on: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"from": month_from, "to": month_to}
+        if on is not None:
+            params["on"] = on
         if min_position is not None:
             params["min_position"] = min_position
         return _ok(await self.projections.get("/income", params=params, headers=self.as_(Role.ACCOUNTANT)))

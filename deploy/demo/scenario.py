@@ -131,12 +131,17 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     for name, on in (("coverage_q1", f"{y}-02-10"), ("coverage_q2", f"{y}-05-15"),
                      ("coverage_after_year", f"{next_y}-01-10")):
         story.answers[name] = await api.coverage(c["romashka"].id, on, min_position=c["romashka"].position)
-    story.answers["income"] = await api.income(f"{y}-01", f"{y}-12", min_position=story.position)
+    # Asked "later" (on the story's last day) about a past day: as at 10 February, Сидоров's Q1,
+    # paid on 20 February, was still owed (only payments made by the day asked count).
+    await _debtors(api, story, f"{y}-02-10", say, name="debtors_feb10_asked_later")
+    # Outstanding as at the story's last day (the default, today, may be before the story's year).
+    story.answers["income"] = await api.income(f"{y}-01", f"{y}-12", min_position=story.position,
+                                               on=f"{next_y}-01-10")
     say("income", story.answers["income"])
     return story
 
 
-async def _debtors(api: Abonent, story: Story, on: str, say: Say) -> None:
+async def _debtors(api: Abonent, story: Story, on: str, say: Say, name: str = "debtors_apr15") -> None:
     """Every page of the debtors list, narrowed to this run's clients (the database may hold more)."""
     ours = {cl.id for cl in story.clients.values()}
     items: list[dict[str, Any]] = []
@@ -146,7 +151,7 @@ async def _debtors(api: Abonent, story: Story, on: str, say: Say) -> None:
         items += [i for i in answer["items"] if i["client_id"] in ours]
         page = answer.get("next_page")
     answer = {**answer, "items": items}
-    story.answers["debtors_apr15"] = answer
+    story.answers[name] = answer
     say("debtors", {"on": on, "answer": answer})
 
 

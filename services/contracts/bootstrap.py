@@ -12,7 +12,7 @@ from pydantic_settings import SettingsConfigDict
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.entrypoints.http.routes import router
-from shared.calendar import CalendarSettings, CompanyCalendar
+from shared.calendar import CompanyCalendar
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import EventStore
@@ -43,7 +43,7 @@ class ContractsSettings(ServiceSettings):
 
 def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
     settings = settings or ContractsSettings()  # type: ignore[call-arg]
-    calendar = calendar or CalendarSettings().calendar()  # type: ignore[call-arg]
+    calendar = calendar or settings.calendar.calendar()
 
     def latest_paid_on() -> date | None:
         return None if settings.allow_future_payments else calendar.latest_paid_on()
@@ -57,7 +57,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         app.state.pool = pool
         app.state.calendar = calendar
-        app.state.contracts = ContractsApplication(EventStore(pool, router=route))
+        app.state.contracts = ContractsApplication(EventStore(pool, router=route), calendar.grace_days)
         try:
             async with relay_in_background(
                 pool, settings.kafka,

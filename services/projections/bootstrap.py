@@ -124,7 +124,8 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
         state["pool"] = pool
         end_offsets = EndOffsets(kafka, TOPICS, f"{client_id}-offsets")
         warming = asyncio.create_task(end_offsets.warm_up())
-        app.state.queries = Queries(pool, notifications, end_offsets, settings.min_position_wait_seconds)
+        app.state.queries = Queries(pool, notifications, end_offsets, settings.min_position_wait_seconds,
+                                    grace_days=settings.calendar.grace_days)
         metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
         dead_letters = _DeadLetterSender(kafka, f"{client_id}-dlq")
         starting: asyncio.Task[None] | None = None
@@ -168,6 +169,7 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
                      consumer_status=consumer_status, max_lag=settings.ready_max_lag,
                      auth=settings.auth)
     app.state.consumer = consumer
+    app.state.calendar = settings.calendar.calendar()
     return app
 
 

@@ -78,7 +78,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         app.state.coverage = coverage
         app.state.tickets = TicketsApplication(
             EventStore(pool, router=route), coverage, price_list, TicketsTable(pool),
-            policy=settings.not_covered_policy)
+            policy=settings.not_covered_policy, calendar=settings.calendar.calendar())
         app.state.price_list = PriceListApplication(price_list)
         try:
             async with relay_in_background(

@@ -9,7 +9,7 @@ with an upcaster, never an edit. ``to_public`` maps an internal event to its pub
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -72,10 +72,13 @@ class PaymentCancelled(EventData):
 
 @public_registry.event
 class PeriodBecameOverdue(EventData):
-    """A service period passed its due date unpaid: the client now owes ``amount_due``."""
+    """A service period is overdue unpaid: the client now owes ``amount_due``.
+
+    Version 2: ``due_on`` is the first day the period is owed (postpaid: the day after its
+    end; version 1 said its last day); version-1 payloads are upcast."""
 
     event_type: ClassVar[str] = "PeriodBecameOverdue"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     contract_id: UUID = Field(description=_CONTRACT)
     contract_number: str = Field(description="Contract number as printed on the contract.")
@@ -85,9 +88,11 @@ class PeriodBecameOverdue(EventData):
     starts_on: date = Field(description="First day of the period (YYYY-MM-DD).")
     ends_on: date = Field(description="Last day of the period, inclusive (YYYY-MM-DD).")
     payment_terms: Literal["prepaid", "postpaid"] = Field(
-        description="prepaid: due on the first day; postpaid: due on the last day.")
-    due_on: date = Field(description="Date the payment was due.")
-    overdue_on: date = Field(description="First day the period counts as overdue.")
+        description="prepaid: owed from its first day; postpaid: owed from the day after its last day.")
+    due_on: date = Field(description="First day the period is owed: prepaid its first day, postpaid "
+                         "the day after its last day (YYYY-MM-DD).")
+    overdue_on: date = Field(description="First day the period counts as overdue: due_on plus the "
+                             "company's grace days (equal to due_on without a grace).")
     amount_due: Amount = Field(description="Amount still owed on the period, decimal string.")
     currency: Currency = Field(description=_CURRENCY)
     late: bool = Field(default=False, description=(
@@ -146,6 +151,11 @@ class DebtWrittenOff(EventData):
     paid_amount: Amount = Field(description="What had been paid on the period before it was removed.")
     currency: Currency = Field(description=_CURRENCY)
     reason: Literal["removed"] = Field(default="removed", description="The period was removed.")
+
+
+@public_registry.upcaster("PeriodBecameOverdue", 1)
+def _overdue_v1(data: dict[str, Any]) -> dict[str, Any]:
+    return schedule.first_owed_day(data)
 
 
 PUBLIC_EVENTS: tuple[type[EventData], ...] = (

@@ -7,8 +7,8 @@ appended to the contract's stream, so the contract remembers what was already em
 
 from __future__ import annotations
 
-from datetime import date
-from typing import ClassVar, Literal
+from datetime import date, timedelta
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -35,7 +35,7 @@ class PeriodSnapshot(BaseModel):
 
 
 class NextPeriodSnapshot(PeriodSnapshot):
-    """The next period of the same contract, with the date its payment is due."""
+    """The next period of the same contract, with ``due_on``: its first owed day (shared.owed)."""
 
     due_on: date
 
@@ -60,7 +60,7 @@ class ServicePeriodEndingSoon(_ClientContext):
     """The reminder: ``period`` ends on its ``ends_on``; ``next_period`` (if any) costs X, due D."""
 
     event_type: ClassVar[str] = "ServicePeriodEndingSoon"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     period: PeriodSnapshot
     next_period: NextPeriodSnapshot | None = None
@@ -96,11 +96,11 @@ class ServicePeriodEnded(_PeriodFact):
 
 @registry.event
 class ServicePeriodBecameOverdue(_ClientContext):
-    """An unpaid period passed its due date: prepaid on ``starts_on``, postpaid the day after
-    ``ends_on`` (``overdue_on``). ``due_on`` is the payment date agreed: start or end."""
+    """An unpaid period became overdue on ``overdue_on`` = ``due_on`` + the company's grace days.
+    ``due_on`` is the first owed day: prepaid ``starts_on``, postpaid the day after ``ends_on``."""
 
     event_type: ClassVar[str] = "ServicePeriodBecameOverdue"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     period_id: UUID
     starts_on: date
@@ -118,3 +118,25 @@ SCHEDULE_EVENTS: tuple[type[EventData], ...] = (
     ServicePeriodEndingSoon, ServicePeriodStarted, ServicePeriodEnded, ServicePeriodBecameOverdue,
 )
 """Everything published on ``contracts.schedule.v1``."""
+
+
+def first_owed_day(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 → 2 of a payload with ``due_on``: version 1 said a postpaid period was due on
+    its last day; version 2 (DESIGN §8, one meaning of ``due_on``) says the day after it."""
+    if data.get("payment_terms") != "postpaid" or data.get("due_on") is None:
+        return data
+    ends_on = date.fromisoformat(str(data["ends_on"]))
+    if date.fromisoformat(str(data["due_on"])) != ends_on:
+        return data
+    return {**data, "due_on": (ends_on + timedelta(days=1)).isoformat()}
+
+
+@registry.upcaster("ServicePeriodBecameOverdue", 1)
+def _overdue_v1(data: dict[str, Any]) -> dict[str, Any]:
+    return first_owed_day(data)
+
+
+@registry.upcaster("ServicePeriodEndingSoon", 1)
+def _ending_soon_v1(data: dict[str, Any]) -> dict[str, Any]:
+    nxt = data.get("next_period")
+    return data if not isinstance(nxt, dict) else {**data, "next_period": first_owed_day(nxt)}

@@ -72,6 +72,13 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     assert vector["total_owed"] == "12000.00" and vector["currency"] == "RUB"
     assert [(p["ends_on"], p["due_on"]) for p in vector["periods"]] == [(f"{YEAR}-03-31", f"{YEAR}-04-01")]
 
+    # As at a date (issue 12 case 4): asked after the year about 10 February, Сидоров — who paid
+    # Q1 late, on 20 February — is listed with Q1, 40 days overdue; nobody else owed then.
+    then = {d["client_id"]: d for d in a["debtors_feb10_asked_later"]["items"]}
+    assert set(then) == {story.clients["sidorov"].id}
+    assert [(p["due_on"], p["days_overdue"], p["amount_due"]) for p in then[story.clients["sidorov"].id]["periods"]] == [
+        (f"{YEAR}-01-01", 40, "45000.00")]
+
     # Income by month: due by start (prepaid) or end (postpaid) month, received by payment date.
     months = {m["month"]: m for m in a["income"]["months"]}
     quarter_months = {f"{YEAR}-{m:02d}" for m in (1, 4, 7, 10)}

@@ -11,14 +11,14 @@ from services.contracts.domain.contract import ContractState
 from services.contracts.domain.time_events import pending_time_events
 
 
-async def replace_pending(conn: asyncpg.Connection, contract: ContractState) -> None:
+async def replace_pending(conn: asyncpg.Connection, contract: ContractState, grace_days: int = 0) -> None:
     """Make ``contract``'s pending rows what the domain says, inside the append's transaction.
 
     One statement (one round trip): rows whose key is no longer pending are deleted, the
     pending ones upserted. The two parts touch disjoint keys, so running them in one
     statement is safe; unchanged rows are left alone (no dead tuples per command).
     """
-    due = pending_time_events(contract)
+    due = pending_time_events(contract, grace_days)
     await conn.execute(
         """WITH gone AS (DELETE FROM time_events_due WHERE contract_id = $1 AND key <> ALL($2::text[]))
            INSERT INTO time_events_due (contract_id, key, kind, period_id, due_on)

@@ -60,13 +60,12 @@ class ReceiptWritten:
     retried: bool = False
 
 
-async def _rearm(conn: asyncpg.Connection, state: ContractState, _: list[RecordedEvent]) -> None:
-    await replace_pending(conn, state)
-
-
 class ContractsApplication:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, grace_days: int = 0) -> None:
+        """``grace_days``: the company's ``ABONENT_GRACE_DAYS`` (when an unpaid period's overdue
+        event falls due: ``due_on + grace_days``)."""
         self.store = store
+        self.grace_days = grace_days
         self.clients: AggregateRepository[ClientState] = AggregateRepository(store, client_agg.evolve)
         self.contracts: AggregateRepository[ContractState] = AggregateRepository(store, contract_agg.evolve)
 
@@ -99,7 +98,10 @@ class ContractsApplication:
 
         return await self.contracts.execute(
             contract_stream(command.contract_id), lambda s: contract_agg.decide(command, s),
-            partition_key=key, ctx=ctx, also=_rearm, creates=isinstance(command, OpenContract))
+            partition_key=key, ctx=ctx, also=self._rearm, creates=isinstance(command, OpenContract))
+
+    async def _rearm(self, conn: asyncpg.Connection, state: ContractState, _: list[RecordedEvent]) -> None:
+        await replace_pending(conn, state, self.grace_days)
 
     async def get_contract(self, contract_id: UUID) -> tuple[ContractState, list[RecordedEvent]]:
         loaded = await self.contracts.load(contract_stream(contract_id))

@@ -196,7 +196,8 @@ class EmitDueTimeEvents:
 
     ``client`` is passed in because the client lives in its own stream. ``now`` is the
     moment of emitting: an event dated more than ``calendar.late_event_days`` before it is
-    marked ``late`` (None: nothing is late — replays and tests that do not care).
+    marked ``late`` (None: nothing is late — replays and tests that do not care). The calendar's
+    ``grace_days`` (``ABONENT_GRACE_DAYS``) delay the overdue event past ``due_on``.
     """
 
     contract_id: UUID

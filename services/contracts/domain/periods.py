@@ -1,8 +1,8 @@
 """Service periods and payments as value objects, and the rules a period's values obey.
 
-A period runs from ``starts_on`` to ``ends_on`` inclusive. Prepaid periods are due on their
-first day and overdue from it; postpaid ones are due on their last day and overdue from the
-day after. A period is paid when its non-cancelled payments cover its cost (so a period
+A period runs from ``starts_on`` to ``ends_on`` inclusive. When it is owed (``due_on``) and
+overdue (``overdue_on``) is decided by ``shared.owed`` (DESIGN §8), the one definition every
+service uses: prepaid from its first day, postpaid from the day after its end. A period is paid when its non-cancelled payments cover its cost (so a period
 costing 0 is paid from the start).
 """
 
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
 from services.contracts.domain.errors import RuleViolated
+from shared import owed
 from shared.money import (
     fits_currency, in_currency, is_active_currency, minor_units, money_text, round_to_currency,
 )
@@ -86,11 +87,10 @@ class Period:
 
     @property
     def due_on(self) -> date:
-        return due_on(self.payment_terms, self.starts_on, self.ends_on)
+        return owed.due_on(self.payment_terms, self.starts_on, self.ends_on)
 
-    @property
-    def overdue_on(self) -> date:
-        return overdue_on(self.payment_terms, self.starts_on, self.ends_on)
+    def overdue_on(self, grace_days: int = 0) -> date:
+        return owed.overdue_on(self.payment_terms, self.starts_on, self.ends_on, grace_days)
 
     def payment(self, payment_id: UUID) -> Payment | None:
         return next((p for p in self.payments if p.payment_id == payment_id), None)
@@ -100,16 +100,6 @@ class Period:
 
     def describe(self) -> str:
         return f"period {self.starts_on.isoformat()}..{self.ends_on.isoformat()}"
-
-
-def due_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
-    """The agreed payment date: the first day (prepaid) or the last day (postpaid)."""
-    return starts_on if payment_terms == "prepaid" else ends_on
-
-
-def overdue_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
-    """The first day an unpaid period counts as overdue (DESIGN: debtors on date D)."""
-    return starts_on if payment_terms == "prepaid" else ends_on + timedelta(days=1)
 
 
 def prorated(amount: Decimal, days: int, of_days: int, currency: str) -> Decimal:

@@ -7,8 +7,10 @@ termination date):
   period of the contract by start date and the date its payment is due;
 - ``started`` on ``starts_on`` → ServicePeriodStarted;
 - ``ended`` on the day after ``ends_on`` → ServicePeriodEnded;
-- ``overdue`` on ``overdue_on`` while the period is unpaid and no debt is open for it →
-  ServicePeriodBecameOverdue. A period paid by then is skipped. When its debt is settled
+- ``overdue`` on ``overdue_on`` = ``due_on`` (prepaid: ``starts_on``; postpaid: the day after
+  ``ends_on``, see ``shared.owed``) plus the company's grace days, while the period is unpaid
+  and no debt is open for it → ServicePeriodBecameOverdue, whose ``due_on`` is the first owed
+  day. A period paid by then is skipped. When its debt is settled
   (DebtSettled) and a cancelled payment makes it owed again, it is pending again: a bounced
   payment reopens the debt, and the event is emitted again (never ``late``: it is news).
 
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from services.contracts.domain.errors import RuleViolated
-from services.contracts.domain.periods import Period, due_on
+from services.contracts.domain.periods import Period
 from shared.events.base import EventData
 from shared.events.contracts import ContractTerminationTookEffect
 from shared.owed import is_void
@@ -69,8 +71,9 @@ def _scheduled(contract: ContractState, period: Period) -> bool:
     return not is_void(period.starts_on, contract.terminated_on)
 
 
-def pending_time_events(contract: ContractState) -> list[TimeEventDue]:
-    """Every time event not emitted yet, in the order it would be emitted."""
+def pending_time_events(contract: ContractState, grace_days: int = 0) -> list[TimeEventDue]:
+    """Every time event not emitted yet, in the order it would be emitted (``grace_days``:
+    ``ABONENT_GRACE_DAYS``, how long after ``due_on`` an unpaid period becomes overdue)."""
     out: list[TimeEventDue] = []
     for period in contract.periods:
         if not _scheduled(contract, period):
@@ -86,7 +89,7 @@ def pending_time_events(contract: ContractState) -> list[TimeEventDue]:
             day = period.ends_on + timedelta(days=1)
             out.append(TimeEventDue("ended", pid, day, time_event_key("ended", pid, day)))
         if not period.paid and not period.overdue_flag:
-            out.append(TimeEventDue("overdue", pid, period.overdue_on,
+            out.append(TimeEventDue("overdue", pid, period.overdue_on(grace_days),
                                     f"overdue:{pid}:{period.overdue_count + 1}"))
     if contract.active and contract.terminated_on is not None:
         day = contract.terminated_on
@@ -126,7 +129,7 @@ def _event(due: TimeEventDue, period: Period, contract: ContractState, client: C
         return ServicePeriodEndingSoon(
             **ctx, period=PeriodSnapshot(**_snapshot(period)), remind_on=due.due_on,
             next_period=None if nxt is None else NextPeriodSnapshot(
-                **_snapshot(nxt), due_on=due_on(nxt.payment_terms, nxt.starts_on, nxt.ends_on)))
+                **_snapshot(nxt), due_on=nxt.due_on))
     if due.kind == "started":
         return ServicePeriodStarted(**ctx, **_snapshot(period))
     if due.kind == "ended":
@@ -146,7 +149,7 @@ def emit_due(command: EmitDueTimeEvents, contract: ContractState) -> list[EventD
                            f"client {client.id} is not the owner ({contract.client_id}) of contract "
                            f"{contract.number}", "client")
     events: list[EventData] = []
-    for due in pending_time_events(contract):
+    for due in pending_time_events(contract, command.calendar.grace_days):
         if due.due_on > command.as_of:
             break
         if due.kind == "terminated":

@@ -1,6 +1,7 @@
 """``python -m services.contracts.entrypoints.scheduler``: the time-event loop (any number of replicas).
 
-Every interval it runs the same tick as ``POST /scheduler/tick`` for today.
+Every interval it runs the same tick as ``POST /scheduler/tick`` for today in the company's
+time zone (``ABONENT_TIMEZONE``, DESIGN §8), not the server's.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ log = get_logger("contracts.scheduler")
 
 async def run(settings: ContractsSettings) -> None:
     pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4)
-    app = ContractsApplication(EventStore(pool, router=route))
-    calendar = CalendarSettings().calendar()
+    app = ContractsApplication(EventStore(pool, router=route), settings.calendar.grace_days)
+    calendar = settings.calendar.calendar()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -35,9 +36,10 @@ async def run(settings: ContractsSettings) -> None:
     log.info("scheduler started", interval=settings.scheduler_interval_seconds)
     try:
         while not stopping.is_set():
-            ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=datetime.now(UTC))
+            now = datetime.now(UTC)
+            ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=now)
             try:
-                await tick(app, pool, calendar.today(ctx.now), ctx, settings.scheduler_batch, calendar)
+                await tick(app, pool, calendar.today(now), ctx, settings.scheduler_batch, calendar)
             except Exception:  # noqa: BLE001 - one bad tick must not stop the loop; it is logged
                 log.exception("scheduler tick failed")
             try:

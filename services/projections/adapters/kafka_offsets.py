@@ -7,11 +7,21 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.partitioner import DefaultPartitioner
+
+_partitioner = DefaultPartitioner()
 
 from shared.kafka_security import client_options
 from shared.settings import KafkaSettings
 
 Key = tuple[str, int]
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition a producer's default partitioner (Kafka's murmur2, as the outbox relay
+    uses) puts ``key`` in, out of ``partitions``."""
+    every = list(range(partitions))
+    return int(_partitioner(key.encode(), every, every))
 
 
 class EndOffsets:

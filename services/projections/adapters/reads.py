@@ -10,7 +10,7 @@ index the filter needs. Values always travel as parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -21,11 +21,27 @@ from services.projections.domain.coverage import PeriodState
 # A period starting on or after its contract's termination date is void (shared.owed.is_void),
 # whether the termination has taken effect yet or is still ahead: it is in no answer.
 NOT_VOID = "(c.terminated_on IS NULL OR p.starts_on < c.terminated_on)"
-PERIOD_STATE = """p.contract_id, c.number AS contract_number, p.period_id, p.starts_on, p.ends_on,
-    p.amount, p.currency, p.payment_terms, p.paid_amount, c.terminated_on"""
+
+
+def paid_as_at(on: str) -> str:
+    """``p``'s paid amount as at the day ``on`` (a parameter): what is paid now less the payments
+    dated after it (DESIGN §8; ``shared.owed.paid_as_at``). One probe of ``payments_period_idx``."""
+    return (f"(p.paid_amount - coalesce((SELECT sum(q.amount) FROM payments q WHERE q.period_id = "
+            f"p.period_id AND q.paid_on > {on} AND NOT q.cancelled), 0))")
+
+
+def period_state(on: str | None) -> str:
+    """The columns of a ``PeriodState``, its paid amount as at ``on`` (None: as of now)."""
+    paid = "p.paid_amount" if on is None else paid_as_at(on)
+    return f"""p.contract_id, c.number AS contract_number, p.period_id, p.starts_on, p.ends_on,
+    p.amount, p.currency, p.payment_terms, {paid} AS paid_amount,
+    c.terminated_on"""
+
+
+PERIOD_STATE = period_state(None)
 
 COVERAGE_SQL = f"""
-    SELECT cl.position, {PERIOD_STATE}
+    SELECT cl.position, {period_state("$2")}
     FROM clients cl
     LEFT JOIN (periods p JOIN contracts c ON c.contract_id = p.contract_id)
            ON p.client_id = cl.client_id AND p.starts_on <= $2
@@ -34,10 +50,11 @@ COVERAGE_SQL = f"""
 statement, one snapshot (no transaction needed). No row: the client is unknown; one row with
 a NULL ``period_id``: known, no periods. Periods starting after D can neither cover nor be
 owed on D: a range scan of ``periods_client_idx (client_id, starts_on)`` plus a primary-key
-probe per contract. Order does not matter: ``domain.coverage.assess`` sorts."""
+probe per contract. Order does not matter: ``domain.coverage.assess`` sorts. Paid amounts
+are as at D (``paid_as_at``)."""
 
 
-def period_state(r: asyncpg.Record) -> PeriodState:
+def to_period_state(r: asyncpg.Record) -> PeriodState:
     return PeriodState(r["contract_id"], r["contract_number"], r["period_id"], r["starts_on"],
                        r["ends_on"], r["amount"], r["currency"], r["payment_terms"],
                        r["paid_amount"], r["terminated_on"])
@@ -58,6 +75,27 @@ async def client_position(conn: asyncpg.Connection, client_id: UUID) -> tuple[bo
     return (row is not None, row["position"] if row is not None else None)
 
 
+@dataclass(frozen=True)
+class ClientMark:
+    """How far a client's events are applied: overall, per topic, and whether any of them up to
+    the position asked waits parked behind a missing predecessor."""
+
+    position: int | None
+    events_position: int | None
+    schedule_position: int | None
+    parked: bool
+
+
+async def client_mark(conn: asyncpg.Connection, client_id: UUID, up_to: int) -> ClientMark:
+    row = await conn.fetchrow(
+        """SELECT position, events_position, schedule_position,
+                  EXISTS (SELECT 1 FROM parked_events WHERE client_id = $1 AND position <= $2) AS parked
+           FROM clients WHERE client_id = $1""", client_id, up_to)
+    if row is None:
+        return ClientMark(None, None, None, False)
+    return ClientMark(row["position"], row["events_position"], row["schedule_position"], row["parked"])
+
+
 async def global_position(conn: asyncpg.Connection) -> int | None:
     return await conn.fetchval("SELECT max(position) FROM clients")
 
@@ -73,7 +111,7 @@ async def coverage_periods(conn: asyncpg.Connection | asyncpg.Pool, client_id: U
     rows = await conn.fetch(COVERAGE_SQL, client_id, on)
     if not rows:
         return False, None, []
-    periods = [period_state(r) for r in rows if r["period_id"] is not None]
+    periods = [to_period_state(r) for r in rows if r["period_id"] is not None]
     return True, rows[0]["position"], periods
 
 
@@ -85,19 +123,36 @@ class PeriodFilter:
     ends_to: date | None = None
     paid: bool | None = None
     payment_terms: str | None = None
+    on: date | None = None
+    """``paid`` is as at this day (payments with ``paid_on <= on``); None: every payment."""
 
     @property
     def given(self) -> bool:
-        return any(v is not None for v in self.__dict__.values())
+        return any(v is not None for k, v in self.__dict__.items() if k != "on")
 
     def sql(self, param: _Params) -> list[str]:
         out = []
         for value, cond in ((self.starts_from, "p.starts_on >= "), (self.starts_to, "p.starts_on <= "),
                             (self.ends_from, "p.ends_on >= "), (self.ends_to, "p.ends_on <= "),
-                            (self.paid, "p.paid = "), (self.payment_terms, "p.payment_terms = ")):
+                            (self.payment_terms, "p.payment_terms = ")):
             if value is not None:
                 out.append(cond + param(value))
+        if self.paid is not None and self.on is None:
+            out.append(f"p.paid = {param(self.paid)}")
+        elif self.paid is not None:
+            # unpaid now means unpaid then; only a period paid now needs its later payments
+            as_at = f"{paid_as_at(param(self.on))} >= p.amount"
+            out.append(f"(p.paid AND {as_at})" if self.paid else f"(NOT p.paid OR NOT {as_at})")
         return out
+
+    def columns(self, param: _Params) -> str:
+        """A matched period's columns, its paid amount and state as at ``on``."""
+        if self.on is None:
+            return "p.*"
+        paid = paid_as_at(param(self.on))
+        return (f"p.period_id, p.contract_id, p.client_id, p.starts_on, p.ends_on, p.amount, "
+                f"p.currency, p.payment_terms, p.remind_on, {paid} AS paid_amount, "
+                f"{paid} >= p.amount AS paid, p.due_on, p.income_on")
 
 
 async def contracts_page(
@@ -121,72 +176,105 @@ async def contracts_page(
     if not contracts:
         return [], []
     param = _Params()
+    columns = periods.columns(param)
     cond = " AND ".join([f"p.contract_id = ANY({param([c['contract_id'] for c in contracts])}::uuid[])",
                          NOT_VOID, *periods.sql(param)])
     rows = await conn.fetch(
-        f"SELECT p.* FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE {cond} "
+        f"SELECT {columns} FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE {cond} "
         "ORDER BY p.contract_id, p.starts_on, p.period_id", *param.values)
     return contracts, rows
 
 
 async def owed_periods(
     conn: asyncpg.Connection, *, on: date, payment_terms: str | None, client_id: UUID | None,
-    limit: int, offset: int,
+    limit: int, offset: int, grace_days: int = 0,
 ) -> list[asyncpg.Record]:
-    """Periods owed on ``on`` of one page of debtor clients (by name, id).
+    """Periods overdue on ``on`` (owed since at least ``grace_days``), as at ``on``, of one page
+    of debtor clients (by name, id).
 
     The page is chosen first, by walking ``clients`` in the answer's order on
     ``clients_name_idx (name, client_id)`` and keeping a client when it owes something: an
     EXISTS probe of ``periods_client_owed_idx (client_id, due_on) WHERE NOT paid`` (a
-    nested-loop semi-join under a Limit). A first page reads about page_size / (share of
-    clients owing) clients, whatever the number of owed periods in the database. Then the
-    owed periods of those clients only, through the same index. What "owed on D" means is
-    written once (``owed``) and used by both.
+    nested-loop semi-join under a Limit) or, for a period paid now but not yet on D, of the
+    client's payments dated after D (``payments_client_idx``: an empty range when none is).
+    A first page reads about page_size / (share of clients owing) clients, whatever the number
+    of owed periods in the database. Then the owed periods of those clients only, through the
+    same indexes. What "owed on D" means is written once (``owed``, ``paid_later``) and used
+    by both.
 
     LIMIT and OFFSET are written into the text (ints, never user text): as parameters, a
     generic plan — which PostgreSQL may switch to after five executions of the cached
     statement — assumes a LIMIT of 10 % of the rows, so it fetches the page's periods by
     hashing every owed period (80 ms at DESIGN scale instead of 2-4 ms)."""
     param = _Params()
-    owes = ["p.client_id = cl.client_id", "NOT p.paid", f"p.due_on <= {param(on)}", NOT_VOID]
+    day = param(on)
+    common = [f"p.due_on <= {param(on - timedelta(days=grace_days))}", NOT_VOID]
     if payment_terms is not None:
-        owes.append(f"p.payment_terms = {param(payment_terms)}")
+        common.append(f"p.payment_terms = {param(payment_terms)}")
     clients = f"cl.client_id = {param(client_id)}" if client_id is not None else "true"
-    owed = f"FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE {' AND '.join(owes)}"
+    base = "FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE "
+    owed = base + " AND ".join(["p.client_id = cl.client_id", "NOT p.paid", *common])
+    paid_later = base + " AND ".join([
+        f"p.period_id IN (SELECT q.period_id FROM payments q WHERE q.client_id = cl.client_id "
+        f"AND q.paid_on > {day} AND NOT q.cancelled)", "p.paid", *common,
+        f"{paid_as_at(day)} < p.amount"])
+    columns = f"p.client_id, {period_state(day)}"
     sql = f"""
         SELECT cl.name AS client_name, o.*
         FROM (SELECT cl.client_id, cl.name FROM clients cl
-              WHERE {clients} AND EXISTS (SELECT 1 {owed})
+              WHERE {clients} AND EXISTS (SELECT 1 {owed} UNION ALL SELECT 1 {paid_later})
               ORDER BY cl.name NULLS LAST, cl.client_id
               LIMIT {int(limit)} OFFSET {int(offset)}) cl
-        CROSS JOIN LATERAL (SELECT p.client_id, {PERIOD_STATE} {owed}) o
+        CROSS JOIN LATERAL (SELECT {columns} {owed} UNION ALL SELECT {columns} {paid_later}) o
         ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
     return await conn.fetch(sql, *param.values)
 
 
-INCOME_SQL = """
+def outstanding_paid_later(on: str, payments_where: str = "true") -> str:
+    """Rows (month, currency, 0, Δoutstanding, 0) that turn income's outstanding (as of now) into
+    outstanding as at ``on``: for each period with payments dated after ``on``, what those
+    payments had not yet paid. ``payments_paid_on_idx``: a range of the payments dated after
+    ``on`` (none for today, so the answer is the rollup alone)."""
+    return f"""
+        SELECT pi.month, pi.currency, 0 AS due,
+               GREATEST(pi.due - (p.paid_amount - l.later), 0) - pi.outstanding AS outstanding,
+               0 AS received
+        FROM (SELECT period_id, sum(amount) AS later FROM payments
+              WHERE paid_on > {on} AND NOT cancelled AND {payments_where} GROUP BY period_id) l
+        JOIN period_income pi ON pi.period_id = l.period_id
+        JOIN periods p ON p.period_id = l.period_id
+        WHERE pi.month >= $1 AND pi.month < $2"""
+
+
+INCOME_SQL = f"""
     SELECT (SELECT max(position) FROM clients) AS position, r.*
     FROM (SELECT) AS one LEFT JOIN (
         SELECT month, currency, due, outstanding, received FROM income_months
-        WHERE month >= $1 AND month < $2) r ON true"""
-"""The rollup: at most (months × currencies) rows by primary key, whatever the data size."""
+        WHERE month >= $1 AND month < $2
+        UNION ALL {outstanding_paid_later("$3")}) r ON true"""
+"""The rollup: at most (months × currencies) rows by primary key, whatever the data size; plus
+the correction to outstanding as at $3."""
 CLIENT_INCOME_SQL = f"""
     SELECT (SELECT position FROM clients WHERE client_id = $3) AS position, r.*
-    FROM (SELECT) AS one LEFT JOIN ({income_cells(
-        "client_id = $3 AND month >= $1 AND month < $2",
-        "client_id = $3 AND month >= $1 AND month < $2")}) r ON true"""
+    FROM (SELECT) AS one LEFT JOIN (
+        SELECT month, currency, due, outstanding, received FROM ({income_cells(
+            "client_id = $3 AND month >= $1 AND month < $2",
+            "client_id = $3 AND month >= $1 AND month < $2")}) cells
+        UNION ALL {outstanding_paid_later("$4", "client_id = $3")}) r ON true"""
 """One client's own rows (``periods_client_idx``, ``payments_client_idx``): bounded by the
 client, not by the data set, so no per-client rollup is kept."""
 
 
 async def income(
     conn: asyncpg.Connection | asyncpg.Pool, *, start: date, end: date, client_id: UUID | None,
+    on: date,
 ) -> tuple[int | None, list[asyncpg.Record]]:
-    """(position, cells): due, outstanding (as of now) and received per month in ``[start,
-    end)`` and currency. One statement, so the position and the sums are one snapshot; the
-    position comes with every row and with the one all-NULL row of an empty range."""
+    """(position, cells): due, outstanding (as at ``on``: payments dated after it not counted)
+    and received per month in ``[start, end)`` and currency; a (month, currency) may come in
+    several rows, to be summed. One statement, so the position and the sums are one snapshot;
+    the position comes with every row and with the one all-NULL row of an empty range."""
     if client_id is None:
-        rows = await conn.fetch(INCOME_SQL, start, end)
+        rows = await conn.fetch(INCOME_SQL, start, end, on)
     else:
-        rows = await conn.fetch(CLIENT_INCOME_SQL, start, end, client_id)
+        rows = await conn.fetch(CLIENT_INCOME_SQL, start, end, client_id, on)
     return rows[0]["position"], [r for r in rows if r["month"] is not None]

@@ -19,7 +19,8 @@ from services.projections.domain.rows import ClientRow, ContractRow, PaymentRow,
 
 PERIOD_COLUMNS = ("period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount",
                   "currency", "payment_terms", "remind_on", "paid_amount")
-CLIENT_COLUMNS = ("client_id", "name", "manager_name", "manager_email", "position")
+CLIENT_COLUMNS = ("client_id", "name", "manager_name", "manager_email", "position",
+                  "events_position", "schedule_position")
 CONTRACT_COLUMNS = ("contract_id", "client_id", "number", "title", "signed_on", "status",
                     "terminated_on", "termination_reason")
 PAYMENT_COLUMNS = ("payment_id", "period_id", "contract_id", "client_id", "amount", "currency",
@@ -33,8 +34,8 @@ def _upsert(table: str, columns: Sequence[str], types: Sequence[str], key: str) 
             f"ON CONFLICT ({key}) DO UPDATE SET {updates}")
 
 
-UPSERT_CLIENTS = _upsert("clients", CLIENT_COLUMNS, ("uuid", "text", "text", "text", "bigint"),
-                         "client_id")
+UPSERT_CLIENTS = _upsert("clients", CLIENT_COLUMNS, ("uuid", "text", "text", "text", "bigint",
+                                                    "bigint", "bigint"), "client_id")
 UPSERT_CONTRACTS = _upsert("contracts", CONTRACT_COLUMNS,
                            ("uuid", "uuid", "text", "text", "date", "text", "date", "text"),
                            "contract_id")

@@ -3,8 +3,16 @@
 ``min_position`` (a position the contracts service returned for a write) makes a query wait,
 at most ``max_wait`` seconds, then it answers anyway, with ``stale: true`` if not reached.
 
-* Client-scoped (coverage; contracts/debtors/income with ``client_id``): reached when the
-  client's highest applied position is ≥ N. Sound: one client's events arrive in order.
+* Client-scoped (coverage; contracts/debtors/income with ``client_id``): reached when every
+  event of the client with position ≤ N is applied, whichever of the two topics carried it.
+  Each topic keeps one client's events in position order (one key, one partition, and the
+  store commits one key's events in position order), but the two topics interleave freely, so
+  the client's highest position over both topics says nothing about the other topic. Per topic:
+  (a) the highest position applied from it for the client is ≥ N — nothing of the client up
+  to N can still come on it; or else (b) the client's highest position (either topic) is ≥ N —
+  the relay, which reads one key's events in order, has taken every event up to N — and the
+  client's partition of that topic is consumed up to the end offset Kafka reports after (b).
+  In both cases none of the client's events up to N may be parked (behind a lost predecessor).
 * Global (debtors / income / contracts without ``client_id``): reached when (1) some event at
   position ≥ N is applied — so the relay, which publishes in order, has published every event
   up to N — and then (2) the read model has consumed both topics up to the end offsets Kafka
@@ -26,8 +34,9 @@ from uuid import UUID
 import asyncpg
 
 from services.projections.adapters import reads
+from services.projections.adapters.kafka_offsets import partition_of
 from services.projections.adapters.reads import PeriodFilter
-from services.projections.domain.coverage import Coverage, assess, owed
+from services.projections.domain.coverage import Coverage, assess, overdue
 from services.projections.domain.debts import Debtor, group_debtors
 from services.projections.domain.income import MonthIncome, income_by_month, next_month
 
@@ -73,14 +82,25 @@ def _consumed(done: dict[tuple[str, int], int], ends: dict[tuple[str, int], int]
     return all(done.get(key, 0) >= end for key, end in ends.items() if end > 0)
 
 
+def _partitions_of(client_id: UUID, ends: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+    """The end offsets of the client's partition of each topic (both keyed by client id)."""
+    counts: dict[str, int] = {}
+    for topic, _ in ends:
+        counts[topic] = counts.get(topic, 0) + 1
+    keys = {(topic, partition_of(str(client_id), n)) for topic, n in counts.items()}
+    return {key: end for key, end in ends.items() if key in keys}
+
+
 def _page(rows: list[Any], page: int, page_size: int) -> tuple[list[Any], int | None]:
     return rows[:page_size], (page + 1 if len(rows) > page_size else None)
 
 
 class Queries:
     def __init__(self, pool: asyncpg.Pool, wakeups: Wakeups, end_offsets: EndOffsets,
-                 max_wait: float = 2.0, poll_every: float = 0.25) -> None:
+                 max_wait: float = 2.0, poll_every: float = 0.25, grace_days: int = 0) -> None:
+        """``grace_days``: ``ABONENT_GRACE_DAYS``, days after ``due_on`` before a debt is overdue."""
         self._pool = pool
+        self._grace_days = grace_days
         self._wakeups = wakeups
         self._end_offsets = end_offsets
         self._max_wait = max_wait
@@ -104,19 +124,43 @@ class Queries:
         ends: dict[tuple[str, int], int] | None = None
         while True:
             seen = self._wakeups.seen
+            reaching: int | None = None
             async with self._pool.acquire() as conn:
-                position = await self._position(conn, client_id)
-                reached = position is not None and position >= min_position
-                if reached and client_id is None:
-                    if ends is None:
-                        ends = await self._ends()
-                    reached = ends is not None and _consumed(await reads.consumed_offsets(conn), ends)
+                if client_id is None:
+                    position = await reads.global_position(conn)
+                    reached = position is not None and position >= min_position
+                    if reached:
+                        if ends is None:
+                            ends = await self._ends()
+                        reached = ends is not None and _consumed(await reads.consumed_offsets(conn), ends)
+                else:
+                    mark = await reads.client_mark(conn, client_id, min_position)
+                    if mark.position is None or mark.position < min_position:
+                        # only a batch applying a position at least as high can reach it
+                        reached, reaching = False, min_position
+                    else:
+                        reached, ends = await self._client_complete(conn, client_id, mark,
+                                                                     min_position, ends)
             remaining = deadline - loop.time()
             if reached or remaining <= 0:
                 return reached
-            # a client's position can only be reached by a batch applying one at least as high
-            await self._wakeups.wait(min(remaining, self._poll_every), since=seen,
-                                     reaching=min_position if client_id is not None else None)
+            await self._wakeups.wait(min(remaining, self._poll_every), since=seen, reaching=reaching)
+
+    async def _client_complete(
+        self, conn: asyncpg.Connection, client_id: UUID, mark: reads.ClientMark, min_position: int,
+        ends: dict[tuple[str, int], int] | None,
+    ) -> tuple[bool, dict[tuple[str, int], int] | None]:
+        """(reached, end offsets asked): the client's position is ≥ ``min_position``; is every
+        event of it up to there applied, on both topics? (rules (a) and (b) above)."""
+        if mark.parked:
+            return False, ends
+        if min(mark.events_position or 0, mark.schedule_position or 0) >= min_position:
+            return True, ends
+        if ends is None:
+            ends = await self._ends()
+            if ends is None:
+                return False, None
+        return _consumed(await reads.consumed_offsets(conn), _partitions_of(client_id, ends)), ends
 
     async def _ends(self) -> dict[tuple[str, int], int] | None:
         try:
@@ -140,7 +184,8 @@ class Queries:
         known, position, periods = await reads.coverage_periods(self._pool, client_id, on)
         if not known:
             raise UnknownClient(client_id, stale=min_position is not None)
-        return Answer(assess(periods, on), position, self._stale(reached, position, min_position))
+        return Answer(assess(periods, on, self._grace_days), position,
+                      self._stale(reached, position, min_position))
 
     async def contracts(self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
                         page: int, page_size: int, min_position: int | None) -> Answer[Page[dict[str, Any]]]:
@@ -164,22 +209,23 @@ class Queries:
             position = await self._position(conn, client_id)
             rows = await reads.owed_periods(conn, on=on, payment_terms=payment_terms,
                                             client_id=client_id, limit=page_size + 1,
-                                            offset=(page - 1) * page_size)
+                                            offset=(page - 1) * page_size, grace_days=self._grace_days)
         clients = list(dict.fromkeys(r["client_id"] for r in rows))
         shown, next_page = _page(clients, page, page_size)
         keep = set(shown)
         owed_rows = []
         for r in rows:
-            if r["client_id"] in keep and (o := owed(reads.period_state(r), on)) is not None:
+            if r["client_id"] in keep and (
+                    o := overdue(reads.to_period_state(r), on, self._grace_days)) is not None:
                 owed_rows.append((r["client_id"], r["client_name"], o))
         return Answer(Page(group_debtors(owed_rows), next_page), position,
                       self._stale(reached, position, min_position))
 
-    async def income(self, *, first: date, last: date, client_id: UUID | None,
+    async def income(self, *, first: date, last: date, client_id: UUID | None, on: date,
                      min_position: int | None) -> Answer[list[MonthIncome]]:
         reached = await self.wait_for(client_id, min_position)
         position, cells = await reads.income(self._pool, start=first, end=next_month(last),
-                                             client_id=client_id)
+                                             client_id=client_id, on=on)
         months = income_by_month(
             first, last, [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in cells],
             [(r["month"], r["currency"], r["received"]) for r in cells])

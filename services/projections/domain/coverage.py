@@ -1,6 +1,6 @@
-"""Coverage of a client on a date, from its periods (DESIGN §1).
+"""Coverage of a client on a date, from its periods (DESIGN §1, §8).
 
-Rules (all dates inclusive):
+Rules (all dates inclusive); what "void", "owed", "due" and "overdue" mean is ``shared.owed``:
 
 * A period is **void** when its contract was terminated on or before the period's start:
   it never covers, is never owed and never falls due.
@@ -9,20 +9,27 @@ Rules (all dates inclusive):
 * **Due date** (``due_on``) is the first day a period not fully paid is **owed**: prepaid on
   ``starts_on``, postpaid on ``ends_on + 1`` (paying on the last day of the period is on
   time). On D ≥ due_on it is owed with ``days_overdue = D − due_on`` (0 on the due date
-  itself) and ``amount_due = amount − paid_amount``.
-* Status: ``covered`` (an active period, nothing owed), ``unpaid`` (an active period,
-  something owed), ``not_covered`` (no active period; what is owed is still listed).
+  itself) and ``amount_due = amount − paid_amount``. ``paid_amount`` is as at D: the read
+  side counts only payments with ``paid_on <= D`` (adapters.reads).
+* **Overdue** from ``due_on + grace_days`` (``ABONENT_GRACE_DAYS``, default 0).
+* Status: ``covered`` (an active period, nothing owed, nothing overdue), ``unpaid`` (an
+  active period, and the current period is owed — from its due day, grace or not — or an
+  earlier one is overdue), ``not_covered`` (no active period; what is owed is still listed).
+  ``CURRENT_PERIOD_UNPAID`` is raised from ``due_on``; ``OVERDUE_PERIODS`` only for earlier
+  periods past the grace. An earlier period still within the grace is listed in ``owed``
+  (the money is owed) but does not make the client ``unpaid``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
 from services.projections.domain.money import describe, totals_by_currency
+from shared import owed as owing
 
 CURRENT_PERIOD_UNPAID = "CURRENT_PERIOD_UNPAID"
 OVERDUE_PERIODS = "OVERDUE_PERIODS"
@@ -81,17 +88,13 @@ class Coverage:
         return totals_by_currency((o.currency, o.amount_due) for o in self.owed)
 
 
-def due_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
-    return starts_on if payment_terms == "prepaid" else ends_on + timedelta(days=1)
-
-
 def income_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
     """The day whose month the period falls due in for income: its start or its end."""
     return starts_on if payment_terms == "prepaid" else ends_on
 
 
 def is_void(p: PeriodState) -> bool:
-    return p.terminated_on is not None and p.starts_on >= p.terminated_on
+    return owing.is_void(p.starts_on, p.terminated_on)
 
 
 def is_active(p: PeriodState, on: date) -> bool:
@@ -101,18 +104,27 @@ def is_active(p: PeriodState, on: date) -> bool:
 
 
 def owed(p: PeriodState, on: date) -> OwedPeriod | None:
-    due = due_on(p.payment_terms, p.starts_on, p.ends_on)
-    if is_void(p) or p.paid or on < due:
+    """The period as owed on ``on`` (from its due day), or None."""
+    if not owing.is_owed(p.payment_terms, p.starts_on, p.ends_on, p.amount, p.paid_amount, on,
+                         p.terminated_on):
         return None
+    due = owing.due_on(p.payment_terms, p.starts_on, p.ends_on)
     return OwedPeriod(p.contract_id, p.period_id, p.starts_on, p.ends_on, p.payment_terms, due,
-                      p.amount - p.paid_amount, p.currency, (on - due).days)
+                      p.amount - p.paid_amount, p.currency, owing.days_overdue(due, on))
+
+
+def overdue(p: PeriodState, on: date, grace_days: int = 0) -> OwedPeriod | None:
+    """The period as overdue on ``on`` (owed, and past ``due_on + grace_days``), or None:
+    what the debtors list and ``OVERDUE_PERIODS`` count."""
+    o = owed(p, on)
+    return o if o is not None and o.days_overdue >= grace_days else None
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def assess(periods: Iterable[PeriodState], on: date) -> Coverage:
+def assess(periods: Iterable[PeriodState], on: date, grace_days: int = 0) -> Coverage:
     periods = list(periods)
     active = [p for p in periods if is_active(p, on)]
     # Several contracts may be active at once; the one covering longest is shown.
@@ -122,7 +134,7 @@ def assess(periods: Iterable[PeriodState], on: date) -> Coverage:
 
     active_ids = {p.period_id for p in active}
     current = [o for o in owed_list if o.period_id in active_ids]
-    earlier = [o for o in owed_list if o.period_id not in active_ids]
+    earlier = [o for o in owed_list if o.period_id not in active_ids and o.days_overdue >= grace_days]
     warnings: list[Warning] = []
     if not active:
         warnings.append(Warning(NO_ACTIVE_PERIOD, f"no active service period on {on.isoformat()}: "
@@ -141,5 +153,5 @@ def assess(periods: Iterable[PeriodState], on: date) -> Coverage:
     if not active:
         status = "not_covered"
     else:
-        status = "unpaid" if owed_list else "covered"
+        status = "unpaid" if current or earlier else "covered"
     return Coverage(on, status, active[0] if active else None, owed_list, warnings)

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from services.projections.domain.money import to_decimal
 from services.projections.domain.rows import ClientRow, ContractRow, Fact, PaymentRow, PeriodRow
+from shared.events.schedule import SCHEDULE_EVENTS
 
 
 @dataclass
@@ -184,10 +185,23 @@ def ids_touched(fact: Fact) -> dict[str, UUID]:
     return {k: as_uuid(data[k]) for k in ("contract_id", "period_id", "payment_id") if data.get(k)}
 
 
+TIME_EVENTS = frozenset(t.event_type for t in SCHEDULE_EVENTS)
+"""The event types published on contracts.schedule.v1; every other one is on contracts.events.v1
+(the contracts service routes by type)."""
+
+
+def _higher(current: int | None, position: int) -> int:
+    return position if current is None or position > current else current
+
+
 def evolve(ws: WorkingSet, fact: Fact) -> None:
     client = _client(ws, fact)
-    if fact.position is not None and (client.position is None or fact.position > client.position):
-        client.position = fact.position
+    if fact.position is not None:
+        client.position = _higher(client.position, fact.position)
+        if fact.event_type in TIME_EVENTS:
+            client.schedule_position = _higher(client.schedule_position, fact.position)
+        else:
+            client.events_position = _higher(client.events_position, fact.position)
     handler = HANDLERS.get(fact.event_type)
     if handler is not None:
         handler(ws, fact)

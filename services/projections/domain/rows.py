@@ -30,6 +30,11 @@ class ClientRow:
     manager_name: str | None = None
     manager_email: str | None = None
     position: int | None = None
+    """Highest position applied for the client, from either topic."""
+    events_position: int | None = None
+    """Highest applied from contracts.events.v1 (business facts)."""
+    schedule_position: int | None = None
+    """Highest applied from contracts.schedule.v1 (time events)."""
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from services.tickets.domain import ticket
 from services.tickets.domain.commands import AddTicketItem, RegisterTicket, RemoveTicketItem, TicketCommand
 from services.tickets.domain.errors import NotFound
 from services.tickets.domain.ticket import TicketState
+from shared.calendar import CompanyCalendar
 from shared.events import tickets as _ticket_events  # noqa: F401 - registers the payload models
 from shared.events.tickets import CoverageSnapshot, NotCoveredPolicy
 from shared.eventstore.aggregates import AggregateRepository, Executed
@@ -57,7 +58,9 @@ class Loaded:
 
 class TicketsApplication:
     def __init__(self, store: EventStore, coverage: CoverageSource, price_list: PriceList,
-                 tickets_list: TicketsList, policy: NotCoveredPolicy = "warn") -> None:
+                 tickets_list: TicketsList, policy: NotCoveredPolicy = "warn",
+                 calendar: CompanyCalendar | None = None) -> None:
+        self.calendar = calendar or CompanyCalendar()
         self.tickets_list = tickets_list
         self.coverage = coverage
         self.price_list = price_list
@@ -71,14 +74,14 @@ class TicketsApplication:
             case Known(snapshot):
                 return coverage_rules.noted(snapshot)
             case ClientUnknown():
-                raise NotFound("client_not_found", f"client {client_id} does not exist (the "
-                               "projections service has no events of it)", "client_id")
+                # not refused: the client may be too new to be projected (a ticket is never lost)
+                return coverage_rules.client_not_found(client_id, on, now)
             case Unavailable(reason):
                 return coverage_rules.unknown_coverage(on, reason, now)
         raise TypeError(f"not a coverage lookup: {lookup!r}")
 
     async def register(self, r: Registration, ctx: CommandContext) -> Executed[TicketState]:
-        registered_at, registered_on = ticket.registration_moment(r.registered_at, ctx.now)
+        registered_at, registered_on = ticket.registration_moment(r.registered_at, ctx.now, self.calendar)
         snapshot = await self.check_coverage(r.client_id, registered_on, r.min_position, ctx.now)
         command = RegisterTicket(
             ticket_id=r.ticket_id, client_id=r.client_id, title=r.title,

@@ -5,6 +5,8 @@ with its answer (or with its absence):
 
 * projections could not answer → status ``unknown`` with ``COVERAGE_UNKNOWN``: the ticket is
   registered anyway (DESIGN §4 — a ticket is never lost);
+* projections have no event of the client (new, not projected yet, or a mistyped id) → status
+  ``unknown`` with ``CLIENT_NOT_FOUND``: registered anyway, never refused (issue 12 case 13);
 * projections answered before applying the position we asked for → ``COVERAGE_STALE``;
 * policy ``block`` and status ``not_covered`` → refused unless an override reason is given.
 """
@@ -17,6 +19,7 @@ from shared.events.tickets import CoverageSnapshot, CoverageWarning, NotCoveredP
 
 COVERAGE_UNKNOWN = "COVERAGE_UNKNOWN"
 COVERAGE_STALE = "COVERAGE_STALE"
+CLIENT_NOT_FOUND = "CLIENT_NOT_FOUND"
 
 
 def unknown_coverage(on: date, reason: str, checked_at: datetime) -> CoverageSnapshot:
@@ -27,6 +30,16 @@ def unknown_coverage(on: date, reason: str, checked_at: datetime) -> CoverageSna
             message=f"coverage on {on.isoformat()} could not be checked ({reason}); the ticket is "
                     "registered — check the client's contract and payments before providing "
                     "service"),))
+
+
+def client_not_found(client_id: object, on: date, checked_at: datetime) -> CoverageSnapshot:
+    return CoverageSnapshot(
+        status="unknown", on=on, checked_at=checked_at,
+        warnings=(CoverageWarning(
+            code=CLIENT_NOT_FOUND,
+            message=f"client {client_id} is not known to the coverage records (yet): coverage on "
+                    f"{on.isoformat()} could not be checked; the ticket is registered — check the "
+                    "client id and the client's contract before providing service"),))
 
 
 def noted(snapshot: CoverageSnapshot) -> CoverageSnapshot:

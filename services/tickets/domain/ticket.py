@@ -15,6 +15,7 @@ from uuid import UUID
 from services.tickets.domain.commands import AddTicketItem, RegisterTicket, RemoveTicketItem, TicketCommand
 from services.tickets.domain.coverage import refusal
 from services.tickets.domain.errors import Conflict, NotCovered, NotFound, RuleViolated
+from shared.calendar import CompanyCalendar
 from shared.events.base import EventData
 from shared.events.tickets import (
     CoverageSnapshot, NotCoveredPolicy, TicketItemAdded, TicketItemRemoved, TicketRegistered,
@@ -68,19 +69,23 @@ class TicketState:
         return next((x for x in self.lines if x.line_id == line_id), None)
 
 
-def registration_moment(value: date | datetime | None, now: datetime) -> tuple[datetime, date]:
-    """(registered_at, registered_on) from what the dispatcher gave.
+def registration_moment(value: date | datetime | None, now: datetime,
+                        calendar: CompanyCalendar | None = None) -> tuple[datetime, date]:
+    """(registered_at, registered_on) from what the dispatcher gave; ``registered_on`` is the
+    date in the company's time zone (DESIGN §8), the day coverage is checked on.
 
-    Nothing → now (UTC). A date → that date, at 00:00 UTC. A datetime → as given (a naive one
-    is taken as UTC); its date is the calendar date as written, in its own offset.
+    Nothing → now (UTC), on today's company date. A date → that date, at 00:00 in the company's
+    zone. A datetime → as given (a naive one is taken as UTC), on its company-zone date: 00:30
+    in Moscow on 1 January is 1 January for a company in Moscow, 31 December for one in UTC.
     """
+    calendar = calendar or CompanyCalendar()
     if value is None:
         now = now.astimezone(UTC)
-        return now, now.date()
+        return now, calendar.date_of(now)
     if isinstance(value, datetime):
         at = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return at, at.date()
-    return datetime.combine(value, time(0), UTC), value
+        return at, calendar.date_of(at)
+    return datetime.combine(value, time(0), calendar.tz), value
 
 
 def line_total(unit_price: Decimal, quantity: Decimal, currency: str) -> Decimal:

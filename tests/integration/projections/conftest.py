@@ -24,6 +24,7 @@ def projections_settings(stack, **overrides) -> ProjectionsSettings:  # type: ig
 async def projections_api(stack) -> AsyncIterator[httpx.AsyncClient]:
     app = build_app(projections_settings(stack))
     async with serving(app) as client:
+        client.projections_app = app  # type: ignore[attr-defined]  # for tests that steer its consumer
         subscriber = app.state.consumer.subscriber
         deadline = asyncio.get_running_loop().time() + 60
         while subscriber.consumer is None or not subscriber.consumer.assignment():

@@ -122,13 +122,20 @@ async def test_block_policy_refuses_not_covered_unless_overridden(contracts_api,
     assert [t["override_reason"] for t in listed] == ["server room flooded; director approved"]
 
 
-async def test_a_client_projections_never_saw_is_refused_naming_client_id(tickets_api):
+async def test_a_client_projections_never_saw_is_registered_with_unknown_coverage(tickets_api):
+    """Issue 12 case 13: a ticket is never lost, not even for a client the projection has not
+    seen (yet): registered with coverage ``unknown`` and the warning ``CLIENT_NOT_FOUND``."""
     client_id = str(uuid.uuid4())
     r = await register(tickets_api, client_id, Q1_DAY)
-    assert r.status_code == 404, r.text
-    [error] = r.json()["errors"]
-    assert (error["field"], error["rule"]) == ("client_id", "client_not_found")
-    assert (await tickets_api.get("/tickets", params={"client_id": client_id})).json()["items"] == []
+    assert r.status_code == 201, r.text
+    coverage = r.json()["coverage"]
+    assert coverage["status"] == "unknown"
+    assert [w["code"] for w in coverage["warnings"]] == ["CLIENT_NOT_FOUND"]
+    [listed] = (await tickets_api.get("/tickets", params={"client_id": client_id})).json()["items"]
+    assert listed["id"] == r.json()["id"]
+    stored = (await tickets_api.get(f"/tickets/{listed['id']}")).json()
+    assert stored["coverage"]["status"] == "unknown"
+    assert [w["code"] for w in stored["coverage"]["warnings"]] == ["CLIENT_NOT_FOUND"]
 
 
 async def test_a_ticket_without_a_date_is_registered_today(contracts_api, tickets_api):

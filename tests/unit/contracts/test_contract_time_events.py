@@ -12,6 +12,7 @@ from services.contracts.domain.commands import (
 )
 from services.contracts.domain.errors import RuleViolated
 from services.contracts.domain.time_events import TimeEventDue, pending_time_events, time_event_key
+from shared.calendar import CompanyCalendar
 from shared.events import contracts as ev
 from shared.events import schedule as sch
 
@@ -77,7 +78,8 @@ def test_postpaid_is_overdue_the_day_after_its_end_unless_paid():
     assert kinds(events) == [("ServicePeriodStarted", p)]
     events, state = then_state(state, tick("2026-02-01"))
     assert kinds(events) == [("ServicePeriodEnded", p), ("ServicePeriodBecameOverdue", p)]
-    assert (events[1].due_on, events[1].overdue_on) == (d("2026-01-31"), d("2026-02-01"))
+    # issue 12 case 5: due_on is the first owed day for both terms (postpaid: the day after the end)
+    assert (events[1].due_on, events[1].overdue_on) == (d("2026-02-01"), d("2026-02-01"))
 
     paid_in_time = given(opened(), added(p, "2026-01-01", "2026-01-31", payment_terms="postpaid"),
                          paid(p, uuid4(), "30000.00", "30000.00", True, paid_on="2026-01-31"))
@@ -111,12 +113,12 @@ def test_ending_soon_names_the_next_period_and_when_it_is_due():
         "ivan@example.com", "ООО Ромашка", "A-17")
 
 
-def test_ending_soon_for_a_postpaid_next_period_is_due_at_its_end_and_the_last_has_none():
+def test_ending_soon_for_a_postpaid_next_period_is_due_the_day_after_its_end_and_the_last_has_none():
     q3 = uuid4()
     state = given(*BASE, added(q3, "2026-07-01", "2026-09-30", payment_terms="postpaid", remind_on="2026-09-20"))
     events = when(state, tick("2026-09-20"))
     reminders = [e for e in events if isinstance(e, sch.ServicePeriodEndingSoon)]
-    assert reminders[1].next_period.due_on == d("2026-09-30")
+    assert reminders[1].next_period.due_on == d("2026-10-01")
     assert reminders[2].period.period_id == q3 and reminders[2].next_period is None
 
 
@@ -188,3 +190,25 @@ def test_client_of_another_contract_is_refused():
 def test_client_without_manager_email_is_sent_as_none():
     reminder = when(given(*BASE), EmitDueTimeEvents(CONTRACT_ID, d("2026-03-25"), client(manager_email="")))[-1]
     assert reminder.manager_email is None
+
+
+def test_grace_delays_the_overdue_event_by_the_same_days_for_both_terms():
+    """ABONENT_GRACE_DAYS: overdue fires on due_on + grace; due_on itself does not move."""
+    post = uuid4()
+    state = given(*BASE, added(post, "2026-07-01", "2026-07-31", payment_terms="postpaid"))
+    pending = {(t.kind, t.period_id): t.due_on for t in pending_time_events(state, grace_days=5)}
+    assert pending[("overdue", Q1)] == d("2026-01-06")
+    assert pending[("overdue", post)] == d("2026-08-06")
+    events = when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-05"), client(), calendar=CompanyCalendar(grace_days=5)))
+    assert kinds(events) == [("ServicePeriodStarted", Q1)]
+    events = when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-06"), client(), calendar=CompanyCalendar(grace_days=5)))
+    overdue = events[1]
+    assert (overdue.due_on, overdue.overdue_on) == (d("2026-01-01"), d("2026-01-06"))
+
+
+def test_a_changed_grace_moves_a_pending_notice_but_never_repeats_a_sent_one():
+    _, state = then_state(given(*BASE), tick("2026-01-01"))  # Q1's notice sent without a grace
+    later = {(t.kind, t.period_id): t for t in pending_time_events(state, grace_days=5)}
+    assert ("overdue", Q1) not in later
+    assert later[("overdue", Q2)].due_on == d("2026-04-06")
+    assert when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-10"), client(), calendar=CompanyCalendar(grace_days=5))) == []

@@ -139,7 +139,7 @@ async def test_unknown_type_and_invalid_payload_are_dead_lettered() -> None:
     assert (await notifier.handle(record_of(unknown))).outcome is Outcome.DEAD_LETTERED
     assert (await notifier.handle(record_of(invalid))).outcome is Outcome.DEAD_LETTERED
     assert dlq.published[0][1].startswith("unknown event type")
-    assert dlq.published[1][1].startswith("invalid ServicePeriodEndingSoon v1 payload")
+    assert dlq.published[1][1].startswith("invalid ServicePeriodEndingSoon v2 payload")
     assert log.rejected[0][3] == env.event_id  # the event id from the headers is kept
     assert not sender.sent
 

@@ -7,8 +7,9 @@ from uuid import uuid4
 import pytest
 
 from services.projections.domain.coverage import (
-    CURRENT_PERIOD_UNPAID, NO_ACTIVE_PERIOD, OVERDUE_PERIODS, PeriodState, assess, due_on, income_on,
+    CURRENT_PERIOD_UNPAID, NO_ACTIVE_PERIOD, OVERDUE_PERIODS, PeriodState, assess, income_on, overdue,
 )
+from shared.owed import due_on
 
 CONTRACT = uuid4()
 Q = [(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 6, 30)),
@@ -109,3 +110,21 @@ def test_totals_per_currency_in_the_warning() -> None:
     c = assess(ps, date(2026, 7, 1))
     assert c.totals == {"EUR": Decimal("100.00"), "RUB": Decimal("30000.00")}
     assert c.warnings[-1].message == "2 earlier periods unpaid for 100.00 EUR and 30000.00 RUB"
+
+
+def test_grace_delays_overdue_periods_but_not_the_current_period_warning() -> None:
+    """ABONENT_GRACE_DAYS=10: a postpaid Q1 ended 31 March is owed from 1 April but overdue only
+    from 11 April; the unpaid prepaid Q2 warns from its first day all the same."""
+    q1 = period(*Q[0], terms="postpaid")
+    q2_paid = period(*Q[1], paid="30000.00")
+    early = assess([q1, q2_paid], date(2026, 4, 5), grace_days=10)
+    assert early.status == "covered" and early.warnings == []
+    assert [(o.due_on, o.days_overdue) for o in early.owed] == [(date(2026, 4, 1), 4)]
+    assert overdue(q1, date(2026, 4, 10), grace_days=10) is None
+    assert overdue(q1, date(2026, 4, 11), grace_days=10).days_overdue == 10  # type: ignore[union-attr]
+    late = assess([q1, q2_paid], date(2026, 4, 11), grace_days=10)
+    assert late.status == "unpaid" and [w.code for w in late.warnings] == [OVERDUE_PERIODS]
+
+    q2 = period(*Q[1])
+    current = assess([period(*Q[0], paid="30000.00"), q2], date(2026, 4, 1), grace_days=10)
+    assert current.status == "unpaid" and [w.code for w in current.warnings] == [CURRENT_PERIOD_UNPAID]

@@ -11,6 +11,7 @@ import pytest
 from services.tickets.domain.commands import RemoveTicketItem
 from services.tickets.domain.errors import Conflict, NotCovered, NotFound, RuleViolated
 from services.tickets.domain.ticket import decide, evolve, fold, line_total, registration_moment
+from shared.calendar import CompanyCalendar, zone
 from shared.events.tickets import TicketItemAdded, TicketItemRemoved, TicketRegistered
 from tests.unit.tickets.tickets_helpers import (
     CLIENT, NOT_COVERED, NOW, add, item, register, snapshot,
@@ -84,9 +85,22 @@ def test_registration_moment():
     assert registration_moment(date(2026, 2, 10), NOW) == (
         datetime(2026, 2, 10, tzinfo=UTC), date(2026, 2, 10))
     moscow = datetime(2026, 4, 1, 1, 30, tzinfo=timezone(timedelta(hours=3)))
-    assert registration_moment(moscow, NOW) == (moscow, date(2026, 4, 1))  # the date as written
+    assert registration_moment(moscow, NOW) == (moscow, date(2026, 3, 31))  # the company's (UTC) day
     naive = datetime(2026, 4, 1, 12, 0)
     assert registration_moment(naive, NOW) == (naive.replace(tzinfo=UTC), date(2026, 4, 1))
+
+
+def test_a_ticket_at_half_past_midnight_in_moscow_is_checked_against_that_day():
+    """Issue 12 case 9: for a company in Moscow (ABONENT_TIMEZONE=Europe/Moscow) a ticket at 00:30
+    on 1 January — 21:30 UTC on 31 December — is registered on, and checked against, 1 January."""
+    company = CompanyCalendar(zone("Europe/Moscow"))
+    half_past_midnight = datetime(2026, 12, 31, 21, 30, tzinfo=UTC)
+    assert registration_moment(None, half_past_midnight, company) == (half_past_midnight, date(2027, 1, 1))
+    assert registration_moment(half_past_midnight, NOW, company)[1] == date(2027, 1, 1)
+    local = datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=3)))
+    assert registration_moment(local, NOW, company) == (local, date(2027, 1, 1))
+    at, on = registration_moment(date(2027, 1, 1), NOW, company)
+    assert (at.isoformat(), on) == ("2027-01-01T00:00:00+03:00", date(2027, 1, 1))
 
 
 # --- cost specification ------------------------------------------------------------------

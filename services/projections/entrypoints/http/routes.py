@@ -8,7 +8,7 @@ Bad parameters answer 422 naming the parameter: ``{"errors": [{field, rule, mess
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -32,7 +32,9 @@ MinPosition = Annotated[int | None, Query(ge=0, description=(
     "answers with stale=true if they are not"))]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 PageNo = Annotated[int, Query(ge=1)]
-OnDate = Annotated[date | None, Query(description="YYYY-MM-DD; today (UTC) if omitted")]
+OnDate = Annotated[date | None, Query(description=(
+    "YYYY-MM-DD: the answer as at this day (only payments with paid_on on or before it count); "
+    "today in the company's time zone (ABONENT_TIMEZONE) if omitted"))]
 
 
 async def get_queries(request: Request) -> Queries:
@@ -44,8 +46,12 @@ async def get_queries(request: Request) -> Queries:
 Q = Annotated[Queries, Depends(get_queries)]
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+async def get_today(request: Request) -> date:
+    """Today in the company's time zone (DESIGN §8), the default of every ``on``."""
+    return request.app.state.calendar.today()
+
+
+Today = Annotated[date, Depends(get_today)]
 
 
 def _ordered(low: date | None, high: date | None, low_name: str, high_name: str) -> None:
@@ -56,9 +62,9 @@ def _ordered(low: date | None, high: date | None, low_name: str, high_name: str)
 
 @router.get("/clients/{client_id}/coverage", response_model=schemas.CoverageOut,
             dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.INTEGRATION, Role.SERVICE)])
-async def coverage(client_id: UUID, queries: Q, on: OnDate = None,
+async def coverage(client_id: UUID, queries: Q, today: Today, on: OnDate = None,
                    min_position: MinPosition = None) -> views.JsonBody:
-    day = on or _today()
+    day = on or today
     try:
         answer = await queries.coverage(client_id, day, min_position)
     except UnknownClient as exc:
@@ -74,16 +80,19 @@ async def coverage(client_id: UUID, queries: Q, on: OnDate = None,
 @router.get("/contracts", response_model=schemas.ContractsOut,
             dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
 async def contracts(
-    queries: Q, client_id: UUID | None = None, status: Literal["active", "terminated"] | None = None,
+    queries: Q, today: Today, client_id: UUID | None = None,
+    status: Literal["active", "terminated"] | None = None,
     period_starts_from: date | None = None, period_starts_to: date | None = None,
     period_ends_from: date | None = None, period_ends_to: date | None = None,
-    paid: bool | None = None, payment_terms: PaymentTerms | None = None,
+    paid: Annotated[bool | None, Query(description="paid in full as at `on` (default today)")] = None,
+    payment_terms: PaymentTerms | None = None,
     page_size: PageSize = 50, page: PageNo = 1, min_position: MinPosition = None,
+    on: OnDate = None,
 ) -> views.JsonBody:
     _ordered(period_starts_from, period_starts_to, "period_starts_from", "period_starts_to")
     _ordered(period_ends_from, period_ends_to, "period_ends_from", "period_ends_to")
     filters = PeriodFilter(period_starts_from, period_starts_to, period_ends_from, period_ends_to,
-                           paid, payment_terms)
+                           paid, payment_terms, on or today)
     answer = await queries.contracts(client_id=client_id, status=status, periods=filters, page=page,
                                      page_size=page_size, min_position=min_position)
     return views.JsonBody(views.contracts(answer))
@@ -92,11 +101,11 @@ async def contracts(
 @router.get("/debtors", response_model=schemas.DebtorsOut,
             dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
 async def debtors(
-    queries: Q, on: OnDate = None, payment_terms: PaymentTerms | None = None,
+    queries: Q, today: Today, on: OnDate = None, payment_terms: PaymentTerms | None = None,
     client_id: UUID | None = None, page_size: PageSize = 100, page: PageNo = 1,
     min_position: MinPosition = None,
 ) -> views.JsonBody:
-    day = on or _today()
+    day = on or today
     answer = await queries.debtors(on=day, payment_terms=payment_terms, client_id=client_id,
                                    page=page, page_size=page_size, min_position=min_position)
     return views.JsonBody(views.debtors(day, answer))
@@ -105,15 +114,16 @@ async def debtors(
 @router.get("/income", response_model=schemas.IncomeOut,
             dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
 async def income(
-    queries: Q,
+    queries: Q, today: Today,
     from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, examples=["2026-01"])],
     to: Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-12"])],
-    client_id: UUID | None = None, min_position: MinPosition = None,
+    client_id: UUID | None = None, min_position: MinPosition = None, on: OnDate = None,
 ) -> views.JsonBody:
     first, last = parse_month(from_), parse_month(to)
     if first > last:
         raise ApiError(422, "from_after_to", f"from ({from_}) is after to ({to})", field="from")
     if len(months_between(first, last)) > MAX_MONTHS:
         raise ApiError(422, "range_too_long", f"at most {MAX_MONTHS} months at once", field="to")
-    answer = await queries.income(first=first, last=last, client_id=client_id, min_position=min_position)
+    answer = await queries.income(first=first, last=last, client_id=client_id, on=on or today,
+                                  min_position=min_position)
     return views.JsonBody(views.income(answer))
