@@ -15,7 +15,7 @@ from rich.table import Table
 
 from deploy.demo.client import Abonent
 from deploy.demo.mailbox import read_mailbox
-from deploy.demo.scenario import Story, current_year, play
+from deploy.demo.scenario import Story, play, story_year
 from deploy.local.layout import DEFAULT_RUN_DIR
 from deploy.local.services import SERVICES
 from shared.auth.settings import settings_from
@@ -31,6 +31,9 @@ def say(kind: str, what: Any) -> None:
                       f"{what['amount']} RUB, {what['terms']}")
     elif kind == "paid":
         console.print(f"💳 {what['paid_on']}  {what['client']} paid period {what['period']}")
+    elif kind == "terminated":
+        console.print(f"✂  {what['client']}: terminated on {what['on']} (first day without service), "
+                      "the running quarter prorated")
     elif kind == "tick":
         if what["emitted"]:
             console.print(f"⏰ scheduler {what['as_of']}: {what['emitted']} time events "
@@ -84,7 +87,7 @@ async def main() -> int:
     urls = {s.name: f"http://127.0.0.1:{s.default_port}" for s in SERVICES if s.default_port}
     env = dict(line.split("=", 1) for line in (DEFAULT_RUN_DIR / "stack.env").read_text().splitlines() if "=" in line)
     api = Abonent.connect(urls, auth=settings_from(DEFAULT_RUN_DIR / "stack.env"))
-    year = current_year()
+    year = story_year()
     console.rule(f"[bold]Abonent — the reference scenario, year {year}")
     try:
         story = await play(api, year, say)

@@ -83,6 +83,11 @@ class Abonent:
             f"/contracts/{contract_id}/periods/{period_id}/payments", json=body,
             headers=self.as_(Role.ACCOUNTANT)), 201)
 
+    async def terminate(self, contract_id: str, terminated_on: str, reason: str,
+                        prorate: bool = False) -> dict[str, Any]:
+        return _ok(await self.contracts.post(f"/contracts/{contract_id}/terminate", json={
+            "terminated_on": terminated_on, "reason": reason, "prorate": prorate}))
+
     async def tick(self, as_of: str) -> dict[str, Any]:
         return _ok(await self.contracts.post("/scheduler/tick", json={"as_of": as_of},
                                              headers=self.as_(Role.ADMIN)))

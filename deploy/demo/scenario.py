@@ -4,7 +4,10 @@ An IT outsourcer signs ООО «Ромашка» for 1 January – 31 December, 
 pays Q1; the manager is reminded before each quarter ends; Q2 is never paid, so tickets in
 Q2 show the delay; after 31 December, with no prolongation, service cannot be provided.
 Three more clients make the debtors list and the income non-trivial: a postpaid monthly
-client who stops paying in March, a client who pays late, and one with no contract.
+client who stops paying in March, a client who pays late, and one with no contract. A fifth,
+ООО «Гамма», is entered late — in June, for a contract running since January — so the old
+reminders and debt notices are recorded as ``skipped_late`` instead of mailed; its contract is
+terminated on 16 August with the running quarter prorated, so the fourth quarter is void.
 
 The story is a timeline of dated steps; the scheduler is moved to each date with
 ``POST /scheduler/tick``. ``make demo`` prints it; ``tests/e2e`` asserts every answer.
@@ -62,19 +65,14 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         "vector": Client(f"АО «Вектор» [{run}]", "Олег Смирнов", f"oleg+{run}@vector.example"),
         "sidorov": Client(f"ИП Сидоров [{run}]", "Анна Сидорова", f"anna+{run}@sidorov.example"),
         "no_contract": Client(f"ООО «Без договора» [{run}]", "Пётр Иванов", f"petr+{run}@nocontract.example"),
+        "gamma": Client(f"ООО «Гамма» [{run}]", "Мария Котова", f"maria+{run}@gamma.example"),
     })
     c = story.clients
 
     # --- signing ------------------------------------------------------------------------
-    for key, client in c.items():
-        client.id = client.saw(await api.register_client(client.name, client.manager_name, client.manager_email))["id"]
-    plans = {
-        "romashka": ("quarter", "30000.00", "prepaid", "IT outsourcing"),
-        "vector": ("month", "12000.00", "postpaid", "Printer fleet maintenance"),
-        "sidorov": ("quarter", "45000.00", "prepaid", "Office IT support"),
-    }
-    for key, (every, amount, terms, title) in plans.items():
+    async def sign(key: str, every: str, amount: str, terms: str, title: str) -> None:
         client = c[key]
+        client.id = client.saw(await api.register_client(client.name, client.manager_name, client.manager_email))["id"]
         opened = client.saw(await api.open_contract(client.id, f"{key[:3].upper()}-{y}/{run}", title, f"{year - 1}-12-20"))
         client.contract_id = opened["id"]
         scheduled = client.saw(await api.schedule(
@@ -83,6 +81,16 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         client.period_ids = scheduled["period_ids"]
         say("signed", {"client": client.name, "every": every, "amount": amount, "terms": terms,
                        "periods": len(client.period_ids)})
+
+    for key, plan in {
+        "romashka": ("quarter", "30000.00", "prepaid", "IT outsourcing"),
+        "vector": ("month", "12000.00", "postpaid", "Printer fleet maintenance"),
+        "sidorov": ("quarter", "45000.00", "prepaid", "Office IT support"),
+    }.items():
+        await sign(key, *plan)
+    no_contract = c["no_contract"]
+    no_contract.id = no_contract.saw(await api.register_client(
+        no_contract.name, no_contract.manager_name, no_contract.manager_email))["id"]
 
     async def pay(key: str, period: int, paid_on: str, reference: str) -> None:
         client = c[key]
@@ -93,6 +101,21 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         # Time events go to the schedule topic; coverage does not wait for them, so a tick's
         # position (the last of many clients' events) is not any one client's position.
         say("tick", await api.tick(as_of))
+
+    async def enter_late() -> None:
+        # In June the manager enters a contract that has run since January, and the accountant
+        # the payment of Q1 it came with: the next tick emits the whole history, but what is
+        # older than ABONENT_LATE_EVENT_DAYS is old news (skipped_late), not mail.
+        await sign("gamma", "quarter", "20000.00", "prepaid", "Facility maintenance")
+        await pay("gamma", 0, f"{y}-01-15", "п/п 5")
+
+    async def terminate() -> None:
+        # Гамма leaves: 16 August is the first day without service. Q3 is cut to 15 August and
+        # prorated (46 of 92 days: 10000.00); Q4 is void — no time events, no debt, no income.
+        client = c["gamma"]
+        answer = client.saw(await api.terminate(client.contract_id, f"{y}-08-16", "client moved", prorate=True))
+        story.answers["gamma_terminated"] = answer
+        say("terminated", {"client": client.name, "on": f"{y}-08-16"})
 
     async def ticket(name: str, key: str, on: str, title: str) -> None:
         client = c[key]
@@ -113,9 +136,11 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         (f"{y}-04-15", lambda: tick(f"{y}-04-15")),
         (f"{y}-04-15", lambda: _debtors(api, story, f"{y}-04-15", say)),
         (f"{y}-05-15", lambda: ticket("ticket_q2", "romashka", f"{y}-05-15", "Новый сотрудник: настроить рабочее место")),
+        (f"{y}-06-20", enter_late),
         (f"{y}-06-20", lambda: tick(f"{y}-06-20")),
         (f"{y}-07-01", lambda: pay("sidorov", 2, f"{y}-07-01", "п/п 33")),
         (f"{y}-07-01", lambda: tick(f"{y}-07-01")),
+        (f"{y}-09-20", terminate),
         (f"{y}-09-20", lambda: tick(f"{y}-09-20")),
         (f"{y}-10-01", lambda: pay("sidorov", 3, f"{y}-10-01", "п/п 41")),
         (f"{y}-10-01", lambda: tick(f"{y}-10-01")),
@@ -134,6 +159,10 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     # Asked "later" (on the story's last day) about a past day: as at 10 February, Сидоров's Q1,
     # paid on 20 February, was still owed (only payments made by the day asked count).
     await _debtors(api, story, f"{y}-02-10", say, name="debtors_feb10_asked_later")
+    await _debtors(api, story, f"{next_y}-01-10", say, name="debtors_after_year")
+    gamma = c["gamma"]
+    story.answers["gamma_coverage_oct"] = await api.coverage(gamma.id, f"{y}-10-10", min_position=gamma.position)
+    story.answers["gamma_contract"] = await api.contract(gamma.contract_id)
     # Outstanding as at the story's last day (the default, today, may be before the story's year).
     story.answers["income"] = await api.income(f"{y}-01", f"{y}-12", min_position=story.position,
                                                on=f"{next_y}-01-10")
@@ -155,5 +184,7 @@ async def _debtors(api: Abonent, story: Story, on: str, say: Say, name: str = "d
     say("debtors", {"on": on, "answer": answer})
 
 
-def current_year() -> int:
-    return date.today().year
+def story_year() -> int:
+    """Last year: every date of the story is past, so payments are never dated ahead of today
+    (refused: paid_on_in_future) and ticks need no future allowance."""
+    return date.today().year - 1

@@ -53,7 +53,6 @@ def service_env(stack_env: dict[str, str], ports: dict[str, int]) -> dict[str, s
     env.setdefault("NOTIFY_GENERAL_EMAIL", "service-desk@example.com")
     env.setdefault("NOTIFY_FROM_EMAIL", "abonent@example.com")
     env.setdefault("CONTRACTS_SCHEDULER_INTERVAL_SECONDS", "3600")
-    env.setdefault("CONTRACTS_ALLOW_FUTURE_PAYMENTS", "true")  # the demo and e2e play a future year
     env.setdefault("ABONENT_LOG_FORMAT", "json")
     return env
 

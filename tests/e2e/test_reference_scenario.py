@@ -2,8 +2,9 @@
 
 All four services and the scheduler run as processes on real Kafka, PostgreSQL and an SMTP
 sink; the test talks HTTP only. Reads pass ``min_position`` instead of sleeping. The year is
-one no other test writes to (2046), so the income for that year is this scenario's alone;
-``make demo`` plays the same steps for the current year.
+a past one no other test writes to (2015), so the income for that year is this scenario's
+alone; ``make demo`` plays the same steps for last year. Both are past, as a real late entry
+is: payments are never dated ahead of today and ticks need no future allowance.
 """
 
 from __future__ import annotations
@@ -18,20 +19,24 @@ from deploy.demo.mailbox import read_mailbox
 from deploy.demo.scenario import play
 from services.notifier.adapters.formatting import long_date
 
-YEAR = 2046
+YEAR = 2015
 
 
 def codes(answer: dict) -> set[str]:
     return {w["code"] for w in answer["warnings"]}
 
 
-async def wait_for_notifications(api, client_id: str, sent: int, timeout: float = 60.0) -> list[dict]:
-    """The notifier works from Kafka; poll its log (bounded) until ``sent`` e-mails are recorded."""
+async def wait_for_notifications(api, client_id: str, sent: int, skipped: int = 0,
+                                 timeout: float = 60.0) -> list[dict]:
+    """The notifier works from Kafka; poll its log (bounded) until ``sent`` e-mails (one per
+    recipient) and ``skipped`` late notices are recorded."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         items = (await api.notifications(client_id))["items"]
-        if sum(len(n["recipients"]) for n in items if n["status"] == "sent") >= sent or loop.time() > deadline:
+        done = (sum(len(n["recipients"]) for n in items if n["status"] == "sent") >= sent
+                and sum(1 for n in items if n["status"] == "skipped_late") >= skipped)
+        if done or loop.time() > deadline:
             return items
         await asyncio.sleep(0.3)
 
@@ -80,16 +85,20 @@ async def test_reference_scenario_end_to_end(abonent, stack):
         (f"{YEAR}-01-01", 40, "45000.00")]
 
     # Income by month: due by start (prepaid) or end (postpaid) month, received by payment date.
+    # Quarters: Ромашка 30000 + Сидоров 45000 + Вектор's month 12000, plus Гамма's 20000 — its
+    # Q3 prorated to 10000 by the termination, its Q4 void (no income at all).
     months = {m["month"]: m for m in a["income"]["months"]}
-    quarter_months = {f"{YEAR}-{m:02d}" for m in (1, 4, 7, 10)}
+    quarters = {f"{YEAR}-01": "107000", f"{YEAR}-04": "107000", f"{YEAR}-07": "97000", f"{YEAR}-10": "87000"}
     for month, m in months.items():
         assert m["currency"] == "RUB"
-        assert Decimal(m["due"]) == (Decimal("87000") if month in quarter_months else Decimal("12000")), month
+        assert Decimal(m["due"]) == Decimal(quarters.get(month, "12000")), month
     assert {k: m["received"] for k, m in months.items() if Decimal(m["received"])} == {
-        f"{YEAR}-01": "30000.00", f"{YEAR}-02": "57000.00", f"{YEAR}-03": "12000.00",
+        f"{YEAR}-01": "50000.00", f"{YEAR}-02": "57000.00", f"{YEAR}-03": "12000.00",
         f"{YEAR}-04": "45000.00", f"{YEAR}-07": "45000.00", f"{YEAR}-10": "45000.00"}
     assert months[f"{YEAR}-01"]["outstanding"] == "0.00"
-    assert months[f"{YEAR}-04"]["outstanding"] == "42000.00"
+    assert months[f"{YEAR}-04"]["outstanding"] == "62000.00"  # Ромашка Q2, Вектор April, Гамма Q2
+
+    await assert_late_entry_and_termination(abonent, story)
 
     # E-mails: 4 reminders and 3 debt notices (Q2-Q4 unpaid), each to the manager AND the general address.
     notes = await wait_for_notifications(abonent, romashka.id, sent=14)
@@ -109,6 +118,37 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     assert long_date(date(YEAR, 4, 1), "ru") in body
 
     await assert_who_did_what(abonent, stack, romashka)
+
+
+async def assert_late_entry_and_termination(abonent, story) -> None:  # type: ignore[no-untyped-def]
+    """Гамма: entered in June for a contract running since January; terminated on 16 August."""
+    gamma, a = story.clients["gamma"], story.answers
+    contract = a["gamma_contract"]
+    assert contract["status"] == "terminated"
+    q1, q2, q3, q4 = contract["periods"]
+    assert q1["paid"] and not q2["paid"]
+    assert (q3["ends_on"], q3["amount"], q3["void"]) == (f"{YEAR}-08-15", "10000.00", False)  # 46 of 92 days
+    assert q4["void"] is True
+
+    # The termination date means the same day everywhere: no service from 16 August, nothing
+    # owed for the void Q4, and the scheduler announced nothing for it.
+    cov = a["gamma_coverage_oct"]
+    assert cov["status"] == "not_covered" and "NO_ACTIVE_PERIOD" in codes(cov)
+    assert [(o["starts_on"], o["amount_due"]) for o in cov["owed"]] == [
+        (f"{YEAR}-04-01", "20000.00"), (f"{YEAR}-07-01", "10000.00")]
+    debtors = {d["client_id"]: d for d in a["debtors_after_year"]["items"]}
+    assert debtors[gamma.id]["total_owed"] == "30000.00"
+    history = (await abonent.events(gamma.contract_id))["items"]
+    about_q4 = [e for e in history if q4["period_id"] in (e["data"].get("period_id"),
+                                                          (e["data"].get("period") or {}).get("period_id"))]
+    assert [e["event_type"] for e in about_q4] == ["ServicePeriodAdded"]
+
+    # Entered late: what was older than ABONENT_LATE_EVENT_DAYS at the tick is recorded, not
+    # mailed (Q1's reminder, Q2's debt, Q3's reminder moved before the cut); today's news is.
+    notes = await wait_for_notifications(abonent, gamma.id, sent=4, skipped=3)
+    by_status = sorted((n["kind"], n["status"]) for n in notes)
+    assert by_status == [("debt_notice", "sent"), ("debt_notice", "skipped_late"),
+                         ("reminder", "sent"), ("reminder", "skipped_late"), ("reminder", "skipped_late")]
 
 
 async def assert_who_did_what(abonent, stack, romashka) -> None:  # type: ignore[no-untyped-def]
