@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -26,6 +27,8 @@ console = Console()
 def say(kind: str, what: Any) -> None:
     if kind == "date":
         return
+    if isinstance(what, dict) and "client" in what:
+        what = {**what, "client": escape(what["client"])}  # "[7110bc]" is text, not a style
     if kind == "signed":
         console.print(f"[bold]✍  {what['client']}[/]: {what['periods']} periods, every {what['every']}, "
                       f"{what['amount']} RUB, {what['terms']}")
@@ -62,25 +65,40 @@ def say(kind: str, what: Any) -> None:
         console.print(table)
 
 
-async def show_mail(api: Abonent, story: Story, maildir: Path) -> None:
-    romashka = story.clients["romashka"]
+async def notifications_of(api: Abonent, client_id: str, settled: int) -> list[dict[str, Any]]:
+    """The client's notifications once ``settled`` are recorded (the notifier works from Kafka,
+    a moment behind), or what there is after 30 s."""
     deadline = time.monotonic() + 30
     notes: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:  # the notifier works from Kafka, a moment behind
-        notes = (await api.notifications(romashka.id))["items"]
-        if sum(1 for n in notes if n["status"] == "sent") >= 7:
+    while time.monotonic() < deadline:
+        notes = (await api.notifications(client_id))["items"]
+        if sum(1 for n in notes if n["status"] in ("sent", "skipped_late")) >= settled:
             break
         await asyncio.sleep(0.5)
-    table = Table(title=f"E-mails about {romashka.name} (from GET /notifications)")
+    return notes
+
+
+def notifications_table(title: str, notes: list[dict[str, Any]]) -> Table:
+    table = Table(title=title)
     for col in ("kind", "to", "subject", "status"):
         table.add_column(col)
-    for n in sorted(notes, key=lambda n: n.get("sent_at") or ""):
+    for n in sorted(notes, key=lambda n: (n.get("sent_at") or "", n["subject"])):
         table.add_row(n["kind"], ", ".join(n["recipients"]), n["subject"], n["status"])
-    console.print(table)
-    mails = [m for m in read_mailbox(maildir) if romashka.manager_email in m.to]
-    if mails:
-        console.print(Panel(mails[0].body.strip()[:900], title=f"first e-mail to the manager: {mails[0].subject}",
-                            expand=False))
+    return table
+
+
+async def show_mail(api: Abonent, story: Story, maildir: Path) -> None:
+    romashka, gamma = story.clients["romashka"], story.clients["gamma"]
+    notes = await notifications_of(api, romashka.id, settled=7)
+    console.print(notifications_table(f"E-mails about {escape(romashka.name)} (from GET /notifications)", notes))
+    mails = sorted((m for m in read_mailbox(maildir) if romashka.manager_email in m.to), key=lambda m: m.subject)
+    reminders = [m for m in mails if m.subject.startswith("Напоминание")] or mails
+    if reminders:
+        console.print(Panel(escape(reminders[0].body.strip()[:900]),
+                            title=f"a reminder to the manager: {escape(reminders[0].subject)}", expand=False))
+    late = await notifications_of(api, gamma.id, settled=5)
+    console.print(notifications_table(
+        f"{escape(gamma.name)}, entered late: old news recorded as skipped_late, not mailed", late))
 
 
 async def main() -> int:
