@@ -19,7 +19,7 @@ help: ## list every target
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip
-	@$(BIN)/pip install -q -e '.[dev]'
+	@$(BIN)/pip install -q -e '.[dev,bench,deploy]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the pinned dependencies (quick when done)
