@@ -205,7 +205,7 @@ async def owed_periods(
     LIMIT and OFFSET are written into the text (ints, never user text): as parameters, a
     generic plan — which PostgreSQL may switch to after five executions of the cached
     statement — assumes a LIMIT of 10 % of the rows, so it fetches the page's periods by
-    hashing every owed period (80 ms at DESIGN scale instead of 2-4 ms)."""
+    hashing every owed period, many times slower at scale (docs/decisions/performance.md)."""
     param = _Params()
     day = param(on)
     common = [f"p.due_on <= {param(on - timedelta(days=grace_days))}", NOT_VOID]

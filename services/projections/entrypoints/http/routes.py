@@ -39,7 +39,7 @@ OnDate = Annotated[date | None, Query(description=(
 
 async def get_queries(request: Request) -> Queries:
     """``async`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
-    thread hand-off on every request (~13 % of the coverage query's CPU)."""
+    thread hand-off on every request."""
     return request.app.state.queries
 
 
