@@ -25,7 +25,7 @@ NOT_VOID = "(c.terminated_on IS NULL OR p.starts_on < c.terminated_on)"
 
 def paid_as_at(on: str) -> str:
     """``p``'s paid amount as at the day ``on`` (a parameter): what is paid now less the payments
-    dated after it (DESIGN §8; ``shared.owed.paid_as_at``). One probe of ``payments_period_idx``."""
+    dated after it (docs/design.md §8; ``shared.owed.paid_as_at``). One probe of ``payments_period_idx``."""
     return (f"(p.paid_amount - coalesce((SELECT sum(q.amount) FROM payments q WHERE q.period_id = "
             f"p.period_id AND q.paid_on > {on} AND NOT q.cancelled), 0))")
 

@@ -47,7 +47,7 @@ Q = Annotated[Queries, Depends(get_queries)]
 
 
 async def get_today(request: Request) -> date:
-    """Today in the company's time zone (DESIGN §8), the default of every ``on``."""
+    """Today in the company's time zone (docs/design.md §8), the default of every ``on``."""
     return request.app.state.calendar.today()
 
 
