@@ -19,7 +19,7 @@ help: ## list every target
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip
-	@$(BIN)/pip install -q -e '.[dev]'
+	@$(BIN)/pip install -q -e '.[dev,bench,deploy]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the pinned dependencies (quick when done)
@@ -98,7 +98,7 @@ rebuild-projections: install ## replay every event into fresh read models and sw
 bench: install ## quick benchmark profile (minutes); results in bench/README.md
 	@$(BIN)/python -m bench --profile quick
 
-bench-full: install ## the full DESIGN §7 scale (100k clients, 2M periods)
+bench-full: install ## the full docs/design.md §7 scale (100k clients, 2M periods)
 	@$(BIN)/python -m bench --profile full
 
 duplicates: ## show repeated code (a place to look, not a verdict)

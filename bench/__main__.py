@@ -1,7 +1,8 @@
 """``python -m bench --profile quick|full [--only NAME ...]``: run, print the table, save it.
 
 Results go to ``bench/results/<profile>-<time>.{json,md}``; ``--write-readme`` also puts the
-table into bench/README.md (between the ``results:<profile>`` markers).
+summary (the figures with a target, and a link to that ``.md``) into bench/README.md, between
+the ``results:<profile>`` markers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def main(
     profile: str = typer.Option("quick", help=f"one of: {', '.join(PROFILES)}"),
     only: list[str] = typer.Option([], help=f"run only these (repeatable or comma-separated): {', '.join(BENCHMARKS)}"),
     runs: int = typer.Option(0, help="runs per measurement (default: the profile's)"),
-    write_readme: bool = typer.Option(False, help="put the table into bench/README.md"),
+    write_readme: bool = typer.Option(False, help="put the summary into bench/README.md"),
     keep_stack: bool = typer.Option(False, help="leave the bench's stack running (for poking at it)"),
     py_spy: bool = typer.Option(False, "--py-spy", help="sample the services with py-spy during the last "
                                 "run of each benchmark (py-spy on PATH or in $PY_SPY)"),
@@ -34,7 +35,10 @@ def main(
     console = Console()
     if render is not None:
         saved = Report.load(render)
-        console.print("bench/README.md updated" if saved.write_readme() else "no results block for that profile")
+        full = render.with_suffix(".md")
+        if not full.exists():
+            full.write_text(saved.markdown())
+        console.print("bench/README.md updated" if saved.write_readme(full) else "no results block for that profile")
         return
     if profile not in PROFILES:
         raise typer.BadParameter(f"unknown profile {profile!r}", param_hint="--profile")
@@ -58,7 +62,7 @@ def main(
     path = report.save()
     console.print(f"saved {path} (+ .md)")
     if write_readme:
-        console.print("bench/README.md updated" if report.write_readme()
+        console.print("bench/README.md updated" if report.write_readme(path.with_suffix(".md"))
                       else "bench/README.md has no results block for this profile: not updated")
 
 

@@ -1,7 +1,7 @@
 """Benchmark profiles: how much data, which rates, how long, how many runs.
 
 ``quick`` checks the harness and gives indicative numbers in about ten minutes on 2 cores;
-``full`` is the scale of DESIGN.md §7 (100,000 clients, 300,000 contracts, 2,000,000
+``full`` is the scale of docs/design.md §7 (100,000 clients, 300,000 contracts, 2,000,000
 periods, about 7.4 million events) and takes hours, most of it loading, publishing and
 projecting the data; its replay runs once (one replay is already ~7.4 million events).
 """

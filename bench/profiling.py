@@ -3,7 +3,7 @@
 ``py-spy record --format raw`` writes collapsed stacks (``frame;frame;… count``). The
 summary lists, per function, the share of samples it was on the stack (inclusive) and on
 top (self), so a README can say "42 % in pydantic validation" without a flame graph.
-py-spy is a dev dependency (``make install`` puts it in the venv); ``$PY_SPY`` or one on
+py-spy is in the ``bench`` extra (``make install`` puts it in the venv); ``$PY_SPY`` or one on
 PATH also do.
 """
 

@@ -4,7 +4,7 @@
 * debtors today, first page (default page size);
 * income for the current calendar year (12 months);
 * contracts list with period filters: periods started by today, not paid, prepaid — the
-  "prepay debtors" reading of DESIGN §1 — first page of 50.
+  "prepay debtors" reading of docs/design.md §1 — first page of 50.
 """
 
 from __future__ import annotations

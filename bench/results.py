@@ -124,21 +124,34 @@ class Report:
                 f"{m['cores']} cores, {m['memory']} ({m['cpu']}) · load average {m['load_at_start']} "
                 f"at start, {self.load_at_end or '?'} at end")
 
-    def markdown(self) -> str:
-        lines = [self.header(), "",
-                 "| benchmark | measure | median | min–max | runs | target | verdict |",
+    def _table(self, rows: list[Row], *, notes: bool) -> list[str]:
+        lines = ["| benchmark | measure | median | min–max | runs | target | verdict |",
                  "|---|---|---:|---:|---:|---|---|"]
-        for r in self.rows:
+        for r in rows:
             med, lo, hi = spread(r.values)
             measure = f"↳ ceiling: {r.measure}" if r.ceiling else r.measure
-            if r.note:
+            if notes and r.note:
                 measure += f" ({r.note})"
             lines.append(f"| {r.bench} | {measure} | {_fmt(med)} {r.unit} | {_fmt(lo)}–{_fmt(hi)} | "
                          f"{len(r.values)} | {r.target.text if r.target else ''} | {r.verdict()} |")
+        return lines
+
+    def markdown(self) -> str:
+        """The whole report, saved as ``bench/results/<profile>-<time>.md``: every row with its
+        CPU breakdown, the ceilings, the notes and the py-spy summaries."""
+        lines = [self.header(), "", *self._table(self.rows, notes=True)]
         lines += [""] + [f"- {n}" for n in self.notes]
         for label, text in self.profiles.items():
             lines += ["", f"<details><summary>py-spy: {label}</summary>", "", "```", text, "```", "</details>"]
         return "\n".join(lines) + "\n"
+
+    def summary(self, full: str) -> str:
+        """What bench/README.md shows of a run: the figures that have a target, and a link to
+        the whole report (``full``, relative to the README)."""
+        lines = [self.header(), "", *self._table([r for r in self.rows if r.target], notes=False), "",
+                 f"Every figure with its CPU per request, the ceilings, the notes and the py-spy "
+                 f"summaries: [{full}]({full}).", ""]
+        return "\n".join(lines)
 
     def rich_table(self):  # type: ignore[no-untyped-def]
         from rich.table import Table
@@ -170,15 +183,20 @@ class Report:
         rows = [Row(**{**r, "target": Target(**r["target"]) if r.get("target") else None}) for r in raw.pop("rows")]
         return cls(**raw, rows=rows)
 
-    def write_readme(self, path: Path = README) -> bool:
-        """Replace the block between ``<!-- results:PROFILE -->`` and ``<!-- /results:PROFILE -->``."""
+    def write_readme(self, full: Path, path: Path = README) -> bool:
+        """Replace the block between ``<!-- results:PROFILE -->`` and ``<!-- /results:PROFILE -->``
+        with the summary of this run, linking to its saved ``full`` report (the ``.md``)."""
         if not path.exists():
             return False
         text = path.read_text()
         start, end = f"<!-- results:{self.profile} -->", f"<!-- /results:{self.profile} -->"
         if start not in text or end not in text:
             return False
+        try:
+            link = full.resolve().relative_to(path.parent.resolve()).as_posix()
+        except ValueError:
+            link = str(full)
         before, rest = text.split(start, 1)
         _, after = rest.split(end, 1)
-        path.write_text(f"{before}{start}\n{self.markdown()}{end}{after}")
+        path.write_text(f"{before}{start}\n{self.summary(link)}{end}{after}")
         return True

@@ -1,6 +1,6 @@
 """The company's calendar: its time zone, "today" in it, and the day-count settings.
 
-DESIGN §8: every "today" — the scheduler's, a query's default ``on``, a ticket's
+docs/design.md §8: every "today" — the scheduler's, a query's default ``on``, a ticket's
 registration date, the bound on ``paid_on`` — is the date in the company's time zone
 (``ABONENT_TIMEZONE``, an IANA name, default ``UTC``). Only ``bootstrap.py`` modules build
 ``CalendarSettings``; everything else receives a ``CompanyCalendar``.

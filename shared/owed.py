@@ -1,4 +1,4 @@
-"""One definition of "owed" (DESIGN §8), pure, used by every service.
+"""One definition of "owed" (docs/design.md §8), pure, used by every service.
 
 - A **prepaid** period is owed from its start day; a **postpaid** one from the day after
   its end. That first owed day is ``due_on`` — in every answer, event and e-mail.

@@ -1,4 +1,4 @@
-"""The reference scenario of DESIGN §1, played over HTTP through the running services.
+"""The reference scenario of docs/design.md §1, played over HTTP through the running services.
 
 An IT outsourcer signs ООО «Ромашка» for 1 January – 31 December, quarterly prepaid, and
 pays Q1; the manager is reminded before each quarter ends; Q2 is never paid, so tickets in

@@ -55,7 +55,7 @@ class StackInfo:
             "NOTIFY_SMTP_PORT": str(self.smtp_port),
             "NOTIFY_SMTP_TLS": "none",  # the local sink speaks plain SMTP and asks no login
             "ABONENT_MAILDIR": str(self.maildir),
-            # the company's time zone: every "today" (DESIGN §8); the demo company is in Moscow
+            # the company's time zone: every "today" (docs/design.md §8); the demo company is in Moscow
             "ABONENT_TIMEZONE": "Europe/Moscow",
         }
 

@@ -1,4 +1,4 @@
-"""Create the topics DESIGN.md names (idempotent)."""
+"""Create the topics of docs/design.md §3 (idempotent)."""
 
 from __future__ import annotations
 

@@ -11,12 +11,12 @@ reads would let a record its schema refuses (a producer bug, a hand-published fi
 between versions) into the read model, where queries trip over it later instead of the DLQ
 showing it now; and the live consumer and a replay must refuse exactly the same records, or
 ``cli rebuild`` builds another read model than the live one (``cli check`` would say so).
-The cost is kept down instead (per record, measured: orjson 1–2 µs, envelope 2.3 µs, payload
-2.5–5 µs): one ``orjson.loads`` (twice as fast as pydantic's JSON parsing of the envelope's
-free-form ``data``), the models validate the dicts in pydantic-core, and amounts are parsed
-once per distinct text (``shared.money``). A single ``model_validate_json`` of an envelope
-typed per event type would save ~30 % of that, but needs the type before parsing (a header)
-and yields no wire ``data`` dict, which the projector stores for parked events.
+The cost is kept down instead (figures: docs/decisions/performance.md): one ``orjson.loads``
+(faster than pydantic's JSON parsing of the envelope's free-form ``data``), the models
+validate the dicts in pydantic-core, and amounts are parsed once per distinct text
+(``shared.money``). A single ``model_validate_json`` of an envelope typed per event type
+needs the type before parsing (a header) and yields no wire ``data`` dict, which the
+projector stores for parked events.
 """
 
 from __future__ import annotations

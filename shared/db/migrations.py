@@ -21,11 +21,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 import asyncpg
 
-REPO = Path(__file__).resolve().parents[2]
 _NAME = re.compile(r"^(\d{4})_[A-Za-z0-9_]+\.sql$")
 _LOCK_KEY = 0x0AB0_7E57_0001  # one advisory lock for "migrating this database"
 
@@ -50,7 +50,9 @@ class Migration:
 
 
 def migrations_dir(service: str) -> Path:
-    return REPO / "services" / service / "migrations"
+    """``migrations/`` beside the service's package, a checkout's or an installed wheel's
+    (the wheel carries the SQL files as package data)."""
+    return Path(import_module(f"services.{service}").__path__[0]) / "migrations"
 
 
 def discover(directory: Path) -> list[Migration]:

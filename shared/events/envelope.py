@@ -21,7 +21,7 @@ HEADER_NAMES = (
 
 
 class Envelope(BaseModel):
-    """One event as it leaves a service (DESIGN §3). Field names may grow, never change."""
+    """One event as it leaves a service (docs/design.md §3). Field names may grow, never change."""
 
     model_config = ConfigDict(frozen=True)
 

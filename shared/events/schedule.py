@@ -122,7 +122,7 @@ SCHEDULE_EVENTS: tuple[type[EventData], ...] = (
 
 def first_owed_day(data: dict[str, Any]) -> dict[str, Any]:
     """Version 1 → 2 of a payload with ``due_on``: version 1 said a postpaid period was due on
-    its last day; version 2 (DESIGN §8, one meaning of ``due_on``) says the day after it."""
+    its last day; version 2 (docs/design.md §8, one meaning of ``due_on``) says the day after it."""
     if data.get("payment_terms") != "postpaid" or data.get("due_on") is None:
         return data
     ends_on = date.fromisoformat(str(data["ends_on"]))

@@ -34,8 +34,8 @@ class RequestContext:
     request counted and timed by route. (The actor comes from the bearer token: shared.auth.)
 
     Plain ASGI, not ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs every
-    request's app in an extra anyio task and pipes the response through memory streams, a
-    noticeable share of a small request's CPU in the tickets benchmark.
+    request's app in an extra anyio task and pipes the response through memory streams, which
+    a small request pays for in CPU.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -1,7 +1,7 @@
 """Run a service's ASGI app: one way for every service, tuned for throughput.
 
 uvloop for the event loop and httptools (C) for HTTP/1.1 parsing instead of uvicorn's
-pure-Python h11 fallback, which cost several percent of a request's CPU in the benchmarks.
+pure-Python h11 fallback: less CPU per request (docs/decisions/performance.md).
 """
 
 from __future__ import annotations

@@ -17,13 +17,12 @@ Rules that keep it correct:
 
 It uses aiokafka's producer directly (FastStream runs on it too): the relay builds one
 record batch per partition itself (``create_batch``/``send_batch``) and awaits the acks of a
-whole outbox batch together. ``producer.send`` per message cost most of the relay's CPU: a
-coroutine, a size estimate, a future and aiokafka's pure-Python murmur2 for every row. Here the
-partition is computed once per distinct key per batch, with the same ``DefaultPartitioner``
-(Kafka's murmur2, what the Java client picks) from the producer's own cluster metadata, so keys
-land where they did before and where consumers expect them. Measured on the bench's rows
-(standalone relay, CPU per row net of start-up): ``send`` per row ~24 µs, ``send`` with an
-explicit ``partition=`` ~16 µs, record batches ~9.5 µs.
+whole outbox batch together, because ``producer.send`` per message costs a coroutine, a size
+estimate, a future and aiokafka's pure-Python murmur2 for every row (figures:
+docs/decisions/performance.md). Here the partition is computed once per distinct key per
+batch, with the same ``DefaultPartitioner`` (Kafka's murmur2, what the Java client picks) from
+the producer's own cluster metadata, so keys land where they did before and where consumers
+expect them.
 """
 
 from __future__ import annotations

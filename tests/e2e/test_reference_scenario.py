@@ -1,4 +1,4 @@
-"""The reference scenario (DESIGN §1) through the real processes, asserting every answer.
+"""The reference scenario (docs/design.md §1) through the real processes, asserting every answer.
 
 All four services and the scheduler run as processes on real Kafka, PostgreSQL and an SMTP
 sink; the test talks HTTP only. Reads pass ``min_position`` instead of sleeping. The year is

@@ -1,7 +1,7 @@
 """Service periods and payments as value objects, and the rules a period's values obey.
 
 A period runs from ``starts_on`` to ``ends_on`` inclusive. When it is owed (``due_on``) and
-overdue (``overdue_on``) is decided by ``shared.owed`` (DESIGN §8), the one definition every
+overdue (``overdue_on``) is decided by ``shared.owed`` (docs/design.md §8), the one definition every
 service uses: prepaid from its first day, postpaid from the day after its end. A period is paid when its non-cancelled payments cover its cost (so a period
 costing 0 is paid from the start).
 """

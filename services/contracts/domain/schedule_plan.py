@@ -1,6 +1,6 @@
 """Split a date range into monthly, quarterly or yearly periods.
 
-Periods keep the billing day of the range's first day (DESIGN §8): the k-th period starts on
+Periods keep the billing day of the range's first day (docs/design.md §8): the k-th period starts on
 that day of the month k steps later, clamped to the month's length, and ends the day before
 the next one starts. Monthly from 31 Jan starts 31 Jan, 28 Feb (29 in a leap year), 31 Mar,
 30 Apr, 31 May, …; from 15 Jan: 15 Jan–14 Feb, 15 Feb–14 Mar, …; from 1 Jan every period is

@@ -1,6 +1,6 @@
 """Terminating a contract, and withdrawing a termination that has not taken effect.
 
-``terminated_on`` is the first day without service (DESIGN §8), everywhere:
+``terminated_on`` is the first day without service (docs/design.md §8), everywhere:
 
 - periods starting on or after it are **void** (``shared.owed.is_void``): no time events,
   no debt, in no list; if money was paid on one, all of it is a credit (PeriodAdjusted to 0);

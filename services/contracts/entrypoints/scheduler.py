@@ -1,7 +1,7 @@
 """``python -m services.contracts.entrypoints.scheduler``: the time-event loop (any number of replicas).
 
 Every interval it runs the same tick as ``POST /scheduler/tick`` for today in the company's
-time zone (``ABONENT_TIMEZONE``, DESIGN §8), not the server's.
+time zone (``ABONENT_TIMEZONE``, docs/design.md §8), not the server's.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from services.notifier.domain.emails import Rendered
 from services.notifier.domain.recipients import NotificationKind, Recipient
 from shared.events.schedule import ServicePeriodBecameOverdue, ServicePeriodEndingSoon
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"  # package data: in the wheel too
 
 
 def _environment(directory: Path, locale: Locale) -> Environment:

@@ -28,7 +28,7 @@ class Generations:
     A waiter reads :attr:`current` before it looks at the database and then waits for the
     count to move on from that value. A batch that commits while it is looking still wakes it
     at once; "wait for the next notification" would miss that one and sleep until the next
-    batch or the poll interval (a lost wake-up that cost up to 250 ms per query).
+    batch or the poll interval (a lost wake-up).
 
     A waiter for one client's position N (``reaching``) is only woken by a batch that applied
     some position ≥ N — the batch that applies N does — so that a batch of other clients'

@@ -25,7 +25,7 @@ NOT_VOID = "(c.terminated_on IS NULL OR p.starts_on < c.terminated_on)"
 
 def paid_as_at(on: str) -> str:
     """``p``'s paid amount as at the day ``on`` (a parameter): what is paid now less the payments
-    dated after it (DESIGN §8; ``shared.owed.paid_as_at``). One probe of ``payments_period_idx``."""
+    dated after it (docs/design.md §8; ``shared.owed.paid_as_at``). One probe of ``payments_period_idx``."""
     return (f"(p.paid_amount - coalesce((SELECT sum(q.amount) FROM payments q WHERE q.period_id = "
             f"p.period_id AND q.paid_on > {on} AND NOT q.cancelled), 0))")
 
@@ -205,7 +205,7 @@ async def owed_periods(
     LIMIT and OFFSET are written into the text (ints, never user text): as parameters, a
     generic plan — which PostgreSQL may switch to after five executions of the cached
     statement — assumes a LIMIT of 10 % of the rows, so it fetches the page's periods by
-    hashing every owed period (80 ms at DESIGN scale instead of 2-4 ms)."""
+    hashing every owed period, many times slower at scale (docs/decisions/performance.md)."""
     param = _Params()
     day = param(on)
     common = [f"p.due_on <= {param(on - timedelta(days=grace_days))}", NOT_VOID]

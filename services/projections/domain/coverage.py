@@ -1,4 +1,4 @@
-"""Coverage of a client on a date, from its periods (DESIGN §1, §8).
+"""Coverage of a client on a date, from its periods (docs/design.md §1, §8).
 
 Rules (all dates inclusive); what "void", "owed", "due" and "overdue" mean is ``shared.owed``:
 

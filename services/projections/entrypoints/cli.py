@@ -39,7 +39,7 @@ def _run(swap: bool, batch: int | None) -> RebuildReport:
         bar.update(done)
 
     try:
-        # uvloop, as the live consumer runs on: asyncio's Python transports were ~12 % of a replay
+        # uvloop, as the live consumer runs on: asyncio's Python transports are slower
         return uvloop.run(rebuild.run(swap=swap, progress=progress))
     finally:
         bar.close()

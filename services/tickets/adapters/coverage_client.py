@@ -1,10 +1,8 @@
 """The projections service's coverage answer, over HTTP, with a deadline and a breaker.
 
 * One pooled aiohttp ``ClientSession`` (HTTP/1.1 keep-alive connections) per process. Not
-  httpx: its httpcore/anyio pool cost ~0.7 ms of CPU per call alone and ~1.6 ms with 32 calls
-  in flight (its pool bookkeeping scans every request against every connection, and it
-  probes for the async library with an import per call), against ~0.1 ms for aiohttp — on
-  a CPU-bound process that queueing is what made lookups miss the 300 ms deadline.
+  httpx: its pool bookkeeping costs several times aiohttp's CPU per call, which on a busy
+  process made lookups miss their deadline (figures: docs/decisions/performance.md).
 * A hard deadline per call (``timeout``; ``wait_timeout`` when the caller asked projections
   to wait for a ``min_position``), so registration never hangs.
 * A circuit breaker: after a few failures in a row the service is not called at all for a

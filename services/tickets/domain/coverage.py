@@ -4,7 +4,7 @@ The coverage itself is computed by the projections service; here we only decide 
 with its answer (or with its absence):
 
 * projections could not answer → status ``unknown`` with ``COVERAGE_UNKNOWN``: the ticket is
-  registered anyway (DESIGN §4 — a ticket is never lost);
+  registered anyway (docs/design.md §4 — a ticket is never lost);
 * projections have no event of the client (new, not projected yet, or a mistyped id) → status
   ``unknown`` with ``CLIENT_NOT_FOUND``: registered anyway, never refused (issue 12 case 13);
 * projections answered before applying the position we asked for → ``COVERAGE_STALE``;

@@ -72,7 +72,7 @@ class TicketState:
 def registration_moment(value: date | datetime | None, now: datetime,
                         calendar: CompanyCalendar | None = None) -> tuple[datetime, date]:
     """(registered_at, registered_on) from what the dispatcher gave; ``registered_on`` is the
-    date in the company's time zone (DESIGN §8), the day coverage is checked on.
+    date in the company's time zone (docs/design.md §8), the day coverage is checked on.
 
     Nothing → now (UTC), on today's company date. A date → that date, at 00:00 in the company's
     zone. A datetime → as given (a naive one is taken as UTC), on its company-zone date: 00:30

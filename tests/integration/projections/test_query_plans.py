@@ -137,7 +137,7 @@ async def test_debtors_pages_are_the_domain_rule(seeded) -> None:  # type: ignor
     names = {c[0]: c[1] for c in clients}
 
     def as_at(r: asyncpg.Record, on: date) -> PeriodState:
-        """The row with only the payments made by ``on`` (DESIGN §8: answers as at a day)."""
+        """The row with only the payments made by ``on`` (docs/design.md §8: answers as at a day)."""
         return replace(to_period_state(r), paid_amount=paid_as_at(paid_by_period.get(r["period_id"], []), on))
 
     for on, terms in ((date(2024, 1, 1), "prepaid"), (date(2024, 4, 1), None),

@@ -1,4 +1,4 @@
-"""DESIGN §1 reference scenario, through real Kafka and PostgreSQL: a year of quarterly
+"""docs/design.md §1 reference scenario, through real Kafka and PostgreSQL: a year of quarterly
 prepaid periods of 30000.00 RUB, Q1 paid, Q2 not."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DESIGN §1 reference scenario, on the aggregate alone: a year of quarterly prepaid service."""
+"""docs/design.md §1 reference scenario, on the aggregate alone: a year of quarterly prepaid service."""
 
 from datetime import date, timedelta
 from decimal import Decimal

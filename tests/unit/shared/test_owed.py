@@ -1,4 +1,4 @@
-"""The one definition of owed, due and void (DESIGN §8)."""
+"""The one definition of owed, due and void (docs/design.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the contracts API (DESIGN §5 "Wire shapes").
+"""Request and response bodies of the contracts API (docs/design.md §5 "Wire shapes").
 
 Requests forbid unknown fields, so a typo ("ammount") is a 422 naming it, not a silent
 default. Money is a decimal string with an ISO 4217 currency; dates are ISO YYYY-MM-DD.

@@ -39,7 +39,7 @@ OnDate = Annotated[date | None, Query(description=(
 
 async def get_queries(request: Request) -> Queries:
     """``async`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
-    thread hand-off on every request (~13 % of the coverage query's CPU)."""
+    thread hand-off on every request."""
     return request.app.state.queries
 
 
@@ -47,7 +47,7 @@ Q = Annotated[Queries, Depends(get_queries)]
 
 
 async def get_today(request: Request) -> date:
-    """Today in the company's time zone (DESIGN §8), the default of every ``on``."""
+    """Today in the company's time zone (docs/design.md §8), the default of every ``on``."""
     return request.app.state.calendar.today()
 
 

@@ -1,4 +1,4 @@
-"""Response bodies of the projections API (DESIGN §5 "Wire shapes"; fields may grow, not change).
+"""Response bodies of the projections API (docs/design.md §5 "Wire shapes"; fields may grow, not change).
 
 Money is a two-decimal string with its ISO 4217 currency. ``total_owed`` is a string when
 everything owed is in one currency (``"0.00"`` when nothing is owed) and ``null`` when

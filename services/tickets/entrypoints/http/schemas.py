@@ -1,4 +1,4 @@
-"""Request and response bodies of the tickets API (DESIGN §5; fields may grow, not change).
+"""Request and response bodies of the tickets API (docs/design.md §5; fields may grow, not change).
 
 Requests forbid unknown fields (a typo is a 422 naming it). Money is a decimal string with
 an ISO 4217 currency; dates are YYYY-MM-DD.
