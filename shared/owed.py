@@ -15,7 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, get_args
+
+PaymentTerms = Literal["prepaid", "postpaid"]
+"""When a period is owed: **prepaid** from its first day, **postpaid** from the day after its
+last day (``due_on``). The one definition: events, commands and HTTP bodies all use this type."""
+PAYMENT_TERMS: tuple[str, ...] = get_args(PaymentTerms)
 
 
 def due_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
