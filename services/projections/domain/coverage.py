@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from services.projections.domain.money import describe, totals_by_currency
+from shared.money import describe, totals_by_currency
 from shared import owed as owing
 
 CURRENT_PERIOD_UNPAID = "CURRENT_PERIOD_UNPAID"
