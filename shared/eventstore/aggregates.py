@@ -27,6 +27,7 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.domain_errors import DomainError
 from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
 from shared.eventstore.store import EventStore
+from shared.fold import fold
 
 S = TypeVar("S")
 
@@ -118,12 +119,10 @@ class AggregateRepository(Generic[S]):
 
     def _remember(self, stream_id: str, payloads: Iterable[tuple[str, int, dict[str, Any]]]) -> S | None:
         """Fold (event_type, schema_version, data) in stream order and cache the result."""
-        state: S | None = None
-        version = 0
-        for event_type, schema_version, data in payloads:
-            state = self._evolve(state, registry.load(event_type, schema_version, data))
-            version += 1
-        self._cache.put(stream_id, state, version)
+        events = [registry.load(event_type, schema_version, data)
+                  for event_type, schema_version, data in payloads]
+        state = fold(self._evolve, events, None)
+        self._cache.put(stream_id, state, len(events))
         return state
 
     async def execute(
