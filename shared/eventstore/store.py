@@ -7,13 +7,13 @@ not at all.
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import suppress
 from typing import Any
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
+from shared.db.locks import key_lock
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import ANY_VERSION, CommandContext, NewEvent, RecordedEvent
 from shared.outbox.messages import OutboxRouter, enqueue
@@ -37,15 +37,6 @@ RETURNING {_COLUMNS}
 """Version check and insert in one statement (one round trip). It runs after the key's lock
 is held, and in READ COMMITTED each statement sees every commit made before it started, so
 ``cur`` is the stream's true head: no row comes back when the stream is not where expected."""
-
-
-def key_lock(partition_key: str) -> int:
-    """The advisory lock id of a partition key: a stable signed 64-bit hash.
-
-    Computed here rather than with ``hashtextextended`` in SQL so that it can be taken in the
-    same round trip as BEGIN (a plain integer is safe to put in the query text)."""
-    return int.from_bytes(hashlib.blake2b(partition_key.encode(), digest_size=8).digest(),
-                          "big", signed=True)
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:

@@ -19,15 +19,6 @@ LIVE_SCHEMA = "projections"
 META_SCHEMA = "projections_meta"
 NOTIFY_CHANNEL = "projections_applied"
 
-SWAP_LOCK = 0x0AB0_5A7E
-"""Advisory lock: every live batch holds it *shared* for its transaction; the rebuild takes it
-*exclusive* to catch up and swap schemas, so no batch commits into a schema being replaced."""
-REBUILD_LOCK = 0x0AB0_5A7F
-"""Advisory lock held for a whole rebuild/check run: one at a time."""
-PARTITION_LOCK_CLASS = 0x0AB0
-"""Two-key advisory locks ``(class, partition number)``. The consumer reads two co-partitioned
-topics (same key, same partition count) with the range assignor, so one member owns partition
-N of both; the lock serialises two members that briefly both own it during a rebalance."""
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

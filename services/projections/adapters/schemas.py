@@ -17,11 +17,10 @@ import asyncpg
 from services.projections.adapters.db import (
     META_SCHEMA,
     NOTIFY_CHANNEL,
-    REBUILD_LOCK,
-    SWAP_LOCK,
     open_connection,
     quote_schema,
 )
+from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
 from shared.db.pool import connect
 
 COMPARED = {  # table -> key shown in samples of differing rows
