@@ -42,6 +42,13 @@ def is_void(starts_on: date, terminated_on: date | None) -> bool:
     return terminated_on is not None and starts_on >= terminated_on
 
 
+def not_void_sql(starts_on: str, terminated_on: str) -> str:
+    """``not is_void`` as an SQL condition over two column expressions, for the read side's
+    queries (``NOT_VOID``). The projections' income views (migration 0006) spell out the same
+    text; a test holds the two together."""
+    return f"({terminated_on} IS NULL OR {starts_on} < {terminated_on})"
+
+
 def paid_as_at(payments: Iterable[tuple[Decimal, date]], on: date) -> Decimal:
     """What was paid by the end of ``on``: the sum of payments with ``paid_on <= on``."""
     return sum((amount for amount, paid_on in payments if paid_on <= on), Decimal(0))
