@@ -96,7 +96,7 @@ async def _append(store: EventStore, write: StreamWrite, ctx: CommandContext) ->
             await replace_pending(conn, write.contract)
 
     await store.append(write.stream_id, NEW_STREAM, write.events, partition_key=write.partition_key,
-                       ctx=ctx, also=pending)
+                       ctx=ctx, in_transaction=pending)
 
 
 async def _worker_main(dsn: str, seed: int, today: date, counts: list[list[int]], worker: int,

@@ -98,7 +98,7 @@ class ContractsApplication:
 
         return await self.contracts.execute(
             contract_stream(command.contract_id), lambda s: contract_agg.decide(command, s),
-            partition_key=key, ctx=ctx, also=self._rearm, creates=isinstance(command, OpenContract))
+            partition_key=key, ctx=ctx, in_transaction=self._rearm, creates=isinstance(command, OpenContract))
 
     async def _rearm(self, conn: asyncpg.Connection, state: ContractState, _: list[RecordedEvent]) -> None:
         await replace_pending(conn, state, self.grace_days)

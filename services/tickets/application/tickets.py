@@ -112,7 +112,7 @@ class TicketsApplication:
         # empty, no read needed. A clash is retried by the repository with jittered back-off.
         return await self.tickets.execute(
             ticket_stream(command.ticket_id), lambda s: ticket.decide(command, s),
-            partition_key=key, ctx=ctx, also=save_row, creates=isinstance(command, RegisterTicket))
+            partition_key=key, ctx=ctx, in_transaction=save_row, creates=isinstance(command, RegisterTicket))
 
     async def get(self, ticket_id: UUID) -> Loaded:
         loaded = await self.tickets.load(ticket_stream(ticket_id))
