@@ -46,7 +46,7 @@ class Scale:
 
 
 @dataclass
-class Loaded:
+class DataSetLoaded:
     scale: Scale
     streams: int = 0
     events: int = 0
@@ -96,7 +96,7 @@ async def _append(store: EventStore, write: StreamWrite, ctx: CommandContext) ->
             await replace_pending(conn, write.contract)
 
     await store.append(write.stream_id, NEW_STREAM, write.events, partition_key=write.partition_key,
-                       ctx=ctx, also=pending)
+                       ctx=ctx, in_transaction=pending)
 
 
 async def _worker_main(dsn: str, seed: int, today: date, counts: list[list[int]], worker: int,
@@ -138,7 +138,7 @@ def _worker(*args) -> None:  # type: ignore[no-untyped-def]
 
 
 def load(dsn: str, scale: Scale, *, seed: int = 1, today: date | None = None, workers: int | None = None,
-         concurrency: int = 8, progress: bool = True) -> Loaded:
+         concurrency: int = 8, progress: bool = True) -> DataSetLoaded:
     """Write the whole data set; returns what was written and how fast."""
     today = today or date.today()
     counts = plan(scale, seed)
@@ -147,7 +147,7 @@ def load(dsn: str, scale: Scale, *, seed: int = 1, today: date | None = None, wo
     report: mp.Queue = ctx.Queue()
     procs = [ctx.Process(target=_worker, args=(dsn, seed, today, counts, w, workers, concurrency, report),
                          name=f"datagen-{w}") for w in range(workers)]
-    result = Loaded(scale)
+    result = DataSetLoaded(scale)
     started = time.monotonic()
     for p in procs:
         p.start()

@@ -12,7 +12,8 @@ a float cannot hold 0.10 exactly, and a JSON number is a float to most clients.
   makes sense is a domain rule.
 - ``Currency`` — an uppercase ISO 4217 code that Babel (CLDR) knows. Whether it is still an
   active currency, for new periods and prices, is ``is_active_currency`` (a domain check).
-- ``Money`` — an amount in a currency, for arithmetic and for messages ("30000.00 RUB").
+- ``Money`` — an amount in a currency, for arithmetic and for messages ("30000.00 RUB");
+  ``totals_by_currency`` and ``describe`` for sums over several currencies.
 
 Minor units come from Babel (``get_currency_precision``, CLDR's currency data): JPY and
 KRW have none, KWD, BHD, OMR, JOD and TND three, most others two. The domain checks an amount
@@ -23,6 +24,7 @@ goes into an event; answers format with ``format_amount(amount, currency)``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -35,6 +37,7 @@ from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0")
 MAX_INTEGER_DIGITS = 15
 MAX_MINOR_UNITS = 3
 """The most decimals any active currency has (KWD, BHD, OMR, JOD, TND, LYD)."""
@@ -148,7 +151,9 @@ def format_amount(amount: Decimal, currency: str | None = None) -> str:
     """The wire form: with ``currency``, exactly its digits (``"30000.00"`` RUB, ``"30000"``
     JPY, ``"30000.000"`` KWD); without, at least two decimals (``Decimal("5")`` → ``"5.00"``)."""
     if currency is not None:
-        return format(in_currency(amount, currency), "f")
+        # str() of a Decimal quantized to 0, 2 or 3 decimals never uses exponent notation: the
+        # same text as format(..., "f") at half the cost (a debtors page formats ~7 per debtor).
+        return str(in_currency(amount, currency))
     exponent = amount.as_tuple().exponent
     return format(amount if isinstance(exponent, int) and exponent < -2 else amount.quantize(CENT), "f")
 
@@ -240,3 +245,16 @@ class Money:
 def money_text(amount: Decimal, currency: str) -> str:
     """``"30000.00 RUB"`` — for human messages."""
     return str(Money(amount, currency))
+
+
+def totals_by_currency(items: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    """Sum ``(currency, amount)`` pairs per currency, currencies in alphabetical order."""
+    out: dict[str, Decimal] = {}
+    for currency, amount in items:
+        out[currency] = out.get(currency, ZERO) + amount
+    return dict(sorted(out.items()))
+
+
+def describe(totals: dict[str, Decimal]) -> str:
+    """``{"RUB": 60000}`` -> ``"60000.00 RUB"``; several currencies joined with "and"."""
+    return " and ".join(money_text(amount, currency) for currency, amount in totals.items()) or "0.00"

@@ -15,7 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, get_args
+
+PaymentTerms = Literal["prepaid", "postpaid"]
+"""When a period is owed: **prepaid** from its first day, **postpaid** from the day after its
+last day (``due_on``). The one definition: events, commands and HTTP bodies all use this type."""
+PAYMENT_TERMS: tuple[str, ...] = get_args(PaymentTerms)
 
 
 def due_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
@@ -35,6 +40,13 @@ def days_overdue(due: date, on: date) -> int:
 def is_void(starts_on: date, terminated_on: date | None) -> bool:
     """A period starting on or after the termination date never happened."""
     return terminated_on is not None and starts_on >= terminated_on
+
+
+def not_void_sql(starts_on: str, terminated_on: str) -> str:
+    """``not is_void`` as an SQL condition over two column expressions, for the read side's
+    queries (``NOT_VOID``). The projections' income views (migration 0006) spell out the same
+    text; a test holds the two together."""
+    return f"({terminated_on} IS NULL OR {starts_on} < {terminated_on})"
 
 
 def paid_as_at(payments: Iterable[tuple[Decimal, date]], on: date) -> Decimal:

@@ -17,11 +17,11 @@ from faststream.kafka import KafkaBroker
 from pydantic_settings import SettingsConfigDict
 
 import shared.events.contracts  # noqa: F401 - registers the payload models of contracts.events.v1
-from services.projections.adapters.db import LIVE_SCHEMA, open_pool, with_search_path
+from services.projections.adapters.db import LIVE_PG_SCHEMA, open_pool, with_search_path
 from services.projections.adapters.kafka_offsets import EndOffsets
 from services.projections.adapters.notifications import AppliedNotifications
 from services.projections.adapters.replay import TopicReplay
-from services.projections.adapters.schemas import Schemas
+from services.projections.adapters.pg_schemas import PgSchemas
 from services.projections.adapters.store import ReadModelStore
 from services.projections.application.projector import Projector
 from services.projections.application.queries import Queries
@@ -44,7 +44,7 @@ class ProjectionsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PROJECTIONS_", extra="ignore")
 
     http_port: int = 8002
-    read_model_schema: str = LIVE_SCHEMA
+    read_model_schema: str = LIVE_PG_SCHEMA
     consume: bool = True
     batch_max_records: int = 500
     batch_timeout_ms: int = 10
@@ -179,9 +179,9 @@ def build_rebuild(settings: ProjectionsSettings) -> Rebuild:
     async def count_only(_: Any) -> None:
         return None
 
-    schemas = Schemas(settings.database_url.get_secret_value(), settings.read_model_schema)
+    pg_schemas = PgSchemas(settings.database_url.get_secret_value(), settings.read_model_schema)
     return Rebuild(
-        schemas,
+        pg_schemas,
         lambda: TopicReplay(settings.kafka, TOPICS, f"{settings.kafka.client_id_prefix}-projections-rebuild"),
         Projector(ReadModelStore(), count_only),
         batch_records=settings.rebuild_batch_records)

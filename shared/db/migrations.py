@@ -26,8 +26,9 @@ from pathlib import Path
 
 import asyncpg
 
+from shared.db.locks import MIGRATION_LOCK
+
 _NAME = re.compile(r"^(\d{4})_[A-Za-z0-9_]+\.sql$")
-_LOCK_KEY = 0x0AB0_7E57_0001  # one advisory lock for "migrating this database"
 
 _CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -87,7 +88,7 @@ async def apply_migrations(dsn: str, directory: Path) -> list[str]:
     applied_now: list[str] = []
     try:
         async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             await conn.execute(_CREATE_TABLE)
             applied = dict(await conn.fetch("SELECT version, checksum FROM schema_migrations"))
         for migration in migrations:
@@ -97,7 +98,7 @@ async def apply_migrations(dsn: str, directory: Path) -> list[str]:
             if migration.version in applied:
                 continue
             async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
                 row = await conn.fetchval("SELECT checksum FROM schema_migrations WHERE version = $1",
                                           migration.version)
                 if row is not None:  # another starter applied it while we waited for the lock

@@ -12,8 +12,7 @@ from uuid import UUID
 
 from shared.events.base import EventData, registry
 from shared.money import Amount, Currency
-
-PaymentTerms = Literal["prepaid", "postpaid"]
+from shared.owed import PaymentTerms
 
 
 @registry.event

@@ -18,6 +18,7 @@ from shared.events import contracts as internal
 from shared.events import schedule
 from shared.events.base import EventData, EventRegistry
 from shared.money import Amount, Currency
+from shared.owed import PaymentTerms
 
 public_registry = EventRegistry()
 """Schemas of ``payments.v1``; separate from ``shared.events.base.registry``."""
@@ -87,7 +88,7 @@ class PeriodBecameOverdue(EventData):
     period_id: UUID = Field(description=_PERIOD)
     starts_on: date = Field(description="First day of the period (YYYY-MM-DD).")
     ends_on: date = Field(description="Last day of the period, inclusive (YYYY-MM-DD).")
-    payment_terms: Literal["prepaid", "postpaid"] = Field(
+    payment_terms: PaymentTerms = Field(
         description="prepaid: owed from its first day; postpaid: owed from the day after its last day.")
     due_on: date = Field(description="First day the period is owed: prepaid its first day, postpaid "
                          "the day after its last day (YYYY-MM-DD).")

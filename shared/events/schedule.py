@@ -8,15 +8,14 @@ appended to the contract's stream, so the contract remembers what was already em
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.events.base import EventData, registry
 from shared.money import Amount, Currency
-
-PaymentTerms = Literal["prepaid", "postpaid"]
+from shared.owed import PaymentTerms
 
 
 class PeriodSnapshot(BaseModel):

@@ -21,9 +21,9 @@ from pydantic_core import PydanticCustomError
 
 from shared.events.base import EventData, registry
 from shared.money import Amount, Currency
+from shared.owed import PaymentTerms
 
 CoverageStatus = Literal["covered", "unpaid", "not_covered", "unknown"]
-PaymentTerms = Literal["prepaid", "postpaid"]
 NotCoveredPolicy = Literal["warn", "block"]
 
 _QUANTITY_RE = re.compile(r"-?\d{1,9}(\.\d{1,3})?")

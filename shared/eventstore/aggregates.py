@@ -27,11 +27,13 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.domain_errors import DomainError
 from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
 from shared.eventstore.store import EventStore
+from shared.fold import fold
 
 S = TypeVar("S")
 
 Evolve = Callable[[S | None, EventData], S]
-AlsoWithState = Callable[[asyncpg.Connection, S, list[RecordedEvent]], Awaitable[None]]
+InTransactionWithState = Callable[[asyncpg.Connection, S, list[RecordedEvent]], Awaitable[None]]
+"""``store.InTransaction`` that is also given the state after the events."""
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,10 @@ class AggregateRepository(Generic[S]):
 
     def _remember(self, stream_id: str, payloads: Iterable[tuple[str, int, dict[str, Any]]]) -> S | None:
         """Fold (event_type, schema_version, data) in stream order and cache the result."""
-        state: S | None = None
-        version = 0
-        for event_type, schema_version, data in payloads:
-            state = self._evolve(state, registry.load(event_type, schema_version, data))
-            version += 1
-        self._cache.put(stream_id, state, version)
+        events = [registry.load(event_type, schema_version, data)
+                  for event_type, schema_version, data in payloads]
+        state = fold(self._evolve, events, None)
+        self._cache.put(stream_id, state, len(events))
         return state
 
     async def execute(
@@ -133,7 +133,7 @@ class AggregateRepository(Generic[S]):
         *,
         partition_key: Callable[[S | None, Sequence[EventData]], str],
         ctx: CommandContext,
-        also: AlsoWithState[S] | None = None,
+        in_transaction: InTransactionWithState[S] | None = None,
         attempts: int = 20,
         creates: bool = False,
     ) -> Executed[S]:
@@ -141,7 +141,7 @@ class AggregateRepository(Generic[S]):
         command (a new client, a new contract), so it is known to be empty without a read."""
         start = NEW if creates else self._cache.get(stream_id)
         try:  # the common case, without the retry machinery's cost
-            return await self._execute_once(stream_id, start, decide, partition_key, ctx, also)
+            return await self._execute_once(stream_id, start, decide, partition_key, ctx, in_transaction)
         except ConcurrencyError:
             if attempts <= 1:
                 raise
@@ -154,14 +154,14 @@ class AggregateRepository(Generic[S]):
         async for attempt in retrying:
             with attempt:
                 return await self._execute_once(
-                    stream_id, self._cache.get(stream_id), decide, partition_key, ctx, also)
+                    stream_id, self._cache.get(stream_id), decide, partition_key, ctx, in_transaction)
         raise AssertionError("unreachable")
 
     async def _execute_once(
         self, stream_id: str, start: Loaded[S] | None,
         decide: Callable[[S | None], Sequence[EventData]],
         partition_key: Callable[[S | None, Sequence[EventData]], str], ctx: CommandContext,
-        also: AlsoWithState[S] | None,
+        in_transaction: InTransactionWithState[S] | None,
     ) -> Executed[S]:
         """Decide on ``start`` (a cached or assumed state) or, without one, on the stream read now.
 
@@ -177,24 +177,24 @@ class AggregateRepository(Generic[S]):
         except DomainError:
             if fresh or await self._store.stream_version(stream_id) == loaded.version:
                 raise
-            return await self._execute_once(stream_id, None, decide, partition_key, ctx, also)
+            return await self._execute_once(stream_id, None, decide, partition_key, ctx, in_transaction)
         if not events:
             if fresh or await self._store.stream_version(stream_id) == loaded.version:
                 return Executed(loaded.state, [], loaded.version)
-            return await self._execute_once(stream_id, None, decide, partition_key, ctx, also)
+            return await self._execute_once(stream_id, None, decide, partition_key, ctx, in_transaction)
         state = loaded.state
         for e in events:
             state = self._evolve(state, e)
         after = state
 
         async def hook(conn: asyncpg.Connection, recorded: list[RecordedEvent]) -> None:
-            if also is not None and after is not None:
-                await also(conn, after, recorded)
+            if in_transaction is not None and after is not None:
+                await in_transaction(conn, after, recorded)
 
         try:
             recorded = await self._store.append(
                 stream_id, loaded.version, to_new_events(events, ctx),
-                partition_key=partition_key(loaded.state, events), ctx=ctx, also=hook)
+                partition_key=partition_key(loaded.state, events), ctx=ctx, in_transaction=hook)
         except ConcurrencyError:
             self._cache.drop(stream_id)
             raise

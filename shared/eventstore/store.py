@@ -1,24 +1,26 @@
 """The event store: append with an expected version, read a stream, read everything in order.
 
 One append is one transaction: the events, the outbox messages routed from them, and
-whatever the caller's ``also`` hook writes (a service's own bookkeeping) commit together or
+whatever the caller's ``in_transaction`` hook writes (a service's own bookkeeping) commit together or
 not at all.
 """
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import suppress
 from typing import Any
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
+from shared.db.locks import key_lock
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import ANY_VERSION, CommandContext, NewEvent, RecordedEvent
 from shared.outbox.messages import OutboxRouter, enqueue
 
-AlsoInTransaction = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]]
+InTransaction = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]]
+"""A hook run inside the append's own transaction, after the events and outbox rows: what it
+writes commits with them or not at all (docs/glossary.md, "in_transaction")."""
 
 _COLUMNS = """position, event_id, stream_id, stream_version, event_type, schema_version,
     partition_key, data, occurred_at, recorded_at, correlation_id, causation_id, actor"""
@@ -37,15 +39,6 @@ RETURNING {_COLUMNS}
 """Version check and insert in one statement (one round trip). It runs after the key's lock
 is held, and in READ COMMITTED each statement sees every commit made before it started, so
 ``cur`` is the stream's true head: no row comes back when the stream is not where expected."""
-
-
-def key_lock(partition_key: str) -> int:
-    """The advisory lock id of a partition key: a stable signed 64-bit hash.
-
-    Computed here rather than with ``hashtextextended`` in SQL so that it can be taken in the
-    same round trip as BEGIN (a plain integer is safe to put in the query text)."""
-    return int.from_bytes(hashlib.blake2b(partition_key.encode(), digest_size=8).digest(),
-                          "big", signed=True)
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
@@ -100,7 +93,7 @@ class EventStore:
         *,
         partition_key: str,
         ctx: CommandContext,
-        also: AlsoInTransaction | None = None,
+        in_transaction: InTransaction | None = None,
     ) -> list[RecordedEvent]:
         """Append ``events`` after ``expected_version`` (NEW_STREAM, an exact version, or ANY).
 
@@ -117,8 +110,8 @@ class EventStore:
                 recorded = await self._insert(conn, stream_id, expected_version, events, partition_key, ctx)
                 if self._router is not None:
                     await enqueue(conn, [m for r in recorded for m in self._router(r)])
-                if also is not None:
-                    await also(conn, recorded)
+                if in_transaction is not None:
+                    await in_transaction(conn, recorded)
                 await conn.execute("COMMIT")
             except BaseException:
                 with suppress(Exception):  # a broken connection is reset (rolled back) by the pool

@@ -40,12 +40,11 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from shared.db.locks import RELAY_LOCK
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.outbox.messages import NOTIFY_CHANNEL
 from shared.settings import KafkaSettings
-
-RELAY_LOCK = 0x0AB0_0E17  # one advisory lock id for "the outbox relay of this database"
 
 log = get_logger("outbox.relay")
 

@@ -87,7 +87,7 @@ async def test_outbox_rows_commit_with_the_events_or_not_at_all(eventstore_pool)
         raise RuntimeError("the caller's own write failed")
 
     with pytest.raises(RuntimeError):
-        await store.append(stream, NEW_STREAM, new(3), partition_key="k", ctx=ctx(), also=fail)
+        await store.append(stream, NEW_STREAM, new(3), partition_key="k", ctx=ctx(), in_transaction=fail)
     assert await store.read_stream(stream) == []
     recorded = await store.append(stream, NEW_STREAM, new(3), partition_key="k", ctx=ctx())
     rows = await eventstore_pool.fetch(

@@ -42,7 +42,9 @@ def contract_stream(contract_id: UUID) -> str:
 
 
 @dataclass(frozen=True)
-class Written:
+class CommandWritten:
+    """What a command wrote: the id it made (or ``ids``, several), at which position."""
+
     id: UUID | None
     position: int | None
     ids: Sequence[UUID] = ()
@@ -98,7 +100,7 @@ class ContractsApplication:
 
         return await self.contracts.execute(
             contract_stream(command.contract_id), lambda s: contract_agg.decide(command, s),
-            partition_key=key, ctx=ctx, also=self._rearm, creates=isinstance(command, OpenContract))
+            partition_key=key, ctx=ctx, in_transaction=self._rearm, creates=isinstance(command, OpenContract))
 
     async def _rearm(self, conn: asyncpg.Connection, state: ContractState, _: list[RecordedEvent]) -> None:
         await replace_pending(conn, state, self.grace_days)
@@ -109,18 +111,18 @@ class ContractsApplication:
             raise NotFound("contract_not_found", f"contract {contract_id} does not exist", "contract_id")
         return loaded.state, loaded.events
 
-    async def schedule_periods(self, command: SchedulePeriods, ctx: CommandContext) -> Written:
+    async def schedule_periods(self, command: SchedulePeriods, ctx: CommandContext) -> CommandWritten:
         result = await self.handle_contract(command, ctx)
-        return Written(None, result.position, tuple(command.period_ids))
+        return CommandWritten(None, result.position, tuple(command.period_ids))
 
-    async def record_payment(self, command: RecordPayment, ctx: CommandContext) -> Written:
+    async def record_payment(self, command: RecordPayment, ctx: CommandContext) -> CommandWritten:
         """Record a payment; the retry of one recorded under its reference answers with the
         original payment and the position it got (the domain decided it is the same)."""
         result = await self.handle_contract(command, ctx)
         if result.recorded or result.state is None or command.reference is None:
-            return Written(command.payment_id, result.position)
+            return CommandWritten(command.payment_id, result.position)
         recorded = result.state.payments_under(command.reference)
-        return Written(recorded[0].payment_id, await self._position_of(command.contract_id, recorded),
+        return CommandWritten(recorded[0].payment_id, await self._position_of(command.contract_id, recorded),
                        retried=True)
 
     async def record_receipt(self, command: RecordReceipt, ctx: CommandContext) -> ReceiptWritten:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from uuid import UUID
 
@@ -29,13 +28,6 @@ def evolve(state: ClientState | None, event: EventData) -> ClientState:
             return replace(state, name=event.name, manager_name=event.manager_name,
                            manager_email=event.manager_email, version=state.version + 1)
     raise ValueError(f"client: cannot apply {type(event).__name__} to {state!r}")
-
-
-def fold(events: Iterable[EventData]) -> ClientState | None:
-    state: ClientState | None = None
-    for event in events:
-        state = evolve(state, event)
-    return state
 
 
 def _required(value: str, field: str) -> str:

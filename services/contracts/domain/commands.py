@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from shared.calendar import CompanyCalendar
+from shared.owed import PaymentTerms
 
 if TYPE_CHECKING:
     from services.contracts.domain.client import ClientState
 
-PaymentTerms = Literal["prepaid", "postpaid"]
 Every = Literal["month", "quarter", "year"]
 Stub = Literal["prorate", "full"]
 

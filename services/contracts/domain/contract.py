@@ -192,13 +192,6 @@ def evolve(state: ContractState | None, event: EventData) -> ContractState:
     return replace(_apply(state, event), version=state.version + 1)
 
 
-def fold(events: Iterable[EventData]) -> ContractState | None:
-    state: ContractState | None = None
-    for event in events:
-        state = evolve(state, event)
-    return state
-
-
 def _required(value: str, field: str) -> str:
     if not value or not value.strip():
         raise RuleViolated("required", f"{field} must not be empty", field)

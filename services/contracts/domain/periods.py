@@ -20,8 +20,6 @@ from shared.money import (
     fits_currency, in_currency, is_active_currency, minor_units, money_text, round_to_currency,
 )
 
-PAYMENT_TERMS = ("prepaid", "postpaid")
-
 
 @dataclass(frozen=True)
 class Payment:
@@ -124,7 +122,7 @@ def check_period_values(starts_on: date, ends_on: date, amount: Decimal, currenc
         raise RuleViolated("reminder_after_end",
                            f"the reminder on {remind_on.isoformat()} is after the period ends on "
                            f"{ends_on.isoformat()}", "remind_on")
-    if payment_terms not in PAYMENT_TERMS:
+    if payment_terms not in owed.PAYMENT_TERMS:
         raise RuleViolated("invalid_payment_terms",
                            f"payment terms must be 'prepaid' or 'postpaid', not {payment_terms!r}",
                            "payment_terms")

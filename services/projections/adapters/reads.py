@@ -17,10 +17,11 @@ import asyncpg
 
 from services.projections.adapters.store import income_cells
 from services.projections.domain.coverage import PeriodState
+from shared.owed import not_void_sql
 
-# A period starting on or after its contract's termination date is void (shared.owed.is_void),
-# whether the termination has taken effect yet or is still ahead: it is in no answer.
-NOT_VOID = "(c.terminated_on IS NULL OR p.starts_on < c.terminated_on)"
+NOT_VOID = not_void_sql("p.starts_on", "c.terminated_on")
+"""A period starting on or after its contract's termination date is void (``shared.owed``),
+whether the termination has taken effect yet or is still ahead: it is in no answer."""
 
 
 def paid_as_at(on: str) -> str:

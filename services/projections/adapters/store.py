@@ -13,9 +13,10 @@ from uuid import UUID
 
 import asyncpg
 
-from services.projections.adapters.db import NOTIFY_CHANNEL, PARTITION_LOCK_CLASS, SWAP_LOCK
+from services.projections.adapters.db import NOTIFY_CHANNEL
 from services.projections.domain.fold import WorkingSet
 from services.projections.domain.rows import ClientRow, ContractRow, PaymentRow, PeriodRow
+from shared.db.locks import PARTITION_LOCK_CLASS, SWAP_LOCK
 
 PERIOD_COLUMNS = ("period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount",
                   "currency", "payment_terms", "remind_on", "paid_amount")

@@ -23,7 +23,7 @@ import asyncpg
 import orjson
 
 from services.projections.adapters.store import ReadModelStore
-from services.projections.domain.fold import as_uuid, evolve, ids_touched
+from services.projections.domain.fold import evolve, ids_touched
 from services.projections.domain.rows import Fact
 from services.projections.domain.sequencing import plan
 from shared.consumer import Decoded, Poison, decode_batch
@@ -92,10 +92,9 @@ class BatchResult:
 
 
 def incoming_from(decoded: Decoded) -> Incoming:
-    env, record = decoded.envelope, decoded.record
-    data = decoded.payload.__dict__  # the validated fields, as is (a frozen model: read-only)
-    client_id = as_uuid(data.get("client_id") or env.partition_key)
-    fact = Fact(env.stream_id, env.stream_version, env.event_type, client_id, env.position, data)
+    env, record, event = decoded.envelope, decoded.record, decoded.payload
+    client_id = getattr(event, "client_id", None) or UUID(env.partition_key)  # every contracts event has it
+    fact = Fact(env.stream_id, env.stream_version, client_id, env.position, event)
     return Incoming(fact, env.event_id, env.schema_version, env.data, record.topic,
                     record.partition, record.offset, env)
 
@@ -119,9 +118,8 @@ class ParkedRow:
 
 def incoming_from_parked(row: asyncpg.Record, events: EventRegistry) -> Incoming:
     wire = row["data"] if isinstance(row["data"], dict) else orjson.loads(row["data"])
-    data = events.load(row["event_type"], row["schema_version"], wire).__dict__
-    fact = Fact(row["stream_id"], row["stream_version"], row["event_type"], row["client_id"],
-                row["position"], data)
+    event = events.load(row["event_type"], row["schema_version"], wire)
+    fact = Fact(row["stream_id"], row["stream_version"], row["client_id"], row["position"], event)
     return Incoming(fact, row["event_id"], row["schema_version"], wire, row["source_topic"],
                     row["source_partition"], row["source_offset"])
 
@@ -205,7 +203,7 @@ class Projector:
 
             touched: dict[str, set[UUID]] = {"contract_id": set(), "period_id": set(), "payment_id": set()}
             for item in applying:
-                for name, value in ids_touched(item.fact).items():
+                for name, value in ids_touched(item.fact.event).items():
                     touched[name].add(value)
             ws = await store.load(conn, list({i.fact.client_id for i in applying}),
                                   list(touched["contract_id"]), list(touched["period_id"]),

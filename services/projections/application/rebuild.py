@@ -28,7 +28,7 @@ from typing import Protocol
 
 import asyncpg
 
-from services.projections.adapters.schemas import Schemas, TableDiff
+from services.projections.adapters.pg_schemas import PgSchemas, TableDiff
 from services.projections.application.projector import Prepared, Projector
 from shared.logging import get_logger
 
@@ -51,7 +51,7 @@ class Source(Protocol):
 
 @dataclass
 class RebuildReport:
-    schema: str
+    pg_schema: str
     read: int = 0
     applied: int = 0
     skipped: int = 0
@@ -71,9 +71,9 @@ Progress = Callable[[int, int], None]
 
 
 class Rebuild:
-    def __init__(self, schemas: Schemas, source_factory: Callable[[], Source], projector: Projector,
+    def __init__(self, pg_schemas: PgSchemas, source_factory: Callable[[], Source], projector: Projector,
                  *, batch_records: int = 5000, close_enough: int = 5000) -> None:
-        self._schemas = schemas
+        self._pg_schemas = pg_schemas
         self._source_factory = source_factory
         self._projector = projector
         self._batch = batch_records
@@ -106,15 +106,15 @@ class Rebuild:
 
     async def run(self, *, swap: bool, progress: Progress = lambda *_: None) -> RebuildReport:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-        live = self._schemas.live
+        live = self._pg_schemas.live
         target = f"{live}_{'rebuild' if swap else 'check'}_{stamp}"
         report = RebuildReport(target)
         started = time.monotonic()
-        async with self._schemas.exclusive_run():
-            for leftover in await self._schemas.drop_leftovers():
-                log.warning("dropped a schema left by an interrupted run", schema=leftover)
-            await self._schemas.create(target, bulk=True)
-            conn = await self._schemas.connect(target)
+        async with self._pg_schemas.exclusive_run():
+            for leftover in await self._pg_schemas.drop_leftovers():
+                log.warning("dropped a schema left by an interrupted run", pg_schema=leftover)
+            await self._pg_schemas.create(target, bulk=True)
+            conn = await self._pg_schemas.connect(target)
             source = self._source_factory()
             swapped = False
             try:
@@ -124,23 +124,23 @@ class Rebuild:
                 await source.stop()
                 await conn.close()
                 if not swapped:
-                    await self._schemas.drop(target)
+                    await self._pg_schemas.drop(target)
         report.swapped = swapped
         report.seconds = time.monotonic() - started
         return report
 
     async def _live_offsets(self, conn: asyncpg.Connection) -> Offsets:
-        return await self._schemas.offsets(conn, self._schemas.live)
+        return await self._pg_schemas.offsets(conn, self._pg_schemas.live)
 
     async def _phases(self, conn: asyncpg.Connection, source: Source, target: str,
                       report: RebuildReport, swap: bool, progress: Progress) -> bool:
         ends = await source.end_offsets()
         live_now = await self._live_offsets(conn)
         limits = ends if swap else {p: min(e, live_now.get(p, 0)) for p, e in ends.items()}
-        log.info("replaying", schema=target, records=source.remaining(limits))
+        log.info("replaying", pg_schema=target, records=source.remaining(limits))
         await self._replay(conn, source, limits, report, progress)
         if swap:
-            await self._schemas.finish(target)
+            await self._pg_schemas.finish(target)
 
         for _ in range(20):  # chase the live consumer without blocking it
             live_now = await self._live_offsets(conn)
@@ -149,18 +149,18 @@ class Rebuild:
             await self._replay(conn, source, live_now, report, progress)
 
         if swap:
-            retired = f"{self._schemas.live}_retired_{target.rsplit('_', 1)[1]}"
-            async with self._schemas.swap_lock() as locked:
+            retired = f"{self._pg_schemas.live}_retired_{target.rsplit('_', 1)[1]}"
+            async with self._pg_schemas.swap_lock() as locked:
                 await self._replay(conn, source, await self._live_offsets(locked), report, progress)
-                await self._schemas.fill_rollups(locked, target)
-                await self._schemas.swap(locked, target, retired)
-            await self._schemas.drop(retired)
-            log.info("rebuilt read model swapped in", schema=self._schemas.live, retired=retired)
+                await self._pg_schemas.fill_rollups(locked, target)
+                await self._pg_schemas.swap(locked, target, retired)
+            await self._pg_schemas.drop(retired)
+            log.info("rebuilt read model swapped in", pg_schema=self._pg_schemas.live, retired=retired)
             return True
 
-        async with self._schemas.frozen() as (locked, snap):
+        async with self._pg_schemas.frozen() as (locked, snap):
             await self._replay(conn, source, await self._live_offsets(locked), report, progress)
-            await self._schemas.fill_rollups(locked, target)
-            await self._schemas.take_snapshot(locked, snap)  # live batches go on from here
-            report.differences = await self._schemas.compare(snap, target)
+            await self._pg_schemas.fill_rollups(locked, target)
+            await self._pg_schemas.take_snapshot(locked, snap)  # live batches go on from here
+            report.differences = await self._pg_schemas.compare(snap, target)
         return False

@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from services.projections.domain.money import describe, totals_by_currency
+from shared.money import describe, totals_by_currency
 from shared import owed as owing
 
 CURRENT_PERIOD_UNPAID = "CURRENT_PERIOD_UNPAID"
@@ -93,12 +93,8 @@ def income_on(payment_terms: str, starts_on: date, ends_on: date) -> date:
     return starts_on if payment_terms == "prepaid" else ends_on
 
 
-def is_void(p: PeriodState) -> bool:
-    return owing.is_void(p.starts_on, p.terminated_on)
-
-
 def is_active(p: PeriodState, on: date) -> bool:
-    if is_void(p) or not p.starts_on <= on <= p.ends_on:
+    if owing.is_void(p.starts_on, p.terminated_on) or not p.starts_on <= on <= p.ends_on:
         return False
     return p.terminated_on is None or on < p.terminated_on
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from services.projections.domain.coverage import OwedPeriod
-from services.projections.domain.money import ZERO
+from shared.money import ZERO
 
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None),

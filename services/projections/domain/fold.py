@@ -5,19 +5,40 @@ batch's facts into it with :func:`evolve`, and writes back what is marked dirty.
 carry what the write side decided (e.g. ``period_paid_amount``), so the fold copies facts
 and never re-derives them. An event for a row the read model does not have (possible only
 after a dead-lettered predecessor) changes nothing but the client's position.
+
+The fold matches on the event models the consumer validated (``shared.events``): their
+fields are already ``UUID``, ``date`` and ``Decimal``, so nothing is parsed twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 from uuid import UUID
 
-from services.projections.domain.money import to_decimal
 from services.projections.domain.rows import ClientRow, ContractRow, Fact, PaymentRow, PeriodRow
+from shared.events.base import EventData
+from shared.events.contracts import (
+    ClientRegistered, ClientUpdated, ContractOpened, ContractTerminated,
+    ContractTerminationTookEffect, ContractTerminationWithdrawn, PaymentCancelled, PaymentRecorded,
+    ServicePeriodAdded, ServicePeriodChanged, ServicePeriodRemoved,
+)
 from shared.events.schedule import SCHEDULE_EVENTS
+
+CHANGES_ROWS: frozenset[type[EventData]] = frozenset({
+    PaymentRecorded, ServicePeriodAdded, ServicePeriodChanged, ClientRegistered, ClientUpdated,
+    ContractOpened, ContractTerminated, ContractTerminationTookEffect, ContractTerminationWithdrawn,
+    ServicePeriodRemoved, PaymentCancelled,
+})
+"""The events that change rows beyond the client's position: one ``case`` each in :func:`_apply`.
+Any other (registered) event changes only the position: the time events, and PeriodAdjusted /
+DebtWrittenOff / DebtSettled, whose row changes come with the ServicePeriodChanged /
+ServicePeriodRemoved / PaymentRecorded recorded beside them."""
+TIME_EVENTS: frozenset[type[EventData]] = frozenset(SCHEDULE_EVENTS)
+"""Published on contracts.schedule.v1; every other one is on contracts.events.v1 (the contracts
+service routes by type)."""
+# Why sets of classes before the ``match``: an ``isinstance`` that fails costs ~0.3 µs on a
+# pydantic model (its metaclass defines __instancecheck__), a set lookup by exact type ~0.05 µs.
+# So the set says whether any case applies and the cases run most frequent first.
 
 
 @dataclass
@@ -33,161 +54,96 @@ class WorkingSet:
     removed_periods: set[UUID] = field(default_factory=set)
 
 
-def as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-def as_uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-
-
-def _client(ws: WorkingSet, fact: Fact) -> ClientRow:
-    row = ws.clients.get(fact.client_id)
+def _client(ws: WorkingSet, client_id: UUID) -> ClientRow:
+    row = ws.clients.get(client_id)
     if row is None:
-        row = ws.clients[fact.client_id] = ClientRow(fact.client_id)
-    ws.dirty_clients.add(fact.client_id)
+        row = ws.clients[client_id] = ClientRow(client_id)
+    ws.dirty_clients.add(client_id)
     return row
 
 
-def _client_details(ws: WorkingSet, fact: Fact) -> None:
-    row = _client(ws, fact)
-    for name in ("name", "manager_name", "manager_email"):
-        value = fact.data.get(name)
-        if value is not None:
-            setattr(row, name, str(value))
+def _contract(ws: WorkingSet, contract_id: UUID) -> ContractRow | None:
+    row = ws.contracts.get(contract_id)
+    if row is not None:
+        ws.dirty_contracts.add(contract_id)
+    return row
 
 
-def _contract_opened(ws: WorkingSet, fact: Fact) -> None:
-    d = fact.data
-    cid = as_uuid(d["contract_id"])
-    ws.contracts[cid] = ContractRow(cid, fact.client_id, str(d["number"]), str(d.get("title") or ""),
-                                    as_date(d.get("signed_on")))
-    ws.dirty_contracts.add(cid)
-
-
-def _contract_terminated(ws: WorkingSet, fact: Fact) -> None:
-    """The date is known from now on (periods from it are void); the status changes when it
-    takes effect (ContractTerminationTookEffect, on that day or at once for a past date)."""
-    row = ws.contracts.get(as_uuid(fact.data["contract_id"]))
-    if row is None:
-        return
-    row.terminated_on = as_date(fact.data.get("terminated_on"))
-    row.termination_reason = fact.data.get("reason")
-    ws.dirty_contracts.add(row.contract_id)
-
-
-def _termination_took_effect(ws: WorkingSet, fact: Fact) -> None:
-    row = ws.contracts.get(as_uuid(fact.data["contract_id"]))
-    if row is None:
-        return
-    row.status = "terminated"
-    row.terminated_on = as_date(fact.data.get("terminated_on"))
-    ws.dirty_contracts.add(row.contract_id)
-
-
-def _termination_withdrawn(ws: WorkingSet, fact: Fact) -> None:
-    row = ws.contracts.get(as_uuid(fact.data["contract_id"]))
-    if row is None:
-        return
-    row.terminated_on = None
-    row.termination_reason = None
-    ws.dirty_contracts.add(row.contract_id)
-
-
-def _period_added(ws: WorkingSet, fact: Fact) -> None:
-    d = fact.data
-    pid = as_uuid(d["period_id"])
-    ws.periods[pid] = PeriodRow(
-        pid, as_uuid(d["contract_id"]), fact.client_id, as_date(d["starts_on"]),  # type: ignore[arg-type]
-        as_date(d["ends_on"]), to_decimal(d["amount"]), str(d["currency"]),  # type: ignore[arg-type]
-        str(d["payment_terms"]), as_date(d.get("remind_on")))
-    ws.removed_periods.discard(pid)
-    ws.dirty_periods.add(pid)
-
-
-def _period_changed(ws: WorkingSet, fact: Fact) -> None:
-    d = fact.data
-    row = ws.periods.get(as_uuid(d["period_id"]))
-    if row is None:
-        return
-    row.starts_on = as_date(d.get("starts_on")) or row.starts_on
-    row.ends_on = as_date(d.get("ends_on")) or row.ends_on
-    row.amount = to_decimal(d["amount"]) if d.get("amount") is not None else row.amount
-    row.currency = str(d.get("currency") or row.currency)
-    row.payment_terms = str(d.get("payment_terms") or row.payment_terms)
-    if "remind_on" in d:
-        row.remind_on = as_date(d["remind_on"])
-    ws.dirty_periods.add(row.period_id)
-
-
-def _period_removed(ws: WorkingSet, fact: Fact) -> None:
-    pid = as_uuid(fact.data["period_id"])
-    ws.periods.pop(pid, None)
-    ws.dirty_periods.discard(pid)
-    ws.removed_periods.add(pid)
-
-
-def _period_paid_state(ws: WorkingSet, d: Mapping[str, Any]) -> None:
-    row = ws.periods.get(as_uuid(d["period_id"]))
-    if row is not None and d.get("period_paid_amount") is not None:
-        row.paid_amount = to_decimal(d["period_paid_amount"])
+def _period_paid_state(ws: WorkingSet, e: PaymentRecorded | PaymentCancelled) -> None:
+    row = ws.periods.get(e.period_id)
+    if row is not None:
+        row.paid_amount = e.period_paid_amount
         ws.dirty_periods.add(row.period_id)
 
 
-def _payment_recorded(ws: WorkingSet, fact: Fact) -> None:
-    d = fact.data
-    pid = as_uuid(d["payment_id"])
-    ws.payments[pid] = PaymentRow(
-        pid, as_uuid(d["period_id"]), as_uuid(d["contract_id"]), fact.client_id,
-        to_decimal(d["amount"]), str(d["currency"]), as_date(d["paid_on"]),  # type: ignore[arg-type]
-        d.get("reference"))
-    ws.dirty_payments.add(pid)
-    _period_paid_state(ws, d)
+def _apply(ws: WorkingSet, client: ClientRow, event: EventData) -> None:
+    """The row changes of one event of :data:`CHANGES_ROWS`, the most frequent cases first."""
+    match event:
+        case PaymentRecorded() as e:
+            ws.payments[e.payment_id] = PaymentRow(e.payment_id, e.period_id, e.contract_id, client.client_id,
+                                                   e.amount, e.currency, e.paid_on, e.reference)
+            ws.dirty_payments.add(e.payment_id)
+            _period_paid_state(ws, e)
+        case ServicePeriodAdded() as e:
+            ws.periods[e.period_id] = PeriodRow(e.period_id, e.contract_id, client.client_id, e.starts_on,
+                                                e.ends_on, e.amount, e.currency, e.payment_terms, e.remind_on)
+            ws.removed_periods.discard(e.period_id)
+            ws.dirty_periods.add(e.period_id)
+        case ServicePeriodChanged() as e:
+            period = ws.periods.get(e.period_id)
+            if period is not None:
+                period.starts_on, period.ends_on = e.starts_on, e.ends_on
+                period.amount, period.currency = e.amount, e.currency
+                period.payment_terms, period.remind_on = e.payment_terms, e.remind_on
+                ws.dirty_periods.add(e.period_id)
+        case ClientRegistered() | ClientUpdated() as e:
+            client.name, client.manager_name, client.manager_email = e.name, e.manager_name, e.manager_email
+        case ContractOpened() as e:
+            ws.contracts[e.contract_id] = ContractRow(e.contract_id, client.client_id, e.number, e.title,
+                                                      e.signed_on)
+            ws.dirty_contracts.add(e.contract_id)
+        case ContractTerminated() as e:
+            # The date is known from now on (periods from it are void); the status changes when
+            # it takes effect (ContractTerminationTookEffect, on that day or at once for a past date).
+            if (contract := _contract(ws, e.contract_id)) is not None:
+                contract.terminated_on, contract.termination_reason = e.terminated_on, e.reason
+        case ContractTerminationTookEffect() as e:
+            if (contract := _contract(ws, e.contract_id)) is not None:
+                contract.status, contract.terminated_on = "terminated", e.terminated_on
+        case ContractTerminationWithdrawn() as e:
+            if (contract := _contract(ws, e.contract_id)) is not None:
+                contract.terminated_on = contract.termination_reason = None
+        case ServicePeriodRemoved() as e:
+            ws.periods.pop(e.period_id, None)
+            ws.dirty_periods.discard(e.period_id)
+            ws.removed_periods.add(e.period_id)
+        case PaymentCancelled() as e:
+            payment = ws.payments.get(e.payment_id)
+            if payment is not None:
+                payment.cancelled = True
+                ws.dirty_payments.add(e.payment_id)
+            _period_paid_state(ws, e)
 
 
-def _payment_cancelled(ws: WorkingSet, fact: Fact) -> None:
-    row = ws.payments.get(as_uuid(fact.data["payment_id"]))
-    if row is not None:
-        row.cancelled = True
-        ws.dirty_payments.add(row.payment_id)
-    _period_paid_state(ws, fact.data)
-
-
-HANDLERS: dict[str, Callable[[WorkingSet, Fact], None]] = {
-    "ClientRegistered": _client_details,
-    "ClientUpdated": _client_details,
-    "ContractOpened": _contract_opened,
-    "ContractTerminated": _contract_terminated,
-    "ContractTerminationTookEffect": _termination_took_effect,
-    "ContractTerminationWithdrawn": _termination_withdrawn,
-    "ServicePeriodAdded": _period_added,
-    "ServicePeriodChanged": _period_changed,
-    "ServicePeriodRemoved": _period_removed,
-    "PaymentRecorded": _payment_recorded,
-    "PaymentCancelled": _payment_cancelled,
-}
-"""Any other (registered) event type changes only the client's position: the time events, and
-PeriodAdjusted / DebtWrittenOff / DebtSettled, whose row changes come with the
-ServicePeriodChanged / ServicePeriodRemoved / PaymentRecorded recorded beside them."""
-
-
-def ids_touched(fact: Fact) -> dict[str, UUID]:
-    """The row ids an event's handler may read, so a batch can load them all at once. Events
-    without a handler (the time events, some 40 % of a replay) change only the client's row, so
-    the contracts, periods and payments they name are not loaded."""
-    if fact.event_type not in HANDLERS:
+def ids_touched(event: EventData) -> dict[str, UUID]:
+    """The row ids an event's change may read, so a batch can load them all at once. Events
+    that change only the client's row (the time events, some 40 % of a replay) name none, so
+    the contracts, periods and payments they mention are not loaded."""
+    if type(event) not in CHANGES_ROWS:
         return {}
-    data = fact.data
-    return {k: as_uuid(data[k]) for k in ("contract_id", "period_id", "payment_id") if data.get(k)}
-
-
-TIME_EVENTS = frozenset(t.event_type for t in SCHEDULE_EVENTS)
-"""The event types published on contracts.schedule.v1; every other one is on contracts.events.v1
-(the contracts service routes by type)."""
+    match event:  # the two most frequent first, alone (see CHANGES_ROWS)
+        case PaymentRecorded() as e:
+            return {"contract_id": e.contract_id, "period_id": e.period_id, "payment_id": e.payment_id}
+        case ServicePeriodAdded() as e:
+            return {"contract_id": e.contract_id, "period_id": e.period_id}
+        case PaymentCancelled() as e:
+            return {"contract_id": e.contract_id, "period_id": e.period_id, "payment_id": e.payment_id}
+        case ServicePeriodChanged() | ServicePeriodRemoved() as e:
+            return {"contract_id": e.contract_id, "period_id": e.period_id}
+        case (ContractOpened() | ContractTerminated() | ContractTerminationTookEffect()
+              | ContractTerminationWithdrawn()) as e:
+            return {"contract_id": e.contract_id}
+    return {}
 
 
 def _higher(current: int | None, position: int) -> int:
@@ -195,13 +151,14 @@ def _higher(current: int | None, position: int) -> int:
 
 
 def evolve(ws: WorkingSet, fact: Fact) -> None:
-    client = _client(ws, fact)
+    client = _client(ws, fact.client_id)
+    event = fact.event
+    kind = type(event)
     if fact.position is not None:
         client.position = _higher(client.position, fact.position)
-        if fact.event_type in TIME_EVENTS:
+        if kind in TIME_EVENTS:
             client.schedule_position = _higher(client.schedule_position, fact.position)
         else:
             client.events_position = _higher(client.events_position, fact.position)
-    handler = HANDLERS.get(fact.event_type)
-    if handler is not None:
-        handler(ws, fact)
+    if kind in CHANGES_ROWS:
+        _apply(ws, client, event)

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
+
+from shared.events.base import EventData
 
 
 @dataclass(slots=True)
 class Fact:
-    """One event, validated, as the fold sees it: where it sits in its stream, and its data.
+    """One event as the fold sees it: where it sits in its stream, and its validated payload.
     (Not frozen only because frozen dataclasses are slow to build; treat it as immutable.)"""
 
     stream_id: str
     stream_version: int
-    event_type: str
     client_id: UUID
     position: int | None
-    data: Mapping[str, Any]
+    event: EventData
+
+    @property
+    def event_type(self) -> str:
+        return self.event.event_type
 
 
 @dataclass(slots=True)

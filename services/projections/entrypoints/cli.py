@@ -57,7 +57,7 @@ def rebuild(batch: int = typer.Option(None, help="records per transaction")) -> 
     """Replay every event from offset 0 into a fresh schema and swap it in, no downtime."""
     report = _run(swap=True, batch=batch)
     _summary(report)
-    console.print(f"[green]swapped in[/] the rebuilt read model ({report.schema})")
+    console.print(f"[green]swapped in[/] the rebuilt read model ({report.pg_schema})")
 
 
 @app.command()

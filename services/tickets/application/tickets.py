@@ -51,7 +51,9 @@ class Registration:
 
 
 @dataclass(frozen=True)
-class Loaded:
+class TicketAtPosition:
+    """A ticket as read, and the position of its last event (for read-your-writes)."""
+
     state: TicketState
     position: int
 
@@ -112,13 +114,13 @@ class TicketsApplication:
         # empty, no read needed. A clash is retried by the repository with jittered back-off.
         return await self.tickets.execute(
             ticket_stream(command.ticket_id), lambda s: ticket.decide(command, s),
-            partition_key=key, ctx=ctx, also=save_row, creates=isinstance(command, RegisterTicket))
+            partition_key=key, ctx=ctx, in_transaction=save_row, creates=isinstance(command, RegisterTicket))
 
-    async def get(self, ticket_id: UUID) -> Loaded:
+    async def get(self, ticket_id: UUID) -> TicketAtPosition:
         loaded = await self.tickets.load(ticket_stream(ticket_id))
         if loaded.state is None:
             raise NotFound("ticket_not_found", f"ticket {ticket_id} does not exist", "ticket_id")
-        return Loaded(loaded.state, loaded.events[-1].position)
+        return TicketAtPosition(loaded.state, loaded.events[-1].position)
 
     async def list(self, f: TicketFilter, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int | None]:
         rows = await self.tickets_list.page(f, limit=page_size + 1, offset=(page - 1) * page_size)

@@ -6,7 +6,6 @@ its cost specification (lines from the price list).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
@@ -109,13 +108,6 @@ def evolve(state: TicketState | None, event: EventData) -> TicketState:
             return replace(state, lines=tuple(x for x in state.lines if x.line_id != event.line_id),
                            removed=state.removed | {event.line_id}, version=state.version + 1)
     raise ValueError(f"ticket: cannot apply {type(event).__name__} to {state!r}")
-
-
-def fold(events: Iterable[EventData]) -> TicketState | None:
-    state: TicketState | None = None
-    for event in events:
-        state = evolve(state, event)
-    return state
 
 
 def _text(value: str | None, field: str, limit: int, *, required: bool = False) -> str | None:

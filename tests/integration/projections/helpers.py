@@ -15,7 +15,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from services.projections.adapters.replay import TopicReplay
-from services.projections.adapters.schemas import COMPARED
+from services.projections.adapters.pg_schemas import COMPARED
 from shared.events.envelope import Envelope
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
 from shared.kafka_security import plaintext
@@ -153,7 +153,7 @@ async def wait_consumed(dsn: str, bootstrap: str, timeout: float = 60.0) -> None
         await conn.close()
 
 
-async def snapshot(dsn: str, schema: str = "projections") -> dict[str, tuple[int, str]]:
+async def snapshot(dsn: str, pg_schema: str = "projections") -> dict[str, tuple[int, str]]:
     """Row count and checksum of every read-model table."""
     conn = await asyncpg.connect(dsn)
     try:
@@ -161,7 +161,7 @@ async def snapshot(dsn: str, schema: str = "projections") -> dict[str, tuple[int
         for table in COMPARED:
             row = await conn.fetchrow(
                 f"SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h "
-                f"FROM {schema}.{table} t")
+                f"FROM {pg_schema}.{table} t")
             out[table] = (row["n"], row["h"])
         return out
     finally:

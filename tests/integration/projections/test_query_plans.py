@@ -30,10 +30,10 @@ CLIENTS, CONTRACTS_PER_CLIENT, PERIODS_PER_CONTRACT = 2_000, 2, 6  # 4k contract
 
 @pytest.fixture(scope="module")
 async def seeded(projections_dsn):  # type: ignore[no-untyped-def]
-    schema = f"plans_{uuid4().hex[:8]}"
+    pg_schema = f"plans_{uuid4().hex[:8]}"
     conn = await asyncpg.connect(projections_dsn)
-    await conn.execute("SELECT projections_meta.create_read_model($1)", schema)
-    await conn.execute(f"SET search_path TO {schema}")
+    await conn.execute("SELECT projections_meta.create_read_model($1)", pg_schema)
+    await conn.execute(f"SET search_path TO {pg_schema}")
     rnd = random.Random(7)
     clients, contracts, periods, payments = [], [], [], []
     for c in range(CLIENTS):
@@ -53,18 +53,18 @@ async def seeded(projections_dsn):  # type: ignore[no-untyped-def]
                     payments.append((uuid4(), period, contract, client, paid, "RUB",
                                      start + timedelta(days=rnd.randrange(30)), None, False))
                 start = end + timedelta(days=1)
-    await conn.copy_records_to_table("clients", records=clients, schema_name=schema,
+    await conn.copy_records_to_table("clients", records=clients, schema_name=pg_schema,
                                      columns=["client_id", "name", "manager_name", "manager_email", "position"])
-    await conn.copy_records_to_table("contracts", records=contracts, schema_name=schema)
+    await conn.copy_records_to_table("contracts", records=contracts, schema_name=pg_schema)
     await conn.copy_records_to_table(
-        "periods", records=periods, schema_name=schema,
+        "periods", records=periods, schema_name=pg_schema,
         columns=["period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount", "currency",
                  "payment_terms", "remind_on", "paid_amount"])
-    await conn.copy_records_to_table("payments", records=payments, schema_name=schema)
+    await conn.copy_records_to_table("payments", records=payments, schema_name=pg_schema)
     await conn.execute("ANALYZE")
-    await conn.execute("SELECT projections_meta.fill_income_months($1)", schema)
+    await conn.execute("SELECT projections_meta.fill_income_months($1)", pg_schema)
     yield conn, clients
-    await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    await conn.execute(f"DROP SCHEMA {pg_schema} CASCADE")
     await conn.close()
 
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from services.contracts.domain.client import ClientState
-from services.contracts.domain.contract import ContractState, decide, evolve, fold
+from services.contracts.domain.contract import ContractState, decide, evolve
 from shared.events import contracts as ev
 from shared.events.base import EventData
+from shared.fold import fold
 
 CLIENT_ID = UUID("00000000-0000-4000-8000-00000000c11e")
 CONTRACT_ID = UUID("00000000-0000-4000-8000-0000000c0de0")
@@ -53,7 +54,7 @@ def paid(period_id: UUID, payment_id: UUID, amount: str, total_after: str, perio
 
 
 def given(*events: EventData) -> ContractState | None:
-    return fold(events)
+    return fold(evolve, events, None)
 
 
 def when(state: ContractState | None, command: object) -> list[EventData]:

@@ -6,6 +6,7 @@ from services.contracts.domain import client as agg
 from services.contracts.domain.commands import RegisterClient, UpdateClient
 from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
 from shared.events.contracts import ClientRegistered, ClientUpdated
+from shared.fold import fold
 
 CID = uuid4()
 REGISTERED = ClientRegistered(client_id=CID, name="Romashka", manager_name="Ivan Petrov",
@@ -15,13 +16,13 @@ REGISTERED = ClientRegistered(client_id=CID, name="Romashka", manager_name="Ivan
 def test_register_a_new_client():
     events = agg.decide(RegisterClient(CID, " Romashka ", "Ivan Petrov", "ivan@example.com"), None)
     assert events == [REGISTERED]
-    state = agg.fold(events)
+    state = fold(agg.evolve, events, None)
     assert state == agg.ClientState(CID, "Romashka", "Ivan Petrov", "ivan@example.com", version=1)
 
 
 def test_registering_an_existing_client_is_a_conflict():
     with pytest.raises(Conflict) as exc:
-        agg.decide(RegisterClient(CID, "Romashka", "Ivan", "ivan@example.com"), agg.fold([REGISTERED]))
+        agg.decide(RegisterClient(CID, "Romashka", "Ivan", "ivan@example.com"), fold(agg.evolve, [REGISTERED], None))
     assert exc.value.rule == "client_exists"
 
 
@@ -37,7 +38,7 @@ def test_register_checks_the_fields(name, manager, email, rule, field):
 
 
 def test_update_emits_all_new_values_and_keeps_the_rest():
-    state = agg.fold([REGISTERED])
+    state = fold(agg.evolve, [REGISTERED], None)
     events = agg.decide(UpdateClient(CID, manager_email="olga@example.com", manager_name="Olga"), state)
     assert events == [ClientUpdated(client_id=CID, name="Romashka", manager_name="Olga",
                                     manager_email="olga@example.com")]
@@ -46,7 +47,7 @@ def test_update_emits_all_new_values_and_keeps_the_rest():
 
 
 def test_update_without_change_is_a_no_op():
-    assert agg.decide(UpdateClient(CID, name="Romashka"), agg.fold([REGISTERED])) == []
+    assert agg.decide(UpdateClient(CID, name="Romashka"), fold(agg.evolve, [REGISTERED], None)) == []
 
 
 def test_update_of_an_unknown_client_is_not_found():
@@ -59,4 +60,4 @@ def test_evolve_refuses_events_out_of_order():
     with pytest.raises(ValueError):
         agg.evolve(None, ClientUpdated(client_id=CID, name="a", manager_name="b", manager_email="c@d"))
     with pytest.raises(ValueError):
-        agg.evolve(agg.fold([REGISTERED]), REGISTERED)
+        agg.evolve(fold(agg.evolve, [REGISTERED], None), REGISTERED)

@@ -10,11 +10,12 @@ from services.contracts.domain import client as client_agg
 from services.contracts.domain.commands import (
     EmitDueTimeEvents, OpenContract, RecordPayment, RegisterClient, SchedulePeriods,
 )
-from services.contracts.domain.contract import decide, evolve, fold
+from services.contracts.domain.contract import decide, evolve
 from services.contracts.domain.schedule_plan import periods_needed
 from services.contracts.domain.time_events import pending_time_events
 from shared.events import public_registry, registry, to_public
 from shared.events import schedule as sch
+from shared.fold import fold
 
 
 def run(state, command, stream):
@@ -28,7 +29,7 @@ def run(state, command, stream):
 def test_a_year_of_quarterly_prepaid_service():
     stream: list = []
     registered = client_agg.decide(RegisterClient(CLIENT_ID, "ООО Ромашка", "Ivan Petrov", "ivan@example.com"), None)
-    owner = client_agg.fold(registered)
+    owner = fold(client_agg.evolve, registered, None)
     assert owner == client()
 
     state, _ = run(None, OpenContract(CONTRACT_ID, CLIENT_ID, "A-17", "IT support", d("2025-12-20")), stream)
@@ -80,7 +81,7 @@ def test_a_year_of_quarterly_prepaid_service():
     assert decide(RecordPayment(CONTRACT_ID, q2, uuid4(), d("2027-01-10"), None, "PP-2"), state) == []
 
     # The stream folds back to the same state and every payload survives the wire.
-    assert fold(stream) == state and state.version == len(stream)
+    assert fold(evolve, stream, None) == state and state.version == len(stream)
     reloaded = [registry.load(e.event_type, e.schema_version, e.model_dump(mode="json")) for e in stream]
     assert reloaded == stream
     public = [p for p in map(to_public, stream) if p is not None]

@@ -7,7 +7,7 @@ import pytest
 from services.projections.domain.coverage import OwedPeriod
 from services.projections.domain.debts import ageing, bucket_of, group_debtors
 from services.projections.domain.income import income_by_month, months_between, parse_month
-from services.projections.domain.money import fmt, totals_by_currency
+from shared.money import format_amount, totals_by_currency
 
 
 @pytest.mark.parametrize(("days", "bucket"), [
@@ -59,9 +59,9 @@ def test_months() -> None:
 
 
 def test_money_format_and_totals() -> None:
-    assert fmt(Decimal("30000"), "RUB") == "30000.00"
-    assert fmt(Decimal("0.5"), "RUB") == "0.50"
-    assert fmt(Decimal("30000.00"), "JPY") == "30000"
-    assert fmt(Decimal("60000.5"), "KWD") == "60000.500"
+    assert format_amount(Decimal("30000"), "RUB") == "30000.00"
+    assert format_amount(Decimal("0.5"), "RUB") == "0.50"
+    assert format_amount(Decimal("30000.00"), "JPY") == "30000"
+    assert format_amount(Decimal("60000.5"), "KWD") == "60000.500"
     assert totals_by_currency([("RUB", Decimal(1)), ("EUR", Decimal(2)), ("RUB", Decimal(3))]) == {
         "EUR": Decimal(2), "RUB": Decimal(4)}

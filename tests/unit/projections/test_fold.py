@@ -6,13 +6,24 @@ from uuid import uuid4
 
 from services.projections.domain.fold import WorkingSet, evolve
 from services.projections.domain.rows import Fact
+from shared.events.base import registry
 
 CLIENT, CONTRACT, PERIOD, PAYMENT = uuid4(), uuid4(), uuid4(), uuid4()
 
 
 def fact(event_type: str, version: int, position: int | None = None, **data: object) -> Fact:
-    return Fact(f"contract-{CONTRACT}", version, event_type, CLIENT, position,
-                {"client_id": CLIENT, "contract_id": CONTRACT, **data})
+    """A fact whose payload is validated by its event model, as the consumer hands it over."""
+    event = registry.model(event_type).model_validate({"client_id": CLIENT, "contract_id": CONTRACT, **data})
+    return Fact(f"contract-{CONTRACT}", version, CLIENT, position, event)
+
+
+def reminder() -> dict[str, object]:
+    """A ServicePeriodEndingSoon payload: a time event, which changes only the position."""
+    return {"client_name": "Romashka", "manager_name": "Ivan", "contract_number": "A-1",
+            "contract_title": "t", "remind_on": "2026-03-20",
+            "period": {"period_id": PERIOD, "starts_on": "2026-01-01", "ends_on": "2026-03-31",
+                       "amount": "30000.00", "currency": "RUB", "payment_terms": "prepaid",
+                       "paid_amount": "0.00", "paid": False}}
 
 
 def period_data(**over: object) -> dict[str, object]:
@@ -85,10 +96,10 @@ def test_a_withdrawn_termination_clears_the_date() -> None:
 
 
 def test_client_details_and_position_only_grow() -> None:
-    ws = folded(Fact(f"client-{CLIENT}", 1, "ClientRegistered", CLIENT, 7,
-                     {"client_id": CLIENT, "name": "Romashka", "manager_name": "Ivan",
-                      "manager_email": "ivan@example.com"}),
-                fact("ServicePeriodEndingSoon", 5, 3))  # other types: position only
+    registered = registry.model("ClientRegistered").model_validate(
+        {"client_id": CLIENT, "name": "Romashka", "manager_name": "Ivan", "manager_email": "ivan@example.com"})
+    ws = folded(Fact(f"client-{CLIENT}", 1, CLIENT, 7, registered),
+                fact("ServicePeriodEndingSoon", 5, 3, **reminder()))  # other types: position only
     assert ws.clients[CLIENT].name == "Romashka" and ws.clients[CLIENT].position == 7
 
 

@@ -10,9 +10,10 @@ import pytest
 
 from services.tickets.domain.commands import RemoveTicketItem
 from services.tickets.domain.errors import Conflict, NotCovered, NotFound, RuleViolated
-from services.tickets.domain.ticket import decide, evolve, fold, line_total, registration_moment
+from services.tickets.domain.ticket import decide, evolve, line_total, registration_moment
 from shared.calendar import CompanyCalendar, zone
 from shared.events.tickets import TicketItemAdded, TicketItemRemoved, TicketRegistered
+from shared.fold import fold
 from tests.unit.tickets.tickets_helpers import (
     CLIENT, NOT_COVERED, NOW, add, item, register, snapshot,
 )
@@ -32,7 +33,7 @@ def test_registering_records_the_coverage_snapshot_it_was_given():
     assert isinstance(event, TicketRegistered)
     assert event.client_id == CLIENT and event.title == "Mail server down"
     assert event.coverage == coverage and event.not_covered_policy == "warn"
-    state = fold([event])
+    state = fold(evolve, [event], None)
     assert state is not None and state.coverage.status == "unpaid" and not state.billable
 
 
@@ -45,14 +46,14 @@ def test_an_empty_title_is_refused_naming_the_field(title):
 
 def test_a_ticket_id_is_registered_once():
     command = register()
-    state = fold(decide(command, None))
+    state = fold(evolve, decide(command, None), None)
     with pytest.raises(Conflict):
         decide(command, state)
 
 
 def test_not_covered_with_policy_warn_registers_and_is_billable():
     [event] = decide(register(NOT_COVERED, policy="warn"), None)
-    state = fold([event])
+    state = fold(evolve, [event], None)
     assert state is not None and state.coverage.status == "not_covered" and state.billable
 
 
@@ -67,7 +68,7 @@ def test_not_covered_with_policy_block_is_refused_with_the_reason():
 def test_policy_block_lets_an_override_through_and_records_its_reason():
     [event] = decide(register(NOT_COVERED, policy="block", override_reason=" server room flooded "), None)
     assert event.override_reason == "server room flooded"
-    assert fold([event]).override_reason == "server room flooded"  # type: ignore[union-attr]
+    assert fold(evolve, [event], None).override_reason == "server room flooded"  # type: ignore[union-attr]
 
 
 def test_a_blank_override_reason_is_no_override():
@@ -106,7 +107,7 @@ def test_a_ticket_at_half_past_midnight_in_moscow_is_checked_against_that_day():
 # --- cost specification ------------------------------------------------------------------
 
 def test_a_line_is_added_at_the_price_of_the_moment():
-    state = fold(registered())
+    state = fold(evolve, registered(), None)
     [event] = decide(add(state.id, item(price="1500.00"), "2"), state)
     assert isinstance(event, TicketItemAdded)
     assert (event.unit_price, event.quantity, event.line_total) == (
@@ -121,7 +122,7 @@ def test_a_line_is_added_at_the_price_of_the_moment():
 
 
 def test_totals_are_per_currency():
-    state = fold(registered())
+    state = fold(evolve, registered(), None)
     for price_item, qty in [(item(price="100.00"), "1.5"), (item("TRAIN", "50.00", "EUR"), "3"),
                             (item(price="10.01"), "1")]:
         state = evolve(state, decide(add(state.id, price_item, qty, code=price_item.code), state)[0])
@@ -135,14 +136,14 @@ def test_line_totals_round_half_up_to_the_currency():
 
 
 def test_an_unknown_item_is_refused_naming_code():
-    state = fold(registered())
+    state = fold(evolve, registered(), None)
     with pytest.raises(NotFound) as refused:
         decide(add(state.id, None, code="NOPE"), state)
     assert (refused.value.field, refused.value.rule) == ("code", "price_item_not_found")
 
 
 def test_an_inactive_item_is_refused_naming_code():
-    state = fold(registered())
+    state = fold(evolve, registered(), None)
     with pytest.raises(RuleViolated) as refused:
         decide(add(state.id, item(active=False)), state)
     assert (refused.value.field, refused.value.rule) == ("code", "price_item_inactive")
@@ -150,7 +151,7 @@ def test_an_inactive_item_is_refused_naming_code():
 
 @pytest.mark.parametrize("quantity", ["0", "-1", "-0.5"])
 def test_zero_or_negative_quantity_is_refused_naming_quantity(quantity):
-    state = fold(registered())
+    state = fold(evolve, registered(), None)
     with pytest.raises(RuleViolated) as refused:
         decide(add(state.id, item(), quantity), state)
     assert (refused.value.field, refused.value.rule) == ("quantity", "quantity_not_positive")
@@ -163,14 +164,14 @@ def test_a_line_on_an_unknown_ticket_is_refused():
 
 
 def test_a_huge_line_total_is_refused_not_crashed():
-    state = fold(registered())
+    state = fold(evolve, registered(), None)
     with pytest.raises(RuleViolated) as refused:
         decide(add(state.id, item(price="999999999999999.00"), "999999999"), state)
     assert refused.value.field == "quantity"
 
 
 def test_removing_a_line_then_removing_it_again_changes_nothing():
-    state = fold(registered())
+    state = fold(evolve, registered(), None)
     line_id = uuid.uuid4()
     state = evolve(state, decide(add(state.id, item(), "1", line_id), state)[0])
     [event] = decide(RemoveTicketItem(state.id, line_id), state)
@@ -183,18 +184,18 @@ def test_removing_a_line_then_removing_it_again_changes_nothing():
 
 
 def test_removing_an_unknown_line_is_refused_naming_line_id():
-    state = fold(registered())
+    state = fold(evolve, registered(), None)
     with pytest.raises(NotFound) as refused:
         decide(RemoveTicketItem(state.id, uuid.uuid4()), state)
     assert refused.value.field == "line_id"
 
 
 def test_a_not_covered_ticket_stays_billable_without_lines():
-    state = fold(decide(register(NOT_COVERED), None))
+    state = fold(evolve, decide(register(NOT_COVERED), None), None)
     assert state.billable and state.lines == ()
 
 
 def test_events_cannot_be_applied_out_of_order():
     [event] = registered()
     with pytest.raises(ValueError):
-        evolve(fold([event]), event)
+        evolve(fold(evolve, [event], None), event)

@@ -46,7 +46,7 @@ class Store:
     async def stream_version(self, stream_id: str) -> int:
         return len(self.streams.get(stream_id, []))
 
-    async def append(self, stream_id, expected_version, events, *, partition_key, ctx, also=None):  # type: ignore[no-untyped-def]
+    async def append(self, stream_id, expected_version, events, *, partition_key, ctx, in_transaction=None):  # type: ignore[no-untyped-def]
         self.appends.append((stream_id, expected_version, partition_key))
         current = len(self.streams.get(stream_id, []))
         if current != expected_version:
@@ -56,8 +56,8 @@ class Store:
             event_type=e.event_type, schema_version=e.schema_version, partition_key=partition_key,
             data=e.data, occurred_at=e.occurred_at, recorded_at=NOW, correlation_id=ctx.correlation_id,
             causation_id=ctx.causation_id, actor=ctx.actor) for i, e in enumerate(events)]
-        if also is not None:
-            await also(self.conn, recorded)
+        if in_transaction is not None:
+            await in_transaction(self.conn, recorded)
         self.streams.setdefault(stream_id, []).extend(recorded)
         return recorded
 

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from shared.dates import IsoDate
 from shared.money import Amount, Currency
+from shared.owed import PaymentTerms
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 """A payment's reference (bank document number): names one payment on a contract."""
-PaymentTerms = Literal["prepaid", "postpaid"]
 
 
 class Request(BaseModel):

@@ -20,13 +20,13 @@ from services.projections.domain.income import MAX_MONTHS, months_between, parse
 from services.projections.entrypoints.http import schemas, views
 from shared.auth import Role, allow
 from shared.http.errors import ApiError
+from shared.owed import PaymentTerms
 
 MAX_PAGE_SIZE = 500
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 router = APIRouter(tags=["read models"])
 
-PaymentTerms = Literal["prepaid", "postpaid"]
 MinPosition = Annotated[int | None, Query(ge=0, description=(
     "wait (bounded) until the client's events up to this position are applied; "
     "answers with stale=true if they are not"))]

@@ -13,6 +13,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.owed import PaymentTerms
+
 
 class Freshness(BaseModel):
     position: int | None = Field(description="highest contracts-store position this answer reflects")
@@ -34,7 +36,7 @@ class OwedPeriodOut(BaseModel):
     period_id: UUID
     starts_on: date
     ends_on: date
-    payment_terms: Literal["prepaid", "postpaid"]
+    payment_terms: PaymentTerms
     due_on: date
     amount_due: str
     currency: str
@@ -47,7 +49,7 @@ class ActivePeriodOut(BaseModel):
     period_id: UUID
     starts_on: date
     ends_on: date
-    payment_terms: Literal["prepaid", "postpaid"]
+    payment_terms: PaymentTerms
     amount: str
     paid_amount: str
     paid: bool
@@ -72,7 +74,7 @@ class PeriodOut(BaseModel):
     ends_on: date
     amount: str
     currency: str
-    payment_terms: Literal["prepaid", "postpaid"]
+    payment_terms: PaymentTerms
     remind_on: date | None
     paid_amount: str
     paid: bool

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from services.projections.adapters.db import (
-    META_SCHEMA,
+    META_PG_SCHEMA,
     NOTIFY_CHANNEL,
-    REBUILD_LOCK,
-    SWAP_LOCK,
     open_connection,
-    quote_schema,
+    quote_pg_schema,
 )
+from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
 from shared.db.pool import connect
 
 COMPARED = {  # table -> key shown in samples of differing rows
@@ -48,9 +47,9 @@ class TableDiff:
         return bool(self.only_live or self.only_rebuilt)
 
 
-class Schemas:
+class PgSchemas:
     def __init__(self, dsn: str, live: str) -> None:
-        quote_schema(live)
+        quote_pg_schema(live)
         self.dsn, self.live = dsn, live
 
     async def _admin(self) -> asyncpg.Connection:
@@ -66,31 +65,31 @@ class Schemas:
         finally:
             await conn.close()  # releases the session lock
 
-    async def create(self, schema: str, *, bulk: bool = False) -> None:
+    async def create(self, pg_schema: str, *, bulk: bool = False) -> None:
         """``bulk``: UNLOGGED tables with primary keys only, for a fast replay; see :meth:`finish`."""
         conn = await self._admin()
         try:
-            await conn.execute(f"SELECT {META_SCHEMA}.create_read_model($1, $2, $3)",
-                               schema, not bulk, bulk)
+            await conn.execute(f"SELECT {META_PG_SCHEMA}.create_read_model($1, $2, $3)",
+                               pg_schema, not bulk, bulk)
         finally:
             await conn.close()
 
-    async def finish(self, schema: str) -> None:
+    async def finish(self, pg_schema: str) -> None:
         """Make a bulk-loaded schema durable (SET LOGGED), index it and analyze it."""
         conn = await self._admin()
         try:
             for table in COMPARED:
-                await conn.execute(f"ALTER TABLE {quote_schema(schema)}.{table} SET LOGGED")
-            await conn.execute(f"SELECT {META_SCHEMA}.create_read_model_indexes($1)", schema)
+                await conn.execute(f"ALTER TABLE {quote_pg_schema(pg_schema)}.{table} SET LOGGED")
+            await conn.execute(f"SELECT {META_PG_SCHEMA}.create_read_model_indexes($1)", pg_schema)
             for table in COMPARED:
-                await conn.execute(f"ANALYZE {quote_schema(schema)}.{table}")
+                await conn.execute(f"ANALYZE {quote_pg_schema(pg_schema)}.{table}")
         finally:
             await conn.close()
 
-    async def fill_rollups(self, conn: asyncpg.Connection, schema: str) -> None:
+    async def fill_rollups(self, conn: asyncpg.Connection, pg_schema: str) -> None:
         """Sum a replayed schema's tables into its rollups (the replay does not maintain them:
         one pass at the end is far cheaper than an update per batch)."""
-        await conn.execute(f"SELECT {META_SCHEMA}.fill_income_months($1)", schema)
+        await conn.execute(f"SELECT {META_PG_SCHEMA}.fill_income_months($1)", pg_schema)
 
     async def drop_leftovers(self) -> list[str]:
         """Schemas a crashed rebuild or check left behind (call holding ``exclusive_run``)."""
@@ -100,23 +99,23 @@ class Schemas:
                 "SELECT nspname FROM pg_namespace WHERE nspname ~ $1",
                 f"^{self.live}_(rebuild|check|retired)_[0-9]+$")]
             for name in names:
-                await conn.execute(f"DROP SCHEMA {quote_schema(name)} CASCADE")
+                await conn.execute(f"DROP SCHEMA {quote_pg_schema(name)} CASCADE")
             return names
         finally:
             await conn.close()
 
-    async def drop(self, schema: str) -> None:
+    async def drop(self, pg_schema: str) -> None:
         conn = await self._admin()
         try:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {quote_schema(schema)} CASCADE")
+            await conn.execute(f"DROP SCHEMA IF EXISTS {quote_pg_schema(pg_schema)} CASCADE")
         finally:
             await conn.close()
 
-    async def connect(self, schema: str) -> asyncpg.Connection:
-        return await open_connection(self.dsn, schema)
+    async def connect(self, pg_schema: str) -> asyncpg.Connection:
+        return await open_connection(self.dsn, pg_schema)
 
-    async def offsets(self, conn: asyncpg.Connection, schema: str) -> dict[tuple[str, int], int]:
-        rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM {quote_schema(schema)}.consumed_offsets")
+    async def offsets(self, conn: asyncpg.Connection, pg_schema: str) -> dict[tuple[str, int], int]:
+        rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM {quote_pg_schema(pg_schema)}.consumed_offsets")
         return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
     @asynccontextmanager
@@ -131,8 +130,8 @@ class Schemas:
             await conn.close()
 
     async def swap(self, conn: asyncpg.Connection, rebuilt: str, retired: str) -> None:
-        await conn.execute(f"ALTER SCHEMA {quote_schema(self.live)} RENAME TO {quote_schema(retired)}")
-        await conn.execute(f"ALTER SCHEMA {quote_schema(rebuilt)} RENAME TO {quote_schema(self.live)}")
+        await conn.execute(f"ALTER SCHEMA {quote_pg_schema(self.live)} RENAME TO {quote_pg_schema(retired)}")
+        await conn.execute(f"ALTER SCHEMA {quote_pg_schema(rebuilt)} RENAME TO {quote_pg_schema(self.live)}")
         await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
     @asynccontextmanager
@@ -154,7 +153,7 @@ class Schemas:
         await locked.execute("SELECT pg_advisory_unlock($1)", SWAP_LOCK)
 
     async def compare(self, conn: asyncpg.Connection, rebuilt: str, sample: int = 5) -> list[TableDiff]:
-        live, new = quote_schema(self.live), quote_schema(rebuilt)
+        live, new = quote_pg_schema(self.live), quote_pg_schema(rebuilt)
         out = []
         for table, key in COMPARED.items():
             diff = TableDiff(table)
