@@ -1,6 +1,6 @@
 """The one composition root of the projections service: settings → adapters → app.
 
-Only this module reads settings; tests call :func:`build_app` / :func:`build_rebuild` with
+Only this module reads settings; tests call :func:`create_app` / :func:`create_rebuild` with
 the settings they need.
 """
 
@@ -14,10 +14,9 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from pydantic_settings import SettingsConfigDict
 
 import shared.events.contracts  # noqa: F401 - registers the payload models of contracts.events.v1
-from services.projections.adapters.db import LIVE_SCHEMA, open_pool, with_search_path
+from services.projections.adapters.db import open_pool, with_search_path
 from services.projections.adapters.kafka_offsets import EndOffsets
 from services.projections.adapters.notifications import AppliedNotifications
 from services.projections.adapters.replay import TopicReplay
@@ -28,34 +27,18 @@ from services.projections.application.queries import Queries
 from services.projections.application.rebuild import Rebuild
 from services.projections.entrypoints import metrics
 from services.projections.entrypoints.consumer import TOPICS, EventsConsumer
-from services.projections.entrypoints.http.app import create_app
+from services.projections.entrypoints.http import routes
+from services.projections.entrypoints.http.health import consumer_report
+from services.projections.settings import ProjectionsSettings
 from shared.consumer import DeadLetterPublisher, make_dead_letter_producer
-from shared.http.server import serve
+from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.kafka_security import broker_security
 from shared.logging import configure_logging, get_logger
-from shared.settings import KafkaSettings, ServiceSettings, load_or_exit
+from shared.settings import KafkaSettings
 from shared.topics import PROJECTIONS_GROUP
 
 log = get_logger("projections")
-
-
-class ProjectionsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="PROJECTIONS_", extra="ignore")
-
-    http_port: int = 8002
-    read_model_schema: str = LIVE_SCHEMA
-    consume: bool = True
-    batch_max_records: int = 500
-    batch_timeout_ms: int = 10
-    """Idle poll of the consumer: also the longest an event can wait unfetched (consumer.py)."""
-    min_position_wait_seconds: float = 2.0
-    ready_max_lag: int | None = None
-    rebuild_batch_records: int = 5000
-
-
-def load_settings(**overrides: Any) -> ProjectionsSettings:
-    return ProjectionsSettings(**overrides)
 
 
 class _DeadLetterSender:
@@ -104,7 +87,9 @@ async def _start_kafka(broker: KafkaBroker, dead_letters: _DeadLetterSender) -> 
             delay = min(delay * 2, 10.0)
 
 
-def build_app(settings: ProjectionsSettings) -> FastAPI:
+def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
+    settings = settings or ProjectionsSettings()  # type: ignore[call-arg]
+    configure_logging(settings.log.format, settings.log.level)
     dsn = settings.database_url.get_secret_value()
     kafka = settings.kafka
     client_id = f"{kafka.client_id_prefix}-projections"
@@ -165,15 +150,21 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
                 "group": consumer.group, "lag": lag, "lag_total": sum(known) if known else None,
                 "parked_events": parked}
 
-    app = create_app(lifespan=lifespan, checks={"database": database, "kafka": probe},
-                     consumer_status=consumer_status, max_lag=settings.ready_max_lag,
-                     auth=settings.auth)
+    app = create_service_app(
+        title="Abonent projections",
+        description=(
+            "Read models built from contracts.events.v1: coverage, contracts list, debtors, income. "
+            "Every answer carries the `position` it reflects and a `stale` flag; pass `min_position` "
+            "to read your own writes."),
+        routers=[routes.router], checks={"database": database, "kafka": probe},
+        reports={"consumer": consumer_report(consumer_status, settings.ready_max_lag)},
+        lifespan=lifespan, auth=settings.auth)
     app.state.consumer = consumer
     app.state.calendar = settings.calendar.calendar()
     return app
 
 
-def build_rebuild(settings: ProjectionsSettings) -> Rebuild:
+def create_rebuild(settings: ProjectionsSettings) -> Rebuild:
     """The rebuild/check use case: replays the topic with its own group-less reader; poison
     messages are only counted (the live consumer already dead-lettered them)."""
     async def count_only(_: Any) -> None:
@@ -186,8 +177,3 @@ def build_rebuild(settings: ProjectionsSettings) -> Rebuild:
         Projector(ReadModelStore(), count_only),
         batch_records=settings.rebuild_batch_records)
 
-
-def main() -> None:
-    settings = load_or_exit(load_settings)
-    configure_logging(settings.log.format, settings.log.level)
-    serve(build_app(settings), settings.http_host, settings.http_port)

@@ -2,7 +2,8 @@
 
 One append is one transaction: the events, the outbox messages routed from them, and
 whatever the caller's ``also`` hook writes (a service's own bookkeeping) commit together or
-not at all.
+not at all. Implements ``shared.eventstore.ports.EventStore``; the hook gets the
+``asyncpg.Connection`` of the transaction.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 import hashlib
 from contextlib import suppress
 from typing import Any
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 import asyncpg
 
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.ports import AlsoInTransaction
 from shared.eventstore.records import ANY_VERSION, CommandContext, NewEvent, RecordedEvent
 from shared.outbox.messages import OutboxRouter, enqueue
-
-AlsoInTransaction = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]]
 
 _COLUMNS = """position, event_id, stream_id, stream_version, event_type, schema_version,
     partition_key, data, occurred_at, recorded_at, correlation_id, causation_id, actor"""
@@ -52,7 +52,7 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(**dict(row))
 
 
-class EventStore:
+class PostgresEventStore:
     def __init__(self, pool: asyncpg.Pool, router: OutboxRouter | None = None) -> None:
         self._pool = pool
         self._router = router

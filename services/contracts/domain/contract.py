@@ -29,7 +29,7 @@ from services.contracts.domain.commands import (
     OpenContract, RecordPayment, RecordReceipt, RemoveServicePeriod, SchedulePeriods, TerminateContract,
     WithdrawTermination,
 )
-from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from services.contracts.domain.periods import Payment, Period
 from shared.events import contracts as ev
 from shared.events.base import EventData

@@ -19,7 +19,7 @@ from uuid import UUID
 from services.contracts.domain.commands import (
     AddServicePeriod, ChangeServicePeriod, Keep, RemoveServicePeriod, SchedulePeriods,
 )
-from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from services.contracts.domain.periods import (
     Period, check_amount, check_no_overlap, check_period_values, check_same_currency, prorated,
 )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
 from services.contracts.domain.commands import Allocation, RecordReceipt
-from services.contracts.domain.errors import RuleViolated
+from shared.domain_errors import RuleViolated
 from services.contracts.domain.payment_rules import (
     check_paid_on, clean_reference, payment_events, reference_used,
 )

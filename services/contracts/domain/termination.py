@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from services.contracts.domain.commands import TerminateContract, WithdrawTermination
-from services.contracts.domain.errors import Conflict, RuleViolated
+from shared.domain_errors import Conflict, RuleViolated
 from services.contracts.domain.periods import Period, prorated
 from shared.events import contracts as ev
 from shared.events.base import EventData

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from services.contracts.domain.errors import RuleViolated
+from shared.domain_errors import RuleViolated
 from services.contracts.domain.schedule_plan import MAX_PERIODS, periods_needed, plan_periods
 
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from services.tickets.domain.commands import RemoveTicketItem
-from services.tickets.domain.errors import Conflict, NotCovered, NotFound, RuleViolated
+from services.tickets.domain.errors import NotCovered
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from services.tickets.domain.ticket import decide, evolve, fold, line_total, registration_moment
 from shared.calendar import CompanyCalendar, zone
 from shared.events.tickets import TicketItemAdded, TicketItemRemoved, TicketRegistered

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.tickets.domain.errors import RuleViolated
+from shared.domain_errors import RuleViolated
 from services.tickets.domain.price_list import define_item
 
 
