@@ -19,6 +19,7 @@ import shared.events.contracts  # noqa: F401 - registers the payload models of c
 from services.projections.adapters.db import open_pool, with_search_path
 from services.projections.adapters.kafka_offsets import EndOffsets
 from services.projections.adapters.notifications import AppliedNotifications
+from services.projections.adapters.read_model import PostgresReadModel
 from services.projections.adapters.replay import TopicReplay
 from services.projections.adapters.schemas import Schemas
 from services.projections.adapters.store import ReadModelStore
@@ -109,7 +110,8 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
         state["pool"] = pool
         end_offsets = EndOffsets(kafka, TOPICS, f"{client_id}-offsets")
         warming = asyncio.create_task(end_offsets.warm_up())
-        app.state.queries = Queries(pool, notifications, end_offsets, settings.min_position_wait_seconds,
+        app.state.queries = Queries(PostgresReadModel(pool), notifications, end_offsets,
+                                    settings.min_position_wait_seconds,
                                     grace_days=settings.calendar.grace_days)
         metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
         dead_letters = _DeadLetterSender(kafka, f"{client_id}-dlq")

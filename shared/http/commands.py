@@ -23,5 +23,10 @@ def command_context(request: Request) -> CommandContext:
         now=datetime.now(UTC), causation_id=request.headers.get("X-Causation-ID"))
 
 
-Context = Annotated[CommandContext, Depends(command_context)]
+async def _context(request: Request) -> CommandContext:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per request
+    return command_context(request)
+
+
+Context = Annotated[CommandContext, Depends(_context)]
 """A route parameter: the command context (resolved after the route's ``allow(...)``)."""

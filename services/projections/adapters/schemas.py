@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -22,6 +21,7 @@ from services.projections.adapters.db import (
     open_connection,
     quote_schema,
 )
+from services.projections.application.ports import TableDiff
 from shared.db.pool import connect
 
 COMPARED = {  # table -> key shown in samples of differing rows
@@ -36,19 +36,9 @@ class RebuildBusy(RuntimeError):
     pass
 
 
-@dataclass
-class TableDiff:
-    table: str
-    only_live: int = 0
-    only_rebuilt: int = 0
-    samples: list[str] = field(default_factory=list)
-
-    @property
-    def differs(self) -> bool:
-        return bool(self.only_live or self.only_rebuilt)
-
-
 class Schemas:
+    """``application.ports.Schemas`` in PostgreSQL."""
+
     def __init__(self, dsn: str, live: str) -> None:
         quote_schema(live)
         self.dsn, self.live = dsn, live

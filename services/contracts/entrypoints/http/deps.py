@@ -1,6 +1,9 @@
 """What the routes get from the app (``Depends``): the application and the company's clock.
 
 ``bootstrap.create_app`` puts them on ``app.state``; routes name them as typed parameters.
+
+Each is ``async``: FastAPI runs a plain ``def`` dependency in its thread pool (a thread
+hand-off on every request).
 """
 
 from __future__ import annotations
@@ -14,20 +17,20 @@ from services.contracts.application.commands import ContractsApplication
 from shared.calendar import CompanyCalendar
 
 
-def contracts_app(request: Request) -> ContractsApplication:
+async def contracts_app(request: Request) -> ContractsApplication:
     return request.app.state.contracts  # type: ignore[no-any-return]
 
 
-def company_calendar(request: Request) -> CompanyCalendar:
+async def company_calendar(request: Request) -> CompanyCalendar:
     return request.app.state.calendar  # type: ignore[no-any-return]
 
 
-def latest_paid_on(request: Request) -> date | None:
+async def latest_paid_on(request: Request) -> date | None:
     """Tomorrow in the company's zone (None where the installation allows any date)."""
     return request.app.state.latest_paid_on()  # type: ignore[no-any-return]
 
 
-def future_ticks_allowed(request: Request) -> bool:
+async def future_ticks_allowed(request: Request) -> bool:
     return bool(request.app.state.allow_future_ticks)
 
 

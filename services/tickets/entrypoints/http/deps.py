@@ -1,4 +1,8 @@
-"""What the routes get from the app (``Depends``): the applications ``bootstrap.create_app`` wired."""
+"""What the routes get from the app (``Depends``): the applications ``bootstrap.create_app`` wired.
+
+Each is ``async``: FastAPI runs a plain ``def`` dependency in its thread pool (a thread
+hand-off on every request).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from services.tickets.application.price_list import PriceListApplication
 from services.tickets.application.tickets import TicketsApplication
 
 
-def tickets_app(request: Request) -> TicketsApplication:
+async def tickets_app(request: Request) -> TicketsApplication:
     return request.app.state.tickets  # type: ignore[no-any-return]
 
 
-def price_list_app(request: Request) -> PriceListApplication:
+async def price_list_app(request: Request) -> PriceListApplication:
     return request.app.state.price_list  # type: ignore[no-any-return]
 
 
