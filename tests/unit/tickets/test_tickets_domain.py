@@ -10,9 +10,9 @@ import pytest
 
 from services.tickets.domain.commands import RemoveTicketItem
 from services.tickets.domain.errors import NotCovered
-from shared.domain_errors import Conflict, NotFound, RuleViolated
 from services.tickets.domain.ticket import decide, evolve, fold, line_total, registration_moment
 from shared.calendar import CompanyCalendar, zone
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.tickets import TicketItemAdded, TicketItemRemoved, TicketRegistered
 from tests.unit.tickets.tickets_helpers import (
     CLIENT, NOT_COVERED, NOW, add, item, register, snapshot,
