@@ -3,7 +3,7 @@
 ``python -m bench.datagen --database-url postgresql://…/abonent_contracts --profile quick``
 
 Every event is decided by the contracts aggregates (``bench.stories``) and appended with
-``EventStore.append`` and the contracts outbox router — the same store, outbox rows and
+``PostgresEventStore.append`` and the contracts outbox router — the same store, outbox rows and
 scheduler rows as an HTTP command writes, in one transaction per stream. What is skipped is
 only HTTP and the read-before-write of each command (a new stream is appended whole, with
 expected version 0). The outbox relay, Kafka and the projections then carry it on as they
@@ -32,7 +32,7 @@ from services.contracts.adapters.outbox_routing import route
 from services.contracts.adapters.time_events_table import replace_pending
 from shared.db.pool import create_pool
 from shared.eventstore.records import NEW_STREAM, CommandContext
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import PostgresEventStore
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def plan(scale: Scale, seed: int) -> list[list[int]]:
     return out
 
 
-async def _append(store: EventStore, write: StreamWrite, ctx: CommandContext) -> None:
+async def _append(store: PostgresEventStore, write: StreamWrite, ctx: CommandContext) -> None:
     async def pending(conn, _recorded):  # type: ignore[no-untyped-def]
         if write.contract is not None:
             await replace_pending(conn, write.contract)
@@ -102,7 +102,7 @@ async def _append(store: EventStore, write: StreamWrite, ctx: CommandContext) ->
 async def _worker_main(dsn: str, seed: int, today: date, counts: list[list[int]], worker: int,
                        workers: int, concurrency: int, report: mp.Queue) -> None:
     pool = await create_pool(dsn, min_size=concurrency, max_size=concurrency)
-    store = EventStore(pool, router=route)
+    store = PostgresEventStore(pool, router=route)
     todo: asyncio.Queue[tuple[int, list[StreamWrite]] | None] = asyncio.Queue(maxsize=concurrency * 2)
 
     async def write_clients() -> None:

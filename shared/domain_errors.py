@@ -1,7 +1,7 @@
 """Domain refusals every service shares: a stable machine ``rule``, the ``field``, a ``message``.
 
 Entrypoints map them: RuleViolated → 422, NotFound → 404, Conflict → 409
-(``shared.http.commands.domain_errors``). Pure: importable from any domain core.
+(``shared.http.errors``, registered once for every app). Pure: importable from any domain core.
 """
 
 from __future__ import annotations

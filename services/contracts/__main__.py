@@ -1,6 +1,7 @@
 """``python -m services.contracts``: the contracts HTTP service (with its outbox relay)."""
 
-from services.contracts.bootstrap import ContractsSettings, create_app
+from services.contracts.bootstrap import create_app
+from services.contracts.settings import ContractsSettings
 from shared.http.server import serve
 from shared.settings import load_or_exit
 

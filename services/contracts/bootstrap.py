@@ -7,38 +7,21 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from fastapi import FastAPI
-from pydantic_settings import SettingsConfigDict
-
 from services.contracts.adapters.outbox_routing import route
+from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.entrypoints.http.routes import router
+from services.contracts.settings import ContractsSettings
 from shared.calendar import CompanyCalendar
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import PostgresEventStore
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import relay_in_background
 from shared.http.app import create_service_app
-from shared.settings import ServiceSettings
 
 log = get_logger("contracts")
-
-
-class ContractsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="CONTRACTS_", extra="ignore")
-
-    http_port: int = 8001
-    run_relay: bool = True
-    """Publish the outbox from this process (several replicas may: one publishes at a time)."""
-    scheduler_interval_seconds: float = 60.0
-    scheduler_batch: int = 500
-    allow_future_payments: bool = False
-    """Accept ``paid_on`` after tomorrow (company zone). Only for simulated time: the local
-    stack, the demo and the e2e test play a whole future year (CONTRACTS_ALLOW_FUTURE_PAYMENTS)."""
-    allow_future_ticks: bool = False
-    """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
-    on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""
 
 
 def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
@@ -57,7 +40,8 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         app.state.pool = pool
         app.state.calendar = calendar
-        app.state.contracts = ContractsApplication(EventStore(pool, router=route), calendar.grace_days)
+        app.state.contracts = ContractsApplication(
+            PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), calendar.grace_days)
         try:
             async with relay_in_background(
                 pool, settings.kafka,

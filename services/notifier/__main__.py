@@ -1,6 +1,7 @@
 """``python -m services.notifier``: the Kafka consumer that sends the e-mails, and its HTTP API."""
 
-from services.notifier.bootstrap import NotifierSettings, create_app
+from services.notifier.bootstrap import create_app
+from services.notifier.settings import NotifierSettings
 from shared.http.server import serve
 from shared.settings import load_or_exit
 

@@ -1,5 +1,10 @@
 """``python -m services.projections``: the HTTP API and the Kafka consumer in one process."""
 
-from services.projections.bootstrap import main
+from services.projections.bootstrap import create_app
+from services.projections.settings import ProjectionsSettings
+from shared.http.server import serve
+from shared.settings import load_or_exit
 
-main()
+if __name__ == "__main__":
+    settings = load_or_exit(ProjectionsSettings)  # type: ignore[arg-type]
+    serve(create_app(settings), settings.http_host, settings.http_port)

@@ -1,6 +1,6 @@
 """The one composition root of the projections service: settings → adapters → app.
 
-Only this module reads settings; tests call :func:`build_app` / :func:`build_rebuild` with
+Only this module reads settings; tests call :func:`create_app` / :func:`create_rebuild` with
 the settings they need.
 """
 
@@ -14,48 +14,32 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from pydantic_settings import SettingsConfigDict
 
 import shared.events.contracts  # noqa: F401 - registers the payload models of contracts.events.v1
-from services.projections.adapters.db import LIVE_PG_SCHEMA, open_pool, with_search_path
+from services.projections.adapters.db import open_pool, with_search_path
 from services.projections.adapters.kafka_offsets import EndOffsets
 from services.projections.adapters.notifications import AppliedNotifications
+from services.projections.adapters.read_model import PostgresReadModel
 from services.projections.adapters.replay import TopicReplay
-from services.projections.adapters.pg_schemas import PgSchemas
+from services.projections.adapters.pg_schemas import PostgresPgSchemas
 from services.projections.adapters.store import ReadModelStore
 from services.projections.application.projector import Projector
 from services.projections.application.queries import Queries
 from services.projections.application.rebuild import Rebuild
 from services.projections.entrypoints import metrics
 from services.projections.entrypoints.consumer import TOPICS, EventsConsumer
-from services.projections.entrypoints.http.app import create_app
+from services.projections.entrypoints.http import routes
+from services.projections.entrypoints.http.health import consumer_report
+from services.projections.settings import ProjectionsSettings
 from shared.consumer import DeadLetterPublisher, make_dead_letter_producer
-from shared.http.server import serve
+from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.kafka_security import broker_security
 from shared.logging import configure_logging, get_logger
-from shared.settings import KafkaSettings, ServiceSettings, load_or_exit
+from shared.settings import KafkaSettings
 from shared.topics import PROJECTIONS_GROUP
 
 log = get_logger("projections")
-
-
-class ProjectionsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="PROJECTIONS_", extra="ignore")
-
-    http_port: int = 8002
-    read_model_schema: str = LIVE_PG_SCHEMA
-    consume: bool = True
-    batch_max_records: int = 500
-    batch_timeout_ms: int = 10
-    """Idle poll of the consumer: also the longest an event can wait unfetched (consumer.py)."""
-    min_position_wait_seconds: float = 2.0
-    ready_max_lag: int | None = None
-    rebuild_batch_records: int = 5000
-
-
-def load_settings(**overrides: Any) -> ProjectionsSettings:
-    return ProjectionsSettings(**overrides)
 
 
 class _DeadLetterSender:
@@ -104,7 +88,9 @@ async def _start_kafka(broker: KafkaBroker, dead_letters: _DeadLetterSender) -> 
             delay = min(delay * 2, 10.0)
 
 
-def build_app(settings: ProjectionsSettings) -> FastAPI:
+def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
+    settings = settings or ProjectionsSettings()  # type: ignore[call-arg]
+    configure_logging(settings.log.format, settings.log.level)
     dsn = settings.database_url.get_secret_value()
     kafka = settings.kafka
     client_id = f"{kafka.client_id_prefix}-projections"
@@ -124,7 +110,8 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
         state["pool"] = pool
         end_offsets = EndOffsets(kafka, TOPICS, f"{client_id}-offsets")
         warming = asyncio.create_task(end_offsets.warm_up())
-        app.state.queries = Queries(pool, notifications, end_offsets, settings.min_position_wait_seconds,
+        app.state.queries = Queries(PostgresReadModel(pool), notifications, end_offsets,
+                                    settings.min_position_wait_seconds,
                                     grace_days=settings.calendar.grace_days)
         metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
         dead_letters = _DeadLetterSender(kafka, f"{client_id}-dlq")
@@ -165,29 +152,30 @@ def build_app(settings: ProjectionsSettings) -> FastAPI:
                 "group": consumer.group, "lag": lag, "lag_total": sum(known) if known else None,
                 "parked_events": parked}
 
-    app = create_app(lifespan=lifespan, checks={"database": database, "kafka": probe},
-                     consumer_status=consumer_status, max_lag=settings.ready_max_lag,
-                     auth=settings.auth)
+    app = create_service_app(
+        title="Abonent projections",
+        description=(
+            "Read models built from contracts.events.v1: coverage, contracts list, debtors, income. "
+            "Every answer carries the `position` it reflects and a `stale` flag; pass `min_position` "
+            "to read your own writes."),
+        routers=[routes.router], checks={"database": database, "kafka": probe},
+        reports={"consumer": consumer_report(consumer_status, settings.ready_max_lag)},
+        lifespan=lifespan, auth=settings.auth)
     app.state.consumer = consumer
     app.state.calendar = settings.calendar.calendar()
     return app
 
 
-def build_rebuild(settings: ProjectionsSettings) -> Rebuild:
+def create_rebuild(settings: ProjectionsSettings) -> Rebuild:
     """The rebuild/check use case: replays the topic with its own group-less reader; poison
     messages are only counted (the live consumer already dead-lettered them)."""
     async def count_only(_: Any) -> None:
         return None
 
-    pg_schemas = PgSchemas(settings.database_url.get_secret_value(), settings.read_model_schema)
+    pg_schemas = PostgresPgSchemas(settings.database_url.get_secret_value(), settings.read_model_schema)
     return Rebuild(
         pg_schemas,
         lambda: TopicReplay(settings.kafka, TOPICS, f"{settings.kafka.client_id_prefix}-projections-rebuild"),
         Projector(ReadModelStore(), count_only),
         batch_records=settings.rebuild_batch_records)
 
-
-def main() -> None:
-    settings = load_or_exit(load_settings)
-    configure_logging(settings.log.format, settings.log.level)
-    serve(build_app(settings), settings.http_host, settings.http_port)

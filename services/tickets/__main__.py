@@ -1,6 +1,7 @@
 """``python -m services.tickets``: the tickets HTTP service (with its outbox relay)."""
 
-from services.tickets.bootstrap import TicketsSettings, create_app
+from services.tickets.bootstrap import create_app
+from services.tickets.settings import TicketsSettings
 from shared.http.server import serve
 from shared.settings import load_or_exit
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Literal
-
 from fastapi import FastAPI
-from pydantic import Field, SecretStr
-from pydantic_settings import SettingsConfigDict
-
 from services.tickets.adapters.circuit_breaker import CircuitBreaker
 from services.tickets.adapters.coverage_client import HttpCoverageSource
 from services.tickets.adapters.outbox_routing import route
@@ -19,40 +14,17 @@ from services.tickets.application.price_list import PriceListApplication
 from services.tickets.application.tickets import TicketsApplication
 from services.tickets.entrypoints.http.price_list_routes import router as price_list_router
 from services.tickets.entrypoints.http.tickets_routes import router as tickets_router
+from services.tickets.settings import TicketsSettings
 from shared.auth import ServiceToken
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import PostgresEventStore
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import relay_in_background
-from shared.settings import ServiceSettings
 
 log = get_logger("tickets")
-
-
-class TicketsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="TICKETS_", extra="ignore")
-
-    http_port: int = 8003
-    run_relay: bool = True
-    """Publish the outbox from this process (several replicas may: one publishes at a time)."""
-    projections_url: str = "http://127.0.0.1:8002"
-    coverage_timeout_seconds: float = Field(0.3, gt=0)
-    """Deadline of one coverage lookup; past it the ticket is registered with coverage unknown."""
-    coverage_wait_timeout_seconds: float = Field(3.0, gt=0)
-    """Deadline when the request passes ``min_position`` (projections wait for it, bounded)."""
-    coverage_breaker_failures: int = Field(3, ge=1)
-    """Failed lookups in a row that open the circuit (no calls to projections meanwhile)."""
-    coverage_breaker_reset_seconds: float = Field(5.0, gt=0)
-    """How long the circuit stays open before one trial lookup is let through."""
-    coverage_max_connections: int = Field(50, ge=1)
-    projections_token: SecretStr | None = None
-    """A static ``service``-role token for projections (installations whose SSO issues it);
-    unset: this service mints its own from ``ABONENT_AUTH_HS256_SECRET``, renewed before expiry."""
-    not_covered_policy: Literal["warn", "block"] = "warn"
-    """``block``: refuse tickets for clients without coverage unless an override reason is given."""
 
 
 def create_app(settings: TicketsSettings | None = None) -> FastAPI:
@@ -77,7 +49,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         app.state.pool = pool
         app.state.coverage = coverage
         app.state.tickets = TicketsApplication(
-            EventStore(pool, router=route), coverage, price_list, TicketsTable(pool),
+            PostgresEventStore(pool, router=route), coverage, price_list, TicketsTable(pool),
             policy=settings.not_covered_policy, calendar=settings.calendar.calendar())
         app.state.price_list = PriceListApplication(price_list)
         try:

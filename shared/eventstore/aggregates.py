@@ -19,21 +19,20 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import asyncpg
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from shared.events.base import EventData, registry
 from shared.eventstore.errors import ConcurrencyError
 from shared.domain_errors import DomainError
 from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
-from shared.eventstore.store import EventStore
+from shared.eventstore.ports import EventStore, Transaction
 from shared.fold import fold
 
 S = TypeVar("S")
 
 Evolve = Callable[[S | None, EventData], S]
-InTransactionWithState = Callable[[asyncpg.Connection, S, list[RecordedEvent]], Awaitable[None]]
-"""``store.InTransaction`` that is also given the state after the events."""
+InTransactionWithState = Callable[[Transaction, S, list[RecordedEvent]], Awaitable[None]]
+"""``InTransaction`` that is also given the state after the command."""
 
 
 @dataclass(frozen=True)
@@ -187,9 +186,9 @@ class AggregateRepository(Generic[S]):
             state = self._evolve(state, e)
         after = state
 
-        async def hook(conn: asyncpg.Connection, recorded: list[RecordedEvent]) -> None:
+        async def hook(tx: Transaction, recorded: list[RecordedEvent]) -> None:
             if in_transaction is not None and after is not None:
-                await in_transaction(conn, after, recorded)
+                await in_transaction(tx, after, recorded)
 
         try:
             recorded = await self._store.append(

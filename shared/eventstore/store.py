@@ -2,25 +2,23 @@
 
 One append is one transaction: the events, the outbox messages routed from them, and
 whatever the caller's ``in_transaction`` hook writes (a service's own bookkeeping) commit together or
-not at all.
+not at all. Implements ``shared.eventstore.ports.EventStore``; the hook gets the
+``asyncpg.Connection`` of the transaction.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
 from typing import Any
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 import asyncpg
 
 from shared.db.locks import key_lock
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.ports import InTransaction
 from shared.eventstore.records import ANY_VERSION, CommandContext, NewEvent, RecordedEvent
 from shared.outbox.messages import OutboxRouter, enqueue
-
-InTransaction = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]]
-"""A hook run inside the append's own transaction, after the events and outbox rows: what it
-writes commits with them or not at all (docs/glossary.md, "in_transaction")."""
 
 _COLUMNS = """position, event_id, stream_id, stream_version, event_type, schema_version,
     partition_key, data, occurred_at, recorded_at, correlation_id, causation_id, actor"""
@@ -45,7 +43,7 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(**dict(row))
 
 
-class EventStore:
+class PostgresEventStore:
     def __init__(self, pool: asyncpg.Pool, router: OutboxRouter | None = None) -> None:
         self._pool = pool
         self._router = router

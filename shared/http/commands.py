@@ -1,17 +1,16 @@
-"""What a write route needs from the request (who, why, when) and how refusals become 4xx."""
+"""What a write route needs from the request: who, why and when, for the events' metadata.
+
+Refusals need nothing here: ``shared.http.errors`` maps them for every route.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
-from shared.domain_errors import Conflict, DomainError, NotFound
-from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import CommandContext
-from shared.http.errors import ApiError
 
 
 def command_context(request: Request) -> CommandContext:
@@ -24,17 +23,10 @@ def command_context(request: Request) -> CommandContext:
         now=datetime.now(UTC), causation_id=request.headers.get("X-Causation-ID"))
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Domain refusals become 404 / 409 / 422 naming the field and the rule."""
-    try:
-        yield
-    except NotFound as exc:
-        raise ApiError(404, exc.rule, exc.message, exc.field) from exc
-    except Conflict as exc:
-        raise ApiError(409, exc.rule, exc.message, exc.field) from exc
-    except DomainError as exc:
-        raise ApiError(422, exc.rule, exc.message, exc.field) from exc
-    except ConcurrencyError as exc:
-        raise ApiError(409, "concurrent_modification",
-                       f"{exc}; another change won repeatedly, retry the request") from exc
+async def _context(request: Request) -> CommandContext:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per request
+    return command_context(request)
+
+
+Context = Annotated[CommandContext, Depends(_context)]
+"""A route parameter: the command context (resolved after the route's ``allow(...)``)."""

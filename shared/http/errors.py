@@ -1,6 +1,11 @@
 """One JSON shape for every 4xx, naming the field and the rule that was broken.
 
     {"errors": [{"field": "ends_on", "rule": "ends_before_start", "message": "..."}]}
+
+The one mapping of errors to answers, registered on every service's app (``create_service_app``),
+so routes raise and never translate: request validation -> 422; a domain refusal
+(``shared.domain_errors``): NotFound -> 404, Conflict -> 409, any other -> 422; a version clash
+the repository kept losing (``ConcurrencyError``) -> 409 ``concurrent_modification``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.domain_errors import Conflict, DomainError, NotFound
+from shared.eventstore.errors import ConcurrencyError
 
 
 class ApiError(Exception):
@@ -63,6 +71,19 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
                         headers=exc.headers)
 
 
+def domain_status(exc: DomainError) -> int:
+    return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+
+
+async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    return JSONResponse(status_code=domain_status(exc), content=error_body(exc.field, exc.rule, exc.message))
+
+
+async def _concurrency_error(_: Request, exc: ConcurrencyError) -> JSONResponse:
+    return JSONResponse(status_code=409, content=error_body(
+        None, "concurrent_modification", f"{exc}; another change won repeatedly, retry the request"))
+
+
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     rule = getattr(exc, "rule", None) or {404: "not_found", 405: "method_not_allowed"}.get(
         exc.status_code, "http_error")
@@ -72,4 +93,6 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ConcurrencyError, _concurrency_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

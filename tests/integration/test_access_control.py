@@ -20,12 +20,13 @@ import httpx
 import jwt
 import pytest
 
-from services.contracts.bootstrap import ContractsSettings
+from services.contracts.settings import ContractsSettings
 from services.contracts.bootstrap import create_app as contracts_app
-from services.notifier.bootstrap import NotifierSettings
+from services.notifier.settings import NotifierSettings
 from services.notifier.bootstrap import create_app as notifier_app
-from services.projections.bootstrap import ProjectionsSettings, build_app
-from services.tickets.bootstrap import TicketsSettings
+from services.projections.bootstrap import create_app as projections_app
+from services.projections.settings import ProjectionsSettings
+from services.tickets.settings import TicketsSettings
 from services.tickets.bootstrap import create_app as tickets_app
 from shared.auth import AuthSettings
 from shared.auth.principal import ROLES
@@ -70,7 +71,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
 async def services(stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:  # type: ignore[no-untyped-def]
     kafka = {"bootstrap_servers": stack.kafka_bootstrap}
     urls = stack.database_urls
-    async with serving(build_app(ProjectionsSettings(database_url=urls["projections"], http_port=0,
+    async with serving(projections_app(ProjectionsSettings(database_url=urls["projections"], http_port=0,
                                                      kafka=kafka, consume=False)), role=None) as projections, \
             serving(contracts_app(ContractsSettings(database_url=urls["contracts"], http_port=0, kafka=kafka,
                                                     run_relay=False)), role=None) as contracts, \

@@ -15,7 +15,7 @@ from shared.domain_errors import RuleViolated
 from shared.events.base import EventData, registry
 from shared.eventstore.aggregates import AggregateRepository
 from shared.eventstore.records import CommandContext
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import PostgresEventStore
 
 
 @registry.event
@@ -67,7 +67,7 @@ async def run(repo: AggregateRepository[Tally], stream: str, decide, **kw):  # t
 
 @pytest.fixture
 def replicas(eventstore_pool):  # type: ignore[no-untyped-def]
-    store = EventStore(eventstore_pool)
+    store = PostgresEventStore(eventstore_pool)
     return AggregateRepository(store, evolve), AggregateRepository(store, evolve), store
 
 

@@ -27,8 +27,10 @@ from pydantic import SecretStr
 from deploy.local import kafka
 from deploy.local.layout import RunDir, StackPorts, run_async
 from deploy.local.topics import create_topics
-from services.contracts.bootstrap import ContractsSettings, create_app
-from services.projections.bootstrap import ProjectionsSettings, build_app
+from services.contracts.bootstrap import create_app
+from services.contracts.settings import ContractsSettings
+from services.projections.bootstrap import create_app as projections_app
+from services.projections.settings import ProjectionsSettings
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.kafka_security import client_options, plaintext
 from shared.settings import KafkaSettings
@@ -99,7 +101,7 @@ async def test_a_command_reaches_the_read_model_through_sasl_ssl(secure_broker, 
     contracts = create_app(ContractsSettings(
         database_url=fresh_databases["contracts"], http_port=0,
         kafka=secure_broker.client("contracts")))
-    projections = build_app(ProjectionsSettings(
+    projections = projections_app(ProjectionsSettings(
         database_url=fresh_databases["projections"], http_port=0, batch_timeout_ms=50,
         kafka=secure_broker.client("projections", "SCRAM-SHA-256")))
     async with serving(contracts) as contracts_api, serving(projections) as projections_api:

@@ -25,7 +25,7 @@ from deploy.local import api
 
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import CommandContext, NewEvent
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import PostgresEventStore
 from shared.events.envelope import Envelope
 from shared.outbox.messages import OutboxMessage, enqueue, envelope_message
 from shared.outbox.relay import OutboxRelay, make_producer
@@ -82,7 +82,7 @@ async def test_relay_delivers_every_event_once_in_order_through_outage_and_sigki
 ):
     if not getattr(stack, "managed", False):
         pytest.skip("needs a stack this test session started itself, to stop and start its broker")
-    store = EventStore(eventstore_pool, router=lambda e: [envelope_message(fresh_topic, e)])
+    store = PostgresEventStore(eventstore_pool, router=lambda e: [envelope_message(fresh_topic, e)])
     streams = [f"thing-{uuid.uuid4()}" for _ in range(STREAMS)]
     key_of = {s: f"client-{i % (STREAMS // 2)}" for i, s in enumerate(streams)}
     appended: list = []

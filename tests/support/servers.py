@@ -30,7 +30,11 @@ async def serving(app, port: int | None = None, *, role: str | None = "admin",  
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                            access_log=False, lifespan="on",
-                                           timeout_graceful_shutdown=5))
+                                           timeout_graceful_shutdown=5,
+                                           # longer than any pause between a test's requests: a
+                                           # client reusing a connection the server has just
+                                           # closed (uvicorn's default is 5 s) gets a disconnect
+                                           timeout_keep_alive=120))
     task = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
 import asyncpg
 
 from services.contracts.domain.contract import ContractState
-from services.contracts.domain.time_events import pending_time_events
+from services.contracts.domain.time_events import TimeEventDue, pending_time_events
 
 
 async def replace_pending(conn: asyncpg.Connection, contract: ContractState, grace_days: int = 0) -> None:
-    """Make ``contract``'s pending rows what the domain says, inside the append's transaction.
+    """Make ``contract``'s pending rows what the domain says, inside the append's transaction."""
+    await write_pending(conn, contract.id, pending_time_events(contract, grace_days))
 
-    One statement (one round trip): rows whose key is no longer pending are deleted, the
+
+async def write_pending(conn: asyncpg.Connection, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
+    """One statement (one round trip): rows whose key is no longer pending are deleted, the
     pending ones upserted. The two parts touch disjoint keys, so running them in one
     statement is safe; unchanged rows are left alone (no dead tuples per command).
     """
-    due = pending_time_events(contract, grace_days)
     await conn.execute(
         """WITH gone AS (DELETE FROM time_events_due WHERE contract_id = $1 AND key <> ALL($2::text[]))
            INSERT INTO time_events_due (contract_id, key, kind, period_id, due_on)
@@ -27,12 +30,21 @@ async def replace_pending(conn: asyncpg.Connection, contract: ContractState, gra
               SET kind = excluded.kind, period_id = excluded.period_id, due_on = excluded.due_on
               WHERE (time_events_due.kind, time_events_due.period_id, time_events_due.due_on)
                     IS DISTINCT FROM (excluded.kind, excluded.period_id, excluded.due_on)""",
-        contract.id, [d.key for d in due], [d.kind for d in due], [d.period_id for d in due],
+        contract_id, [d.key for d in due], [d.kind for d in due], [d.period_id for d in due],
         [d.due_on for d in due])
 
 
-async def contracts_due(pool: asyncpg.Pool, as_of: date, limit: int) -> list[UUID]:
-    rows = await pool.fetch(
-        """SELECT contract_id FROM time_events_due WHERE due_on <= $1
-           GROUP BY contract_id ORDER BY min(due_on), contract_id LIMIT $2""", as_of, limit)
-    return [r["contract_id"] for r in rows]
+class PostgresTimeEventsDue:
+    """``application.ports.TimeEventsDue`` in the ``time_events_due`` table."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def replace(self, tx: asyncpg.Connection, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
+        await write_pending(tx, contract_id, due)
+
+    async def contracts_due(self, as_of: date, limit: int) -> list[UUID]:
+        rows = await self._pool.fetch(
+            """SELECT contract_id FROM time_events_due WHERE due_on <= $1
+               GROUP BY contract_id ORDER BY min(due_on), contract_id LIMIT $2""", as_of, limit)
+        return [r["contract_id"] for r in rows]

@@ -2,7 +2,8 @@
 
 Each command loads the aggregate, lets the domain decide, and appends with the version it
 read (``AggregateRepository.execute`` retries a clash against fresh state). Contract appends
-also rewrite the scheduler's pending rows in the same transaction.
+also rewrite the scheduler's pending time events in the same transaction. It depends on the
+ports only (``shared.eventstore.ports.EventStore``, ``application.ports.TimeEventsDue``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-import asyncpg
-
-from services.contracts.adapters.time_events_table import replace_pending
+from services.contracts.application.ports import TimeEventsDue
 from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
@@ -24,13 +23,14 @@ from services.contracts.domain.commands import (
     SchedulePeriods,
 )
 from services.contracts.domain.contract import ContractState
-from services.contracts.domain.errors import NotFound
 from services.contracts.domain.periods import Payment
 from services.contracts.domain.schedule_plan import periods_needed
+from services.contracts.domain.time_events import pending_time_events
+from shared.domain_errors import NotFound
 from shared.events.base import EventData
 from shared.eventstore.aggregates import AggregateRepository, Executed
+from shared.eventstore.ports import EventStore, Transaction
 from shared.eventstore.records import CommandContext, RecordedEvent
-from shared.eventstore.store import EventStore
 
 
 def client_stream(client_id: UUID) -> str:
@@ -63,10 +63,11 @@ class ReceiptWritten:
 
 
 class ContractsApplication:
-    def __init__(self, store: EventStore, grace_days: int = 0) -> None:
+    def __init__(self, store: EventStore, time_events: TimeEventsDue, grace_days: int = 0) -> None:
         """``grace_days``: the company's ``ABONENT_GRACE_DAYS`` (when an unpaid period's overdue
         event falls due: ``due_on + grace_days``)."""
         self.store = store
+        self.time_events = time_events
         self.grace_days = grace_days
         self.clients: AggregateRepository[ClientState] = AggregateRepository(store, client_agg.evolve)
         self.contracts: AggregateRepository[ContractState] = AggregateRepository(store, contract_agg.evolve)
@@ -102,8 +103,8 @@ class ContractsApplication:
             contract_stream(command.contract_id), lambda s: contract_agg.decide(command, s),
             partition_key=key, ctx=ctx, in_transaction=self._rearm, creates=isinstance(command, OpenContract))
 
-    async def _rearm(self, conn: asyncpg.Connection, state: ContractState, _: list[RecordedEvent]) -> None:
-        await replace_pending(conn, state, self.grace_days)
+    async def _rearm(self, tx: Transaction, state: ContractState, _: list[RecordedEvent]) -> None:
+        await self.time_events.replace(tx, state.id, pending_time_events(state, self.grace_days))
 
     async def get_contract(self, contract_id: UUID) -> tuple[ContractState, list[RecordedEvent]]:
         loaded = await self.contracts.load(contract_stream(contract_id))

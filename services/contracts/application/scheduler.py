@@ -11,9 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-import asyncpg
-
-from services.contracts.adapters.time_events_table import contracts_due
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.domain.commands import EmitDueTimeEvents
 from shared.calendar import CompanyCalendar
@@ -53,7 +50,7 @@ def refuse_future(as_of: date, today: date, allow_future: bool) -> None:
                            "time zone); time events cannot be emitted ahead of their day", field="as_of")
 
 
-async def tick(app: ContractsApplication, pool: asyncpg.Pool, as_of: date, ctx: CommandContext,
+async def tick(app: ContractsApplication, as_of: date, ctx: CommandContext,
                batch: int = 500, calendar: CompanyCalendar | None = None) -> TickResult:
     """Emit what is due by ``as_of``; an event dated more than ``calendar.late_event_days``
     before the moment this tick acts for is marked ``late`` (see ``acting_moment``)."""
@@ -63,7 +60,7 @@ async def tick(app: ContractsApplication, pool: asyncpg.Pool, as_of: date, ctx: 
     position: int | None = None
     done: set = set()
     while True:
-        due = [c for c in await contracts_due(pool, as_of, batch + len(done)) if c not in done]
+        due = [c for c in await app.time_events.contracts_due(as_of, batch + len(done)) if c not in done]
         if not due:
             break
         for contract_id in due:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from services.contracts.domain.commands import ClientCommand, RegisterClient, UpdateClient
-from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.base import EventData
 from shared.events.contracts import ClientRegistered, ClientUpdated
 

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from services.contracts.domain.commands import CancelPayment, RecordPayment
-from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
 from services.contracts.domain.period_rules import require_period
 from services.contracts.domain.periods import Payment, Period, check_amount
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.base import EventData
 from shared.events.contracts import DebtSettled, PaymentCancelled, PaymentRecorded
 from shared.money import in_currency, money_text

@@ -14,8 +14,8 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from services.contracts.domain.errors import RuleViolated
 from shared import owed
+from shared.domain_errors import RuleViolated
 from shared.money import (
     fits_currency, in_currency, is_active_currency, minor_units, money_text, round_to_currency,
 )

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
 from services.contracts.domain.commands import Allocation, RecordReceipt
-from services.contracts.domain.errors import RuleViolated
 from services.contracts.domain.payment_rules import (
     check_paid_on, clean_reference, payment_events, reference_used,
 )
 from services.contracts.domain.periods import Payment, Period, check_amount
+from shared.domain_errors import RuleViolated
 from shared.events.base import EventData
 from shared.money import money_text
 from shared.owed import allocate, is_void, oldest_first

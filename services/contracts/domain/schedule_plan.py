@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from services.contracts.domain.errors import RuleViolated
+from shared.domain_errors import RuleViolated
 
 STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 MAX_PERIODS = 600

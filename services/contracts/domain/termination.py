@@ -27,8 +27,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from services.contracts.domain.commands import TerminateContract, WithdrawTermination
-from services.contracts.domain.errors import Conflict, RuleViolated
 from services.contracts.domain.periods import Period, prorated
+from shared.domain_errors import Conflict, RuleViolated
 from shared.events import contracts as ev
 from shared.events.base import EventData
 from shared.owed import is_void

@@ -34,8 +34,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from services.contracts.domain.errors import RuleViolated
 from services.contracts.domain.periods import Period
+from shared.domain_errors import RuleViolated
 from shared.events.base import EventData
 from shared.events.contracts import ContractTerminationTookEffect
 from shared.owed import is_void

@@ -12,13 +12,14 @@ import uuid
 from datetime import UTC, datetime
 
 from services.contracts.adapters.outbox_routing import route
+from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.application.scheduler import tick
-from services.contracts.bootstrap import ContractsSettings
+from services.contracts.settings import ContractsSettings
 from shared.calendar import CalendarSettings
 from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import PostgresEventStore
 from shared.logging import configure_logging, get_logger
 from shared.settings import load_or_exit
 
@@ -27,7 +28,8 @@ log = get_logger("contracts.scheduler")
 
 async def run(settings: ContractsSettings) -> None:
     pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4)
-    app = ContractsApplication(EventStore(pool, router=route), settings.calendar.grace_days)
+    app = ContractsApplication(PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool),
+                               settings.calendar.grace_days)
     calendar = settings.calendar.calendar()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -39,7 +41,7 @@ async def run(settings: ContractsSettings) -> None:
             now = datetime.now(UTC)
             ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=now)
             try:
-                await tick(app, pool, calendar.today(now), ctx, settings.scheduler_batch, calendar)
+                await tick(app, calendar.today(now), ctx, settings.scheduler_batch, calendar)
             except Exception:  # noqa: BLE001 - one bad tick must not stop the loop; it is logged
                 log.exception("scheduler tick failed")
             try:

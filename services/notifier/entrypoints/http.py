@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel
 
 from services.notifier.application.notify import ScheduleNotifier
@@ -18,6 +18,24 @@ from shared.auth import Role, allow
 from shared.http.errors import ApiError
 
 router = APIRouter()
+
+
+# async: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per request
+async def _queries(request: Request) -> NotificationQueries:
+    return request.app.state.queries  # type: ignore[no-any-return]
+
+
+async def _notifier(request: Request) -> ScheduleNotifier:
+    return request.app.state.notifier  # type: ignore[no-any-return]
+
+
+async def _smtp_probe(request: Request) -> Callable[[], Awaitable[None]]:
+    return request.app.state.smtp_probe  # type: ignore[no-any-return]
+
+
+Queries = Annotated[NotificationQueries, Depends(_queries)]
+Notifier = Annotated[ScheduleNotifier, Depends(_notifier)]
+SmtpProbe = Annotated[Callable[[], Awaitable[None]], Depends(_smtp_probe)]
 
 
 class DeliveryOut(BaseModel):
@@ -65,12 +83,11 @@ def _view(n: NotificationView) -> NotificationOut:
             summary="What was sent, to whom, for which event (newest first)",
             dependencies=[allow(Role.MANAGER)])
 async def list_notifications(
-    request: Request,
+    queries: Queries,
     client_id: UUID | None = None,
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0),
 ) -> NotificationsOut:
-    queries: NotificationQueries = request.app.state.queries
     page = await queries.list(client_id, limit, offset)
     return NotificationsOut(items=[_view(n) for n in page.items], next_offset=page.next_offset)
 
@@ -85,8 +102,7 @@ class RetryOut(BaseModel):
              tags=["notifications"],
              summary="Send a dead-lettered notification again (after SMTP is fixed)",
              dependencies=[allow(Role.ADMIN)])
-async def retry_notification(event_id: UUID, request: Request, background: BackgroundTasks) -> RetryOut:
-    notifier: ScheduleNotifier = request.app.state.notifier
+async def retry_notification(event_id: UUID, notifier: Notifier, background: BackgroundTasks) -> RetryOut:
     reopened = await notifier.reopen(event_id)
     if reopened is None:
         raise ApiError(404, "not_found", f"no notification for event {event_id}", "event_id")
@@ -100,8 +116,7 @@ async def retry_notification(event_id: UUID, request: Request, background: Backg
 
 @router.get("/health/smtp", tags=["operations"],
             summary="Whether the SMTP server answers (information; readiness does not depend on it)")
-async def smtp_health(request: Request) -> dict[str, Any]:
-    probe: Callable[[], Awaitable[None]] = request.app.state.smtp_probe
+async def smtp_health(probe: SmtpProbe) -> dict[str, Any]:
     try:
         await probe()
     except Exception as exc:  # noqa: BLE001 - reported, not raised

@@ -25,7 +25,10 @@ def partition_of(key: str, partitions: int) -> int:
 
 
 class EndOffsets:
-    """``await end_offsets()`` → next offset to be written, per (topic, partition)."""
+    """``await end_offsets()`` → next offset to be written, per (topic, partition)
+    (``application.ports.TopicEnds``)."""
+
+    partition_of = staticmethod(partition_of)
 
     def __init__(self, kafka: KafkaSettings, topics: Sequence[str], client_id: str,
                  timeout: float = 2.0, start_timeout: float = 10.0) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -21,6 +20,7 @@ from services.projections.adapters.db import (
     quote_pg_schema,
 )
 from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
+from services.projections.application.ports import TableDiff
 from shared.db.pool import connect
 
 COMPARED = {  # table -> key shown in samples of differing rows
@@ -35,19 +35,9 @@ class RebuildBusy(RuntimeError):
     pass
 
 
-@dataclass
-class TableDiff:
-    table: str
-    only_live: int = 0
-    only_rebuilt: int = 0
-    samples: list[str] = field(default_factory=list)
+class PostgresPgSchemas:
+    """``application.ports.PgSchemas`` in PostgreSQL."""
 
-    @property
-    def differs(self) -> bool:
-        return bool(self.only_live or self.only_rebuilt)
-
-
-class PgSchemas:
     def __init__(self, dsn: str, live: str) -> None:
         quote_pg_schema(live)
         self.dsn, self.live = dsn, live

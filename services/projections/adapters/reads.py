@@ -9,13 +9,13 @@ index the filter needs. Values always travel as parameters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
 
 from services.projections.adapters.store import income_cells
+from services.projections.application.ports import ClientMark, PeriodFilter
 from services.projections.domain.coverage import PeriodState
 from shared.owed import not_void_sql
 
@@ -76,17 +76,6 @@ async def client_position(conn: asyncpg.Connection, client_id: UUID) -> tuple[bo
     return (row is not None, row["position"] if row is not None else None)
 
 
-@dataclass(frozen=True)
-class ClientMark:
-    """How far a client's events are applied: overall, per topic, and whether any of them up to
-    the position asked waits parked behind a missing predecessor."""
-
-    position: int | None
-    events_position: int | None
-    schedule_position: int | None
-    parked: bool
-
-
 async def client_mark(conn: asyncpg.Connection, client_id: UUID, up_to: int) -> ClientMark:
     row = await conn.fetchrow(
         """SELECT position, events_position, schedule_position,
@@ -116,44 +105,31 @@ async def coverage_periods(conn: asyncpg.Connection | asyncpg.Pool, client_id: U
     return True, rows[0]["position"], periods
 
 
-@dataclass(frozen=True)
-class PeriodFilter:
-    starts_from: date | None = None
-    starts_to: date | None = None
-    ends_from: date | None = None
-    ends_to: date | None = None
-    paid: bool | None = None
-    payment_terms: str | None = None
-    on: date | None = None
-    """``paid`` is as at this day (payments with ``paid_on <= on``); None: every payment."""
+def filter_sql(periods: PeriodFilter, param: _Params) -> list[str]:
+    """The conditions on ``p`` that ``periods`` asks for."""
+    out = []
+    for value, cond in ((periods.starts_from, "p.starts_on >= "), (periods.starts_to, "p.starts_on <= "),
+                        (periods.ends_from, "p.ends_on >= "), (periods.ends_to, "p.ends_on <= "),
+                        (periods.payment_terms, "p.payment_terms = ")):
+        if value is not None:
+            out.append(cond + param(value))
+    if periods.paid is not None and periods.on is None:
+        out.append(f"p.paid = {param(periods.paid)}")
+    elif periods.paid is not None:
+        # unpaid now means unpaid then; only a period paid now needs its later payments
+        as_at = f"{paid_as_at(param(periods.on))} >= p.amount"
+        out.append(f"(p.paid AND {as_at})" if periods.paid else f"(NOT p.paid OR NOT {as_at})")
+    return out
 
-    @property
-    def given(self) -> bool:
-        return any(v is not None for k, v in self.__dict__.items() if k != "on")
 
-    def sql(self, param: _Params) -> list[str]:
-        out = []
-        for value, cond in ((self.starts_from, "p.starts_on >= "), (self.starts_to, "p.starts_on <= "),
-                            (self.ends_from, "p.ends_on >= "), (self.ends_to, "p.ends_on <= "),
-                            (self.payment_terms, "p.payment_terms = ")):
-            if value is not None:
-                out.append(cond + param(value))
-        if self.paid is not None and self.on is None:
-            out.append(f"p.paid = {param(self.paid)}")
-        elif self.paid is not None:
-            # unpaid now means unpaid then; only a period paid now needs its later payments
-            as_at = f"{paid_as_at(param(self.on))} >= p.amount"
-            out.append(f"(p.paid AND {as_at})" if self.paid else f"(NOT p.paid OR NOT {as_at})")
-        return out
-
-    def columns(self, param: _Params) -> str:
-        """A matched period's columns, its paid amount and state as at ``on``."""
-        if self.on is None:
-            return "p.*"
-        paid = paid_as_at(param(self.on))
-        return (f"p.period_id, p.contract_id, p.client_id, p.starts_on, p.ends_on, p.amount, "
-                f"p.currency, p.payment_terms, p.remind_on, {paid} AS paid_amount, "
-                f"{paid} >= p.amount AS paid, p.due_on, p.income_on")
+def filter_columns(periods: PeriodFilter, param: _Params) -> str:
+    """A matched period's columns, its paid amount and state as at ``periods.on``."""
+    if periods.on is None:
+        return "p.*"
+    paid = paid_as_at(param(periods.on))
+    return (f"p.period_id, p.contract_id, p.client_id, p.starts_on, p.ends_on, p.amount, "
+            f"p.currency, p.payment_terms, p.remind_on, {paid} AS paid_amount, "
+            f"{paid} >= p.amount AS paid, p.due_on, p.income_on")
 
 
 async def contracts_page(
@@ -168,7 +144,7 @@ async def contracts_page(
     if status is not None:
         where.append(f"c.status = {param(status)}")
     if periods.given:
-        cond = " AND ".join(["p.contract_id = c.contract_id", NOT_VOID, *periods.sql(param)])
+        cond = " AND ".join(["p.contract_id = c.contract_id", NOT_VOID, *filter_sql(periods, param)])
         where.append(f"EXISTS (SELECT 1 FROM periods p WHERE {cond})")
     sql = ("SELECT contract_id, client_id, number, title, signed_on, status, terminated_on "
            "FROM contracts c" + (" WHERE " + " AND ".join(where) if where else "") +
@@ -177,9 +153,9 @@ async def contracts_page(
     if not contracts:
         return [], []
     param = _Params()
-    columns = periods.columns(param)
+    columns = filter_columns(periods, param)
     cond = " AND ".join([f"p.contract_id = ANY({param([c['contract_id'] for c in contracts])}::uuid[])",
-                         NOT_VOID, *periods.sql(param)])
+                         NOT_VOID, *filter_sql(periods, param)])
     rows = await conn.fetch(
         f"SELECT {columns} FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE {cond} "
         "ORDER BY p.contract_id, p.starts_on, p.period_id", *param.values)

@@ -24,29 +24,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
-import asyncpg
-
-from services.projections.adapters.pg_schemas import PgSchemas, TableDiff
+from services.projections.application.ports import Connection, Offsets, PgSchemas, Source, TableDiff
 from services.projections.application.projector import Prepared, Projector
 from shared.logging import get_logger
 
 log = get_logger("projections.rebuild")
-
-
-Offsets = dict[tuple[str, int], int]
-"""Next offset to read, per (topic, partition)."""
-
-
-class Source(Protocol):
-    positions: Offsets
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    async def end_offsets(self) -> Offsets: ...
-    def remaining(self, limits: Offsets) -> int: ...
-    async def read(self, limits: Offsets, max_records: int) -> list | None: ...
 
 
 @dataclass
@@ -79,7 +62,7 @@ class Rebuild:
         self._batch = batch_records
         self._close_enough = close_enough
 
-    async def _replay(self, conn: asyncpg.Connection, source: Source, limits: Offsets,
+    async def _replay(self, conn: Connection, source: Source, limits: Offsets,
                       report: RebuildReport, progress: Progress) -> None:
         """Pipelined: while one batch's transaction runs, the next is read and decoded (in a
         worker thread, so the database and the decoding work at the same time)."""
@@ -129,10 +112,10 @@ class Rebuild:
         report.seconds = time.monotonic() - started
         return report
 
-    async def _live_offsets(self, conn: asyncpg.Connection) -> Offsets:
+    async def _live_offsets(self, conn: Connection) -> Offsets:
         return await self._pg_schemas.offsets(conn, self._pg_schemas.live)
 
-    async def _phases(self, conn: asyncpg.Connection, source: Source, target: str,
+    async def _phases(self, conn: Connection, source: Source, target: str,
                       report: RebuildReport, swap: bool, progress: Progress) -> bool:
         ends = await source.end_offsets()
         live_now = await self._live_offsets(conn)

@@ -16,20 +16,22 @@ from rich.table import Table
 from tqdm import tqdm
 
 from services.projections.application.rebuild import RebuildReport
-from services.projections.bootstrap import build_rebuild, load_settings
+from services.projections.bootstrap import create_rebuild
+from services.projections.settings import ProjectionsSettings
 from shared.runtime import tune_gc
 from shared.logging import configure_logging
+from shared.settings import load_or_exit
 
 app = typer.Typer(help="Projections read-model operations.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
 def _run(swap: bool, batch: int | None) -> RebuildReport:
-    settings = load_settings()
+    settings = load_or_exit(ProjectionsSettings)  # type: ignore[arg-type]
     configure_logging(settings.log.format, "WARNING")
     if batch:
         settings.rebuild_batch_records = batch
-    rebuild = build_rebuild(settings)
+    rebuild = create_rebuild(settings)
     tune_gc()
     bar = tqdm(total=0, unit="ev", unit_scale=True, desc="replaying", dynamic_ncols=True)
 

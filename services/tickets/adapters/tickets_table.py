@@ -8,7 +8,6 @@ import asyncpg
 
 from services.tickets.application.ports import TicketFilter
 from services.tickets.domain.ticket import TicketState
-from shared.eventstore.records import RecordedEvent
 from shared.money import format_amount
 
 _UPSERT = """
@@ -22,22 +21,29 @@ WHERE tickets.version < EXCLUDED.version
 """
 
 
-async def save_row(conn: asyncpg.Connection, state: TicketState, recorded: list[RecordedEvent]) -> None:
-    """The ``also`` hook: runs inside the append's transaction."""
-    await conn.execute(
-        _UPSERT, state.id, state.client_id, state.title, state.registered_at, state.registered_on,
-        state.coverage.status, [w.code for w in state.coverage.warnings], state.override_reason,
-        state.billable, len(state.lines),
-        [{"amount": format_amount(v, k), "currency": k} for k, v in state.totals.items()],
-        state.version, recorded[-1].position)
+def ticket_row(state: TicketState, position: int) -> dict[str, Any]:
+    """A ticket's row in the list, column by column (the order of ``_UPSERT``'s columns)."""
+    return {
+        "ticket_id": state.id, "client_id": state.client_id, "title": state.title,
+        "registered_at": state.registered_at, "registered_on": state.registered_on,
+        "coverage_status": state.coverage.status,
+        "warning_codes": [w.code for w in state.coverage.warnings],
+        "override_reason": state.override_reason, "billable": state.billable, "lines": len(state.lines),
+        "totals": [{"amount": format_amount(v, k), "currency": k} for k, v in state.totals.items()],
+        "version": state.version, "position": position,
+    }
 
 
 class TicketsTable:
+    """``application.ports.TicketsList`` in the ``tickets`` table."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    async def save(self, tx: asyncpg.Connection, ticket: TicketState, position: int) -> None:
+        await tx.execute(_UPSERT, *ticket_row(ticket, position).values())
+
     async def page(self, f: TicketFilter, *, limit: int, offset: int) -> list[dict[str, Any]]:
-        """Rows newest first (registration date, then time, then id), ``limit`` from ``offset``."""
         rows = await self._pool.fetch(
             """SELECT ticket_id, client_id, title, registered_at, registered_on, coverage_status,
                       warning_codes, override_reason, billable, lines, totals, version, position

@@ -1,6 +1,8 @@
 """What the tickets application needs from the outside, as small interfaces.
 
-Adapters implement them (HTTP coverage client, PostgreSQL price list); unit tests use fakes.
+Adapters implement them (HTTP coverage client, PostgreSQL tables; the in-memory ones in
+``adapters/memory.py`` for application tests). The event store is the shared port
+(``shared.eventstore.ports.EventStore``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from services.tickets.domain.price_list import PriceItem
+from services.tickets.domain.ticket import TicketState
 from shared.events.tickets import CoverageSnapshot
+from shared.eventstore.ports import Transaction
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,16 @@ class TicketFilter:
 
 
 class TicketsList(Protocol):
-    async def page(self, f: TicketFilter, *, limit: int, offset: int) -> list[dict[str, Any]]: ...
+    """The list behind ``GET /tickets``: one row per ticket, kept in step with its stream."""
+
+    async def save(self, tx: Transaction, ticket: TicketState, position: int) -> None:
+        """Write the ticket's row inside the append's transaction (an older version never
+        overwrites a newer one)."""
+        ...
+
+    async def page(self, f: TicketFilter, *, limit: int, offset: int) -> list[dict[str, Any]]:
+        """Rows newest first (registration date, then time, then id), ``limit`` from ``offset``."""
+        ...
 
 
 class PriceList(Protocol):

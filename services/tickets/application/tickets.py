@@ -2,7 +2,8 @@
 
 Registration asks projections for coverage first, then lets the domain decide (the policy
 may refuse), then appends. Whatever projections do, the append does not depend on them: an
-unavailable projections service means coverage ``unknown``, never a lost ticket.
+unavailable projections service means coverage ``unknown``, never a lost ticket. It depends on
+the ports only (``application.ports``, ``shared.eventstore.ports.EventStore``).
 """
 
 from __future__ import annotations
@@ -13,21 +14,20 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from services.tickets.adapters.tickets_table import save_row
 from services.tickets.application.ports import (
     ClientUnknown, CoverageSource, Known, PriceList, TicketFilter, TicketsList, Unavailable,
 )
 from services.tickets.domain import coverage as coverage_rules
 from services.tickets.domain import ticket
 from services.tickets.domain.commands import AddTicketItem, RegisterTicket, RemoveTicketItem, TicketCommand
-from services.tickets.domain.errors import NotFound
 from services.tickets.domain.ticket import TicketState
 from shared.calendar import CompanyCalendar
+from shared.domain_errors import NotFound
 from shared.events import tickets as _ticket_events  # noqa: F401 - registers the payload models
 from shared.events.tickets import CoverageSnapshot, NotCoveredPolicy
 from shared.eventstore.aggregates import AggregateRepository, Executed
-from shared.eventstore.records import CommandContext
-from shared.eventstore.store import EventStore
+from shared.eventstore.ports import EventStore, Transaction
+from shared.eventstore.records import CommandContext, RecordedEvent
 from shared.logging import get_logger
 
 log = get_logger("tickets")
@@ -114,7 +114,10 @@ class TicketsApplication:
         # empty, no read needed. A clash is retried by the repository with jittered back-off.
         return await self.tickets.execute(
             ticket_stream(command.ticket_id), lambda s: ticket.decide(command, s),
-            partition_key=key, ctx=ctx, in_transaction=save_row, creates=isinstance(command, RegisterTicket))
+            partition_key=key, ctx=ctx, in_transaction=self._save_row, creates=isinstance(command, RegisterTicket))
+
+    async def _save_row(self, tx: Transaction, state: TicketState, recorded: list[RecordedEvent]) -> None:
+        await self.tickets_list.save(tx, state, recorded[-1].position)
 
     async def get(self, ticket_id: UUID) -> TicketAtPosition:
         loaded = await self.tickets.load(ticket_stream(ticket_id))

@@ -1,15 +1,13 @@
-"""Domain errors: a stable machine ``rule``, the ``field`` it concerns, a human ``message``.
+"""The tickets core's own refusal; the others are the shared ones (``shared.domain_errors``).
 
-The entrypoints map them: RuleViolated → 422, NotFound → 404, Conflict → 409, and
-NotCovered → 409 with the coverage the refusal was based on.
+``shared.http.errors`` maps every refusal (Conflict → 409); the registration route answers
+NotCovered itself: 409 with the coverage the refusal was based on.
 """
 
 from __future__ import annotations
 
-from shared.domain_errors import Conflict, DomainError, NotFound, RuleViolated
+from shared.domain_errors import Conflict
 from shared.events.tickets import CoverageSnapshot
-
-__all__ = ["Conflict", "DomainError", "NotCovered", "NotFound", "RuleViolated"]
 
 
 class NotCovered(Conflict):

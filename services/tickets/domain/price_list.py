@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.tickets.domain.errors import RuleViolated
+from shared.domain_errors import RuleViolated
 from shared.money import fits_currency, in_currency, is_active_currency
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -13,8 +13,9 @@ from uuid import UUID
 
 from services.tickets.domain.commands import AddTicketItem, RegisterTicket, RemoveTicketItem, TicketCommand
 from services.tickets.domain.coverage import refusal
-from services.tickets.domain.errors import Conflict, NotCovered, NotFound, RuleViolated
+from services.tickets.domain.errors import NotCovered
 from shared.calendar import CompanyCalendar
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.base import EventData
 from shared.events.tickets import (
     CoverageSnapshot, NotCoveredPolicy, TicketItemAdded, TicketItemRemoved, TicketRegistered,

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from services.contracts.bootstrap import ContractsSettings, create_app
+from services.contracts.bootstrap import create_app
+from services.contracts.settings import ContractsSettings
 from tests.support.servers import serving
 
 

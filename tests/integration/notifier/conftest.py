@@ -14,7 +14,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.notifier.bootstrap import NotifierSettings, create_app
+from services.notifier.bootstrap import create_app
+from services.notifier.settings import NotifierSettings
 from shared.topics import CONTRACTS_SCHEDULE
 from tests.integration.notifier.mailbox import Mailbox
 from tests.support.servers import free_port, serving

@@ -13,7 +13,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
-from services.notifier.bootstrap import NotifierSettings
+from services.notifier.settings import NotifierSettings
 from shared.events.envelope import Envelope
 from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP, dead_letter_topic
 from tests.integration.notifier.mailbox import REFUSING_DOMAIN, Mailbox

@@ -8,7 +8,8 @@ import asyncio
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from services.notifier.bootstrap import NotifierSettings, create_app
+from services.notifier.bootstrap import create_app
+from services.notifier.settings import NotifierSettings
 from shared.topics import CONTRACTS_SCHEDULE
 from tests.integration.notifier.mailbox import Mailbox
 from tests.support.servers import serving

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.projections.bootstrap import ProjectionsSettings, build_app
+from services.projections.bootstrap import create_app
+from services.projections.settings import ProjectionsSettings
 from tests.support.servers import serving
 
 
@@ -22,7 +23,7 @@ def projections_settings(stack, **overrides) -> ProjectionsSettings:  # type: ig
 
 @pytest.fixture(scope="session")
 async def projections_api(stack) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(projections_settings(stack))
+    app = create_app(projections_settings(stack))
     async with serving(app) as client:
         client.projections_app = app  # type: ignore[attr-defined]  # for tests that steer its consumer
         subscriber = app.state.consumer.subscriber

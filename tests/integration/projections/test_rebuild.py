@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import asyncpg
 
-from services.projections.bootstrap import build_rebuild
+from services.projections.bootstrap import create_rebuild
 from tests.integration.projections.conftest import projections_settings
 from tests.integration.projections.helpers import ClientFeed, fresh, publish, snapshot, wait_consumed
 
@@ -59,7 +59,7 @@ async def test_rebuild_on_a_live_system_yields_the_same_read_model(
 
     tasks = [asyncio.create_task(keep_writing()), asyncio.create_task(keep_querying())]
     try:
-        report = await build_rebuild(projections_settings(stack)).run(swap=True)
+        report = await create_rebuild(projections_settings(stack)).run(swap=True)
     finally:
         stop.set()
         await asyncio.gather(*tasks)

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from services.contracts.bootstrap import ContractsSettings, create_app
+from services.contracts.bootstrap import create_app
+from services.contracts.settings import ContractsSettings
 from shared.topics import PAYMENTS
 from tests.integration.contracts.scenario import sign_client_for_a_year
 from tests.integration.projections.helpers import fresh

@@ -11,10 +11,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.contracts.bootstrap import ContractsSettings
+from services.contracts.settings import ContractsSettings
 from services.contracts.bootstrap import create_app as create_contracts_app
-from services.projections.bootstrap import ProjectionsSettings, build_app
-from services.tickets.bootstrap import TicketsSettings
+from services.projections.bootstrap import create_app as create_projections_app
+from services.projections.settings import ProjectionsSettings
+from services.tickets.settings import TicketsSettings
 from services.tickets.bootstrap import create_app as create_tickets_app
 from tests.support.servers import free_port, serving
 
@@ -51,7 +52,7 @@ async def contracts_api(stack) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 async def projections_url(stack) -> AsyncIterator[str]:
     """The projections service (HTTP + consumer), answering coverage on a real socket."""
-    app = build_app(projections_settings(stack))
+    app = create_projections_app(projections_settings(stack))
     async with serving(app) as client:
         await consuming(app)
         yield str(client.base_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from services.projections.bootstrap import build_app
+from services.projections.bootstrap import create_app as create_projections_app
 from shared.topics import TICKETS_EVENTS
 from tests.integration.tickets.conftest import projections_settings
 from tests.integration.tickets.seed import Q1_DAY, Q2_DAY, reference_client
@@ -48,7 +48,7 @@ async def test_projections_going_down_and_coming_back(contracts_api, projections
 
     async with tickets_service(f"http://127.0.0.1:{port}", coverage_breaker_failures=2,
                                coverage_breaker_reset_seconds=1.0) as api:
-        async with serving(build_app(settings), port=port):
+        async with serving(create_projections_app(settings), port=port):
             r = await api.post("/tickets", json={**body, "min_position": seed.position})
             assert r.json()["coverage"]["status"] == "covered", r.text
 
@@ -64,7 +64,7 @@ async def test_projections_going_down_and_coming_back(contracts_api, projections
         assert "circuit open" in statuses[-1][1]
 
         registered = 6
-        async with serving(build_app(settings), port=port):
+        async with serving(create_projections_app(settings), port=port):
             deadline = time.monotonic() + 10
             while True:  # after the reset time one trial goes through and closes the circuit
                 r = await api.post("/tickets", json=body)

@@ -4,7 +4,7 @@ import pytest
 
 from services.contracts.domain import client as agg
 from services.contracts.domain.commands import RegisterClient, UpdateClient
-from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.contracts import ClientRegistered, ClientUpdated
 from shared.fold import fold
 

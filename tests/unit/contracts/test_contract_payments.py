@@ -7,7 +7,7 @@ import pytest
 from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, added, d, given, opened, paid, then_state, when
 
 from services.contracts.domain.commands import CancelPayment, RecordPayment
-from services.contracts.domain.errors import Conflict, NotFound, RuleViolated
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events import contracts as ev
 
 P1, P2 = uuid4(), uuid4()

@@ -12,8 +12,8 @@ from services.contracts.domain.commands import (
     TerminateContract,
 )
 from services.contracts.domain.contract import evolve
-from services.contracts.domain.errors import Conflict, DomainError, NotFound, RuleViolated
 from services.contracts.domain.schedule_plan import periods_needed
+from shared.domain_errors import Conflict, DomainError, NotFound, RuleViolated
 from shared.events import contracts as ev
 
 P1, P2 = uuid4(), uuid4()

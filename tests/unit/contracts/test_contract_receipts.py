@@ -9,8 +9,8 @@ from tests.unit.contracts.contracts_helpers import (
 )
 
 from services.contracts.domain.commands import Allocation, CancelPayment, RecordPayment, RecordReceipt
-from services.contracts.domain.errors import Conflict, RuleViolated
 from services.contracts.domain.receipt_rules import part_id
+from shared.domain_errors import Conflict, RuleViolated
 from shared.events import contracts as ev
 from shared.events.schedule import ServicePeriodBecameOverdue
 

@@ -14,8 +14,8 @@ from services.contracts.domain.commands import (
     AddServicePeriod, ChangeServicePeriod, EmitDueTimeEvents, RemoveServicePeriod, TerminateContract,
     WithdrawTermination,
 )
-from services.contracts.domain.errors import Conflict, RuleViolated
 from services.contracts.domain.time_events import pending_time_events
+from shared.domain_errors import Conflict, RuleViolated
 from shared.events import contracts as ev
 from shared.events import schedule as sch
 

@@ -10,9 +10,9 @@ from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, added
 from services.contracts.domain.commands import (
     CancelPayment, ChangeServicePeriod, EmitDueTimeEvents, RecordPayment, RemoveServicePeriod,
 )
-from services.contracts.domain.errors import RuleViolated
 from services.contracts.domain.time_events import TimeEventDue, pending_time_events, time_event_key
 from shared.calendar import CompanyCalendar
+from shared.domain_errors import RuleViolated
 from shared.events import contracts as ev
 from shared.events import schedule as sch
 

@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from services.contracts.domain.errors import RuleViolated
 from services.contracts.domain.schedule_plan import MAX_PERIODS, periods_needed, plan_periods
+from shared.domain_errors import RuleViolated
 
 
 def iso(plan):

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from services.notifier.adapters.smtp import SmtpConfig, SmtpSender
-from services.notifier.bootstrap import NotifierSettings
+from services.notifier.settings import NotifierSettings
 
 REPO = Path(__file__).resolve().parents[3]
 DB = "postgresql://abonent:db-s3cr3t@127.0.0.1:1/abonent_notifier"

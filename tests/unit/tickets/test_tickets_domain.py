@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from services.tickets.domain.commands import RemoveTicketItem
-from services.tickets.domain.errors import Conflict, NotCovered, NotFound, RuleViolated
+from services.tickets.domain.errors import NotCovered
 from services.tickets.domain.ticket import decide, evolve, line_total, registration_moment
 from shared.calendar import CompanyCalendar, zone
+from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.tickets import TicketItemAdded, TicketItemRemoved, TicketRegistered
 from shared.fold import fold
 from tests.unit.tickets.tickets_helpers import (

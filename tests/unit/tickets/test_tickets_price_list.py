@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.tickets.domain.errors import RuleViolated
 from services.tickets.domain.price_list import define_item
+from shared.domain_errors import RuleViolated
 
 
 def test_a_valid_item_is_trimmed():

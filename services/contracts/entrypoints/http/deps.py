@@ -1,5 +1,40 @@
-"""What contracts routes need from the request (shared with every service's write routes)."""
+"""What the routes get from the app (``Depends``): the application and the company's clock.
 
-from shared.http.commands import command_context, domain_errors
+``bootstrap.create_app`` puts them on ``app.state``; routes name them as typed parameters.
 
-__all__ = ["command_context", "domain_errors"]
+Each is ``async``: FastAPI runs a plain ``def`` dependency in its thread pool (a thread
+hand-off on every request).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.contracts.application.commands import ContractsApplication
+from shared.calendar import CompanyCalendar
+
+
+async def contracts_app(request: Request) -> ContractsApplication:
+    return request.app.state.contracts  # type: ignore[no-any-return]
+
+
+async def company_calendar(request: Request) -> CompanyCalendar:
+    return request.app.state.calendar  # type: ignore[no-any-return]
+
+
+async def latest_paid_on(request: Request) -> date | None:
+    """Tomorrow in the company's zone (None where the installation allows any date)."""
+    return request.app.state.latest_paid_on()  # type: ignore[no-any-return]
+
+
+async def future_ticks_allowed(request: Request) -> bool:
+    return bool(request.app.state.allow_future_ticks)
+
+
+Contracts = Annotated[ContractsApplication, Depends(contracts_app)]
+Calendar = Annotated[CompanyCalendar, Depends(company_calendar)]
+LatestPaidOn = Annotated[date | None, Depends(latest_paid_on)]
+FutureTicksAllowed = Annotated[bool, Depends(future_ticks_allowed)]

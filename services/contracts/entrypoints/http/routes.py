@@ -1,30 +1,25 @@
-"""HTTP routes of the contracts service: validate, build a command, run it, answer."""
+"""HTTP routes of the contracts service: validate, build a command, run it, answer.
+
+Refusals are not caught here: ``shared.http.errors`` maps them once for every route.
+"""
 
 from __future__ import annotations
 
 import uuid
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from services.contracts.application.commands import ContractsApplication, new_period_ids
+from services.contracts.application.commands import new_period_ids
 from services.contracts.application.scheduler import refuse_future, tick
 from services.contracts.domain import commands as cmd
 from services.contracts.entrypoints.http import schemas as s
-from services.contracts.entrypoints.http.deps import command_context, domain_errors
+from services.contracts.entrypoints.http.deps import Calendar, Contracts, FutureTicksAllowed, LatestPaidOn
 from services.contracts.entrypoints.http.views import client_view, contract_view, event_view, receipt_view
-from shared.calendar import CompanyCalendar
 from shared.auth import Role, allow
+from shared.http.commands import Context
 
 router = APIRouter()
-
-
-def app_of(request: Request) -> ContractsApplication:
-    return request.app.state.contracts
-
-
-def calendar_of(request: Request) -> CompanyCalendar:
-    return request.app.state.calendar  # type: ignore[no-any-return]
 
 
 def keep(value):  # type: ignore[no-untyped-def]
@@ -33,142 +28,126 @@ def keep(value):  # type: ignore[no-untyped-def]
 
 @router.post("/clients", status_code=201, response_model=s.Created, tags=["clients"],
              dependencies=[allow(Role.MANAGER)])
-async def register_client(body: s.RegisterClientRequest, request: Request) -> s.Created:
+async def register_client(body: s.RegisterClientRequest, app: Contracts, ctx: Context) -> s.Created:
     client_id = uuid.uuid4()
-    with domain_errors():
-        result = await app_of(request).handle_client(
-            cmd.RegisterClient(client_id, body.name, body.manager_name, str(body.manager_email)),
-            command_context(request))
+    result = await app.handle_client(
+        cmd.RegisterClient(client_id, body.name, body.manager_name, str(body.manager_email)),
+        ctx)
     return s.Created(id=client_id, position=result.position)
 
 
 @router.patch("/clients/{client_id}", response_model=s.Written, tags=["clients"],
               dependencies=[allow(Role.MANAGER)])
-async def update_client(client_id: UUID, body: s.UpdateClientRequest, request: Request) -> s.Written:
-    with domain_errors():
-        result = await app_of(request).handle_client(
-            cmd.UpdateClient(client_id, body.name, body.manager_name,
-                             str(body.manager_email) if body.manager_email else None),
-            command_context(request))
+async def update_client(client_id: UUID, body: s.UpdateClientRequest, app: Contracts,
+                        ctx: Context) -> s.Written:
+    result = await app.handle_client(
+        cmd.UpdateClient(client_id, body.name, body.manager_name,
+                         str(body.manager_email) if body.manager_email else None),
+        ctx)
     return s.Written(position=result.position)
 
 
 @router.get("/clients/{client_id}", response_model=s.ClientView, tags=["clients"],
             dependencies=[allow(Role.MANAGER)])
-async def get_client(client_id: UUID, request: Request) -> s.ClientView:
-    with domain_errors():
-        return client_view(await app_of(request).get_client(client_id))
+async def get_client(client_id: UUID, app: Contracts) -> s.ClientView:
+    return client_view(await app.get_client(client_id))
 
 
 @router.post("/contracts", status_code=201, response_model=s.Created, tags=["contracts"],
              dependencies=[allow(Role.MANAGER)])
-async def open_contract(body: s.OpenContractRequest, request: Request) -> s.Created:
+async def open_contract(body: s.OpenContractRequest, app: Contracts, ctx: Context) -> s.Created:
     contract_id = uuid.uuid4()
-    with domain_errors():
-        result = await app_of(request).handle_contract(
-            cmd.OpenContract(contract_id, body.client_id, body.number, body.title, body.signed_on),
-            command_context(request))
+    result = await app.handle_contract(
+        cmd.OpenContract(contract_id, body.client_id, body.number, body.title, body.signed_on),
+        ctx)
     return s.Created(id=contract_id, position=result.position)
 
 
 @router.get("/contracts/{contract_id}", response_model=s.ContractView, tags=["contracts"],
             dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
-async def get_contract(contract_id: UUID, request: Request) -> s.ContractView:
-    with domain_errors():
-        state, _ = await app_of(request).get_contract(contract_id)
+async def get_contract(contract_id: UUID, app: Contracts) -> s.ContractView:
+    state, _ = await app.get_contract(contract_id)
     return contract_view(state)
 
 
 @router.get("/contracts/{contract_id}/events", response_model=s.EventsPage, tags=["contracts"],
             dependencies=[allow(Role.MANAGER)])
-async def contract_events(contract_id: UUID, request: Request) -> s.EventsPage:
-    with domain_errors():
-        _, events = await app_of(request).get_contract(contract_id)
+async def contract_events(contract_id: UUID, app: Contracts) -> s.EventsPage:
+    _, events = await app.get_contract(contract_id)
     return s.EventsPage(items=[event_view(e) for e in events])
 
 
 @router.post("/contracts/{contract_id}/terminate", response_model=s.Written, tags=["contracts"],
              dependencies=[allow(Role.MANAGER)])
-async def terminate(contract_id: UUID, body: s.TerminateContractRequest, request: Request) -> s.Written:
-    ctx = command_context(request)
-    with domain_errors():
-        result = await app_of(request).handle_contract(
-            cmd.TerminateContract(contract_id, body.terminated_on, body.reason,
-                                  today=calendar_of(request).today(ctx.now), prorate=body.prorate), ctx)
+async def terminate(contract_id: UUID, body: s.TerminateContractRequest, app: Contracts, ctx: Context,
+                    calendar: Calendar) -> s.Written:
+    result = await app.handle_contract(
+        cmd.TerminateContract(contract_id, body.terminated_on, body.reason,
+                              today=calendar.today(ctx.now), prorate=body.prorate), ctx)
     return s.Written(position=result.position)
 
 
 @router.delete("/contracts/{contract_id}/termination", response_model=s.Written, tags=["contracts"],
                dependencies=[allow(Role.MANAGER)])
 async def withdraw_termination(
-    contract_id: UUID, request: Request,
+    contract_id: UUID, app: Contracts, ctx: Context, calendar: Calendar,
     reason: str | None = Query(None, min_length=1, max_length=300),
 ) -> s.Written:
     """Withdraw a termination dated after today (409 ``termination_in_effect`` from that day on)."""
-    ctx = command_context(request)
-    with domain_errors():
-        result = await app_of(request).handle_contract(
-            cmd.WithdrawTermination(contract_id, today=calendar_of(request).today(ctx.now), reason=reason),
-            ctx)
+    result = await app.handle_contract(
+        cmd.WithdrawTermination(contract_id, today=calendar.today(ctx.now), reason=reason),
+        ctx)
     return s.Written(position=result.position)
 
 
 @router.post("/contracts/{contract_id}/periods", status_code=201, response_model=s.PeriodCreated,
              tags=["periods"],
              dependencies=[allow(Role.MANAGER)])
-async def add_period(contract_id: UUID, body: s.AddPeriodRequest, request: Request) -> s.PeriodCreated:
+async def add_period(contract_id: UUID, body: s.AddPeriodRequest, app: Contracts,
+                     ctx: Context) -> s.PeriodCreated:
     period_id = uuid.uuid4()
-    with domain_errors():
-        result = await app_of(request).handle_contract(
-            cmd.AddServicePeriod(contract_id, period_id, body.starts_on, body.ends_on, body.amount,
-                                 body.currency, body.payment_terms, body.remind_on),
-            command_context(request))
+    result = await app.handle_contract(
+        cmd.AddServicePeriod(contract_id, period_id, body.starts_on, body.ends_on, body.amount,
+                             body.currency, body.payment_terms, body.remind_on),
+        ctx)
     return s.PeriodCreated(period_id=period_id, position=result.position)
 
 
 @router.post("/contracts/{contract_id}/periods/schedule", status_code=201,
              response_model=s.PeriodsScheduled, tags=["periods"],
              dependencies=[allow(Role.MANAGER)])
-async def schedule_periods(contract_id: UUID, body: s.SchedulePeriodsRequest,
-                           request: Request) -> s.PeriodsScheduled:
-    with domain_errors():
-        ids = new_period_ids(body.starts_on, body.ends_on, body.every)
-        written = await app_of(request).schedule_periods(
-            cmd.SchedulePeriods(contract_id, ids, body.starts_on, body.ends_on, body.every,
-                                body.amount, body.currency, body.payment_terms, body.remind_days_before,
-                                body.stub),
-            command_context(request))
+async def schedule_periods(contract_id: UUID, body: s.SchedulePeriodsRequest, app: Contracts,
+                           ctx: Context) -> s.PeriodsScheduled:
+    ids = new_period_ids(body.starts_on, body.ends_on, body.every)
+    written = await app.schedule_periods(
+        cmd.SchedulePeriods(contract_id, ids, body.starts_on, body.ends_on, body.every,
+                            body.amount, body.currency, body.payment_terms, body.remind_days_before,
+                            body.stub),
+        ctx)
     return s.PeriodsScheduled(period_ids=list(written.ids), position=written.position)
 
 
 @router.patch("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"],
               dependencies=[allow(Role.MANAGER)])
 async def change_period(contract_id: UUID, period_id: UUID, body: s.ChangePeriodRequest,
-                        request: Request) -> s.Written:
+                        app: Contracts, ctx: Context) -> s.Written:
     given = body.model_fields_set
-    with domain_errors():
-        result = await app_of(request).handle_contract(
-            cmd.ChangeServicePeriod(
-                contract_id, period_id, starts_on=keep(body.starts_on), ends_on=keep(body.ends_on),
-                amount=keep(body.amount), currency=keep(body.currency),
-                payment_terms=keep(body.payment_terms),
-                remind_on=body.remind_on if "remind_on" in given else cmd.KEEP),
-            command_context(request))
+    result = await app.handle_contract(
+        cmd.ChangeServicePeriod(
+            contract_id, period_id, starts_on=keep(body.starts_on), ends_on=keep(body.ends_on),
+            amount=keep(body.amount), currency=keep(body.currency),
+            payment_terms=keep(body.payment_terms),
+            remind_on=body.remind_on if "remind_on" in given else cmd.KEEP),
+        ctx)
     return s.Written(position=result.position)
 
 
 @router.delete("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"],
                dependencies=[allow(Role.MANAGER)])
-async def remove_period(contract_id: UUID, period_id: UUID, request: Request) -> s.Written:
-    with domain_errors():
-        result = await app_of(request).handle_contract(
-            cmd.RemoveServicePeriod(contract_id, period_id), command_context(request))
+async def remove_period(contract_id: UUID, period_id: UUID, app: Contracts, ctx: Context) -> s.Written:
+    result = await app.handle_contract(
+        cmd.RemoveServicePeriod(contract_id, period_id), ctx)
     return s.Written(position=result.position)
-
-
-def latest_paid_on(request: Request):  # type: ignore[no-untyped-def]
-    """Tomorrow in the company's zone (None where the installation allows any date)."""
-    return request.app.state.latest_paid_on()
 
 
 @router.post("/contracts/{contract_id}/periods/{period_id}/payments", status_code=201,
@@ -177,12 +156,12 @@ def latest_paid_on(request: Request):  # type: ignore[no-untyped-def]
              responses={200: {"description": "a retry: the payment recorded earlier under this reference"},
                         409: {"description": "reference_used: the reference names another payment"}})
 async def record_payment(contract_id: UUID, period_id: UUID, body: s.RecordPaymentRequest,
-                         request: Request, response: Response) -> s.PaymentCreated:
-    with domain_errors():
-        written = await app_of(request).record_payment(
-            cmd.RecordPayment(contract_id, period_id, uuid.uuid4(), body.paid_on, body.amount,
-                              body.reference, latest_paid_on(request)),
-            command_context(request))
+                         app: Contracts, ctx: Context, latest_paid_on: LatestPaidOn,
+                         response: Response) -> s.PaymentCreated:
+    written = await app.record_payment(
+        cmd.RecordPayment(contract_id, period_id, uuid.uuid4(), body.paid_on, body.amount,
+                          body.reference, latest_paid_on),
+        ctx)
     assert written.id is not None
     if written.retried:
         response.status_code = 200
@@ -193,17 +172,17 @@ async def record_payment(contract_id: UUID, period_id: UUID, body: s.RecordPayme
              tags=["payments"], dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
              responses={200: {"description": "a retry: the receipt recorded earlier under this reference"},
                         409: {"description": "reference_used: the reference names another payment"}})
-async def record_receipt(contract_id: UUID, body: s.RecordReceiptRequest, request: Request,
+async def record_receipt(contract_id: UUID, body: s.RecordReceiptRequest, app: Contracts, ctx: Context,
+                         latest_paid_on: LatestPaidOn,
                          response: Response) -> s.ReceiptCreated:
     """One bank payment over several periods: one payment per period, sharing the reference
     and a receipt id. Without allocations it pays the oldest owed periods first."""
     allocations = None if body.allocations is None else [
         cmd.Allocation(a.period_id, a.amount) for a in body.allocations]
-    with domain_errors():
-        written = await app_of(request).record_receipt(
-            cmd.RecordReceipt(contract_id, uuid.uuid4(), body.amount, body.paid_on, body.reference,
-                              allocations, latest_paid_on(request)),
-            command_context(request))
+    written = await app.record_receipt(
+        cmd.RecordReceipt(contract_id, uuid.uuid4(), body.amount, body.paid_on, body.reference,
+                          allocations, latest_paid_on),
+        ctx)
     if written.retried:
         response.status_code = 200
     return receipt_view(written)
@@ -212,23 +191,20 @@ async def record_receipt(contract_id: UUID, body: s.RecordReceiptRequest, reques
 @router.delete("/contracts/{contract_id}/periods/{period_id}/payments/{payment_id}",
                response_model=s.Written, tags=["payments"],
                dependencies=[allow(Role.ACCOUNTANT)])
-async def cancel_payment(contract_id: UUID, period_id: UUID, payment_id: UUID, request: Request,
+async def cancel_payment(contract_id: UUID, period_id: UUID, payment_id: UUID, app: Contracts, ctx: Context,
                          reason: str = Query("cancelled by mistake", min_length=1, max_length=300)) -> s.Written:
-    with domain_errors():
-        result = await app_of(request).handle_contract(
-            cmd.CancelPayment(contract_id, period_id, payment_id, reason), command_context(request))
+    result = await app.handle_contract(
+        cmd.CancelPayment(contract_id, period_id, payment_id, reason), ctx)
     return s.Written(position=result.position)
 
 
 @router.post("/scheduler/tick", response_model=s.TickResult, tags=["scheduler"],
              dependencies=[allow(Role.ADMIN)])
-async def scheduler_tick(body: s.TickRequest, request: Request) -> s.TickResult:
+async def scheduler_tick(body: s.TickRequest, app: Contracts, ctx: Context, calendar: Calendar,
+                         future_allowed: FutureTicksAllowed) -> s.TickResult:
     """Emit every time event due up to ``as_of`` (admin; not after today unless the
     installation allows future ticks)."""
-    state = request.app.state
-    with domain_errors():
-        refuse_future(body.as_of, state.calendar.today(), state.allow_future_ticks)
-        result = await tick(app_of(request), state.pool, body.as_of, command_context(request),
-                            calendar=state.calendar)
+    refuse_future(body.as_of, calendar.today(), future_allowed)
+    result = await tick(app, body.as_of, ctx, calendar=calendar)
     return s.TickResult(as_of=result.as_of, emitted=result.emitted, contracts=result.contracts,
                         position=result.position)

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.projections.adapters.reads import PeriodFilter
+from services.projections.application.ports import PeriodFilter
 from services.projections.application.queries import Queries, UnknownClient
 from services.projections.domain.income import MAX_MONTHS, months_between, parse_month
 from services.projections.entrypoints.http import schemas, views

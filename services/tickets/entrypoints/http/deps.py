@@ -1,19 +1,26 @@
-"""What routes need from the request: the applications, who/why for the events, error mapping."""
+"""What the routes get from the app (``Depends``): the applications ``bootstrap.create_app`` wired.
+
+Each is ``async``: FastAPI runs a plain ``def`` dependency in its thread pool (a thread
+hand-off on every request).
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from services.tickets.application.price_list import PriceListApplication
 from services.tickets.application.tickets import TicketsApplication
-from shared.http.commands import command_context, domain_errors
-
-__all__ = ["command_context", "domain_errors", "price_list_app", "tickets_app"]
 
 
-def tickets_app(request: Request) -> TicketsApplication:
-    return request.app.state.tickets
+async def tickets_app(request: Request) -> TicketsApplication:
+    return request.app.state.tickets  # type: ignore[no-any-return]
 
 
-def price_list_app(request: Request) -> PriceListApplication:
-    return request.app.state.price_list
+async def price_list_app(request: Request) -> PriceListApplication:
+    return request.app.state.price_list  # type: ignore[no-any-return]
+
+
+Tickets = Annotated[TicketsApplication, Depends(tickets_app)]
+PriceLists = Annotated[PriceListApplication, Depends(price_list_app)]

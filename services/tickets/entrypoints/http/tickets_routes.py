@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, get_args
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
@@ -16,9 +16,10 @@ from services.tickets.application.tickets import Registration
 from services.tickets.domain.errors import NotCovered
 from services.tickets.entrypoints.http import schemas as s
 from services.tickets.entrypoints.http import views
-from services.tickets.entrypoints.http.deps import command_context, domain_errors, tickets_app
+from services.tickets.entrypoints.http.deps import Tickets
 from shared.auth import Role, allow
 from shared.events.tickets import CoverageStatus
+from shared.http.commands import Context
 from shared.http.errors import ApiError, error_body
 
 REGISTERED = Counter("tickets_registered_total", "Tickets registered, by coverage status", ["coverage"])
@@ -42,17 +43,16 @@ def refused(exc: NotCovered) -> JSONResponse:
     409: {"description": "policy `block`: the client is not covered and no override_reason was given"},
     404: {"description": "the projections service says the client does not exist"}},
              dependencies=[allow(Role.DISPATCHER)])
-async def register_ticket(body: s.RegisterTicketRequest, request: Request):  # type: ignore[no-untyped-def]
+async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context):  # type: ignore[no-untyped-def]
     """Register a ticket; the answer carries the client's coverage on the registration date."""
     registration = Registration(
         ticket_id=uuid.uuid4(), client_id=body.client_id, title=body.title,
         description=body.description, registered_at=body.registered_at,
         override_reason=body.override_reason, min_position=body.min_position)
-    with domain_errors():
-        try:
-            result = await tickets_app(request).register(registration, command_context(request))
-        except NotCovered as exc:
-            return refused(exc)
+    try:
+        result = await tickets.register(registration, ctx)
+    except NotCovered as exc:  # the one refusal with its own answer: the coverage it saw
+        return refused(exc)
     assert result.state is not None
     REGISTERED_BY_STATUS[result.state.coverage.status].inc()
     return views.ticket(result.state, result.position)
@@ -60,16 +60,15 @@ async def register_ticket(body: s.RegisterTicketRequest, request: Request):  # t
 
 @router.get("/tickets/{ticket_id}", response_model=s.TicketOut,
             dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
-async def get_ticket(ticket_id: UUID, request: Request) -> s.TicketOut:
-    with domain_errors():
-        loaded = await tickets_app(request).get(ticket_id)
+async def get_ticket(ticket_id: UUID, tickets: Tickets) -> s.TicketOut:
+    loaded = await tickets.get(ticket_id)
     return views.ticket(loaded.state, loaded.position)
 
 
 @router.get("/tickets", response_model=s.TicketsPage,
             dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
 async def list_tickets(
-    request: Request, client_id: UUID | None = None, coverage_status: CoverageStatus | None = None,
+    tickets: Tickets, client_id: UUID | None = None, coverage_status: CoverageStatus | None = None,
     from_: Annotated[date | None, Query(alias="from", description="registered on or after")] = None,
     to: Annotated[date | None, Query(description="registered on or before")] = None,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
@@ -78,7 +77,7 @@ async def list_tickets(
     """Tickets newest first (by registration date), filtered and paged."""
     if from_ is not None and to is not None and from_ > to:
         raise ApiError(422, "from_after_to", f"from ({from_}) is after to ({to})", field="from")
-    rows, next_page = await tickets_app(request).list(
+    rows, next_page = await tickets.list(
         TicketFilter(client_id, coverage_status, from_, to), page=page, page_size=page_size)
     return s.TicketsPage(items=[views.summary(r) for r in rows], page=page, page_size=page_size,
                          next_page=next_page)
@@ -86,12 +85,10 @@ async def list_tickets(
 
 @router.post("/tickets/{ticket_id}/items", status_code=201, response_model=s.ItemAdded,
              dependencies=[allow(Role.DISPATCHER)])
-async def add_item(ticket_id: UUID, body: s.AddItemRequest, request: Request) -> s.ItemAdded:
+async def add_item(ticket_id: UUID, body: s.AddItemRequest, tickets: Tickets, ctx: Context) -> s.ItemAdded:
     """Add a line from the price list at its current price."""
     line_id = uuid.uuid4()
-    with domain_errors():
-        result = await tickets_app(request).add_item(ticket_id, line_id, body.code, body.quantity,
-                                                     command_context(request))
+    result = await tickets.add_item(ticket_id, line_id, body.code, body.quantity, ctx)
     assert result.state is not None
     return s.ItemAdded(line_id=line_id, position=result.position,
                      ticket=views.ticket(result.state, result.position))
@@ -99,11 +96,10 @@ async def add_item(ticket_id: UUID, body: s.AddItemRequest, request: Request) ->
 
 @router.delete("/tickets/{ticket_id}/items/{line_id}", response_model=s.ItemRemoved,
                dependencies=[allow(Role.DISPATCHER)])
-async def remove_item(ticket_id: UUID, line_id: UUID, request: Request) -> s.ItemRemoved:
+async def remove_item(ticket_id: UUID, line_id: UUID, tickets: Tickets, ctx: Context) -> s.ItemRemoved:
     """Remove a line (removing it again changes nothing and answers position null)."""
-    with domain_errors():
-        result = await tickets_app(request).remove_item(ticket_id, line_id, command_context(request))
-        current = await tickets_app(request).get(ticket_id) if result.position is None else None
+    result = await tickets.remove_item(ticket_id, line_id, ctx)
+    current = await tickets.get(ticket_id) if result.position is None else None
     assert result.state is not None
     shown = result.position if current is None else current.position
     return s.ItemRemoved(position=result.position, ticket=views.ticket(result.state, shown))

@@ -1,0 +1,153 @@
+"""What the projections application needs from the outside; the adapters implement these.
+
+* queries: ``ReadModel`` (the read-model tables, ``adapters/read_model.py``), ``Wakeups``
+  (batches committed, ``adapters/notifications.py``), ``TopicEnds`` (Kafka's end offsets,
+  ``adapters/kafka_offsets.py``);
+* rebuild: ``PgSchemas`` (whole read-model PostgreSQL schemas, ``adapters/pg_schemas.py``) and ``Source``
+  (the topics from offset 0, ``adapters/replay.py``).
+
+``Connection`` is opaque here: the rebuild hands the connection ``PgSchemas`` opened to the
+projector and back, never using it itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+from uuid import UUID
+
+from services.projections.domain.coverage import PeriodState
+
+Offsets = dict[tuple[str, int], int]
+"""Next offset to read (or to be written), per (topic, partition)."""
+
+Connection = Any
+"""A connection to the read model's database, as ``PgSchemas`` opened it."""
+
+Row = Any
+"""A row of the read model: columns by name (``row["client_id"]``)."""
+
+
+@dataclass(frozen=True)
+class ClientMark:
+    """How far a client's events are applied: overall, per topic, and whether any of them up to
+    the position asked waits parked behind a missing predecessor."""
+
+    position: int | None
+    events_position: int | None
+    schedule_position: int | None
+    parked: bool
+
+
+@dataclass(frozen=True)
+class PeriodFilter:
+    starts_from: date | None = None
+    starts_to: date | None = None
+    ends_from: date | None = None
+    ends_to: date | None = None
+    paid: bool | None = None
+    payment_terms: str | None = None
+    on: date | None = None
+    """``paid`` is as at this day (payments with ``paid_on <= on``); None: every payment."""
+
+    @property
+    def given(self) -> bool:
+        return any(v is not None for k, v in self.__dict__.items() if k != "on")
+
+
+class ReadModel(Protocol):
+    """The four answers, each with the position it reflects read in the same snapshot."""
+
+    async def client_mark(self, client_id: UUID, up_to: int) -> ClientMark: ...
+
+    async def global_position(self) -> int | None: ...
+
+    async def consumed_offsets(self) -> Offsets: ...
+
+    async def coverage_periods(self, client_id: UUID, on: date) -> tuple[bool, int | None, list[PeriodState]]:
+        """(known, position, periods starting on or before ``on``) of one client."""
+        ...
+
+    async def contracts_page(self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
+                             limit: int, offset: int) -> tuple[int | None, Sequence[Row], Sequence[Row]]:
+        """(position, contracts, their periods matching ``periods``)."""
+        ...
+
+    async def owed_periods(self, *, on: date, payment_terms: str | None, client_id: UUID | None,
+                           limit: int, offset: int, grace_days: int) -> tuple[int | None, Sequence[Row]]:
+        """(position, periods overdue on ``on`` of one page of debtor clients)."""
+        ...
+
+    async def income(self, *, start: date, end: date, client_id: UUID | None,
+                     on: date) -> tuple[int | None, Sequence[Row]]:
+        """(position, cells: month, currency, due, outstanding, received; a cell may repeat)."""
+        ...
+
+    def period_state(self, row: Row) -> PeriodState: ...
+
+
+class Wakeups(Protocol):
+    @property
+    def seen(self) -> int:
+        """Batches committed so far, as far as this process has heard."""
+
+    async def wait(self, timeout: float, since: int, reaching: int | None = None) -> None:
+        """Return once ``seen`` has moved past ``since`` (by a batch that applied a position ≥
+        ``reaching``, when given), or after ``timeout`` seconds."""
+
+
+class TopicEnds(Protocol):
+    async def __call__(self) -> Offsets:
+        """The consumed topics' end offsets, as Kafka reports them now (raises if it cannot)."""
+        ...
+
+    def partition_of(self, key: str, partitions: int) -> int:
+        """The partition the relay's producer puts ``key`` in, out of ``partitions``."""
+        ...
+
+
+class Source(Protocol):
+    """The consumed topics read from offset 0 up to given offsets, without a consumer group."""
+
+    positions: Offsets
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def end_offsets(self) -> Offsets: ...
+    def remaining(self, limits: Offsets) -> int: ...
+    async def read(self, limits: Offsets, max_records: int) -> list[Any] | None: ...
+
+
+@dataclass
+class TableDiff:
+    table: str
+    only_live: int = 0
+    only_rebuilt: int = 0
+    samples: list[str] = field(default_factory=list)
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.only_live or self.only_rebuilt)
+
+
+class PgSchemas(Protocol):
+    """Whole read-model schemas: the live one by name, fresh ones to replay into."""
+
+    live: str
+
+    def exclusive_run(self) -> AbstractAsyncContextManager[None]: ...
+    async def drop_leftovers(self) -> list[str]: ...
+    async def create(self, schema: str, *, bulk: bool = False) -> None: ...
+    async def finish(self, schema: str) -> None: ...
+    async def connect(self, schema: str) -> Connection: ...
+    async def drop(self, schema: str) -> None: ...
+    async def offsets(self, conn: Connection, schema: str) -> Offsets: ...
+    def swap_lock(self) -> AbstractAsyncContextManager[Connection]: ...
+    async def fill_rollups(self, conn: Connection, schema: str) -> None: ...
+    async def swap(self, conn: Connection, rebuilt: str, retired: str) -> None: ...
+    def frozen(self) -> AbstractAsyncContextManager[tuple[Connection, Connection]]: ...
+    async def take_snapshot(self, locked: Connection, snap: Connection) -> None: ...
+    async def compare(self, conn: Connection, rebuilt: str, sample: int = 5) -> list[TableDiff]: ...

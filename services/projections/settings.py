@@ -1,0 +1,22 @@
+"""The projections service's settings (``PROJECTIONS_*`` plus the shared ``ABONENT_*``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.projections.adapters.db import LIVE_PG_SCHEMA
+from shared.settings import ServiceSettings
+
+
+class ProjectionsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PROJECTIONS_", extra="ignore")
+
+    http_port: int = 8002
+    read_model_schema: str = LIVE_PG_SCHEMA
+    consume: bool = True
+    batch_max_records: int = 500
+    batch_timeout_ms: int = 10
+    """Idle poll of the consumer: also the longest an event can wait unfetched (consumer.py)."""
+    min_position_wait_seconds: float = 2.0
+    ready_max_lag: int | None = None
+    rebuild_batch_records: int = 5000

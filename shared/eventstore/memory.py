@@ -1,0 +1,108 @@
+"""The event store and its outbox in memory: the same contract as ``PostgresEventStore``.
+
+For application tests without a database (``tests/unit``) and for trying a service out. It
+passes the same contract tests as the PostgreSQL store (``tests/support/eventstore_contract.py``):
+expected versions, unique event ids, position order, and one append = one transaction with
+its outbox messages and the caller's ``in_transaction`` writes.
+
+One lock serialises every append (as a table lock would), so commit order is position order
+for every key, not just within one. A hook writes through the ``MemoryTransaction`` it gets:
+what it stages is applied only when the append commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.ports import InTransaction
+from shared.eventstore.records import ANY_VERSION, CommandContext, NewEvent, RecordedEvent
+from shared.outbox.messages import OutboxMessage, OutboxRouter
+
+
+class DuplicateEventId(ValueError):
+    """An event_id already in the store (PostgreSQL: the ``events_event_id_key`` violation)."""
+
+
+class MemoryTransaction:
+    """What an append's hook writes through: ``stage`` a change, applied at commit only."""
+
+    def __init__(self) -> None:
+        self._staged: list[Callable[[], None]] = []
+
+    def stage(self, change: Callable[[], None]) -> None:
+        self._staged.append(change)
+
+    def commit(self) -> None:
+        for change in self._staged:
+            change()
+
+
+class MemoryEventStore:
+    def __init__(self, router: OutboxRouter | None = None) -> None:
+        self._router = router
+        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._all: list[RecordedEvent] = []
+        self._event_ids: set[Any] = set()
+        self._positions = itertools.count(1)
+        self._lock = asyncio.Lock()
+        self.outbox: list[OutboxMessage] = []
+        """Messages in the order a relay would publish them (commit order)."""
+
+    async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
+        return list(self._streams.get(stream_id, ()))
+
+    async def read_payloads(self, stream_id: str) -> list[tuple[str, int, dict[str, Any]]]:
+        return [(e.event_type, e.schema_version, e.data) for e in self._streams.get(stream_id, ())]
+
+    async def read_all(self, after_position: int = 0, limit: int = 10_000) -> list[RecordedEvent]:
+        return [e for e in self._all if e.position > after_position][:limit]
+
+    async def stream_version(self, stream_id: str) -> int:
+        return len(self._streams.get(stream_id, ()))
+
+    async def position_at(self, stream_id: str, stream_version: int) -> int | None:
+        events = self._streams.get(stream_id, [])
+        return events[stream_version - 1].position if 0 < stream_version <= len(events) else None
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        partition_key: str,
+        ctx: CommandContext,
+        in_transaction: InTransaction | None = None,
+    ) -> list[RecordedEvent]:
+        if not events:
+            return []
+        async with self._lock:
+            current = len(self._streams.get(stream_id, ()))
+            if expected_version != ANY_VERSION and expected_version != current:
+                raise ConcurrencyError(stream_id, expected_version, current)
+            ids = [e.event_id for e in events]
+            if len(set(ids)) < len(ids) or self._event_ids.intersection(ids):
+                raise DuplicateEventId(f"event_id already recorded: {sorted(map(str, ids))}")
+            now = datetime.now(UTC)
+            recorded = [RecordedEvent(
+                position=next(self._positions), event_id=e.event_id, stream_id=stream_id,
+                stream_version=current + n, event_type=e.event_type, schema_version=e.schema_version,
+                partition_key=partition_key, data=e.data, occurred_at=e.occurred_at, recorded_at=now,
+                correlation_id=ctx.correlation_id, causation_id=ctx.causation_id, actor=ctx.actor,
+            ) for n, e in enumerate(events, start=1)]
+            messages = [m for r in recorded for m in self._router(r)] if self._router else []
+            tx = MemoryTransaction()
+            if in_transaction is not None:
+                await in_transaction(tx, recorded)
+            # commit: nothing above wrote anything, so a failure left the store as it was
+            self._streams.setdefault(stream_id, []).extend(recorded)
+            self._all.extend(recorded)
+            self._event_ids.update(ids)
+            self.outbox.extend(messages)
+            tx.commit()
+        return recorded
