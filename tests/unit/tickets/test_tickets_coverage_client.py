@@ -156,11 +156,11 @@ async def test_a_slow_service_costs_at_most_the_timeout():
         started = time.perf_counter()
         lookup = await client.coverage(CLIENT, ON, None)
         assert isinstance(lookup, Unavailable) and "within 100 ms" in lookup.reason
-        assert time.perf_counter() - started < 0.5
+        assert time.perf_counter() - started < 2.0  # not the fake's 5 s
         started = time.perf_counter()
         lookup = await client.coverage(CLIENT, ON, 5)  # waiting for a position: the longer deadline
         assert isinstance(lookup, Unavailable) and "within 300 ms" in lookup.reason
-        assert 0.25 < time.perf_counter() - started < 0.8
+        assert 0.25 < time.perf_counter() - started < 2.0  # gave up at the deadline, not after the fake's 5 s
 
 
 async def test_concurrent_lookups_share_the_pool_and_keep_their_connections():
@@ -173,7 +173,7 @@ async def test_concurrent_lookups_share_the_pool_and_keep_their_connections():
         await asyncio.sleep(0.05)  # long enough for all 32 to be in flight together
         return json_answer(200, unpaid_answer())
 
-    async with source(Fake(answer), timeout=0.3) as client:
+    async with source(Fake(answer), timeout=5.0) as client:  # a deadline no loaded CI machine trips
         for _ in range(2):
             lookups = await asyncio.gather(*(client.coverage(CLIENT, ON, None) for _ in range(32)))
             assert all(isinstance(x, Known) for x in lookups)
@@ -190,7 +190,7 @@ async def test_after_repeated_failures_the_dead_service_is_not_called_at_all():
         calls = len(fake.calls)
         started = time.perf_counter()
         lookups = [await client.coverage(CLIENT, ON, None) for _ in range(100)]
-        assert time.perf_counter() - started < 0.05
+        assert time.perf_counter() - started < 0.5  # no call waited for a timeout (each would be 0.3 s)
     assert len(fake.calls) == calls
     assert all(isinstance(x, Unavailable) and "circuit open" in x.reason for x in lookups)
 
