@@ -5,8 +5,8 @@
 * **Handle**: the handler gets the raw records of one fetch (at most ``max_records``) and
   settles every one of them — applies its effect, or dead-letters it — or raises.
 * **Commit with the effect**: only after the handler returned are the fetch's next offsets
-  committed to Kafka (auto-commit is off), in the background, one commit at a time; pending
-  commits are flushed before partitions are revoked and before the consumer stops.
+  committed to Kafka (auto-commit is off), in the background (``commits``); pending commits
+  are flushed before partitions are revoked and before the consumer stops.
 * **Redeliver on failure**: each partition is sought back to its first record of the fetch
   and, after a bounded back-off, fetched again — at-least-once delivery; the handler makes
   the effect exactly-once. ``Handler.failed`` may settle the records instead (dead-letter
@@ -28,15 +28,13 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.errors import ConsumerStoppedError, KafkaError
 
 from shared.backoff import Backoff, retry_until_done
+from shared.consumer.commits import BackgroundCommits, Offsets
 from shared.consumer.dead_letter import DeadLetterProducer
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
 
 log = get_logger("consumer.runtime")
-
-Offsets = Mapping[tuple[str, int], int]
-"""``(topic, partition) → next offset`` (the offset of the next record to consume)."""
 
 START_BACKOFF = Backoff(0.5, 10.0)
 
@@ -81,7 +79,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka s
         self._runtime, self._consumer = runtime, consumer
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        await self._runtime.flush_commits()  # what was settled is committed by its owner
+        # what was settled is committed by its owner (bounded: the group waits meanwhile)
+        await self._runtime.flush_commits(timeout=10.0)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         runtime = self._runtime
@@ -108,8 +107,7 @@ class ConsumerRuntime:
         self.failures = 0
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._uncommitted: dict[tuple[str, int], int] = {}
-        self._committer: asyncio.Task[None] | None = None
+        self._commits = BackgroundCommits(lambda: self.client, subscription.group)
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -212,7 +210,7 @@ class ConsumerRuntime:
                 high = consumer.highwater(TopicPartition(topic, partition))
                 if high is not None:
                     self._on_lag(topic, partition, max(high - nxt, 0))
-        self._commit_soon(offsets)
+        self._commits.soon(offsets)
         return True
 
     def _redeliver(self, records: Sequence[ConsumerRecord]) -> None:
@@ -226,27 +224,8 @@ class ConsumerRuntime:
                 with suppress(Exception):  # a partition revoked meanwhile: its new owner reads it
                     self.client.seek(TopicPartition(topic, partition), offset)
 
-    def _commit_soon(self, offsets: Offsets) -> None:
-        """Commit the newest offsets in the background, one commit at a time: the next fetch
-        does not wait for a broker round trip."""
-        self._uncommitted.update(offsets)
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_pending(),
-                                                  name=f"consumer-commit-{self.group}")
-
-    async def _commit_pending(self) -> None:
-        while self._uncommitted and self.client is not None:
-            offsets, self._uncommitted = self._uncommitted, {}
-            try:
-                await self.client.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
-            except KafkaError as exc:  # e.g. CommitFailedError after a rebalance: the new
-                # owner gets the records again and the handler's idempotence absorbs them
-                log.warning("offset commit failed after handling", error=repr(exc), group=self.group)
-
-    async def flush_commits(self) -> None:
-        committer = self._committer
-        if committer is not None and not committer.done():
-            await asyncio.shield(committer)
+    async def flush_commits(self, timeout: float | None = None) -> None:
+        await self._commits.flush(timeout)
 
     async def _pause(self, seconds: float) -> None:
         """Wait ``seconds``, or less when the runtime stops."""
