@@ -167,8 +167,15 @@ class ConsumerRuntime:
                 await self._pause(delay)
                 continue
             fetch_errors = 0
-            if fetched:
-                await self.process(list(chain.from_iterable(fetched.values())))
+            if not fetched:
+                continue
+            records = list(chain.from_iterable(fetched.values()))
+            try:
+                await self.process(records)
+            except Exception:  # noqa: BLE001 - a bug here must not end the loop: redeliver
+                log.exception("consumer loop error; the records will be redelivered", group=self.group)
+                self._redeliver(records)
+                await self._pause(self._backoff.delay(max(self.failures, 1)))
 
     async def process(self, records: Sequence[ConsumerRecord]) -> bool:
         """Handle one fetch: True when it is settled (its offsets are committed), False when
@@ -204,13 +211,14 @@ class ConsumerRuntime:
         self.failures = 0
         offsets = offsets if offsets is not None else next_offsets(records)
         self.next_offsets.update(offsets)
+        self._commits.soon(offsets)
         consumer = self.client
         if self._on_lag is not None and consumer is not None:
+            assigned = consumer.assignment()  # a partition revoked while handling has no highwater
             for (topic, partition), nxt in offsets.items():
-                high = consumer.highwater(TopicPartition(topic, partition))
-                if high is not None:
+                tp = TopicPartition(topic, partition)
+                if tp in assigned and (high := consumer.highwater(tp)) is not None:
                     self._on_lag(topic, partition, max(high - nxt, 0))
-        self._commits.soon(offsets)
         return True
 
     def _redeliver(self, records: Sequence[ConsumerRecord]) -> None:
@@ -263,6 +271,8 @@ class ConsumerRuntime:
             return {}
         out: dict[str, int | None] = {}
         for tp in sorted(consumer.assignment(), key=lambda t: (t.topic, t.partition)):
+            if tp not in consumer.assignment():  # revoked while an earlier one was awaited
+                continue
             high = consumer.highwater(tp)
             nxt = self.next_offsets.get((tp.topic, tp.partition))
             if nxt is None and high is not None:

@@ -13,6 +13,7 @@ class FakeConsumer:
     """Counts what the runtime asks of a consumer: commits (acks) and seeks (redeliveries)."""
 
     high: dict[tuple[str, int], int] = field(default_factory=dict)
+    """The assigned partitions and their highwater marks."""
     committed: list[dict[tuple[str, int], int]] = field(default_factory=list)
     seeks: list[tuple[str, int, int]] = field(default_factory=list)
     stopped: bool = False
@@ -28,7 +29,8 @@ class FakeConsumer:
         self.seeks.append((tp.topic, tp.partition, offset))
 
     def highwater(self, tp: TopicPartition) -> int | None:
-        return self.high.get((tp.topic, tp.partition))
+        assert (tp.topic, tp.partition) in self.high, "Partition is not assigned"  # as aiokafka
+        return self.high[(tp.topic, tp.partition)]
 
     def assignment(self) -> set[TopicPartition]:
         return {TopicPartition(t, p) for t, p in self.high}

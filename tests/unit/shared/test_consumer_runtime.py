@@ -76,6 +76,16 @@ async def test_the_offsets_a_handler_returns_are_the_ones_committed() -> None:
     assert kafka.committed == [{("a", 0): 9}]
 
 
+async def test_a_fetch_whose_partition_was_revoked_while_it_was_handled_is_still_settled() -> None:
+    """aiokafka has no highwater for a partition it no longer owns: the runtime must not trip
+    over it (the loop would die and the partitions it keeps would stall)."""
+    r, kafka, lags = runtime(Handler())
+    del kafka.high[("b", 1)]  # revoked during handle()
+    assert await r.process(FETCH)  # type: ignore[arg-type]
+    await r.flush_commits()
+    assert lags == [("a", 0, 3)] and kafka.commits == 1
+
+
 async def test_a_failed_fetch_is_sought_back_per_partition_and_nothing_is_committed() -> None:
     failures: list[None] = []
     handler = Handler(errors=[ValueError("db down"), ValueError("db down")])
