@@ -5,28 +5,27 @@ Only this module reads settings; tests call :func:`create_app` with the settings
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
+
 import shared.events  # noqa: F401 - registers every payload model (schedule ones included)
-from services.notifier.adapters.dead_letters import KafkaDeadLetters
 from services.notifier.adapters.delivery_log import ClaimBusy, ClaimTimeouts, DeliveryLog
 from services.notifier.adapters.smtp import SmtpSender
 from services.notifier.adapters.templates import TemplateRenderer
 from services.notifier.application.delivery import Deliverer
 from services.notifier.application.notify import NotifyPolicy, ScheduleNotifier
 from services.notifier.application.queries import NotificationQueries
-from services.notifier.entrypoints.consumer import ScheduleConsumer
+from services.notifier.entrypoints.consumer import schedule_consumer
 from services.notifier.entrypoints.http import router
 from services.notifier.entrypoints.metrics import PrometheusMetrics
 from services.notifier.settings import NotifierSettings
+from shared.consumer import DeadLetterProducer, DeadLetterPublisher
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
-from shared.kafka_security import broker_security
 from shared.logging import configure_logging, get_logger
 
 log = get_logger("notifier")
@@ -35,23 +34,6 @@ log = get_logger("notifier")
 def _attempt_seconds(settings: NotifierSettings) -> float:
     """One SMTP attempt: connect, [STARTTLS, AUTH], MAIL, RCPT, DATA, QUIT — each bounded."""
     return settings.smtp_timeout * 6
-
-
-async def _start_kafka(broker: KafkaBroker, dead_letters: KafkaDeadLetters) -> None:
-    """Start the DLQ producer and the consumer; keep retrying while Kafka is unreachable."""
-    delay = 0.5
-    while True:
-        try:
-            await dead_letters.start()
-            await broker.start()
-            log.info("consumer started")
-            return
-        except Exception as exc:  # noqa: BLE001 - Kafka not there yet: retry with back-off
-            log.warning("cannot start the Kafka consumer yet", error=repr(exc), retry_in=delay)
-            with suppress(Exception):
-                await broker.stop()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
@@ -64,12 +46,9 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     # Above the longest a record can take (every attempt timing out, every pause taken), so
     # the group never evicts a consumer that is only waiting for SMTP to come back.
     max_poll_ms = int((policy.worst_case_seconds(attempt_seconds) + 60) * 1000)
-    broker = KafkaBroker(kafka.bootstrap_servers, client_id=client_id, allow_auto_create_topics=False,
-                         security=broker_security(kafka),
-                         graceful_timeout=max(settings.smtp_timeout * 2, 15.0))
-    consumer = ScheduleConsumer(broker, group=settings.group_id, max_poll_interval_ms=max_poll_ms)
     metrics = PrometheusMetrics()
-    dead_letters = KafkaDeadLetters(kafka, f"{client_id}-dlq", settings.group_id)
+    dead_letter_producer = DeadLetterProducer(kafka, f"{client_id}-dlq")
+    dead_letters = DeadLetterPublisher(dead_letter_producer.send, settings.group_id)
     sender = SmtpSender(settings.smtp)
     probe = KafkaProbe(kafka)
     renderer = TemplateRenderer(settings.locale)
@@ -92,10 +71,12 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             delivery_log, deliverer, renderer, dead_letters,
             NotifyPolicy(settings.from_email, general, message_id_domain), metrics)
         app.state.notifier = notifier
-        starting: asyncio.Task[None] | None = None
+        consumer = schedule_consumer(
+            kafka, notifier, dead_letter_producer, client_id=client_id, group=settings.group_id,
+            max_poll_interval_ms=max_poll_ms, graceful_seconds=max(settings.smtp_timeout * 2, 15.0))
+        app.state.consumer = consumer
         if settings.consume:
-            consumer.bind(notifier)
-            starting = asyncio.create_task(_start_kafka(broker, dead_letters), name="notifier-kafka")
+            consumer.start()
         log.info("notifier started", port=settings.http_port, smtp=repr(settings.smtp),
                  general=list(general), locale=settings.locale, max_attempts=policy.max_attempts,
                  group=settings.group_id, dead_letter_topic=dead_letters.topic)
@@ -104,13 +85,8 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if starting is not None:
-                consumer.stop()  # pauses between SMTP retries end now; records stay uncommitted
-                starting.cancel()
-                with suppress(asyncio.CancelledError):
-                    await starting
-                await broker.stop()
-                await dead_letters.stop()
+            notifier.stop()  # pauses between SMTP retries end now; records stay uncommitted
+            await consumer.stop()  # and the dead-letter producer, started by a retry too
             await probe.close()
             await pool.close()
 
@@ -118,7 +94,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         await app.state.pool.fetchval("SELECT 1")
 
     async def consuming() -> None:
-        if settings.consume and not consumer.running:
+        if settings.consume and not app.state.consumer.running:
             raise RuntimeError("the Kafka consumer is not running")
 
     app = create_service_app(
@@ -130,6 +106,4 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         routers=[router], checks={"database": database, "kafka": probe, "consumer": consuming},
         lifespan=lifespan, auth=settings.auth,
     )
-    app.state.consumer = consumer
-    app.state.dead_letters = dead_letters
     return app

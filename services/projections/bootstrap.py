@@ -11,9 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 
 import shared.events.contracts  # noqa: F401 - registers the payload models of contracts.events.v1
 from services.projections.adapters.db import open_pool, with_search_path
@@ -27,65 +25,17 @@ from services.projections.application.projector import Projector
 from services.projections.application.queries import Queries
 from services.projections.application.rebuild import Rebuild
 from services.projections.entrypoints import metrics
-from services.projections.entrypoints.consumer import TOPICS, EventsConsumer
+from services.projections.entrypoints.consumer import TOPICS, events_consumer
 from services.projections.entrypoints.http import routes
 from services.projections.entrypoints.http.health import consumer_report
 from services.projections.settings import ProjectionsSettings
-from shared.consumer import DeadLetterPublisher, make_dead_letter_producer
+from shared.consumer import DeadLetterProducer, DeadLetterPublisher
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
-from shared.kafka_security import broker_security
 from shared.logging import configure_logging, get_logger
-from shared.settings import KafkaSettings
 from shared.topics import PROJECTIONS_GROUP
 
 log = get_logger("projections")
-
-
-class _DeadLetterSender:
-    """The DLQ producer, re-created if Kafka was unreachable when it first started."""
-
-    def __init__(self, kafka: KafkaSettings, client_id: str) -> None:
-        self._kafka, self._client_id = kafka, client_id
-        self.producer: AIOKafkaProducer | None = None
-
-    async def start(self) -> None:
-        producer = make_dead_letter_producer(self._kafka, self._client_id)
-        try:
-            await producer.start()
-        except Exception:
-            await producer.stop()
-            raise
-        self.producer = producer
-
-    async def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Any) -> None:
-        if self.producer is None:
-            raise RuntimeError("dead-letter producer is not started")
-        await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
-
-    async def stop(self) -> None:
-        producer, self.producer = self.producer, None
-        if producer is not None:
-            await producer.stop()
-
-
-async def _start_kafka(broker: KafkaBroker, dead_letters: _DeadLetterSender) -> None:
-    """Start the DLQ producer and the consumer; keep retrying while Kafka is unreachable
-    (queries keep answering from the database meanwhile; readiness says not ready)."""
-    delay = 0.5
-    while True:
-        try:
-            if dead_letters.producer is None:
-                await dead_letters.start()
-            await broker.start()
-            log.info("consumer started", topics=TOPICS, group=PROJECTIONS_GROUP)
-            return
-        except Exception as exc:  # noqa: BLE001 - Kafka not there yet: retry with back-off
-            log.warning("cannot start Kafka consumer yet", error=repr(exc), retry_in=delay)
-            with suppress(Exception):
-                await broker.stop()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
 
 
 def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
@@ -94,10 +44,6 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
     dsn = settings.database_url.get_secret_value()
     kafka = settings.kafka
     client_id = f"{kafka.client_id_prefix}-projections"
-    broker = KafkaBroker(kafka.bootstrap_servers, client_id=client_id, allow_auto_create_topics=False,
-                         security=broker_security(kafka))
-    consumer = EventsConsumer(broker, max_records=settings.batch_max_records,
-                              batch_timeout_ms=settings.batch_timeout_ms)
     probe = KafkaProbe(kafka)
     state: dict[str, Any] = {}
 
@@ -114,22 +60,20 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
                                     settings.min_position_wait_seconds,
                                     grace_days=settings.calendar.grace_days)
         metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
-        dead_letters = _DeadLetterSender(kafka, f"{client_id}-dlq")
-        starting: asyncio.Task[None] | None = None
+        dead_letters = DeadLetterProducer(kafka, f"{client_id}-dlq")
+        publisher = DeadLetterPublisher(dead_letters.send, PROJECTIONS_GROUP,
+                                        on_published=metrics.DEAD_LETTERS.inc)
+        consumer = events_consumer(kafka, pool, Projector(ReadModelStore(), publisher.publish_all),
+                                   dead_letters, client_id=client_id,
+                                   max_records=settings.batch_max_records,
+                                   poll_timeout_ms=settings.batch_timeout_ms)
+        app.state.consumer = consumer
         if settings.consume:
-            publisher = DeadLetterPublisher(dead_letters.send, PROJECTIONS_GROUP,
-                                            on_published=metrics.DEAD_LETTERS.inc)
-            consumer.bind(pool, Projector(ReadModelStore(), publisher.publish_all))
-            starting = asyncio.create_task(_start_kafka(broker, dead_letters))
+            consumer.start()
         try:
             yield
         finally:
-            if starting is not None:
-                starting.cancel()
-                with suppress(asyncio.CancelledError):
-                    await starting
-                await broker.stop()
-                await dead_letters.stop()
+            await consumer.stop()
             await probe.close()
             warming.cancel()
             with suppress(asyncio.CancelledError):
@@ -144,6 +88,7 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
     async def consumer_status() -> dict[str, Any]:
         if not settings.consume:
             return {"enabled": False}
+        consumer = app.state.consumer
         lag = await consumer.lag()
         known = [v for v in lag.values() if v is not None]
         parked = await state["pool"].fetchval("SELECT count(*) FROM parked_events")
@@ -161,7 +106,6 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
         routers=[routes.router], checks={"database": database, "kafka": probe},
         reports={"consumer": consumer_report(consumer_status, settings.ready_max_lag)},
         lifespan=lifespan, auth=settings.auth)
-    app.state.consumer = consumer
     app.state.calendar = settings.calendar.calendar()
     return app
 

@@ -15,8 +15,8 @@ class ProjectionsSettings(ServiceSettings):
     read_model_schema: str = LIVE_PG_SCHEMA
     consume: bool = True
     batch_max_records: int = 500
-    batch_timeout_ms: int = 10
-    """Idle poll of the consumer: also the longest an event can wait unfetched (consumer.py)."""
+    batch_timeout_ms: int = 100
+    """The longest one idle poll of the consumer waits; a record arriving ends it at once."""
     min_position_wait_seconds: float = 2.0
     ready_max_lag: int | None = None
     rebuild_batch_records: int = 5000

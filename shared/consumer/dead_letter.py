@@ -5,7 +5,7 @@ see why and where from, and replay it after a fix::
 
     dlq_error, dlq_source_topic, dlq_source_partition, dlq_source_offset, dlq_group
 
-``publish_all`` waits for Kafka's acknowledgement of every dead letter: call it *before*
+:class:`DeadLetterProducer` is the one producer that sends them; ``publish_all`` waits for Kafka's acknowledgement of every dead letter: call it *before*
 committing the batch's offsets, so a crash in between re-delivers (and re-dead-letters)
 the message instead of losing it. Duplicates in the DLQ carry the same source offset.
 """
@@ -36,17 +36,38 @@ Send = Callable[[str, bytes | None, bytes | None, Headers], Awaitable[None]]
 log = get_logger("consumer.dead_letter")
 
 
-def make_dead_letter_producer(kafka: KafkaSettings, client_id: str) -> AIOKafkaProducer:
-    # Idempotence forces acks=all: a dead letter is acknowledged by every in-sync replica.
-    return AIOKafkaProducer(**client_options(kafka), client_id=client_id,
-                            enable_idempotence=True, acks="all", request_timeout_ms=10_000)
+class DeadLetterProducer:
+    """The one Kafka producer of a consumer's dead letters (:class:`Send`).
 
+    Idempotence forces ``acks=all``: a dead letter is acknowledged by every in-sync replica.
+    Started with the consumer; if Kafka was unreachable then, ``send`` starts it first.
+    """
 
-def aiokafka_send(producer: AIOKafkaProducer) -> Send:
-    async def send(topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> None:
-        await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    def __init__(self, kafka: KafkaSettings, client_id: str) -> None:
+        self._kafka, self._client_id = kafka, client_id
+        self.producer: AIOKafkaProducer | None = None
 
-    return send
+    async def start(self) -> None:
+        if self.producer is not None:
+            return
+        producer = AIOKafkaProducer(**client_options(self._kafka), client_id=self._client_id,
+                                    enable_idempotence=True, acks="all", request_timeout_ms=10_000)
+        try:
+            await producer.start()
+        except Exception:
+            await producer.stop()
+            raise
+        self.producer = producer
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> None:
+        await self.start()
+        assert self.producer is not None
+        await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+    async def stop(self) -> None:
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            await producer.stop()
 
 
 def _raw_headers(headers: object) -> Headers:

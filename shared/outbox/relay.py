@@ -40,6 +40,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from shared.backoff import Backoff
 from shared.db.locks import RELAY_LOCK
 from shared.kafka_security import client_options
 from shared.logging import get_logger
@@ -80,7 +81,7 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._batch_size = batch_size
         self._idle_wait = idle_wait
-        self._max_backoff = max_backoff
+        self._backoff = Backoff(0.1, max_backoff)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.stats = RelayStats()
@@ -91,7 +92,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until ``stop()``; survives Kafka and PostgreSQL outages."""
         listener: asyncpg.Connection | None = None
-        backoff = 0.1
+        failures = 0
         while not self._stopping.is_set():
             try:
                 if self._producer is None:
@@ -104,11 +105,13 @@ class OutboxRelay:
                 # commit that lands while this batch is published must cut the sleep short.
                 self._wake.clear()
                 sent = await self.publish_batch()
-                backoff = 0.1
+                failures = 0
                 if sent < self._batch_size:
                     await self._sleep(self._idle_wait)
             except (KafkaError, OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
                 self.stats.failures += 1
+                failures += 1
+                backoff = self._backoff.delay(failures)
                 log.warning("relay batch failed, will retry", error=repr(exc), retry_in=backoff)
                 if listener is not None:
                     await self._release(listener)
@@ -117,7 +120,6 @@ class OutboxRelay:
                     # A fresh producer (new producer id) resends the rolled-back batch in order.
                     await self._close_producer()
                 await self._sleep(backoff, wake_on_notify=False)
-                backoff = min(backoff * 2, self._max_backoff)
         if listener is not None:
             await self._release(listener)
         await self._close_producer()

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import asyncio
 
-from tenacity import (
-    AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential,
-    wait_random,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from services.notifier.application.ports import Log, Metrics, NoMetrics, Sender
 from services.notifier.domain.emails import DeliveryResult, OutgoingEmail
 from services.notifier.domain.failures import RetryPolicy, SendFailure, Verdict, classify
+from shared.backoff import Backoff
 from shared.logging import get_logger
 
 log = get_logger("notifier.delivery")
@@ -76,8 +74,7 @@ class Deliverer:
 
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TryAgain),
-            wait=wait_exponential(multiplier=p.initial_wait, min=p.initial_wait, max=p.max_wait)
-            + wait_random(0, p.initial_wait),
+            wait=Backoff(p.initial_wait, p.max_wait, jitter=p.initial_wait).wait,
             # The log's attempt count settles the delivery; this is only a backstop (claims
             # that found the row busy elsewhere do not count as attempts).
             stop=stop_after_attempt(p.max_attempts * 3),

@@ -14,6 +14,7 @@ DEAD_LETTERS = Counter("notifier_dead_letters_total",
 EVENTS = Counter("notifier_events_total", "Schedule events handled, by outcome", ["outcome"])
 HANDLER_FAILURES = Counter("notifier_handler_failures_total",
                            "Messages whose handling failed (database/Kafka) and will be redelivered")
+LAG = Gauge("notifier_consumer_lag", "Records in the partition not yet handled", ["topic", "partition"])
 SMTP_UP = Gauge("notifier_smtp_up", "1 when the last SMTP probe succeeded, 0 when it failed")
 
 

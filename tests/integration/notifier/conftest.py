@@ -72,10 +72,10 @@ async def notifier_api(settings: NotifierSettings) -> AsyncIterator[httpx.AsyncC
     await catch_up(settings.kafka.bootstrap_servers, settings.group_id)
     app = create_app(settings)
     async with serving(app) as client:
-        subscriber = app.state.consumer.subscriber
+        runtime = app.state.consumer
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
-        while subscriber.consumer is None or not subscriber.consumer.assignment():
+        while runtime.client is None or not runtime.client.assignment():
             assert loop.time() < deadline, "the notifier's consumer got no partitions"
             await asyncio.sleep(0.1)
         yield client

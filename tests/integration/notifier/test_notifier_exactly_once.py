@@ -13,7 +13,6 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.notifier.adapters.dead_letters import KafkaDeadLetters
 from services.notifier.adapters.delivery_log import ClaimBusy, DeliveryLog
 from services.notifier.adapters.smtp import SmtpConfig, SmtpSender
 from services.notifier.adapters.templates import TemplateRenderer
@@ -22,6 +21,7 @@ from services.notifier.application.notify import NotifyPolicy, Outcome, Schedule
 from services.notifier.domain.emails import Notification, OutgoingEmail
 from services.notifier.domain.failures import RetryPolicy
 from services.notifier.domain.message_ids import message_id
+from shared.consumer import DeadLetterProducer, DeadLetterPublisher
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP, dead_letter_topic
@@ -108,8 +108,9 @@ async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_l
         mailbox: Mailbox) -> None:
     log = DeliveryLog(two_pools[0])
     closed_port = free_port()  # nothing listens there: connection refused, every time
-    dead_letters = KafkaDeadLetters(plaintext(stack.kafka_bootstrap), "notifier-test-dlq", NOTIFIER_GROUP)
-    await dead_letters.start()
+    producer = DeadLetterProducer(plaintext(stack.kafka_bootstrap), "notifier-test-dlq")
+    await producer.start()
+    dead_letters = DeadLetterPublisher(producer.send, NOTIFIER_GROUP)
     try:
         notifier = ScheduleNotifier(
             log, Deliverer(log, SmtpSender(SmtpConfig("127.0.0.1", closed_port, tls="none", timeout=2)),
@@ -120,7 +121,7 @@ async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_l
         record = record_of(envelope(ending_soon(client), client), offset=10_000_000 + uuid.uuid4().int % 10**6)
         handled = await notifier.handle(record)
     finally:
-        await dead_letters.stop()
+        await producer.stop()
     assert handled.outcome is Outcome.DEAD_LETTERED
     rows = await two_pools[1].fetch("SELECT status, attempts, last_error FROM deliveries "
                                     "WHERE event_id = $1", uuid.UUID(dict(record.headers)["event_id"].decode()))

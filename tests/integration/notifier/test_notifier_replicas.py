@@ -32,10 +32,10 @@ async def test_a_second_replica_joining_mid_stream_sends_nothing_twice(
         await asyncio.sleep(0.5)
         second = create_app(settings)
         async with serving(second):
-            subscriber = second.state.consumer.subscriber
+            runtime = second.state.consumer
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 60
-            while subscriber.consumer is None or not subscriber.consumer.assignment():
+            while runtime.client is None or not runtime.client.assignment():
                 assert loop.time() < deadline, "the second replica got no partitions"
                 await asyncio.sleep(0.1)
             for env in events:  # and every event once more, as a redelivery would bring it

@@ -26,9 +26,9 @@ async def projections_api(stack) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(projections_settings(stack))
     async with serving(app) as client:
         client.projections_app = app  # type: ignore[attr-defined]  # for tests that steer its consumer
-        subscriber = app.state.consumer.subscriber
+        runtime = app.state.consumer
         deadline = asyncio.get_running_loop().time() + 60
-        while subscriber.consumer is None or not subscriber.consumer.assignment():
+        while runtime.client is None or not runtime.client.assignment():
             assert asyncio.get_running_loop().time() < deadline, "consumer got no partitions"
             await asyncio.sleep(0.1)
         yield client

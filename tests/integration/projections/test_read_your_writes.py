@@ -40,7 +40,7 @@ async def applied_up_to(dsn: str, client_id, position: int, timeout: float = 30.
 
 async def test_a_later_time_event_of_another_contract_does_not_satisfy_min_position_of_a_payment(
         projections_api, producer, projections_dsn) -> None:  # type: ignore[no-untyped-def]
-    kafka = projections_api.projections_app.state.consumer.subscriber.consumer
+    kafka = projections_api.projections_app.state.consumer.client
     feed = ClientFeed(f"RYW {uuid4().hex[:6]}")
     a, b, qa, qb = uuid4(), uuid4(), uuid4(), uuid4()
     await publish(producer, feed, feed.registered(),

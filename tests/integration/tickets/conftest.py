@@ -34,9 +34,9 @@ def tickets_settings(stack, projections_url: str, **overrides) -> TicketsSetting
 
 async def consuming(app: FastAPI) -> None:
     """Wait until the projections consumer has its partitions (it then reads from the start)."""
-    subscriber = app.state.consumer.subscriber
+    runtime = app.state.consumer
     deadline = asyncio.get_running_loop().time() + 60
-    while subscriber.consumer is None or not subscriber.consumer.assignment():
+    while runtime.client is None or not runtime.client.assignment():
         assert asyncio.get_running_loop().time() < deadline, "projections consumer got no partitions"
         await asyncio.sleep(0.1)
 

@@ -1,4 +1,4 @@
-"""The subscriber's ack policy: commit after settling, redeliver on failure, no crash loop."""
+"""The consumer's ack policy: commit after settling, redeliver on failure, no crash loop."""
 
 from __future__ import annotations
 
@@ -7,23 +7,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-from faststream.kafka import KafkaBroker
 
-from services.notifier.entrypoints import consumer as consumer_module
-from services.notifier.entrypoints.consumer import ScheduleConsumer
+from services.notifier.entrypoints.consumer import NotifyEach
+from shared.consumer import Backoff, ConsumerRuntime, DeadLetterProducer, Subscription
+from shared.kafka_security import plaintext
+from tests.support.fake_kafka import FakeConsumer, attach
 from tests.unit.notifier.notifier_events import Record
-
-
-@dataclass
-class Msg:
-    acks: int = 0
-    nacks: int = 0
-
-    async def ack(self) -> None:
-        self.acks += 1
-
-    async def nack(self) -> None:
-        self.nacks += 1
 
 
 @dataclass
@@ -38,50 +27,49 @@ class Notifier:
     async def give_up(self, record: Any, error: str) -> None:
         self.given_up.append(error)
 
-    def stop(self) -> None: ...
+
+def make(notifier: Notifier) -> tuple[ConsumerRuntime, FakeConsumer]:
+    kafka = plaintext("127.0.0.1:1")
+    c = ConsumerRuntime(kafka, Subscription(("contracts.schedule.v1",), "g", "t", max_records=1),
+                        NotifyEach(notifier, give_up_after=3), DeadLetterProducer(kafka, "t-dlq"),
+                        backoff=Backoff(0, 0))  # no pauses
+    return c, attach(c, FakeConsumer())
 
 
-@pytest.fixture(autouse=True)
-def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def sleep(_: float) -> None:
-        return None
-
-    monkeypatch.setattr(consumer_module, "pause", sleep)
-
-
-def make(notifier: Notifier) -> ScheduleConsumer:
-    c = ScheduleConsumer(KafkaBroker("127.0.0.1:1"), give_up_after=3)
-    c.bind(notifier)  # type: ignore[arg-type]
-    return c
+async def deliver(c: ConsumerRuntime, record: Record) -> None:
+    await c.process([record])  # type: ignore[list-item]  # a fake ConsumerRecord
+    await c.flush_commits()
 
 
 async def test_a_settled_record_is_committed() -> None:
-    c, msg = make(Notifier()), Msg()
-    await c.handle(Record(b"x"), msg)
-    assert (msg.acks, msg.nacks) == (1, 0)
+    c, kafka = make(Notifier())
+    await deliver(c, Record(b"x", offset=4))
+    assert (kafka.commits, len(kafka.seeks)) == (1, 0)
+    assert kafka.committed == [{("contracts.schedule.v1", 0): 5}]
 
 
 @pytest.mark.parametrize("outage", [ConnectionRefusedError(), asyncpg.CannotConnectNowError("starting")])
 async def test_an_outage_is_retried_without_a_bound(outage: Exception) -> None:
     notifier = Notifier(outage)
-    c, msg = make(notifier), Msg()
+    c, kafka = make(notifier)
     for _ in range(10):
-        await c.handle(Record(b"x", offset=7), msg)
-    assert (msg.acks, msg.nacks) == (0, 10) and not notifier.given_up
+        await deliver(c, Record(b"x", offset=7))
+    assert (kafka.commits, len(kafka.seeks)) == (0, 10) and not notifier.given_up
+    assert set(kafka.seeks) == {("contracts.schedule.v1", 0, 7)}  # sought back to the record
 
 
 async def test_a_record_that_keeps_failing_for_another_reason_is_dead_lettered() -> None:
     notifier = Notifier(ValueError("a bug"))
-    c, msg = make(notifier), Msg()
+    c, kafka = make(notifier)
     for _ in range(3):
-        await c.handle(Record(b"x", offset=7), msg)
-    assert msg.nacks == 2 and msg.acks == 1
+        await deliver(c, Record(b"x", offset=7))
+    assert len(kafka.seeks) == 2 and kafka.commits == 1
     assert notifier.given_up and "a bug" in notifier.given_up[0]
 
 
 async def test_stopping_gives_the_record_back_at_once() -> None:
     notifier = Notifier(ConnectionRefusedError())
-    c, msg = make(notifier), Msg()
-    c.stop()
-    await c.handle(Record(b"x"), msg)
-    assert (msg.acks, msg.nacks) == (0, 1)
+    c, kafka = make(notifier)
+    c.request_stop()
+    await deliver(c, Record(b"x"))
+    assert (kafka.commits, len(kafka.seeks)) == (0, 1)

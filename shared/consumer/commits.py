@@ -1,0 +1,50 @@
+"""Offsets committed to Kafka after the effect, in the background, one commit at a time.
+
+The next fetch does not wait for a broker round trip; the newest offsets of every partition
+are merged while a commit is in flight. A failed commit (``CommitFailedError`` after a
+rebalance) is only logged: the partition's new owner gets the records again and the
+handler's idempotence absorbs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from shared.logging import get_logger
+
+log = get_logger("consumer.commits")
+
+Offsets = Mapping[tuple[str, int], int]
+"""``(topic, partition) → next offset`` (the offset of the next record to consume)."""
+
+
+class BackgroundCommits:
+    def __init__(self, client: Callable[[], AIOKafkaConsumer | None], group: str) -> None:
+        self._client, self._group = client, group
+        self._uncommitted: dict[tuple[str, int], int] = {}
+        self._committer: asyncio.Task[None] | None = None
+
+    def soon(self, offsets: Offsets) -> None:
+        self._uncommitted.update(offsets)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending(),
+                                                  name=f"consumer-commit-{self._group}")
+
+    async def _commit_pending(self) -> None:
+        while self._uncommitted and (client := self._client()) is not None:
+            offsets, self._uncommitted = self._uncommitted, {}
+            try:
+                await client.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
+            except KafkaError as exc:
+                log.warning("offset commit failed after handling", error=repr(exc), group=self._group)
+
+    async def flush(self, timeout: float | None = None) -> None:
+        committer = self._committer
+        if committer is not None and not committer.done():
+            with suppress(TimeoutError):  # a commit left behind: idempotence absorbs it
+                await asyncio.wait_for(asyncio.shield(committer), timeout)

@@ -1,0 +1,48 @@
+"""A stand-in for aiokafka's consumer, for unit tests of shared.consumer's runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import TopicPartition
+
+
+@dataclass
+class FakeConsumer:
+    """Counts what the runtime asks of a consumer: commits (acks) and seeks (redeliveries)."""
+
+    high: dict[tuple[str, int], int] = field(default_factory=dict)
+    """The assigned partitions and their highwater marks."""
+    committed: list[dict[tuple[str, int], int]] = field(default_factory=list)
+    seeks: list[tuple[str, int, int]] = field(default_factory=list)
+    stopped: bool = False
+
+    @property
+    def commits(self) -> int:
+        return len(self.committed)
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.committed.append({(tp.topic, tp.partition): o for tp, o in offsets.items()})
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.seeks.append((tp.topic, tp.partition, offset))
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        assert (tp.topic, tp.partition) in self.high, "Partition is not assigned"  # as aiokafka
+        return self.high[(tp.topic, tp.partition)]
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition(t, p) for t, p in self.high}
+
+    async def position(self, tp: TopicPartition) -> int:
+        return 0
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+def attach(runtime: Any, consumer: FakeConsumer) -> FakeConsumer:
+    """Give ``runtime`` the fake as its started, joined consumer."""
+    runtime.client, runtime.joined = consumer, True
+    return consumer
