@@ -28,8 +28,10 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     settings = settings or ContractsSettings()  # type: ignore[call-arg]
     calendar = calendar or settings.calendar.calendar()
 
-    def latest_paid_on() -> date | None:
-        return None if settings.allow_future_payments else calendar.latest_paid_on()
+    def latest_paid_on() -> date:
+        """Tomorrow in the company's zone, asked per request (the bound moves at midnight)."""
+        return calendar.latest_paid_on()
+
     configure_logging(settings.log.format, settings.log.level)
     probe = KafkaProbe(settings.kafka)
 

@@ -15,9 +15,6 @@ class ContractsSettings(ServiceSettings):
     """Publish the outbox from this process (several replicas may: one publishes at a time)."""
     scheduler_interval_seconds: float = 60.0
     scheduler_batch: int = 500
-    allow_future_payments: bool = False
-    """Accept ``paid_on`` after tomorrow (company zone). Only for simulated time: the local
-    stack, the demo and the e2e test play a whole future year (CONTRACTS_ALLOW_FUTURE_PAYMENTS)."""
     allow_future_ticks: bool = False
     """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
     on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""
