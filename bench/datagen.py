@@ -91,7 +91,7 @@ def plan(scale: Scale, seed: int) -> list[list[int]]:
 
 
 async def _append(store: PostgresEventStore, write: StreamWrite, ctx: CommandContext) -> None:
-    async def pending(conn, _recorded):  # type: ignore[no-untyped-def]
+    async def pending(conn, _recorded):
         if write.contract is not None:
             await replace_pending(conn, write.contract)
 
@@ -131,7 +131,7 @@ async def _worker_main(dsn: str, seed: int, today: date, counts: list[list[int]]
         await pool.close()
 
 
-def _worker(*args) -> None:  # type: ignore[no-untyped-def]
+def _worker(*args) -> None:
     import uvloop
 
     uvloop.run(_worker_main(*args))

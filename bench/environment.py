@@ -169,7 +169,7 @@ def peak_rss_kb(pid: int) -> int | None:
     return None
 
 
-def open_env(say=print) -> BenchEnv:  # type: ignore[no-untyped-def]
+def open_env(say=print) -> BenchEnv:
     run_dir = Path(tempfile.mkdtemp(prefix="abonent-bench-"))
     say(f"bench stack in {run_dir}")
     try:

@@ -90,7 +90,7 @@ def summarise(raw: Path, top: int = 15) -> str:
 
 
 @contextlib.asynccontextmanager
-async def profiled(ctx, label: str, pids: dict[str, int | None]) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+async def profiled(ctx, label: str, pids: dict[str, int | None]) -> AsyncIterator[None]:
     """Sample ``pids`` with py-spy while the body runs (when ``--py-spy`` asked for it and
     py-spy is there); the summaries go into the report under ``label``."""
     exe = py_spy()

@@ -134,7 +134,7 @@ async def bare_copy(dsn: str, rows: int) -> float:
         await conn.execute("ALTER TABLE public.bench_copy ADD PRIMARY KEY (period_id)")
         base = uuid.uuid4().int & ~((1 << 64) - 1)
 
-        def records():  # type: ignore[no-untyped-def]
+        def records():
             for i in range(rows):
                 yield (uuid.UUID(int=base + i), *sample[i % len(sample)])
 

@@ -21,7 +21,7 @@ from bench.targets import load_targets
 BENCH = "6 queries"
 
 
-def queries(ctx: Ctx, clients: list) -> dict[str, tuple[Callable[[int], tuple[str, dict[str, Any]]], Target]]:  # type: ignore[type-arg]
+def queries(ctx: Ctx, clients: list) -> dict[str, tuple[Callable[[int], tuple[str, dict[str, Any]]], Target]]:
     today, year = ctx.today.isoformat(), ctx.today.year
     return {
         "coverage": (lambda i: (f"/clients/{clients[(i * 7919) % len(clients)]}/coverage", {"on": today}),
@@ -44,7 +44,7 @@ async def run(ctx: Ctx) -> None:
             for name, (request, _) in plan.items():
                 rate = ctx.profile.query_rates[name]
 
-                async def op(i: int, request=request) -> None:  # type: ignore[no-untyped-def]
+                async def op(i: int, request=request) -> None:
                     path, params = request(i)
                     await pool.json("GET", path, params=params, expect=(200,))
 

@@ -58,7 +58,7 @@ def _relay_process(ctx: Ctx, dsn: str, log: Path) -> subprocess.Popen[bytes]:
         stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
 
 
-async def watch_drain(dsn: str, timeout: float, on_progress=None) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+async def watch_drain(dsn: str, timeout: float, on_progress=None) -> tuple[int, float]:
     """(rows published, seconds from the first one leaving to the outbox being empty)."""
     conn = await asyncpg.connect(dsn)
     try:
@@ -88,7 +88,7 @@ async def watch_drain(dsn: str, timeout: float, on_progress=None) -> tuple[int, 
 async def _fill(dsn: str, rows: list[tuple], count: int) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        def records():  # type: ignore[no-untyped-def]
+        def records():
             for i in range(count):
                 key, event_id, payload, headers = rows[i % len(rows)]
                 yield TOPIC, key, event_id, payload, headers

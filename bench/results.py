@@ -153,7 +153,7 @@ class Report:
                  f"summaries: [{full}]({full}).", ""]
         return "\n".join(lines)
 
-    def rich_table(self):  # type: ignore[no-untyped-def]
+    def rich_table(self):
         from rich.table import Table
 
         table = Table(title=self.header(), title_justify="left")

@@ -81,7 +81,7 @@ async def _prepare_relay(ctx: Ctx, selected: set[str]) -> None:
     await relay.drain_generated(ctx)
 
 
-def run(profile: Profile, selected: set[str], command: str, say=print, keep: bool = False,  # type: ignore[no-untyped-def]
+def run(profile: Profile, selected: set[str], command: str, say=print, keep: bool = False,
         py_spy: bool = False) -> Report:
     report = Report(profile.name, command)
     report.notes.append("latency percentiles are exact (every sample sorted), measured from each request's "

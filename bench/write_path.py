@@ -26,7 +26,7 @@ from bench.targets import Targets, load_targets
 from bench.tools import pgbench, prepare_pgbench
 
 BENCH = "1 write path"
-def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):  # type: ignore[no-untyped-def]
+def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):
     today = ctx.today.isoformat()
     opened: deque[str] = deque(maxlen=10_000)
     payable = itertools.cycle(targets.payable)

@@ -97,7 +97,7 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
-    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]  # from ABONENT_AUTH_*
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # from ABONENT_AUTH_*
     calendar: CalendarSettings = Field(default_factory=calendar_settings)
     """The company's time zone and day counts (``ABONENT_TIMEZONE``, ``ABONENT_GRACE_DAYS``, …)."""
 

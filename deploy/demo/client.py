@@ -41,7 +41,7 @@ class Abonent:
     @classmethod
     def connect(cls, urls: dict[str, str], actor: str = "demo", auth: AuthSettings | None = None) -> Abonent:
         """``auth``: the stack's token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
-        settings = auth or AuthSettings()  # type: ignore[call-arg]
+        settings = auth or AuthSettings()
         tokens = {role.value: mint(settings, [role.value], f"{actor}-{role.value}", ttl=timedelta(hours=8))
                   for role in Role}
 

@@ -108,7 +108,7 @@ async def _prepare_databases(run: RunDir, ports: StackPorts) -> dict[str, list[s
             for s in SERVICES}
 
 
-def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=print,  # type: ignore[no-untyped-def]
+def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=print,
                 auth_secret: str | None = None) -> StackInfo:
     """Bring everything up (idempotent). On failure, stop what this call started, then raise.
 

@@ -76,7 +76,7 @@ def _reap(pid: int) -> None:
         pass
 
 
-def wait_for(check, timeout: float, what: str, log: Path | None = None, pidfile: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+def wait_for(check, timeout: float, what: str, log: Path | None = None, pidfile: Path | None = None) -> None:
     """Poll ``check()`` until true; fail early if the process we wait for died."""
     from deploy.local.errors import LauncherError
 

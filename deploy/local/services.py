@@ -58,9 +58,9 @@ def service_env(stack_env: dict[str, str], ports: dict[str, int]) -> dict[str, s
 
 
 def start_services(run_dir: Path, stack_env: dict[str, str], ports: dict[str, int] | None = None,
-                   *, timeout: float = 90.0, progress=print) -> dict[str, str]:  # type: ignore[no-untyped-def]
+                   *, timeout: float = 90.0, progress=print) -> dict[str, str]:
     """Start what is not running yet; returns the base URL of each HTTP service."""
-    ports = ports or {s.name: s.default_port for s in SERVICES if s.default_port}  # type: ignore[misc]
+    ports = ports or {s.name: s.default_port for s in SERVICES if s.default_port}
     env = {**os.environ, **service_env(stack_env, ports)}
     folder = _dir(run_dir)
     folder.mkdir(parents=True, exist_ok=True)

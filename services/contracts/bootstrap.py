@@ -25,7 +25,7 @@ log = get_logger("contracts")
 
 
 def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
-    settings = settings or ContractsSettings()  # type: ignore[call-arg]
+    settings = settings or ContractsSettings()
     calendar = calendar or settings.calendar.calendar()
 
     def latest_paid_on() -> date | None:

@@ -28,7 +28,7 @@ log = get_logger("tickets")
 
 
 def create_app(settings: TicketsSettings | None = None) -> FastAPI:
-    settings = settings or TicketsSettings()  # type: ignore[call-arg]
+    settings = settings or TicketsSettings()
     configure_logging(settings.log.format, settings.log.level)
     probe = KafkaProbe(settings.kafka)
     static = settings.projections_token.get_secret_value() if settings.projections_token else None

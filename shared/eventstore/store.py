@@ -58,7 +58,7 @@ class PostgresEventStore:
         rows = await self._pool.fetch(
             "SELECT event_type, schema_version, data FROM events WHERE stream_id = $1 ORDER BY stream_version",
             stream_id)
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
     async def read_all(self, after_position: int = 0, limit: int = 10_000) -> list[RecordedEvent]:
         """Committed events after a position, in position order (for replays and audits).

@@ -30,7 +30,7 @@ def create_service_app(
     auth: AuthSettings | Verifier | None = None,
 ) -> FastAPI:
     """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
-    auth = auth if auth is not None else AuthSettings()  # type: ignore[call-arg]
+    auth = auth if auth is not None else AuthSettings()
     app = FastAPI(
         title=title, description=description, version=version, lifespan=lifespan,
     )

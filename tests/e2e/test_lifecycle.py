@@ -159,7 +159,7 @@ async def test_case_8_a_bounced_payment_reopens_the_debt_with_an_email_and_a_pub
     kinds = [e["event_type"] for e in await history(api, c["contract_id"])]
     assert kinds.count("ServicePeriodBecameOverdue") == 2 and kinds.count("DebtSettled") == 1
 
-    def two_overdue(found) -> bool:  # type: ignore[no-untyped-def]
+    def two_overdue(found) -> bool:
         return sum(e.event_type == "PeriodBecameOverdue" for e in found) >= 2
 
     public = [e.event_type for e in await collect(stack.kafka_bootstrap, PAYMENTS, key=c["client_id"],

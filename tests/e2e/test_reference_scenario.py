@@ -120,7 +120,7 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     await assert_who_did_what(abonent, stack, romashka)
 
 
-async def assert_late_entry_and_termination(abonent, story) -> None:  # type: ignore[no-untyped-def]
+async def assert_late_entry_and_termination(abonent, story) -> None:
     """Гамма: entered in June for a contract running since January; terminated on 16 August."""
     gamma, a = story.clients["gamma"], story.answers
     contract = a["gamma_contract"]
@@ -151,7 +151,7 @@ async def assert_late_entry_and_termination(abonent, story) -> None:  # type: ig
                          ("reminder", "sent"), ("reminder", "skipped_late"), ("reminder", "skipped_late")]
 
 
-async def assert_who_did_what(abonent, stack, romashka) -> None:  # type: ignore[no-untyped-def]
+async def assert_who_did_what(abonent, stack, romashka) -> None:
     """The manager signs, the accountant records payments, the admin ticks the scheduler, the
     dispatcher registers tickets: each event's actor is the subject of the token it came with."""
     events = (await abonent.events(romashka.contract_id))["items"]

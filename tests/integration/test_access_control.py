@@ -68,7 +68,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
 
 
 @pytest.fixture(scope="module")
-async def services(stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:  # type: ignore[no-untyped-def]
+async def services(stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     kafka = {"bootstrap_servers": stack.kafka_bootstrap}
     urls = stack.database_urls
     async with serving(projections_app(ProjectionsSettings(database_url=urls["projections"], http_port=0,
@@ -85,7 +85,7 @@ async def services(stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:  # typ
 
 
 @pytest.fixture(scope="module")
-async def operations(services) -> list[Operation]:  # type: ignore[no-untyped-def]
+async def operations(services) -> list[Operation]:
     found: list[Operation] = []
     for name, client in services.items():
         document = (await client.get("/openapi.json")).json()
@@ -103,7 +103,7 @@ async def operations(services) -> list[Operation]:  # type: ignore[no-untyped-de
 
 
 def token(role: str = "manager", key: str | None = None, algorithm: str = "HS256", **overrides: Any) -> str:
-    settings = AuthSettings()  # type: ignore[call-arg]
+    settings = AuthSettings()
     now = int(time.time())
     claims = {"iss": settings.issuer, "aud": settings.audience, "sub": f"table-{role}", "roles": [role],
               "iat": now, "nbf": now, "exp": now + 600, **overrides}

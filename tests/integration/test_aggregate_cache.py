@@ -47,7 +47,7 @@ def open_tally(state: Tally | None) -> list[EventData]:
     return [TallyOpened()]
 
 
-def add(amount: int, limit: int | None = None):  # type: ignore[no-untyped-def]
+def add(amount: int, limit: int | None = None):
     """Add ``amount`` unless the total would pass ``limit``; adding 0 is a no-op."""
     def decide(state: Tally | None) -> list[EventData]:
         assert state is not None
@@ -61,12 +61,12 @@ def ctx() -> CommandContext:
     return CommandContext(correlation_id=str(uuid.uuid4()), actor="test", now=datetime.now(UTC))
 
 
-async def run(repo: AggregateRepository[Tally], stream: str, decide, **kw):  # type: ignore[no-untyped-def]
+async def run(repo: AggregateRepository[Tally], stream: str, decide, **kw):
     return await repo.execute(stream, decide, partition_key=lambda *_: stream, ctx=ctx(), **kw)
 
 
 @pytest.fixture
-def replicas(eventstore_pool):  # type: ignore[no-untyped-def]
+def replicas(eventstore_pool):
     store = PostgresEventStore(eventstore_pool)
     return AggregateRepository(store, evolve), AggregateRepository(store, evolve), store
 

@@ -147,7 +147,7 @@ class CommitDuringFirstPublish(OutboxRelay):
     """A relay whose first batch is still being published when another transaction commits
     an outbox row and its NOTIFY reaches the relay."""
 
-    def __init__(self, *args, topic: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, topic: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.topic = topic
         self.committed_at: float | None = None

@@ -15,7 +15,7 @@ from shared.http.commands import command_context
 from tests.support.servers import serving
 
 
-def app():  # type: ignore[no-untyped-def]
+def app():
     router = APIRouter()
 
     @router.post("/echo", dependencies=[allow(Role.MANAGER)])

@@ -120,7 +120,7 @@ async def test_outbox_rows_commit_with_the_events_or_not_at_all(backend: EventSt
     stream = f"thing-{uuid.uuid4()}"
     failed = new(3)
 
-    async def fail(tx, recorded):  # type: ignore[no-untyped-def]
+    async def fail(tx, recorded):
         raise RuntimeError("the caller's own write failed")
 
     with pytest.raises(RuntimeError):

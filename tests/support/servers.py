@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app, port: int | None = None, *, role: str | None = "admin",  # type: ignore[no-untyped-def]
+async def serving(app, port: int | None = None, *, role: str | None = "admin",
                   sub: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """Start ``app`` with uvicorn (lifespan included), yield a client for it, stop it.
 

@@ -30,7 +30,7 @@ days = st.integers(min_value=0, max_value=200)
 
 
 @st.composite
-def cases(draw):  # type: ignore[no-untyped-def]
+def cases(draw):
     terms = draw(st.sampled_from(["prepaid", "postpaid"]))
     starts = START + timedelta(days=draw(st.integers(0, 60)))
     ends = starts + timedelta(days=draw(st.integers(0, 90)))
@@ -47,7 +47,7 @@ def cases(draw):  # type: ignore[no-untyped-def]
     return terms, starts, ends, amount, grace, on, payments
 
 
-def scheduler_says_overdue(terms, starts, ends, amount, grace, on, payments) -> bool:  # type: ignore[no-untyped-def]
+def scheduler_says_overdue(terms, starts, ends, amount, grace, on, payments) -> bool:
     period = uuid4()
     _, state = then_state(given(opened()), AddServicePeriod(CONTRACT_ID, period, starts, ends, amount,
                                                             "RUB", terms))
@@ -60,7 +60,7 @@ def scheduler_says_overdue(terms, starts, ends, amount, grace, on, payments) -> 
 
 @settings(max_examples=300, deadline=None)
 @for_all(cases())
-def test_scheduler_coverage_debtors_filter_and_income_agree(case) -> None:  # type: ignore[no-untyped-def]
+def test_scheduler_coverage_debtors_filter_and_income_agree(case) -> None:
     terms, starts, ends, amount, grace, on, payments = case
     paid = owed.paid_as_at(payments, on)  # what the read side counts as at D
     p = PeriodState(uuid4(), "A-1", uuid4(), starts, ends, amount, "RUB", terms, paid)

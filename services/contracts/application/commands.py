@@ -148,5 +148,5 @@ class ContractsApplication:
         return await self.store.position_at(contract_stream(contract_id), version)
 
 
-def new_period_ids(starts_on, ends_on, every: str) -> list[UUID]:  # type: ignore[no-untyped-def]
+def new_period_ids(starts_on, ends_on, every: str) -> list[UUID]:
     return [uuid.uuid4() for _ in range(periods_needed(starts_on, ends_on, every))]

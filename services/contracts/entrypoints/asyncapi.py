@@ -38,18 +38,18 @@ public_broker.publisher(
     PAYMENTS, title="payments.v1",
     description="The public, stable payments feed for accounting and CRM. A change that "
                 "breaks a consumer is a new topic version, never an edit. " + ENVELOPE_NOTE,
-    schema=Union[tuple(PUBLIC_EVENTS)],  # type: ignore[valid-type]
+    schema=Union[tuple(PUBLIC_EVENTS)],
 )
 internal_broker.publisher(
     CONTRACTS_EVENTS, title="contracts.events.v1",
     description="Internal facts about clients, contracts, periods and payments. " + ENVELOPE_NOTE,
-    schema=Union[tuple(CONTRACT_EVENTS)],  # type: ignore[valid-type]
+    schema=Union[tuple(CONTRACT_EVENTS)],
 )
 internal_broker.publisher(
     CONTRACTS_SCHEDULE, title="contracts.schedule.v1",
     description="Time events emitted when their date comes (reminders, starts, ends, overdue). "
                 + ENVELOPE_NOTE,
-    schema=Union[tuple(SCHEDULE_EVENTS)],  # type: ignore[valid-type]
+    schema=Union[tuple(SCHEDULE_EVENTS)],
 )
 for _broker in (public_broker, internal_broker):
     _broker.publisher(

@@ -53,6 +53,6 @@ async def run(settings: ContractsSettings) -> None:
 
 
 if __name__ == "__main__":
-    s = load_or_exit(ContractsSettings)  # type: ignore[arg-type]
+    s = load_or_exit(ContractsSettings)
     configure_logging(s.log.format, s.log.level)
     asyncio.run(run(s))

@@ -22,15 +22,15 @@ router = APIRouter()
 
 # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per request
 async def _queries(request: Request) -> NotificationQueries:
-    return request.app.state.queries  # type: ignore[no-any-return]
+    return request.app.state.queries
 
 
 async def _notifier(request: Request) -> ScheduleNotifier:
-    return request.app.state.notifier  # type: ignore[no-any-return]
+    return request.app.state.notifier
 
 
 async def _smtp_probe(request: Request) -> Callable[[], Awaitable[None]]:
-    return request.app.state.smtp_probe  # type: ignore[no-any-return]
+    return request.app.state.smtp_probe
 
 
 Queries = Annotated[NotificationQueries, Depends(_queries)]

@@ -154,7 +154,7 @@ class ReadModelStore:
             rows = await conn.fetch(f"SELECT {', '.join(columns)} FROM {table} "
                                     f"WHERE {columns[0]} = ANY($1::uuid[])", list(ids))
             for r in rows:
-                into[r[0]] = row_type(*r)  # type: ignore[index]
+                into[r[0]] = row_type(*r)
         return ws
 
     async def save(self, conn: asyncpg.Connection, ws: WorkingSet, *, rollups: bool = True) -> None:

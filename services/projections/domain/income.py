@@ -61,6 +61,6 @@ def income_by_month(
     out = []
     for month in months_between(first, last):
         for currency in currencies:
-            due, received, outstanding = cells.get((month, currency), (ZERO, ZERO, ZERO))  # type: ignore[arg-type]
+            due, received, outstanding = cells.get((month, currency), (ZERO, ZERO, ZERO))
             out.append(MonthIncome(month, currency, due, received, outstanding))
     return out

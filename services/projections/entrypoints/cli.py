@@ -27,7 +27,7 @@ console = Console(stderr=True)
 
 
 def _run(swap: bool, batch: int | None) -> RebuildReport:
-    settings = load_or_exit(ProjectionsSettings)  # type: ignore[arg-type]
+    settings = load_or_exit(ProjectionsSettings)
     configure_logging(settings.log.format, "WARNING")
     if batch:
         settings.rebuild_batch_records = batch

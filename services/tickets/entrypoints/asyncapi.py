@@ -28,7 +28,7 @@ broker.publisher(
         "partition_key, occurred_at, recorded_at, correlation_id, causation_id, actor, data); "
         "the same ids travel as Kafka headers. The Kafka key is the client id. Delivery is "
         "at-least-once: deduplicate by event_id. `data` is one of the payloads below."),
-    schema=Union[tuple(TICKET_EVENTS)],  # type: ignore[valid-type]
+    schema=Union[tuple(TICKET_EVENTS)],
 )
 broker.publisher("envelope", title="(envelope)", description="The envelope every message travels in.",
                  schema=Envelope)

@@ -15,12 +15,12 @@ from tests.integration.contracts.scenario import sign_client_for_a_year
 from tests.support.servers import serving
 
 
-async def history(api, contract_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+async def history(api, contract_id: str) -> list[dict]:
     return (await api.get(f"/contracts/{contract_id}/events")).json()["items"]
 
 
-def error(r) -> dict:  # type: ignore[no-untyped-def]
-    return r.json()["errors"][0]  # type: ignore[no-any-return]
+def error(r) -> dict:
+    return r.json()["errors"][0]
 
 
 # --- case 1: a real payment dropped silently ----------------------------------------------

@@ -40,7 +40,7 @@ async def test_a_tick_emits_each_due_event_once_and_a_second_tick_or_replica_emi
     assert kinds.count("ServicePeriodEndingSoon") == 1
     assert kinds.count("ServicePeriodBecameOverdue") == 1
 
-    def has_reminder(found):  # type: ignore[no-untyped-def]
+    def has_reminder(found):
         return any(e.event_type == "ServicePeriodBecameOverdue" for e in found)
 
     on_kafka = await collect(stack.kafka_bootstrap, CONTRACTS_SCHEDULE, key=signed.client_id,

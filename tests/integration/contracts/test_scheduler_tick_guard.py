@@ -13,7 +13,7 @@ from tests.support.servers import serving
 
 
 async def test_a_future_as_of_is_refused_unless_allowed(stack, contracts_api):
-    today = CalendarSettings().calendar().today()  # type: ignore[call-arg]
+    today = CalendarSettings().calendar().today()
     tomorrow = (today + timedelta(days=1)).isoformat()
     async with serving(create_app(contracts_settings(stack, run_relay=False, allow_future_ticks=False))) as api:
         r = await api.post("/scheduler/tick", json={"as_of": tomorrow})

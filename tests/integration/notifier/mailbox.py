@@ -47,7 +47,7 @@ class _Handler:
             await asyncio.sleep(self.box.data_delay)
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         with self.box.lock:
-            self.box.received.append(Received(tuple(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self.box.received.append(Received(tuple(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
 

@@ -20,7 +20,7 @@ FEB_1, FEB_15 = date(YEAR, 2, 1), date(YEAR, 2, 15)
 
 
 @pytest.fixture(scope="module")
-async def paid_late(projections_api, producer):  # type: ignore[no-untyped-def]
+async def paid_late(projections_api, producer):
     feed = ClientFeed(f"As-at {uuid4().hex[:6]}")
     contract, q1 = uuid4(), uuid4()
     await publish(producer, feed, feed.registered(), feed.contract_opened(contract, "AS-1", Q1[0]),
@@ -33,7 +33,7 @@ def _params(feed: ClientFeed, **extra: object) -> dict[str, object]:
     return {"min_position": feed.last_position, **extra}
 
 
-async def test_debtors_as_at_a_date_before_the_payment_list_the_client(projections_api, paid_late) -> None:  # type: ignore[no-untyped-def]
+async def test_debtors_as_at_a_date_before_the_payment_list_the_client(projections_api, paid_late) -> None:
     feed, _, q1 = paid_late
     body = await fresh(projections_api, "/debtors", _params(feed, on=FEB_1.isoformat(),
                                                            client_id=str(feed.client_id)))
@@ -48,7 +48,7 @@ async def test_debtors_as_at_a_date_before_the_payment_list_the_client(projectio
     assert str(feed.client_id) in {d["client_id"] for d in everyone["items"]}
 
 
-async def test_coverage_as_at_a_date_before_the_payment_is_unpaid(projections_api, paid_late) -> None:  # type: ignore[no-untyped-def]
+async def test_coverage_as_at_a_date_before_the_payment_is_unpaid(projections_api, paid_late) -> None:
     feed, _, _ = paid_late
     url = f"/clients/{feed.client_id}/coverage"
     before = await fresh(projections_api, url, _params(feed, on=FEB_1.isoformat()))
@@ -59,7 +59,7 @@ async def test_coverage_as_at_a_date_before_the_payment_is_unpaid(projections_ap
     assert after["status"] == "covered" and after["owed"] == []
 
 
-async def test_the_paid_filter_is_as_at_on(projections_api, paid_late) -> None:  # type: ignore[no-untyped-def]
+async def test_the_paid_filter_is_as_at_on(projections_api, paid_late) -> None:
     feed, contract, q1 = paid_late
 
     async def matched(paid: bool, on: date) -> list[tuple[str, str, bool]]:
@@ -74,7 +74,7 @@ async def test_the_paid_filter_is_as_at_on(projections_api, paid_late) -> None: 
     assert await matched(False, FEB_15) == []
 
 
-async def test_income_outstanding_is_as_at_on(projections_api, paid_late) -> None:  # type: ignore[no-untyped-def]
+async def test_income_outstanding_is_as_at_on(projections_api, paid_late) -> None:
     feed, _, _ = paid_late
     for client in ({"client_id": str(feed.client_id)}, {}):
         months = {}

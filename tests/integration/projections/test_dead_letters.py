@@ -34,7 +34,7 @@ async def dead_letter_for(bootstrap: str, partition: int, offset: int) -> dict[s
 
 
 async def test_poison_goes_to_the_dead_letter_topic_and_the_next_message_is_applied(
-        projections_api, producer, stack) -> None:  # type: ignore[no-untyped-def]
+        projections_api, producer, stack) -> None:
     feed = ClientFeed("Poison Ltd")
     key = str(feed.client_id).encode()
     garbage = await producer.send_and_wait(CONTRACTS_EVENTS, value=b"{not an envelope", key=key,
@@ -65,7 +65,7 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_next_message_is_appl
 
 
 async def test_a_successor_of_a_dead_lettered_event_waits_parked(
-        projections_api, producer, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+        projections_api, producer, projections_dsn) -> None:
     """Never applied out of order: v2 waits for the v1 that went to the DLQ (until a fixed v1
     is re-published, or a rebuild with fixed code replays it); readiness reports it."""
     feed = ClientFeed("Gap Ltd")
@@ -100,7 +100,7 @@ async def test_a_successor_of_a_dead_lettered_event_waits_parked(
 
 
 async def test_a_record_the_database_refuses_is_isolated_and_dead_lettered(
-        projections_api, producer, stack) -> None:  # type: ignore[no-untyped-def]
+        projections_api, producer, stack) -> None:
     """Valid by its schema, but PostgreSQL cannot store it (a NUL character in a text): the
     batch is applied record by record and that record goes to the DLQ."""
     bad = ClientFeed("Bad\u0000Name")

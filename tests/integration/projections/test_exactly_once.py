@@ -18,7 +18,7 @@ from tests.integration.projections.helpers import (
 )
 
 
-async def history(producer, feed: ClientFeed) -> None:  # type: ignore[no-untyped-def]
+async def history(producer, feed: ClientFeed) -> None:
     contract, periods = uuid4(), [uuid4(), uuid4()]
     await publish(producer, feed, feed.registered(), feed.contract_opened(contract, "D-1", date(2026, 1, 1)),
                   feed.period_added(contract, periods[0], date(2026, 1, 1), date(2026, 6, 30), "500.00"),
@@ -28,7 +28,7 @@ async def history(producer, feed: ClientFeed) -> None:  # type: ignore[no-untype
 
 
 async def test_the_same_events_fed_twice_change_nothing(projections_api, producer, stack,
-                                                        projections_dsn) -> None:  # type: ignore[no-untyped-def]
+                                                        projections_dsn) -> None:
     feed = ClientFeed("Twice Ltd")
     await history(producer, feed)
     first = await fresh(projections_api, f"/clients/{feed.client_id}/coverage",
@@ -49,7 +49,7 @@ async def test_the_same_events_fed_twice_change_nothing(projections_api, produce
 
 
 async def test_replay_from_offset_zero_leaves_the_read_model_unchanged(
-        projections_api, producer, stack, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+        projections_api, producer, stack, projections_dsn) -> None:
     feed = ClientFeed("Replay Ltd")
     await history(producer, feed)
     await fresh(projections_api, f"/clients/{feed.client_id}/coverage",
@@ -80,7 +80,7 @@ async def _ignore(_: object) -> None:
 
 
 async def test_an_event_ahead_of_its_predecessor_is_parked_then_applied(
-        projections_api, producer, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+        projections_api, producer, projections_dsn) -> None:
     """The schedule topic's v3 of a contract stream arrives after the events topic's v4."""
     feed = ClientFeed("Order Ltd")
     contract, period = uuid4(), uuid4()

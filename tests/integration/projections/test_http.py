@@ -28,7 +28,7 @@ from tests.integration.projections.helpers import ClientFeed, publish
     ("/income", {"to": "2026-12"}, "from", "missing"),
     ("/clients/{}/coverage".format(uuid4()), {"min_position": "-1"}, "min_position", None),
 ])
-async def test_bad_parameters_are_named(projections_api, url, params, field, rule) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_parameters_are_named(projections_api, url, params, field, rule) -> None:
     response = await projections_api.get(url, params=params)
     assert response.status_code == 422, response.text
     errors = response.json()["errors"]
@@ -37,14 +37,14 @@ async def test_bad_parameters_are_named(projections_api, url, params, field, rul
         assert rule in [e["rule"] for e in errors], errors
 
 
-async def test_unknown_client_is_404(projections_api) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_client_is_404(projections_api) -> None:
     response = await projections_api.get(f"/clients/{uuid4()}/coverage", params={"on": "2026-01-01"})
     assert response.status_code == 404
     assert response.json()["errors"][0]["field"] == "client_id"
     assert response.json()["errors"][0]["rule"] == "unknown_client"
 
 
-async def test_a_position_not_reached_answers_stale_after_a_bounded_wait(projections_api, producer) -> None:  # type: ignore[no-untyped-def]
+async def test_a_position_not_reached_answers_stale_after_a_bounded_wait(projections_api, producer) -> None:
     feed = ClientFeed()
     await publish(producer, feed, feed.registered())
     body = None
@@ -65,7 +65,7 @@ async def test_a_position_not_reached_answers_stale_after_a_bounded_wait(project
     assert r.json()["stale"] is False and r.json()["position"] >= feed.last_position
 
 
-async def test_health_and_metrics(projections_api) -> None:  # type: ignore[no-untyped-def]
+async def test_health_and_metrics(projections_api) -> None:
     assert (await projections_api.get("/health/live")).json() == {"status": "ok"}
     ready = await projections_api.get("/health/ready")
     body = ready.json()

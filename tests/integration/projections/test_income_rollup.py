@@ -16,7 +16,7 @@ from tests.integration.projections.helpers import ClientFeed, fresh, publish
 YEAR = 2091  # no other test writes money into this year: the global answer is this client's
 
 
-async def test_rollup_follows_every_money_event(projections_api, producer, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+async def test_rollup_follows_every_money_event(projections_api, producer, projections_dsn) -> None:
     feed = ClientFeed("Rollup Ltd")
     contract, jan, spring, eur, autumn = uuid4(), uuid4(), uuid4(), uuid4(), uuid4()
     cancelled = feed.payment(contract, jan, "40.00", date(YEAR, 1, 3), "140.00", True)

@@ -29,7 +29,7 @@ CLIENTS, CONTRACTS_PER_CLIENT, PERIODS_PER_CONTRACT = 2_000, 2, 6  # 4k contract
 
 
 @pytest.fixture(scope="module")
-async def seeded(projections_dsn):  # type: ignore[no-untyped-def]
+async def seeded(projections_dsn):
     pg_schema = f"plans_{uuid4().hex[:8]}"
     conn = await asyncpg.connect(projections_dsn)
     await conn.execute("SELECT projections_meta.create_read_model($1)", pg_schema)
@@ -72,7 +72,7 @@ def plan_text(rows: list[asyncpg.Record]) -> str:
     return "\n".join(r[0] for r in rows)
 
 
-async def test_coverage_is_an_index_lookup(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_coverage_is_an_index_lookup(seeded) -> None:
     conn, clients = seeded
     plan = plan_text(await conn.fetch("EXPLAIN " + COVERAGE_SQL, clients[123][0], date(2025, 3, 1)))
     assert "periods_client_idx" in plan, plan
@@ -92,11 +92,11 @@ async def explain_debtors(conn: asyncpg.Connection, options: str, **kwargs: obje
     return captured[0]
 
 
-def nodes(plan: dict) -> list[dict]:  # type: ignore[type-arg]
+def nodes(plan: dict) -> list[dict]:
     return [plan, *(n for child in plan.get("Plans", []) for n in nodes(child))]
 
 
-async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded) -> None:
     """On 2025-06-01 about half the seeded clients owe something (0.9 of the periods are paid,
     ~8 have fallen due per client), as on a real "today". The first page of 20 must walk
     clients in the answer's order (name, id) on clients_name_idx under a Limit, probe each
@@ -126,12 +126,12 @@ async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded) -> Non
     assert sum(n["Actual Loops"] for n in probes) <= read + 21, probes
 
 
-async def test_debtors_pages_are_the_domain_rule(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_debtors_pages_are_the_domain_rule(seeded) -> None:
     """Whatever the plan, a page is what domain.coverage.owed says, clients by (name, id)."""
     conn, clients = seeded
     every = await conn.fetch(f"SELECT p.client_id, {PERIOD_STATE} FROM periods p "
                              "JOIN contracts c ON c.contract_id = p.contract_id")
-    paid_by_period: dict = {}  # type: ignore[type-arg]
+    paid_by_period: dict = {}
     for q in await conn.fetch("SELECT period_id, amount, paid_on FROM payments WHERE NOT cancelled"):
         paid_by_period.setdefault(q["period_id"], []).append((q["amount"], q["paid_on"]))
     names = {c[0]: c[1] for c in clients}
@@ -142,7 +142,7 @@ async def test_debtors_pages_are_the_domain_rule(seeded) -> None:  # type: ignor
 
     for on, terms in ((date(2024, 1, 1), "prepaid"), (date(2024, 4, 1), None),
                       (date(2025, 6, 1), "postpaid"), (date(2023, 1, 1), None)):
-        expected: dict = {}  # type: ignore[type-arg]
+        expected: dict = {}
         for r in every:
             if (terms is None or r["payment_terms"] == terms) and owed(as_at(r, on), on):
                 expected.setdefault(r["client_id"], set()).add(r["period_id"])
@@ -162,7 +162,7 @@ async def test_debtors_pages_are_the_domain_rule(seeded) -> None:  # type: ignor
         assert {r["period_id"] for r in rows} == expected.get(one, set())
 
 
-async def test_income_reads_the_rollup_and_only_the_payments_dated_after_the_day(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_income_reads_the_rollup_and_only_the_payments_dated_after_the_day(seeded) -> None:
     """Outstanding as at D = the rollup, corrected for the periods paid after D: a range of
     payments_paid_on_idx and a primary-key probe per such period, never a scan of periods."""
     conn, _ = seeded
@@ -172,7 +172,7 @@ async def test_income_reads_the_rollup_and_only_the_payments_dated_after_the_day
         assert "Seq Scan on periods" not in plan and "Seq Scan on contracts" not in plan, plan
 
 
-async def test_keeping_the_rollup_probes_the_touched_rows(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_keeping_the_rollup_probes_the_touched_rows(seeded) -> None:
     conn, _ = seeded
     period, contract = await conn.fetchrow("SELECT period_id, contract_id FROM periods LIMIT 1")
     plan = plan_text(await conn.fetch("EXPLAIN " + ADD_INCOME, [period], [contract], [uuid4()],

@@ -26,7 +26,7 @@ YEAR = 2051
 Q1 = (date(YEAR, 1, 1), date(YEAR, 3, 31))
 
 
-async def applied_up_to(dsn: str, client_id, position: int, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def applied_up_to(dsn: str, client_id, position: int, timeout: float = 30.0) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -39,7 +39,7 @@ async def applied_up_to(dsn: str, client_id, position: int, timeout: float = 30.
 
 
 async def test_a_later_time_event_of_another_contract_does_not_satisfy_min_position_of_a_payment(
-        projections_api, producer, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+        projections_api, producer, projections_dsn) -> None:
     kafka = projections_api.projections_app.state.consumer.subscriber.consumer
     feed = ClientFeed(f"RYW {uuid4().hex[:6]}")
     a, b, qa, qb = uuid4(), uuid4(), uuid4(), uuid4()

@@ -20,7 +20,7 @@ from tests.integration.projections.helpers import ClientFeed, fresh, publish, sn
 ROOT = Path(__file__).resolve().parents[3]
 
 
-async def a_client(producer) -> ClientFeed:  # type: ignore[no-untyped-def]
+async def a_client(producer) -> ClientFeed:
     feed = ClientFeed(f"Live {uuid4().hex[:6]}")
     contract, period = uuid4(), uuid4()
     await publish(producer, feed, feed.registered(), feed.contract_opened(contract, "L-1", date(2026, 1, 1)),
@@ -30,7 +30,7 @@ async def a_client(producer) -> ClientFeed:  # type: ignore[no-untyped-def]
     return feed
 
 
-def run_cli(stack, command: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+def run_cli(stack, command: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PROJECTIONS_DATABASE_URL": stack.database_urls["projections"],
            "ABONENT_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap}
     return subprocess.run([sys.executable, "-m", "services.projections.entrypoints.cli", command],
@@ -38,7 +38,7 @@ def run_cli(stack, command: str) -> subprocess.CompletedProcess[str]:  # type: i
 
 
 async def test_rebuild_on_a_live_system_yields_the_same_read_model(
-        projections_api, producer, stack, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+        projections_api, producer, stack, projections_dsn) -> None:
     known = await a_client(producer)
     await fresh(projections_api, f"/clients/{known.client_id}/coverage",
                 {"on": "2026-06-01", "min_position": known.last_position})
@@ -86,7 +86,7 @@ async def test_rebuild_on_a_live_system_yields_the_same_read_model(
 
 
 async def test_check_reports_a_difference_and_rebuild_repairs_it(
-        projections_api, producer, stack, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+        projections_api, producer, stack, projections_dsn) -> None:
     feed = await a_client(producer)
     await fresh(projections_api, f"/clients/{feed.client_id}/coverage",
                 {"on": "2026-06-01", "min_position": feed.last_position})

@@ -19,7 +19,7 @@ from tests.support.servers import serving
 
 
 @pytest.fixture(scope="module")
-async def contracts(stack) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+async def contracts(stack) -> AsyncIterator[httpx.AsyncClient]:
     settings = ContractsSettings(database_url=stack.database_urls["contracts"], http_port=0,
                                  kafka={"bootstrap_servers": stack.kafka_bootstrap})
     async with serving(create_app(settings)) as client:
@@ -28,7 +28,7 @@ async def contracts(stack) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[
 
 async def test_a_receipt_over_two_periods_reaches_projections_and_payments_v1(
     contracts, projections_api, stack,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     signed = await sign_client_for_a_year(contracts, 2026)
     q1, q2, q3, q4 = signed.period_ids
     r = await contracts.post(f"/contracts/{signed.contract_id}/payments", json={

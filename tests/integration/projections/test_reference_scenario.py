@@ -16,7 +16,7 @@ QUARTERS = [(date(YEAR, 1, 1), date(YEAR, 3, 31)), (date(YEAR, 4, 1), date(YEAR,
 
 
 @pytest.fixture(scope="module")
-async def scenario(projections_api, producer):  # type: ignore[no-untyped-def]
+async def scenario(projections_api, producer):
     feed = ClientFeed("Romashka LLC")
     contract, periods = uuid4(), [uuid4() for _ in QUARTERS]
     await publish(producer, feed, feed.registered(), feed.contract_opened(contract, "A-1", date(YEAR, 1, 1)))
@@ -29,12 +29,12 @@ async def scenario(projections_api, producer):  # type: ignore[no-untyped-def]
     return feed, contract, periods
 
 
-async def coverage(api, feed: ClientFeed, on: date) -> dict:  # type: ignore[no-untyped-def]
+async def coverage(api, feed: ClientFeed, on: date) -> dict:
     return await fresh(api, f"/clients/{feed.client_id}/coverage",
                        {"on": on.isoformat(), "min_position": feed.last_position})
 
 
-async def test_covered_in_q1(projections_api, scenario) -> None:  # type: ignore[no-untyped-def]
+async def test_covered_in_q1(projections_api, scenario) -> None:
     feed, contract, periods = scenario
     body = await coverage(projections_api, feed, date(YEAR, 2, 15))
     assert body["status"] == "covered"
@@ -44,7 +44,7 @@ async def test_covered_in_q1(projections_api, scenario) -> None:  # type: ignore
     assert body["position"] >= feed.last_position and body["stale"] is False
 
 
-async def test_unpaid_in_q2(projections_api, scenario) -> None:  # type: ignore[no-untyped-def]
+async def test_unpaid_in_q2(projections_api, scenario) -> None:
     feed, contract, periods = scenario
     body = await coverage(projections_api, feed, date(YEAR, 4, 15))
     assert body["status"] == "unpaid"
@@ -57,7 +57,7 @@ async def test_unpaid_in_q2(projections_api, scenario) -> None:  # type: ignore[
     assert (body["total_owed"], body["currency"]) == ("30000.00", "RUB")
 
 
-async def test_not_covered_after_the_year(projections_api, scenario) -> None:  # type: ignore[no-untyped-def]
+async def test_not_covered_after_the_year(projections_api, scenario) -> None:
     feed, _, _ = scenario
     body = await coverage(projections_api, feed, date(YEAR + 1, 1, 10))
     assert body["status"] == "not_covered" and body["active_period"] is None
@@ -68,7 +68,7 @@ async def test_not_covered_after_the_year(projections_api, scenario) -> None:  #
     assert body["total_owed"] == "90000.00"  # Q2..Q4 still owed
 
 
-async def test_debtors_on_15_april(projections_api, scenario) -> None:  # type: ignore[no-untyped-def]
+async def test_debtors_on_15_april(projections_api, scenario) -> None:
     feed, contract, periods = scenario
     body = await fresh(projections_api, "/debtors", {
         "on": f"{YEAR}-04-15", "client_id": str(feed.client_id), "min_position": feed.last_position})
@@ -92,7 +92,7 @@ async def test_debtors_on_15_april(projections_api, scenario) -> None:  # type: 
     assert postpaid["items"] == []
 
 
-async def test_income_for_the_year(projections_api, scenario) -> None:  # type: ignore[no-untyped-def]
+async def test_income_for_the_year(projections_api, scenario) -> None:
     feed, _, _ = scenario
     body = await fresh(projections_api, "/income", {
         "from": f"{YEAR}-01", "to": f"{YEAR}-12", "client_id": str(feed.client_id),
@@ -108,7 +108,7 @@ async def test_income_for_the_year(projections_api, scenario) -> None:  # type: 
     assert months[f"{YEAR}-04"]["outstanding"] == "30000.00"
 
 
-async def test_contracts_list_period_filters_apply_to_the_same_period(projections_api, scenario) -> None:  # type: ignore[no-untyped-def]
+async def test_contracts_list_period_filters_apply_to_the_same_period(projections_api, scenario) -> None:
     feed, contract, periods = scenario
     base = {"client_id": str(feed.client_id), "min_position": feed.last_position}
     everything = await fresh(projections_api, "/contracts", base)
@@ -129,7 +129,7 @@ async def test_contracts_list_period_filters_apply_to_the_same_period(projection
     assert none["items"] == []
 
 
-async def test_termination_stops_coverage_from_its_date(projections_api, producer) -> None:  # type: ignore[no-untyped-def]
+async def test_termination_stops_coverage_from_its_date(projections_api, producer) -> None:
     feed = ClientFeed("Terminated Ltd")
     contract, period = uuid4(), uuid4()
     await publish(producer, feed, feed.registered(), feed.contract_opened(contract, "T-1", date(YEAR, 1, 1)),

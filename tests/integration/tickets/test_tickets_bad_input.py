@@ -9,13 +9,13 @@ import pytest
 from tests.integration.tickets.seed import Q1_DAY, reference_client
 
 
-def field_rule(response) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def field_rule(response) -> tuple[str, str]:
     [error] = response.json()["errors"]
     return error["field"], error["rule"]
 
 
 @pytest.fixture(scope="module")
-async def seeded(contracts_api, tickets_api):  # type: ignore[no-untyped-def]
+async def seeded(contracts_api, tickets_api):
     seed = await reference_client(contracts_api)
     r = await tickets_api.post("/tickets", json={"client_id": seed.client_id, "title": "Base",
                                                  "registered_at": Q1_DAY, "min_position": seed.position})

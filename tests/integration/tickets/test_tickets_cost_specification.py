@@ -14,12 +14,12 @@ def code(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def define(api, **item):  # type: ignore[no-untyped-def]
+async def define(api, **item):
     body = {"name": "Workstation set-up", "unit": "pcs", "price": "1500.00", "currency": "RUB", **item}
     return await api.post("/price-list", json=body)
 
 
-async def ticket_for(api, seed, on=Q1_DAY):  # type: ignore[no-untyped-def]
+async def ticket_for(api, seed, on=Q1_DAY):
     r = await api.post("/tickets", json={"client_id": seed.client_id, "title": "New workstation",
                                          "registered_at": on, "min_position": seed.position})
     assert r.status_code == 201, r.text

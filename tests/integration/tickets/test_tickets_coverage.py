@@ -9,7 +9,7 @@ from tests.integration.tickets.seed import AFTER_THE_YEAR, Q1_DAY, Q2_DAY, refer
 from tests.support.kafka import collect
 
 
-async def register(api, client_id, on, min_position=None, **extra):  # type: ignore[no-untyped-def]
+async def register(api, client_id, on, min_position=None, **extra):
     body = {"client_id": client_id, "title": f"Ticket on {on}", "registered_at": on, **extra}
     if min_position is not None:
         body["min_position"] = min_position

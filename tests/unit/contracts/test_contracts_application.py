@@ -82,7 +82,7 @@ async def test_a_payment_retried_under_its_reference_answers_with_the_original()
     assert (again.id, again.position) == (first.id, first.position)
     assert PAYMENTS in {m.topic for m in world.store.outbox}
     state, _ = await world.app.get_contract(contract_id)
-    assert state.period(q1).paid and len(state.period(q1).payments) == 1  # type: ignore[union-attr]
+    assert state.period(q1).paid and len(state.period(q1).payments) == 1
     with pytest.raises(Conflict):  # the same reference for another amount names another payment
         await world.app.record_payment(payment(contract_id, q1, "100", "п/п 7"), ctx())
 
@@ -106,7 +106,7 @@ async def test_payments_racing_on_one_contract_are_all_recorded_after_retries():
                                      for _ in range(5)))
     assert len({r.position for r in results}) == 5
     state, _ = await world.app.get_contract(contract_id)
-    assert state.period(q1).paid_amount == Decimal("5000.00")  # type: ignore[union-attr]
+    assert state.period(q1).paid_amount == Decimal("5000.00")
 
 
 async def test_a_tick_emits_what_is_due_once_and_moves_the_to_do_list_on():

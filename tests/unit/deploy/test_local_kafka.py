@@ -18,7 +18,7 @@ def test_the_fixed_uuid_really_encodes_with_a_leading_dash() -> None:
     assert base64.urlsafe_b64encode(DASH_FIRST.bytes).decode().startswith("-")
 
 
-def test_a_cluster_id_never_starts_with_a_dash(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_cluster_id_never_starts_with_a_dash(monkeypatch, tmp_path: Path) -> None:
     draws = iter([DASH_FIRST, FINE])
     monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(draws))
     run = RunDir(tmp_path)

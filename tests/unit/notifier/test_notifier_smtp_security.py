@@ -23,7 +23,7 @@ REFUSAL = ("NOTIFY_SMTP_USERNAME is set with NOTIFY_SMTP_TLS=none: the SMTP pass
     ("tls", True, False),
     ("none", False, False),
 ])
-def test_tls_mode_maps_to_aiosmtplib_options(tls, use_tls, start_tls) -> None:  # type: ignore[no-untyped-def]
+def test_tls_mode_maps_to_aiosmtplib_options(tls, use_tls, start_tls) -> None:
     sender = SmtpSender(SmtpConfig("smtp.example.com", 587, "robot", SecretStr("pw"), tls=tls))
     options = sender._connection_kwargs()
     assert (options["use_tls"], options["start_tls"]) == (use_tls, start_tls)
@@ -48,7 +48,7 @@ def test_a_login_over_plain_smtp_is_refused() -> None:
     {"smtp_username": "robot", "smtp_tls": "tls"},
     {"smtp_tls": "none"},  # the local sink: no login at all
 ])
-def test_allowed_combinations(values) -> None:  # type: ignore[no-untyped-def]
+def test_allowed_combinations(values) -> None:
     assert NotifierSettings(database_url=DB, **values).smtp.tls == values["smtp_tls"]
 
 

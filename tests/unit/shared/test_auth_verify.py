@@ -14,7 +14,7 @@ from tests.unit.shared.auth_keys import (
 )
 
 
-async def verify(token_or_header: str | None, settings: AuthSettings = HS, raw: bool = False):  # type: ignore[no-untyped-def]
+async def verify(token_or_header: str | None, settings: AuthSettings = HS, raw: bool = False):
     header = token_or_header if raw or token_or_header is None else f"Bearer {token_or_header}"
     return await Verifier(settings).verify(header)
 

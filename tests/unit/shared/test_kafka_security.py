@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory):  # type: ignore[no-untyped-def]
+def tls(tmp_path_factory):
     return make_tls_files(tmp_path_factory.mktemp("tls"))
 
 
@@ -31,7 +31,7 @@ def test_plaintext_is_only_the_bootstrap_servers() -> None:
 
 @pytest.mark.parametrize(("mechanism", "kind"), [
     ("PLAIN", SASLPlaintext), ("SCRAM-SHA-256", SASLScram256), ("SCRAM-SHA-512", SASLScram512)])
-def test_sasl_ssl_gives_the_broker_and_raw_clients_the_same_security(mechanism, kind, tls) -> None:  # type: ignore[no-untyped-def]
+def test_sasl_ssl_gives_the_broker_and_raw_clients_the_same_security(mechanism, kind, tls) -> None:
     kafka = KafkaSettings(bootstrap_servers="k:9093", security_protocol="SASL_SSL",
                           sasl_mechanism=mechanism, sasl_username="relay",
                           sasl_password="s3cret", ssl_cafile=tls.ca)
@@ -52,7 +52,7 @@ def test_sasl_plaintext_has_no_tls() -> None:
     assert options["security_protocol"] == "SASL_PLAINTEXT" and options["ssl_context"] is None
 
 
-def test_ssl_with_a_client_certificate(tls) -> None:  # type: ignore[no-untyped-def]
+def test_ssl_with_a_client_certificate(tls) -> None:
     options = client_options(KafkaSettings(security_protocol="SSL", ssl_cafile=tls.ca,
                                            ssl_certfile=tls.server, ssl_keyfile=tls.server))
     assert options["security_protocol"] == "SSL"
@@ -60,7 +60,7 @@ def test_ssl_with_a_client_certificate(tls) -> None:  # type: ignore[no-untyped-
     assert "sasl_mechanism" not in options
 
 
-def test_settings_come_from_the_environment_and_hide_the_password(monkeypatch, tls) -> None:  # type: ignore[no-untyped-def]
+def test_settings_come_from_the_environment_and_hide_the_password(monkeypatch, tls) -> None:
     for name, value in {"SECURITY_PROTOCOL": "SASL_SSL", "SASL_MECHANISM": "SCRAM-SHA-256",
                         "SASL_USERNAME": "contracts", "SASL_PASSWORD": "hunter2",
                         "SSL_CAFILE": str(tls.ca)}.items():
@@ -78,7 +78,7 @@ def test_settings_come_from_the_environment_and_hide_the_password(monkeypatch, t
     ({"security_protocol": "SSL", "ssl_cafile": "/nonexistent/ca.pem"}, "ABONENT_KAFKA_SSL_CAFILE: no such file"),
     ({"security_protocol": "SASL_SSL", "sasl_mechanism": "GSSAPI", "sasl_username": "u", "sasl_password": "p"}, "sasl_mechanism"),
 ])
-def test_inconsistent_settings_are_refused_naming_the_variable(values, message, tls) -> None:  # type: ignore[no-untyped-def]
+def test_inconsistent_settings_are_refused_naming_the_variable(values, message, tls) -> None:
     values = {k: v.format(ca=tls.ca) for k, v in values.items()}
     with pytest.raises(ValidationError, match=re.escape(message)):
         KafkaSettings(**values)

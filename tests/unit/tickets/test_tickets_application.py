@@ -43,7 +43,7 @@ class Store(MemoryEventStore):
         self.reads.append(stream_id)
         return await super().read_payloads(stream_id)
 
-    async def append(self, stream_id: str, expected_version: int, events: Any, *,  # type: ignore[override]
+    async def append(self, stream_id: str, expected_version: int, events: Any, *,
                      partition_key: str, ctx: CommandContext,
                      in_transaction: InTransaction | None = None) -> list[RecordedEvent]:
         self.appends.append((stream_id, expected_version, partition_key))
@@ -55,7 +55,7 @@ class Coverage:
     def __init__(self, answer: CoverageLookup | None = None) -> None:
         self.answer = answer or Known(snapshot())
 
-    async def coverage(self, client_id, on, min_position):  # type: ignore[no-untyped-def]
+    async def coverage(self, client_id, on, min_position):
         return self.answer
 
 

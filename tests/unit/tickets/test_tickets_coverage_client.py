@@ -43,7 +43,7 @@ def unpaid_answer(client_id: uuid.UUID = CLIENT) -> dict:
 class Fake:
     """A projections service: answers every GET with ``respond`` and counts the calls."""
 
-    def __init__(self, respond) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, respond) -> None:
         self.respond = respond
         self.calls: list[web.Request] = []
 
@@ -71,7 +71,7 @@ def drop(request: web.Request) -> web.Response:
 
 
 @asynccontextmanager
-async def source(fake: Fake, **kwargs) -> AsyncIterator[HttpCoverageSource]:  # type: ignore[no-untyped-def]
+async def source(fake: Fake, **kwargs) -> AsyncIterator[HttpCoverageSource]:
     app = web.Application()
     app.router.add_get("/{path:.*}", fake.handle)
     server = TestServer(app)

@@ -20,7 +20,7 @@ from tests.unit.tickets.tickets_helpers import (
 )
 
 
-def registered(command=None):  # type: ignore[no-untyped-def]
+def registered(command=None):
     command = command or register()
     return decide(command, None)
 
@@ -69,7 +69,7 @@ def test_not_covered_with_policy_block_is_refused_with_the_reason():
 def test_policy_block_lets_an_override_through_and_records_its_reason():
     [event] = decide(register(NOT_COVERED, policy="block", override_reason=" server room flooded "), None)
     assert event.override_reason == "server room flooded"
-    assert fold(evolve, [event], None).override_reason == "server room flooded"  # type: ignore[union-attr]
+    assert fold(evolve, [event], None).override_reason == "server room flooded"
 
 
 def test_a_blank_override_reason_is_no_override():

@@ -15,7 +15,7 @@ from services.tickets.entrypoints.http.schemas import (
 CLIENT = str(uuid.uuid4())
 
 
-def errors_of(model, **body):  # type: ignore[no-untyped-def]
+def errors_of(model, **body):
     with pytest.raises(ValidationError) as refused:
         model(**body)
     return {(e["loc"][0], e["type"]) for e in refused.value.errors()}

@@ -22,7 +22,7 @@ def snapshot(status: str = "covered", on: date = date(2026, 5, 15), owed: str | 
         ends_on=date(2026, 6, 30), payment_terms="prepaid", due_on=date(2026, 4, 1),
         amount_due=Decimal(owed), currency="RUB", days_overdue=44),)
     return CoverageSnapshot(
-        status=status, on=on, owed=owed_periods,  # type: ignore[arg-type]
+        status=status, on=on, owed=owed_periods,
         totals=() if owed is None else (MoneyTotal(amount=Decimal(owed), currency="RUB"),),
         warnings=tuple(CoverageWarning(code=c, message=m) for c, m in warnings),
         source_position=42, checked_at=NOW)

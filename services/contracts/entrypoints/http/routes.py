@@ -22,7 +22,7 @@ from shared.http.commands import Context
 router = APIRouter()
 
 
-def keep(value):  # type: ignore[no-untyped-def]
+def keep(value):
     return cmd.KEEP if value is None else value
 
 

@@ -21,7 +21,7 @@ def contract_view(state: ContractState) -> ContractView:
             PeriodView(
                 period_id=p.period_id, starts_on=p.starts_on, ends_on=p.ends_on,
                 amount=format_amount(p.amount, p.currency), currency=p.currency,
-                payment_terms=p.payment_terms,  # type: ignore[arg-type]
+                payment_terms=p.payment_terms,
                 remind_on=p.remind_on, paid_amount=format_amount(p.paid_amount, p.currency), paid=p.paid,
                 void=state.is_void(p),
                 payments=[PaymentView(payment_id=x.payment_id, amount=format_amount(x.amount, p.currency),

@@ -43,7 +43,7 @@ def refused(exc: NotCovered) -> JSONResponse:
     409: {"description": "policy `block`: the client is not covered and no override_reason was given"},
     404: {"description": "the projections service says the client does not exist"}},
              dependencies=[allow(Role.DISPATCHER)])
-async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context):  # type: ignore[no-untyped-def]
+async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context):
     """Register a ticket; the answer carries the client's coverage on the registration date."""
     registration = Registration(
         ticket_id=uuid.uuid4(), client_id=body.client_id, title=body.title,
