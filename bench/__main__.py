@@ -18,12 +18,13 @@ from bench.results import Report
 from bench.runner import BENCHMARKS, run
 
 app = typer.Typer(add_completion=False)
+_BENCHMARK_NAMES = ", ".join(BENCHMARKS)
 
 
 @app.command()
 def main(
     profile: str = typer.Option("quick", help=f"one of: {', '.join(PROFILES)}"),
-    only: list[str] = typer.Option([], help=f"run only these (repeatable or comma-separated): {', '.join(BENCHMARKS)}"),
+    only: list[str] = typer.Option([], help=f"run only these (repeatable or comma-separated): {_BENCHMARK_NAMES}"),
     runs: int = typer.Option(0, help="runs per measurement (default: the profile's)"),
     write_readme: bool = typer.Option(False, help="put the summary into bench/README.md"),
     keep_stack: bool = typer.Option(False, help="leave the bench's stack running (for poking at it)"),

@@ -161,7 +161,7 @@ def load(dsn: str, scale: Scale, *, seed: int = 1, today: date | None = None, wo
             except queue.Empty:
                 failed = [p for p in procs if p.exitcode not in (None, 0)]
                 if failed:
-                    raise RuntimeError(f"datagen worker {failed[0].name} failed (exit {failed[0].exitcode})")
+                    raise RuntimeError(f"datagen worker {failed[0].name} failed (exit {failed[0].exitcode})") from None
                 continue
             done += clients
             result.streams += streams

@@ -21,12 +21,11 @@ import time
 
 from bench.context import Ctx
 from bench.http import HttpPool
-from bench.measure import add_load_rows, measure
+from bench.measure import add_load_rows, half_of, measure
 from bench.results import Target
 from bench.stages import Breakdown, Command, Tap, applied_summary, scrape_delays
 from bench.stats import latency_summary, spread
 from bench.targets import load_targets
-from bench.measure import half_of
 
 BENCH = "4 end-to-end"
 RATE = 300

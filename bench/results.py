@@ -163,7 +163,8 @@ class Report:
             med, lo, hi = spread(r.values)
             verdict = r.verdict()
             style = "red" if verdict.startswith("MISSED") else "green" if verdict == "met" else None
-            table.add_row(r.bench, ("  ↳ ceiling: " if r.ceiling else "") + r.measure + (f" ({r.note})" if r.note else ""),
+            measure = ("  ↳ ceiling: " if r.ceiling else "") + r.measure + (f" ({r.note})" if r.note else "")
+            table.add_row(r.bench, measure,
                           f"{_fmt(med)} {r.unit}", f"{_fmt(lo)}–{_fmt(hi)}",
                           r.target.text if r.target else "", verdict, style=style)
         return table

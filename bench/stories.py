@@ -32,7 +32,12 @@ from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.commands import (
-    CancelPayment, EmitDueTimeEvents, OpenContract, RecordPayment, RegisterClient, SchedulePeriods,
+    CancelPayment,
+    EmitDueTimeEvents,
+    OpenContract,
+    RecordPayment,
+    RegisterClient,
+    SchedulePeriods,
     TerminateContract,
 )
 from services.contracts.domain.contract import ContractState

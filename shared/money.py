@@ -43,8 +43,8 @@ MAX_MINOR_UNITS = 3
 """The most decimals any active currency has (KWD, BHD, OMR, JOD, TND, LYD)."""
 # [0-9], not \d: \d also matches Arabic-Indic and other Unicode digits, and Decimal() reads
 # them ("٣٠٠٠٠" would become 30000).
-_AMOUNT_RE = re.compile(r"-?[0-9]{1,%d}(\.[0-9]{1,%d})?" % (MAX_INTEGER_DIGITS, MAX_MINOR_UNITS))
-_AMOUNT_PATTERN = r"^-?[0-9]{1,%d}(\.[0-9]{1,%d})?$" % (MAX_INTEGER_DIGITS, MAX_MINOR_UNITS)
+_AMOUNT_RE = re.compile(rf"-?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_MINOR_UNITS}}})?")
+_AMOUNT_PATTERN = rf"^-?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_MINOR_UNITS}}})?$"
 
 
 def _active_currencies(on: date) -> frozenset[str]:

@@ -16,13 +16,13 @@ from typing import Any, Literal, Self, TypeVar
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.auth.settings import AuthSettings
+from shared.calendar import CalendarSettings, calendar_settings
+
 S = TypeVar("S", bound=BaseSettings)
 
 KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
-
-from shared.auth.settings import AuthSettings
-from shared.calendar import CalendarSettings, calendar_settings
 
 
 class KafkaSettings(BaseSettings):

@@ -56,8 +56,8 @@ def _prepared(kafka_bootstrap: str, server_url: str, run_dir: Path, smtp_port: i
     import asyncpg
 
     from deploy.local.topics import create_topics
-    from shared.kafka_security import plaintext
     from shared.db.migrations import apply_migrations, migrations_dir
+    from shared.kafka_security import plaintext
 
     base = server_url.rsplit("/", 1)[0]
     urls = {s: f"{base}/{api.database_name(s)}" for s in SERVICES}

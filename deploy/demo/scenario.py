@@ -73,7 +73,8 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     async def sign(key: str, every: str, amount: str, terms: str, title: str) -> None:
         client = c[key]
         client.id = client.saw(await api.register_client(client.name, client.manager_name, client.manager_email))["id"]
-        opened = client.saw(await api.open_contract(client.id, f"{key[:3].upper()}-{y}/{run}", title, f"{year - 1}-12-20"))
+        number = f"{key[:3].upper()}-{y}/{run}"
+        opened = client.saw(await api.open_contract(client.id, number, title, f"{year - 1}-12-20"))
         client.contract_id = opened["id"]
         scheduled = client.saw(await api.schedule(
             client.contract_id, starts_on=f"{y}-01-01", ends_on=f"{y}-12-31", every=every, amount=amount,
@@ -135,7 +136,8 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         (f"{y}-04-10", lambda: pay("sidorov", 1, f"{y}-04-10", "п/п 19")),
         (f"{y}-04-15", lambda: tick(f"{y}-04-15")),
         (f"{y}-04-15", lambda: _debtors(api, story, f"{y}-04-15", say)),
-        (f"{y}-05-15", lambda: ticket("ticket_q2", "romashka", f"{y}-05-15", "Новый сотрудник: настроить рабочее место")),
+        (f"{y}-05-15", lambda: ticket("ticket_q2", "romashka", f"{y}-05-15",
+                                      "Новый сотрудник: настроить рабочее место")),
         (f"{y}-06-20", enter_late),
         (f"{y}-06-20", lambda: tick(f"{y}-06-20")),
         (f"{y}-07-01", lambda: pay("sidorov", 2, f"{y}-07-01", "п/п 33")),
@@ -147,7 +149,8 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         (f"{y}-12-21", lambda: tick(f"{y}-12-21")),
         (f"{next_y}-01-01", lambda: tick(f"{next_y}-01-01")),
         (f"{next_y}-01-10", lambda: ticket("ticket_after_year", "romashka", f"{next_y}-01-10", "Сервер не отвечает")),
-        (f"{next_y}-01-10", lambda: ticket("ticket_no_contract", "no_contract", f"{next_y}-01-10", "Нужна консультация")),
+        (f"{next_y}-01-10", lambda: ticket("ticket_no_contract", "no_contract", f"{next_y}-01-10",
+                                           "Нужна консультация")),
     ]
     for when, step in timeline:
         say("date", when)

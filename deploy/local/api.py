@@ -15,10 +15,10 @@ from pathlib import Path
 
 from deploy.local import kafka, postgres, processes
 from deploy.local.errors import LauncherError
-from deploy.local.layout import SERVICES, run_async, RunDir, StackPorts, port_is_free, port_is_open
+from deploy.local.layout import SERVICES, RunDir, StackPorts, port_is_free, port_is_open, run_async
 from deploy.local.topics import create_topics
-from shared.kafka_security import plaintext
 from shared.db.migrations import MigrationError, apply_migrations, migrations_dir
+from shared.kafka_security import plaintext
 
 
 @dataclass(frozen=True)

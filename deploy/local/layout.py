@@ -7,9 +7,9 @@ import concurrent.futures
 import json
 import socket
 from collections.abc import Coroutine
-from typing import Any, TypeVar
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from deploy.local.errors import LauncherError
 

@@ -59,7 +59,8 @@ def _ensure_user(run: RunDir) -> None:
         result = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
                                  PG_USER], capture_output=True, text=True)
         if result.returncode != 0:
-            raise LauncherError(f"could not create the system user {PG_USER!r} for PostgreSQL: {result.stderr.strip()}")
+            raise LauncherError(f"could not create the system user {PG_USER!r} for PostgreSQL: "
+                                f"{result.stderr.strip()}") from None
     run.pg.mkdir(parents=True, exist_ok=True)
     shutil.chown(run.pg, PG_USER, PG_USER)
     # Every directory above the data dir must be traversable by that user.

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from fastapi import FastAPI
+
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
@@ -16,10 +17,10 @@ from shared.calendar import CompanyCalendar
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import PostgresEventStore
+from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import relay_in_background
-from shared.http.app import create_service_app
 
 log = get_logger("contracts")
 

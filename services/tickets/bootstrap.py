@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+
 from services.tickets.adapters.circuit_breaker import CircuitBreaker
 from services.tickets.adapters.coverage_client import HttpCoverageSource
 from services.tickets.adapters.outbox_routing import route

@@ -5,7 +5,7 @@ Importing this package registers every payload model: the internal ones in
 ``shared.events.payments.public_registry``.
 """
 
-from shared.events import contracts, payments, schedule  # noqa: F401  (registers the models)
+from shared.events import contracts, payments, schedule  # importing them registers the models
 from shared.events.base import EventData, EventRegistry, UnknownEventType, registry
 from shared.events.payments import public_registry, to_public
 

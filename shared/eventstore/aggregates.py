@@ -21,11 +21,11 @@ from typing import Any, Generic, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from shared.domain_errors import DomainError
 from shared.events.base import EventData, registry
 from shared.eventstore.errors import ConcurrencyError
-from shared.domain_errors import DomainError
-from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
 from shared.eventstore.ports import EventStore, Transaction
+from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
 from shared.fold import fold
 
 S = TypeVar("S")

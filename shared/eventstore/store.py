@@ -8,9 +8,9 @@ not at all. Implements ``shared.eventstore.ports.EventStore``; the hook gets the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
-from collections.abc import Sequence
 
 import asyncpg
 

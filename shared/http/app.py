@@ -14,7 +14,10 @@ from shared.auth.verify import Verifier
 from shared.http.errors import install_error_handlers
 from shared.http.limits import RequestLimits
 from shared.http.observability import (
-    ReadinessCheck, ReadinessReport, health_router, install_request_context,
+    ReadinessCheck,
+    ReadinessReport,
+    health_router,
+    install_request_context,
 )
 
 

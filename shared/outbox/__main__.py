@@ -13,9 +13,9 @@ import typer
 import uvloop
 
 from shared.db.pool import create_pool
-from shared.runtime import tune_gc
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import OutboxRelay, make_producer
+from shared.runtime import tune_gc
 from shared.settings import KafkaSettings, load_or_exit
 
 app = typer.Typer(add_completion=False)

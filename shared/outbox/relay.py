@@ -107,7 +107,7 @@ class OutboxRelay:
                 backoff = 0.1
                 if sent < self._batch_size:
                     await self._sleep(self._idle_wait)
-            except (KafkaError, OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError) as exc:
                 self.stats.failures += 1
                 log.warning("relay batch failed, will retry", error=repr(exc), retry_in=backoff)
                 if listener is not None:

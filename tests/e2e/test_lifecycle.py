@@ -100,7 +100,8 @@ async def test_case_3_a_future_termination_keeps_the_contract_active_and_can_be_
     refused = await api.contracts.post(url + "/terminate", json={
         "terminated_on": (TODAY - timedelta(days=31)).isoformat(), "reason": "typo"})
     assert refused.status_code == 422
-    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("terminated_on", "terminated_before_signed")]
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+        ("terminated_on", "terminated_before_signed")]
     assert len(await history(api, c["contract_id"])) == before  # nothing written
 
     later = TODAY + timedelta(days=40)

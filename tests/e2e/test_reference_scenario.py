@@ -81,7 +81,8 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     # Q1 late, on 20 February — is listed with Q1, 40 days overdue; nobody else owed then.
     then = {d["client_id"]: d for d in a["debtors_feb10_asked_later"]["items"]}
     assert set(then) == {story.clients["sidorov"].id}
-    assert [(p["due_on"], p["days_overdue"], p["amount_due"]) for p in then[story.clients["sidorov"].id]["periods"]] == [
+    sidorov = then[story.clients["sidorov"].id]
+    assert [(p["due_on"], p["days_overdue"], p["amount_due"]) for p in sidorov["periods"]] == [
         (f"{YEAR}-01-01", 40, "45000.00")]
 
     # Income by month: due by start (prepaid) or end (postpaid) month, received by payment date.

@@ -20,14 +20,14 @@ import httpx
 import jwt
 import pytest
 
-from services.contracts.settings import ContractsSettings
 from services.contracts.bootstrap import create_app as contracts_app
-from services.notifier.settings import NotifierSettings
+from services.contracts.settings import ContractsSettings
 from services.notifier.bootstrap import create_app as notifier_app
+from services.notifier.settings import NotifierSettings
 from services.projections.bootstrap import create_app as projections_app
 from services.projections.settings import ProjectionsSettings
-from services.tickets.settings import TicketsSettings
 from services.tickets.bootstrap import create_app as tickets_app
+from services.tickets.settings import TicketsSettings
 from shared.auth import AuthSettings
 from shared.auth.principal import ROLES
 from tests.support.servers import serving

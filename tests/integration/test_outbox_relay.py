@@ -22,14 +22,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from deploy.local import api
-
+from shared.events.envelope import Envelope
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import CommandContext, NewEvent
 from shared.eventstore.store import PostgresEventStore
-from shared.events.envelope import Envelope
+from shared.kafka_security import plaintext
 from shared.outbox.messages import OutboxMessage, enqueue, envelope_message
 from shared.outbox.relay import OutboxRelay, make_producer
-from shared.kafka_security import plaintext
 
 TOTAL_EVENTS = 10_000
 STREAMS = 500

@@ -20,8 +20,8 @@ from services.contracts.domain.commands import AddServicePeriod, EmitDueTimeEven
 from services.projections.domain.coverage import PeriodState, assess, overdue
 from services.projections.domain.debts import group_debtors
 from services.projections.domain.income import income_by_month
-from shared.calendar import CompanyCalendar
 from shared import owed
+from shared.calendar import CompanyCalendar
 from shared.events.schedule import ServicePeriodBecameOverdue
 from tests.unit.contracts.contracts_helpers import CONTRACT_ID, client, given, opened, then_state
 
@@ -54,7 +54,8 @@ def scheduler_says_overdue(terms, starts, ends, amount, grace, on, payments) -> 
     for part, paid_on in sorted(payments, key=lambda p: p[1]):
         if paid_on <= on:  # by the day of the tick, only these were recorded
             _, state = then_state(state, RecordPayment(CONTRACT_ID, period, uuid4(), paid_on, part))
-    events, _ = then_state(state, EmitDueTimeEvents(CONTRACT_ID, on, client(), calendar=CompanyCalendar(grace_days=grace)))
+    calendar = CompanyCalendar(grace_days=grace)
+    events, _ = then_state(state, EmitDueTimeEvents(CONTRACT_ID, on, client(), calendar=calendar))
     return any(isinstance(e, ServicePeriodBecameOverdue) for e in events)
 
 

@@ -14,7 +14,10 @@ from shared.events.base import registry
 from shared.events.envelope import Envelope
 from shared.events.payments import PUBLISHED_TYPES, to_public
 from shared.events.schedule import (
-    ServicePeriodBecameOverdue, ServicePeriodEnded, ServicePeriodEndingSoon, ServicePeriodStarted,
+    ServicePeriodBecameOverdue,
+    ServicePeriodEnded,
+    ServicePeriodEndingSoon,
+    ServicePeriodStarted,
 )
 from shared.eventstore.records import RecordedEvent
 from shared.outbox.messages import OutboxMessage, envelope_message

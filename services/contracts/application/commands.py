@@ -19,7 +19,12 @@ from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.commands import (
-    ClientCommand, ContractCommand, OpenContract, RecordPayment, RecordReceipt, RegisterClient,
+    ClientCommand,
+    ContractCommand,
+    OpenContract,
+    RecordPayment,
+    RecordReceipt,
+    RegisterClient,
     SchedulePeriods,
 )
 from services.contracts.domain.contract import ContractState

@@ -25,15 +25,24 @@ from uuid import UUID
 
 from services.contracts.domain import payment_rules, period_rules, receipt_rules, termination, time_events
 from services.contracts.domain.commands import (
-    AddServicePeriod, CancelPayment, ChangeServicePeriod, ContractCommand, EmitDueTimeEvents,
-    OpenContract, RecordPayment, RecordReceipt, RemoveServicePeriod, SchedulePeriods, TerminateContract,
+    AddServicePeriod,
+    CancelPayment,
+    ChangeServicePeriod,
+    ContractCommand,
+    EmitDueTimeEvents,
+    OpenContract,
+    RecordPayment,
+    RecordReceipt,
+    RemoveServicePeriod,
+    SchedulePeriods,
+    TerminateContract,
     WithdrawTermination,
 )
 from services.contracts.domain.periods import Payment, Period
 from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events import contracts as ev
-from shared.events.base import EventData
 from shared.events import schedule as sch
+from shared.events.base import EventData
 from shared.owed import is_void
 
 

@@ -17,16 +17,29 @@ from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 from services.contracts.domain.commands import (
-    AddServicePeriod, ChangeServicePeriod, Keep, RemoveServicePeriod, SchedulePeriods,
+    AddServicePeriod,
+    ChangeServicePeriod,
+    Keep,
+    RemoveServicePeriod,
+    SchedulePeriods,
 )
 from services.contracts.domain.periods import (
-    Period, check_amount, check_no_overlap, check_period_values, check_same_currency, prorated,
+    Period,
+    check_amount,
+    check_no_overlap,
+    check_period_values,
+    check_same_currency,
+    prorated,
 )
 from services.contracts.domain.schedule_plan import plan_periods, stub_share
 from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.base import EventData
 from shared.events.contracts import (
-    DebtWrittenOff, PeriodAdjusted, ServicePeriodAdded, ServicePeriodChanged, ServicePeriodRemoved,
+    DebtWrittenOff,
+    PeriodAdjusted,
+    ServicePeriodAdded,
+    ServicePeriodChanged,
+    ServicePeriodRemoved,
 )
 from shared.money import in_currency, money_text
 

@@ -2,8 +2,8 @@
 
 A period runs from ``starts_on`` to ``ends_on`` inclusive. When it is owed (``due_on``) and
 overdue (``overdue_on``) is decided by ``shared.owed`` (docs/design.md §8), the one definition every
-service uses: prepaid from its first day, postpaid from the day after its end. A period is paid when its non-cancelled payments cover its cost (so a period
-costing 0 is paid from the start).
+service uses: prepaid from its first day, postpaid from the day after its end. A period is paid when its non-cancelled
+payments cover its cost (so a period costing 0 is paid from the start).
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from uuid import UUID
 from shared import owed
 from shared.domain_errors import RuleViolated
 from shared.money import (
-    fits_currency, in_currency, is_active_currency, minor_units, money_text, round_to_currency,
+    fits_currency,
+    in_currency,
+    is_active_currency,
+    minor_units,
+    money_text,
+    round_to_currency,
 )
 
 

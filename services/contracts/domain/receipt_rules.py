@@ -21,7 +21,10 @@ from uuid import UUID, uuid5
 
 from services.contracts.domain.commands import Allocation, RecordReceipt
 from services.contracts.domain.payment_rules import (
-    check_paid_on, clean_reference, payment_events, reference_used,
+    check_paid_on,
+    clean_reference,
+    payment_events,
+    reference_used,
 )
 from services.contracts.domain.periods import Payment, Period, check_amount
 from shared.domain_errors import RuleViolated

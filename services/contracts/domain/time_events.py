@@ -38,11 +38,15 @@ from services.contracts.domain.periods import Period
 from shared.domain_errors import RuleViolated
 from shared.events.base import EventData
 from shared.events.contracts import ContractTerminationTookEffect
-from shared.owed import is_void
 from shared.events.schedule import (
-    NextPeriodSnapshot, PeriodSnapshot, ServicePeriodBecameOverdue, ServicePeriodEnded,
-    ServicePeriodEndingSoon, ServicePeriodStarted,
+    NextPeriodSnapshot,
+    PeriodSnapshot,
+    ServicePeriodBecameOverdue,
+    ServicePeriodEnded,
+    ServicePeriodEndingSoon,
+    ServicePeriodStarted,
 )
+from shared.owed import is_void
 
 if TYPE_CHECKING:
     from services.contracts.domain.client import ClientState

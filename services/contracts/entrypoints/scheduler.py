@@ -16,7 +16,6 @@ from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.application.scheduler import tick
 from services.contracts.settings import ContractsSettings
-from shared.calendar import CalendarSettings
 from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
 from shared.eventstore.store import PostgresEventStore
@@ -42,11 +41,11 @@ async def run(settings: ContractsSettings) -> None:
             ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=now)
             try:
                 await tick(app, calendar.today(now), ctx, settings.scheduler_batch, calendar)
-            except Exception:  # noqa: BLE001 - one bad tick must not stop the loop; it is logged
+            except Exception:  # one bad tick must not stop the loop; it is logged
                 log.exception("scheduler tick failed")
             try:
                 await asyncio.wait_for(stopping.wait(), settings.scheduler_interval_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         await pool.close()

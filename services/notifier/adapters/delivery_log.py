@@ -24,10 +24,13 @@ from uuid import UUID
 import asyncpg
 
 from services.notifier.domain.emails import (
-    DeliveryStatus, DeliveryView, Notification, NotificationView, OutgoingEmail,
+    DeliveryStatus,
+    DeliveryView,
+    Notification,
+    NotificationView,
+    OutgoingEmail,
 )
 from services.notifier.domain.recipients import RejectedRecipient
-
 
 _DELIVERIES = """SELECT recipient, role, status, attempts, last_error, message_id, sent_at
                  FROM deliveries"""

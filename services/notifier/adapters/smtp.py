@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
-from typing import Literal
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate
+from typing import Literal
 
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
@@ -24,7 +24,6 @@ from pydantic import SecretStr
 
 from services.notifier.domain.emails import OutgoingEmail
 from services.notifier.domain.failures import SendFailure, Stage
-
 
 SmtpTls = Literal["starttls", "tls", "none"]
 

@@ -21,7 +21,11 @@ from __future__ import annotations
 import asyncio
 
 from tenacity import (
-    AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential,
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
     wait_random,
 )
 

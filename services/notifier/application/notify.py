@@ -31,7 +31,12 @@ from services.notifier.application.ports import DeadLetters, Log, Metrics, NoMet
 from services.notifier.domain.emails import DeliveryResult, Notification, OutgoingEmail
 from services.notifier.domain.message_ids import message_id
 from services.notifier.domain.recipients import (
-    Audience, NotAScheduleEvent, NotificationKind, Recipient, audience, kind_of,
+    Audience,
+    NotAScheduleEvent,
+    NotificationKind,
+    Recipient,
+    audience,
+    kind_of,
 )
 from shared.consumer.decoding import Decoded, PoisonMessage, RawRecord, decode_record
 from shared.events.envelope import Envelope, headers_to_dict

@@ -8,7 +8,12 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from services.notifier.domain.emails import (
-    DeliveryStatus, DeliveryView, Notification, NotificationView, OutgoingEmail, Rendered,
+    DeliveryStatus,
+    DeliveryView,
+    Notification,
+    NotificationView,
+    OutgoingEmail,
+    Rendered,
 )
 from services.notifier.domain.recipients import NotificationKind, Recipient, RejectedRecipient
 from shared.consumer.decoding import RawRecord

@@ -20,7 +20,9 @@ from typing import Literal
 from services.notifier.domain.addresses import InvalidAddress, normalize, same_mailbox_key
 from shared.events.base import EventData
 from shared.events.schedule import (
-    SCHEDULE_EVENTS, ServicePeriodBecameOverdue, ServicePeriodEndingSoon,
+    SCHEDULE_EVENTS,
+    ServicePeriodBecameOverdue,
+    ServicePeriodEndingSoon,
 )
 
 NotificationKind = Literal["reminder", "debt_notice"]

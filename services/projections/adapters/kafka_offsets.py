@@ -9,10 +9,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
-_partitioner = DefaultPartitioner()
-
 from shared.kafka_security import client_options
 from shared.settings import KafkaSettings
+
+_partitioner = DefaultPartitioner()
 
 Key = tuple[str, int]
 

@@ -19,8 +19,8 @@ from services.projections.adapters.db import (
     open_connection,
     quote_pg_schema,
 )
-from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
 from services.projections.application.ports import TableDiff
+from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
 from shared.db.pool import connect
 
 COMPARED = {  # table -> key shown in samples of differing rows
@@ -105,7 +105,8 @@ class PostgresPgSchemas:
         return await open_connection(self.dsn, pg_schema)
 
     async def offsets(self, conn: asyncpg.Connection, pg_schema: str) -> dict[tuple[str, int], int]:
-        rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM {quote_pg_schema(pg_schema)}.consumed_offsets")
+        rows = await conn.fetch(
+            f"SELECT topic, partition, next_offset FROM {quote_pg_schema(pg_schema)}.consumed_offsets")
         return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
     @asynccontextmanager

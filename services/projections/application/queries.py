@@ -30,7 +30,12 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from services.projections.application.ports import (
-    ClientMark, Offsets, PeriodFilter, ReadModel, TopicEnds, Wakeups,
+    ClientMark,
+    Offsets,
+    PeriodFilter,
+    ReadModel,
+    TopicEnds,
+    Wakeups,
 )
 from services.projections.domain.coverage import Coverage, assess, overdue
 from services.projections.domain.debts import Debtor, group_debtors

@@ -28,8 +28,8 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from shared.money import describe, totals_by_currency
 from shared import owed as owing
+from shared.money import describe, totals_by_currency
 
 CURRENT_PERIOD_UNPAID = "CURRENT_PERIOD_UNPAID"
 OVERDUE_PERIODS = "OVERDUE_PERIODS"

@@ -18,9 +18,17 @@ from uuid import UUID
 from services.projections.domain.rows import ClientRow, ContractRow, Fact, PaymentRow, PeriodRow
 from shared.events.base import EventData
 from shared.events.contracts import (
-    ClientRegistered, ClientUpdated, ContractOpened, ContractTerminated,
-    ContractTerminationTookEffect, ContractTerminationWithdrawn, PaymentCancelled, PaymentRecorded,
-    ServicePeriodAdded, ServicePeriodChanged, ServicePeriodRemoved,
+    ClientRegistered,
+    ClientUpdated,
+    ContractOpened,
+    ContractTerminated,
+    ContractTerminationTookEffect,
+    ContractTerminationWithdrawn,
+    PaymentCancelled,
+    PaymentRecorded,
+    ServicePeriodAdded,
+    ServicePeriodChanged,
+    ServicePeriodRemoved,
 )
 from shared.events.schedule import SCHEDULE_EVENTS
 

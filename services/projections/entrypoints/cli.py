@@ -18,8 +18,8 @@ from tqdm import tqdm
 from services.projections.application.rebuild import RebuildReport
 from services.projections.bootstrap import create_rebuild
 from services.projections.settings import ProjectionsSettings
-from shared.runtime import tune_gc
 from shared.logging import configure_logging
+from shared.runtime import tune_gc
 from shared.settings import load_or_exit
 
 app = typer.Typer(help="Projections read-model operations.", no_args_is_help=True)

@@ -15,7 +15,13 @@ from typing import Any
 from uuid import UUID
 
 from services.tickets.application.ports import (
-    ClientUnknown, CoverageSource, Known, PriceList, TicketFilter, TicketsList, Unavailable,
+    ClientUnknown,
+    CoverageSource,
+    Known,
+    PriceList,
+    TicketFilter,
+    TicketsList,
+    Unavailable,
 )
 from services.tickets.domain import coverage as coverage_rules
 from services.tickets.domain import ticket

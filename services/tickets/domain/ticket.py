@@ -18,7 +18,11 @@ from shared.calendar import CompanyCalendar
 from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.base import EventData
 from shared.events.tickets import (
-    CoverageSnapshot, NotCoveredPolicy, TicketItemAdded, TicketItemRemoved, TicketRegistered,
+    CoverageSnapshot,
+    NotCoveredPolicy,
+    TicketItemAdded,
+    TicketItemRemoved,
+    TicketRegistered,
 )
 from shared.money import MAX_INTEGER_DIGITS, in_currency, quantum
 

@@ -7,12 +7,11 @@ The publisher only describes the topic (the outbox relay does the publishing).
 
 from __future__ import annotations
 
-from typing import Union
-
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from shared.events.base import one_of
 from shared.events.envelope import Envelope
 from shared.events.tickets import TICKET_EVENTS
 from shared.topics import TICKETS_EVENTS
@@ -28,7 +27,7 @@ broker.publisher(
         "partition_key, occurred_at, recorded_at, correlation_id, causation_id, actor, data); "
         "the same ids travel as Kafka headers. The Kafka key is the client id. Delivery is "
         "at-least-once: deduplicate by event_id. `data` is one of the payloads below."),
-    schema=Union[tuple(TICKET_EVENTS)],
+    schema=one_of(TICKET_EVENTS),
 )
 broker.publisher("envelope", title="(envelope)", description="The envelope every message travels in.",
                  schema=Envelope)

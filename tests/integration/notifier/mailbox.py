@@ -35,14 +35,14 @@ class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # aiosmtpd's hook name
                           rcpt_options: Any) -> str:
         if address.lower().endswith("@" + REFUSING_DOMAIN):
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
         if self.box.data_delay:
             await asyncio.sleep(self.box.data_delay)
         message = message_from_bytes(envelope.original_content, policy=policy.default)

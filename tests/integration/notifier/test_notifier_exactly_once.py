@@ -24,11 +24,11 @@ from services.notifier.domain.failures import RetryPolicy
 from services.notifier.domain.message_ids import message_id
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
+from shared.kafka_security import plaintext
 from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP, dead_letter_topic
 from tests.integration.notifier.mailbox import Mailbox
 from tests.support.servers import free_port
 from tests.unit.notifier.notifier_events import Client, ending_soon, envelope, record_of
-from shared.kafka_security import plaintext
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +86,7 @@ async def test_a_crash_between_sent_and_recorded_resends_with_the_same_message_i
     # replica A claims and sends, then "dies" before recording: its session is killed
     with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
         async with log.claim(email.event_id, email.recipient) as claim:
-            pid = await claim._conn.fetchval("SELECT pg_backend_pid()")  # noqa: SLF001
+            pid = await claim._conn.fetchval("SELECT pg_backend_pid()")  # the claim's own connection, to kill it
             await sender.send(email)
             await other.execute("SELECT pg_terminate_backend($1)", pid)
             await asyncio.sleep(0.2)

@@ -14,11 +14,11 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from services.projections.adapters.replay import TopicReplay
 from services.projections.adapters.pg_schemas import COMPARED
+from services.projections.adapters.replay import TopicReplay
 from shared.events.envelope import Envelope
-from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
 from shared.kafka_security import plaintext
+from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
 
 TOPICS = (CONTRACTS_EVENTS, CONTRACTS_SCHEDULE)
 _positions = itertools.count(int(time.time() * 1000))

@@ -14,7 +14,11 @@ from services.projections.application.projector import Projector
 from services.projections.entrypoints.consumer import TOPICS
 from shared.kafka_security import plaintext
 from tests.integration.projections.helpers import (
-    ClientFeed, fresh, publish, snapshot, wait_consumed,
+    ClientFeed,
+    fresh,
+    publish,
+    snapshot,
+    wait_consumed,
 )
 
 

@@ -26,7 +26,7 @@ from tests.integration.projections.helpers import ClientFeed, publish
     ("/income", {"from": "2026-05", "to": "2026-04"}, "from", "from_after_to"),
     ("/income", {"from": "2000-01", "to": "2026-12"}, "to", "range_too_long"),
     ("/income", {"to": "2026-12"}, "from", "missing"),
-    ("/clients/{}/coverage".format(uuid4()), {"min_position": "-1"}, "min_position", None),
+    (f"/clients/{uuid4()}/coverage", {"min_position": "-1"}, "min_position", None),
 ])
 async def test_bad_parameters_are_named(projections_api, url, params, field, rule) -> None:
     response = await projections_api.get(url, params=params)

@@ -19,7 +19,11 @@ import asyncpg
 import pytest
 
 from services.projections.adapters.reads import (
-    COVERAGE_SQL, INCOME_SQL, PERIOD_STATE, owed_periods, to_period_state,
+    COVERAGE_SQL,
+    INCOME_SQL,
+    PERIOD_STATE,
+    owed_periods,
+    to_period_state,
 )
 from services.projections.adapters.store import ADD_INCOME
 from services.projections.domain.coverage import PeriodState, owed

@@ -19,8 +19,8 @@ import asyncpg
 from aiokafka import TopicPartition
 
 from services.projections.adapters.kafka_offsets import partition_of
-from tests.integration.projections.helpers import ClientFeed, fresh, publish
 from shared.topics import CONTRACTS_EVENTS
+from tests.integration.projections.helpers import ClientFeed, fresh, publish
 
 YEAR = 2051
 Q1 = (date(YEAR, 1, 1), date(YEAR, 3, 31))

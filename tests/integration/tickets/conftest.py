@@ -11,12 +11,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.contracts.settings import ContractsSettings
 from services.contracts.bootstrap import create_app as create_contracts_app
+from services.contracts.settings import ContractsSettings
 from services.projections.bootstrap import create_app as create_projections_app
 from services.projections.settings import ProjectionsSettings
-from services.tickets.settings import TicketsSettings
 from services.tickets.bootstrap import create_app as create_tickets_app
+from services.tickets.settings import TicketsSettings
 from tests.support.servers import free_port, serving
 
 

@@ -5,18 +5,29 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from tests.unit.contracts.contracts_helpers import (
-    CONTRACT_ID, added, client, d, given, opened, paid, then_state, when,
-)
 
 from services.contracts.domain.commands import (
-    CancelPayment, ChangeServicePeriod, EmitDueTimeEvents, RecordPayment, RemoveServicePeriod,
+    CancelPayment,
+    ChangeServicePeriod,
+    EmitDueTimeEvents,
+    RecordPayment,
+    RemoveServicePeriod,
     SchedulePeriods,
 )
 from services.contracts.domain.schedule_plan import periods_needed
 from shared.calendar import CompanyCalendar
 from shared.events import contracts as ev
 from shared.events import schedule as sch
+from tests.unit.contracts.contracts_helpers import (
+    CONTRACT_ID,
+    added,
+    client,
+    d,
+    given,
+    opened,
+    then_state,
+    when,
+)
 
 Q1, Q2 = uuid4(), uuid4()
 BASE = (opened(), added(Q1, "2026-01-01", "2026-03-31", remind_on="2026-03-25"),

@@ -4,11 +4,21 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, added, d, given, opened, paid, then_state, when
 
 from services.contracts.domain.commands import CancelPayment, RecordPayment
 from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events import contracts as ev
+from tests.unit.contracts.contracts_helpers import (
+    CLIENT_ID,
+    CONTRACT_ID,
+    added,
+    d,
+    given,
+    opened,
+    paid,
+    then_state,
+    when,
+)
 
 P1, P2 = uuid4(), uuid4()
 BASE = (opened(), added(P1, "2026-01-01", "2026-03-31"), added(P2, "2026-04-01", "2026-06-30"))

@@ -5,16 +5,30 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, added, d, given, opened, paid, then_state, when
 
 from services.contracts.domain.commands import (
-    AddServicePeriod, ChangeServicePeriod, OpenContract, RemoveServicePeriod, SchedulePeriods,
+    AddServicePeriod,
+    ChangeServicePeriod,
+    OpenContract,
+    RemoveServicePeriod,
+    SchedulePeriods,
     TerminateContract,
 )
 from services.contracts.domain.contract import evolve
 from services.contracts.domain.schedule_plan import periods_needed
 from shared.domain_errors import Conflict, DomainError, NotFound, RuleViolated
 from shared.events import contracts as ev
+from tests.unit.contracts.contracts_helpers import (
+    CLIENT_ID,
+    CONTRACT_ID,
+    added,
+    d,
+    given,
+    opened,
+    paid,
+    then_state,
+    when,
+)
 
 P1, P2 = uuid4(), uuid4()
 

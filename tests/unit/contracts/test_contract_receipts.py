@@ -4,15 +4,23 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from tests.unit.contracts.contracts_helpers import (
-    CLIENT_ID, CONTRACT_ID, added, d, given, opened, paid, then_state, when,
-)
 
 from services.contracts.domain.commands import Allocation, CancelPayment, RecordPayment, RecordReceipt
 from services.contracts.domain.receipt_rules import part_id
 from shared.domain_errors import Conflict, RuleViolated
 from shared.events import contracts as ev
 from shared.events.schedule import ServicePeriodBecameOverdue
+from tests.unit.contracts.contracts_helpers import (
+    CLIENT_ID,
+    CONTRACT_ID,
+    added,
+    d,
+    given,
+    opened,
+    paid,
+    then_state,
+    when,
+)
 
 Q1, Q2, Q3, Q4 = uuid4(), uuid4(), uuid4(), uuid4()
 YEAR = (opened(), added(Q1, "2026-01-01", "2026-03-31"), added(Q2, "2026-04-01", "2026-06-30"),

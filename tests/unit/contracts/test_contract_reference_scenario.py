@@ -4,11 +4,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, client, d
-
 from services.contracts.domain import client as client_agg
 from services.contracts.domain.commands import (
-    EmitDueTimeEvents, OpenContract, RecordPayment, RegisterClient, SchedulePeriods,
+    EmitDueTimeEvents,
+    OpenContract,
+    RecordPayment,
+    RegisterClient,
+    SchedulePeriods,
 )
 from services.contracts.domain.contract import decide, evolve
 from services.contracts.domain.schedule_plan import periods_needed
@@ -16,6 +18,7 @@ from services.contracts.domain.time_events import pending_time_events
 from shared.events import public_registry, registry, to_public
 from shared.events import schedule as sch
 from shared.fold import fold
+from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, client, d
 
 
 def run(state, command, stream):

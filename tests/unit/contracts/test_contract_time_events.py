@@ -5,16 +5,31 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, added, client, d, given, opened, paid, then_state, when
 
 from services.contracts.domain.commands import (
-    CancelPayment, ChangeServicePeriod, EmitDueTimeEvents, RecordPayment, RemoveServicePeriod,
+    CancelPayment,
+    ChangeServicePeriod,
+    EmitDueTimeEvents,
+    RecordPayment,
+    RemoveServicePeriod,
 )
 from services.contracts.domain.time_events import TimeEventDue, pending_time_events, time_event_key
 from shared.calendar import CompanyCalendar
 from shared.domain_errors import RuleViolated
 from shared.events import contracts as ev
 from shared.events import schedule as sch
+from tests.unit.contracts.contracts_helpers import (
+    CLIENT_ID,
+    CONTRACT_ID,
+    added,
+    client,
+    d,
+    given,
+    opened,
+    paid,
+    then_state,
+    when,
+)
 
 Q1, Q2 = uuid4(), uuid4()
 BASE = (opened(), added(Q1, "2026-01-01", "2026-03-31", remind_on="2026-03-25"),
@@ -199,9 +214,11 @@ def test_grace_delays_the_overdue_event_by_the_same_days_for_both_terms():
     pending = {(t.kind, t.period_id): t.due_on for t in pending_time_events(state, grace_days=5)}
     assert pending[("overdue", Q1)] == d("2026-01-06")
     assert pending[("overdue", post)] == d("2026-08-06")
-    events = when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-05"), client(), calendar=CompanyCalendar(grace_days=5)))
+    events = when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-05"), client(),
+                                           calendar=CompanyCalendar(grace_days=5)))
     assert kinds(events) == [("ServicePeriodStarted", Q1)]
-    events = when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-06"), client(), calendar=CompanyCalendar(grace_days=5)))
+    events = when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-06"), client(),
+                                           calendar=CompanyCalendar(grace_days=5)))
     overdue = events[1]
     assert (overdue.due_on, overdue.overdue_on) == (d("2026-01-01"), d("2026-01-06"))
 
@@ -211,4 +228,5 @@ def test_a_changed_grace_moves_a_pending_notice_but_never_repeats_a_sent_one():
     later = {(t.kind, t.period_id): t for t in pending_time_events(state, grace_days=5)}
     assert ("overdue", Q1) not in later
     assert later[("overdue", Q2)].due_on == d("2026-04-06")
-    assert when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-10"), client(), calendar=CompanyCalendar(grace_days=5))) == []
+    calendar = CompanyCalendar(grace_days=5)
+    assert when(state, EmitDueTimeEvents(CONTRACT_ID, d("2026-01-10"), client(), calendar=calendar)) == []

@@ -1,5 +1,6 @@
 import calendar
 from datetime import date
+from itertools import pairwise
 
 import pytest
 
@@ -73,7 +74,7 @@ def test_plans_cover_the_range_without_gaps_or_overlaps(every):
     start, end = date(2025, 11, 30), date(2031, 7, 17)
     plan = plan_periods(start, end, every)
     assert plan[0][0] == start and plan[-1][1] == end
-    for (_, a_end), (b_start, _) in zip(plan, plan[1:]):
+    for (_, a_end), (b_start, _) in pairwise(plan):
         assert (b_start - a_end).days == 1
     assert all(a <= b for a, b in plan)
     assert periods_needed(start, end, every) == len(plan)

@@ -7,9 +7,9 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
+from shared.events import contracts as ev
 from shared.events import payments as public
 from shared.events import public_registry, registry, to_public
-from shared.events import contracts as ev
 from shared.events import schedule as sch
 from shared.events.contracts import CONTRACT_EVENTS
 from shared.events.schedule import SCHEDULE_EVENTS

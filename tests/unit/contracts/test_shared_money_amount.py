@@ -4,7 +4,14 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from shared.money import (
-    ACTIVE_CURRENCIES, Amount, Currency, Money, fits_currency, format_amount, in_currency, minor_units,
+    ACTIVE_CURRENCIES,
+    Amount,
+    Currency,
+    Money,
+    fits_currency,
+    format_amount,
+    in_currency,
+    minor_units,
 )
 
 

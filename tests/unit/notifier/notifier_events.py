@@ -11,7 +11,10 @@ from uuid import UUID
 
 from shared.events.envelope import Envelope
 from shared.events.schedule import (
-    NextPeriodSnapshot, PeriodSnapshot, ServicePeriodBecameOverdue, ServicePeriodEndingSoon,
+    NextPeriodSnapshot,
+    PeriodSnapshot,
+    ServicePeriodBecameOverdue,
+    ServicePeriodEndingSoon,
     ServicePeriodStarted,
 )
 

@@ -11,7 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from services.notifier.domain.emails import (
-    DeliveryView, Notification, NotificationView, OutgoingEmail,
+    DeliveryView,
+    Notification,
+    NotificationView,
+    OutgoingEmail,
 )
 from services.notifier.domain.failures import SendFailure
 from services.notifier.domain.recipients import RejectedRecipient

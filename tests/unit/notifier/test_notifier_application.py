@@ -12,7 +12,13 @@ from services.notifier.application.delivery import Deliverer
 from services.notifier.application.notify import NotifyPolicy, Outcome, ScheduleNotifier
 from services.notifier.domain.failures import RetryPolicy, SendFailure, Stage
 from tests.unit.notifier.notifier_events import (
-    Client, Record, ending_soon, envelope, overdue, record_of, started,
+    Client,
+    Record,
+    ending_soon,
+    envelope,
+    overdue,
+    record_of,
+    started,
 )
 from tests.unit.notifier.notifier_fakes import FakeDeadLetters, FakeLog, FakeSender
 

@@ -7,7 +7,13 @@ from uuid import uuid4
 import pytest
 
 from services.projections.domain.coverage import (
-    CURRENT_PERIOD_UNPAID, NO_ACTIVE_PERIOD, OVERDUE_PERIODS, PeriodState, assess, income_on, overdue,
+    CURRENT_PERIOD_UNPAID,
+    NO_ACTIVE_PERIOD,
+    OVERDUE_PERIODS,
+    PeriodState,
+    assess,
+    income_on,
+    overdue,
 )
 from shared.owed import due_on
 

@@ -9,8 +9,8 @@ from typing import Any
 from uuid import uuid4
 
 import orjson
-from asyncpg.pgproto import pgproto
 import pytest
+from asyncpg.pgproto import pgproto
 from pydantic import BaseModel
 
 from services.projections.application.queries import Answer, Page

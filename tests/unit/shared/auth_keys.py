@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from shared.auth import AuthSettings
 
+
 def only(**source: Any) -> AuthSettings:
     """Settings with just this key source (the test session's environment has an HS256 one)."""
     return AuthSettings(**{"hs256_secret": None, "public_key_file": None, "jwks_url": None,

@@ -10,7 +10,15 @@ import pytest
 
 from shared.auth import AuthFailure, AuthSettings, Verifier
 from tests.unit.shared.auth_keys import (
-    EC_KEY, HS, OTHER_RSA_KEY, RSA_KEY, SECRET, only, public_pem, signed, unsigned,
+    EC_KEY,
+    HS,
+    OTHER_RSA_KEY,
+    RSA_KEY,
+    SECRET,
+    only,
+    public_pem,
+    signed,
+    unsigned,
 )
 
 

@@ -71,12 +71,15 @@ def test_settings_come_from_the_environment_and_hide_the_password(monkeypatch, t
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ({"security_protocol": "SASL_SSL", "sasl_username": "u"}, "needs ABONENT_KAFKA_SASL_USERNAME and ABONENT_KAFKA_SASL_PASSWORD"),
+    ({"security_protocol": "SASL_SSL", "sasl_username": "u"},
+     "needs ABONENT_KAFKA_SASL_USERNAME and ABONENT_KAFKA_SASL_PASSWORD"),
     ({"sasl_username": "u", "sasl_password": "p"}, "does not authenticate with SASL"),
-    ({"ssl_cafile": "{ca}"}, "ABONENT_KAFKA_SSL_CAFILE is set but ABONENT_KAFKA_SECURITY_PROTOCOL=PLAINTEXT does not use TLS"),
+    ({"ssl_cafile": "{ca}"},
+     "ABONENT_KAFKA_SSL_CAFILE is set but ABONENT_KAFKA_SECURITY_PROTOCOL=PLAINTEXT does not use TLS"),
     ({"security_protocol": "SSL", "ssl_certfile": "{ca}"}, "SSL_CERTFILE and ABONENT_KAFKA_SSL_KEYFILE go together"),
     ({"security_protocol": "SSL", "ssl_cafile": "/nonexistent/ca.pem"}, "ABONENT_KAFKA_SSL_CAFILE: no such file"),
-    ({"security_protocol": "SASL_SSL", "sasl_mechanism": "GSSAPI", "sasl_username": "u", "sasl_password": "p"}, "sasl_mechanism"),
+    ({"security_protocol": "SASL_SSL", "sasl_mechanism": "GSSAPI", "sasl_username": "u", "sasl_password": "p"},
+     "sasl_mechanism"),
 ])
 def test_inconsistent_settings_are_refused_naming_the_variable(values, message, tls) -> None:
     values = {k: v.format(ca=tls.ca) for k, v in values.items()}

@@ -16,7 +16,13 @@ from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.tickets import TicketItemAdded, TicketItemRemoved, TicketRegistered
 from shared.fold import fold
 from tests.unit.tickets.tickets_helpers import (
-    CLIENT, NOT_COVERED, NOW, add, item, register, snapshot,
+    CLIENT,
+    NOT_COVERED,
+    NOW,
+    add,
+    item,
+    register,
+    snapshot,
 )
 
 

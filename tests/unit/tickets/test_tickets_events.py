@@ -9,10 +9,10 @@ import orjson
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from services.tickets.domain.ticket import decide
 from shared.events.base import registry
 from shared.events.tickets import TICKET_EVENTS, Quantity, TicketItemAdded, TicketRegistered
 from tests.unit.tickets.tickets_helpers import CLIENT, NOT_COVERED, register
-from services.tickets.domain.ticket import decide
 
 
 def test_every_ticket_event_is_registered_frozen_and_carries_client_id():

@@ -9,7 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from services.tickets.entrypoints.http.schemas import (
-    AddItemRequest, DefinePriceItemRequest, RegisterTicketRequest,
+    AddItemRequest,
+    DefinePriceItemRequest,
+    RegisterTicketRequest,
 )
 
 CLIENT = str(uuid.uuid4())

@@ -6,7 +6,13 @@ from services.contracts.application.commands import ReceiptWritten
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.contract import ContractState
 from services.contracts.entrypoints.http.schemas import (
-    ClientView, ContractView, EventView, PaymentView, PeriodView, ReceiptCreated, ReceiptPart,
+    ClientView,
+    ContractView,
+    EventView,
+    PaymentView,
+    PeriodView,
+    ReceiptCreated,
+    ReceiptPart,
 )
 from shared.eventstore.records import RecordedEvent
 from shared.money import format_amount

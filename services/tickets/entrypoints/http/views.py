@@ -36,7 +36,8 @@ def coverage(c: CoverageSnapshot) -> s.CoverageOut:
         active_period=None if a is None else s.ActivePeriodOut(
             contract_id=a.contract_id, contract_number=a.contract_number, period_id=a.period_id,
             starts_on=a.starts_on, ends_on=a.ends_on, payment_terms=a.payment_terms,
-            amount=format_amount(a.amount, a.currency), paid_amount=format_amount(a.paid_amount, a.currency), paid=a.paid,
+            amount=format_amount(a.amount, a.currency), paid_amount=format_amount(a.paid_amount, a.currency),
+            paid=a.paid,
             currency=a.currency),
         checked_at=c.checked_at, source_position=c.source_position, stale=c.stale)
 
