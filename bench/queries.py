@@ -21,7 +21,7 @@ from bench.targets import load_targets
 BENCH = "6 queries"
 
 
-def queries(ctx: Ctx, clients: list) -> dict[str, tuple[Callable[[int], tuple[str, dict[str, Any]]], Target]]:
+def queries(ctx: Ctx, clients: list) -> dict[str, tuple[Callable[[int], tuple[str, dict[str, Any]]], Target | None]]:
     today, year = ctx.today.isoformat(), ctx.today.year
     return {
         "coverage": (lambda i: (f"/clients/{clients[(i * 7919) % len(clients)]}/coverage", {"on": today}),

@@ -125,7 +125,9 @@ async def run(ctx: Ctx) -> None:
     await create_topic(ctx.env.bootstrap, TOPIC)
     await create_topic(ctx.env.bootstrap, PERF_TOPIC)
     size, records = ctx.data["record_size"], ctx.profile.producer_records
-    relay, ceiling, cpu = [], [], []
+    relay: list[float] = []
+    ceiling: list[float] = []
+    cpu: list[dict[str, float]] = []
     for i in range(ctx.profile.runs):
         ceiling.append(await asyncio.to_thread(producer_performance, ctx.env.bootstrap, PERF_TOPIC, records, size))
         relay.append(await _relay_run(ctx, dsn, cpu, profile=i == ctx.profile.runs - 1))

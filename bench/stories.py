@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 
@@ -34,6 +35,7 @@ from services.contracts.domain.client import ClientState
 from services.contracts.domain.commands import (
     CancelPayment,
     EmitDueTimeEvents,
+    Every,
     OpenContract,
     RecordPayment,
     RegisterClient,
@@ -45,7 +47,7 @@ from services.contracts.domain.schedule_plan import STEP_MONTHS
 from shared.events.base import EventData
 from shared.eventstore.records import NewEvent
 
-EVERY_WEIGHTS = (("month", 50), ("quarter", 40), ("year", 10))
+EVERY_WEIGHTS: tuple[tuple[Every, int], ...] = (("month", 50), ("quarter", 40), ("year", 10))
 MONTHLY_PRICE = (Decimal(5_000), Decimal(60_000))
 CURRENCIES = (("RUB", 95), ("EUR", 3), ("USD", 2))
 COMPANY_WORDS = ("Ромашка", "Вектор", "Север", "Гранит", "Альфа", "Техно", "Прогресс", "Меридиан",
@@ -65,7 +67,10 @@ class StreamWrite:
     """The final contract state (its pending time events are written with it)."""
 
 
-def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
+T = TypeVar("T")
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[T, int], ...]) -> T:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
@@ -172,7 +177,7 @@ def contract_story(rng: random.Random, client: ClientState, number: int, n_perio
     for paid_on, payment in _payments(rng, s, habit, signed_on, today):
         if terminated_on is not None and paid_on > terminated_on and s.state and s.state.active:
             s.run(EmitDueTimeEvents(contract_id, terminated_on, client), terminated_on)
-            s.run(TerminateContract(contract_id, terminated_on, "клиент расторг договор"), terminated_on)
+            s.run(TerminateContract(contract_id, terminated_on, "клиент расторг договор", terminated_on), terminated_on)
         s.run(EmitDueTimeEvents(contract_id, paid_on - timedelta(days=1), client), paid_on)
         recorded = s.run(payment, paid_on)
         if recorded and rng.random() < 0.005:  # a mistake, cancelled and recorded again
@@ -180,7 +185,7 @@ def contract_story(rng: random.Random, client: ClientState, number: int, n_perio
             s.run(RecordPayment(contract_id, payment.period_id, _uuid(rng), paid_on, payment.amount), paid_on)
     if terminated_on is not None and s.state is not None and s.state.active:
         s.run(EmitDueTimeEvents(contract_id, terminated_on, client), terminated_on)
-        s.run(TerminateContract(contract_id, terminated_on, "клиент расторг договор"), terminated_on)
+        s.run(TerminateContract(contract_id, terminated_on, "клиент расторг договор", terminated_on), terminated_on)
     s.run(EmitDueTimeEvents(contract_id, today, client), today)
     return StreamWrite(f"contract-{contract_id}", str(client.id), s.events, s.state)
 

@@ -97,4 +97,4 @@ def bound_context(values: Mapping[str, Any]) -> Iterator[None]:
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)
+    return structlog.stdlib.get_logger(name)

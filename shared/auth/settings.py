@@ -9,6 +9,7 @@ The allowed algorithms follow from the key's type, never from the token.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,4 +52,5 @@ def settings_from(env_file: Path) -> AuthSettings:
             name, sep, value = line.partition("=")
             if sep and name.strip().startswith("ABONENT_AUTH_"):
                 given[name.strip().removeprefix("ABONENT_AUTH_").lower()] = value.strip()
-    return AuthSettings(**{k: v for k, v in given.items() if k in AuthSettings.model_fields})
+    fields: dict[str, Any] = {k: v for k, v in given.items() if k in AuthSettings.model_fields}  # validated below
+    return AuthSettings(**fields)

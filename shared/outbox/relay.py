@@ -170,7 +170,8 @@ class OutboxRelay:
         self._stopping.set()
 
     async def pending(self) -> int:
-        return await self._pool.fetchval("SELECT count(*) FROM outbox")
+        count: int = await self._pool.fetchval("SELECT count(*) FROM outbox")
+        return count
 
 
 async def publish(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:

@@ -108,7 +108,7 @@ def token(role: str = "manager", key: str | None = None, algorithm: str = "HS256
     claims = {"iss": settings.issuer, "aud": settings.audience, "sub": f"table-{role}", "roles": [role],
               "iat": now, "nbf": now, "exp": now + 600, **overrides}
     secret = key or (settings.hs256_secret.get_secret_value() if settings.hs256_secret else "")
-    return jwt.encode(claims, secret if algorithm != "none" else None, algorithm=algorithm)
+    return jwt.encode(claims, secret if algorithm != "none" else "", algorithm=algorithm)  # "none" takes no key
 
 
 def bad_tokens() -> dict[str, str]:
@@ -133,7 +133,7 @@ async def call(services: dict[str, httpx.AsyncClient], op: Operation, headers: d
     while "{" in concrete:
         start, end = concrete.index("{"), concrete.index("}")
         concrete = concrete[:start] + str(uuid.uuid4()) + concrete[end + 1:]
-    body = {} if method in ("POST", "PATCH") else None
+    body: dict[str, Any] | None = {} if method in ("POST", "PATCH") else None
     return await services[service].request(method, concrete, json=body, headers=headers)
 
 

@@ -24,7 +24,8 @@ MAX_PERIODS = 600
 
 def _start(first: date, months: int) -> date:
     """The billing day ``months`` after ``first``, clamped to that month's last day."""
-    return first + relativedelta(months=months)  # relativedelta clamps (31 Jan + 1 = 28/29 Feb)
+    start: date = first + relativedelta(months=months)  # relativedelta clamps (31 Jan + 1 = 28/29 Feb)
+    return start
 
 
 def plan_periods(starts_on: date, ends_on: date, every: str) -> list[tuple[date, date]]:

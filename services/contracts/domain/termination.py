@@ -86,6 +86,7 @@ def terminate(command: TerminateContract, state: ContractState) -> list[EventDat
     if running is not None:
         new_end = day - timedelta(days=1)
         amount = running.amount
+        remind_on: date | None
         if command.prorate:
             amount = prorated(running.amount, (day - running.starts_on).days,
                               (running.ends_on - running.starts_on).days + 1, running.currency)

@@ -32,7 +32,7 @@ def money(amount: Decimal | str, currency: str, locale: Locale) -> str:
     value = in_currency(Decimal(str(amount)), currency)
     sign = "-" if value < 0 else ""
     whole, _, cents = f"{abs(value):.{minor_units(currency)}f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -53,7 +53,8 @@ def build_message(email: OutgoingEmail) -> MIMEMultipart:
     msg = MIMEMultipart("alternative")
     msg["From"] = email.sender
     msg["To"] = email.recipient
-    msg["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
+    msg["Subject"] = (email.subject if email.subject.isascii()
+                      else Header(email.subject, "utf-8"))  # type: ignore[assignment]  # email takes a Header; typeshed's MIMEMultipart says str only
     msg["Message-ID"] = email.message_id
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please

@@ -207,7 +207,7 @@ class ScheduleNotifier:
         self._metrics.dead_lettered(category)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Replayed:
     """A stored envelope as a record: dead letters of a retry name no source offset (-1)."""
 

@@ -7,7 +7,7 @@ Unqualified table names resolve through the connection's ``search_path`` (see ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -142,7 +142,8 @@ class ReadModelStore:
     async def load(self, conn: asyncpg.Connection, clients: Sequence[UUID], contracts: Sequence[UUID],
                    periods: Sequence[UUID], payments: Sequence[UUID]) -> WorkingSet:
         ws = WorkingSet()
-        specs = (
+        # one row type per table; each dict holds rows of its own type
+        specs: tuple[tuple[Sequence[UUID], str, tuple[str, ...], Callable[..., object], dict[UUID, Any]], ...] = (
             (clients, "clients", CLIENT_COLUMNS, ClientRow, ws.clients),
             (contracts, "contracts", CONTRACT_COLUMNS, ContractRow, ws.contracts),
             (periods, "periods", PERIOD_COLUMNS, PeriodRow, ws.periods),

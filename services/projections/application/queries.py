@@ -24,6 +24,7 @@ at most ``max_wait`` seconds, then it answers anyway, with ``stale: true`` if no
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -79,8 +80,8 @@ def _partitions_of(client_id: UUID, ends: Offsets, topics: TopicEnds) -> Offsets
     return {key: end for key, end in ends.items() if key in keys}
 
 
-def _page(rows: list[Any], page: int, page_size: int) -> tuple[list[Any], int | None]:
-    return rows[:page_size], (page + 1 if len(rows) > page_size else None)
+def _page(rows: Sequence[Any], page: int, page_size: int) -> tuple[list[Any], int | None]:
+    return list(rows[:page_size]), (page + 1 if len(rows) > page_size else None)
 
 
 class Queries:

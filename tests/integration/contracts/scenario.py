@@ -28,7 +28,7 @@ async def sign_client_for_a_year(api: httpx.AsyncClient, year: int = 2026, *,
                                            "title": "IT outsourcing", "signed_on": f"{year - 1}-12-20"})
     assert r.status_code == 201, r.text
     contract_id = r.json()["id"]
-    body = {"starts_on": f"{year}-01-01", "ends_on": f"{year}-12-31", "every": "quarter",
+    body: dict[str, object] = {"starts_on": f"{year}-01-01", "ends_on": f"{year}-12-31", "every": "quarter",
             "amount": amount, "currency": "RUB", "payment_terms": terms}
     if remind_days_before is not None:
         body["remind_days_before"] = remind_days_before

@@ -68,7 +68,7 @@ async def test_a_reminder_sends_exactly_two_emails_and_a_redelivery_sends_none(
     await publish(producer, env)
 
     mails = await mailbox.wait_for(env.event_id, 2)
-    assert sorted(m.rcpt_tos[0] for m in mails) == sorted([client.manager_email, settings.general_email])
+    assert sorted(m.rcpt_tos[0] for m in mails) == sorted([client.manager_email, settings.general_email], key=str)
     for m in mails:
         assert m.message["Subject"] == (f"Напоминание: договор № {client.number} (ООО «Ромашка») — "
                                         "период заканчивается 31 марта 2026")
@@ -79,7 +79,7 @@ async def test_a_reminder_sends_exactly_two_emails_and_a_redelivery_sends_none(
 
     item = await notification(notifier_api, client, status="sent")
     assert item["event_id"] == str(env.event_id) and item["kind"] == "reminder"
-    assert sorted(item["recipients"]) == sorted([client.manager_email, settings.general_email])
+    assert sorted(item["recipients"]) == sorted([client.manager_email, settings.general_email], key=str)
     assert item["subject"] == mails[0].message["Subject"] and item["sent_at"]
 
     # the same event again (as Kafka may redeliver it), and the same bytes once more

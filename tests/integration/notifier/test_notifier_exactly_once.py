@@ -154,7 +154,7 @@ async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_l
     assert response.status_code == 202, response.text
     assert response.json() == {"event_id": str(event_id), "reopened": 2}
     mails = await mailbox.wait_for(event_id, 2)
-    assert sorted(m.rcpt_tos[0] for m in mails) == sorted([client.manager_email, "ops@example.com"])
+    assert sorted(m.rcpt_tos[0] for m in mails) == sorted([client.manager_email, "ops@example.com"], key=str)
     listed = (await notifier_api.get("/notifications", params={"client_id": str(client.client_id)})).json()
     assert listed["items"][0]["status"] == "sent"
     again = await notifier_api.post(f"/notifications/{event_id}/retry")

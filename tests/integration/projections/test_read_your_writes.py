@@ -50,6 +50,7 @@ async def test_a_later_time_event_of_another_contract_does_not_satisfy_min_posit
 
     payment = feed.payment(a, qa, "30000.00", date(YEAR, 1, 5), "30000.00", True)       # position N
     started = feed.period_started(b, qb, *Q1)                                            # position M > N
+    assert started.position is not None and payment.position is not None
     assert started.position > payment.position
     held = TopicPartition(CONTRACTS_EVENTS, partition_of(str(feed.client_id),
                                                          len(kafka.partitions_for_topic(CONTRACTS_EVENTS))))

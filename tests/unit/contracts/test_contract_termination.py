@@ -3,7 +3,8 @@ of the running period (prorated on request, with a credit), future dates and wit
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -48,8 +49,12 @@ def tick(as_of: str) -> EmitDueTimeEvents:
 
 
 def periods_named(events) -> set:
-    return {getattr(e, "period_id", None) or e.period.period_id for e in events
-            if isinstance(e, sch.SCHEDULE_EVENTS)}
+    return {_period_id(e) for e in events if isinstance(e, sch.SCHEDULE_EVENTS)}
+
+
+def _period_id(event: Any) -> UUID:
+    """A schedule event names its period directly or through its period snapshot."""
+    return getattr(event, "period_id", None) or event.period.period_id
 
 
 def test_case_2_terminated_on_april_1_voids_q2_to_q4_and_the_scheduler_emits_nothing_for_them():

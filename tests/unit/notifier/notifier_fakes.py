@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from services.notifier.domain.emails import (
+    DeliveryStatus,
     DeliveryView,
     Notification,
     NotificationView,
@@ -24,7 +25,7 @@ from services.notifier.domain.recipients import RejectedRecipient
 class Row:
     role: str
     message_id: str
-    status: str = "pending"
+    status: DeliveryStatus = "pending"
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
@@ -35,7 +36,7 @@ class FakeClaim:
         self._row = row
         self.status, self.attempts, self.last_error = row.status, row.attempts, row.last_error
 
-    async def _set(self, status: str, attempts: int, error: str | None) -> None:
+    async def _set(self, status: DeliveryStatus, attempts: int, error: str | None) -> None:
         self._row.status, self._row.attempts, self._row.last_error = status, attempts, error
         self._row.sent_at = datetime.now(UTC) if status == "sent" else None
 
@@ -61,7 +62,7 @@ class FakeLog:
 
     async def record(self, notification: Notification, emails: Sequence[OutgoingEmail],
                      rejected: Sequence[RejectedRecipient],
-                     rejected_message_ids: Sequence[str], status: str = "pending") -> list[DeliveryView]:
+                     rejected_message_ids: Sequence[str], status: DeliveryStatus = "pending") -> list[DeliveryView]:
         if notification.event_id in self.notifications:
             return await self.deliveries_of(notification.event_id)
         self.notifications[notification.event_id] = notification

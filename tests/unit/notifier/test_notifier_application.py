@@ -41,7 +41,7 @@ async def test_a_reminder_goes_to_the_manager_and_the_general_address_once() -> 
     rec = record_of(envelope(ending_soon(client), client))
     handled = await notifier.handle(rec)
     assert handled.outcome is Outcome.DELIVERED
-    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"])
+    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"], key=str)
     assert len({e.message_id for e in sender.sent}) == 2
     # redelivered: nothing new is sent
     again = await notifier.handle(rec)
@@ -181,7 +181,7 @@ async def test_a_dead_lettered_notification_can_be_reopened_and_sent() -> None:
     assert reopened is not None and reopened.deliveries == 2 and reopened.record is not None
     handled = await notifier.handle(reopened.record)
     assert handled.outcome is Outcome.DELIVERED
-    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"])
+    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"], key=str)
     assert await notifier.reopen(uuid.uuid4()) is None
 
 
@@ -197,7 +197,7 @@ async def test_recipients_are_fixed_when_the_event_is_first_recorded() -> None:
     await log.reopen(rec_event_id(rec))
     handled = await second.handle(rec)
     assert handled.outcome is Outcome.DELIVERED
-    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"])
+    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"], key=str)
 
 
 def rec_event_id(rec: Record) -> uuid.UUID:

@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 from services.projections.domain.fold import WorkingSet, evolve
@@ -26,7 +27,7 @@ def reminder() -> dict[str, object]:
                        "paid_amount": "0.00", "paid": False}}
 
 
-def period_data(**over: object) -> dict[str, object]:
+def period_data(**over: Any) -> dict[str, Any]:
     return {"period_id": PERIOD, "starts_on": date(2026, 1, 1), "ends_on": date(2026, 3, 31),
             "amount": Decimal("30000.00"), "currency": "RUB", "payment_terms": "prepaid",
             "remind_on": None, **over}

@@ -45,4 +45,4 @@ def signed(key: Any = SECRET, algorithm: str = "HS256", headers: dict[str, Any] 
 
 def unsigned(**overrides: Any) -> str:
     """An ``alg: none`` token (PyJWT still writes them when asked)."""
-    return jwt.encode(claims(**overrides), None, algorithm="none")
+    return jwt.encode(claims(**overrides), "", algorithm="none")  # "none" takes no key

@@ -13,8 +13,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from shared.events.tickets import CoverageStatus, PaymentTerms, Quantity
+from shared.events.tickets import CoverageStatus, Quantity
 from shared.money import Amount, Currency
+from shared.owed import PaymentTerms
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
