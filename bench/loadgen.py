@@ -130,7 +130,7 @@ async def closed_loop(op: Operation, concurrency: int, duration: float, timeout:
             result.sent += 1
             try:
                 await asyncio.wait_for(op(i), timeout)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - counted, by kind
                 result.errors[type(exc).__name__] += 1
             else:
                 result.latencies.append(clock() - sent)

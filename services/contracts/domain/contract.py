@@ -136,12 +136,12 @@ def _time_event(state: ContractState, event: EventData) -> ContractState | None:
         case sch.ServicePeriodStarted():
             change = lambda p: replace(p, started=True)  # noqa: E731 - one-line folds
         case sch.ServicePeriodEnded():
-            change = lambda p: replace(p, ended=True)  # noqa: E731
+            change = lambda p: replace(p, ended=True)  # noqa: E731 - one-line folds
         case sch.ServicePeriodEndingSoon():
             return replace(state, periods=_map_period(
                 state, event.period.period_id, lambda p: replace(p, reminded=True)))
         case sch.ServicePeriodBecameOverdue():
-            change = lambda p: replace(  # noqa: E731
+            change = lambda p: replace(  # noqa: E731 - one-line folds
                 p, overdue_flag=True, overdue_count=p.overdue_count + 1, reopened=False)
         case _:
             return None
