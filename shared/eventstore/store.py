@@ -79,9 +79,10 @@ class PostgresEventStore:
 
     async def position_at(self, stream_id: str, stream_version: int) -> int | None:
         """The position the event at ``stream_version`` of ``stream_id`` got (None: no such event)."""
-        return await self._pool.fetchval(  # type: ignore[no-any-return]
+        position: int | None = await self._pool.fetchval(
             "SELECT position FROM events WHERE stream_id = $1 AND stream_version = $2",
             stream_id, stream_version)
+        return position
 
     async def append(
         self,
