@@ -9,7 +9,7 @@ export PYTHONHASHSEED := 0
 STAMP := $(VENV)/.installed
 RUN := python -m deploy.local
 
-.PHONY: help install up down status services-up services-down demo test test-unit test-integration \
+.PHONY: help install up down status services-up services-down demo lint test test-unit test-integration \
         test-e2e asyncapi asyncapi-check run-contracts run-projections run-tickets run-notifier \
         run-scheduler rebuild-projections bench bench-full duplicates clean token
 
@@ -44,7 +44,12 @@ services-down: ## stop the services started by services-up
 demo: up ## install, bring the whole system up, play the reference scenario
 	@$(BIN)/python -m deploy.demo
 
-test: install ## the whole suite: unit, integration and e2e against real Kafka + PostgreSQL
+lint: install ## ruff (lint, import order, format check) and mypy (strict for shared/ and the domain cores)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+
+test: install lint ## make lint, then the whole suite: unit, integration and e2e against real Kafka + PostgreSQL
 	@$(BIN)/pytest -q -p no:cacheprovider tests
 	@$(MAKE) --no-print-directory asyncapi-check
 

@@ -18,17 +18,21 @@ from bench.results import Report
 from bench.runner import BENCHMARKS, run
 
 app = typer.Typer(add_completion=False)
+_BENCHMARK_NAMES = ", ".join(BENCHMARKS)
 
 
 @app.command()
 def main(
     profile: str = typer.Option("quick", help=f"one of: {', '.join(PROFILES)}"),
-    only: list[str] = typer.Option([], help=f"run only these (repeatable or comma-separated): {', '.join(BENCHMARKS)}"),
+    only: list[str] = typer.Option([], help=f"run only these (repeatable or comma-separated): {_BENCHMARK_NAMES}"),
     runs: int = typer.Option(0, help="runs per measurement (default: the profile's)"),
     write_readme: bool = typer.Option(False, help="put the summary into bench/README.md"),
     keep_stack: bool = typer.Option(False, help="leave the bench's stack running (for poking at it)"),
-    py_spy: bool = typer.Option(False, "--py-spy", help="sample the services with py-spy during the last "
-                                "run of each benchmark (py-spy on PATH or in $PY_SPY)"),
+    py_spy: bool = typer.Option(
+        False,
+        "--py-spy",
+        help="sample the services with py-spy during the last run of each benchmark (py-spy on PATH or in $PY_SPY)",
+    ),
     render: Path = typer.Option(None, help="run nothing: put this saved results JSON into bench/README.md"),
 ) -> None:
     """Load the data set through the real write path and run the benchmarks against it."""
@@ -49,10 +53,17 @@ def main(
     chosen = PROFILES[profile]
     if runs:
         from dataclasses import replace
+
         chosen = replace(chosen, runs=runs)
     command = "python -m bench " + " ".join(sys.argv[1:])
-    report = run(chosen, selected, command.strip(), say=lambda m: console.print(m, highlight=False, markup=False),
-                 keep=keep_stack, py_spy=py_spy)
+    report = run(
+        chosen,
+        selected,
+        command.strip(),
+        say=lambda m: console.print(m, highlight=False, markup=False),
+        keep=keep_stack,
+        py_spy=py_spy,
+    )
     if console.is_terminal:
         console.print(report.rich_table())
         for note in report.notes:
@@ -62,8 +73,11 @@ def main(
     path = report.save()
     console.print(f"saved {path} (+ .md)")
     if write_readme:
-        console.print("bench/README.md updated" if report.write_readme(path.with_suffix(".md"))
-                      else "bench/README.md has no results block for this profile: not updated")
+        console.print(
+            "bench/README.md updated"
+            if report.write_readme(path.with_suffix(".md"))
+            else "bench/README.md has no results block for this profile: not updated"
+        )
 
 
 if __name__ == "__main__":

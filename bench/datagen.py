@@ -85,22 +85,31 @@ def plan(scale: Scale, seed: int) -> list[list[int]]:
             diff -= step
     out, at = [], 0
     for n in per_client:
-        out.append(counts[at:at + n])
+        out.append(counts[at : at + n])
         at += n
     return out
 
 
 async def _append(store: PostgresEventStore, write: StreamWrite, ctx: CommandContext) -> None:
-    async def pending(conn, _recorded):  # type: ignore[no-untyped-def]
+    async def pending(conn, _recorded):
         if write.contract is not None:
             await replace_pending(conn, write.contract)
 
-    await store.append(write.stream_id, NEW_STREAM, write.events, partition_key=write.partition_key,
-                       ctx=ctx, in_transaction=pending)
+    await store.append(
+        write.stream_id, NEW_STREAM, write.events, partition_key=write.partition_key, ctx=ctx, in_transaction=pending
+    )
 
 
-async def _worker_main(dsn: str, seed: int, today: date, counts: list[list[int]], worker: int,
-                       workers: int, concurrency: int, report: mp.Queue) -> None:
+async def _worker_main(
+    dsn: str,
+    seed: int,
+    today: date,
+    counts: list[list[int]],
+    worker: int,
+    workers: int,
+    concurrency: int,
+    report: mp.Queue,
+) -> None:
     pool = await create_pool(dsn, min_size=concurrency, max_size=concurrency)
     store = PostgresEventStore(pool, router=route)
     todo: asyncio.Queue[tuple[int, list[StreamWrite]] | None] = asyncio.Queue(maxsize=concurrency * 2)
@@ -108,8 +117,7 @@ async def _worker_main(dsn: str, seed: int, today: date, counts: list[list[int]]
     async def write_clients() -> None:
         while (item := await todo.get()) is not None:
             index, writes = item
-            ctx = CommandContext(correlation_id=f"datagen-{seed}-{index}", actor="datagen",
-                                 now=datetime.now(UTC))
+            ctx = CommandContext(correlation_id=f"datagen-{seed}-{index}", actor="datagen", now=datetime.now(UTC))
             for w in writes:  # in order: the client's stream before its contracts
                 await _append(store, w, ctx)
             types: dict[str, int] = {}
@@ -131,28 +139,46 @@ async def _worker_main(dsn: str, seed: int, today: date, counts: list[list[int]]
         await pool.close()
 
 
-def _worker(*args) -> None:  # type: ignore[no-untyped-def]
+def _worker(*args) -> None:
     import uvloop
 
     uvloop.run(_worker_main(*args))
 
 
-def load(dsn: str, scale: Scale, *, seed: int = 1, today: date | None = None, workers: int | None = None,
-         concurrency: int = 8, progress: bool = True) -> DataSetLoaded:
+def load(
+    dsn: str,
+    scale: Scale,
+    *,
+    seed: int = 1,
+    today: date | None = None,
+    workers: int | None = None,
+    concurrency: int = 8,
+    progress: bool = True,
+) -> DataSetLoaded:
     """Write the whole data set; returns what was written and how fast."""
     today = today or date.today()
     counts = plan(scale, seed)
     workers = workers or max(1, min(os.cpu_count() or 1, 4))
     ctx = mp.get_context("fork")
     report: mp.Queue = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(dsn, seed, today, counts, w, workers, concurrency, report),
-                         name=f"datagen-{w}") for w in range(workers)]
+    procs = [
+        ctx.Process(
+            target=_worker, args=(dsn, seed, today, counts, w, workers, concurrency, report), name=f"datagen-{w}"
+        )
+        for w in range(workers)
+    ]
     result = DataSetLoaded(scale)
     started = time.monotonic()
     for p in procs:
         p.start()
-    bar = tqdm(total=scale.clients, unit="client", desc=f"datagen {scale}", disable=not progress,
-               dynamic_ncols=True, mininterval=1.0)
+    bar = tqdm(
+        total=scale.clients,
+        unit="client",
+        desc=f"datagen {scale}",
+        disable=not progress,
+        dynamic_ncols=True,
+        mininterval=1.0,
+    )
     done = 0
     try:
         while done < scale.clients:
@@ -161,7 +187,7 @@ def load(dsn: str, scale: Scale, *, seed: int = 1, today: date | None = None, wo
             except queue.Empty:
                 failed = [p for p in procs if p.exitcode not in (None, 0)]
                 if failed:
-                    raise RuntimeError(f"datagen worker {failed[0].name} failed (exit {failed[0].exitcode})")
+                    raise RuntimeError(f"datagen worker {failed[0].name} failed (exit {failed[0].exitcode})") from None
                 continue
             done += clients
             result.streams += streams
@@ -186,13 +212,20 @@ def main() -> None:
 
     from bench.profiles import PROFILES
 
-    def run(database_url: str = typer.Option(..., envvar="CONTRACTS_DATABASE_URL"),
-            profile: str = typer.Option("quick"), seed: int = 1, workers: int = 0,
-            concurrency: int = 8) -> None:
-        loaded = load(database_url, PROFILES[profile].scale, seed=seed, workers=workers or None,
-                      concurrency=concurrency)
-        print(f"{loaded.events:,} events in {loaded.streams:,} streams, {loaded.seconds:.1f} s "
-              f"({loaded.events_per_second:,.0f} events/s)")
+    def run(
+        database_url: str = typer.Option(..., envvar="CONTRACTS_DATABASE_URL"),
+        profile: str = typer.Option("quick"),
+        seed: int = 1,
+        workers: int = 0,
+        concurrency: int = 8,
+    ) -> None:
+        loaded = load(
+            database_url, PROFILES[profile].scale, seed=seed, workers=workers or None, concurrency=concurrency
+        )
+        print(
+            f"{loaded.events:,} events in {loaded.streams:,} streams, {loaded.seconds:.1f} s "
+            f"({loaded.events_per_second:,.0f} events/s)"
+        )
 
     typer.run(run)
 

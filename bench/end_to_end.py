@@ -21,12 +21,11 @@ import time
 
 from bench.context import Ctx
 from bench.http import HttpPool
-from bench.measure import add_load_rows, measure
+from bench.measure import add_load_rows, half_of, measure
 from bench.results import Target
 from bench.stages import Breakdown, Command, Tap, applied_summary, scrape_delays
 from bench.stats import latency_summary, spread
 from bench.targets import load_targets
-from bench.measure import half_of
 
 BENCH = "4 end-to-end"
 RATE = 300
@@ -41,7 +40,7 @@ class Stale(Exception):
 
 async def run(ctx: Ctx) -> None:
     targets = await load_targets(ctx)
-    payable = itertools.cycle(targets.payable[len(targets.payable) // 2:] or targets.payable)
+    payable = itertools.cycle(targets.payable[len(targets.payable) // 2 :] or targets.payable)
     today = ctx.today.isoformat()
     contracts = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("accountant"))
     projections = HttpPool(ctx.env.url("projections"), size=256, token=ctx.env.token("manager"))
@@ -61,25 +60,38 @@ async def run(ctx: Ctx) -> None:
                 async def op(i: int, commands: list[Command] = commands) -> None:
                     t = next(payable)
                     answer = await contracts.json(
-                        "POST", f"/contracts/{t.contract_id}/periods/{t.period_id}/payments",
-                        json={"amount": "1.00", "paid_on": today}, expect=(201,))
+                        "POST",
+                        f"/contracts/{t.contract_id}/periods/{t.period_id}/payments",
+                        json={"amount": "1.00", "paid_on": today},
+                        expect=(201,),
+                    )
                     accepted = time.time()
-                    coverage = await projections.json("GET", f"/clients/{t.client_id}/coverage", params={
-                        "on": today, "min_position": answer["position"]})
+                    coverage = await projections.json(
+                        "GET",
+                        f"/clients/{t.client_id}/coverage",
+                        params={"on": today, "min_position": answer["position"]},
+                    )
                     if coverage.get("stale") or (coverage.get("position") or 0) < answer["position"]:
                         raise Stale(f"position {coverage.get('position')} < {answer['position']}")
                     commands.append(Command(answer["position"], accepted, time.time()))
 
                 sampled = n == ctx.profile.runs - 1 and rate == RATE
                 applied_before = await scrape_delays(projections)
-                result = await measure(ctx, op, rate=rate, profile=("contracts", "projections"),
-                                       profile_label=f"{BENCH} at {rate}/s" if sampled else None)
+                result = await measure(
+                    ctx,
+                    op,
+                    rate=rate,
+                    profile=("contracts", "projections"),
+                    profile_label=f"{BENCH} at {rate}/s" if sampled else None,
+                )
                 stages = _stages(commands, tap, applied_before, await scrape_delays(projections))
                 totals[rate].append(result)
                 visible_runs[rate].append(latency_summary([c.visible - c.accepted for c in commands]))
                 stage_runs[rate].append(stages)
-                ctx.say(f"  e2e run {n + 1}: {result.describe()}; accepted→visible p50 "
-                        f"{visible_runs[rate][-1]['p50']:.1f} ms, p99 {visible_runs[rate][-1]['p99']:.1f} ms")
+                ctx.say(
+                    f"  e2e run {n + 1}: {result.describe()}; accepted→visible p50 "
+                    f"{visible_runs[rate][-1]['p50']:.1f} ms, p99 {visible_runs[rate][-1]['p99']:.1f} ms"
+                )
                 for name, s in stages.items():
                     ctx.say(f"    {name}: p50 {s['p50']:.1f} · p90 {s['p90']:.1f} · p99 {s['p99']:.1f} ms")
     finally:
@@ -90,10 +102,17 @@ async def run(ctx: Ctx) -> None:
         label = f"at {rate} cmd/s" + ("" if rate == RATE else f" ({quiet_why})")
         runs = visible_runs[rate]
         for q, target in (("p50", Target("<=", 30, "p50 ≤ 30 ms")), ("p99", Target("<=", 150, "p99 ≤ 150 ms"))):
-            others = " · ".join(f"{k} {spread([v[k] for v in runs])[0]:,.1f}"
-                                for k in ("p50", "p90", "p99", "p99.9", "max") if k != q)
-            ctx.report.add(BENCH, f"accepted → visible in coverage, {q} {label}", "ms", [v[q] for v in runs],
-                           target=target if rate == RATE else None, note=f"{others} ms")
+            others = " · ".join(
+                f"{k} {spread([v[k] for v in runs])[0]:,.1f}" for k in ("p50", "p90", "p99", "p99.9", "max") if k != q
+            )
+            ctx.report.add(
+                BENCH,
+                f"accepted → visible in coverage, {q} {label}",
+                "ms",
+                [v[q] for v in runs],
+                target=target if rate == RATE else None,
+                note=f"{others} ms",
+            )
         _add_stage_rows(ctx, label, stage_runs[rate])
         add_load_rows(ctx, BENCH, "command + coverage (total)", totals[rate])
 
@@ -101,8 +120,9 @@ async def run(ctx: Ctx) -> None:
 APPLIED = "produced → applied (projections commit; histogram, interpolated)"
 
 
-def _stages(commands: list[Command], tap: Tap, applied_before: dict[float, float],
-            applied_after: dict[float, float]) -> dict[str, dict[str, float]]:
+def _stages(
+    commands: list[Command], tap: Tap, applied_before: dict[float, float], applied_after: dict[float, float]
+) -> dict[str, dict[str, float]]:
     """One run's per-stage p50/p90/p99 (ms): exact from the tap, the apply from the metric."""
     stages = Breakdown.of(commands, tap.seen).summaries()
     stages[APPLIED] = applied_summary(applied_before, applied_after)
@@ -112,5 +132,4 @@ def _stages(commands: list[Command], tap: Tap, applied_before: dict[float, float
 def _add_stage_rows(ctx: Ctx, label: str, runs: list[dict[str, dict[str, float]]]) -> None:
     for name in runs[0] if runs else ():
         others = " · ".join(f"{k} {spread([r[name][k] for r in runs])[0]:,.1f}" for k in ("p90", "p99"))
-        ctx.report.add(BENCH, f"↳ stage {name}, p50 {label}", "ms", [r[name]["p50"] for r in runs],
-                       note=f"{others} ms")
+        ctx.report.add(BENCH, f"↳ stage {name}, p50 {label}", "ms", [r[name]["p50"] for r in runs], note=f"{others} ms")

@@ -79,8 +79,7 @@ class BenchEnv:
         env.setdefault("ABONENT_LOG_LEVEL", "WARNING")
         self.services_dir.mkdir(parents=True, exist_ok=True)
         log = self.services_dir / f"{name}.log"
-        processes.spawn([sys.executable, "-m", spec.module], log=log, pidfile=self._pidfile(name),
-                        env=env, cwd=REPO)
+        processes.spawn([sys.executable, "-m", spec.module], log=log, pidfile=self._pidfile(name), env=env, cwd=REPO)
         if name in self.ports:
             self._wait_ready(name, log, timeout)
 
@@ -114,7 +113,6 @@ class BenchEnv:
         for spec in reversed(SERVICES):
             if self.pid(spec.name) is not None:
                 self.stop(spec.name)
-
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) used so far by each process of this stack: the services,
@@ -169,7 +167,7 @@ def peak_rss_kb(pid: int) -> int | None:
     return None
 
 
-def open_env(say=print) -> BenchEnv:  # type: ignore[no-untyped-def]
+def open_env(say=print) -> BenchEnv:
     run_dir = Path(tempfile.mkdtemp(prefix="abonent-bench-"))
     say(f"bench stack in {run_dir}")
     try:

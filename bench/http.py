@@ -85,14 +85,24 @@ class HttpPool:
                 self._open -= 1
             self._free.notify()
 
-    async def request(self, method: str, path: str, *, json: Any = None,
-                      params: dict[str, Any] | None = None, as_token: str | None = None) -> tuple[int, bytes]:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        as_token: str | None = None,
+    ) -> tuple[int, bytes]:
         if params:
             path = f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
         body = b"" if json is None else orjson.dumps(json)
-        head = (f"{method} {path} HTTP/1.1\r\nHost: ".encode() + self._host_header
-                + b"\r\nUser-Agent: abonent-bench\r\n"
-                + (self._auth if as_token is None else b"Authorization: Bearer " + as_token.encode() + b"\r\n"))
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: ".encode()
+            + self._host_header
+            + b"\r\nUser-Agent: abonent-bench\r\n"
+            + (self._auth if as_token is None else b"Authorization: Bearer " + as_token.encode() + b"\r\n")
+        )
         if json is not None:
             head += b"Content-Type: application/json\r\n"
         head += b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
@@ -142,8 +152,16 @@ class HttpPool:
             return status, await reader.read(), False
         return status, await reader.readexactly(length), keep
 
-    async def json(self, method: str, path: str, *, expect: tuple[int, ...] = (200, 201),
-                   json: Any = None, params: dict[str, Any] | None = None, as_token: str | None = None) -> Any:
+    async def json(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: tuple[int, ...] = (200, 201),
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        as_token: str | None = None,
+    ) -> Any:
         status, payload = await self.request(method, path, json=json, params=params, as_token=as_token)
         if status not in expect:
             raise HttpError(status, payload)

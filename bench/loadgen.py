@@ -56,13 +56,22 @@ class LoadResult:
     def describe(self) -> str:
         p = self.percentiles()
         errors = f", errors {dict(self.errors)}" if self.errors else ""
-        return (f"offered {self.offered_rate:,.0f}/s for {self.duration:.0f}s: {self.throughput:,.0f}/s ok, "
-                f"p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms, max {p['max']:.1f} ms{errors}"
-                f", generator lag max {self.max_send_lag * 1000:.0f} ms")
+        return (
+            f"offered {self.offered_rate:,.0f}/s for {self.duration:.0f}s: {self.throughput:,.0f}/s ok, "
+            f"p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms, max {p['max']:.1f} ms{errors}"
+            f", generator lag max {self.max_send_lag * 1000:.0f} ms"
+        )
 
 
-async def open_loop(op: Operation, rate: float, duration: float, *, max_in_flight: int = 256,
-                    timeout: float = 10.0, keep_values: bool = False) -> LoadResult:
+async def open_loop(
+    op: Operation,
+    rate: float,
+    duration: float,
+    *,
+    max_in_flight: int = 256,
+    timeout: float = 10.0,
+    keep_values: bool = False,
+) -> LoadResult:
     """Send ``rate * duration`` requests at their due times; wait for every answer.
 
     A request not answered within ``timeout`` counts as an error (``TimeoutError``); one due
@@ -130,7 +139,7 @@ async def closed_loop(op: Operation, concurrency: int, duration: float, timeout:
             result.sent += 1
             try:
                 await asyncio.wait_for(op(i), timeout)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - counted, by kind
                 result.errors[type(exc).__name__] += 1
             else:
                 result.latencies.append(clock() - sent)

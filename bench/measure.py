@@ -45,7 +45,8 @@ async def settle(ctx: Ctx, timeout: float = 120.0) -> dict[str, float]:
             pending = sum([await conns[n].fetchval("SELECT count(*) FROM outbox") for n in ("contracts", "tickets")])
             ends = sum((await consumer.end_offsets(tps)).values())
             applied = await conns["projections"].fetchval(
-                "SELECT coalesce(sum(next_offset), 0)::bigint FROM projections.consumed_offsets")
+                "SELECT coalesce(sum(next_offset), 0)::bigint FROM projections.consumed_offsets"
+            )
             before = ctx.env.cpu_seconds()
             await asyncio.sleep(1.0)
             after = ctx.env.cpu_seconds()
@@ -54,8 +55,10 @@ async def settle(ctx: Ctx, timeout: float = 120.0) -> dict[str, float]:
             if pending == 0 and applied >= ends and busy < QUIET_CPU:
                 return idle
             if time.perf_counter() - started > timeout:
-                ctx.say(f"  (not quiet after {timeout:.0f}s: outbox {pending}, lag {ends - applied}, "
-                        f"busiest service {busy:.0%} of a core; measuring anyway)")
+                ctx.say(
+                    f"  (not quiet after {timeout:.0f}s: outbox {pending}, lag {ends - applied}, "
+                    f"busiest service {busy:.0%} of a core; measuring anyway)"
+                )
                 return {k: 0.0 for k in idle}
     finally:
         for conn in conns.values():
@@ -63,9 +66,16 @@ async def settle(ctx: Ctx, timeout: float = 120.0) -> dict[str, float]:
         await consumer.stop()
 
 
-async def measure(ctx: Ctx, op: Operation, *, rate: float | None = None, concurrency: int = 32,
-                  duration: float | None = None, profile_label: str | None = None,
-                  profile: tuple[str, ...] = ()) -> LoadResult:
+async def measure(
+    ctx: Ctx,
+    op: Operation,
+    *,
+    rate: float | None = None,
+    concurrency: int = 32,
+    duration: float | None = None,
+    profile_label: str | None = None,
+    profile: tuple[str, ...] = (),
+) -> LoadResult:
     """Settle, then run ``op`` at ``rate`` (open loop) or, with no rate, ``concurrency``
     back-to-back workers (closed loop: the capacity); settle again and charge the CPU."""
     duration = duration or ctx.profile.window
@@ -84,9 +94,8 @@ async def measure(ctx: Ctx, op: Operation, *, rate: float | None = None, concurr
     return result
 
 
-def cpu_note(cpu: list[dict[str, float]], count: int, per: int = 1, what: str = "request",
-             bound: bool = False) -> str:
-    """"CPU ms per <what>: process a · process b …" summed over runs, for ``count`` done in all."""
+def cpu_note(cpu: list[dict[str, float]], count: int, per: int = 1, what: str = "request", bound: bool = False) -> str:
+    """ "CPU ms per <what>: process a · process b …" summed over runs, for ``count`` done in all."""
     if not count:
         return ""
     totals: dict[str, float] = {}
@@ -107,9 +116,18 @@ def _cpu_note(results: list[LoadResult], bound: bool = False) -> str:
     return cpu_note([r.cpu for r in results], sum(r.ok for r in results), bound=bound)
 
 
-def add_load_rows(ctx: Ctx, bench: str, what: str, results: list[LoadResult], *,
-                  throughput_target: Target | None = None, latency_target: Target | None = None,
-                  latency: str = "p99", throughput: bool = True, label: str | None = None) -> None:
+def add_load_rows(
+    ctx: Ctx,
+    bench: str,
+    what: str,
+    results: list[LoadResult],
+    *,
+    throughput_target: Target | None = None,
+    latency_target: Target | None = None,
+    latency: str = "p99",
+    throughput: bool = True,
+    label: str | None = None,
+) -> None:
     """A throughput row (ok/s) and a latency row (``latency`` as the value, the other
     percentiles as medians in the note), one value per run; failures and CPU per request
     in the notes."""
@@ -121,14 +139,26 @@ def add_load_rows(ctx: Ctx, bench: str, what: str, results: list[LoadResult], *,
     if not throughput:
         failed = "; ".join(x for x in (failed, cpu) if x)
     if throughput:
-        ctx.report.add(bench, f"{what}/s {label}", "/s", [r.throughput for r in results],
-                       target=throughput_target, note="; ".join(x for x in (failed, cpu) if x))
+        ctx.report.add(
+            bench,
+            f"{what}/s {label}",
+            "/s",
+            [r.throughput for r in results],
+            target=throughput_target,
+            note="; ".join(x for x in (failed, cpu) if x),
+        )
     pct = [r.percentiles() for r in results]
-    others = " · ".join(f"{k} {spread([p[k] for p in pct])[0]:,.1f}" for k in ("p50", "p90", "p99", "p99.9", "max")
-                        if k != latency)
-    ctx.report.add(bench, f"{what} latency {latency} {label}", "ms", [p[latency] for p in pct],
-                   target=latency_target,
-                   note="; ".join(x for x in (f"{others} ms", "" if throughput else failed) if x))
+    others = " · ".join(
+        f"{k} {spread([p[k] for p in pct])[0]:,.1f}" for k in ("p50", "p90", "p99", "p99.9", "max") if k != latency
+    )
+    ctx.report.add(
+        bench,
+        f"{what} latency {latency} {label}",
+        "ms",
+        [p[latency] for p in pct],
+        target=latency_target,
+        note="; ".join(x for x in (f"{others} ms", "" if throughput else failed) if x),
+    )
 
 
 CAPACITY_CLIENTS = 32
@@ -152,9 +182,17 @@ class Sweep:
     by_rate: dict[int, list[LoadResult]] = field(default_factory=dict)
 
 
-async def sweep(ctx: Ctx, name: str, op_for: Callable[[str], Operation], *, rates: tuple[int, ...],
-                sampled_rate: int, profile: tuple[str, ...], bench: str,
-                before_run: Callable[[int], Awaitable[None]] | None = None) -> Sweep:
+async def sweep(
+    ctx: Ctx,
+    name: str,
+    op_for: Callable[[str], Operation],
+    *,
+    rates: tuple[int, ...],
+    sampled_rate: int,
+    profile: tuple[str, ...],
+    bench: str,
+    before_run: Callable[[int], Awaitable[None]] | None = None,
+) -> Sweep:
     """Run the capacity and fixed-rate measurements ``ctx.profile.runs`` times; py-spy samples
     ``profile`` during the last run at ``sampled_rate``. ``op_for(tag)`` gives a fresh
     operation per measurement (unique ids per run)."""
@@ -168,18 +206,43 @@ async def sweep(ctx: Ctx, name: str, op_for: Callable[[str], Operation], *, rate
             out.by_rate = {r: [] for r in sorted({*rates, half_of(out.capacity[0].throughput)})}
         for rate in out.by_rate:
             sampled = n == ctx.profile.runs - 1 and rate == sampled_rate
-            result = await measure(ctx, op_for(f"{n}-{rate}"), rate=rate,
-                                   profile_label=f"{bench} at {rate}/s" if sampled else None,
-                                   profile=profile)
+            result = await measure(
+                ctx,
+                op_for(f"{n}-{rate}"),
+                rate=rate,
+                profile_label=f"{bench} at {rate}/s" if sampled else None,
+                profile=profile,
+            )
             out.by_rate[rate].append(result)
             ctx.say(f"  {name}, run {n + 1}: {result.describe()}")
     return out
 
 
-def add_sweep_rows(ctx: Ctx, bench: str, what: str, result: Sweep, *, rates: tuple[int, ...],
-                   throughput_target: Target, latency_rate: int, latency_target: Target) -> None:
-    add_load_rows(ctx, bench, what, result.capacity, label=f"capacity ({CAPACITY_CLIENTS} clients back to back)",
-                  throughput_target=throughput_target)
+def add_sweep_rows(
+    ctx: Ctx,
+    bench: str,
+    what: str,
+    result: Sweep,
+    *,
+    rates: tuple[int, ...],
+    throughput_target: Target,
+    latency_rate: int,
+    latency_target: Target,
+) -> None:
+    add_load_rows(
+        ctx,
+        bench,
+        what,
+        result.capacity,
+        label=f"capacity ({CAPACITY_CLIENTS} clients back to back)",
+        throughput_target=throughput_target,
+    )
     for rate, results in result.by_rate.items():
-        add_load_rows(ctx, bench, what, results, label=rate_label(rate, rates),
-                      latency_target=latency_target if rate == latency_rate else None)
+        add_load_rows(
+            ctx,
+            bench,
+            what,
+            results,
+            label=rate_label(rate, rates),
+            latency_target=latency_target if rate == latency_rate else None,
+        )

@@ -26,16 +26,34 @@ FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 
 def py_spy() -> str | None:
     beside_python = Path(sys.executable).with_name("py-spy")  # the venv's, when not on PATH
-    return (os.environ.get("PY_SPY") or shutil.which("py-spy")
-            or (str(beside_python) if beside_python.exists() else None))
+    return (
+        os.environ.get("PY_SPY") or shutil.which("py-spy") or (str(beside_python) if beside_python.exists() else None)
+    )
 
 
 def record(pid: int, seconds: int, out: Path, rate: int = 200) -> Path | None:
     exe = py_spy()
     if exe is None:
         return None
-    subprocess.run([exe, "record", "-p", str(pid), "-d", str(seconds), "-r", str(rate), "-f", "raw",
-                    "-o", str(out), "--nonblocking"], capture_output=True, timeout=seconds + 60)
+    subprocess.run(
+        [
+            exe,
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(seconds),
+            "-r",
+            str(rate),
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+        ],
+        capture_output=True,
+        timeout=seconds + 60,
+    )
     return out if out.exists() else None
 
 
@@ -83,14 +101,17 @@ def summarise(raw: Path, top: int = 15) -> str:
     lines.append("self time by function:")
     lines += [f"  {pct(n)}  {name}" for name, n in own.most_common(top)]
     lines.append("inclusive (on the stack), project code:")
-    project = [(k, v) for k, v in inclusive.most_common() if k.split("(")[-1].startswith(("services/", "shared/"))
-               and not k.startswith(("main (", "_run (", "run ("))]
+    project = [
+        (k, v)
+        for k, v in inclusive.most_common()
+        if k.split("(")[-1].startswith(("services/", "shared/")) and not k.startswith(("main (", "_run (", "run ("))
+    ]
     lines += [f"  {pct(n)}  {name}" for name, n in project[:top]]
     return "\n".join(lines)
 
 
 @contextlib.asynccontextmanager
-async def profiled(ctx, label: str, pids: dict[str, int | None]) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+async def profiled(ctx, label: str, pids: dict[str, int | None]) -> AsyncIterator[None]:
     """Sample ``pids`` with py-spy while the body runs (when ``--py-spy`` asked for it and
     py-spy is there); the summaries go into the report under ``label``."""
     exe = py_spy()
@@ -102,9 +123,28 @@ async def profiled(ctx, label: str, pids: dict[str, int | None]) -> AsyncIterato
         if pid is None:
             continue
         out = ctx.env.run_dir / f"pyspy-{re.sub(r'[^A-Za-z0-9]+', '_', label)}-{name.replace(' ', '_')}.raw"
-        running[name] = (subprocess.Popen([exe, "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(out),
-                                           "--nonblocking", "-d", "3600"],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out)
+        running[name] = (
+            subprocess.Popen(
+                [
+                    exe,
+                    "record",
+                    "-p",
+                    str(pid),
+                    "-r",
+                    "100",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                    "--nonblocking",
+                    "-d",
+                    "3600",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
+            out,
+        )
     try:
         yield
     finally:

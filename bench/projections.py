@@ -43,8 +43,9 @@ async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        tps = [TopicPartition(spec.name, p) for spec in ALL_TOPICS if spec.name in TOPICS
-               for p in range(spec.partitions)]
+        tps = [
+            TopicPartition(spec.name, p) for spec in ALL_TOPICS if spec.name in TOPICS for p in range(spec.partitions)
+        ]
         return await consumer.end_offsets(tps)
     finally:
         await consumer.stop()
@@ -56,8 +57,9 @@ async def catch_up(ctx: Ctx) -> None:
     started = time.perf_counter()
     await asyncio.to_thread(ctx.env.start, "projections")
     conn = await asyncpg.connect(ctx.env.dsn("projections"))
-    bar = tqdm(total=total, desc="projections catch-up", unit="ev", unit_scale=True, dynamic_ncols=True,
-               mininterval=1.0)
+    bar = tqdm(
+        total=total, desc="projections catch-up", unit="ev", unit_scale=True, dynamic_ncols=True, mininterval=1.0
+    )
     try:
         while True:
             done = await conn.fetchval("SELECT coalesce(sum(next_offset), 0)::bigint FROM projections.consumed_offsets")
@@ -73,15 +75,27 @@ async def catch_up(ctx: Ctx) -> None:
     seconds = time.perf_counter() - started
     ctx.data["replay_events"] = total
     ctx.say(f"  projections applied {total:,} events in {seconds:.1f}s ({total / seconds:,.0f}/s)")
-    ctx.report.add(BENCH, f"live consumer catch-up after the data load ({total:,} events, incl. start-up)",
-                   "ev/s", [total / seconds], note="1 run")
+    ctx.report.add(
+        BENCH,
+        f"live consumer catch-up after the data load ({total:,} events, incl. start-up)",
+        "ev/s",
+        [total / seconds],
+        note="1 run",
+    )
 
 
 async def _rebuild(ctx: Ctx, profile: bool = False) -> tuple[int, float]:
     env = {**os.environ, **ctx.env.stack.env(), "COLUMNS": "200", "ABONENT_LOG_FORMAT": "json"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.projections.entrypoints.cli", "rebuild",
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
+        sys.executable,
+        "-m",
+        "services.projections.entrypoints.cli",
+        "rebuild",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=REPO,
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     stack_before = ctx.env.cpu_seconds()
     async with profiled(ctx, BENCH, {"cli rebuild": proc.pid} if profile else {}):
@@ -102,8 +116,13 @@ async def _rebuild(ctx: Ctx, profile: bool = False) -> tuple[int, float]:
 async def bare_consumer(bootstrap: str) -> tuple[int, float]:
     """Records and seconds to read both topics from the beginning to their end offsets."""
     ends = await _end_offsets(bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
     await consumer.start()
     try:
         consumer.assign(list(ends))
@@ -134,12 +153,22 @@ async def bare_copy(dsn: str, rows: int) -> float:
         await conn.execute("ALTER TABLE public.bench_copy ADD PRIMARY KEY (period_id)")
         base = uuid.uuid4().int & ~((1 << 64) - 1)
 
-        def records():  # type: ignore[no-untyped-def]
+        def records():
             for i in range(rows):
                 yield (uuid.UUID(int=base + i), *sample[i % len(sample)])
 
-        columns = ["period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount", "currency",
-                   "payment_terms", "remind_on", "paid_amount"]
+        columns = [
+            "period_id",
+            "contract_id",
+            "client_id",
+            "starts_on",
+            "ends_on",
+            "amount",
+            "currency",
+            "payment_terms",
+            "remind_on",
+            "paid_amount",
+        ]
         started = time.perf_counter()
         await conn.copy_records_to_table("bench_copy", schema_name="public", records=records(), columns=columns)
         seconds = time.perf_counter() - started
@@ -161,11 +190,21 @@ async def run(ctx: Ctx) -> None:
         consumer.append(n / s)
         copy.append(n / await bare_copy(ctx.env.dsn("projections"), n))
         ctx.say(f"  ceilings run {i + 1}: bare consumer {consumer[-1]:,.0f} rec/s; bare COPY {copy[-1]:,.0f} rows/s")
-    ctx.report.add(BENCH, f"events/s applied, `cli rebuild` replaying {events:,} events into a fresh schema",
-                   "ev/s", replay, target=Target(">=", 20_000, "≥ 20,000 ev/s"),
-                   note=cpu_note(ctx.data.get("rebuild_cpu", []), events * len(replay), per=1000,
-                                 what="1,000 events (projections = the live service meanwhile)", bound=True))
-    ctx.report.add(BENCH, "bare aiokafka consumer, same topics, no decoding, no database", "rec/s",
-                   consumer, ceiling=True)
-    ctx.report.add(BENCH, "bare asyncpg COPY, one periods row per event, UNLOGGED + PK", "rows/s",
-                   copy, ceiling=True)
+    ctx.report.add(
+        BENCH,
+        f"events/s applied, `cli rebuild` replaying {events:,} events into a fresh schema",
+        "ev/s",
+        replay,
+        target=Target(">=", 20_000, "≥ 20,000 ev/s"),
+        note=cpu_note(
+            ctx.data.get("rebuild_cpu", []),
+            events * len(replay),
+            per=1000,
+            what="1,000 events (projections = the live service meanwhile)",
+            bound=True,
+        ),
+    )
+    ctx.report.add(
+        BENCH, "bare aiokafka consumer, same topics, no decoding, no database", "rec/s", consumer, ceiling=True
+    )
+    ctx.report.add(BENCH, "bare asyncpg COPY, one periods row per event, UNLOGGED + PK", "rows/s", copy, ceiling=True)

@@ -21,16 +21,25 @@ from bench.targets import load_targets
 BENCH = "6 queries"
 
 
-def queries(ctx: Ctx, clients: list) -> dict[str, tuple[Callable[[int], tuple[str, dict[str, Any]]], Target]]:  # type: ignore[type-arg]
+def queries(ctx: Ctx, clients: list) -> dict[str, tuple[Callable[[int], tuple[str, dict[str, Any]]], Target | None]]:
     today, year = ctx.today.isoformat(), ctx.today.year
     return {
-        "coverage": (lambda i: (f"/clients/{clients[(i * 7919) % len(clients)]}/coverage", {"on": today}),
-                     Target("<=", 5, "p99 ≤ 5 ms")),
+        "coverage": (
+            lambda i: (f"/clients/{clients[(i * 7919) % len(clients)]}/coverage", {"on": today}),
+            Target("<=", 5, "p99 ≤ 5 ms"),
+        ),
         "debtors": (lambda i: ("/debtors", {"on": today}), Target("<=", 50, "p99 ≤ 50 ms")),
-        "income": (lambda i: ("/income", {"from": f"{year}-01", "to": f"{year}-12"}),
-                   Target("<=", 100, "p99 ≤ 100 ms")),
-        "contracts": (lambda i: ("/contracts", {"period_starts_to": today, "paid": "false",
-                                                "payment_terms": "prepaid", "page_size": 50}), None),
+        "income": (
+            lambda i: ("/income", {"from": f"{year}-01", "to": f"{year}-12"}),
+            Target("<=", 100, "p99 ≤ 100 ms"),
+        ),
+        "contracts": (
+            lambda i: (
+                "/contracts",
+                {"period_starts_to": today, "paid": "false", "payment_terms": "prepaid", "page_size": 50},
+            ),
+            None,
+        ),
     }
 
 
@@ -44,13 +53,18 @@ async def run(ctx: Ctx) -> None:
             for name, (request, _) in plan.items():
                 rate = ctx.profile.query_rates[name]
 
-                async def op(i: int, request=request) -> None:  # type: ignore[no-untyped-def]
+                async def op(i: int, request=request) -> None:
                     path, params = request(i)
                     await pool.json("GET", path, params=params, expect=(200,))
 
                 last = n == ctx.profile.runs - 1
-                result = await measure(ctx, op, rate=rate, profile=("projections",),
-                                       profile_label=f"{BENCH}: {name} at {rate}/s" if last else None)
+                result = await measure(
+                    ctx,
+                    op,
+                    rate=rate,
+                    profile=("projections",),
+                    profile_label=f"{BENCH}: {name} at {rate}/s" if last else None,
+                )
                 results[name].append(result)
                 ctx.say(f"  {name}, run {n + 1}: {result.describe()}")
     finally:

@@ -40,10 +40,11 @@ async def sample_outbox(ctx: Ctx) -> None:
     """Keep copies of generated outbox rows (before they are published) for the relay runs."""
     conn = await asyncpg.connect(ctx.env.dsn("contracts"))
     try:
-        rows = await conn.fetch("SELECT key, event_id, payload, headers FROM outbox ORDER BY id LIMIT $1",
-                                min(ctx.profile.relay_messages, SAMPLE_LIMIT))
-        size = await conn.fetchval(
-            "SELECT avg(length(payload) + length(key) + length(headers::text)) FROM outbox")
+        rows = await conn.fetch(
+            "SELECT key, event_id, payload, headers FROM outbox ORDER BY id LIMIT $1",
+            min(ctx.profile.relay_messages, SAMPLE_LIMIT),
+        )
+        size = await conn.fetchval("SELECT avg(length(payload) + length(key) + length(headers::text)) FROM outbox")
     finally:
         await conn.close()
     ctx.data["outbox_sample"] = [tuple(r) for r in rows]
@@ -53,12 +54,27 @@ async def sample_outbox(ctx: Ctx) -> None:
 def _relay_process(ctx: Ctx, dsn: str, log: Path) -> subprocess.Popen[bytes]:
     out = log.open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.outbox", "--database-url", dsn, "--bootstrap-servers",
-         ctx.env.bootstrap, "--client-id", "bench-relay", "--log-format", "json"],
-        stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "shared.outbox",
+            "--database-url",
+            dsn,
+            "--bootstrap-servers",
+            ctx.env.bootstrap,
+            "--client-id",
+            "bench-relay",
+            "--log-format",
+            "json",
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+        start_new_session=True,
+    )
 
 
-async def watch_drain(dsn: str, timeout: float, on_progress=None) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+async def watch_drain(dsn: str, timeout: float, on_progress=None) -> tuple[int, float]:
     """(rows published, seconds from the first one leaving to the outbox being empty)."""
     conn = await asyncpg.connect(dsn)
     try:
@@ -88,12 +104,15 @@ async def watch_drain(dsn: str, timeout: float, on_progress=None) -> tuple[int, 
 async def _fill(dsn: str, rows: list[tuple], count: int) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        def records():  # type: ignore[no-untyped-def]
+
+        def records():
             for i in range(count):
                 key, event_id, payload, headers = rows[i % len(rows)]
                 yield TOPIC, key, event_id, payload, headers
-        await conn.copy_records_to_table("outbox", records=records(),
-                                         columns=["topic", "key", "event_id", "payload", "headers"])
+
+        await conn.copy_records_to_table(
+            "outbox", records=records(), columns=["topic", "key", "event_id", "payload", "headers"]
+        )
         await conn.execute("VACUUM ANALYZE outbox")
     finally:
         await conn.close()
@@ -125,16 +144,24 @@ async def run(ctx: Ctx) -> None:
     await create_topic(ctx.env.bootstrap, TOPIC)
     await create_topic(ctx.env.bootstrap, PERF_TOPIC)
     size, records = ctx.data["record_size"], ctx.profile.producer_records
-    relay, ceiling, cpu = [], [], []
+    relay: list[float] = []
+    ceiling: list[float] = []
+    cpu: list[dict[str, float]] = []
     for i in range(ctx.profile.runs):
         ceiling.append(await asyncio.to_thread(producer_performance, ctx.env.bootstrap, PERF_TOPIC, records, size))
         relay.append(await _relay_run(ctx, dsn, cpu, profile=i == ctx.profile.runs - 1))
         ctx.say(f"  relay run {i + 1}: {relay[-1]:,.0f} events/s; ProducerPerformance {ceiling[-1]:,.0f} records/s")
-    ctx.report.add(BENCH, f"events/s to Kafka, standalone relay, {ctx.profile.relay_messages:,} rows/run",
-                   "ev/s", relay, target=Target(">=", 20_000, "≥ 20,000 ev/s"),
-                   note=cpu_note(cpu, ctx.profile.relay_messages * len(cpu), per=1000, what="1,000 events", bound=True))
-    ctx.report.add(BENCH, f"Kafka ProducerPerformance, acks=all idempotent, {records:,} × {size} B",
-                   "rec/s", ceiling, ceiling=True)
+    ctx.report.add(
+        BENCH,
+        f"events/s to Kafka, standalone relay, {ctx.profile.relay_messages:,} rows/run",
+        "ev/s",
+        relay,
+        target=Target(">=", 20_000, "≥ 20,000 ev/s"),
+        note=cpu_note(cpu, ctx.profile.relay_messages * len(cpu), per=1000, what="1,000 events", bound=True),
+    )
+    ctx.report.add(
+        BENCH, f"Kafka ProducerPerformance, acks=all idempotent, {records:,} × {size} B", "rec/s", ceiling, ceiling=True
+    )
 
 
 async def drain_generated(ctx: Ctx) -> None:
@@ -145,13 +172,17 @@ async def drain_generated(ctx: Ctx) -> None:
     proc = _relay_process(ctx, dsn, ctx.env.run_dir / "drain-relay.log")
     bar = tqdm(desc="relay → Kafka", unit="msg", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
     try:
-        published, seconds = await watch_drain(dsn, timeout=7200,
-                                               on_progress=lambda n: bar.update(n - bar.n))
+        published, seconds = await watch_drain(dsn, timeout=7200, on_progress=lambda n: bar.update(n - bar.n))
     finally:
         bar.close()
         proc.terminate()
         await asyncio.to_thread(proc.wait, 30)
     rate = published / seconds if seconds else float("nan")
     ctx.say(f"  generated outbox: {published:,} messages published in {seconds:.1f}s ({rate:,.0f}/s)")
-    ctx.report.add(BENCH, f"drain of the generated outbox ({published:,} messages to 3 topics)", "ev/s",
-                   [rate], note="1 run, real data set")
+    ctx.report.add(
+        BENCH,
+        f"drain of the generated outbox ({published:,} messages to 3 topics)",
+        "ev/s",
+        [rate],
+        note="1 run, real data set",
+    )

@@ -71,8 +71,9 @@ def _fmt(v: float) -> str:
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).parent).stdout.strip()
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=True, cwd=Path(__file__).parent
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "?"
 
@@ -87,14 +88,22 @@ def machine() -> dict[str, str]:
         pass
     cpu = "?"
     try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                   if ln.startswith("model name"))
+        cpu = next(
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     load = os.getloadavg()
-    return {"cores": str(os.cpu_count()), "memory": f"{mem_kb / 1024 / 1024:.1f} GiB", "cpu": cpu,
-            "python": platform.python_version(), "load_at_start": f"{load[0]:.1f}",
-            "kernel": platform.release()}
+    return {
+        "cores": str(os.cpu_count()),
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "load_at_start": f"{load[0]:.1f}",
+        "kernel": platform.release(),
+    }
 
 
 @dataclass
@@ -107,33 +116,51 @@ class Report:
     profiles: dict[str, str] = field(default_factory=dict)
     """py-spy summaries (``--py-spy``), by "benchmark — service"."""
     started: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
-    commit: str = field(default_factory=lambda: _git("rev-parse", "--short", "HEAD")
-                        + ("+dirty" if _git("status", "--porcelain") not in ("", "?") else ""))
+    commit: str = field(
+        default_factory=lambda: (
+            _git("rev-parse", "--short", "HEAD") + ("+dirty" if _git("status", "--porcelain") not in ("", "?") else "")
+        )
+    )
     machine: dict[str, str] = field(default_factory=machine)
     load_at_end: str = ""
 
-    def add(self, bench: str, measure: str, unit: str, values: list[float], *,
-            target: Target | None = None, ceiling: bool = False, note: str = "") -> Row:
+    def add(
+        self,
+        bench: str,
+        measure: str,
+        unit: str,
+        values: list[float],
+        *,
+        target: Target | None = None,
+        ceiling: bool = False,
+        note: str = "",
+    ) -> Row:
         row = Row(bench, measure, unit, list(values), target, ceiling, note)
         self.rows.append(row)
         return row
 
     def header(self) -> str:
         m = self.machine
-        return (f"`{self.command}` · data: {self.data} · {self.started} · commit {self.commit} · "
-                f"{m['cores']} cores, {m['memory']} ({m['cpu']}) · load average {m['load_at_start']} "
-                f"at start, {self.load_at_end or '?'} at end")
+        return (
+            f"`{self.command}` · data: {self.data} · {self.started} · commit {self.commit} · "
+            f"{m['cores']} cores, {m['memory']} ({m['cpu']}) · load average {m['load_at_start']} "
+            f"at start, {self.load_at_end or '?'} at end"
+        )
 
     def _table(self, rows: list[Row], *, notes: bool) -> list[str]:
-        lines = ["| benchmark | measure | median | min–max | runs | target | verdict |",
-                 "|---|---|---:|---:|---:|---|---|"]
+        lines = [
+            "| benchmark | measure | median | min–max | runs | target | verdict |",
+            "|---|---|---:|---:|---:|---|---|",
+        ]
         for r in rows:
             med, lo, hi = spread(r.values)
             measure = f"↳ ceiling: {r.measure}" if r.ceiling else r.measure
             if notes and r.note:
                 measure += f" ({r.note})"
-            lines.append(f"| {r.bench} | {measure} | {_fmt(med)} {r.unit} | {_fmt(lo)}–{_fmt(hi)} | "
-                         f"{len(r.values)} | {r.target.text if r.target else ''} | {r.verdict()} |")
+            lines.append(
+                f"| {r.bench} | {measure} | {_fmt(med)} {r.unit} | {_fmt(lo)}–{_fmt(hi)} | "
+                f"{len(r.values)} | {r.target.text if r.target else ''} | {r.verdict()} |"
+            )
         return lines
 
     def markdown(self) -> str:
@@ -148,12 +175,18 @@ class Report:
     def summary(self, full: str) -> str:
         """What bench/README.md shows of a run: the figures that have a target, and a link to
         the whole report (``full``, relative to the README)."""
-        lines = [self.header(), "", *self._table([r for r in self.rows if r.target], notes=False), "",
-                 f"Every figure with its CPU per request, the ceilings, the notes and the py-spy "
-                 f"summaries: [{full}]({full}).", ""]
+        lines = [
+            self.header(),
+            "",
+            *self._table([r for r in self.rows if r.target], notes=False),
+            "",
+            f"Every figure with its CPU per request, the ceilings, the notes and the py-spy "
+            f"summaries: [{full}]({full}).",
+            "",
+        ]
         return "\n".join(lines)
 
-    def rich_table(self):  # type: ignore[no-untyped-def]
+    def rich_table(self):
         from rich.table import Table
 
         table = Table(title=self.header(), title_justify="left")
@@ -163,9 +196,16 @@ class Report:
             med, lo, hi = spread(r.values)
             verdict = r.verdict()
             style = "red" if verdict.startswith("MISSED") else "green" if verdict == "met" else None
-            table.add_row(r.bench, ("  ↳ ceiling: " if r.ceiling else "") + r.measure + (f" ({r.note})" if r.note else ""),
-                          f"{_fmt(med)} {r.unit}", f"{_fmt(lo)}–{_fmt(hi)}",
-                          r.target.text if r.target else "", verdict, style=style)
+            measure = ("  ↳ ceiling: " if r.ceiling else "") + r.measure + (f" ({r.note})" if r.note else "")
+            table.add_row(
+                r.bench,
+                measure,
+                f"{_fmt(med)} {r.unit}",
+                f"{_fmt(lo)}–{_fmt(hi)}",
+                r.target.text if r.target else "",
+                verdict,
+                style=style,
+            )
         return table
 
     def save(self) -> Path:

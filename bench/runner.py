@@ -32,8 +32,14 @@ RSS_TARGET_MB = 150
 def _memory(ctx: Ctx) -> None:
     peaks = ctx.env.sample_rss()
     for name, kb in sorted(peaks.items()):
-        ctx.report.add("7 memory", f"peak RSS of {name} (VmHWM over the whole run)", "MB", [kb / 1024],
-                       target=Target("<=", RSS_TARGET_MB, f"≤ {RSS_TARGET_MB} MB"), note="1 run")
+        ctx.report.add(
+            "7 memory",
+            f"peak RSS of {name} (VmHWM over the whole run)",
+            "MB",
+            [kb / 1024],
+            target=Target("<=", RSS_TARGET_MB, f"≤ {RSS_TARGET_MB} MB"),
+            note="1 run",
+        )
 
 
 async def notifier_starts_at_the_end(ctx: Ctx) -> None:
@@ -44,8 +50,7 @@ async def notifier_starts_at_the_end(ctx: Ctx) -> None:
     (its own throughput is not one of them)."""
     spec = next(s for s in ALL_TOPICS if s.name == CONTRACTS_SCHEDULE)
     tps = [TopicPartition(spec.name, p) for p in range(spec.partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=ctx.env.bootstrap, group_id=NOTIFIER_GROUP,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=ctx.env.bootstrap, group_id=NOTIFIER_GROUP, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(tps)
@@ -64,8 +69,10 @@ async def _online(ctx: Ctx, selected: set[str]) -> None:
         await projections.run(ctx)
     if selected & set(ONLINE) or "memory" in selected:
         await notifier_starts_at_the_end(ctx)
-        ctx.report.notes.append("the notifier starts at the end of contracts.schedule.v1: the generated history's "
-                                "reminders count as mailed on their day, not during the benchmarks")
+        ctx.report.notes.append(
+            "the notifier starts at the end of contracts.schedule.v1: the generated history's "
+            "reminders count as mailed on their day, not during the benchmarks"
+        )
         for name in ("contracts", "tickets", "notifier", "scheduler"):
             await asyncio.to_thread(ctx.env.start, name)
         for name, bench in ONLINE.items():
@@ -81,11 +88,14 @@ async def _prepare_relay(ctx: Ctx, selected: set[str]) -> None:
     await relay.drain_generated(ctx)
 
 
-def run(profile: Profile, selected: set[str], command: str, say=print, keep: bool = False,  # type: ignore[no-untyped-def]
-        py_spy: bool = False) -> Report:
+def run(
+    profile: Profile, selected: set[str], command: str, say=print, keep: bool = False, py_spy: bool = False
+) -> Report:
     report = Report(profile.name, command)
-    report.notes.append("latency percentiles are exact (every sample sorted), measured from each request's "
-                        "due time in an open-loop fixed-rate schedule")
+    report.notes.append(
+        "latency percentiles are exact (every sample sorted), measured from each request's "
+        "due time in an open-loop fixed-rate schedule"
+    )
     env: BenchEnv = open_env(say)
     try:
         ctx = Ctx(env, profile, report, say)
@@ -93,13 +103,21 @@ def run(profile: Profile, selected: set[str], command: str, say=print, keep: boo
             from bench.profiling import py_spy as find_py_spy
 
             ctx.data["py_spy"] = find_py_spy() is not None
-            report.notes.append("py-spy sampled the last run of each benchmark (100 Hz, non-blocking)"
-                                if ctx.data["py_spy"] else "--py-spy asked for, but py-spy was not found")
+            report.notes.append(
+                "py-spy sampled the last run of each benchmark (100 Hz, non-blocking)"
+                if ctx.data["py_spy"]
+                else "--py-spy asked for, but py-spy was not found"
+            )
         say(f"data: {profile.scale}")
         loaded = datagen.load(env.dsn("contracts"), profile.scale)
         report.data = f"{profile.scale}, {loaded.events:,} events"
-        report.add("0 data load", f"events/s written by the generator ({loaded.events:,} events, "
-                   f"{loaded.streams:,} streams)", "ev/s", [loaded.events_per_second], note="1 run")
+        report.add(
+            "0 data load",
+            f"events/s written by the generator ({loaded.events:,} events, {loaded.streams:,} streams)",
+            "ev/s",
+            [loaded.events_per_second],
+            note="1 run",
+        )
         say(f"  {loaded.events:,} events in {loaded.seconds:.0f}s; by type: {loaded.event_types}")
         uvloop.run(_prepare_relay(ctx, selected))
         uvloop.run(_online(ctx, selected))

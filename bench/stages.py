@@ -56,8 +56,7 @@ class Tap:
     event, by position, when it was recorded, produced and readable."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                          enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
         self.seen: dict[int, Seen] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -124,7 +123,7 @@ def _bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
 def applied_summary(before: dict[float, float], after: dict[float, float]) -> dict[str, float]:
     """p50/p90/p99 (ms, interpolated) of produced → applied for the events of one run."""
     buckets = sorted((le, after[le] - before.get(le, 0.0)) for le in after)
-    return {name: _bucket_quantile(buckets, q) * 1000 for name, q in (("p50", .5), ("p90", .9), ("p99", .99))}
+    return {name: _bucket_quantile(buckets, q) * 1000 for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))}
 
 
 @dataclass

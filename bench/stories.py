@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 
@@ -32,7 +33,13 @@ from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.commands import (
-    CancelPayment, EmitDueTimeEvents, OpenContract, RecordPayment, RegisterClient, SchedulePeriods,
+    CancelPayment,
+    EmitDueTimeEvents,
+    Every,
+    OpenContract,
+    RecordPayment,
+    RegisterClient,
+    SchedulePeriods,
     TerminateContract,
 )
 from services.contracts.domain.contract import ContractState
@@ -40,13 +47,37 @@ from services.contracts.domain.schedule_plan import STEP_MONTHS
 from shared.events.base import EventData
 from shared.eventstore.records import NewEvent
 
-EVERY_WEIGHTS = (("month", 50), ("quarter", 40), ("year", 10))
+EVERY_WEIGHTS: tuple[tuple[Every, int], ...] = (("month", 50), ("quarter", 40), ("year", 10))
 MONTHLY_PRICE = (Decimal(5_000), Decimal(60_000))
 CURRENCIES = (("RUB", 95), ("EUR", 3), ("USD", 2))
-COMPANY_WORDS = ("Ромашка", "Вектор", "Север", "Гранит", "Альфа", "Техно", "Прогресс", "Меридиан",
-                 "Орион", "Сфера", "Квант", "Стройка", "Логистик", "Фарма", "Агро", "Медиа")
-PEOPLE = ("Ирина Петрова", "Олег Смирнов", "Анна Сидорова", "Пётр Иванов", "Мария Кузнецова",
-          "Дмитрий Попов", "Елена Соколова", "Сергей Лебедев")
+COMPANY_WORDS = (
+    "Ромашка",
+    "Вектор",
+    "Север",
+    "Гранит",
+    "Альфа",
+    "Техно",
+    "Прогресс",
+    "Меридиан",
+    "Орион",
+    "Сфера",
+    "Квант",
+    "Стройка",
+    "Логистик",
+    "Фарма",
+    "Агро",
+    "Медиа",
+)
+PEOPLE = (
+    "Ирина Петрова",
+    "Олег Смирнов",
+    "Анна Сидорова",
+    "Пётр Иванов",
+    "Мария Кузнецова",
+    "Дмитрий Попов",
+    "Елена Соколова",
+    "Сергей Лебедев",
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +91,10 @@ class StreamWrite:
     """The final contract state (its pending time events are written with it)."""
 
 
-def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
+T = TypeVar("T")
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[T, int], ...]) -> T:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
@@ -80,11 +114,18 @@ class _Stream:
         self.events: list[NewEvent] = []
 
     def run(self, command: object, on: date) -> list[EventData]:
-        produced = contract_agg.decide(command, self.state)  # type: ignore[arg-type]
+        produced = contract_agg.decide(command, self.state)  # type: ignore[arg-type]  # the story only sends contract commands
         for e in produced:
             self.state = contract_agg.evolve(self.state, e)
-            self.events.append(NewEvent(uuid.UUID(int=random.getrandbits(128), version=4), e.event_type,
-                                        e.schema_version, e.model_dump(mode="json"), _at(on)))
+            self.events.append(
+                NewEvent(
+                    uuid.UUID(int=random.getrandbits(128), version=4),
+                    e.event_type,
+                    e.schema_version,
+                    e.model_dump(mode="json"),
+                    _at(on),
+                )
+            )
         return produced
 
 
@@ -112,8 +153,9 @@ class PaymentHabit:
         self.unpaid_tail = rng.randint(1, 3)
 
 
-def _payments(rng: random.Random, stream: _Stream, habit: PaymentHabit, signed_on: date,
-              today: date) -> list[tuple[date, RecordPayment]]:
+def _payments(
+    rng: random.Random, stream: _Stream, habit: PaymentHabit, signed_on: date, today: date
+) -> list[tuple[date, RecordPayment]]:
     state = stream.state
     assert state is not None
     due = [p for p in state.periods if p.due_on <= today + timedelta(days=30)]
@@ -141,33 +183,58 @@ def _payments(rng: random.Random, stream: _Stream, habit: PaymentHabit, signed_o
             later = min(paid_on + timedelta(days=rng.randrange(3, 30)), today)
             out.append((later, RecordPayment(state.id, period.period_id, _uuid(rng), later, None)))
         else:
-            out.append((paid_on, RecordPayment(state.id, period.period_id, _uuid(rng), paid_on, None,
-                                               f"PP-{rng.randrange(10**8):08d}")))
+            out.append(
+                (
+                    paid_on,
+                    RecordPayment(
+                        state.id, period.period_id, _uuid(rng), paid_on, None, f"PP-{rng.randrange(10**8):08d}"
+                    ),
+                )
+            )
     return sorted(out, key=lambda a: a[0])
 
 
-def contract_story(rng: random.Random, client: ClientState, number: int, n_periods: int,
-                   habit: PaymentHabit, today: date) -> StreamWrite:
+def contract_story(
+    rng: random.Random, client: ClientState, number: int, n_periods: int, habit: PaymentHabit, today: date
+) -> StreamWrite:
     every = _weighted(rng, EVERY_WEIGHTS)
     starts_on = _timing(rng, every, n_periods, today)
     ends_on = starts_on + _span(every, n_periods) - timedelta(days=1)
     signed_on = starts_on - timedelta(days=rng.randrange(0, 30))
     contract_id = _uuid(rng)
     s = _Stream()
-    s.run(OpenContract(contract_id, client.id, f"{client.name[:3].upper()}-{number:06d}",
-                       f"Абонентское обслуживание ({every})", signed_on), signed_on)
+    s.run(
+        OpenContract(
+            contract_id,
+            client.id,
+            f"{client.name[:3].upper()}-{number:06d}",
+            f"Абонентское обслуживание ({every})",
+            signed_on,
+        ),
+        signed_on,
+    )
     monthly = Decimal(rng.randrange(int(MONTHLY_PRICE[0]), int(MONTHLY_PRICE[1]), 500))
-    s.run(SchedulePeriods(contract_id, [_uuid(rng) for _ in range(n_periods)], starts_on, ends_on,
-                          every, monthly * STEP_MONTHS[every], _weighted(rng, CURRENCIES),
-                          "prepaid" if rng.random() < 0.65 else "postpaid",
-                          10 if rng.random() < 0.7 else None), signed_on)
+    s.run(
+        SchedulePeriods(
+            contract_id,
+            [_uuid(rng) for _ in range(n_periods)],
+            starts_on,
+            ends_on,
+            every,
+            monthly * STEP_MONTHS[every],
+            _weighted(rng, CURRENCIES),
+            "prepaid" if rng.random() < 0.65 else "postpaid",
+            10 if rng.random() < 0.7 else None,
+        ),
+        signed_on,
+    )
     terminated_on = None
     if rng.random() < 0.03 and starts_on < today:
         terminated_on = starts_on + timedelta(days=rng.randrange(0, max((min(ends_on, today) - starts_on).days, 1)))
     for paid_on, payment in _payments(rng, s, habit, signed_on, today):
         if terminated_on is not None and paid_on > terminated_on and s.state and s.state.active:
             s.run(EmitDueTimeEvents(contract_id, terminated_on, client), terminated_on)
-            s.run(TerminateContract(contract_id, terminated_on, "клиент расторг договор"), terminated_on)
+            s.run(TerminateContract(contract_id, terminated_on, "клиент расторг договор", terminated_on), terminated_on)
         s.run(EmitDueTimeEvents(contract_id, paid_on - timedelta(days=1), client), paid_on)
         recorded = s.run(payment, paid_on)
         if recorded and rng.random() < 0.005:  # a mistake, cancelled and recorded again
@@ -175,7 +242,7 @@ def contract_story(rng: random.Random, client: ClientState, number: int, n_perio
             s.run(RecordPayment(contract_id, payment.period_id, _uuid(rng), paid_on, payment.amount), paid_on)
     if terminated_on is not None and s.state is not None and s.state.active:
         s.run(EmitDueTimeEvents(contract_id, terminated_on, client), terminated_on)
-        s.run(TerminateContract(contract_id, terminated_on, "клиент расторг договор"), terminated_on)
+        s.run(TerminateContract(contract_id, terminated_on, "клиент расторг договор", terminated_on), terminated_on)
     s.run(EmitDueTimeEvents(contract_id, today, client), today)
     return StreamWrite(f"contract-{contract_id}", str(client.id), s.events, s.state)
 
@@ -191,9 +258,14 @@ def client_story(seed: int, index: int, period_counts: list[int], today: date) -
     registered = client_agg.decide(command, None)
     state = client_agg.evolve(None, registered[0])
     earliest = today - timedelta(days=3 * 365)
-    yield StreamWrite(f"client-{client_id}", str(client_id), [
-        NewEvent(_uuid(rng), e.event_type, e.schema_version, e.model_dump(mode="json"), _at(earliest))
-        for e in registered])
+    yield StreamWrite(
+        f"client-{client_id}",
+        str(client_id),
+        [
+            NewEvent(_uuid(rng), e.event_type, e.schema_version, e.model_dump(mode="json"), _at(earliest))
+            for e in registered
+        ],
+    )
     habit = PaymentHabit(rng)
     for number, n_periods in enumerate(period_counts, 1):
         yield contract_story(rng, state, index * 100 + number, n_periods, habit, today)

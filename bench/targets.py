@@ -31,10 +31,15 @@ async def load_targets(ctx: Ctx, limit: int = 50_000) -> Targets:
     conn = await asyncpg.connect(ctx.env.dsn("projections"))
     try:
         clients = [r[0] for r in await conn.fetch("SELECT client_id FROM projections.clients")]
-        payable = [Payable(*r) for r in await conn.fetch(
-            """SELECT DISTINCT ON (contract_id) contract_id, period_id, client_id
+        payable = [
+            Payable(*r)
+            for r in await conn.fetch(
+                """SELECT DISTINCT ON (contract_id) contract_id, period_id, client_id
                FROM projections.periods WHERE NOT paid AND amount - paid_amount >= 1000
-               ORDER BY contract_id, starts_on DESC LIMIT $1""", limit)]
+               ORDER BY contract_id, starts_on DESC LIMIT $1""",
+                limit,
+            )
+        ]
     finally:
         await conn.close()
     rng = random.Random(7)

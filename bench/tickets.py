@@ -31,22 +31,44 @@ async def run(ctx: Ctx) -> None:
     today = ctx.today.isoformat()
     pool = HttpPool(ctx.env.url("tickets"), size=256, token=ctx.env.token("dispatcher"))
 
-    def register(tag: str):  # type: ignore[no-untyped-def]
+    def register(tag: str):
         start = zlib.crc32(tag.encode())  # another spread of clients per measurement
 
         async def op(i: int) -> None:
-            answer = await pool.json("POST", "/tickets", json={
-                "client_id": str(clients[(i * 7919 + start) % len(clients)]),
-                "title": "Printer does not print", "registered_at": today}, expect=(201,))
+            answer = await pool.json(
+                "POST",
+                "/tickets",
+                json={
+                    "client_id": str(clients[(i * 7919 + start) % len(clients)]),
+                    "title": "Printer does not print",
+                    "registered_at": today,
+                },
+                expect=(201,),
+            )
             if answer["coverage"]["status"] == "unknown":
                 raise CoverageUnknown()
+
         return op
 
     try:
-        result = await sweep(ctx, "tickets", register, rates=ctx.profile.ticket_rates, sampled_rate=300,
-                             profile=("tickets", "projections"), bench=BENCH)
+        result = await sweep(
+            ctx,
+            "tickets",
+            register,
+            rates=ctx.profile.ticket_rates,
+            sampled_rate=300,
+            profile=("tickets", "projections"),
+            bench=BENCH,
+        )
     finally:
         await pool.close()
-    add_sweep_rows(ctx, BENCH, "registrations", result, rates=ctx.profile.ticket_rates,
-                   throughput_target=Target(">=", 800, "≥ 800 /s"),
-                   latency_rate=300, latency_target=Target("<=", 30, "p99 ≤ 30 ms"))
+    add_sweep_rows(
+        ctx,
+        BENCH,
+        "registrations",
+        result,
+        rates=ctx.profile.ticket_rates,
+        throughput_target=Target(">=", 800, "≥ 800 /s"),
+        latency_rate=300,
+        latency_target=Target("<=", 30, "p99 ≤ 30 ms"),
+    )

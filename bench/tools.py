@@ -47,7 +47,7 @@ async def create_topic(bootstrap: str, name: str, partitions: int = 12) -> None:
 
 # --- PostgreSQL: single-row INSERT transactions per second ---------------------------------
 
-PGBENCH_SCRIPT = "INSERT INTO bench_insert (client_id, data) VALUES (gen_random_uuid(), '{\"amount\": \"100.00\"}');\n"
+PGBENCH_SCRIPT = 'INSERT INTO bench_insert (client_id, data) VALUES (gen_random_uuid(), \'{"amount": "100.00"}\');\n'
 
 
 async def prepare_pgbench(dsn: str) -> str:
@@ -71,9 +71,29 @@ def pgbench(url: str, seconds: int, clients: int = 16, threads: int = 2) -> floa
         script = f.name
     try:
         out = subprocess.run(
-            [exe, "-n", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port), "-U", parts.username or "abonent",
-             "-c", str(clients), "-j", str(threads), "-T", str(seconds), "-f", script, parts.path.lstrip("/")],
-            capture_output=True, text=True, timeout=seconds + 120)
+            [
+                exe,
+                "-n",
+                "-h",
+                parts.hostname or "127.0.0.1",
+                "-p",
+                str(parts.port),
+                "-U",
+                parts.username or "abonent",
+                "-c",
+                str(clients),
+                "-j",
+                str(threads),
+                "-T",
+                str(seconds),
+                "-f",
+                script,
+                parts.path.lstrip("/"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+        )
     finally:
         Path(script).unlink(missing_ok=True)
     found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out.stdout)
@@ -84,14 +104,33 @@ def pgbench(url: str, seconds: int, clients: int = 16, threads: int = 2) -> floa
 
 # --- Kafka: the broker's own producer throughput ------------------------------------------
 
+
 def producer_performance(bootstrap: str, topic: str, records: int, record_size: int) -> float:
     """Records/s of Kafka's ProducerPerformance with the relay's producer settings
     (acks=all, idempotent, linger 2 ms, 256 KiB batches)."""
-    argv = ["java", "-Xmx512m", "-cp", f"{LIBS}/*", f"-Dlog4j2.configurationFile={LOG4J}",
-            "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
-            "--num-records", str(records), "--record-size", str(record_size), "--throughput", "-1",
-            "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all", "enable.idempotence=true",
-            "linger.ms=2", "batch.size=262144", "client.id=bench-producer-perf"]
+    argv = [
+        "java",
+        "-Xmx512m",
+        "-cp",
+        f"{LIBS}/*",
+        f"-Dlog4j2.configurationFile={LOG4J}",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(records),
+        "--record-size",
+        str(record_size),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        f"bootstrap.servers={bootstrap}",
+        "acks=all",
+        "enable.idempotence=true",
+        "linger.ms=2",
+        "batch.size=262144",
+        "client.id=bench-producer-perf",
+    ]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     lines = [ln for ln in out.stdout.splitlines() if "records sent" in ln]
     found = re.search(r"([\d.]+) records/sec", lines[-1]) if lines else None

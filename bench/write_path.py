@@ -26,7 +26,9 @@ from bench.targets import Targets, load_targets
 from bench.tools import pgbench, prepare_pgbench
 
 BENCH = "1 write path"
-def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):  # type: ignore[no-untyped-def]
+
+
+def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):
     today = ctx.today.isoformat()
     opened: deque[str] = deque(maxlen=10_000)
     payable = itertools.cycle(targets.payable)
@@ -36,23 +38,53 @@ def commands(ctx: Ctx, pool: HttpPool, targets: Targets, run: str):  # type: ign
     async def op(i: int) -> object:
         kind = i % 10
         if kind in (0, 1):
-            return await pool.json("POST", "/clients", json={
-                "name": f"Bench client {run}-{i}", "manager_name": "Bench Manager",
-                "manager_email": f"bench{run}-{i}@bench.example"}, expect=(201,))
+            return await pool.json(
+                "POST",
+                "/clients",
+                json={
+                    "name": f"Bench client {run}-{i}",
+                    "manager_name": "Bench Manager",
+                    "manager_email": f"bench{run}-{i}@bench.example",
+                },
+                expect=(201,),
+            )
         if kind in (2, 3) or (kind in (4, 5) and not opened):
-            body = await pool.json("POST", "/contracts", json={
-                "client_id": str(clients[i % len(clients)]), "number": f"B-{run}-{i}",
-                "title": "Bench contract", "signed_on": today}, expect=(201,))
+            body = await pool.json(
+                "POST",
+                "/contracts",
+                json={
+                    "client_id": str(clients[i % len(clients)]),
+                    "number": f"B-{run}-{i}",
+                    "title": "Bench contract",
+                    "signed_on": today,
+                },
+                expect=(201,),
+            )
             opened.append(body["id"])
             return body
         if kind in (4, 5):
-            return await pool.json("POST", f"/contracts/{opened.popleft()}/periods/schedule", json={
-                "starts_on": today, "ends_on": f"{ctx.today.year + 1}-{ctx.today.month:02d}-01",
-                "every": "month", "amount": "12000.00", "currency": "RUB", "payment_terms": "prepaid",
-                "remind_days_before": 10}, expect=(201,))
+            return await pool.json(
+                "POST",
+                f"/contracts/{opened.popleft()}/periods/schedule",
+                json={
+                    "starts_on": today,
+                    "ends_on": f"{ctx.today.year + 1}-{ctx.today.month:02d}-01",
+                    "every": "month",
+                    "amount": "12000.00",
+                    "currency": "RUB",
+                    "payment_terms": "prepaid",
+                    "remind_days_before": 10,
+                },
+                expect=(201,),
+            )
         target = next(payable)
-        return await pool.json("POST", f"/contracts/{target.contract_id}/periods/{target.period_id}/payments",
-                               json={"amount": "1.00", "paid_on": today}, expect=(201,), as_token=accountant)
+        return await pool.json(
+            "POST",
+            f"/contracts/{target.contract_id}/periods/{target.period_id}/payments",
+            json={"amount": "1.00", "paid_on": today},
+            expect=(201,),
+            as_token=accountant,
+        )
 
     return op
 
@@ -69,14 +101,27 @@ async def run(ctx: Ctx) -> None:
 
     try:
         await pool.json("GET", "/health/ready")
-        result = await sweep(ctx, "commands", lambda tag: commands(ctx, pool, targets, tag),
-                             rates=ctx.profile.write_rates, sampled_rate=500,
-                             profile=("contracts", "projections"), bench=BENCH, before_run=ceiling_first)
+        result = await sweep(
+            ctx,
+            "commands",
+            lambda tag: commands(ctx, pool, targets, tag),
+            rates=ctx.profile.write_rates,
+            sampled_rate=500,
+            profile=("contracts", "projections"),
+            bench=BENCH,
+            before_run=ceiling_first,
+        )
     finally:
         await pool.close()
     ctx.data["write_capacity"] = result.capacity[0].throughput
-    add_sweep_rows(ctx, BENCH, "commands", result, rates=ctx.profile.write_rates,
-                   throughput_target=Target(">=", 2_000, "≥ 2,000 /s"),
-                   latency_rate=500, latency_target=Target("<=", 25, "p99 ≤ 25 ms"))
-    ctx.report.add(BENCH, "pgbench single-row INSERT (autocommit, 16 connections)", "tps", ceiling,
-                   ceiling=True)
+    add_sweep_rows(
+        ctx,
+        BENCH,
+        "commands",
+        result,
+        rates=ctx.profile.write_rates,
+        throughput_target=Target(">=", 2_000, "≥ 2,000 /s"),
+        latency_rate=500,
+        latency_target=Target("<=", 25, "p99 ≤ 25 ms"),
+    )
+    ctx.report.add(BENCH, "pgbench single-row INSERT (autocommit, 16 connections)", "tps", ceiling, ceiling=True)

@@ -8,9 +8,14 @@ start) and by the outbox relay (after a failed batch). The waits are ``initial, 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from tenacity import (
-    AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential, wait_random,
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    wait_exponential,
+    wait_random,
 )
 from tenacity.wait import wait_base
 
@@ -34,20 +39,29 @@ class Backoff:
 
 
 async def retry_until_done(
-    action: Callable[[], Awaitable[None]], backoff: Backoff, what: str,
-    sleep: Callable[[float], Awaitable[None]] | None = None, **context: object,
+    action: Callable[[], Awaitable[None]],
+    backoff: Backoff,
+    what: str,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    **context: object,
 ) -> None:
     """Run ``action`` until it succeeds, waiting ``backoff`` between failures (for a client
     that must start while its server may not be up yet). Cancel the caller to give up."""
 
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None
-        log.warning(f"cannot {what} yet", error=repr(error), retry_in=round(state.upcoming_sleep, 2),
-                    attempts=state.attempt_number, **context)
+        log.warning(
+            f"cannot {what} yet",
+            error=repr(error),
+            retry_in=round(state.upcoming_sleep, 2),
+            attempts=state.attempt_number,
+            **context,
+        )
 
-    options = {"sleep": sleep} if sleep is not None else {}
-    retrying = AsyncRetrying(retry=retry_if_exception_type(Exception), wait=backoff.wait,
-                             before_sleep=before_sleep, reraise=True, **options)
+    options: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(Exception), wait=backoff.wait, before_sleep=before_sleep, reraise=True, **options
+    )
     async for attempt in retrying:
         with attempt:
             await action()

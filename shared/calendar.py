@@ -21,8 +21,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(f"ABONENT_TIMEZONE={name!r} is not an IANA time zone name "
-                         "(for example 'Europe/Moscow' or 'UTC')") from None
+        raise ValueError(
+            f"ABONENT_TIMEZONE={name!r} is not an IANA time zone name (for example 'Europe/Moscow' or 'UTC')"
+        ) from None
 
 
 class CalendarSettings(BaseSettings):
@@ -30,8 +31,9 @@ class CalendarSettings(BaseSettings):
 
     timezone: str = Field("UTC", description="IANA name of the company's time zone")
     grace_days: int = Field(0, ge=0, le=366, description="days after due_on before a debt is overdue")
-    late_event_days: int = Field(3, ge=0, le=3660,
-                                 description="a time event emitted more than this many days after its date is late")
+    late_event_days: int = Field(
+        3, ge=0, le=3660, description="a time event emitted more than this many days after its date is late"
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -40,6 +40,7 @@ def _year_month(value: Any) -> date:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 """A calendar date written ``YYYY-MM-DD``."""
 
-YearMonth = Annotated[date, BeforeValidator(_year_month),
-                      PlainSerializer(lambda d: f"{d.year:04d}-{d.month:02d}", return_type=str)]
+YearMonth = Annotated[
+    date, BeforeValidator(_year_month), PlainSerializer(lambda d: f"{d.year:04d}-{d.month:02d}", return_type=str)
+]
 """A month written ``YYYY-MM`` (held as its first day)."""

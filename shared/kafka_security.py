@@ -23,7 +23,8 @@ def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
     """Verifies the broker's certificate and host name (CA file or the system's store);
     presents a client certificate when one is configured (mutual TLS)."""
     context = ssl.create_default_context(
-        ssl.Purpose.SERVER_AUTH, cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None)
+        ssl.Purpose.SERVER_AUTH, cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None
+    )
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if kafka.ssl_certfile is not None and kafka.ssl_keyfile is not None:
         password = kafka.ssl_key_password.get_secret_value() if kafka.ssl_key_password else None
@@ -37,8 +38,8 @@ def broker_security(kafka: KafkaSettings) -> BaseSecurity | None:
     if kafka.uses_sasl:
         assert kafka.sasl_username is not None and kafka.sasl_password is not None  # validated
         return _SASL[kafka.sasl_mechanism](
-            kafka.sasl_username, kafka.sasl_password.get_secret_value(),
-            ssl_context=context, use_ssl=kafka.uses_tls)
+            kafka.sasl_username, kafka.sasl_password.get_secret_value(), ssl_context=context, use_ssl=kafka.uses_tls
+        )
     if kafka.uses_tls:
         return BaseSecurity(ssl_context=context, use_ssl=True)
     return None

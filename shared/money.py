@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
 from babel.core import get_global
 from babel.numbers import get_currency_precision, get_territory_currencies, list_currencies
@@ -43,8 +43,8 @@ MAX_MINOR_UNITS = 3
 """The most decimals any active currency has (KWD, BHD, OMR, JOD, TND, LYD)."""
 # [0-9], not \d: \d also matches Arabic-Indic and other Unicode digits, and Decimal() reads
 # them ("٣٠٠٠٠" would become 30000).
-_AMOUNT_RE = re.compile(r"-?[0-9]{1,%d}(\.[0-9]{1,%d})?" % (MAX_INTEGER_DIGITS, MAX_MINOR_UNITS))
-_AMOUNT_PATTERN = r"^-?[0-9]{1,%d}(\.[0-9]{1,%d})?$" % (MAX_INTEGER_DIGITS, MAX_MINOR_UNITS)
+_AMOUNT_RE = re.compile(rf"-?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_MINOR_UNITS}}})?")
+_AMOUNT_PATTERN = rf"^-?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_MINOR_UNITS}}})?$"
 
 
 def _active_currencies(on: date) -> frozenset[str]:
@@ -63,7 +63,7 @@ KNOWN_CURRENCIES: frozenset[str] = (frozenset(list_currencies()) - {"XXX", "XTS"
 replaced must still read back), but "no currency" (XXX) and the testing code (XTS)."""
 
 
-def is_active_currency(code: object) -> bool:
+def is_active_currency(code: object) -> TypeGuard[str]:
     return isinstance(code, str) and code in ACTIVE_CURRENCIES
 
 
@@ -109,8 +109,8 @@ def parse_amount(value: Any) -> Decimal:
     if isinstance(value, int) and not isinstance(value, bool):
         return _checked_amount(Decimal(value))
     raise PydanticCustomError(  # floats (inexact), bools, anything else
-        "amount_type", 'amount must be a decimal string such as "30000.00", not {kind}',
-        {"kind": type(value).__name__})
+        "amount_type", 'amount must be a decimal string such as "30000.00", not {kind}', {"kind": type(value).__name__}
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -123,25 +123,33 @@ def _amount_from_text(value: str) -> Decimal:
         raise PydanticCustomError(
             "amount_format",
             'amount "{value}" is not a decimal number (the digits 0-9, at most one point and '
-            '{places} decimals, such as "30000.00")', {"value": shown, "places": MAX_MINOR_UNITS})
+            '{places} decimals, such as "30000.00")',
+            {"value": shown, "places": MAX_MINOR_UNITS},
+        )
     return _checked_amount(Decimal(text))
 
 
 def _checked_amount(amount: Decimal) -> Decimal:
     if not amount.is_finite():
-        raise PydanticCustomError("amount_not_finite", "amount must be a finite number, got {value}",
-                                  {"value": str(amount)})
+        raise PydanticCustomError(
+            "amount_not_finite", "amount must be a finite number, got {value}", {"value": str(amount)}
+        )
     if amount.adjusted() >= MAX_INTEGER_DIGITS:
-        raise PydanticCustomError("amount_too_large", "amount {value} has more than {digits} digits "
-                                  "before the point", {"value": str(amount), "digits": MAX_INTEGER_DIGITS})
+        raise PydanticCustomError(
+            "amount_too_large",
+            "amount {value} has more than {digits} digits before the point",
+            {"value": str(amount), "digits": MAX_INTEGER_DIGITS},
+        )
     try:
         exact = amount.quantize(Decimal(1).scaleb(-MAX_MINOR_UNITS))
     except InvalidOperation:  # pragma: no cover - guarded by the size check above
-        raise PydanticCustomError("amount_too_large", "amount {value} is too large",
-                                  {"value": str(amount)}) from None
+        raise PydanticCustomError("amount_too_large", "amount {value} is too large", {"value": str(amount)}) from None
     if exact != amount:
-        raise PydanticCustomError("amount_precision", "amount {value} has more than {places} decimal places",
-                                  {"value": str(amount), "places": MAX_MINOR_UNITS})
+        raise PydanticCustomError(
+            "amount_precision",
+            "amount {value} has more than {places} decimal places",
+            {"value": str(amount), "places": MAX_MINOR_UNITS},
+        )
     if amount.as_tuple().exponent < -MAX_MINOR_UNITS:  # type: ignore[operator]  # finite: an int
         amount = exact  # "1.5000" as a Decimal: the same value in at most 3 decimals
     return abs(amount) if amount == 0 else amount  # no "-0.00"
@@ -165,18 +173,21 @@ def _wire(amount: Decimal) -> str:
 
 def parse_currency(value: Any) -> str:
     if is_active_currency(value):  # the usual case, answered by one set lookup
-        return value  # type: ignore[no-any-return]
+        return value
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value):
-        raise PydanticCustomError("currency_format",
-                                  'currency must be a 3-letter ISO 4217 code such as "RUB", got "{value}"',
-                                  {"value": str(value)[:40]})
+        raise PydanticCustomError(
+            "currency_format",
+            'currency must be a 3-letter ISO 4217 code such as "RUB", got "{value}"',
+            {"value": str(value)[:40]},
+        )
     if value != value.upper():
-        raise PydanticCustomError("currency_format",
-                                  'currency must be uppercase: "{upper}", not "{value}"',
-                                  {"upper": value.upper(), "value": value})
+        raise PydanticCustomError(
+            "currency_format",
+            'currency must be uppercase: "{upper}", not "{value}"',
+            {"upper": value.upper(), "value": value},
+        )
     if value not in KNOWN_CURRENCIES:
-        raise PydanticCustomError("unknown_currency", '"{value}" is not an ISO 4217 currency code',
-                                  {"value": value})
+        raise PydanticCustomError("unknown_currency", '"{value}" is not an ISO 4217 currency code', {"value": value})
     return value
 
 
@@ -184,17 +195,23 @@ Amount = Annotated[
     Decimal,
     PlainValidator(parse_amount),
     PlainSerializer(_wire, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": _AMOUNT_PATTERN, "examples": ["30000.00"],
-                    "description": "decimal amount as a string, in the currency's minor units "
-                                   "(0, 2 or 3 decimals)"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _AMOUNT_PATTERN,
+            "examples": ["30000.00"],
+            "description": "decimal amount as a string, in the currency's minor units (0, 2 or 3 decimals)",
+        }
+    ),
 ]
 """A money amount: Decimal in Python, a decimal string in JSON."""
 
 Currency = Annotated[
     str,
     PlainValidator(parse_currency),
-    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["RUB"],
-                    "description": "ISO 4217 currency code"}),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["RUB"], "description": "ISO 4217 currency code"}
+    ),
 ]
 """An ISO 4217 currency code, uppercase (``is_active_currency`` says whether still in use)."""
 

@@ -54,20 +54,35 @@ def paid_as_at(payments: Iterable[tuple[Decimal, date]], on: date) -> Decimal:
     return sum((amount for amount, paid_on in payments if paid_on <= on), Decimal(0))
 
 
-def is_owed(payment_terms: str, starts_on: date, ends_on: date, amount: Decimal,
-            paid_amount: Decimal, on: date, terminated_on: date | None = None) -> bool:
+def is_owed(
+    payment_terms: str,
+    starts_on: date,
+    ends_on: date,
+    amount: Decimal,
+    paid_amount: Decimal,
+    on: date,
+    terminated_on: date | None = None,
+) -> bool:
     """Whether the period is owed on ``on`` (from its due day, while not paid in full)."""
     if is_void(starts_on, terminated_on) or paid_amount >= amount:
         return False
     return on >= due_on(payment_terms, starts_on, ends_on)
 
 
-def is_overdue(payment_terms: str, starts_on: date, ends_on: date, amount: Decimal,
-               paid_amount: Decimal, on: date, terminated_on: date | None = None,
-               grace_days: int = 0) -> bool:
+def is_overdue(
+    payment_terms: str,
+    starts_on: date,
+    ends_on: date,
+    amount: Decimal,
+    paid_amount: Decimal,
+    on: date,
+    terminated_on: date | None = None,
+    grace_days: int = 0,
+) -> bool:
     """Whether the period is overdue on ``on`` — what debtors and OVERDUE_PERIODS list."""
-    return (is_owed(payment_terms, starts_on, ends_on, amount, paid_amount, on, terminated_on)
-            and on >= overdue_on(payment_terms, starts_on, ends_on, grace_days))
+    return is_owed(payment_terms, starts_on, ends_on, amount, paid_amount, on, terminated_on) and on >= overdue_on(
+        payment_terms, starts_on, ends_on, grace_days
+    )
 
 
 class Owable(Protocol):

@@ -16,13 +16,13 @@ from typing import Any, Literal, Self, TypeVar
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.auth.settings import AuthSettings
+from shared.calendar import CalendarSettings, calendar_settings
+
 S = TypeVar("S", bound=BaseSettings)
 
 KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
-
-from shared.auth.settings import AuthSettings
-from shared.calendar import CalendarSettings, calendar_settings
 
 
 class KafkaSettings(BaseSettings):
@@ -32,8 +32,7 @@ class KafkaSettings(BaseSettings):
     """
 
     # An error must not echo the inputs: they hold the SASL password.
-    model_config = SettingsConfigDict(env_prefix="ABONENT_KAFKA_", extra="ignore",
-                                      hide_input_in_errors=True)
+    model_config = SettingsConfigDict(env_prefix="ABONENT_KAFKA_", extra="ignore", hide_input_in_errors=True)
 
     bootstrap_servers: str = "127.0.0.1:19092"
     client_id_prefix: str = "abonent"
@@ -61,14 +60,14 @@ class KafkaSettings(BaseSettings):
         if self.uses_sasl and (not self.sasl_username or self.sasl_password is None):
             raise ValueError(f"{protocol} needs {env}SASL_USERNAME and {env}SASL_PASSWORD")
         if not self.uses_sasl and (self.sasl_username or self.sasl_password is not None):
-            raise ValueError(f"{env}SASL_USERNAME/PASSWORD are set but {protocol} does not "
-                             "authenticate with SASL: use SASL_SSL (or SASL_PLAINTEXT)")
-        files = {"SSL_CAFILE": self.ssl_cafile, "SSL_CERTFILE": self.ssl_certfile,
-                 "SSL_KEYFILE": self.ssl_keyfile}
+            raise ValueError(
+                f"{env}SASL_USERNAME/PASSWORD are set but {protocol} does not "
+                "authenticate with SASL: use SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        files = {"SSL_CAFILE": self.ssl_cafile, "SSL_CERTFILE": self.ssl_certfile, "SSL_KEYFILE": self.ssl_keyfile}
         given = [name for name, path in files.items() if path is not None]
         if given and not self.uses_tls:
-            raise ValueError(f"{env}{given[0]} is set but {protocol} does not use TLS: "
-                             "use SSL or SASL_SSL")
+            raise ValueError(f"{env}{given[0]} is set but {protocol} does not use TLS: use SSL or SASL_SSL")
         if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
             raise ValueError(f"{env}SSL_CERTFILE and {env}SSL_KEYFILE go together (mutual TLS)")
         for name, path in files.items():
@@ -97,7 +96,7 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log: LogSettings = Field(default_factory=LogSettings)
-    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]  # from ABONENT_AUTH_*
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # from ABONENT_AUTH_*
     calendar: CalendarSettings = Field(default_factory=calendar_settings)
     """The company's time zone and day counts (``ABONENT_TIMEZONE``, ``ABONENT_GRACE_DAYS``, …)."""
 
@@ -115,6 +114,7 @@ def load_or_exit(factory: Callable[..., S], **values: Any) -> S:
                 return f"{prefix}{str(loc[0]).upper()}: "
             return ".".join(str(part) for part in loc) + ": " if loc else ""
 
-        problems = "; ".join(f"{where(error['loc'])}{error['msg'].removeprefix('Value error, ')}"
-                             for error in exc.errors())
+        problems = "; ".join(
+            f"{where(error['loc'])}{error['msg'].removeprefix('Value error, ')}" for error in exc.errors()
+        )
         sys.exit(f"configuration error: {problems}")

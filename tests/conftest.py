@@ -56,8 +56,8 @@ def _prepared(kafka_bootstrap: str, server_url: str, run_dir: Path, smtp_port: i
     import asyncpg
 
     from deploy.local.topics import create_topics
-    from shared.kafka_security import plaintext
     from shared.db.migrations import apply_migrations, migrations_dir
+    from shared.kafka_security import plaintext
 
     base = server_url.rsplit("/", 1)[0]
     urls = {s: f"{base}/{api.database_name(s)}" for s in SERVICES}
@@ -77,9 +77,16 @@ def _prepared(kafka_bootstrap: str, server_url: str, run_dir: Path, smtp_port: i
 
     run_async(prepare())
     api.start_smtp(RunDir(run_dir), StackPorts(smtp=smtp_port))
-    return api.StackInfo(run_dir=run_dir, kafka_bootstrap=kafka_bootstrap, database_urls=urls,
-                         smtp_host="127.0.0.1", smtp_port=smtp_port, maildir=run_dir / "mail",
-                         managed=False, auth_secret=TOKEN_SECRET)
+    return api.StackInfo(
+        run_dir=run_dir,
+        kafka_bootstrap=kafka_bootstrap,
+        database_urls=urls,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        maildir=run_dir / "mail",
+        managed=False,
+        auth_secret=TOKEN_SECRET,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +94,9 @@ def stack() -> Iterator[api.StackInfo]:
     run_dir = Path(tempfile.mkdtemp(prefix="abonent-test-"))
     smtp_port = StackPorts.free().smtp
     if os.environ.get("ABONENT_TEST_KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("ABONENT_TEST_PG_URL"):
-        info = _prepared(os.environ["ABONENT_TEST_KAFKA_BOOTSTRAP_SERVERS"],
-                         os.environ["ABONENT_TEST_PG_URL"], run_dir, smtp_port)
+        info = _prepared(
+            os.environ["ABONENT_TEST_KAFKA_BOOTSTRAP_SERVERS"], os.environ["ABONENT_TEST_PG_URL"], run_dir, smtp_port
+        )
         yield info
         api.stop_stack(run_dir)
     elif _docker_available():

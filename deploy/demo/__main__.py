@@ -30,22 +30,28 @@ def say(kind: str, what: Any) -> None:
     if isinstance(what, dict) and "client" in what:
         what = {**what, "client": escape(what["client"])}  # "[7110bc]" is text, not a style
     if kind == "signed":
-        console.print(f"[bold]✍  {what['client']}[/]: {what['periods']} periods, every {what['every']}, "
-                      f"{what['amount']} RUB, {what['terms']}")
+        console.print(
+            f"[bold]✍  {what['client']}[/]: {what['periods']} periods, every {what['every']}, "
+            f"{what['amount']} RUB, {what['terms']}"
+        )
     elif kind == "paid":
         console.print(f"💳 {what['paid_on']}  {what['client']} paid period {what['period']}")
     elif kind == "terminated":
-        console.print(f"✂  {what['client']}: terminated on {what['on']} (first day without service), "
-                      "the running quarter prorated")
+        console.print(
+            f"✂  {what['client']}: terminated on {what['on']} (first day without service), the running quarter prorated"
+        )
     elif kind == "tick":
         if what["emitted"]:
-            console.print(f"⏰ scheduler {what['as_of']}: {what['emitted']} time events "
-                          f"({what['contracts']} contracts)")
+            console.print(
+                f"⏰ scheduler {what['as_of']}: {what['emitted']} time events ({what['contracts']} contracts)"
+            )
     elif kind == "ticket":
         cov = what["answer"]["coverage"]
         colour = {"covered": "green", "unpaid": "yellow", "not_covered": "red"}.get(cov["status"], "magenta")
-        lines = [f"[bold]🎫 ticket {what['on']} — {what['client']}[/]",
-                 f"coverage: [{colour}]{cov['status']}[/]  total owed: {cov.get('total_owed')}"]
+        lines = [
+            f"[bold]🎫 ticket {what['on']} — {what['client']}[/]",
+            f"coverage: [{colour}]{cov['status']}[/]  total owed: {cov.get('total_owed')}",
+        ]
         lines += [f"  ⚠ {w['code']}: {w['message']}" for w in cov.get("warnings", [])]
         console.print(Panel("\n".join(lines), expand=False))
     elif kind == "debtors":
@@ -94,11 +100,17 @@ async def show_mail(api: Abonent, story: Story, maildir: Path) -> None:
     mails = sorted((m for m in read_mailbox(maildir) if romashka.manager_email in m.to), key=lambda m: m.subject)
     reminders = [m for m in mails if m.subject.startswith("Напоминание")] or mails
     if reminders:
-        console.print(Panel(escape(reminders[0].body.strip()[:900]),
-                            title=f"a reminder to the manager: {escape(reminders[0].subject)}", expand=False))
+        console.print(
+            Panel(
+                escape(reminders[0].body.strip()[:900]),
+                title=f"a reminder to the manager: {escape(reminders[0].subject)}",
+                expand=False,
+            )
+        )
     late = await notifications_of(api, gamma.id, settled=5)
-    console.print(notifications_table(
-        f"{escape(gamma.name)}, entered late: old news recorded as skipped_late, not mailed", late))
+    console.print(
+        notifications_table(f"{escape(gamma.name)}, entered late: old news recorded as skipped_late, not mailed", late)
+    )
 
 
 async def main() -> int:
@@ -110,8 +122,10 @@ async def main() -> int:
     try:
         story = await play(api, year, say)
         for name in ("coverage_q1", "coverage_q2", "coverage_after_year"):
-            console.print(f"{name}: " + json.dumps({k: story.answers[name][k] for k in ("on", "status", "total_owed")},
-                                                   ensure_ascii=False))
+            console.print(
+                f"{name}: "
+                + json.dumps({k: story.answers[name][k] for k in ("on", "status", "total_owed")}, ensure_ascii=False)
+            )
         await show_mail(api, story, Path(env["ABONENT_MAILDIR"]))
     finally:
         await api.close()

@@ -24,8 +24,9 @@ class ApiFailed(AssertionError):
 
 def _ok(response: httpx.Response, *expected: int) -> dict[str, Any]:
     if response.status_code not in (expected or (200, 201)):
-        raise ApiFailed(f"{response.request.method} {response.request.url} -> "
-                        f"{response.status_code}: {response.text[:500]}")
+        raise ApiFailed(
+            f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text[:500]}"
+        )
     return response.json()
 
 
@@ -41,16 +42,23 @@ class Abonent:
     @classmethod
     def connect(cls, urls: dict[str, str], actor: str = "demo", auth: AuthSettings | None = None) -> Abonent:
         """``auth``: the stack's token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
-        settings = auth or AuthSettings()  # type: ignore[call-arg]
-        tokens = {role.value: mint(settings, [role.value], f"{actor}-{role.value}", ttl=timedelta(hours=8))
-                  for role in Role}
+        settings = auth or AuthSettings()
+        tokens = {
+            role.value: mint(settings, [role.value], f"{actor}-{role.value}", ttl=timedelta(hours=8)) for role in Role
+        }
 
         def client(name: str, role: Role) -> httpx.AsyncClient:
-            return httpx.AsyncClient(base_url=urls[name], timeout=30,
-                                     headers={"Authorization": f"Bearer {tokens[role.value]}"})
+            return httpx.AsyncClient(
+                base_url=urls[name], timeout=30, headers={"Authorization": f"Bearer {tokens[role.value]}"}
+            )
 
-        return cls(client("contracts", Role.MANAGER), client("projections", Role.MANAGER),
-                   client("tickets", Role.DISPATCHER), client("notifier", Role.MANAGER), tokens)
+        return cls(
+            client("contracts", Role.MANAGER),
+            client("projections", Role.MANAGER),
+            client("tickets", Role.DISPATCHER),
+            client("notifier", Role.MANAGER),
+            tokens,
+        )
 
     def as_(self, role: Role) -> dict[str, str]:
         """Headers for one call made by someone else than the client's default person."""
@@ -62,35 +70,51 @@ class Abonent:
 
     # --- contracts (writes answer the position their events got) ----------------------
     async def register_client(self, name: str, manager_name: str, manager_email: str) -> dict[str, Any]:
-        return _ok(await self.contracts.post("/clients", json={
-            "name": name, "manager_name": manager_name, "manager_email": manager_email}), 201)
+        return _ok(
+            await self.contracts.post(
+                "/clients", json={"name": name, "manager_name": manager_name, "manager_email": manager_email}
+            ),
+            201,
+        )
 
     async def open_contract(self, client_id: str, number: str, title: str, signed_on: str) -> dict[str, Any]:
-        return _ok(await self.contracts.post("/contracts", json={
-            "client_id": client_id, "number": number, "title": title, "signed_on": signed_on}), 201)
+        return _ok(
+            await self.contracts.post(
+                "/contracts", json={"client_id": client_id, "number": number, "title": title, "signed_on": signed_on}
+            ),
+            201,
+        )
 
     async def schedule(self, contract_id: str, **body: Any) -> dict[str, Any]:
         return _ok(await self.contracts.post(f"/contracts/{contract_id}/periods/schedule", json=body), 201)
 
-    async def pay(self, contract_id: str, period_id: str, paid_on: str, amount: str | None = None,
-                  reference: str | None = None) -> dict[str, Any]:
+    async def pay(
+        self, contract_id: str, period_id: str, paid_on: str, amount: str | None = None, reference: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"paid_on": paid_on}
         if amount is not None:
             body["amount"] = amount
         if reference is not None:
             body["reference"] = reference
-        return _ok(await self.contracts.post(
-            f"/contracts/{contract_id}/periods/{period_id}/payments", json=body,
-            headers=self.as_(Role.ACCOUNTANT)), 201)
+        return _ok(
+            await self.contracts.post(
+                f"/contracts/{contract_id}/periods/{period_id}/payments", json=body, headers=self.as_(Role.ACCOUNTANT)
+            ),
+            201,
+        )
 
-    async def terminate(self, contract_id: str, terminated_on: str, reason: str,
-                        prorate: bool = False) -> dict[str, Any]:
-        return _ok(await self.contracts.post(f"/contracts/{contract_id}/terminate", json={
-            "terminated_on": terminated_on, "reason": reason, "prorate": prorate}))
+    async def terminate(
+        self, contract_id: str, terminated_on: str, reason: str, prorate: bool = False
+    ) -> dict[str, Any]:
+        return _ok(
+            await self.contracts.post(
+                f"/contracts/{contract_id}/terminate",
+                json={"terminated_on": terminated_on, "reason": reason, "prorate": prorate},
+            )
+        )
 
     async def tick(self, as_of: str) -> dict[str, Any]:
-        return _ok(await self.contracts.post("/scheduler/tick", json={"as_of": as_of},
-                                             headers=self.as_(Role.ADMIN)))
+        return _ok(await self.contracts.post("/scheduler/tick", json={"as_of": as_of}, headers=self.as_(Role.ADMIN)))
 
     async def contract(self, contract_id: str) -> dict[str, Any]:
         return _ok(await self.contracts.get(f"/contracts/{contract_id}"))
@@ -111,8 +135,9 @@ class Abonent:
             params["min_position"] = min_position
         return _ok(await self.projections.get("/debtors", params=params, headers=self.as_(Role.ACCOUNTANT)))
 
-    async def income(self, month_from: str, month_to: str, min_position: int | None = None,
-                     on: str | None = None) -> dict[str, Any]:
+    async def income(
+        self, month_from: str, month_to: str, min_position: int | None = None, on: str | None = None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {"from": month_from, "to": month_to}
         if on is not None:
             params["on"] = on
@@ -121,8 +146,9 @@ class Abonent:
         return _ok(await self.projections.get("/income", params=params, headers=self.as_(Role.ACCOUNTANT)))
 
     # --- tickets and notifications -------------------------------------------------------
-    async def register_ticket(self, client_id: str, title: str, registered_at: str,
-                              min_position: int | None = None, **extra: Any) -> dict[str, Any]:
+    async def register_ticket(
+        self, client_id: str, title: str, registered_at: str, min_position: int | None = None, **extra: Any
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"client_id": client_id, "title": title, "registered_at": registered_at, **extra}
         if min_position is not None:
             body["min_position"] = min_position

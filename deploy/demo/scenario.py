@@ -60,27 +60,48 @@ def _quiet(_: str, __: Any) -> None:
 async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     run = uuid.uuid4().hex[:6]  # unique names and numbers per run: the demo can run twice
     y, next_y = str(year), str(year + 1)
-    story = Story(year, {
-        "romashka": Client(f"ООО «Ромашка» [{run}]", "Ирина Петрова", f"irina.petrova+{run}@romashka.example"),
-        "vector": Client(f"АО «Вектор» [{run}]", "Олег Смирнов", f"oleg+{run}@vector.example"),
-        "sidorov": Client(f"ИП Сидоров [{run}]", "Анна Сидорова", f"anna+{run}@sidorov.example"),
-        "no_contract": Client(f"ООО «Без договора» [{run}]", "Пётр Иванов", f"petr+{run}@nocontract.example"),
-        "gamma": Client(f"ООО «Гамма» [{run}]", "Мария Котова", f"maria+{run}@gamma.example"),
-    })
+    story = Story(
+        year,
+        {
+            "romashka": Client(f"ООО «Ромашка» [{run}]", "Ирина Петрова", f"irina.petrova+{run}@romashka.example"),
+            "vector": Client(f"АО «Вектор» [{run}]", "Олег Смирнов", f"oleg+{run}@vector.example"),
+            "sidorov": Client(f"ИП Сидоров [{run}]", "Анна Сидорова", f"anna+{run}@sidorov.example"),
+            "no_contract": Client(f"ООО «Без договора» [{run}]", "Пётр Иванов", f"petr+{run}@nocontract.example"),
+            "gamma": Client(f"ООО «Гамма» [{run}]", "Мария Котова", f"maria+{run}@gamma.example"),
+        },
+    )
     c = story.clients
 
     # --- signing ------------------------------------------------------------------------
     async def sign(key: str, every: str, amount: str, terms: str, title: str) -> None:
         client = c[key]
         client.id = client.saw(await api.register_client(client.name, client.manager_name, client.manager_email))["id"]
-        opened = client.saw(await api.open_contract(client.id, f"{key[:3].upper()}-{y}/{run}", title, f"{year - 1}-12-20"))
+        number = f"{key[:3].upper()}-{y}/{run}"
+        opened = client.saw(await api.open_contract(client.id, number, title, f"{year - 1}-12-20"))
         client.contract_id = opened["id"]
-        scheduled = client.saw(await api.schedule(
-            client.contract_id, starts_on=f"{y}-01-01", ends_on=f"{y}-12-31", every=every, amount=amount,
-            currency="RUB", payment_terms=terms, remind_days_before=10))
+        scheduled = client.saw(
+            await api.schedule(
+                client.contract_id,
+                starts_on=f"{y}-01-01",
+                ends_on=f"{y}-12-31",
+                every=every,
+                amount=amount,
+                currency="RUB",
+                payment_terms=terms,
+                remind_days_before=10,
+            )
+        )
         client.period_ids = scheduled["period_ids"]
-        say("signed", {"client": client.name, "every": every, "amount": amount, "terms": terms,
-                       "periods": len(client.period_ids)})
+        say(
+            "signed",
+            {
+                "client": client.name,
+                "every": every,
+                "amount": amount,
+                "terms": terms,
+                "periods": len(client.period_ids),
+            },
+        )
 
     for key, plan in {
         "romashka": ("quarter", "30000.00", "prepaid", "IT outsourcing"),
@@ -89,8 +110,9 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     }.items():
         await sign(key, *plan)
     no_contract = c["no_contract"]
-    no_contract.id = no_contract.saw(await api.register_client(
-        no_contract.name, no_contract.manager_name, no_contract.manager_email))["id"]
+    no_contract.id = no_contract.saw(
+        await api.register_client(no_contract.name, no_contract.manager_name, no_contract.manager_email)
+    )["id"]
 
     async def pay(key: str, period: int, paid_on: str, reference: str) -> None:
         client = c[key]
@@ -135,7 +157,10 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         (f"{y}-04-10", lambda: pay("sidorov", 1, f"{y}-04-10", "п/п 19")),
         (f"{y}-04-15", lambda: tick(f"{y}-04-15")),
         (f"{y}-04-15", lambda: _debtors(api, story, f"{y}-04-15", say)),
-        (f"{y}-05-15", lambda: ticket("ticket_q2", "romashka", f"{y}-05-15", "Новый сотрудник: настроить рабочее место")),
+        (
+            f"{y}-05-15",
+            lambda: ticket("ticket_q2", "romashka", f"{y}-05-15", "Новый сотрудник: настроить рабочее место"),
+        ),
         (f"{y}-06-20", enter_late),
         (f"{y}-06-20", lambda: tick(f"{y}-06-20")),
         (f"{y}-07-01", lambda: pay("sidorov", 2, f"{y}-07-01", "п/п 33")),
@@ -147,14 +172,20 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         (f"{y}-12-21", lambda: tick(f"{y}-12-21")),
         (f"{next_y}-01-01", lambda: tick(f"{next_y}-01-01")),
         (f"{next_y}-01-10", lambda: ticket("ticket_after_year", "romashka", f"{next_y}-01-10", "Сервер не отвечает")),
-        (f"{next_y}-01-10", lambda: ticket("ticket_no_contract", "no_contract", f"{next_y}-01-10", "Нужна консультация")),
+        (
+            f"{next_y}-01-10",
+            lambda: ticket("ticket_no_contract", "no_contract", f"{next_y}-01-10", "Нужна консультация"),
+        ),
     ]
     for when, step in timeline:
         say("date", when)
         await step()
 
-    for name, on in (("coverage_q1", f"{y}-02-10"), ("coverage_q2", f"{y}-05-15"),
-                     ("coverage_after_year", f"{next_y}-01-10")):
+    for name, on in (
+        ("coverage_q1", f"{y}-02-10"),
+        ("coverage_q2", f"{y}-05-15"),
+        ("coverage_after_year", f"{next_y}-01-10"),
+    ):
         story.answers[name] = await api.coverage(c["romashka"].id, on, min_position=c["romashka"].position)
     # Asked "later" (on the story's last day) about a past day: as at 10 February, Сидоров's Q1,
     # paid on 20 February, was still owed (only payments made by the day asked count).
@@ -164,8 +195,7 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     story.answers["gamma_coverage_oct"] = await api.coverage(gamma.id, f"{y}-10-10", min_position=gamma.position)
     story.answers["gamma_contract"] = await api.contract(gamma.contract_id)
     # Outstanding as at the story's last day (the default, today, may be before the story's year).
-    story.answers["income"] = await api.income(f"{y}-01", f"{y}-12", min_position=story.position,
-                                               on=f"{next_y}-01-10")
+    story.answers["income"] = await api.income(f"{y}-01", f"{y}-12", min_position=story.position, on=f"{next_y}-01-10")
     say("income", story.answers["income"])
     return story
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from deploy.local import kafka, postgres, processes
 from deploy.local.errors import LauncherError
-from deploy.local.layout import SERVICES, run_async, RunDir, StackPorts, port_is_free, port_is_open
+from deploy.local.layout import SERVICES, RunDir, StackPorts, port_is_free, port_is_open, run_async
 from deploy.local.topics import create_topics
-from shared.kafka_security import plaintext
 from shared.db.migrations import MigrationError, apply_migrations, migrations_dir
+from shared.kafka_security import plaintext
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,17 @@ def auth_secret_of(run: RunDir) -> str:
 
 def info(run: RunDir, ports: StackPorts, auth_secret: str = "") -> StackInfo:
     return StackInfo(
-        run_dir=run.root, kafka_bootstrap=f"127.0.0.1:{ports.kafka}",
+        run_dir=run.root,
+        kafka_bootstrap=f"127.0.0.1:{ports.kafka}",
         database_urls={s: postgres.url(ports, database_name(s), postgres.password(run)) for s in SERVICES},
-        smtp_host="127.0.0.1", smtp_port=ports.smtp, maildir=run.mail,
-        pids={"kafka": processes.running(kafka.pidfile(run)), "postgres": postgres.pid(run),
-              "smtp": processes.running(_smtp_pidfile(run))},
+        smtp_host="127.0.0.1",
+        smtp_port=ports.smtp,
+        maildir=run.mail,
+        pids={
+            "kafka": processes.running(kafka.pidfile(run)),
+            "postgres": postgres.pid(run),
+            "smtp": processes.running(_smtp_pidfile(run)),
+        },
         auth_secret=auth_secret,
     )
 
@@ -95,21 +101,25 @@ def start_smtp(run: RunDir, ports: StackPorts) -> None:
     if not port_is_free(ports.smtp):
         raise LauncherError(f"port {ports.smtp} is in use by another program: stop it or use --smtp-port")
     log = run.root / "smtp.log"
-    processes.spawn([sys.executable, "-m", "deploy.local.smtp_sink", "--port", str(ports.smtp),
-                     "--maildir", str(run.mail)], log=log, pidfile=_smtp_pidfile(run))
+    processes.spawn(
+        [sys.executable, "-m", "deploy.local.smtp_sink", "--port", str(ports.smtp), "--maildir", str(run.mail)],
+        log=log,
+        pidfile=_smtp_pidfile(run),
+    )
     processes.wait_for(lambda: port_is_open(ports.smtp), 20, "SMTP sink", log, _smtp_pidfile(run))
 
 
 async def _prepare_databases(run: RunDir, ports: StackPorts) -> dict[str, list[str]]:
     secret = postgres.password(run)
-    await postgres.create_databases(postgres.url(ports, "postgres", secret),
-                                    [database_name(s) for s in SERVICES])
-    return {s: await apply_migrations(postgres.url(ports, database_name(s), secret), migrations_dir(s))
-            for s in SERVICES}
+    await postgres.create_databases(postgres.url(ports, "postgres", secret), [database_name(s) for s in SERVICES])
+    return {
+        s: await apply_migrations(postgres.url(ports, database_name(s), secret), migrations_dir(s)) for s in SERVICES
+    }
 
 
-def start_stack(run_dir: Path, ports: StackPorts | None = None, *, progress=print,  # type: ignore[no-untyped-def]
-                auth_secret: str | None = None) -> StackInfo:
+def start_stack(
+    run_dir: Path, ports: StackPorts | None = None, *, progress=print, auth_secret: str | None = None
+) -> StackInfo:
     """Bring everything up (idempotent). On failure, stop what this call started, then raise.
 
     ``auth_secret``: the HS256 token secret to write to ``stack.env`` (default: the one
@@ -167,8 +177,11 @@ def _write_private(path: Path, text: str) -> None:
 def _stop(run: RunDir, which: list[str]) -> None:
     for name in reversed(which):
         try:
-            {"smtp": lambda: processes.stop(_smtp_pidfile(run)), "kafka": lambda: kafka.stop(run),
-             "postgres": lambda: postgres.stop(run)}[name]()
+            {
+                "smtp": lambda: processes.stop(_smtp_pidfile(run)),
+                "kafka": lambda: kafka.stop(run),
+                "postgres": lambda: postgres.stop(run),
+            }[name]()
         except Exception:  # noqa: BLE001 - best effort while already failing
             pass
 

@@ -32,8 +32,11 @@ def up(
 ) -> None:
     """Start Kafka, PostgreSQL (databases + migrations), topics and the SMTP sink; idempotent."""
     try:
-        api.start_stack(run_dir, StackPorts(kafka_port, controller_port, pg_port, smtp_port),
-                        progress=lambda m: console.print(f"[cyan]•[/] {m}", highlight=False))
+        api.start_stack(
+            run_dir,
+            StackPorts(kafka_port, controller_port, pg_port, smtp_port),
+            progress=lambda m: console.print(f"[cyan]•[/] {m}", highlight=False),
+        )
     except LauncherError as exc:
         _fail(exc)
     status(run_dir)
@@ -61,12 +64,27 @@ def status(run_dir: Path = RUN_DIR) -> None:
     for col in ("part", "pid", "address", "answers", "log / data"):
         table.add_column(col)
     rows = [
-        ("Kafka (KRaft)", processes.running(kafka.pidfile(run)), f"127.0.0.1:{ports.kafka}", ports.kafka,
-         f"{run.kafka / 'kafka.log'}"),
-        ("PostgreSQL", postgres.pid(run) if postgres.is_running(run) else None, f"127.0.0.1:{ports.postgres}",
-         ports.postgres, f"{run.pg / 'postgres.log'}"),
-        ("SMTP sink", processes.running(run.root / "smtp.pid"), f"127.0.0.1:{ports.smtp}", ports.smtp,
-         f"mail in {run.mail}"),
+        (
+            "Kafka (KRaft)",
+            processes.running(kafka.pidfile(run)),
+            f"127.0.0.1:{ports.kafka}",
+            ports.kafka,
+            f"{run.kafka / 'kafka.log'}",
+        ),
+        (
+            "PostgreSQL",
+            postgres.pid(run) if postgres.is_running(run) else None,
+            f"127.0.0.1:{ports.postgres}",
+            ports.postgres,
+            f"{run.pg / 'postgres.log'}",
+        ),
+        (
+            "SMTP sink",
+            processes.running(run.root / "smtp.pid"),
+            f"127.0.0.1:{ports.smtp}",
+            ports.smtp,
+            f"mail in {run.mail}",
+        ),
     ]
     healthy = True
     for name, pid, address, port, where in rows:
@@ -90,8 +108,9 @@ def _stack_env(run_dir: Path) -> dict[str, str]:
 def services_up(run_dir: Path = RUN_DIR) -> None:
     """Start contracts, projections, tickets, notifier and the scheduler in the background."""
     try:
-        found = services.start_services(run_dir, _stack_env(run_dir),
-                                        progress=lambda m: console.print(f"[cyan]•[/] {m}", highlight=False))
+        found = services.start_services(
+            run_dir, _stack_env(run_dir), progress=lambda m: console.print(f"[cyan]•[/] {m}", highlight=False)
+        )
     except LauncherError as exc:
         _fail(exc)
     for name, url in found.items():

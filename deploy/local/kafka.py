@@ -42,12 +42,19 @@ class SaslSsl:
 
     def client(self, bootstrap: str, user: str, mechanism: str = "SCRAM-SHA-512") -> KafkaSettings:
         return KafkaSettings(
-            bootstrap_servers=bootstrap, security_protocol="SASL_SSL", sasl_mechanism=mechanism,
-            sasl_username=user, sasl_password=self.users[user], ssl_cafile=self.truststore)
+            bootstrap_servers=bootstrap,
+            security_protocol="SASL_SSL",
+            sasl_mechanism=mechanism,
+            sasl_username=user,
+            sasl_password=self.users[user],
+            ssl_cafile=self.truststore,
+        )
 
     def broker_config(self) -> dict[str, str]:
-        login = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
-                 f'username="{self.broker_user}" password="{self.users[self.broker_user]}";')
+        login = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{self.broker_user}" password="{self.users[self.broker_user]}";'
+        )
         return {
             "sasl.enabled.mechanisms": ",".join(SCRAM_MECHANISMS),
             "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
@@ -60,8 +67,12 @@ class SaslSsl:
         }
 
     def format_args(self) -> list[str]:
-        return [arg for name, password in self.users.items() for m in SCRAM_MECHANISMS
-                for arg in ("--add-scram", f"{m}=[name={name},password={password}]")]
+        return [
+            arg
+            for name, password in self.users.items()
+            for m in SCRAM_MECHANISMS
+            for arg in ("--add-scram", f"{m}=[name={name},password={password}]")
+        ]
 
 
 def require_java_and_maven() -> None:
@@ -77,9 +88,11 @@ def fetch_jars() -> Path:
         return LIBS
     LIBS.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        ["mvn", "-B", "-q", "dependency:copy-dependencies", "-DincludeScope=runtime",
-         f"-DoutputDirectory={LIBS}"],
-        cwd=POM_DIR, capture_output=True, text=True)
+        ["mvn", "-B", "-q", "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={LIBS}"],
+        cwd=POM_DIR,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         last = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["(no output)"]
         raise LauncherError(f"Maven could not fetch the Kafka jars (is Maven Central reachable?): {last[0][:200]}")
@@ -88,8 +101,17 @@ def fetch_jars() -> Path:
 
 
 def _java(main: str, *args: str, heap: str = "512m") -> list[str]:
-    return ["java", f"-Xmx{heap}", "-Xms128m", "-XX:+UseG1GC", "-cp", f"{LIBS}/*",
-            f"-Dlog4j2.configurationFile={LOG4J}", main, *args]
+    return [
+        "java",
+        f"-Xmx{heap}",
+        "-Xms128m",
+        "-XX:+UseG1GC",
+        "-cp",
+        f"{LIBS}/*",
+        f"-Dlog4j2.configurationFile={LOG4J}",
+        main,
+        *args,
+    ]
 
 
 def write_config(run: RunDir, ports: StackPorts, sasl_ssl: SaslSsl | None = None) -> Path:
@@ -153,13 +175,26 @@ def start(run: RunDir, ports: StackPorts, timeout: float = 90.0, sasl_ssl: SaslS
     if not port_is_free(ports.kafka) or not port_is_free(ports.controller):
         raise LauncherError(
             f"port {ports.kafka} or {ports.controller} is in use by another program: "
-            "stop it or choose other ports (--kafka-port)")
+            "stop it or choose other ports (--kafka-port)"
+        )
     config = write_config(run, ports, sasl_ssl)
     if not (run.kafka / "data" / "meta.properties").exists():
         scram = sasl_ssl.format_args() if sasl_ssl else []
         result = subprocess.run(
-            _java("kafka.tools.StorageTool", "format", "-t", _cluster_id(run), "-c", str(config),
-                  "--ignore-formatted", *scram, heap="256m"), capture_output=True, text=True)
+            _java(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                _cluster_id(run),
+                "-c",
+                str(config),
+                "--ignore-formatted",
+                *scram,
+                heap="256m",
+            ),
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:  # stderr never holds the SCRAM passwords (they are argv)
             raise LauncherError(f"Kafka storage format failed: {result.stderr.strip()[-200:]}")
     log = run.kafka / "kafka.log"
@@ -192,5 +227,3 @@ def _answers(port: int, kafka: KafkaSettings) -> bool:
 
 def stop(run: RunDir) -> bool:
     return processes.stop(pidfile(run), timeout=60)
-
-

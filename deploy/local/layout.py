@@ -7,9 +7,9 @@ import concurrent.futures
 import json
 import socket
 from collections.abc import Coroutine
-from typing import Any, TypeVar
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from deploy.local.errors import LauncherError
 
@@ -99,5 +99,6 @@ class RunDir:
         saved = self.load_ports()
         if saved is not None and saved != wanted and wanted != StackPorts():
             raise LauncherError(
-                f"{self.root} already runs on other ports ({saved}); use `down --purge` or another --run-dir")
+                f"{self.root} already runs on other ports ({saved}); use `down --purge` or another --run-dir"
+            )
         return saved or wanted

@@ -56,10 +56,15 @@ def _ensure_user(run: RunDir) -> None:
     try:
         pwd.getpwnam(PG_USER)
     except KeyError:
-        result = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                                 PG_USER], capture_output=True, text=True)
+        result = subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
-            raise LauncherError(f"could not create the system user {PG_USER!r} for PostgreSQL: {result.stderr.strip()}")
+            raise LauncherError(
+                f"could not create the system user {PG_USER!r} for PostgreSQL: {result.stderr.strip()}"
+            ) from None
     run.pg.mkdir(parents=True, exist_ok=True)
     shutil.chown(run.pg, PG_USER, PG_USER)
     # Every directory above the data dir must be traversable by that user.
@@ -83,8 +88,9 @@ def data_dir(run: RunDir) -> Path:
 def is_running(run: RunDir) -> bool:
     if not (data_dir(run) / "postmaster.pid").exists():
         return False
-    result = subprocess.run(_as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(data_dir(run))]),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        _as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(data_dir(run))]), capture_output=True, text=True
+    )
     return result.returncode == 0
 
 
@@ -123,15 +129,30 @@ def _initdb(run: RunDir, bins: Path) -> None:
     if os.geteuid() == 0:
         shutil.chown(pwfile, PG_USER, PG_USER)
     try:
-        _run([str(bins / "initdb"), "-D", str(data_dir(run)), "--auth=scram-sha-256",
-              f"--pwfile={pwfile}", f"--username={PG_USER}", "-E", "UTF8", "--locale=C"], "initdb")
+        _run(
+            [
+                str(bins / "initdb"),
+                "-D",
+                str(data_dir(run)),
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                f"--username={PG_USER}",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            "initdb",
+        )
     finally:
         pwfile.unlink(missing_ok=True)
 
 
 def uses_trust(run: RunDir) -> bool:
-    rules = [line.split() for line in (data_dir(run) / "pg_hba.conf").read_text().splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
+    rules = [
+        line.split()
+        for line in (data_dir(run) / "pg_hba.conf").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     return any("trust" in fields for fields in rules)
 
 
@@ -160,8 +181,22 @@ def start(run: RunDir, ports: StackPorts) -> None:
         _initdb(run, bins)
     options = " ".join(f"-c {k}={v}" for k, v in SETTINGS.items())
     options += f" -p {ports.postgres} -k {run.pg}"
-    _run([str(bins / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data_dir(run)),
-          "-l", str(run.pg / "postgres.log"), "-o", options], "PostgreSQL start")
+    _run(
+        [
+            str(bins / "pg_ctl"),
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(data_dir(run)),
+            "-l",
+            str(run.pg / "postgres.log"),
+            "-o",
+            options,
+        ],
+        "PostgreSQL start",
+    )
     if uses_trust(run):
         run_async(_switch_to_passwords(run, ports))
 

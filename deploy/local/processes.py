@@ -10,12 +10,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def spawn(argv: Sequence[str], *, log: Path, pidfile: Path, env: dict[str, str] | None = None,
-          cwd: Path | None = None) -> int:
+def spawn(
+    argv: Sequence[str], *, log: Path, pidfile: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env, cwd=cwd)
+        proc = subprocess.Popen(
+            list(argv),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            cwd=cwd,
+        )
     pidfile.write_text(str(proc.pid))
     return proc.pid
 
@@ -76,7 +84,7 @@ def _reap(pid: int) -> None:
         pass
 
 
-def wait_for(check, timeout: float, what: str, log: Path | None = None, pidfile: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+def wait_for(check, timeout: float, what: str, log: Path | None = None, pidfile: Path | None = None) -> None:
     """Poll ``check()`` until true; fail early if the process we wait for died."""
     from deploy.local.errors import LauncherError
 

@@ -57,10 +57,16 @@ def service_env(stack_env: dict[str, str], ports: dict[str, int]) -> dict[str, s
     return env
 
 
-def start_services(run_dir: Path, stack_env: dict[str, str], ports: dict[str, int] | None = None,
-                   *, timeout: float = 90.0, progress=print) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def start_services(
+    run_dir: Path,
+    stack_env: dict[str, str],
+    ports: dict[str, int] | None = None,
+    *,
+    timeout: float = 90.0,
+    progress=print,
+) -> dict[str, str]:
     """Start what is not running yet; returns the base URL of each HTTP service."""
-    ports = ports or {s.name: s.default_port for s in SERVICES if s.default_port}  # type: ignore[misc]
+    ports = ports or {s.name: s.default_port for s in SERVICES if s.default_port}
     env = {**os.environ, **service_env(stack_env, ports)}
     folder = _dir(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,8 +80,9 @@ def start_services(run_dir: Path, stack_env: dict[str, str], ports: dict[str, in
             if port is not None and not port_is_free(port):
                 raise LauncherError(f"port {port} for {spec.name} is in use by another program")
             progress(f"{spec.name}: starting" + (f" on http://127.0.0.1:{port}" if port else ""))
-            processes.spawn([sys.executable, "-m", spec.module], log=folder / f"{spec.name}.log",
-                            pidfile=pidfile, env=env, cwd=REPO)
+            processes.spawn(
+                [sys.executable, "-m", spec.module], log=folder / f"{spec.name}.log", pidfile=pidfile, env=env, cwd=REPO
+            )
             started.append(spec)
         for spec in started:
             port = ports.get(spec.name)

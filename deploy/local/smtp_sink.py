@@ -22,7 +22,7 @@ class MaildirHandler:
         self.maildir = maildir
         maildir.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd calls the hook by this name
         name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.eml"
         tmp = self.maildir / f".{name}.tmp"
         header = f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n".encode()

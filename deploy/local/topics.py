@@ -17,8 +17,15 @@ async def create_topics(kafka: KafkaSettings) -> list[str]:
         existing = set(await admin.list_topics())
         missing = [t for t in ALL_TOPICS if t.name not in existing]
         if missing:
-            new = [NewTopic(t.name, num_partitions=t.partitions, replication_factor=1,
-                            topic_configs={"retention.ms": str(t.retention_ms)}) for t in missing]
+            new = [
+                NewTopic(
+                    t.name,
+                    num_partitions=t.partitions,
+                    replication_factor=1,
+                    topic_configs={"retention.ms": str(t.retention_ms)},
+                )
+                for t in missing
+            ]
             try:
                 await admin.create_topics(new)
             except TopicAlreadyExistsError:

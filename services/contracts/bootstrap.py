@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from fastapi import FastAPI
+
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
@@ -16,16 +17,16 @@ from shared.calendar import CompanyCalendar
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import PostgresEventStore
+from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import relay_in_background
-from shared.http.app import create_service_app
 
 log = get_logger("contracts")
 
 
 def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
-    settings = settings or ContractsSettings()  # type: ignore[call-arg]
+    settings = settings or ContractsSettings()
     calendar = calendar or settings.calendar.calendar()
 
     def latest_paid_on() -> date:
@@ -43,11 +44,14 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         app.state.pool = pool
         app.state.calendar = calendar
         app.state.contracts = ContractsApplication(
-            PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), calendar.grace_days)
+            PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), calendar.grace_days
+        )
         try:
             async with relay_in_background(
-                pool, settings.kafka,
-                f"{settings.kafka.client_id_prefix}-contracts-relay", enabled=settings.run_relay,
+                pool,
+                settings.kafka,
+                f"{settings.kafka.client_id_prefix}-contracts-relay",
+                enabled=settings.run_relay,
             ) as relay:
                 app.state.relay = relay
                 log.info("contracts service started", port=settings.http_port, relay=settings.run_relay)
@@ -62,7 +66,9 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     app = create_service_app(
         title="Abonent contracts",
         description="Clients, contracts, service periods, payments and the scheduler of time events.",
-        routers=[router], checks={"database": database, "kafka": probe}, lifespan=lifespan,
+        routers=[router],
+        checks={"database": database, "kafka": probe},
+        lifespan=lifespan,
         auth=settings.auth,
     )
     app.state.latest_paid_on = latest_paid_on

@@ -6,5 +6,5 @@ from shared.http.server import serve
 from shared.settings import load_or_exit
 
 if __name__ == "__main__":
-    settings = load_or_exit(NotifierSettings)  # type: ignore[arg-type]
+    settings = load_or_exit(NotifierSettings)
     serve(create_app(settings), settings.http_host, settings.http_port)

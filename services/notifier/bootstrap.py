@@ -37,7 +37,7 @@ def _attempt_seconds(settings: NotifierSettings) -> float:
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
-    settings = settings or NotifierSettings()  # type: ignore[call-arg]
+    settings = settings or NotifierSettings()
     configure_logging(settings.log.format, settings.log.level)
     kafka = settings.kafka
     client_id = f"{settings.kafka.client_id_prefix}-notifier"
@@ -60,26 +60,45 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         dsn = settings.database_url.get_secret_value()
         await apply_migrations(dsn, migrations_dir("notifier"))
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-        delivery_log = DeliveryLog(pool, ClaimTimeouts(
-            lock_seconds=attempt_seconds + 5, idle_in_transaction_seconds=attempt_seconds * 2 + 30))
+        delivery_log = DeliveryLog(
+            pool, ClaimTimeouts(lock_seconds=attempt_seconds + 5, idle_in_transaction_seconds=attempt_seconds * 2 + 30)
+        )
         app.state.pool = pool
         app.state.delivery_log = delivery_log
         app.state.queries = NotificationQueries(delivery_log)
         app.state.smtp_probe = sender.probe
         deliverer = Deliverer(delivery_log, sender, policy, metrics, busy_exceptions=(ClaimBusy,))
         notifier = ScheduleNotifier(
-            delivery_log, deliverer, renderer, dead_letters,
-            NotifyPolicy(settings.from_email, general, message_id_domain), metrics)
+            delivery_log,
+            deliverer,
+            renderer,
+            dead_letters,
+            NotifyPolicy(settings.from_email, general, message_id_domain),
+            metrics,
+        )
         app.state.notifier = notifier
         consumer = schedule_consumer(
-            kafka, notifier, dead_letter_producer, client_id=client_id, group=settings.group_id,
-            max_poll_interval_ms=max_poll_ms, graceful_seconds=max(settings.smtp_timeout * 2, 15.0))
+            kafka,
+            notifier,
+            dead_letter_producer,
+            client_id=client_id,
+            group=settings.group_id,
+            max_poll_interval_ms=max_poll_ms,
+            graceful_seconds=max(settings.smtp_timeout * 2, 15.0),
+        )
         app.state.consumer = consumer
         if settings.consume:
             consumer.start()
-        log.info("notifier started", port=settings.http_port, smtp=repr(settings.smtp),
-                 general=list(general), locale=settings.locale, max_attempts=policy.max_attempts,
-                 group=settings.group_id, dead_letter_topic=dead_letters.topic)
+        log.info(
+            "notifier started",
+            port=settings.http_port,
+            smtp=repr(settings.smtp),
+            general=list(general),
+            locale=settings.locale,
+            max_attempts=policy.max_attempts,
+            group=settings.group_id,
+            dead_letter_topic=dead_letters.topic,
+        )
         if not general:
             log.warning("NOTIFY_GENERAL_EMAIL is empty: only managers get notifications")
         try:
@@ -100,10 +119,12 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     app = create_service_app(
         title="Abonent notifier",
         description="E-mails the reminders (ServicePeriodEndingSoon) and debt notices "
-                    "(ServicePeriodBecameOverdue) of contracts.schedule.v1, exactly once per "
-                    "event and recipient, and keeps the delivery log. `/health/smtp` tells "
-                    "whether the SMTP server answers (readiness does not depend on it).",
-        routers=[router], checks={"database": database, "kafka": probe, "consumer": consuming},
-        lifespan=lifespan, auth=settings.auth,
+        "(ServicePeriodBecameOverdue) of contracts.schedule.v1, exactly once per "
+        "event and recipient, and keeps the delivery log. `/health/smtp` tells "
+        "whether the SMTP server answers (readiness does not depend on it).",
+        routers=[router],
+        checks={"database": database, "kafka": probe, "consumer": consuming},
+        lifespan=lifespan,
+        auth=settings.auth,
     )
     return app

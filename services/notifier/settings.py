@@ -24,7 +24,8 @@ class NotifierSettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_tls: SmtpTls = Field("starttls", description="starttls | tls (port 465) | none (plain)")
     smtp_allow_plaintext_auth: bool = Field(
-        False, description="let NOTIFY_SMTP_USERNAME log in with NOTIFY_SMTP_TLS=none")
+        False, description="let NOTIFY_SMTP_USERNAME log in with NOTIFY_SMTP_TLS=none"
+    )
     smtp_timeout: float = Field(10.0, gt=0)
     smtp_validate_certs: bool = True
     from_email: str = "abonent@example.com"
@@ -59,7 +60,8 @@ class NotifierSettings(ServiceSettings):
             raise ValueError(
                 "NOTIFY_SMTP_USERNAME is set with NOTIFY_SMTP_TLS=none: the SMTP password would "
                 "cross the network in clear text; use starttls or tls, or set "
-                "NOTIFY_SMTP_ALLOW_PLAINTEXT_AUTH=true")
+                "NOTIFY_SMTP_ALLOW_PLAINTEXT_AUTH=true"
+            )
         return self
 
     @property
@@ -68,10 +70,18 @@ class NotifierSettings(ServiceSettings):
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(self.max_attempts, self.retry_initial_seconds,
-                           max(self.retry_max_seconds, self.retry_initial_seconds))
+        return RetryPolicy(
+            self.max_attempts, self.retry_initial_seconds, max(self.retry_max_seconds, self.retry_initial_seconds)
+        )
 
     @property
     def smtp(self) -> SmtpConfig:
-        return SmtpConfig(self.smtp_host, self.smtp_port, self.smtp_username, self.smtp_password,
-                          self.smtp_tls, self.smtp_timeout, self.smtp_validate_certs)
+        return SmtpConfig(
+            self.smtp_host,
+            self.smtp_port,
+            self.smtp_username,
+            self.smtp_password,
+            self.smtp_tls,
+            self.smtp_timeout,
+            self.smtp_validate_certs,
+        )

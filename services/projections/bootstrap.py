@@ -17,9 +17,9 @@ import shared.events.contracts  # noqa: F401 - registers the payload models of c
 from services.projections.adapters.db import open_pool, with_search_path
 from services.projections.adapters.kafka_offsets import EndOffsets
 from services.projections.adapters.notifications import AppliedNotifications
+from services.projections.adapters.pg_schemas import PostgresPgSchemas
 from services.projections.adapters.read_model import PostgresReadModel
 from services.projections.adapters.replay import TopicReplay
-from services.projections.adapters.pg_schemas import PostgresPgSchemas
 from services.projections.adapters.store import ReadModelStore
 from services.projections.application.projector import Projector
 from services.projections.application.queries import Queries
@@ -39,7 +39,7 @@ log = get_logger("projections")
 
 
 def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
-    settings = settings or ProjectionsSettings()  # type: ignore[call-arg]
+    settings = settings or ProjectionsSettings()
     configure_logging(settings.log.format, settings.log.level)
     dsn = settings.database_url.get_secret_value()
     kafka = settings.kafka
@@ -49,24 +49,33 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_pool(dsn, settings.read_model_schema, min_size=settings.db_pool_min,
-                               max_size=settings.db_pool_max)
+        pool = await open_pool(
+            dsn, settings.read_model_schema, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
         notifications = AppliedNotifications(with_search_path(dsn, settings.read_model_schema))
         await notifications.start()
         state["pool"] = pool
         end_offsets = EndOffsets(kafka, TOPICS, f"{client_id}-offsets")
         warming = asyncio.create_task(end_offsets.warm_up())
-        app.state.queries = Queries(PostgresReadModel(pool), notifications, end_offsets,
-                                    settings.min_position_wait_seconds,
-                                    grace_days=settings.calendar.grace_days)
+        app.state.queries = Queries(
+            PostgresReadModel(pool),
+            notifications,
+            end_offsets,
+            settings.min_position_wait_seconds,
+            grace_days=settings.calendar.grace_days,
+        )
         metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
         dead_letters = DeadLetterProducer(kafka, f"{client_id}-dlq")
-        publisher = DeadLetterPublisher(dead_letters.send, PROJECTIONS_GROUP,
-                                        on_published=metrics.DEAD_LETTERS.inc)
-        consumer = events_consumer(kafka, pool, Projector(ReadModelStore(), publisher.publish_all),
-                                   dead_letters, client_id=client_id,
-                                   max_records=settings.batch_max_records,
-                                   poll_timeout_ms=settings.batch_timeout_ms)
+        publisher = DeadLetterPublisher(dead_letters.send, PROJECTIONS_GROUP, on_published=metrics.DEAD_LETTERS.inc)
+        consumer = events_consumer(
+            kafka,
+            pool,
+            Projector(ReadModelStore(), publisher.publish_all),
+            dead_letters,
+            client_id=client_id,
+            max_records=settings.batch_max_records,
+            poll_timeout_ms=settings.batch_timeout_ms,
+        )
         app.state.consumer = consumer
         if settings.consume:
             consumer.start()
@@ -93,19 +102,29 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
         known = [v for v in lag.values() if v is not None]
         parked = await state["pool"].fetchval("SELECT count(*) FROM parked_events")
         metrics.PARKED.set(parked)
-        return {"enabled": True, "running": consumer.running, "topics": list(consumer.topics),
-                "group": consumer.group, "lag": lag, "lag_total": sum(known) if known else None,
-                "parked_events": parked}
+        return {
+            "enabled": True,
+            "running": consumer.running,
+            "topics": list(consumer.topics),
+            "group": consumer.group,
+            "lag": lag,
+            "lag_total": sum(known) if known else None,
+            "parked_events": parked,
+        }
 
     app = create_service_app(
         title="Abonent projections",
         description=(
             "Read models built from contracts.events.v1: coverage, contracts list, debtors, income. "
             "Every answer carries the `position` it reflects and a `stale` flag; pass `min_position` "
-            "to read your own writes."),
-        routers=[routes.router], checks={"database": database, "kafka": probe},
+            "to read your own writes."
+        ),
+        routers=[routes.router],
+        checks={"database": database, "kafka": probe},
         reports={"consumer": consumer_report(consumer_status, settings.ready_max_lag)},
-        lifespan=lifespan, auth=settings.auth)
+        lifespan=lifespan,
+        auth=settings.auth,
+    )
     app.state.calendar = settings.calendar.calendar()
     return app
 
@@ -113,6 +132,7 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
 def create_rebuild(settings: ProjectionsSettings) -> Rebuild:
     """The rebuild/check use case: replays the topic with its own group-less reader; poison
     messages are only counted (the live consumer already dead-lettered them)."""
+
     async def count_only(_: Any) -> None:
         return None
 
@@ -121,5 +141,5 @@ def create_rebuild(settings: ProjectionsSettings) -> Rebuild:
         pg_schemas,
         lambda: TopicReplay(settings.kafka, TOPICS, f"{settings.kafka.client_id_prefix}-projections-rebuild"),
         Projector(ReadModelStore(), count_only),
-        batch_records=settings.rebuild_batch_records)
-
+        batch_records=settings.rebuild_batch_records,
+    )

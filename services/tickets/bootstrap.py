@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+
 from services.tickets.adapters.circuit_breaker import CircuitBreaker
 from services.tickets.adapters.coverage_client import HttpCoverageSource
 from services.tickets.adapters.outbox_routing import route
@@ -28,7 +30,7 @@ log = get_logger("tickets")
 
 
 def create_app(settings: TicketsSettings | None = None) -> FastAPI:
-    settings = settings or TicketsSettings()  # type: ignore[call-arg]
+    settings = settings or TicketsSettings()
     configure_logging(settings.log.format, settings.log.level)
     probe = KafkaProbe(settings.kafka)
     static = settings.projections_token.get_secret_value() if settings.projections_token else None
@@ -40,26 +42,40 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         await apply_migrations(dsn, migrations_dir("tickets"))
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         coverage = HttpCoverageSource(
-            settings.projections_url, timeout=settings.coverage_timeout_seconds,
+            settings.projections_url,
+            timeout=settings.coverage_timeout_seconds,
             wait_timeout=settings.coverage_wait_timeout_seconds,
-            breaker=CircuitBreaker(settings.coverage_breaker_failures,
-                                   settings.coverage_breaker_reset_seconds),
-            max_connections=settings.coverage_max_connections, token=service_token)
+            breaker=CircuitBreaker(settings.coverage_breaker_failures, settings.coverage_breaker_reset_seconds),
+            max_connections=settings.coverage_max_connections,
+            token=service_token,
+        )
         price_list = PostgresPriceList(pool)
         app.state.pool = pool
         app.state.coverage = coverage
         app.state.tickets = TicketsApplication(
-            PostgresEventStore(pool, router=route), coverage, price_list, TicketsTable(pool),
-            policy=settings.not_covered_policy, calendar=settings.calendar.calendar())
+            PostgresEventStore(pool, router=route),
+            coverage,
+            price_list,
+            TicketsTable(pool),
+            policy=settings.not_covered_policy,
+            calendar=settings.calendar.calendar(),
+        )
         app.state.price_list = PriceListApplication(price_list)
         try:
             async with relay_in_background(
-                pool, settings.kafka,
-                f"{settings.kafka.client_id_prefix}-tickets-relay", enabled=settings.run_relay,
+                pool,
+                settings.kafka,
+                f"{settings.kafka.client_id_prefix}-tickets-relay",
+                enabled=settings.run_relay,
             ) as relay:
                 app.state.relay = relay
-                log.info("tickets service started", port=settings.http_port, relay=settings.run_relay,
-                         projections=settings.projections_url, policy=settings.not_covered_policy)
+                log.info(
+                    "tickets service started",
+                    port=settings.http_port,
+                    relay=settings.run_relay,
+                    projections=settings.projections_url,
+                    policy=settings.not_covered_policy,
+                )
                 yield
         finally:
             await coverage.close()
@@ -72,7 +88,10 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
     app = create_service_app(
         title="Abonent tickets",
         description="Ticket registration with the client's coverage, the price list and each "
-                    "ticket's cost specification.",
-        routers=[tickets_router, price_list_router], checks={"database": database, "kafka": probe},
-        lifespan=lifespan, auth=settings.auth)
+        "ticket's cost specification.",
+        routers=[tickets_router, price_list_router],
+        checks={"database": database, "kafka": probe},
+        lifespan=lifespan,
+        auth=settings.auth,
+    )
     return app

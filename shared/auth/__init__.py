@@ -7,5 +7,16 @@ from shared.auth.settings import AuthSettings
 from shared.auth.tokens import ServiceToken, mint, parse_ttl
 from shared.auth.verify import Verifier
 
-__all__ = ["AuthFailure", "AuthSettings", "Principal", "Role", "ServiceToken", "Verifier", "allow",
-           "bearer", "document_auth", "mint", "parse_ttl"]
+__all__ = [
+    "AuthFailure",
+    "AuthSettings",
+    "Principal",
+    "Role",
+    "ServiceToken",
+    "Verifier",
+    "allow",
+    "bearer",
+    "document_auth",
+    "mint",
+    "parse_ttl",
+]

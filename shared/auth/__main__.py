@@ -35,8 +35,7 @@ def mint_command(
 ) -> None:
     try:
         settings = settings_from(env_file)
-        token = mint(settings, [r.value for r in role], sub or f"{role[0].value}@local",
-                     ttl=parse_ttl(ttl), name=name)
+        token = mint(settings, [r.value for r in role], sub or f"{role[0].value}@local", ttl=parse_ttl(ttl), name=name)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise typer.BadParameter(f"{first['msg']} (is the stack up? `make up` writes {env_file})") from None

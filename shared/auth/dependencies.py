@@ -29,8 +29,10 @@ log = get_logger("auth")
 
 AUTH_FAILURES = Counter("auth_failures_total", "Requests refused: 401 by reason, 403", ["reason"])
 
-UNAUTHORIZED = {"description": "no valid bearer token (a short reason is in the body)",
-                "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}}}
+UNAUTHORIZED = {
+    "description": "no valid bearer token (a short reason is in the body)",
+    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+}
 FORBIDDEN = {"description": "the token's roles may not do this"}
 
 
@@ -42,9 +44,13 @@ class BearerScheme(SecurityBase):
     """Verifies the ``Authorization: Bearer`` token with the app's Verifier (``app.state.auth``)."""
 
     def __init__(self) -> None:
-        self.model = HTTPBearerModel(bearerFormat="JWT", description=(
-            "A JWT from the installation's key (HS256 secret, RSA/EC key or the SSO's JWKS). "
-            "Claims: iss, aud, exp, sub, roles (list), optional name and nbf."))
+        self.model = HTTPBearerModel(
+            bearerFormat="JWT",
+            description=(
+                "A JWT from the installation's key (HS256 secret, RSA/EC key or the SSO's JWKS). "
+                "Claims: iss, aud, exp, sub, roles (list), optional name and nbf."
+            ),
+        )
         self.scheme_name = "bearer"
 
     async def __call__(self, request: Request) -> Principal:
@@ -53,11 +59,14 @@ class BearerScheme(SecurityBase):
             principal = await verifier.verify(request.headers.get("Authorization"))
         except AuthFailure as exc:
             AUTH_FAILURES.labels(exc.reason).inc()
-            log.warning("authentication failed", reason=exc.reason, method=request.method,
-                        route=_route(request))
-            raise ApiError(401, "unauthenticated", exc.reason, field="Authorization",
-                           headers={"WWW-Authenticate": f'Bearer error="invalid_token", '
-                                    f'error_description="{exc.reason}"'}) from None
+            log.warning("authentication failed", reason=exc.reason, method=request.method, route=_route(request))
+            raise ApiError(
+                401,
+                "unauthenticated",
+                exc.reason,
+                field="Authorization",
+                headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'},
+            ) from None
         request.state.principal = principal
         return principal
 
@@ -65,14 +74,20 @@ class BearerScheme(SecurityBase):
 bearer = BearerScheme()
 
 
-async def _authorize(scopes: SecurityScopes, request: Request,
-                     principal: Principal = Depends(bearer)) -> Principal:
+async def _authorize(scopes: SecurityScopes, request: Request, principal: Principal = Depends(bearer)) -> Principal:
     if not principal.may(frozenset(scopes.scopes)):
         AUTH_FAILURES.labels("forbidden").inc()
-        log.warning("forbidden", sub=principal.sub, roles=sorted(principal.roles), method=request.method,
-                    route=_route(request), needs=scopes.scopes)
-        raise ApiError(403, "forbidden", f"this needs one of the roles {', '.join(scopes.scopes)}",
-                       field="Authorization")
+        log.warning(
+            "forbidden",
+            sub=principal.sub,
+            roles=sorted(principal.roles),
+            method=request.method,
+            route=_route(request),
+            needs=scopes.scopes,
+        )
+        raise ApiError(
+            403, "forbidden", f"this needs one of the roles {', '.join(scopes.scopes)}", field="Authorization"
+        )
     return principal
 
 
@@ -104,4 +119,4 @@ def document_auth(app: FastAPI) -> None:
         app.openapi_schema = document
         return document
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema

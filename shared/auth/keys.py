@@ -23,8 +23,7 @@ from shared.logging import get_logger
 
 log = get_logger("auth.keys")
 
-JWKS_FETCH_FAILURES = Counter("auth_jwks_fetch_failures_total",
-                              "JWKS fetches that failed, by reason", ["reason"])
+JWKS_FETCH_FAILURES = Counter("auth_jwks_fetch_failures_total", "JWKS fetches that failed, by reason", ["reason"])
 JWKS_FETCHES = Counter("auth_jwks_fetches_total", "JWKS fetches that succeeded")
 
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
@@ -63,8 +62,9 @@ class FixedKey:
         try:
             public_key = load_pem_public_key(path.read_bytes())
         except (OSError, ValueError) as exc:
-            raise ValueError(f"ABONENT_AUTH_PUBLIC_KEY_FILE={path}: not a readable PEM public key "
-                             f"({type(exc).__name__})") from None
+            raise ValueError(
+                f"ABONENT_AUTH_PUBLIC_KEY_FILE={path}: not a readable PEM public key ({type(exc).__name__})"
+            ) from None
         return cls(public_key, algorithm_of(public_key))
 
     async def key_for(self, header: dict[str, Any]) -> tuple[Any, str]:
@@ -77,8 +77,9 @@ class JwksKeys:
     random kids cannot hammer the SSO). When the URL does not answer, keys already held keep
     working; a new ``kid`` gets 401 ("signing keys unavailable"), a counter and a log line."""
 
-    def __init__(self, url: str, *, cache_seconds: float = 300.0, min_refresh_seconds: float = 30.0,
-                 timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, *, cache_seconds: float = 300.0, min_refresh_seconds: float = 30.0, timeout: float = 2.0
+    ) -> None:
         self._url, self._cache, self._min_refresh, self._timeout = url, cache_seconds, min_refresh_seconds, timeout
         self._keys: dict[str | None, tuple[Any, str]] = {}
         self._fetched_at = 0.0
@@ -92,8 +93,7 @@ class JwksKeys:
             await self._refresh(kid)
         found = self._lookup(kid)
         if found is None:
-            raise AuthFailure("unknown signing key" if kid is not None or self._keys else
-                              "signing keys unavailable")
+            raise AuthFailure("unknown signing key" if kid is not None or self._keys else "signing keys unavailable")
         return found
 
     def _lookup(self, kid: str | None) -> tuple[Any, str] | None:
@@ -117,8 +117,12 @@ class JwksKeys:
                 JWKS_FETCHES.inc()
             except AuthFailure as exc:
                 JWKS_FETCH_FAILURES.labels(exc.reason).inc()
-                log.warning("JWKS fetch failed: tokens signed with keys not held are refused",
-                            url=self._url, reason=exc.reason, keys_held=len(self._keys))
+                log.warning(
+                    "JWKS fetch failed: tokens signed with keys not held are refused",
+                    url=self._url,
+                    reason=exc.reason,
+                    keys_held=len(self._keys),
+                )
                 if self._lookup(kid) is None:
                     raise AuthFailure("signing keys unavailable") from None
 
@@ -161,6 +165,9 @@ def key_source(settings: AuthSettings) -> KeySource:
     if settings.public_key_file is not None:
         return FixedKey.from_file(settings.public_key_file)
     assert settings.jwks_url is not None
-    return JwksKeys(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds,
-                    min_refresh_seconds=settings.jwks_min_refresh_seconds,
-                    timeout=settings.jwks_timeout_seconds)
+    return JwksKeys(
+        settings.jwks_url,
+        cache_seconds=settings.jwks_cache_seconds,
+        min_refresh_seconds=settings.jwks_min_refresh_seconds,
+        timeout=settings.jwks_timeout_seconds,
+    )

@@ -9,6 +9,7 @@ The allowed algorithms follow from the key's type, never from the token.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,16 +28,17 @@ class AuthSettings(BaseSettings):
     leeway_seconds: int = Field(30, ge=0, le=300, description="clock skew allowed on exp/nbf/iat")
     jwks_cache_seconds: float = Field(300.0, gt=0, description="how long a fetched key set is used")
     jwks_min_refresh_seconds: float = Field(
-        30.0, ge=0, description="at most one fetch per this interval on unknown `kid`s")
+        30.0, ge=0, description="at most one fetch per this interval on unknown `kid`s"
+    )
     jwks_timeout_seconds: float = Field(2.0, gt=0, description="deadline of one JWKS fetch")
 
     @model_validator(mode="after")
     def _one_key_source(self) -> AuthSettings:
-        given = [self.hs256_secret is not None, self.public_key_file is not None,
-                 self.jwks_url is not None]
+        given = [self.hs256_secret is not None, self.public_key_file is not None, self.jwks_url is not None]
         if sum(given) != 1:
-            raise ValueError(f"configure exactly one token key source: one of {', '.join(KEY_SOURCES)} "
-                             f"({sum(given)} given)")
+            raise ValueError(
+                f"configure exactly one token key source: one of {', '.join(KEY_SOURCES)} ({sum(given)} given)"
+            )
         if self.hs256_secret is not None and len(self.hs256_secret.get_secret_value()) < 32:
             raise ValueError("ABONENT_AUTH_HS256_SECRET must be at least 32 characters")
         return self
@@ -51,4 +53,5 @@ def settings_from(env_file: Path) -> AuthSettings:
             name, sep, value = line.partition("=")
             if sep and name.strip().startswith("ABONENT_AUTH_"):
                 given[name.strip().removeprefix("ABONENT_AUTH_").lower()] = value.strip()
-    return AuthSettings(**{k: v for k, v in given.items() if k in AuthSettings.model_fields})
+    fields: dict[str, Any] = {k: v for k, v in given.items() if k in AuthSettings.model_fields}  # validated below
+    return AuthSettings(**fields)

@@ -58,14 +58,20 @@ class Verifier:
             raise AuthFailure("algorithm not allowed")
         try:
             claims = jwt.decode(
-                token, key, algorithms=[algorithm], audience=self._settings.audience,
-                issuer=self._settings.issuer, leeway=self._settings.leeway_seconds,
-                options={"require": ["exp", "iss", "aud", "sub"]})
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self._settings.audience,
+                issuer=self._settings.issuer,
+                leeway=self._settings.leeway_seconds,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
         except jwt.MissingRequiredClaimError as exc:
             raise AuthFailure(f"claim {exc.claim} missing") from None
         except jwt.InvalidTokenError as exc:
-            raise AuthFailure(next((reason for kind, reason in _REASONS if isinstance(exc, kind)),
-                                   "malformed token")) from None
+            raise AuthFailure(
+                next((reason for kind, reason in _REASONS if isinstance(exc, kind)), "malformed token")
+            ) from None
         return principal_of(claims)
 
 

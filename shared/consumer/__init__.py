@@ -30,6 +30,7 @@ arrives, so the plain loop never adds latency to the hot path.
 """
 
 from shared.backoff import Backoff
+from shared.consumer.commits import Offsets
 from shared.consumer.dead_letter import (
     DLQ_HEADERS,
     DeadLetterProducer,
@@ -37,10 +38,21 @@ from shared.consumer.dead_letter import (
     Send,
 )
 from shared.consumer.decoding import Decoded, Poison, PoisonMessage, decode_batch, decode_record
-from shared.consumer.runtime import ConsumerRuntime, Handler, Offsets, Subscription
+from shared.consumer.runtime import ConsumerRuntime, Handler, Subscription
 
 __all__ = [
-    "DLQ_HEADERS", "Backoff", "ConsumerRuntime", "DeadLetterProducer", "DeadLetterPublisher",
-    "Decoded", "Handler", "Offsets", "Poison", "PoisonMessage", "Send", "Subscription",
-    "decode_batch", "decode_record",
+    "DLQ_HEADERS",
+    "Backoff",
+    "ConsumerRuntime",
+    "DeadLetterProducer",
+    "DeadLetterPublisher",
+    "Decoded",
+    "Handler",
+    "Offsets",
+    "Poison",
+    "PoisonMessage",
+    "Send",
+    "Subscription",
+    "decode_batch",
+    "decode_record",
 ]

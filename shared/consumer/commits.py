@@ -32,8 +32,7 @@ class BackgroundCommits:
     def soon(self, offsets: Offsets) -> None:
         self._uncommitted.update(offsets)
         if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_pending(),
-                                                  name=f"consumer-commit-{self._group}")
+            self._committer = asyncio.create_task(self._commit_pending(), name=f"consumer-commit-{self._group}")
 
     async def _commit_pending(self) -> None:
         while self._uncommitted and (client := self._client()) is not None:

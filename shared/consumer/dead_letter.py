@@ -5,9 +5,10 @@ see why and where from, and replay it after a fix::
 
     dlq_error, dlq_source_topic, dlq_source_partition, dlq_source_offset, dlq_group
 
-:class:`DeadLetterProducer` is the one producer that sends them; ``publish_all`` waits for Kafka's acknowledgement of every dead letter: call it *before*
-committing the batch's offsets, so a crash in between re-delivers (and re-dead-letters)
-the message instead of losing it. Duplicates in the DLQ carry the same source offset.
+:class:`DeadLetterProducer` is the one producer that sends them; ``publish_all`` waits for
+Kafka's acknowledgement of every dead letter: call it *before* committing the batch's
+offsets, so a crash in between re-delivers (and re-dead-letters) the message instead of
+losing it. Duplicates in the DLQ carry the same source offset.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from shared.topics import dead_letter_topic
 if TYPE_CHECKING:
     from shared.consumer.decoding import Poison, RawRecord
 
-DLQ_HEADERS = ("dlq_error", "dlq_source_topic", "dlq_source_partition", "dlq_source_offset",
-               "dlq_group")
+DLQ_HEADERS = ("dlq_error", "dlq_source_topic", "dlq_source_partition", "dlq_source_offset", "dlq_group")
 
 Headers = list[tuple[str, bytes]]
 Send = Callable[[str, bytes | None, bytes | None, Headers], Awaitable[None]]
@@ -50,8 +50,13 @@ class DeadLetterProducer:
     async def start(self) -> None:
         if self.producer is not None:
             return
-        producer = AIOKafkaProducer(**client_options(self._kafka), client_id=self._client_id,
-                                    enable_idempotence=True, acks="all", request_timeout_ms=10_000)
+        producer = AIOKafkaProducer(
+            **client_options(self._kafka),
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            request_timeout_ms=10_000,
+        )
         try:
             await producer.start()
         except Exception:
@@ -72,7 +77,7 @@ class DeadLetterProducer:
 
 def _raw_headers(headers: object) -> Headers:
     items: Iterable[tuple[str, object]]
-    items = headers.items() if hasattr(headers, "items") else (headers or [])  # type: ignore[union-attr,assignment]
+    items = headers.items() if hasattr(headers, "items") else (headers or [])  # type: ignore[assignment]  # aiokafka's headers: a dict or a list of pairs
     out: Headers = []
     for name, value in items:
         if name in DLQ_HEADERS:  # a re-dead-lettered message keeps only the latest reason
@@ -82,8 +87,7 @@ def _raw_headers(headers: object) -> Headers:
 
 
 class DeadLetterPublisher:
-    def __init__(self, send: Send, group: str,
-                 on_published: Callable[[int], None] | None = None) -> None:
+    def __init__(self, send: Send, group: str, on_published: Callable[[int], None] | None = None) -> None:
         self._send = send
         self.group = group
         self.topic = dead_letter_topic(group)
@@ -100,9 +104,14 @@ class DeadLetterPublisher:
         ]
 
     async def publish(self, record: RawRecord, error: str) -> None:
-        log.warning("dead-lettering message", error=error, source_topic=record.topic,
-                    source_partition=record.partition, source_offset=record.offset,
-                    dlq_topic=self.topic)
+        log.warning(
+            "dead-lettering message",
+            error=error,
+            source_topic=record.topic,
+            source_partition=record.partition,
+            source_offset=record.offset,
+            dlq_topic=self.topic,
+        )
         await self._send(self.topic, record.key, record.value, self.headers_for(record, error))
         if self._on_published is not None:
             self._on_published(1)

@@ -91,13 +91,15 @@ def decode_record(record: RawRecord, events: EventRegistry = registry) -> Decode
     except UnknownEventType as exc:
         raise PoisonMessage(f"unknown event type: {exc}") from None
     except ValidationError as exc:
-        raise PoisonMessage(f"invalid {envelope.event_type} v{envelope.schema_version} payload: "
-                            f"{_short(exc)}") from None
+        raise PoisonMessage(
+            f"invalid {envelope.event_type} v{envelope.schema_version} payload: {_short(exc)}"
+        ) from None
     return Decoded(record, envelope, payload)
 
 
 def decode_batch(
-    records: Iterable[RawRecord], events: EventRegistry = registry,
+    records: Iterable[RawRecord],
+    events: EventRegistry = registry,
 ) -> tuple[list[Decoded], list[Poison]]:
     """Decode every record, keeping their order; poison ones are returned apart."""
     good: list[Decoded] = []

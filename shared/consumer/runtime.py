@@ -45,8 +45,7 @@ class Handler(Protocol):
         times in a row handling failed before this call. May return the next offsets (the
         runtime computes them otherwise)."""
 
-    async def failed(self, records: Sequence[ConsumerRecord], error: Exception,
-                     failures: int) -> bool:
+    async def failed(self, records: Sequence[ConsumerRecord], error: Exception, failures: int) -> bool:
         """After ``handle`` raised ``error`` (the ``failures``-th failure in a row): True when
         the records were settled anyway (dead-lettered), False to redeliver them."""
 
@@ -85,18 +84,30 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka s
     async def on_partitions_assigned(self, assigned: Any) -> None:
         runtime = self._runtime
         runtime.joined = True  # a member of the group, even with no partition to consume
-        log.info("partitions assigned", group=runtime.subscription.group,
-                 partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
+        log.info(
+            "partitions assigned",
+            group=runtime.subscription.group,
+            partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in assigned),
+        )
         if assigned and runtime.on_assigned is not None:
             await runtime.on_assigned(self._consumer, list(assigned))
 
 
 class ConsumerRuntime:
-    def __init__(self, kafka: KafkaSettings, subscription: Subscription, handler: Handler,
-                 dead_letters: DeadLetterProducer, *, backoff: Backoff,
-                 on_assigned: OnAssigned | None = None, on_failure: Callable[[], None] | None = None,
-                 on_lag: Callable[[str, int, int], None] | None = None,
-                 graceful_seconds: float = 15.0, start_backoff: Backoff = START_BACKOFF) -> None:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        subscription: Subscription,
+        handler: Handler,
+        dead_letters: DeadLetterProducer,
+        *,
+        backoff: Backoff,
+        on_assigned: OnAssigned | None = None,
+        on_failure: Callable[[], None] | None = None,
+        on_lag: Callable[[str, int, int], None] | None = None,
+        graceful_seconds: float = 15.0,
+        start_backoff: Backoff = START_BACKOFF,
+    ) -> None:
         self.subscription, self.handler, self.dead_letters = subscription, handler, dead_letters
         self.on_assigned, self._on_failure, self._on_lag = on_assigned, on_failure, on_lag
         self._kafka, self._backoff, self._start_backoff = kafka, backoff, start_backoff
@@ -130,17 +141,27 @@ class ConsumerRuntime:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group}")
 
     async def _run(self) -> None:
-        await retry_until_done(self._start_clients, self._start_backoff, "start the Kafka consumer",
-                               topics=list(self.topics), group=self.group)
+        await retry_until_done(
+            self._start_clients,
+            self._start_backoff,
+            "start the Kafka consumer",
+            topics=list(self.topics),
+            group=self.group,
+        )
         log.info("consumer started", topics=list(self.topics), group=self.group)
         await self._consume()
 
     async def _start_clients(self) -> None:
         await self.dead_letters.start()
         sub = self.subscription
-        consumer = AIOKafkaConsumer(**client_options(self._kafka), client_id=sub.client_id,
-                                    group_id=sub.group, auto_offset_reset="earliest",
-                                    enable_auto_commit=False, **sub.options)
+        consumer = AIOKafkaConsumer(
+            **client_options(self._kafka),
+            client_id=sub.client_id,
+            group_id=sub.group,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            **sub.options,
+        )
         consumer.subscribe(list(sub.topics), listener=_Rebalance(self, consumer))
         try:
             await consumer.start()
@@ -156,8 +177,7 @@ class ConsumerRuntime:
         fetch_errors = 0
         while not self._stopping.is_set():
             try:
-                fetched = await consumer.getmany(timeout_ms=sub.poll_timeout_ms,
-                                                 max_records=sub.max_records)
+                fetched = await consumer.getmany(timeout_ms=sub.poll_timeout_ms, max_records=sub.max_records)
             except ConsumerStoppedError:
                 return
             except KafkaError as exc:
@@ -172,7 +192,7 @@ class ConsumerRuntime:
             records = list(chain.from_iterable(fetched.values()))
             try:
                 await self.process(records)
-            except Exception:  # noqa: BLE001 - a bug here must not end the loop: redeliver
+            except Exception:
                 log.exception("consumer loop error; the records will be redelivered", group=self.group)
                 self._redeliver(records)
                 await self._pause(self._backoff.delay(max(self.failures, 1)))
@@ -182,13 +202,12 @@ class ConsumerRuntime:
         it is given back for redelivery."""
         try:
             offsets = await self.handler.handle(records, self.failures)
-        except Exception as exc:  # noqa: BLE001 - any failure: redeliver, later (or settle it)
+        except Exception as exc:
             self.failures += 1
             if self._on_failure is not None:
                 self._on_failure()
             if self._stopping.is_set():
-                log.info("stopping: records given back unsettled", records=len(records),
-                         reason=str(exc))
+                log.info("stopping: records given back unsettled", records=len(records), reason=str(exc))
                 self._redeliver(records)
                 return False
             try:
@@ -198,10 +217,17 @@ class ConsumerRuntime:
                 exc = settle_exc
             delay = self._backoff.delay(self.failures)
             first = records[0]
-            log.error("handling failed; the records will be redelivered", error=repr(exc),
-                      exc_info=exc, retry_in=round(delay, 2), records=len(records),
-                      topic=first.topic, partition=first.partition, offset=first.offset,
-                      failures=self.failures)
+            log.error(
+                "handling failed; the records will be redelivered",
+                error=repr(exc),
+                exc_info=exc,
+                retry_in=round(delay, 2),
+                records=len(records),
+                topic=first.topic,
+                partition=first.partition,
+                offset=first.offset,
+                failures=self.failures,
+            )
             self._redeliver(records)
             await self._pause(delay)
             return False

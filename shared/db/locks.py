@@ -47,5 +47,4 @@ def key_lock(partition_key: str) -> int:
     publish — in order. A stable signed 64-bit hash, computed here rather than with
     ``hashtextextended`` in SQL so that it can be taken in the same round trip as BEGIN (a plain
     integer is safe to put in the query text)."""
-    return int.from_bytes(hashlib.blake2b(partition_key.encode(), digest_size=8).digest(),
-                          "big", signed=True)
+    return int.from_bytes(hashlib.blake2b(partition_key.encode(), digest_size=8).digest(), "big", signed=True)

@@ -78,7 +78,8 @@ def _refuse_changed(migration: Migration, applied_checksum: str) -> None:
     if applied_checksum != migration.checksum:
         raise MigrationError(
             f"{migration.path.name} was changed after it was applied (checksum differs); "
-            "restore it and put the change in a new migration file")
+            "restore it and put the change in a new migration file"
+        )
 
 
 async def apply_migrations(dsn: str, directory: Path) -> list[str]:
@@ -99,8 +100,9 @@ async def apply_migrations(dsn: str, directory: Path) -> list[str]:
                 continue
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-                row = await conn.fetchval("SELECT checksum FROM schema_migrations WHERE version = $1",
-                                          migration.version)
+                row = await conn.fetchval(
+                    "SELECT checksum FROM schema_migrations WHERE version = $1", migration.version
+                )
                 if row is not None:  # another starter applied it while we waited for the lock
                     _refuse_changed(migration, row)
                     continue
@@ -108,8 +110,11 @@ async def apply_migrations(dsn: str, directory: Path) -> list[str]:
                     await conn.execute(migration.sql)
                 except asyncpg.PostgresError as exc:
                     raise MigrationError(f"{migration.path.name} failed: {type(exc).__name__}: {exc}") from exc
-                await conn.execute("INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)",
-                                   migration.version, migration.checksum)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)",
+                    migration.version,
+                    migration.checksum,
+                )
             applied_now.append(migration.version)
     finally:
         await conn.close()

@@ -14,7 +14,9 @@ stored version-1 payload into version 2; old payloads are never rewritten in pla
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
+from functools import reduce
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -27,6 +29,11 @@ class EventData(BaseModel):
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
+
+
+def one_of(models: Sequence[type[EventData]]) -> Any:
+    """``A | B | …`` of ``models``, in their order: the payload a topic's AsyncAPI document shows."""
+    return reduce(operator.or_, models)
 
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]

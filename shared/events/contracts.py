@@ -243,9 +243,19 @@ class DebtWrittenOff(EventData):
 
 
 CONTRACT_EVENTS: tuple[type[EventData], ...] = (
-    ClientRegistered, ClientUpdated, ContractOpened, ContractTerminated,
-    ContractTerminationTookEffect, ContractTerminationWithdrawn, ServicePeriodAdded,
-    ServicePeriodChanged, ServicePeriodRemoved, PaymentRecorded, PaymentCancelled, DebtSettled,
-    PeriodAdjusted, DebtWrittenOff,
+    ClientRegistered,
+    ClientUpdated,
+    ContractOpened,
+    ContractTerminated,
+    ContractTerminationTookEffect,
+    ContractTerminationWithdrawn,
+    ServicePeriodAdded,
+    ServicePeriodChanged,
+    ServicePeriodRemoved,
+    PaymentRecorded,
+    PaymentCancelled,
+    DebtSettled,
+    PeriodAdjusted,
+    DebtWrittenOff,
 )
 """Everything published on ``contracts.events.v1``."""

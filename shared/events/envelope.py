@@ -15,8 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 CONTENT_TYPE = "application/json"
 HEADER_NAMES = (
-    "event_id", "event_type", "schema_version", "stream_id", "stream_version",
-    "correlation_id", "causation_id", "actor", "position",
+    "event_id",
+    "event_type",
+    "schema_version",
+    "stream_id",
+    "stream_version",
+    "correlation_id",
+    "causation_id",
+    "actor",
+    "position",
 )
 
 
@@ -48,10 +55,15 @@ class Envelope(BaseModel):
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
         values: dict[str, Any] = {
-            "event_id": self.event_id, "event_type": self.event_type,
-            "schema_version": self.schema_version, "stream_id": self.stream_id,
-            "stream_version": self.stream_version, "correlation_id": self.correlation_id,
-            "causation_id": self.causation_id, "actor": self.actor, "position": self.position,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "stream_id": self.stream_id,
+            "stream_version": self.stream_version,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "actor": self.actor,
+            "position": self.position,
         }
         headers = [(k, str(v).encode()) for k, v in values.items() if v is not None]
         headers.append(("content-type", CONTENT_TYPE.encode()))
@@ -59,8 +71,11 @@ class Envelope(BaseModel):
 
     def log_context(self) -> dict[str, Any]:
         return {
-            "event_id": self.event_id, "event_type": self.event_type, "stream": self.stream_id,
-            "stream_version": self.stream_version, "correlation_id": self.correlation_id,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "stream": self.stream_id,
+            "stream_version": self.stream_version,
+            "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
         }
 

@@ -48,9 +48,11 @@ class PaymentRecorded(EventData):
     period_paid_amount: Amount = Field(description="Total paid on the period after this payment.")
     period_paid: bool = Field(description="True when the period is now paid in full.")
     receipt_id: UUID | None = Field(
-        default=None, description="Set when one bank payment was split over several periods: every "
-                                  "part (one PaymentRecorded per period) carries the same receipt id "
-                                  "and reference. Absent for a payment against one period.")
+        default=None,
+        description="Set when one bank payment was split over several periods: every "
+        "part (one PaymentRecorded per period) carries the same receipt id "
+        "and reference. Absent for a payment against one period.",
+    )
 
 
 @public_registry.event
@@ -89,16 +91,25 @@ class PeriodBecameOverdue(EventData):
     starts_on: date = Field(description="First day of the period (YYYY-MM-DD).")
     ends_on: date = Field(description="Last day of the period, inclusive (YYYY-MM-DD).")
     payment_terms: PaymentTerms = Field(
-        description="prepaid: owed from its first day; postpaid: owed from the day after its last day.")
-    due_on: date = Field(description="First day the period is owed: prepaid its first day, postpaid "
-                         "the day after its last day (YYYY-MM-DD).")
-    overdue_on: date = Field(description="First day the period counts as overdue: due_on plus the "
-                             "company's grace days (equal to due_on without a grace).")
+        description="prepaid: owed from its first day; postpaid: owed from the day after its last day."
+    )
+    due_on: date = Field(
+        description="First day the period is owed: prepaid its first day, postpaid "
+        "the day after its last day (YYYY-MM-DD)."
+    )
+    overdue_on: date = Field(
+        description="First day the period counts as overdue: due_on plus the "
+        "company's grace days (equal to due_on without a grace)."
+    )
     amount_due: Amount = Field(description="Amount still owed on the period, decimal string.")
     currency: Currency = Field(description=_CURRENCY)
-    late: bool = Field(default=False, description=(
-        "True when announced more than ABONENT_LATE_EVENT_DAYS after overdue_on (a contract "
-        "entered after the fact): the debt is real, the news is old. Added later; absent = false."))
+    late: bool = Field(
+        default=False,
+        description=(
+            "True when announced more than ABONENT_LATE_EVENT_DAYS after overdue_on (a contract "
+            "entered after the fact): the debt is real, the news is old. Added later; absent = false."
+        ),
+    )
 
 
 @public_registry.event
@@ -132,10 +143,13 @@ class PeriodAdjusted(EventData):
     paid_amount: Amount = Field(description="Total paid on the period (not changed by the adjustment).")
     credit: Amount = Field(description="Paid beyond new_amount: owed back to the client (0 if none).")
     currency: Currency = Field(description=_CURRENCY)
-    reason: Literal["terminated", "termination_withdrawn", "repriced"] = Field(description=(
-        "terminated: the contract ends during or before the period (prorated or void); "
-        "termination_withdrawn: a future termination was withdrawn, the old cost is back; "
-        "repriced: staff changed the cost of a period already announced overdue."))
+    reason: Literal["terminated", "termination_withdrawn", "repriced"] = Field(
+        description=(
+            "terminated: the contract ends during or before the period (prorated or void); "
+            "termination_withdrawn: a future termination was withdrawn, the old cost is back; "
+            "repriced: staff changed the cost of a period already announced overdue."
+        )
+    )
 
 
 @public_registry.event
@@ -160,12 +174,26 @@ def _overdue_v1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 PUBLIC_EVENTS: tuple[type[EventData], ...] = (
-    PaymentRecorded, PaymentCancelled, PeriodBecameOverdue, DebtSettled, PeriodAdjusted, DebtWrittenOff)
+    PaymentRecorded,
+    PaymentCancelled,
+    PeriodBecameOverdue,
+    DebtSettled,
+    PeriodAdjusted,
+    DebtWrittenOff,
+)
 
 
-PUBLISHED_TYPES = frozenset(t.event_type for t in (
-    internal.PaymentRecorded, internal.PaymentCancelled, schedule.ServicePeriodBecameOverdue,
-    internal.DebtSettled, internal.PeriodAdjusted, internal.DebtWrittenOff))
+PUBLISHED_TYPES = frozenset(
+    t.event_type
+    for t in (
+        internal.PaymentRecorded,
+        internal.PaymentCancelled,
+        schedule.ServicePeriodBecameOverdue,
+        internal.DebtSettled,
+        internal.PeriodAdjusted,
+        internal.DebtWrittenOff,
+    )
+)
 """Internal event types that have a public form (``to_public`` answers None for the rest)."""
 
 
@@ -173,37 +201,76 @@ def to_public(event: EventData) -> EventData | None:
     """The public payload for an internal contracts/schedule event; None when not on the feed."""
     if isinstance(event, internal.PaymentRecorded):
         return PaymentRecorded(
-            payment_id=event.payment_id, contract_id=event.contract_id, client_id=event.client_id,
-            period_id=event.period_id, amount=event.amount, currency=event.currency,
-            paid_on=event.paid_on, reference=event.reference,
-            period_paid_amount=event.period_paid_amount, period_paid=event.period_paid,
-            receipt_id=event.receipt_id)
+            payment_id=event.payment_id,
+            contract_id=event.contract_id,
+            client_id=event.client_id,
+            period_id=event.period_id,
+            amount=event.amount,
+            currency=event.currency,
+            paid_on=event.paid_on,
+            reference=event.reference,
+            period_paid_amount=event.period_paid_amount,
+            period_paid=event.period_paid,
+            receipt_id=event.receipt_id,
+        )
     if isinstance(event, internal.PaymentCancelled):
         return PaymentCancelled(
-            payment_id=event.payment_id, contract_id=event.contract_id, client_id=event.client_id,
-            period_id=event.period_id, amount=event.amount, currency=event.currency,
-            reason=event.reason, period_paid_amount=event.period_paid_amount,
-            period_paid=event.period_paid)
+            payment_id=event.payment_id,
+            contract_id=event.contract_id,
+            client_id=event.client_id,
+            period_id=event.period_id,
+            amount=event.amount,
+            currency=event.currency,
+            reason=event.reason,
+            period_paid_amount=event.period_paid_amount,
+            period_paid=event.period_paid,
+        )
     if isinstance(event, schedule.ServicePeriodBecameOverdue):
         return PeriodBecameOverdue(
-            contract_id=event.contract_id, contract_number=event.contract_number,
-            client_id=event.client_id, client_name=event.client_name, period_id=event.period_id,
-            starts_on=event.starts_on, ends_on=event.ends_on, payment_terms=event.payment_terms,
-            due_on=event.due_on, overdue_on=event.overdue_on, amount_due=event.amount_due,
-            currency=event.currency, late=event.late)
+            contract_id=event.contract_id,
+            contract_number=event.contract_number,
+            client_id=event.client_id,
+            client_name=event.client_name,
+            period_id=event.period_id,
+            starts_on=event.starts_on,
+            ends_on=event.ends_on,
+            payment_terms=event.payment_terms,
+            due_on=event.due_on,
+            overdue_on=event.overdue_on,
+            amount_due=event.amount_due,
+            currency=event.currency,
+            late=event.late,
+        )
     if isinstance(event, internal.DebtSettled):
         return DebtSettled(
-            contract_id=event.contract_id, client_id=event.client_id, period_id=event.period_id,
-            payment_id=event.payment_id, amount=event.amount, currency=event.currency,
-            settled_on=event.settled_on)
+            contract_id=event.contract_id,
+            client_id=event.client_id,
+            period_id=event.period_id,
+            payment_id=event.payment_id,
+            amount=event.amount,
+            currency=event.currency,
+            settled_on=event.settled_on,
+        )
     if isinstance(event, internal.PeriodAdjusted):
         return PeriodAdjusted(
-            contract_id=event.contract_id, client_id=event.client_id, period_id=event.period_id,
-            old_amount=event.old_amount, new_amount=event.new_amount, paid_amount=event.paid_amount,
-            credit=event.credit, currency=event.currency, reason=event.reason)
+            contract_id=event.contract_id,
+            client_id=event.client_id,
+            period_id=event.period_id,
+            old_amount=event.old_amount,
+            new_amount=event.new_amount,
+            paid_amount=event.paid_amount,
+            credit=event.credit,
+            currency=event.currency,
+            reason=event.reason,
+        )
     if isinstance(event, internal.DebtWrittenOff):
         return DebtWrittenOff(
-            contract_id=event.contract_id, client_id=event.client_id, period_id=event.period_id,
-            amount=event.amount, paid_amount=event.paid_amount, currency=event.currency,
-            reason=event.reason)
+            contract_id=event.contract_id,
+            client_id=event.client_id,
+            period_id=event.period_id,
+            amount=event.amount,
+            paid_amount=event.paid_amount,
+            currency=event.currency,
+            reason=event.reason,
+        )
     return None

@@ -114,7 +114,10 @@ class ServicePeriodBecameOverdue(_ClientContext):
 
 
 SCHEDULE_EVENTS: tuple[type[EventData], ...] = (
-    ServicePeriodEndingSoon, ServicePeriodStarted, ServicePeriodEnded, ServicePeriodBecameOverdue,
+    ServicePeriodEndingSoon,
+    ServicePeriodStarted,
+    ServicePeriodEnded,
+    ServicePeriodBecameOverdue,
 )
 """Everything published on ``contracts.schedule.v1``."""
 

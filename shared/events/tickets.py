@@ -39,8 +39,10 @@ def parse_quantity(value: Any) -> Decimal:
     text = repr(value) if isinstance(value, float) else str(value).strip()
     if not _QUANTITY_RE.fullmatch(text):
         raise PydanticCustomError(
-            "quantity_format", "quantity must be a number with at most 3 decimals, such as 1 or "
-            "\"1.5\"; got {value!r}", {"value": str(value)[:40]})
+            "quantity_format",
+            'quantity must be a number with at most 3 decimals, such as 1 or "1.5"; got {value!r}',
+            {"value": str(value)[:40]},
+        )
     quantity = Decimal(text)
     return abs(quantity) if quantity == 0 else quantity
 
@@ -53,8 +55,14 @@ Quantity = Annotated[
     Decimal,
     PlainValidator(parse_quantity),
     PlainSerializer(format_quantity, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,9}(\.\d{1,3})?$", "examples": ["1", "1.5"],
-                    "description": "quantity as a decimal string (a JSON number is accepted too)"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?\d{1,9}(\.\d{1,3})?$",
+            "examples": ["1", "1.5"],
+            "description": "quantity as a decimal string (a JSON number is accepted too)",
+        }
+    ),
 ]
 
 

@@ -21,11 +21,11 @@ from typing import Any, Generic, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from shared.domain_errors import DomainError
 from shared.events.base import EventData, registry
 from shared.eventstore.errors import ConcurrencyError
-from shared.domain_errors import DomainError
-from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
 from shared.eventstore.ports import EventStore, Transaction
+from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
 from shared.fold import fold
 
 S = TypeVar("S")
@@ -55,10 +55,7 @@ class Executed(Generic[S]):
 
 
 def to_new_events(events: Sequence[EventData], ctx: CommandContext) -> list[NewEvent]:
-    return [
-        NewEvent(uuid.uuid4(), e.event_type, e.schema_version, e.model_dump(mode="json"), ctx.now)
-        for e in events
-    ]
+    return [NewEvent(uuid.uuid4(), e.event_type, e.schema_version, e.model_dump(mode="json"), ctx.now) for e in events]
 
 
 class StateCache(Generic[S]):
@@ -119,8 +116,7 @@ class AggregateRepository(Generic[S]):
 
     def _remember(self, stream_id: str, payloads: Iterable[tuple[str, int, dict[str, Any]]]) -> S | None:
         """Fold (event_type, schema_version, data) in stream order and cache the result."""
-        events = [registry.load(event_type, schema_version, data)
-                  for event_type, schema_version, data in payloads]
+        events = [registry.load(event_type, schema_version, data) for event_type, schema_version, data in payloads]
         state = fold(self._evolve, events, None)
         self._cache.put(stream_id, state, len(events))
         return state
@@ -148,18 +144,25 @@ class AggregateRepository(Generic[S]):
         # exponential back-off spreads racing writers out, so most clashes resolve on the next
         # try instead of colliding again (50 payments on one contract at once).
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(attempts - 1),
-            wait=wait_random_exponential(multiplier=0.005, max=0.5), reraise=True)
+            retry=retry_if_exception_type(ConcurrencyError),
+            stop=stop_after_attempt(attempts - 1),
+            wait=wait_random_exponential(multiplier=0.005, max=0.5),
+            reraise=True,
+        )
         async for attempt in retrying:
             with attempt:
                 return await self._execute_once(
-                    stream_id, self._cache.get(stream_id), decide, partition_key, ctx, in_transaction)
+                    stream_id, self._cache.get(stream_id), decide, partition_key, ctx, in_transaction
+                )
         raise AssertionError("unreachable")
 
     async def _execute_once(
-        self, stream_id: str, start: Loaded[S] | None,
+        self,
+        stream_id: str,
+        start: Loaded[S] | None,
         decide: Callable[[S | None], Sequence[EventData]],
-        partition_key: Callable[[S | None, Sequence[EventData]], str], ctx: CommandContext,
+        partition_key: Callable[[S | None, Sequence[EventData]], str],
+        ctx: CommandContext,
         in_transaction: InTransactionWithState[S] | None,
     ) -> Executed[S]:
         """Decide on ``start`` (a cached or assumed state) or, without one, on the stream read now.
@@ -192,8 +195,13 @@ class AggregateRepository(Generic[S]):
 
         try:
             recorded = await self._store.append(
-                stream_id, loaded.version, to_new_events(events, ctx),
-                partition_key=partition_key(loaded.state, events), ctx=ctx, in_transaction=hook)
+                stream_id,
+                loaded.version,
+                to_new_events(events, ctx),
+                partition_key=partition_key(loaded.state, events),
+                ctx=ctx,
+                in_transaction=hook,
+            )
         except ConcurrencyError:
             self._cache.drop(stream_id)
             raise

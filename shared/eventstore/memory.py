@@ -89,12 +89,24 @@ class MemoryEventStore:
             if len(set(ids)) < len(ids) or self._event_ids.intersection(ids):
                 raise DuplicateEventId(f"event_id already recorded: {sorted(map(str, ids))}")
             now = datetime.now(UTC)
-            recorded = [RecordedEvent(
-                position=next(self._positions), event_id=e.event_id, stream_id=stream_id,
-                stream_version=current + n, event_type=e.event_type, schema_version=e.schema_version,
-                partition_key=partition_key, data=e.data, occurred_at=e.occurred_at, recorded_at=now,
-                correlation_id=ctx.correlation_id, causation_id=ctx.causation_id, actor=ctx.actor,
-            ) for n, e in enumerate(events, start=1)]
+            recorded = [
+                RecordedEvent(
+                    position=next(self._positions),
+                    event_id=e.event_id,
+                    stream_id=stream_id,
+                    stream_version=current + n,
+                    event_type=e.event_type,
+                    schema_version=e.schema_version,
+                    partition_key=partition_key,
+                    data=e.data,
+                    occurred_at=e.occurred_at,
+                    recorded_at=now,
+                    correlation_id=ctx.correlation_id,
+                    causation_id=ctx.causation_id,
+                    actor=ctx.actor,
+                )
+                for n, e in enumerate(events, start=1)
+            ]
             messages = [m for r in recorded for m in self._router(r)] if self._router else []
             tx = MemoryTransaction()
             if in_transaction is not None:

@@ -34,9 +34,16 @@ class EventStore(Protocol):
 
     async def position_at(self, stream_id: str, stream_version: int) -> int | None: ...
 
-    async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent], *,
-                     partition_key: str, ctx: CommandContext,
-                     in_transaction: InTransaction | None = None) -> list[RecordedEvent]:
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        partition_key: str,
+        ctx: CommandContext,
+        in_transaction: InTransaction | None = None,
+    ) -> list[RecordedEvent]:
         """Append after ``expected_version`` (NEW_STREAM, an exact version, or ANY_VERSION),
         with the outbox messages and ``in_transaction`` in one transaction; ConcurrencyError when the
         stream moved on (nothing is written then)."""

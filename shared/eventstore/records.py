@@ -54,10 +54,17 @@ class RecordedEvent:
     def envelope(self) -> Envelope:
         # Every field comes typed from the store's own columns: no validation to pay for.
         return Envelope.model_construct(
-            event_id=self.event_id, event_type=self.event_type,
-            schema_version=self.schema_version, stream_id=self.stream_id,
-            stream_version=self.stream_version, position=self.position,
-            partition_key=self.partition_key, occurred_at=self.occurred_at,
-            recorded_at=self.recorded_at, correlation_id=self.correlation_id,
-            causation_id=self.causation_id, actor=self.actor, data=self.data,
+            event_id=self.event_id,
+            event_type=self.event_type,
+            schema_version=self.schema_version,
+            stream_id=self.stream_id,
+            stream_version=self.stream_version,
+            position=self.position,
+            partition_key=self.partition_key,
+            occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            actor=self.actor,
+            data=self.data,
         )

@@ -8,9 +8,9 @@ not at all. Implements ``shared.eventstore.ports.EventStore``; the hook gets the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
-from collections.abc import Sequence
 
 import asyncpg
 
@@ -50,15 +50,17 @@ class PostgresEventStore:
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id)
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
+        )
         return [_record(r) for r in rows]
 
     async def read_payloads(self, stream_id: str) -> list[tuple[str, int, dict[str, Any]]]:
         """(event_type, schema_version, data) of a stream in order: all that folding needs."""
         rows = await self._pool.fetch(
             "SELECT event_type, schema_version, data FROM events WHERE stream_id = $1 ORDER BY stream_version",
-            stream_id)
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+            stream_id,
+        )
+        return [tuple(r) for r in rows]
 
     async def read_all(self, after_position: int = 0, limit: int = 10_000) -> list[RecordedEvent]:
         """Committed events after a position, in position order (for replays and audits).
@@ -68,20 +70,20 @@ class PostgresEventStore:
         one key, order is exact (see the advisory lock in ``append``).
         """
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
-            after_position, limit)
+            f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2", after_position, limit
+        )
         return [_record(r) for r in rows]
 
     async def stream_version(self, stream_id: str) -> int:
-        v = await self._pool.fetchval(
-            "SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id)
+        v = await self._pool.fetchval("SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id)
         return v or 0
 
     async def position_at(self, stream_id: str, stream_version: int) -> int | None:
         """The position the event at ``stream_version`` of ``stream_id`` got (None: no such event)."""
-        return await self._pool.fetchval(  # type: ignore[no-any-return]
-            "SELECT position FROM events WHERE stream_id = $1 AND stream_version = $2",
-            stream_id, stream_version)
+        position: int | None = await self._pool.fetchval(
+            "SELECT position FROM events WHERE stream_id = $1 AND stream_version = $2", stream_id, stream_version
+        )
+        return position
 
     async def append(
         self,
@@ -118,21 +120,36 @@ class PostgresEventStore:
         return recorded
 
     async def _insert(
-        self, conn: asyncpg.Connection, stream_id: str, expected_version: int,
-        events: Sequence[NewEvent], partition_key: str, ctx: CommandContext,
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        partition_key: str,
+        ctx: CommandContext,
     ) -> list[RecordedEvent]:
         try:
             rows = await conn.fetch(
-                _APPEND, [e.event_id for e in events], stream_id, expected_version,
-                [e.event_type for e in events], [e.schema_version for e in events], partition_key,
-                ctx.correlation_id, ctx.causation_id, ctx.actor,
-                [e.data for e in events], [e.occurred_at for e in events])
+                _APPEND,
+                [e.event_id for e in events],
+                stream_id,
+                expected_version,
+                [e.event_type for e in events],
+                [e.schema_version for e in events],
+                partition_key,
+                ctx.correlation_id,
+                ctx.causation_id,
+                ctx.actor,
+                [e.data for e in events],
+                [e.occurred_at for e in events],
+            )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version_key":  # written under another key's lock
                 raise ConcurrencyError(stream_id, expected_version) from exc
             raise
         if not rows:
             actual = await conn.fetchval(
-                "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id)
+                "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
+            )
             raise ConcurrencyError(stream_id, expected_version, actual)
         return sorted((_record(r) for r in rows), key=lambda r: r.stream_version)

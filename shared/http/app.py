@@ -14,7 +14,10 @@ from shared.auth.verify import Verifier
 from shared.http.errors import install_error_handlers
 from shared.http.limits import RequestLimits
 from shared.http.observability import (
-    ReadinessCheck, ReadinessReport, health_router, install_request_context,
+    ReadinessCheck,
+    ReadinessReport,
+    health_router,
+    install_request_context,
 )
 
 
@@ -30,9 +33,12 @@ def create_service_app(
     auth: AuthSettings | Verifier | None = None,
 ) -> FastAPI:
     """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
-    auth = auth if auth is not None else AuthSettings()  # type: ignore[call-arg]
+    auth = auth if auth is not None else AuthSettings()
     app = FastAPI(
-        title=title, description=description, version=version, lifespan=lifespan,
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
     )
     app.state.auth = auth if isinstance(auth, Verifier) else Verifier(auth)
     app.state.auth_settings = auth if isinstance(auth, AuthSettings) else None
@@ -44,5 +50,3 @@ def create_service_app(
         app.include_router(router)
     document_auth(app)
     return app
-
-

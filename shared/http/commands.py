@@ -19,8 +19,11 @@ def command_context(request: Request) -> CommandContext:
     if principal is None:
         raise RuntimeError(f"{request.url.path}: a write route without allow(...) has no actor")
     return CommandContext(
-        correlation_id=request.state.correlation_id, actor=principal.actor,
-        now=datetime.now(UTC), causation_id=request.headers.get("X-Causation-ID"))
+        correlation_id=request.state.correlation_id,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+        causation_id=request.headers.get("X-Causation-ID"),
+    )
 
 
 async def _context(request: Request) -> CommandContext:

@@ -25,8 +25,9 @@ from shared.eventstore.errors import ConcurrencyError
 class ApiError(Exception):
     """Raised by routes and mapped to ``status`` with one error entry (and ``headers``)."""
 
-    def __init__(self, status: int, rule: str, message: str, field: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, rule: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.rule, self.message, self.field = status, rule, message, field
         self.headers = headers
@@ -59,16 +60,20 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [
-        {"field": _field_name(tuple(e.get("loc", ()))), "rule": e.get("type", "invalid"),
-         "message": e.get("msg", "invalid value")}
+        {
+            "field": _field_name(tuple(e.get("loc", ()))),
+            "rule": e.get("type", "invalid"),
+            "message": e.get("msg", "invalid value"),
+        }
         for e in exc.errors()
     ]
     return JSONResponse(status_code=422, content={"errors": errors})
 
 
 async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-    return JSONResponse(status_code=exc.status, content=error_body(exc.field, exc.rule, exc.message),
-                        headers=exc.headers)
+    return JSONResponse(
+        status_code=exc.status, content=error_body(exc.field, exc.rule, exc.message), headers=exc.headers
+    )
 
 
 def domain_status(exc: DomainError) -> int:
@@ -80,19 +85,22 @@ async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
 
 
 async def _concurrency_error(_: Request, exc: ConcurrencyError) -> JSONResponse:
-    return JSONResponse(status_code=409, content=error_body(
-        None, "concurrent_modification", f"{exc}; another change won repeatedly, retry the request"))
+    return JSONResponse(
+        status_code=409,
+        content=error_body(None, "concurrent_modification", f"{exc}; another change won repeatedly, retry the request"),
+    )
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     rule = getattr(exc, "rule", None) or {404: "not_found", 405: "method_not_allowed"}.get(
-        exc.status_code, "http_error")
+        exc.status_code, "http_error"
+    )
     return JSONResponse(status_code=exc.status_code, content=error_body(None, rule, str(exc.detail)))
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
-    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
-    app.add_exception_handler(ConcurrencyError, _concurrency_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]  # Starlette types handlers for Exception
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]  # Starlette types handlers for Exception
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]  # Starlette types handlers for Exception
+    app.add_exception_handler(ConcurrencyError, _concurrency_error)  # type: ignore[arg-type]  # Starlette types handlers for Exception
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]  # Starlette types handlers for Exception

@@ -38,9 +38,17 @@ class BodyTooLarge(HTTPException):
 
 async def _refuse(send: Send, status: int, field: str | None, rule: str, message: str) -> None:
     body = orjson.dumps(error_body(field, rule, message))
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -51,8 +59,7 @@ def refusal(headers: list[tuple[bytes, bytes]]) -> tuple[int, str | None, str, s
     for name, value in headers:
         if name in ID_HEADERS and not _ID.match(value):
             field = "X-Correlation-ID" if name == b"x-correlation-id" else "X-Causation-ID"
-            return 400, field, "invalid_id", (f"{field} must be 1-{MAX_ID_LENGTH} characters "
-                                              "of A-Z a-z 0-9 . _ : -")
+            return 400, field, "invalid_id", (f"{field} must be 1-{MAX_ID_LENGTH} characters of A-Z a-z 0-9 . _ : -")
         if name == b"content-length":
             if not value.isdigit():
                 return 400, "Content-Length", "invalid_length", "Content-Length must be a number"
@@ -72,8 +79,7 @@ class RequestLimits:
         refused = refusal(scope["headers"])
         if refused is not None:
             status, field, rule, message = refused
-            log.warning("request refused", status=status, rule=rule, method=scope["method"],
-                        path=scope["path"][:200])
+            log.warning("request refused", status=status, rule=rule, method=scope["method"], path=scope["path"][:200])
             await _refuse(send, status, field, rule, message)
             return
         received = 0

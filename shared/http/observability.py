@@ -18,7 +18,9 @@ CORRELATION_HEADER = "X-Correlation-ID"
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
-    "http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
@@ -72,8 +74,7 @@ def install_request_context(app: FastAPI) -> None:
     app.add_middleware(RequestContext)
 
 
-def health_router(checks: dict[str, ReadinessCheck],
-                  reports: dict[str, ReadinessReport] | None = None) -> APIRouter:
+def health_router(checks: dict[str, ReadinessCheck], reports: dict[str, ReadinessReport] | None = None) -> APIRouter:
     """``/health/live`` (the process answers), ``/health/ready`` (every check passes), ``/metrics``."""
     router = APIRouter(tags=["operations"])
 
@@ -98,8 +99,9 @@ def health_router(checks: dict[str, ReadinessCheck],
             except Exception as exc:  # noqa: BLE001 - a failing report means "not ready", reported
                 report_ok, content[name] = False, {"error": repr(exc)[:300]}
             ok = ok and report_ok
-        return JSONResponse(status_code=200 if ok else 503,
-                            content={"status": "ready" if ok else "not_ready", **content})
+        return JSONResponse(
+            status_code=200 if ok else 503, content={"status": "ready" if ok else "not_ready", **content}
+        )
 
     @router.get("/metrics")
     async def metrics() -> Response:

@@ -15,5 +15,4 @@ def serve(app: Any, host: str, port: int) -> None:
     import uvicorn
 
     tune_gc()
-    uvicorn.run(app, host=host, port=port, loop="uvloop", http="httptools",
-                log_config=None, access_log=False)
+    uvicorn.run(app, host=host, port=port, loop="uvloop", http="httptools", log_config=None, access_log=False)

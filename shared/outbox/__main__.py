@@ -13,9 +13,9 @@ import typer
 import uvloop
 
 from shared.db.pool import create_pool
-from shared.runtime import tune_gc
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import OutboxRelay, make_producer
+from shared.runtime import tune_gc
 from shared.settings import KafkaSettings, load_or_exit
 
 app = typer.Typer(add_completion=False)
@@ -25,7 +25,8 @@ app = typer.Typer(add_completion=False)
 def main(
     database_url: str = typer.Option(..., envvar="OUTBOX_DATABASE_URL", help="the service's database"),
     bootstrap_servers: str | None = typer.Option(
-        None, help="overrides ABONENT_KAFKA_BOOTSTRAP_SERVERS; the rest of ABONENT_KAFKA_* applies"),
+        None, help="overrides ABONENT_KAFKA_BOOTSTRAP_SERVERS; the rest of ABONENT_KAFKA_* applies"
+    ),
     client_id: str = typer.Option("abonent-outbox-relay"),
     batch_size: int = typer.Option(1000),
     log_format: str = typer.Option("console", envvar="ABONENT_LOG_FORMAT"),
@@ -40,8 +41,13 @@ def main(
 
 async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_size: int) -> None:
     # The structlog chain masks the password in the URL (shared.logging).
-    get_logger("outbox").info("relay starting", batch_size=batch_size, database=database_url,
-                              kafka=kafka.bootstrap_servers, security=kafka.security_protocol)
+    get_logger("outbox").info(
+        "relay starting",
+        batch_size=batch_size,
+        database=database_url,
+        kafka=kafka.bootstrap_servers,
+        security=kafka.security_protocol,
+    )
     pool = await create_pool(database_url, min_size=2, max_size=3)
     relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id), batch_size=batch_size)
     loop = asyncio.get_running_loop()

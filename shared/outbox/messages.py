@@ -33,8 +33,11 @@ def envelope_message(topic: str, event: RecordedEvent) -> OutboxMessage:
     """The common case: the event's full envelope on ``topic``, keyed by its partition key."""
     env = event.envelope()
     return OutboxMessage(
-        topic=topic, key=event.partition_key, event_id=event.event_id,
-        payload=env.to_bytes(), headers={k: v.decode() for k, v in env.kafka_headers()},
+        topic=topic,
+        key=event.partition_key,
+        event_id=event.event_id,
+        payload=env.to_bytes(),
+        headers={k: v.decode() for k, v in env.kafka_headers()},
     )
 
 
@@ -52,6 +55,10 @@ async def enqueue(conn: asyncpg.Connection, messages: Sequence[OutboxMessage]) -
                     WITH ORDINALITY AS u(t, k, e, p, h, n)
                ORDER BY n)
            SELECT pg_notify($6, '')""",
-        [m.topic for m in messages], [m.key for m in messages], [m.event_id for m in messages],
-        [m.payload for m in messages], [m.headers for m in messages], NOTIFY_CHANNEL,
+        [m.topic for m in messages],
+        [m.key for m in messages],
+        [m.event_id for m in messages],
+        [m.payload for m in messages],
+        [m.headers for m in messages],
+        NOTIFY_CHANNEL,
     )

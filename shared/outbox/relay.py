@@ -65,16 +65,25 @@ class RelayStats:
 
 def make_producer(kafka: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        **client_options(kafka), client_id=client_id,
-        enable_idempotence=True, acks="all", linger_ms=2,
-        max_batch_size=256 * 1024, request_timeout_ms=10_000,
+        **client_options(kafka),
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=10_000,
     )
 
 
 class OutboxRelay:
     def __init__(
-        self, pool: asyncpg.Pool, producer_factory: Callable[[], AIOKafkaProducer], *,
-        batch_size: int = 1000, idle_wait: float = 0.5, max_backoff: float = 5.0,
+        self,
+        pool: asyncpg.Pool,
+        producer_factory: Callable[[], AIOKafkaProducer],
+        *,
+        batch_size: int = 1000,
+        idle_wait: float = 0.5,
+        max_backoff: float = 5.0,
     ) -> None:
         self._pool = pool
         self._producer_factory = producer_factory
@@ -108,7 +117,7 @@ class OutboxRelay:
                 failures = 0
                 if sent < self._batch_size:
                     await self._sleep(self._idle_wait)
-            except (KafkaError, OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError) as exc:
                 self.stats.failures += 1
                 failures += 1
                 backoff = self._backoff.delay(failures)
@@ -138,8 +147,8 @@ class OutboxRelay:
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK):
                 return 0
             rows = await conn.fetch(
-                "SELECT id, topic, key, payload, headers FROM outbox ORDER BY id LIMIT $1",
-                self._batch_size)
+                "SELECT id, topic, key, payload, headers FROM outbox ORDER BY id LIMIT $1", self._batch_size
+            )
             if not rows:
                 return 0
             producer = self._producer
@@ -172,7 +181,8 @@ class OutboxRelay:
         self._stopping.set()
 
     async def pending(self) -> int:
-        return await self._pool.fetchval("SELECT count(*) FROM outbox")
+        count: int = await self._pool.fetchval("SELECT count(*) FROM outbox")
+        return count
 
 
 async def publish(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:
@@ -183,18 +193,21 @@ async def publish(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) ->
     """
     topics = {row[1] for row in rows}
     partitions = {topic: sorted(await producer.partitions_for(topic)) for topic in topics}
-    queued = [(i, tp, batch) for tp, group in group_by_partition(rows, partitions).items()
-              for i, batch in enumerate(record_batches(producer, group))]
+    queued = [
+        (i, tp, batch)
+        for tp, group in group_by_partition(rows, partitions).items()
+        for i, batch in enumerate(record_batches(producer, group))
+    ]
     # Every partition's first batch before any second one: send_batch waits until the
     # previous batch of the same partition is drained, which would hold the others back.
     queued.sort(key=itemgetter(0))
-    futures = [await producer.send_batch(batch, topic, partition=partition)
-               for _, (topic, partition), batch in queued]
+    futures = [await producer.send_batch(batch, topic, partition=partition) for _, (topic, partition), batch in queued]
     await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
 
 
 def group_by_partition(
-    rows: Iterable[asyncpg.Record], partitions: dict[str, list[int]],
+    rows: Iterable[asyncpg.Record],
+    partitions: dict[str, list[int]],
 ) -> dict[Destination, list[asyncpg.Record]]:
     """``rows`` grouped by the partition their key hashes to, id order kept within each.
 
@@ -228,7 +241,11 @@ def record_batches(producer: AIOKafkaProducer, rows: Iterable[asyncpg.Record]) -
 
 @asynccontextmanager
 async def relay_in_background(
-    pool: asyncpg.Pool, kafka: KafkaSettings, client_id: str, *, enabled: bool = True,
+    pool: asyncpg.Pool,
+    kafka: KafkaSettings,
+    client_id: str,
+    *,
+    enabled: bool = True,
 ) -> AsyncIterator[OutboxRelay | None]:
     """Run a relay beside a service for the duration of the block (what each lifespan does)."""
     if not enabled:

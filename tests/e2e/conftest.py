@@ -16,10 +16,9 @@ from deploy.local.services import start_services, stop_services
 
 
 @pytest.fixture(scope="module")
-def system(stack) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+def system(stack) -> Iterator[dict[str, str]]:
     free = StackPorts.free()
-    ports = {"contracts": free.kafka, "projections": free.controller, "tickets": free.postgres,
-             "notifier": free.smtp}
+    ports = {"contracts": free.kafka, "projections": free.controller, "tickets": free.postgres, "notifier": free.smtp}
     env = {**stack.env(), "NOTIFY_GENERAL_EMAIL": "service-desk@example.com"}
     urls = start_services(stack.run_dir, env, ports, progress=lambda _: None)
     try:
@@ -29,7 +28,7 @@ def system(stack) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def abonent(system) -> AsyncIterator[Abonent]:  # type: ignore[no-untyped-def]
+async def abonent(system) -> AsyncIterator[Abonent]:
     api = Abonent.connect(system, actor="e2e-test")
     yield api
     await api.close()

@@ -25,15 +25,21 @@ LAST_YEAR = TODAY.year - 1
 async def signed_client(api: Abonent, year: int, *, signed_on: str | None = None) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     client = await api.register_client(f"Lifecycle {tag}", "Ирина Петрова", f"irina.{tag}@example.com")
-    contract = await api.open_contract(client["id"], f"LC-{tag}", "IT outsourcing",
-                                       signed_on or f"{year - 1}-12-20")
+    contract = await api.open_contract(client["id"], f"LC-{tag}", "IT outsourcing", signed_on or f"{year - 1}-12-20")
     return {"client_id": client["id"], "contract_id": contract["id"], "email": f"irina.{tag}@example.com"}
 
 
 async def quarters(api: Abonent, contract_id: str, year: int) -> list[str]:
-    scheduled = await api.schedule(contract_id, starts_on=f"{year}-01-01", ends_on=f"{year}-12-31",
-                                   every="quarter", amount="30000.00", currency="RUB",
-                                   payment_terms="prepaid", remind_days_before=10)
+    scheduled = await api.schedule(
+        contract_id,
+        starts_on=f"{year}-01-01",
+        ends_on=f"{year}-12-31",
+        every="quarter",
+        amount="30000.00",
+        currency="RUB",
+        payment_terms="prepaid",
+        remind_days_before=10,
+    )
     return scheduled["period_ids"]
 
 
@@ -58,18 +64,26 @@ async def test_case_2_a_termination_on_april_1_voids_q2_to_q4_in_every_service(a
     c = await signed_client(api, y)
     q1, q2, q3, q4 = await quarters(api, c["contract_id"], y)
     await api.pay(c["contract_id"], q1, f"{y}-01-10")
-    r = await api.contracts.post(f"/contracts/{c['contract_id']}/terminate",
-                                 json={"terminated_on": f"{y}-04-01", "reason": "client moved"})
+    r = await api.contracts.post(
+        f"/contracts/{c['contract_id']}/terminate", json={"terminated_on": f"{y}-04-01", "reason": "client moved"}
+    )
     assert r.status_code == 200, r.text
     contract = await api.contract(c["contract_id"])
     assert (contract["status"], contract["terminated_on"], contract["terminates_on"]) == (
-        "terminated", f"{y}-04-01", None)
+        "terminated",
+        f"{y}-04-01",
+        None,
+    )
     assert [p["void"] for p in contract["periods"]] == [False, True, True, True]
 
     ticked = await api.tick(f"{y}-12-31")
     position = max(ticked["position"] or 0, r.json()["position"])
-    timed = [e for e in await history(api, c["contract_id"]) if e["event_type"].startswith("ServicePeriod")
-             and e["event_type"] not in ("ServicePeriodAdded", "ServicePeriodChanged")]
+    timed = [
+        e
+        for e in await history(api, c["contract_id"])
+        if e["event_type"].startswith("ServicePeriod")
+        and e["event_type"] not in ("ServicePeriodAdded", "ServicePeriodChanged")
+    ]
     named = {e["data"].get("period_id") or e["data"]["period"]["period_id"] for e in timed}
     assert named == {q1}, "the scheduler emitted time events for void periods"
 
@@ -78,39 +92,60 @@ async def test_case_2_a_termination_on_april_1_voids_q2_to_q4_in_every_service(a
         assert (cover["status"], cover["owed"], cover["stale"]) == ("not_covered", [], False), on
         debtors = await api.debtors(on, min_position=position, client_id=c["client_id"])
         assert debtors["items"] == [], on
-    unpaid = (await api.projections.get("/contracts", params={
-        "client_id": c["client_id"], "paid": "false", "period_starts_to": f"{y}-12-31",
-        "min_position": position})).json()
+    unpaid = (
+        await api.projections.get(
+            "/contracts",
+            params={
+                "client_id": c["client_id"],
+                "paid": "false",
+                "period_starts_to": f"{y}-12-31",
+                "min_position": position,
+            },
+        )
+    ).json()
     assert unpaid["items"] == []
-    listed = (await api.projections.get("/contracts", params={
-        "client_id": c["client_id"], "min_position": position})).json()["items"]
-    assert [(i["status"], [p["period_id"] for p in i["matched_periods"]]) for i in listed] == [
-        ("terminated", [q1])]
+    listed = (
+        await api.projections.get("/contracts", params={"client_id": c["client_id"], "min_position": position})
+    ).json()["items"]
+    assert [(i["status"], [p["period_id"] for p in i["matched_periods"]]) for i in listed] == [("terminated", [q1])]
 
 
 async def test_case_3_a_future_termination_keeps_the_contract_active_and_can_be_withdrawn(abonent):
     api = abonent
     c = await signed_client(api, TODAY.year, signed_on=(TODAY - timedelta(days=30)).isoformat())
     start = TODAY - timedelta(days=20)
-    await api.schedule(c["contract_id"], starts_on=start.isoformat(),
-                       ends_on=(start + timedelta(days=200)).isoformat(), every="month",
-                       amount="1000.00", currency="RUB", payment_terms="postpaid")
+    await api.schedule(
+        c["contract_id"],
+        starts_on=start.isoformat(),
+        ends_on=(start + timedelta(days=200)).isoformat(),
+        every="month",
+        amount="1000.00",
+        currency="RUB",
+        payment_terms="postpaid",
+    )
     url = f"/contracts/{c['contract_id']}"
     before = len(await history(api, c["contract_id"]))
-    refused = await api.contracts.post(url + "/terminate", json={
-        "terminated_on": (TODAY - timedelta(days=31)).isoformat(), "reason": "typo"})
+    refused = await api.contracts.post(
+        url + "/terminate", json={"terminated_on": (TODAY - timedelta(days=31)).isoformat(), "reason": "typo"}
+    )
     assert refused.status_code == 422
-    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("terminated_on", "terminated_before_signed")]
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+        ("terminated_on", "terminated_before_signed")
+    ]
     assert len(await history(api, c["contract_id"])) == before  # nothing written
 
     later = TODAY + timedelta(days=40)
-    r = await api.contracts.post(url + "/terminate", json={"terminated_on": later.isoformat(),
-                                                           "reason": "client moves in spring"})
+    r = await api.contracts.post(
+        url + "/terminate", json={"terminated_on": later.isoformat(), "reason": "client moves in spring"}
+    )
     assert r.status_code == 200, r.text
     contract = await api.contract(c["contract_id"])
     assert (contract["status"], contract["terminates_on"]) == ("active", later.isoformat())
-    listed = (await api.projections.get("/contracts", params={
-        "client_id": c["client_id"], "status": "active", "min_position": r.json()["position"]})).json()
+    listed = (
+        await api.projections.get(
+            "/contracts", params={"client_id": c["client_id"], "status": "active", "min_position": r.json()["position"]}
+        )
+    ).json()
     assert len(listed["items"]) == 1
 
     withdrawn = await api.contracts.delete(url + "/termination", params={"reason": "client stays"})
@@ -119,8 +154,9 @@ async def test_case_3_a_future_termination_keeps_the_contract_active_and_can_be_
     assert (contract["status"], contract["terminated_on"], contract["terminates_on"]) == ("active", None, None)
     assert not any(p["void"] for p in contract["periods"])
 
-    now = await api.contracts.post(url + "/terminate", json={"terminated_on": TODAY.isoformat(),
-                                                             "reason": "client left", "prorate": True})
+    now = await api.contracts.post(
+        url + "/terminate", json={"terminated_on": TODAY.isoformat(), "reason": "client left", "prorate": True}
+    )
     assert now.status_code == 200, now.text
     assert (await api.contract(c["contract_id"]))["status"] == "terminated"
     late = await api.contracts.delete(url + "/termination")
@@ -144,28 +180,45 @@ async def test_case_8_a_bounced_payment_reopens_the_debt_with_an_email_and_a_pub
     api = abonent
     c = await signed_client(api, TODAY.year, signed_on=(TODAY - timedelta(days=10)).isoformat())
     start = TODAY - timedelta(days=1)
-    added = await api.contracts.post(f"/contracts/{c['contract_id']}/periods", json={
-        "starts_on": start.isoformat(), "ends_on": (start + timedelta(days=89)).isoformat(),
-        "amount": "30000.00", "currency": "RUB", "payment_terms": "prepaid"})
+    added = await api.contracts.post(
+        f"/contracts/{c['contract_id']}/periods",
+        json={
+            "starts_on": start.isoformat(),
+            "ends_on": (start + timedelta(days=89)).isoformat(),
+            "amount": "30000.00",
+            "currency": "RUB",
+            "payment_terms": "prepaid",
+        },
+    )
     assert added.status_code == 201, added.text
     period = added.json()["period_id"]
     await api.tick(TODAY.isoformat())
     paid = await api.pay(c["contract_id"], period, TODAY.isoformat())
-    r = await api.contracts.delete(f"/contracts/{c['contract_id']}/periods/{period}/payments/{paid['payment_id']}",
-                                   params={"reason": "bounced"}, headers=api.as_(Role.ACCOUNTANT))
+    r = await api.contracts.delete(
+        f"/contracts/{c['contract_id']}/periods/{period}/payments/{paid['payment_id']}",
+        params={"reason": "bounced"},
+        headers=api.as_(Role.ACCOUNTANT),
+    )
     assert r.status_code == 200, r.text
     await api.tick(TODAY.isoformat())
 
     kinds = [e["event_type"] for e in await history(api, c["contract_id"])]
     assert kinds.count("ServicePeriodBecameOverdue") == 2 and kinds.count("DebtSettled") == 1
 
-    def two_overdue(found) -> bool:  # type: ignore[no-untyped-def]
+    def two_overdue(found) -> bool:
         return sum(e.event_type == "PeriodBecameOverdue" for e in found) >= 2
 
-    public = [e.event_type for e in await collect(stack.kafka_bootstrap, PAYMENTS, key=c["client_id"],
-                                                  until=two_overdue, timeout=60)]
-    assert public[:5] == ["PeriodBecameOverdue", "PaymentRecorded", "DebtSettled", "PaymentCancelled",
-                          "PeriodBecameOverdue"]
+    public = [
+        e.event_type
+        for e in await collect(stack.kafka_bootstrap, PAYMENTS, key=c["client_id"], until=two_overdue, timeout=60)
+    ]
+    assert public[:5] == [
+        "PeriodBecameOverdue",
+        "PaymentRecorded",
+        "DebtSettled",
+        "PaymentCancelled",
+        "PeriodBecameOverdue",
+    ]
 
     notes = await notifications_settled(api, c["client_id"], 2)
     assert [(n["kind"], n["status"]) for n in notes] == [("debt_notice", "sent")] * 2

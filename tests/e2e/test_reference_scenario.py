@@ -26,16 +26,17 @@ def codes(answer: dict) -> set[str]:
     return {w["code"] for w in answer["warnings"]}
 
 
-async def wait_for_notifications(api, client_id: str, sent: int, skipped: int = 0,
-                                 timeout: float = 60.0) -> list[dict]:
+async def wait_for_notifications(api, client_id: str, sent: int, skipped: int = 0, timeout: float = 60.0) -> list[dict]:
     """The notifier works from Kafka; poll its log (bounded) until ``sent`` e-mails (one per
     recipient) and ``skipped`` late notices are recorded."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         items = (await api.notifications(client_id))["items"]
-        done = (sum(len(n["recipients"]) for n in items if n["status"] == "sent") >= sent
-                and sum(1 for n in items if n["status"] == "skipped_late") >= skipped)
+        done = (
+            sum(len(n["recipients"]) for n in items if n["status"] == "sent") >= sent
+            and sum(1 for n in items if n["status"] == "skipped_late") >= skipped
+        )
         if done or loop.time() > deadline:
             return items
         await asyncio.sleep(0.3)
@@ -57,7 +58,8 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     q2 = a["ticket_q2"]["coverage"]
     assert q2["status"] == "unpaid" and "CURRENT_PERIOD_UNPAID" in codes(q2)
     assert [(o["starts_on"], o["amount_due"], o["days_overdue"]) for o in q2["owed"]] == [
-        (f"{YEAR}-04-01", "30000.00", 44)]
+        (f"{YEAR}-04-01", "30000.00", 44)
+    ]
     assert q2["total_owed"] == "30000.00"
 
     # After 31 December, no prolongation: service cannot be provided under subscription.
@@ -81,8 +83,10 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     # Q1 late, on 20 February — is listed with Q1, 40 days overdue; nobody else owed then.
     then = {d["client_id"]: d for d in a["debtors_feb10_asked_later"]["items"]}
     assert set(then) == {story.clients["sidorov"].id}
-    assert [(p["due_on"], p["days_overdue"], p["amount_due"]) for p in then[story.clients["sidorov"].id]["periods"]] == [
-        (f"{YEAR}-01-01", 40, "45000.00")]
+    sidorov = then[story.clients["sidorov"].id]
+    assert [(p["due_on"], p["days_overdue"], p["amount_due"]) for p in sidorov["periods"]] == [
+        (f"{YEAR}-01-01", 40, "45000.00")
+    ]
 
     # Income by month: due by start (prepaid) or end (postpaid) month, received by payment date.
     # Quarters: Ромашка 30000 + Сидоров 45000 + Вектор's month 12000, plus Гамма's 20000 — its
@@ -93,8 +97,13 @@ async def test_reference_scenario_end_to_end(abonent, stack):
         assert m["currency"] == "RUB"
         assert Decimal(m["due"]) == Decimal(quarters.get(month, "12000")), month
     assert {k: m["received"] for k, m in months.items() if Decimal(m["received"])} == {
-        f"{YEAR}-01": "50000.00", f"{YEAR}-02": "57000.00", f"{YEAR}-03": "12000.00",
-        f"{YEAR}-04": "45000.00", f"{YEAR}-07": "45000.00", f"{YEAR}-10": "45000.00"}
+        f"{YEAR}-01": "50000.00",
+        f"{YEAR}-02": "57000.00",
+        f"{YEAR}-03": "12000.00",
+        f"{YEAR}-04": "45000.00",
+        f"{YEAR}-07": "45000.00",
+        f"{YEAR}-10": "45000.00",
+    }
     assert months[f"{YEAR}-01"]["outstanding"] == "0.00"
     assert months[f"{YEAR}-04"]["outstanding"] == "62000.00"  # Ромашка Q2, Вектор April, Гамма Q2
 
@@ -120,7 +129,7 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     await assert_who_did_what(abonent, stack, romashka)
 
 
-async def assert_late_entry_and_termination(abonent, story) -> None:  # type: ignore[no-untyped-def]
+async def assert_late_entry_and_termination(abonent, story) -> None:
     """Гамма: entered in June for a contract running since January; terminated on 16 August."""
     gamma, a = story.clients["gamma"], story.answers
     contract = a["gamma_contract"]
@@ -135,23 +144,33 @@ async def assert_late_entry_and_termination(abonent, story) -> None:  # type: ig
     cov = a["gamma_coverage_oct"]
     assert cov["status"] == "not_covered" and "NO_ACTIVE_PERIOD" in codes(cov)
     assert [(o["starts_on"], o["amount_due"]) for o in cov["owed"]] == [
-        (f"{YEAR}-04-01", "20000.00"), (f"{YEAR}-07-01", "10000.00")]
+        (f"{YEAR}-04-01", "20000.00"),
+        (f"{YEAR}-07-01", "10000.00"),
+    ]
     debtors = {d["client_id"]: d for d in a["debtors_after_year"]["items"]}
     assert debtors[gamma.id]["total_owed"] == "30000.00"
     history = (await abonent.events(gamma.contract_id))["items"]
-    about_q4 = [e for e in history if q4["period_id"] in (e["data"].get("period_id"),
-                                                          (e["data"].get("period") or {}).get("period_id"))]
+    about_q4 = [
+        e
+        for e in history
+        if q4["period_id"] in (e["data"].get("period_id"), (e["data"].get("period") or {}).get("period_id"))
+    ]
     assert [e["event_type"] for e in about_q4] == ["ServicePeriodAdded"]
 
     # Entered late: what was older than ABONENT_LATE_EVENT_DAYS at the tick is recorded, not
     # mailed (Q1's reminder, Q2's debt, Q3's reminder moved before the cut); today's news is.
     notes = await wait_for_notifications(abonent, gamma.id, sent=4, skipped=3)
     by_status = sorted((n["kind"], n["status"]) for n in notes)
-    assert by_status == [("debt_notice", "sent"), ("debt_notice", "skipped_late"),
-                         ("reminder", "sent"), ("reminder", "skipped_late"), ("reminder", "skipped_late")]
+    assert by_status == [
+        ("debt_notice", "sent"),
+        ("debt_notice", "skipped_late"),
+        ("reminder", "sent"),
+        ("reminder", "skipped_late"),
+        ("reminder", "skipped_late"),
+    ]
 
 
-async def assert_who_did_what(abonent, stack, romashka) -> None:  # type: ignore[no-untyped-def]
+async def assert_who_did_what(abonent, stack, romashka) -> None:
     """The manager signs, the accountant records payments, the admin ticks the scheduler, the
     dispatcher registers tickets: each event's actor is the subject of the token it came with."""
     events = (await abonent.events(romashka.contract_id))["items"]
@@ -161,9 +180,13 @@ async def assert_who_did_what(abonent, stack, romashka) -> None:  # type: ignore
     assert actors["ServicePeriodEndingSoon"] == "e2e-test-admin"
     conn = await asyncpg.connect(stack.database_urls["tickets"])
     try:
-        ticket_actors = {r["actor"] for r in await conn.fetch(
-            "SELECT actor FROM events WHERE event_type = 'TicketRegistered' AND data->>'client_id' = $1",
-            romashka.id)}
+        ticket_actors = {
+            r["actor"]
+            for r in await conn.fetch(
+                "SELECT actor FROM events WHERE event_type = 'TicketRegistered' AND data->>'client_id' = $1",
+                romashka.id,
+            )
+        }
     finally:
         await conn.close()
     assert ticket_actors == {"e2e-test-dispatcher"}

@@ -20,14 +20,14 @@ import httpx
 import jwt
 import pytest
 
-from services.contracts.settings import ContractsSettings
 from services.contracts.bootstrap import create_app as contracts_app
-from services.notifier.settings import NotifierSettings
+from services.contracts.settings import ContractsSettings
 from services.notifier.bootstrap import create_app as notifier_app
+from services.notifier.settings import NotifierSettings
 from services.projections.bootstrap import create_app as projections_app
 from services.projections.settings import ProjectionsSettings
-from services.tickets.settings import TicketsSettings
 from services.tickets.bootstrap import create_app as tickets_app
+from services.tickets.settings import TicketsSettings
 from shared.auth import AuthSettings
 from shared.auth.principal import ROLES
 from tests.support.servers import serving
@@ -68,24 +68,51 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
 
 
 @pytest.fixture(scope="module")
-async def services(stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:  # type: ignore[no-untyped-def]
+async def services(stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     kafka = {"bootstrap_servers": stack.kafka_bootstrap}
     urls = stack.database_urls
-    async with serving(projections_app(ProjectionsSettings(database_url=urls["projections"], http_port=0,
-                                                     kafka=kafka, consume=False)), role=None) as projections, \
-            serving(contracts_app(ContractsSettings(database_url=urls["contracts"], http_port=0, kafka=kafka,
-                                                    run_relay=False)), role=None) as contracts, \
-            serving(tickets_app(TicketsSettings(database_url=urls["tickets"], http_port=0, kafka=kafka,
-                                                run_relay=False, projections_url=str(projections.base_url))),
-                    role=None) as tickets, \
-            serving(notifier_app(NotifierSettings(database_url=urls["notifier"], http_port=0, kafka=kafka,
-                                                  consume=False, smtp_host=stack.smtp_host,
-                                                  smtp_port=stack.smtp_port)), role=None) as notifier:
+    async with (
+        serving(
+            projections_app(
+                ProjectionsSettings(database_url=urls["projections"], http_port=0, kafka=kafka, consume=False)
+            ),
+            role=None,
+        ) as projections,
+        serving(
+            contracts_app(ContractsSettings(database_url=urls["contracts"], http_port=0, kafka=kafka, run_relay=False)),
+            role=None,
+        ) as contracts,
+        serving(
+            tickets_app(
+                TicketsSettings(
+                    database_url=urls["tickets"],
+                    http_port=0,
+                    kafka=kafka,
+                    run_relay=False,
+                    projections_url=str(projections.base_url),
+                )
+            ),
+            role=None,
+        ) as tickets,
+        serving(
+            notifier_app(
+                NotifierSettings(
+                    database_url=urls["notifier"],
+                    http_port=0,
+                    kafka=kafka,
+                    consume=False,
+                    smtp_host=stack.smtp_host,
+                    smtp_port=stack.smtp_port,
+                )
+            ),
+            role=None,
+        ) as notifier,
+    ):
         yield {"contracts": contracts, "projections": projections, "tickets": tickets, "notifier": notifier}
 
 
 @pytest.fixture(scope="module")
-async def operations(services) -> list[Operation]:  # type: ignore[no-untyped-def]
+async def operations(services) -> list[Operation]:
     found: list[Operation] = []
     for name, client in services.items():
         document = (await client.get("/openapi.json")).json()
@@ -103,12 +130,20 @@ async def operations(services) -> list[Operation]:  # type: ignore[no-untyped-de
 
 
 def token(role: str = "manager", key: str | None = None, algorithm: str = "HS256", **overrides: Any) -> str:
-    settings = AuthSettings()  # type: ignore[call-arg]
+    settings = AuthSettings()
     now = int(time.time())
-    claims = {"iss": settings.issuer, "aud": settings.audience, "sub": f"table-{role}", "roles": [role],
-              "iat": now, "nbf": now, "exp": now + 600, **overrides}
+    claims = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": f"table-{role}",
+        "roles": [role],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        **overrides,
+    }
     secret = key or (settings.hs256_secret.get_secret_value() if settings.hs256_secret else "")
-    return jwt.encode(claims, secret if algorithm != "none" else None, algorithm=algorithm)
+    return jwt.encode(claims, secret if algorithm != "none" else "", algorithm=algorithm)  # "none" takes no key
 
 
 def bad_tokens() -> dict[str, str]:
@@ -123,8 +158,15 @@ def bad_tokens() -> dict[str, str]:
     }
 
 
-MALFORMED = [b"Token abc", b"Bearer", b"Bearer a.b.c d.e.f", b"Bearer " + b"g" * 10_240,
-             "Bearer токен".encode(), b"Bearer \xff\xfe.abc.x", b"bearer"]
+MALFORMED = [
+    b"Token abc",
+    b"Bearer",
+    b"Bearer a.b.c d.e.f",
+    b"Bearer " + b"g" * 10_240,
+    "Bearer токен".encode(),
+    b"Bearer \xff\xfe.abc.x",
+    b"bearer",
+]
 
 
 async def call(services: dict[str, httpx.AsyncClient], op: Operation, headers: dict[str, Any]) -> httpx.Response:
@@ -132,8 +174,8 @@ async def call(services: dict[str, httpx.AsyncClient], op: Operation, headers: d
     concrete = path
     while "{" in concrete:
         start, end = concrete.index("{"), concrete.index("}")
-        concrete = concrete[:start] + str(uuid.uuid4()) + concrete[end + 1:]
-    body = {} if method in ("POST", "PATCH") else None
+        concrete = concrete[:start] + str(uuid.uuid4()) + concrete[end + 1 :]
+    body: dict[str, Any] | None = {} if method in ("POST", "PATCH") else None
     return await services[service].request(method, concrete, json=body, headers=headers)
 
 

@@ -47,13 +47,15 @@ def open_tally(state: Tally | None) -> list[EventData]:
     return [TallyOpened()]
 
 
-def add(amount: int, limit: int | None = None):  # type: ignore[no-untyped-def]
+def add(amount: int, limit: int | None = None):
     """Add ``amount`` unless the total would pass ``limit``; adding 0 is a no-op."""
+
     def decide(state: Tally | None) -> list[EventData]:
         assert state is not None
         if limit is not None and state.total + amount > limit:
             raise RuleViolated("over_limit", f"total {state.total} + {amount} passes {limit}", "amount")
         return [TallyAdded(amount=amount)] if amount else []
+
     return decide
 
 
@@ -61,12 +63,12 @@ def ctx() -> CommandContext:
     return CommandContext(correlation_id=str(uuid.uuid4()), actor="test", now=datetime.now(UTC))
 
 
-async def run(repo: AggregateRepository[Tally], stream: str, decide, **kw):  # type: ignore[no-untyped-def]
+async def run(repo: AggregateRepository[Tally], stream: str, decide, **kw):
     return await repo.execute(stream, decide, partition_key=lambda *_: stream, ctx=ctx(), **kw)
 
 
 @pytest.fixture
-def replicas(eventstore_pool):  # type: ignore[no-untyped-def]
+def replicas(eventstore_pool):
     store = PostgresEventStore(eventstore_pool)
     return AggregateRepository(store, evolve), AggregateRepository(store, evolve), store
 
@@ -75,8 +77,8 @@ async def test_a_write_from_state_another_replica_moved_on_is_redone_on_fresh_st
     a, b, store = replicas
     stream = f"tally-{uuid.uuid4()}"
     await run(a, stream, open_tally, creates=True)
-    await run(b, stream, add(1))          # b now caches version 2
-    await run(a, stream, add(10))         # a (cached at 1) clashes, re-reads, writes version 3
+    await run(b, stream, add(1))  # b now caches version 2
+    await run(a, stream, add(10))  # a (cached at 1) clashes, re-reads, writes version 3
     result = await run(b, stream, add(100))  # b's cache is stale: clash, re-read, version 4
     assert result.version == 4 and result.state == Tally(111)
     assert (await a.load(stream)).state == Tally(111)
@@ -88,8 +90,8 @@ async def test_a_refusal_on_stale_state_is_decided_again_on_the_stream_as_it_is(
     stream = f"tally-{uuid.uuid4()}"
     await run(a, stream, open_tally, creates=True)
     await run(a, stream, add(5))
-    await run(b, stream, add(0))          # b caches total 5 (a no-op reads the stream)
-    await run(a, stream, add(-5))         # the total is 0 again; b does not know
+    await run(b, stream, add(0))  # b caches total 5 (a no-op reads the stream)
+    await run(a, stream, add(-5))  # the total is 0 again; b does not know
     result = await run(b, stream, add(8, limit=10))  # refused on b's cache (13), fine on the truth (8)
     assert result.state == Tally(8)
 
@@ -109,7 +111,7 @@ async def test_a_no_op_on_stale_state_is_decided_again(replicas):
     a, b, _ = replicas
     stream = f"tally-{uuid.uuid4()}"
     await run(a, stream, open_tally, creates=True)
-    await run(b, stream, add(0))          # b caches version 1
+    await run(b, stream, add(0))  # b caches version 1
     await run(a, stream, add(3))
     result = await run(b, stream, add(0))
     assert result.recorded == [] and result.version == 2 and result.state == Tally(3)

@@ -26,8 +26,8 @@ class PostgresBackend:
 
     async def outbox_of(self, event_ids: Sequence[UUID]) -> list[QueuedMessage]:
         rows = await self._pool.fetch(
-            "SELECT event_id, key, headers FROM outbox WHERE event_id = ANY($1::uuid[]) ORDER BY id",
-            list(event_ids))
+            "SELECT event_id, key, headers FROM outbox WHERE event_id = ANY($1::uuid[]) ORDER BY id", list(event_ids)
+        )
         return [QueuedMessage(r["event_id"], r["key"], r["headers"]) for r in rows]
 
 

@@ -67,7 +67,7 @@ def secure_broker() -> Iterator[SecureBroker]:
 
 
 @pytest.fixture(scope="module")
-async def fresh_databases(stack) -> AsyncIterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+async def fresh_databases(stack) -> AsyncIterator[dict[str, str]]:
     """Databases of their own: the relay must not drain the shared stack's outbox."""
     base = stack.database_urls["contracts"].rsplit("/", 1)[0]
     names = {s: f"sasl_{s}_{uuid.uuid4().hex[:8]}" for s in ("contracts", "projections")}
@@ -97,13 +97,20 @@ async def _refused(kafka_settings: KafkaSettings) -> bool:
         await admin.close()
 
 
-async def test_a_command_reaches_the_read_model_through_sasl_ssl(secure_broker, fresh_databases) -> None:  # type: ignore[no-untyped-def]
-    contracts = create_app(ContractsSettings(
-        database_url=fresh_databases["contracts"], http_port=0,
-        kafka=secure_broker.client("contracts")))
-    projections = projections_app(ProjectionsSettings(
-        database_url=fresh_databases["projections"], http_port=0, batch_timeout_ms=50,
-        kafka=secure_broker.client("projections", "SCRAM-SHA-256")))
+async def test_a_command_reaches_the_read_model_through_sasl_ssl(secure_broker, fresh_databases) -> None:
+    contracts = create_app(
+        ContractsSettings(
+            database_url=fresh_databases["contracts"], http_port=0, kafka=secure_broker.client("contracts")
+        )
+    )
+    projections = projections_app(
+        ProjectionsSettings(
+            database_url=fresh_databases["projections"],
+            http_port=0,
+            batch_timeout_ms=50,
+            kafka=secure_broker.client("projections", "SCRAM-SHA-256"),
+        )
+    )
     async with serving(contracts) as contracts_api, serving(projections) as projections_api:
         signed = await sign_client_for_a_year(contracts_api)
         coverage = await _coverage_when_projected(projections_api, signed.client_id, signed.position)
@@ -114,18 +121,17 @@ async def test_a_command_reaches_the_read_model_through_sasl_ssl(secure_broker, 
             assert (await api.get("/health/ready")).json()["checks"]["kafka"] == "ok"
 
 
-async def test_without_the_password_or_without_tls_the_broker_says_nothing(secure_broker) -> None:  # type: ignore[no-untyped-def]
+async def test_without_the_password_or_without_tls_the_broker_says_nothing(secure_broker) -> None:
     wrong = secure_broker.client("contracts").model_copy(update={"sasl_password": SecretStr("guess")})
     assert await _refused(wrong)
     assert await _refused(plaintext(secure_broker.bootstrap))
 
 
-async def _coverage_when_projected(api: httpx.AsyncClient, client_id: str, position: int) -> dict:  # type: ignore[type-arg]
+async def _coverage_when_projected(api: httpx.AsyncClient, client_id: str, position: int) -> dict:
     deadline = asyncio.get_running_loop().time() + 60
     while True:
-        r = await api.get(f"/clients/{client_id}/coverage",
-                          params={"on": "2026-02-01", "min_position": position})
+        r = await api.get(f"/clients/{client_id}/coverage", params={"on": "2026-02-01", "min_position": position})
         if r.status_code == 200:
-            return r.json()  # type: ignore[no-any-return]
+            return r.json()
         assert asyncio.get_running_loop().time() < deadline, f"never projected: {r.status_code} {r.text}"
         await asyncio.sleep(0.2)

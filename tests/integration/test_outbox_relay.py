@@ -22,14 +22,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from deploy.local import api
-
+from shared.events.envelope import Envelope
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import CommandContext, NewEvent
 from shared.eventstore.store import PostgresEventStore
-from shared.events.envelope import Envelope
+from shared.kafka_security import plaintext
 from shared.outbox.messages import OutboxMessage, enqueue, envelope_message
 from shared.outbox.relay import OutboxRelay, make_producer
-from shared.kafka_security import plaintext
 
 TOTAL_EVENTS = 10_000
 STREAMS = 500
@@ -38,10 +37,20 @@ WRITERS = 8
 
 def start_relay(database_url: str, bootstrap: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.outbox", "--database-url", database_url,
-         "--bootstrap-servers", bootstrap, "--batch-size", "500"],
+        [
+            sys.executable,
+            "-m",
+            "shared.outbox",
+            "--database-url",
+            database_url,
+            "--bootstrap-servers",
+            bootstrap,
+            "--batch-size",
+            "500",
+        ],
         env={**os.environ, "ABONENT_LOG_FORMAT": "json"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -56,8 +65,8 @@ async def wait_until(predicate, timeout: float, what: str) -> None:
 
 async def consume_all(bootstrap: str, topic: str, expected: int, timeout: float) -> list[Envelope]:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None)
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     seen: set[uuid.UUID] = set()
     received: list[Envelope] = []
@@ -78,7 +87,10 @@ async def consume_all(bootstrap: str, topic: str, expected: int, timeout: float)
 
 
 async def test_relay_delivers_every_event_once_in_order_through_outage_and_sigkill(
-    stack, eventstore_pool, eventstore_db, fresh_topic,
+    stack,
+    eventstore_pool,
+    eventstore_db,
+    fresh_topic,
 ):
     if not getattr(stack, "managed", False):
         pytest.skip("needs a stack this test session started itself, to stop and start its broker")
@@ -119,8 +131,7 @@ async def test_relay_delivers_every_event_once_in_order_through_outage_and_sigki
         relay.wait()
         relay = start_relay(eventstore_db, stack.kafka_bootstrap)
         await writers
-        await wait_until(
-            lambda: _outbox_empty(eventstore_pool), 180, "the outbox to drain")
+        await wait_until(lambda: _outbox_empty(eventstore_pool), 180, "the outbox to drain")
     finally:
         relay.terminate()
         relay.wait(timeout=20)
@@ -147,7 +158,7 @@ class CommitDuringFirstPublish(OutboxRelay):
     """A relay whose first batch is still being published when another transaction commits
     an outbox row and its NOTIFY reaches the relay."""
 
-    def __init__(self, *args, topic: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, topic: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.topic = topic
         self.committed_at: float | None = None
@@ -163,19 +174,25 @@ class CommitDuringFirstPublish(OutboxRelay):
 
 
 def message(topic: str) -> OutboxMessage:
-    return OutboxMessage(topic=topic, key="client-1", event_id=uuid.uuid4(), payload=b"{}",
-                         headers={"event_type": "Happened"})
+    return OutboxMessage(
+        topic=topic, key="client-1", event_id=uuid.uuid4(), payload=b"{}", headers={"event_type": "Happened"}
+    )
 
 
 async def test_a_commit_during_a_publish_is_published_without_waiting_for_idle_wait(
-    stack, eventstore_pool, fresh_topic,
+    stack,
+    eventstore_pool,
+    fresh_topic,
 ):
     idle_wait = 5.0
     async with eventstore_pool.acquire() as conn, conn.transaction():
         await enqueue(conn, [message(fresh_topic)])
     relay = CommitDuringFirstPublish(
-        eventstore_pool, lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay"),
-        idle_wait=idle_wait, topic=fresh_topic)
+        eventstore_pool,
+        lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay"),
+        idle_wait=idle_wait,
+        topic=fresh_topic,
+    )
     task = asyncio.create_task(relay.run())
     try:
         await wait_until(lambda: _at_least_published(relay, 2), 2 * idle_wait, "both rows published")

@@ -17,7 +17,10 @@ async def test_a_connection_released_inside_a_transaction_comes_back_rolled_back
             await conn.execute(
                 """INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
                                        partition_key, data, occurred_at, correlation_id, actor)
-                   VALUES ($1, $2, 1, 'T', 1, 'k', '{}', now(), 'c', 'a')""", uuid.uuid4(), stream)
+                   VALUES ($1, $2, 1, 'T', 1, 'k', '{}', now(), 'c', 'a')""",
+                uuid.uuid4(),
+                stream,
+            )
         async with pool.acquire() as conn:  # max_size=1: the same connection
             assert not conn.is_in_transaction()
             assert await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream) == 0

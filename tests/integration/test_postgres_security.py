@@ -26,13 +26,13 @@ def _with(url: str, *, password: str | None = None, query: str = "") -> str:
 
 
 @pytest.fixture
-def managed(stack):  # type: ignore[no-untyped-def]
+def managed(stack):
     if not stack.managed:
         pytest.skip("the stack's PostgreSQL was not started by deploy.local (its auth is not ours)")
     return stack
 
 
-async def test_the_stack_url_carries_a_password_and_it_is_required(managed) -> None:  # type: ignore[no-untyped-def]
+async def test_the_stack_url_carries_a_password_and_it_is_required(managed) -> None:
     url = managed.database_urls["contracts"]
     assert urlsplit(url).password
     conn = await asyncpg.connect(url)
@@ -48,7 +48,7 @@ async def test_the_stack_url_carries_a_password_and_it_is_required(managed) -> N
         await asyncpg.connect(_with(url))  # no password at all
 
 
-def test_the_password_and_the_urls_are_readable_by_their_owner_only(managed) -> None:  # type: ignore[no-untyped-def]
+def test_the_password_and_the_urls_are_readable_by_their_owner_only(managed) -> None:
     run = RunDir(managed.run_dir)
     for path in (postgres.password_file(run), run.root / "stack.env", run.root / "stack.json"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
@@ -56,10 +56,11 @@ def test_the_password_and_the_urls_are_readable_by_their_owner_only(managed) -> 
 
 
 @pytest.mark.parametrize("sslmode", ["disable", "prefer"])
-async def test_sslmode_that_allows_plain_connects_to_a_plain_server(managed, sslmode) -> None:  # type: ignore[no-untyped-def]
+async def test_sslmode_that_allows_plain_connects_to_a_plain_server(managed, sslmode) -> None:
     url = managed.database_urls["contracts"]
-    pool = await create_pool(_with(url, password=urlsplit(url).password, query=f"sslmode={sslmode}"),
-                             min_size=1, max_size=1)
+    pool = await create_pool(
+        _with(url, password=urlsplit(url).password, query=f"sslmode={sslmode}"), min_size=1, max_size=1
+    )
     try:
         assert await pool.fetchval("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") is False
     finally:
@@ -67,7 +68,7 @@ async def test_sslmode_that_allows_plain_connects_to_a_plain_server(managed, ssl
 
 
 @pytest.mark.parametrize("sslmode", ["require", "verify-full"])
-async def test_sslmode_that_demands_tls_refuses_a_plain_server(managed, sslmode, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_sslmode_that_demands_tls_refuses_a_plain_server(managed, sslmode, tmp_path) -> None:
     ca = make_tls_files(tmp_path).ca  # verify-full needs a root certificate to verify against
     plain = managed.database_urls["projections"]
     url = _with(plain, password=urlsplit(plain).password, query=f"sslmode={sslmode}&sslrootcert={ca}")
@@ -77,12 +78,23 @@ async def test_sslmode_that_demands_tls_refuses_a_plain_server(managed, sslmode,
         await open_pool(url, min_size=1, max_size=1)
 
 
-async def test_a_cluster_made_with_trust_by_an_older_launcher_is_switched_to_passwords(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_cluster_made_with_trust_by_an_older_launcher_is_switched_to_passwords(tmp_path) -> None:
     run, ports = RunDir(tmp_path / "run"), StackPorts.free()
     postgres._ensure_user(run)  # what the older launcher did: initdb --auth=trust, no password
-    await asyncio.to_thread(postgres._run, [
-        str(postgres.bindir() / "initdb"), "-D", str(postgres.data_dir(run)), "--auth=trust",
-        f"--username={postgres.PG_USER}", "-E", "UTF8", "--locale=C"], "initdb")
+    await asyncio.to_thread(
+        postgres._run,
+        [
+            str(postgres.bindir() / "initdb"),
+            "-D",
+            str(postgres.data_dir(run)),
+            "--auth=trust",
+            f"--username={postgres.PG_USER}",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        "initdb",
+    )
     assert postgres.uses_trust(run) and not postgres.password_file(run).exists()
     await asyncio.to_thread(postgres.start, run, ports)
     try:

@@ -15,14 +15,17 @@ from shared.http.commands import command_context
 from tests.support.servers import serving
 
 
-def app():  # type: ignore[no-untyped-def]
+def app():
     router = APIRouter()
 
     @router.post("/echo", dependencies=[allow(Role.MANAGER)])
     async def echo(request: Request) -> dict[str, object]:
         ctx = command_context(request)
-        return {"bytes": len(await request.body()), "correlation_id": ctx.correlation_id,
-                "causation_id": ctx.causation_id}
+        return {
+            "bytes": len(await request.body()),
+            "correlation_id": ctx.correlation_id,
+            "causation_id": ctx.causation_id,
+        }
 
     return create_service_app(title="t", description="t", routers=[router], checks={})
 
@@ -39,8 +42,11 @@ def rule(r: httpx.Response) -> str:
 
 async def test_within_the_limits_everything_passes(api):
     ok_id = "a" * 100 + "._:-0123456789ABCDEFGHIJKLMNOPQ"[:28]
-    r = await api.post("/echo", content=b"x" * (1024 * 1024),
-                       headers={"X-Correlation-ID": ok_id, "X-Causation-ID": "evt:1.2_3-4", "X-Pad": "p" * 15000})
+    r = await api.post(
+        "/echo",
+        content=b"x" * (1024 * 1024),
+        headers={"X-Correlation-ID": ok_id, "X-Causation-ID": "evt:1.2_3-4", "X-Pad": "p" * 15000},
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"bytes": 1024 * 1024, "correlation_id": ok_id, "causation_id": "evt:1.2_3-4"}
 
@@ -64,10 +70,17 @@ async def test_a_body_over_1_mib_gets_413_by_length_and_while_streaming(api):
     assert (r.status_code, rule(r)) == (413, "body_too_large")
 
 
-@pytest.mark.parametrize(("header", "value"), [
-    ("X-Correlation-ID", "c" * 129), ("X-Correlation-ID", "has space"), ("X-Correlation-ID", "<script>"),
-    ("X-Causation-ID", "c" * 129), ("X-Causation-ID", "a/b"), ("X-Correlation-ID", "ид"),
-])
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Correlation-ID", "c" * 129),
+        ("X-Correlation-ID", "has space"),
+        ("X-Correlation-ID", "<script>"),
+        ("X-Causation-ID", "c" * 129),
+        ("X-Causation-ID", "a/b"),
+        ("X-Correlation-ID", "ид"),
+    ],
+)
 async def test_bad_correlation_and_causation_ids_get_400_naming_the_header(api, header, value):
     r = await api.post("/echo", headers={header: value.encode()})  # bytes: non-ASCII too
     assert r.status_code == 400

@@ -57,8 +57,13 @@ async def test_a_consumer_group_reads_and_commits_what_was_produced(stack: api.S
     partition, offset = await _produce(stack.kafka_bootstrap, key, value)
     tp = TopicPartition(TOPIC, partition)
     group = f"test-stack-{uuid.uuid4().hex[:8]}"
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=stack.kafka_bootstrap, group_id=group,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        TOPIC,
+        bootstrap_servers=stack.kafka_bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         found = None
@@ -117,7 +122,8 @@ def _two_migrations(directory: Path) -> Path:
     directory.mkdir()
     (directory / "0001_things.sql").write_text("CREATE TABLE things (id int PRIMARY KEY);\n")
     (directory / "0002_more_things.sql").write_text(
-        "ALTER TABLE things ADD COLUMN name text;\nINSERT INTO things VALUES (1, 'one');\n")
+        "ALTER TABLE things ADD COLUMN name text;\nINSERT INTO things VALUES (1, 'one');\n"
+    )
     return directory
 
 
@@ -156,7 +162,7 @@ async def test_the_broker_can_be_stopped_and_started_again(stack: api.StackInfo)
     if not stack.managed or stack.run_dir is None:
         pytest.skip("only a stack this session started itself can have its broker restarted")
     await asyncio.to_thread(api.stop_kafka, stack.run_dir)
-    with pytest.raises(Exception):  # noqa: B017,PT011 - any connection failure will do
+    with pytest.raises(Exception):  # noqa: B017 - any connection failure will do
         async with asyncio.timeout(5):
             await _produce(stack.kafka_bootstrap, b"k", b"while down")
     await asyncio.to_thread(api.start_kafka, stack.run_dir)

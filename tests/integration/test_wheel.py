@@ -38,22 +38,27 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for package in ("services", "shared", "deploy", "bench"):
         shutil.copytree(REPO / package, src / package, ignore=_IGNORE)
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out),
-                    str(src)], check=True, capture_output=True, timeout=240)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(src)],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
     [built] = out.glob("abonent-*.whl")
     return built
 
 
 def test_the_wheel_carries_every_migration_and_template(wheel: Path) -> None:
     expected = _data_files()
-    assert {"services/notifier/templates/ru/reminder.html",
-            "services/projections/migrations/0001_read_model.sql"} <= expected
+    assert {
+        "services/notifier/templates/ru/reminder.html",
+        "services/projections/migrations/0001_read_model.sql",
+    } <= expected
     names = set(zipfile.ZipFile(wheel).namelist())
     assert expected - names == set()
 
 
-def test_code_from_the_installed_wheel_finds_its_migrations_and_renders_an_email(
-        wheel: Path, tmp_path: Path) -> None:
+def test_code_from_the_installed_wheel_finds_its_migrations_and_renders_an_email(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)  # a pure wheel: unpacking is installing
     probe = """
@@ -74,11 +79,13 @@ print(json.dumps({
 """
     # the unpacked wheel first; the checkout after it only for the tests' event builders
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{site}:{REPO}"}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     assert seen["migrations_at"].startswith(str(site)) and seen["templates_at"].startswith(str(site))
-    assert seen["migrations"] == {s: sorted(p.stem for p in (REPO / "services" / s / "migrations").glob("*.sql"))
-                                  for s in SERVICES}
+    assert seen["migrations"] == {
+        s: sorted(p.stem for p in (REPO / "services" / s / "migrations").glob("*.sql")) for s in SERVICES
+    }
     assert "Acme" in seen["html"] and seen["subject"]

@@ -8,9 +8,14 @@ from typing import Any
 from shared.auth import AuthSettings, mint
 
 
-def token(*roles: str, sub: str | None = None, name: str | None = None,
-          settings: AuthSettings | None = None, ttl: timedelta = timedelta(hours=2)) -> str:
-    settings = settings or AuthSettings()  # type: ignore[call-arg]
+def token(
+    *roles: str,
+    sub: str | None = None,
+    name: str | None = None,
+    settings: AuthSettings | None = None,
+    ttl: timedelta = timedelta(hours=2),
+) -> str:
+    settings = settings or AuthSettings()
     return mint(settings, roles, sub or f"test-{roles[0]}", name=name, ttl=ttl)
 
 

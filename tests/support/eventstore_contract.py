@@ -87,8 +87,7 @@ async def test_any_version_appends_after_whatever_is_there(backend: EventStoreBa
     assert recorded[0].stream_version == 3
 
 
-async def test_two_concurrent_appends_with_the_same_expected_version_one_wins(
-        backend: EventStoreBackend) -> None:
+async def test_two_concurrent_appends_with_the_same_expected_version_one_wins(backend: EventStoreBackend) -> None:
     store = backend.store()
     stream = f"thing-{uuid.uuid4()}"
     await store.append(stream, NEW_STREAM, new(), partition_key="k", ctx=ctx())
@@ -120,7 +119,7 @@ async def test_outbox_rows_commit_with_the_events_or_not_at_all(backend: EventSt
     stream = f"thing-{uuid.uuid4()}"
     failed = new(3)
 
-    async def fail(tx, recorded):  # type: ignore[no-untyped-def]
+    async def fail(tx, recorded):
         raise RuntimeError("the caller's own write failed")
 
     with pytest.raises(RuntimeError):
@@ -142,4 +141,6 @@ async def test_read_all_returns_committed_events_in_position_order(backend: Even
     positions = [e.position for e in everything]
     assert positions == sorted(positions) and len(everything) == 10
     assert [e.stream_id for e in await store.read_all(positions[3], limit=2)] == [
-        everything[4].stream_id, everything[5].stream_id]
+        everything[4].stream_id,
+        everything[5].stream_id,
+    ]

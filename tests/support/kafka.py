@@ -11,12 +11,17 @@ from shared.events.envelope import Envelope
 
 
 async def collect(
-    bootstrap: str, topic: str, *, key: str, until: Callable[[list[Envelope]], bool],
+    bootstrap: str,
+    topic: str,
+    *,
+    key: str,
+    until: Callable[[list[Envelope]], bool],
     timeout: float = 30.0,
 ) -> list[Envelope]:
     """Envelopes on ``topic`` with Kafka key ``key`` (from the beginning) until ``until`` holds."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     found: list[Envelope] = []
     try:
@@ -24,12 +29,12 @@ async def collect(
         deadline = loop.time() + timeout
         while not until(found):
             if loop.time() > deadline:
-                raise AssertionError(
-                    f"timed out on {topic}: got {[e.event_type for e in found]}")
+                raise AssertionError(f"timed out on {topic}: got {[e.event_type for e in found]}")
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():
-                found.extend(Envelope.from_bytes(r.value) for r in records
-                             if r.key is not None and r.key.decode() == key)
+                found.extend(
+                    Envelope.from_bytes(r.value) for r in records if r.key is not None and r.key.decode() == key
+                )
     finally:
         await consumer.stop()
     return found

@@ -20,21 +20,30 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app, port: int | None = None, *, role: str | None = "admin",  # type: ignore[no-untyped-def]
-                  sub: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(
+    app, port: int | None = None, *, role: str | None = "admin", sub: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """Start ``app`` with uvicorn (lifespan included), yield a client for it, stop it.
 
     The client sends a bearer token with ``role`` (default ``admin``, who may do everything),
     signed with the app's own HS256 secret; ``role=None`` sends none. One request can act
     as someone else with ``headers=tests.support.auth.bearer("dispatcher")``."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on",
-                                           timeout_graceful_shutdown=5,
-                                           # longer than any pause between a test's requests: a
-                                           # client reusing a connection the server has just
-                                           # closed (uvicorn's default is 5 s) gets a disconnect
-                                           timeout_keep_alive=120))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+            # longer than any pause between a test's requests: a
+            # client reusing a connection the server has just
+            # closed (uvicorn's default is 5 s) gets a disconnect
+            timeout_keep_alive=120,
+        )
+    )
     task = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
@@ -47,8 +56,7 @@ async def serving(app, port: int | None = None, *, role: str | None = "admin",  
     try:
         signed = app_token(app, role, sub) if role is not None else None
         headers = {"Authorization": f"Bearer {signed}"} if signed else None
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                     headers=headers) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=headers) as client:
             yield client
     finally:
         server.should_exit = True

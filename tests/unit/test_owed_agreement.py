@@ -20,8 +20,8 @@ from services.contracts.domain.commands import AddServicePeriod, EmitDueTimeEven
 from services.projections.domain.coverage import PeriodState, assess, overdue
 from services.projections.domain.debts import group_debtors
 from services.projections.domain.income import income_by_month
-from shared.calendar import CompanyCalendar
 from shared import owed
+from shared.calendar import CompanyCalendar
 from shared.events.schedule import ServicePeriodBecameOverdue
 from tests.unit.contracts.contracts_helpers import CONTRACT_ID, client, given, opened, then_state
 
@@ -30,7 +30,7 @@ days = st.integers(min_value=0, max_value=200)
 
 
 @st.composite
-def cases(draw):  # type: ignore[no-untyped-def]
+def cases(draw):
     terms = draw(st.sampled_from(["prepaid", "postpaid"]))
     starts = START + timedelta(days=draw(st.integers(0, 60)))
     ends = starts + timedelta(days=draw(st.integers(0, 90)))
@@ -47,20 +47,20 @@ def cases(draw):  # type: ignore[no-untyped-def]
     return terms, starts, ends, amount, grace, on, payments
 
 
-def scheduler_says_overdue(terms, starts, ends, amount, grace, on, payments) -> bool:  # type: ignore[no-untyped-def]
+def scheduler_says_overdue(terms, starts, ends, amount, grace, on, payments) -> bool:
     period = uuid4()
-    _, state = then_state(given(opened()), AddServicePeriod(CONTRACT_ID, period, starts, ends, amount,
-                                                            "RUB", terms))
+    _, state = then_state(given(opened()), AddServicePeriod(CONTRACT_ID, period, starts, ends, amount, "RUB", terms))
     for part, paid_on in sorted(payments, key=lambda p: p[1]):
         if paid_on <= on:  # by the day of the tick, only these were recorded
             _, state = then_state(state, RecordPayment(CONTRACT_ID, period, uuid4(), paid_on, part))
-    events, _ = then_state(state, EmitDueTimeEvents(CONTRACT_ID, on, client(), calendar=CompanyCalendar(grace_days=grace)))
+    calendar = CompanyCalendar(grace_days=grace)
+    events, _ = then_state(state, EmitDueTimeEvents(CONTRACT_ID, on, client(), calendar=calendar))
     return any(isinstance(e, ServicePeriodBecameOverdue) for e in events)
 
 
 @settings(max_examples=300, deadline=None)
 @for_all(cases())
-def test_scheduler_coverage_debtors_filter_and_income_agree(case) -> None:  # type: ignore[no-untyped-def]
+def test_scheduler_coverage_debtors_filter_and_income_agree(case) -> None:
     terms, starts, ends, amount, grace, on, payments = case
     paid = owed.paid_as_at(payments, on)  # what the read side counts as at D
     p = PeriodState(uuid4(), "A-1", uuid4(), starts, ends, amount, "RUB", terms, paid)
@@ -77,8 +77,7 @@ def test_scheduler_coverage_debtors_filter_and_income_agree(case) -> None:  # ty
     assert bool(listed) == is_owed
     if listed:
         due = owed.due_on(terms, starts, ends)
-        assert (listed[0].due_on, listed[0].days_overdue, listed[0].amount_due) == (
-            due, (on - due).days, amount - paid)
+        assert (listed[0].due_on, listed[0].days_overdue, listed[0].amount_due) == (due, (on - due).days, amount - paid)
 
     paid_filter = paid >= amount  # the contracts list's paid=true as at D
     assert paid_filter == (not is_owed and not (on < owed.due_on(terms, starts, ends) and paid < amount))

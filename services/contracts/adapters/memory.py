@@ -28,6 +28,7 @@ class MemoryTimeEventsDue:
             self.pending.pop(contract_id, None)
 
     async def contracts_due(self, as_of: date, limit: int) -> list[UUID]:
-        earliest = {c: min(d.due_on for d in rows) for c, rows in self.pending.items()
-                    if any(d.due_on <= as_of for d in rows)}
+        earliest = {
+            c: min(d.due_on for d in rows) for c, rows in self.pending.items() if any(d.due_on <= as_of for d in rows)
+        }
         return sorted(earliest, key=lambda c: (earliest[c], c))[:limit]

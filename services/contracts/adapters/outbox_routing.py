@@ -14,14 +14,19 @@ from shared.events.base import registry
 from shared.events.envelope import Envelope
 from shared.events.payments import PUBLISHED_TYPES, to_public
 from shared.events.schedule import (
-    ServicePeriodBecameOverdue, ServicePeriodEnded, ServicePeriodEndingSoon, ServicePeriodStarted,
+    ServicePeriodBecameOverdue,
+    ServicePeriodEnded,
+    ServicePeriodEndingSoon,
+    ServicePeriodStarted,
 )
 from shared.eventstore.records import RecordedEvent
 from shared.outbox.messages import OutboxMessage, envelope_message
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, PAYMENTS
 
-SCHEDULE_TYPES = frozenset(t.event_type for t in (
-    ServicePeriodEndingSoon, ServicePeriodStarted, ServicePeriodEnded, ServicePeriodBecameOverdue))
+SCHEDULE_TYPES = frozenset(
+    t.event_type
+    for t in (ServicePeriodEndingSoon, ServicePeriodStarted, ServicePeriodEnded, ServicePeriodBecameOverdue)
+)
 _PUBLIC_NAMESPACE = uuid.UUID("6f1d7c1e-3b43-4d8e-9a55-0c6e2d1f0a11")
 
 
@@ -37,15 +42,27 @@ def route(event: RecordedEvent) -> list[OutboxMessage]:
     public = to_public(registry.load(event.event_type, event.schema_version, event.data))
     if public is not None:
         env = Envelope(
-            event_id=public_event_id(event.event_id), event_type=public.event_type,
-            schema_version=public.schema_version, stream_id=event.stream_id,
-            stream_version=event.stream_version, position=event.position,
-            partition_key=event.partition_key, occurred_at=event.occurred_at,
-            recorded_at=event.recorded_at, correlation_id=event.correlation_id,
-            causation_id=str(event.event_id), actor=event.actor,
+            event_id=public_event_id(event.event_id),
+            event_type=public.event_type,
+            schema_version=public.schema_version,
+            stream_id=event.stream_id,
+            stream_version=event.stream_version,
+            position=event.position,
+            partition_key=event.partition_key,
+            occurred_at=event.occurred_at,
+            recorded_at=event.recorded_at,
+            correlation_id=event.correlation_id,
+            causation_id=str(event.event_id),
+            actor=event.actor,
             data=public.model_dump(mode="json"),
         )
-        messages.append(OutboxMessage(
-            topic=PAYMENTS, key=event.partition_key, event_id=env.event_id,
-            payload=env.to_bytes(), headers={k: v.decode() for k, v in env.kafka_headers()}))
+        messages.append(
+            OutboxMessage(
+                topic=PAYMENTS,
+                key=event.partition_key,
+                event_id=env.event_id,
+                payload=env.to_bytes(),
+                headers={k: v.decode() for k, v in env.kafka_headers()},
+            )
+        )
     return messages

@@ -30,8 +30,12 @@ async def write_pending(conn: asyncpg.Connection, contract_id: UUID, due: Sequen
               SET kind = excluded.kind, period_id = excluded.period_id, due_on = excluded.due_on
               WHERE (time_events_due.kind, time_events_due.period_id, time_events_due.due_on)
                     IS DISTINCT FROM (excluded.kind, excluded.period_id, excluded.due_on)""",
-        contract_id, [d.key for d in due], [d.kind for d in due], [d.period_id for d in due],
-        [d.due_on for d in due])
+        contract_id,
+        [d.key for d in due],
+        [d.kind for d in due],
+        [d.period_id for d in due],
+        [d.due_on for d in due],
+    )
 
 
 class PostgresTimeEventsDue:
@@ -46,5 +50,8 @@ class PostgresTimeEventsDue:
     async def contracts_due(self, as_of: date, limit: int) -> list[UUID]:
         rows = await self._pool.fetch(
             """SELECT contract_id FROM time_events_due WHERE due_on <= $1
-               GROUP BY contract_id ORDER BY min(due_on), contract_id LIMIT $2""", as_of, limit)
+               GROUP BY contract_id ORDER BY min(due_on), contract_id LIMIT $2""",
+            as_of,
+            limit,
+        )
         return [r["contract_id"] for r in rows]

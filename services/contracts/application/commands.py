@@ -19,7 +19,12 @@ from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.commands import (
-    ClientCommand, ContractCommand, OpenContract, RecordPayment, RecordReceipt, RegisterClient,
+    ClientCommand,
+    ContractCommand,
+    OpenContract,
+    RecordPayment,
+    RecordReceipt,
+    RegisterClient,
     SchedulePeriods,
 )
 from services.contracts.domain.contract import ContractState
@@ -75,9 +80,12 @@ class ContractsApplication:
     # --- clients -------------------------------------------------------------------
     async def handle_client(self, command: ClientCommand, ctx: CommandContext) -> Executed[ClientState]:
         return await self.clients.execute(
-            client_stream(command.client_id), lambda s: client_agg.decide(command, s),
-            partition_key=lambda *_: str(command.client_id), ctx=ctx,
-            creates=isinstance(command, RegisterClient))
+            client_stream(command.client_id),
+            lambda s: client_agg.decide(command, s),
+            partition_key=lambda *_: str(command.client_id),
+            ctx=ctx,
+            creates=isinstance(command, RegisterClient),
+        )
 
     async def get_client(self, client_id: UUID) -> ClientState:
         loaded = await self.clients.load(client_stream(client_id))
@@ -97,11 +105,16 @@ class ContractsApplication:
             await self._require_client(command.client_id)
 
         def key(state: ContractState | None, events: Sequence[EventData]) -> str:
-            return str(state.client_id if state is not None else command.client_id)  # type: ignore[union-attr]
+            return str(state.client_id if state is not None else command.client_id)  # type: ignore[union-attr]  # a command for an unknown stream is one that names its client
 
         return await self.contracts.execute(
-            contract_stream(command.contract_id), lambda s: contract_agg.decide(command, s),
-            partition_key=key, ctx=ctx, in_transaction=self._rearm, creates=isinstance(command, OpenContract))
+            contract_stream(command.contract_id),
+            lambda s: contract_agg.decide(command, s),
+            partition_key=key,
+            ctx=ctx,
+            in_transaction=self._rearm,
+            creates=isinstance(command, OpenContract),
+        )
 
     async def _rearm(self, tx: Transaction, state: ContractState, _: list[RecordedEvent]) -> None:
         await self.time_events.replace(tx, state.id, pending_time_events(state, self.grace_days))
@@ -123,8 +136,9 @@ class ContractsApplication:
         if result.recorded or result.state is None or command.reference is None:
             return CommandWritten(command.payment_id, result.position)
         recorded = result.state.payments_under(command.reference)
-        return CommandWritten(recorded[0].payment_id, await self._position_of(command.contract_id, recorded),
-                       retried=True)
+        return CommandWritten(
+            recorded[0].payment_id, await self._position_of(command.contract_id, recorded), retried=True
+        )
 
     async def record_receipt(self, command: RecordReceipt, ctx: CommandContext) -> ReceiptWritten:
         """One bank payment over several periods; a retry answers with the original receipt."""
@@ -136,8 +150,13 @@ class ContractsApplication:
             return ReceiptWritten(command.receipt_id, parts, result.state.currency, result.position)
         receipt_id = recorded[0].receipt_id
         assert receipt_id is not None
-        return ReceiptWritten(receipt_id, parts, result.state.currency,
-                              await self._position_of(command.contract_id, recorded), retried=True)
+        return ReceiptWritten(
+            receipt_id,
+            parts,
+            result.state.currency,
+            await self._position_of(command.contract_id, recorded),
+            retried=True,
+        )
 
     async def _position_of(self, contract_id: UUID, payments: Sequence[Payment]) -> int | None:
         """The position of the last event the original command wrote: its last PaymentRecorded
@@ -148,5 +167,5 @@ class ContractsApplication:
         return await self.store.position_at(contract_stream(contract_id), version)
 
 
-def new_period_ids(starts_on, ends_on, every: str) -> list[UUID]:  # type: ignore[no-untyped-def]
+def new_period_ids(starts_on, ends_on, every: str) -> list[UUID]:
     return [uuid.uuid4() for _ in range(periods_needed(starts_on, ends_on, every))]

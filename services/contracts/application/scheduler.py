@@ -46,12 +46,21 @@ def refuse_future(as_of: date, today: date, allow_future: bool) -> None:
     mails the notices: only installations that move through time on purpose (the local stack,
     the demo, the tests: ``CONTRACTS_ALLOW_FUTURE_TICKS=true``) may ask for one."""
     if as_of > today and not allow_future:
-        raise RuleViolated("as_of_in_future", f"as_of {as_of} is after today ({today} in the company's "
-                           "time zone); time events cannot be emitted ahead of their day", field="as_of")
+        raise RuleViolated(
+            "as_of_in_future",
+            f"as_of {as_of} is after today ({today} in the company's "
+            "time zone); time events cannot be emitted ahead of their day",
+            field="as_of",
+        )
 
 
-async def tick(app: ContractsApplication, as_of: date, ctx: CommandContext,
-               batch: int = 500, calendar: CompanyCalendar | None = None) -> TickResult:
+async def tick(
+    app: ContractsApplication,
+    as_of: date,
+    ctx: CommandContext,
+    batch: int = 500,
+    calendar: CompanyCalendar | None = None,
+) -> TickResult:
     """Emit what is due by ``as_of``; an event dated more than ``calendar.late_event_days``
     before the moment this tick acts for is marked ``late`` (see ``acting_moment``)."""
     calendar = calendar or CompanyCalendar()
@@ -67,8 +76,9 @@ async def tick(app: ContractsApplication, as_of: date, ctx: CommandContext,
             done.add(contract_id)
             state, _ = await app.get_contract(contract_id)
             client = await app.get_client(state.client_id)
-            result = await app.handle_contract(EmitDueTimeEvents(
-                contract_id, as_of, client, now=now, calendar=calendar), ctx)
+            result = await app.handle_contract(
+                EmitDueTimeEvents(contract_id, as_of, client, now=now, calendar=calendar), ctx
+            )
             contracts += 1
             emitted += len(result.recorded)
             if result.position is not None:

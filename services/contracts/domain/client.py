@@ -25,8 +25,13 @@ def evolve(state: ClientState | None, event: EventData) -> ClientState:
         case ClientRegistered() if state is None:
             return ClientState(event.client_id, event.name, event.manager_name, event.manager_email)
         case ClientUpdated() if state is not None:
-            return replace(state, name=event.name, manager_name=event.manager_name,
-                           manager_email=event.manager_email, version=state.version + 1)
+            return replace(
+                state,
+                name=event.name,
+                manager_name=event.manager_name,
+                manager_email=event.manager_email,
+                version=state.version + 1,
+            )
     raise ValueError(f"client: cannot apply {type(event).__name__} to {state!r}")
 
 
@@ -39,8 +44,7 @@ def _required(value: str, field: str) -> str:
 def _email(value: str) -> str:
     value = _required(value, "manager_email")
     if "@" not in value.strip("@"):
-        raise RuleViolated("invalid_email", f"manager_email {value!r} is not an e-mail address",
-                           "manager_email")
+        raise RuleViolated("invalid_email", f"manager_email {value!r} is not an e-mail address", "manager_email")
     return value
 
 
@@ -48,23 +52,26 @@ def decide(command: ClientCommand, state: ClientState | None) -> list[EventData]
     match command:
         case RegisterClient():
             if state is not None:
-                raise Conflict("client_exists", f"client {command.client_id} is already registered",
-                               "client_id")
-            return [ClientRegistered(
-                client_id=command.client_id, name=_required(command.name, "name"),
-                manager_name=_required(command.manager_name, "manager_name"),
-                manager_email=_email(command.manager_email))]
+                raise Conflict("client_exists", f"client {command.client_id} is already registered", "client_id")
+            return [
+                ClientRegistered(
+                    client_id=command.client_id,
+                    name=_required(command.name, "name"),
+                    manager_name=_required(command.manager_name, "manager_name"),
+                    manager_email=_email(command.manager_email),
+                )
+            ]
         case UpdateClient():
             if state is None:
-                raise NotFound("client_not_found", f"client {command.client_id} does not exist",
-                               "client_id")
+                raise NotFound("client_not_found", f"client {command.client_id} does not exist", "client_id")
             name = state.name if command.name is None else _required(command.name, "name")
-            manager_name = (state.manager_name if command.manager_name is None
-                            else _required(command.manager_name, "manager_name"))
-            manager_email = (state.manager_email if command.manager_email is None
-                             else _email(command.manager_email))
+            manager_name = (
+                state.manager_name if command.manager_name is None else _required(command.manager_name, "manager_name")
+            )
+            manager_email = state.manager_email if command.manager_email is None else _email(command.manager_email)
             if (name, manager_name, manager_email) == (state.name, state.manager_name, state.manager_email):
                 return []
-            return [ClientUpdated(client_id=state.id, name=name, manager_name=manager_name,
-                                  manager_email=manager_email)]
+            return [
+                ClientUpdated(client_id=state.id, name=name, manager_name=manager_name, manager_email=manager_email)
+            ]
     raise TypeError(f"not a client command: {command!r}")

@@ -38,6 +38,7 @@ KEEP = Keep.KEEP
 
 # --- client ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RegisterClient:
     client_id: UUID
@@ -60,6 +61,7 @@ ClientCommand = RegisterClient | UpdateClient
 
 
 # --- contract -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class OpenContract:
@@ -208,7 +210,15 @@ class EmitDueTimeEvents:
 
 
 ContractCommand = (
-    OpenContract | TerminateContract | WithdrawTermination | AddServicePeriod | SchedulePeriods
-    | ChangeServicePeriod | RemoveServicePeriod | RecordPayment | RecordReceipt | CancelPayment
+    OpenContract
+    | TerminateContract
+    | WithdrawTermination
+    | AddServicePeriod
+    | SchedulePeriods
+    | ChangeServicePeriod
+    | RemoveServicePeriod
+    | RecordPayment
+    | RecordReceipt
+    | CancelPayment
     | EmitDueTimeEvents
 )

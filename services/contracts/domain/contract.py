@@ -25,15 +25,24 @@ from uuid import UUID
 
 from services.contracts.domain import payment_rules, period_rules, receipt_rules, termination, time_events
 from services.contracts.domain.commands import (
-    AddServicePeriod, CancelPayment, ChangeServicePeriod, ContractCommand, EmitDueTimeEvents,
-    OpenContract, RecordPayment, RecordReceipt, RemoveServicePeriod, SchedulePeriods, TerminateContract,
+    AddServicePeriod,
+    CancelPayment,
+    ChangeServicePeriod,
+    ContractCommand,
+    EmitDueTimeEvents,
+    OpenContract,
+    RecordPayment,
+    RecordReceipt,
+    RemoveServicePeriod,
+    SchedulePeriods,
+    TerminateContract,
     WithdrawTermination,
 )
 from services.contracts.domain.periods import Payment, Period
 from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events import contracts as ev
-from shared.events.base import EventData
 from shared.events import schedule as sch
+from shared.events.base import EventData
 from shared.owed import is_void
 
 
@@ -90,33 +99,51 @@ class ContractState:
         """The non-cancelled payments recorded with ``reference``, in the order recorded: one
         payment, or the parts of one receipt (a reference names one bank payment)."""
         reference = reference.strip()
-        return tuple(sorted((pay for p in self.periods for pay in p.active_payments
-                             if pay.reference is not None and pay.reference == reference),
-                            key=lambda pay: pay.version))
+        return tuple(
+            sorted(
+                (
+                    pay
+                    for p in self.periods
+                    for pay in p.active_payments
+                    if pay.reference is not None and pay.reference == reference
+                ),
+                key=lambda pay: pay.version,
+            )
+        )
 
 
 def _sorted(periods: Iterable[Period]) -> tuple[Period, ...]:
     return tuple(sorted(periods, key=lambda p: p.starts_on))
 
 
-def _map_period(state: ContractState, period_id: UUID,
-                change: Callable[[Period], Period]) -> tuple[Period, ...]:
+def _map_period(state: ContractState, period_id: UUID, change: Callable[[Period], Period]) -> tuple[Period, ...]:
     return _sorted(change(p) if p.period_id == period_id else p for p in state.periods)
 
 
 def _period_from(event: ev.ServicePeriodAdded | ev.ServicePeriodChanged, p: Period | None) -> Period:
-    values = dict(starts_on=event.starts_on, ends_on=event.ends_on, amount=event.amount,
-                  currency=event.currency, payment_terms=event.payment_terms,
-                  remind_on=event.remind_on, remind_days_before=event.remind_days_before)
-    return Period(event.period_id, **values) if p is None else replace(p, **values)  # type: ignore[arg-type]
+    values = dict(
+        starts_on=event.starts_on,
+        ends_on=event.ends_on,
+        amount=event.amount,
+        currency=event.currency,
+        payment_terms=event.payment_terms,
+        remind_on=event.remind_on,
+        remind_days_before=event.remind_days_before,
+    )
+    return Period(event.period_id, **values) if p is None else replace(p, **values)  # type: ignore[arg-type]  # the values are the event's own typed fields
 
 
 def _cancelled(event: ev.PaymentCancelled) -> Callable[[Period], Period]:
     def cancel(p: Period) -> Period:
-        after = replace(p, payments=tuple(
-            replace(pay, cancelled=True, cancel_reason=event.reason)
-            if pay.payment_id == event.payment_id else pay for pay in p.payments))
+        after = replace(
+            p,
+            payments=tuple(
+                replace(pay, cancelled=True, cancel_reason=event.reason) if pay.payment_id == event.payment_id else pay
+                for pay in p.payments
+            ),
+        )
         return replace(after, reopened=True) if p.paid and not after.paid else after
+
     return cancel
 
 
@@ -127,13 +154,15 @@ def _time_event(state: ContractState, event: EventData) -> ContractState | None:
         case sch.ServicePeriodStarted():
             change = lambda p: replace(p, started=True)  # noqa: E731 - one-line folds
         case sch.ServicePeriodEnded():
-            change = lambda p: replace(p, ended=True)  # noqa: E731
+            change = lambda p: replace(p, ended=True)  # noqa: E731 - one-line folds
         case sch.ServicePeriodEndingSoon():
-            return replace(state, periods=_map_period(
-                state, event.period.period_id, lambda p: replace(p, reminded=True)))
+            return replace(
+                state, periods=_map_period(state, event.period.period_id, lambda p: replace(p, reminded=True))
+            )
         case sch.ServicePeriodBecameOverdue():
-            change = lambda p: replace(  # noqa: E731
-                p, overdue_flag=True, overdue_count=p.overdue_count + 1, reopened=False)
+            change = lambda p: replace(  # noqa: E731 - one-line folds
+                p, overdue_flag=True, overdue_count=p.overdue_count + 1, reopened=False
+            )
         case _:
             return None
     return replace(state, periods=_map_period(state, event.period_id, change))
@@ -142,8 +171,12 @@ def _time_event(state: ContractState, event: EventData) -> ContractState | None:
 def _apply(state: ContractState, event: EventData) -> ContractState:
     match event:
         case ev.ContractTerminated():
-            return replace(state, terminated_on=event.terminated_on, termination_reason=event.reason,
-                           cut_from=termination.running_on(state.periods, event.terminated_on))
+            return replace(
+                state,
+                terminated_on=event.terminated_on,
+                termination_reason=event.reason,
+                cut_from=termination.running_on(state.periods, event.terminated_on),
+            )
         case ev.ContractTerminationTookEffect():
             return replace(state, status="terminated", cut_from=None)
         case ev.ContractTerminationWithdrawn():
@@ -151,28 +184,46 @@ def _apply(state: ContractState, event: EventData) -> ContractState:
         case ev.ServicePeriodAdded():
             return replace(state, periods=_sorted((*state.periods, _period_from(event, None))))
         case ev.ServicePeriodChanged():
-            return replace(state, periods=_map_period(state, event.period_id,
-                                                      lambda p: _period_from(event, p)))
+            return replace(state, periods=_map_period(state, event.period_id, lambda p: _period_from(event, p)))
         case ev.ServicePeriodRemoved():
             return replace(state, periods=tuple(p for p in state.periods if p.period_id != event.period_id))
         case ev.PaymentRecorded():
-            payment = Payment(event.payment_id, event.period_id, event.amount, event.paid_on, event.reference,
-                              receipt_id=event.receipt_id, version=state.version + 1)
-            return replace(state, periods=_map_period(
-                state, event.period_id, lambda p: replace(p, payments=(*p.payments, payment))))
+            payment = Payment(
+                event.payment_id,
+                event.period_id,
+                event.amount,
+                event.paid_on,
+                event.reference,
+                receipt_id=event.receipt_id,
+                version=state.version + 1,
+            )
+            return replace(
+                state,
+                periods=_map_period(state, event.period_id, lambda p: replace(p, payments=(*p.payments, payment))),
+            )
         case ev.PaymentCancelled():
             return replace(state, periods=_map_period(state, event.period_id, _cancelled(event)))
         case ev.DebtSettled():
+
             def settled(p: Period) -> Period:
-                return replace(p, overdue_flag=False, payments=tuple(
-                    replace(pay, settled_version=state.version + 1)
-                    if pay.payment_id == event.payment_id else pay for pay in p.payments))
+                return replace(
+                    p,
+                    overdue_flag=False,
+                    payments=tuple(
+                        replace(pay, settled_version=state.version + 1) if pay.payment_id == event.payment_id else pay
+                        for pay in p.payments
+                    ),
+                )
+
             return replace(state, periods=_map_period(state, event.period_id, settled))
         case ev.PeriodAdjusted():
             settled_now = event.paid_amount >= event.new_amount
-            return replace(state, periods=_map_period(
-                state, event.period_id,
-                lambda p: replace(p, overdue_flag=p.overdue_flag and not settled_now)))
+            return replace(
+                state,
+                periods=_map_period(
+                    state, event.period_id, lambda p: replace(p, overdue_flag=p.overdue_flag and not settled_now)
+                ),
+            )
         case ev.DebtWrittenOff():
             return state
     after = _time_event(state, event)
@@ -201,10 +252,15 @@ def _required(value: str, field: str) -> str:
 def _open(command: OpenContract, state: ContractState | None) -> list[EventData]:
     if state is not None:
         raise Conflict("contract_exists", f"contract {command.contract_id} already exists", "contract_id")
-    return [ev.ContractOpened(
-        contract_id=command.contract_id, client_id=command.client_id,
-        number=_required(command.number, "number"), title=_required(command.title, "title"),
-        signed_on=command.signed_on)]
+    return [
+        ev.ContractOpened(
+            contract_id=command.contract_id,
+            client_id=command.client_id,
+            number=_required(command.number, "number"),
+            title=_required(command.title, "title"),
+            signed_on=command.signed_on,
+        )
+    ]
 
 
 def decide(command: ContractCommand, state: ContractState | None) -> list[EventData]:

@@ -2,8 +2,8 @@
 
 A period runs from ``starts_on`` to ``ends_on`` inclusive. When it is owed (``due_on``) and
 overdue (``overdue_on``) is decided by ``shared.owed`` (docs/design.md §8), the one definition every
-service uses: prepaid from its first day, postpaid from the day after its end. A period is paid when its non-cancelled payments cover its cost (so a period
-costing 0 is paid from the start).
+service uses: prepaid from its first day, postpaid from the day after its end. A period is paid when its non-cancelled
+payments cover its cost (so a period costing 0 is paid from the start).
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from uuid import UUID
 from shared import owed
 from shared.domain_errors import RuleViolated
 from shared.money import (
-    fits_currency, in_currency, is_active_currency, minor_units, money_text, round_to_currency,
+    fits_currency,
+    in_currency,
+    is_active_currency,
+    minor_units,
+    money_text,
+    round_to_currency,
 )
 
 
@@ -111,53 +116,66 @@ def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
     return a_start <= b_end and b_start <= a_end
 
 
-def check_period_values(starts_on: date, ends_on: date, amount: Decimal, currency: str,
-                        payment_terms: str, remind_on: date | None) -> None:
+def check_period_values(
+    starts_on: date, ends_on: date, amount: Decimal, currency: str, payment_terms: str, remind_on: date | None
+) -> None:
     """The rules one period obeys on its own; raises RuleViolated naming the field."""
     if ends_on < starts_on:
-        raise RuleViolated("ends_before_start",
-                           f"the period ends on {ends_on.isoformat()}, before it starts on "
-                           f"{starts_on.isoformat()}", "ends_on")
+        raise RuleViolated(
+            "ends_before_start",
+            f"the period ends on {ends_on.isoformat()}, before it starts on {starts_on.isoformat()}",
+            "ends_on",
+        )
     if remind_on is not None and remind_on > ends_on:
-        raise RuleViolated("reminder_after_end",
-                           f"the reminder on {remind_on.isoformat()} is after the period ends on "
-                           f"{ends_on.isoformat()}", "remind_on")
+        raise RuleViolated(
+            "reminder_after_end",
+            f"the reminder on {remind_on.isoformat()} is after the period ends on {ends_on.isoformat()}",
+            "remind_on",
+        )
     if payment_terms not in owed.PAYMENT_TERMS:
-        raise RuleViolated("invalid_payment_terms",
-                           f"payment terms must be 'prepaid' or 'postpaid', not {payment_terms!r}",
-                           "payment_terms")
+        raise RuleViolated(
+            "invalid_payment_terms",
+            f"payment terms must be 'prepaid' or 'postpaid', not {payment_terms!r}",
+            "payment_terms",
+        )
     check_amount(amount, currency)
 
 
 def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
     if not is_active_currency(currency):
-        raise RuleViolated("unknown_currency", f'"{currency}" is not an active ISO 4217 currency code',
-                           "currency")
+        raise RuleViolated("unknown_currency", f'"{currency}" is not an active ISO 4217 currency code', "currency")
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise RuleViolated("invalid_amount", f'{field} "{amount}" is not a decimal number', field)
     if amount < 0:
         raise RuleViolated("negative_amount", f"{field} {amount} {currency} is negative", field)
     if not fits_currency(amount, currency):
-        raise RuleViolated("amount_precision",
-                           f"{field} {amount} has more decimal places than the {minor_units(currency)} "
-                           f"{currency} has", field)
+        raise RuleViolated(
+            "amount_precision",
+            f"{field} {amount} has more decimal places than the {minor_units(currency)} {currency} has",
+            field,
+        )
 
 
 def check_no_overlap(period_id: UUID, starts_on: date, ends_on: date, others: Iterable[Period]) -> None:
     for other in others:
         if other.period_id != period_id and overlaps(starts_on, ends_on, other.starts_on, other.ends_on):
-            raise RuleViolated("period_overlap",
-                               f"period {starts_on.isoformat()}..{ends_on.isoformat()} overlaps "
-                               f"{other.describe()} ({other.period_id})", "starts_on")
+            raise RuleViolated(
+                "period_overlap",
+                f"period {starts_on.isoformat()}..{ends_on.isoformat()} overlaps "
+                f"{other.describe()} ({other.period_id})",
+                "starts_on",
+            )
 
 
 def check_same_currency(period_id: UUID, currency: str, others: Iterable[Period]) -> None:
     """One contract, one currency: set by its periods, free again when it has none."""
     for other in others:
         if other.period_id != period_id and other.currency != currency:
-            raise RuleViolated("currency_mismatch",
-                               f"this contract's periods are in {other.currency}; a period in "
-                               f"{currency} cannot be added to it", "currency")
+            raise RuleViolated(
+                "currency_mismatch",
+                f"this contract's periods are in {other.currency}; a period in {currency} cannot be added to it",
+                "currency",
+            )
 
 
 def owed_text(period: Period) -> str:

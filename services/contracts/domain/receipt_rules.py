@@ -21,7 +21,10 @@ from uuid import UUID, uuid5
 
 from services.contracts.domain.commands import Allocation, RecordReceipt
 from services.contracts.domain.payment_rules import (
-    check_paid_on, clean_reference, payment_events, reference_used,
+    check_paid_on,
+    clean_reference,
+    payment_events,
+    reference_used,
 )
 from services.contracts.domain.periods import Payment, Period, check_amount
 from shared.domain_errors import RuleViolated
@@ -61,51 +64,63 @@ def _oldest_first(command: RecordReceipt, state: ContractState, currency: str) -
     owed = [(p, p.owed) for p in oldest_first(state.periods, state.terminated_on) if not p.paid]
     parts, left = allocate(command.amount, owed)
     if left > 0:
-        raise RuleViolated("payment_exceeds_owed",
-                           f"payment {money_text(command.amount, currency)} exceeds the "
-                           f"{money_text(_owed_total(state), currency)} still owed on contract "
-                           f"{state.number}", "amount")
+        raise RuleViolated(
+            "payment_exceeds_owed",
+            f"payment {money_text(command.amount, currency)} exceeds the "
+            f"{money_text(_owed_total(state), currency)} still owed on contract "
+            f"{state.number}",
+            "amount",
+        )
     return parts
 
 
-def _allocated(allocations: Sequence[Allocation], command: RecordReceipt, state: ContractState,
-               currency: str) -> list[tuple[Period, Decimal]]:
+def _allocated(
+    allocations: Sequence[Allocation], command: RecordReceipt, state: ContractState, currency: str
+) -> list[tuple[Period, Decimal]]:
     parts: list[tuple[Period, Decimal]] = []
     seen: set[UUID] = set()
     for i, allocation in enumerate(allocations):
         field = f"allocations[{i}].period_id"
         period = state.period(allocation.period_id)
         if period is None:
-            raise RuleViolated("unknown_period",
-                               f"period {allocation.period_id} is not in contract {state.number}", field)
+            raise RuleViolated(
+                "unknown_period", f"period {allocation.period_id} is not in contract {state.number}", field
+            )
         if allocation.period_id in seen:
-            raise RuleViolated("duplicate_period",
-                               f"period {allocation.period_id} is allocated twice; give each period once",
-                               field)
+            raise RuleViolated(
+                "duplicate_period", f"period {allocation.period_id} is allocated twice; give each period once", field
+            )
         if is_void(period.starts_on, state.terminated_on):
-            raise RuleViolated("period_void",
-                               f"{period.describe()} starts on or after the contract's termination "
-                               "and is owed nothing", field)
+            raise RuleViolated(
+                "period_void",
+                f"{period.describe()} starts on or after the contract's termination and is owed nothing",
+                field,
+            )
         seen.add(allocation.period_id)
         parts.append((period, allocation.amount))
     total = sum((a.amount for a in allocations), Decimal(0))
     if not allocations or total != command.amount:
-        raise RuleViolated("allocations_sum",
-                           f"the allocations add up to {money_text(total, currency)}, not to the "
-                           f"payment's {money_text(command.amount, currency)}", "allocations")
+        raise RuleViolated(
+            "allocations_sum",
+            f"the allocations add up to {money_text(total, currency)}, not to the "
+            f"payment's {money_text(command.amount, currency)}",
+            "allocations",
+        )
     if total > _owed_total(state):
-        raise RuleViolated("payment_exceeds_owed",
-                           f"payment {money_text(command.amount, currency)} exceeds the "
-                           f"{money_text(_owed_total(state), currency)} still owed on contract "
-                           f"{state.number}", "amount")
+        raise RuleViolated(
+            "payment_exceeds_owed",
+            f"payment {money_text(command.amount, currency)} exceeds the "
+            f"{money_text(_owed_total(state), currency)} still owed on contract "
+            f"{state.number}",
+            "amount",
+        )
     return parts
 
 
 def record(command: RecordReceipt, state: ContractState) -> list[EventData]:
     reference = clean_reference(command.reference)
     if reference is None:
-        raise RuleViolated("required", "reference must not be empty: it names the bank payment",
-                           "reference")
+        raise RuleViolated("required", "reference must not be empty: it names the bank payment", "reference")
     recorded = state.payments_under(reference)
     if recorded:
         if retried(command, recorded):
@@ -114,12 +129,15 @@ def record(command: RecordReceipt, state: ContractState) -> list[EventData]:
     check_paid_on(command.paid_on, command.latest_paid_on)
     currency = state.currency
     if currency is None:
-        raise RuleViolated("payment_exceeds_owed",
-                           f"contract {state.number} has no periods: nothing is owed on it", "amount")
+        raise RuleViolated(
+            "payment_exceeds_owed", f"contract {state.number} has no periods: nothing is owed on it", "amount"
+        )
     if command.amount <= 0:
-        raise RuleViolated("payment_not_positive",
-                           f"a payment must be greater than zero, not {money_text(command.amount, currency)}",
-                           "amount")
+        raise RuleViolated(
+            "payment_not_positive",
+            f"a payment must be greater than zero, not {money_text(command.amount, currency)}",
+            "amount",
+        )
     check_amount(command.amount, currency)
     if command.allocations is None:
         parts = _oldest_first(command, state, currency)
@@ -129,6 +147,14 @@ def record(command: RecordReceipt, state: ContractState) -> list[EventData]:
     index = {a.period_id: i for i, a in enumerate(command.allocations or ())}
     for period, amount in parts:
         field = f"allocations[{index[period.period_id]}].amount" if command.allocations is not None else "amount"
-        events += payment_events(state, period, part_id(command.receipt_id, period.period_id), amount,
-                                 command.paid_on, reference, command.receipt_id, field)
+        events += payment_events(
+            state,
+            period,
+            part_id(command.receipt_id, period.period_id),
+            amount,
+            command.paid_on,
+            reference,
+            command.receipt_id,
+            field,
+        )
     return events

@@ -24,7 +24,8 @@ MAX_PERIODS = 600
 
 def _start(first: date, months: int) -> date:
     """The billing day ``months`` after ``first``, clamped to that month's last day."""
-    return first + relativedelta(months=months)  # relativedelta clamps (31 Jan + 1 = 28/29 Feb)
+    start: date = first + relativedelta(months=months)  # relativedelta clamps (31 Jan + 1 = 28/29 Feb)
+    return start
 
 
 def plan_periods(starts_on: date, ends_on: date, every: str) -> list[tuple[date, date]]:
@@ -32,9 +33,11 @@ def plan_periods(starts_on: date, ends_on: date, every: str) -> list[tuple[date,
     if every not in STEP_MONTHS:
         raise RuleViolated("invalid_every", f"every must be month, quarter or year, not {every!r}", "every")
     if ends_on < starts_on:
-        raise RuleViolated("ends_before_start",
-                           f"the schedule ends on {ends_on.isoformat()}, before it starts on "
-                           f"{starts_on.isoformat()}", "ends_on")
+        raise RuleViolated(
+            "ends_before_start",
+            f"the schedule ends on {ends_on.isoformat()}, before it starts on {starts_on.isoformat()}",
+            "ends_on",
+        )
     step = STEP_MONTHS[every]
     periods: list[tuple[date, date]] = []
     start = starts_on
@@ -42,9 +45,11 @@ def plan_periods(starts_on: date, ends_on: date, every: str) -> list[tuple[date,
         end = min(_start(starts_on, step * (len(periods) + 1)) - timedelta(days=1), ends_on)
         periods.append((start, end))
         if len(periods) > MAX_PERIODS:
-            raise RuleViolated("too_many_periods",
-                               f"{starts_on.isoformat()}..{ends_on.isoformat()} every {every} makes more "
-                               f"than {MAX_PERIODS} periods", "ends_on")
+            raise RuleViolated(
+                "too_many_periods",
+                f"{starts_on.isoformat()}..{ends_on.isoformat()} every {every} makes more than {MAX_PERIODS} periods",
+                "ends_on",
+            )
         start = end + timedelta(days=1)
     return periods
 

@@ -42,21 +42,35 @@ def running_on(periods: Iterable[Period], day: date) -> Period | None:
     return next((p for p in periods if p.starts_on < day <= p.ends_on), None)
 
 
-def _adjusted(state: ContractState, period: Period, new_amount: Decimal,
-              reason: ev.AdjustmentReason) -> ev.PeriodAdjusted:
+def _adjusted(
+    state: ContractState, period: Period, new_amount: Decimal, reason: ev.AdjustmentReason
+) -> ev.PeriodAdjusted:
     return ev.PeriodAdjusted(
-        contract_id=state.id, client_id=state.client_id, period_id=period.period_id,
-        old_amount=period.amount, new_amount=new_amount, paid_amount=period.paid_amount,
-        credit=max(period.paid_amount - new_amount, Decimal(0)), currency=period.currency,
-        reason=reason)
+        contract_id=state.id,
+        client_id=state.client_id,
+        period_id=period.period_id,
+        old_amount=period.amount,
+        new_amount=new_amount,
+        paid_amount=period.paid_amount,
+        credit=max(period.paid_amount - new_amount, Decimal(0)),
+        currency=period.currency,
+        reason=reason,
+    )
 
 
 def _changed(state: ContractState, p: Period) -> ev.ServicePeriodChanged:
     return ev.ServicePeriodChanged(
-        contract_id=state.id, client_id=state.client_id, period_id=p.period_id,
-        starts_on=p.starts_on, ends_on=p.ends_on, amount=p.amount, currency=p.currency,
-        payment_terms=p.payment_terms, remind_on=p.remind_on,
-        remind_days_before=p.remind_days_before)
+        contract_id=state.id,
+        client_id=state.client_id,
+        period_id=p.period_id,
+        starts_on=p.starts_on,
+        ends_on=p.ends_on,
+        amount=p.amount,
+        currency=p.currency,
+        payment_terms=p.payment_terms,
+        remind_on=p.remind_on,
+        remind_days_before=p.remind_days_before,
+    )
 
 
 def _announced(p: Period) -> bool:
@@ -67,70 +81,110 @@ def _announced(p: Period) -> bool:
 def terminate(command: TerminateContract, state: ContractState) -> list[EventData]:
     if state.terminated_on is not None:
         when = "was" if not state.active else "is to be"
-        raise RuleViolated("contract_terminated",
-                           f"contract {state.number} {when} terminated on "
-                           f"{state.terminated_on.isoformat()}"
-                           + ("" if not state.active else "; withdraw that termination first"),
-                           "terminated_on")
+        raise RuleViolated(
+            "contract_terminated",
+            f"contract {state.number} {when} terminated on "
+            f"{state.terminated_on.isoformat()}" + ("" if not state.active else "; withdraw that termination first"),
+            "terminated_on",
+        )
     if command.terminated_on < state.signed_on:
-        raise RuleViolated("terminated_before_signed",
-                           f"termination date {command.terminated_on.isoformat()} is before the "
-                           f"contract was signed on {state.signed_on.isoformat()}", "terminated_on")
+        raise RuleViolated(
+            "terminated_before_signed",
+            f"termination date {command.terminated_on.isoformat()} is before the "
+            f"contract was signed on {state.signed_on.isoformat()}",
+            "terminated_on",
+        )
     if not command.reason or not command.reason.strip():
         raise RuleViolated("required", "reason must not be empty", "reason")
     day = command.terminated_on
-    events: list[EventData] = [ev.ContractTerminated(
-        contract_id=state.id, client_id=state.client_id, terminated_on=day,
-        reason=command.reason.strip(), prorate=command.prorate)]
+    events: list[EventData] = [
+        ev.ContractTerminated(
+            contract_id=state.id,
+            client_id=state.client_id,
+            terminated_on=day,
+            reason=command.reason.strip(),
+            prorate=command.prorate,
+        )
+    ]
     running = running_on(state.periods, day)
     if running is not None:
         new_end = day - timedelta(days=1)
         amount = running.amount
+        remind_on: date | None
         if command.prorate:
-            amount = prorated(running.amount, (day - running.starts_on).days,
-                              (running.ends_on - running.starts_on).days + 1, running.currency)
+            amount = prorated(
+                running.amount,
+                (day - running.starts_on).days,
+                (running.ends_on - running.starts_on).days + 1,
+                running.currency,
+            )
         if running.remind_days_before is not None:
             remind_on = new_end - timedelta(days=running.remind_days_before)
         else:
             remind_on = min(running.remind_on, new_end) if running.remind_on else None
-        events.append(_changed(state, replace(running, ends_on=new_end, amount=amount,
-                                              remind_on=remind_on)))
+        events.append(_changed(state, replace(running, ends_on=new_end, amount=amount, remind_on=remind_on)))
         if amount != running.amount:
             events.append(_adjusted(state, running, amount, "terminated"))
     for p in state.periods:
         if is_void(p.starts_on, day) and _announced(p) and p.amount:
             events.append(_adjusted(state, p, Decimal(0), "terminated"))
     if day <= command.today:
-        events.append(ev.ContractTerminationTookEffect(
-            contract_id=state.id, client_id=state.client_id, terminated_on=day))
+        events.append(
+            ev.ContractTerminationTookEffect(contract_id=state.id, client_id=state.client_id, terminated_on=day)
+        )
     return events
 
 
 def withdraw(command: WithdrawTermination, state: ContractState) -> list[EventData]:
     day = state.terminated_on
     if day is None:
-        raise Conflict("not_terminated", f"contract {state.number} has no termination to withdraw",
-                       "contract_id")
+        raise Conflict("not_terminated", f"contract {state.number} has no termination to withdraw", "contract_id")
     if not state.active or day <= command.today:
-        raise Conflict("termination_in_effect",
-                       f"the termination of contract {state.number} took effect on "
-                       f"{day.isoformat()}; it can no longer be withdrawn", "contract_id")
-    events: list[EventData] = [ev.ContractTerminationWithdrawn(
-        contract_id=state.id, client_id=state.client_id, terminated_on=day,
-        reason=command.reason.strip() if command.reason and command.reason.strip() else None)]
+        raise Conflict(
+            "termination_in_effect",
+            f"the termination of contract {state.number} took effect on "
+            f"{day.isoformat()}; it can no longer be withdrawn",
+            "contract_id",
+        )
+    events: list[EventData] = [
+        ev.ContractTerminationWithdrawn(
+            contract_id=state.id,
+            client_id=state.client_id,
+            terminated_on=day,
+            reason=command.reason.strip() if command.reason and command.reason.strip() else None,
+        )
+    ]
     before = state.cut_from
     now = state.period(before.period_id) if before is not None else None
     if before is not None and now is not None:
-        events.append(_changed(state, replace(now, ends_on=before.ends_on, amount=before.amount,
-                                              remind_on=before.remind_on,
-                                              remind_days_before=before.remind_days_before)))
+        events.append(
+            _changed(
+                state,
+                replace(
+                    now,
+                    ends_on=before.ends_on,
+                    amount=before.amount,
+                    remind_on=before.remind_on,
+                    remind_days_before=before.remind_days_before,
+                ),
+            )
+        )
         if before.amount != now.amount:
             events.append(_adjusted(state, now, before.amount, "termination_withdrawn"))
     for p in state.periods:
         if is_void(p.starts_on, day) and _announced(p) and p.amount:
             # what the termination adjusted to 0 is owed again: the same facts, reversed
-            events.append(ev.PeriodAdjusted(
-                contract_id=state.id, client_id=state.client_id, period_id=p.period_id,
-                old_amount=Decimal(0), new_amount=p.amount, paid_amount=p.paid_amount,
-                credit=p.overpaid, currency=p.currency, reason="termination_withdrawn"))
+            events.append(
+                ev.PeriodAdjusted(
+                    contract_id=state.id,
+                    client_id=state.client_id,
+                    period_id=p.period_id,
+                    old_amount=Decimal(0),
+                    new_amount=p.amount,
+                    paid_amount=p.paid_amount,
+                    credit=p.overpaid,
+                    currency=p.currency,
+                    reason="termination_withdrawn",
+                )
+            )
     return events

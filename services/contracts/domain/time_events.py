@@ -38,11 +38,15 @@ from services.contracts.domain.periods import Period
 from shared.domain_errors import RuleViolated
 from shared.events.base import EventData
 from shared.events.contracts import ContractTerminationTookEffect
-from shared.owed import is_void
 from shared.events.schedule import (
-    NextPeriodSnapshot, PeriodSnapshot, ServicePeriodBecameOverdue, ServicePeriodEnded,
-    ServicePeriodEndingSoon, ServicePeriodStarted,
+    NextPeriodSnapshot,
+    PeriodSnapshot,
+    ServicePeriodBecameOverdue,
+    ServicePeriodEnded,
+    ServicePeriodEndingSoon,
+    ServicePeriodStarted,
 )
+from shared.owed import is_void
 
 if TYPE_CHECKING:
     from services.contracts.domain.client import ClientState
@@ -80,21 +84,21 @@ def pending_time_events(contract: ContractState, grace_days: int = 0) -> list[Ti
             continue
         pid = period.period_id
         if period.remind_on is not None and not period.reminded:
-            out.append(TimeEventDue("ending_soon", pid, period.remind_on,
-                                    time_event_key("ending_soon", pid, period.remind_on)))
+            out.append(
+                TimeEventDue("ending_soon", pid, period.remind_on, time_event_key("ending_soon", pid, period.remind_on))
+            )
         if not period.started:
-            out.append(TimeEventDue("started", pid, period.starts_on,
-                                    time_event_key("started", pid, period.starts_on)))
+            out.append(TimeEventDue("started", pid, period.starts_on, time_event_key("started", pid, period.starts_on)))
         if not period.ended:
             day = period.ends_on + timedelta(days=1)
             out.append(TimeEventDue("ended", pid, day, time_event_key("ended", pid, day)))
         if not period.paid and not period.overdue_flag:
-            out.append(TimeEventDue("overdue", pid, period.overdue_on(grace_days),
-                                    f"overdue:{pid}:{period.overdue_count + 1}"))
+            out.append(
+                TimeEventDue("overdue", pid, period.overdue_on(grace_days), f"overdue:{pid}:{period.overdue_count + 1}")
+            )
     if contract.active and contract.terminated_on is not None:
         day = contract.terminated_on
-        out.append(TimeEventDue("terminated", contract.id, day,
-                                time_event_key("terminated", contract.id, day)))
+        out.append(TimeEventDue("terminated", contract.id, day, time_event_key("terminated", contract.id, day)))
     out.sort(key=lambda t: (t.due_on, KIND_ORDER[t.kind]))  # stable: periods stay by start
     return out
 
@@ -107,54 +111,77 @@ def next_period(contract: ContractState, period: Period) -> Period | None:
 
 def _context(contract: ContractState, client: ClientState) -> dict[str, object]:
     return {
-        "contract_id": contract.id, "client_id": contract.client_id, "client_name": client.name,
-        "manager_name": client.manager_name, "manager_email": client.manager_email or None,
-        "contract_number": contract.number, "contract_title": contract.title,
+        "contract_id": contract.id,
+        "client_id": contract.client_id,
+        "client_name": client.name,
+        "manager_name": client.manager_name,
+        "manager_email": client.manager_email or None,
+        "contract_number": contract.number,
+        "contract_title": contract.title,
     }
 
 
 def _snapshot(period: Period) -> dict[str, object]:
     return {
-        "period_id": period.period_id, "starts_on": period.starts_on, "ends_on": period.ends_on,
-        "amount": period.amount, "currency": period.currency, "payment_terms": period.payment_terms,
-        "paid_amount": period.paid_amount, "paid": period.paid,
+        "period_id": period.period_id,
+        "starts_on": period.starts_on,
+        "ends_on": period.ends_on,
+        "amount": period.amount,
+        "currency": period.currency,
+        "payment_terms": period.payment_terms,
+        "paid_amount": period.paid_amount,
+        "paid": period.paid,
     }
 
 
-def _event(due: TimeEventDue, period: Period, contract: ContractState, client: ClientState,
-           late: bool) -> EventData:
+def _event(due: TimeEventDue, period: Period, contract: ContractState, client: ClientState, late: bool) -> EventData:
     ctx = {**_context(contract, client), "late": late}
     if due.kind == "ending_soon":
         nxt = next_period(contract, period)
         return ServicePeriodEndingSoon(
-            **ctx, period=PeriodSnapshot(**_snapshot(period)), remind_on=due.due_on,
-            next_period=None if nxt is None else NextPeriodSnapshot(
-                **_snapshot(nxt), due_on=nxt.due_on))
+            **ctx,
+            period=PeriodSnapshot(**_snapshot(period)),
+            remind_on=due.due_on,
+            next_period=None if nxt is None else NextPeriodSnapshot(**_snapshot(nxt), due_on=nxt.due_on),
+        )
     if due.kind == "started":
         return ServicePeriodStarted(**ctx, **_snapshot(period))
     if due.kind == "ended":
         return ServicePeriodEnded(**ctx, **_snapshot(period))
     return ServicePeriodBecameOverdue(
-        **ctx, period_id=period.period_id, starts_on=period.starts_on, ends_on=period.ends_on,
-        payment_terms=period.payment_terms, due_on=period.due_on, overdue_on=due.due_on,
-        amount=period.amount, paid_amount=period.paid_amount, amount_due=period.owed,
-        currency=period.currency)
+        **ctx,
+        period_id=period.period_id,
+        starts_on=period.starts_on,
+        ends_on=period.ends_on,
+        payment_terms=period.payment_terms,
+        due_on=period.due_on,
+        overdue_on=due.due_on,
+        amount=period.amount,
+        paid_amount=period.paid_amount,
+        amount_due=period.owed,
+        currency=period.currency,
+    )
 
 
 def emit_due(command: EmitDueTimeEvents, contract: ContractState) -> list[EventData]:
     """Every pending time event with ``due_on <= as_of``, in date order."""
     client = command.client
     if client.id != contract.client_id:
-        raise RuleViolated("client_mismatch",
-                           f"client {client.id} is not the owner ({contract.client_id}) of contract "
-                           f"{contract.number}", "client")
+        raise RuleViolated(
+            "client_mismatch",
+            f"client {client.id} is not the owner ({contract.client_id}) of contract {contract.number}",
+            "client",
+        )
     events: list[EventData] = []
     for due in pending_time_events(contract, command.calendar.grace_days):
         if due.due_on > command.as_of:
             break
         if due.kind == "terminated":
-            events.append(ContractTerminationTookEffect(
-                contract_id=contract.id, client_id=contract.client_id, terminated_on=due.due_on))
+            events.append(
+                ContractTerminationTookEffect(
+                    contract_id=contract.id, client_id=contract.client_id, terminated_on=due.due_on
+                )
+            )
             continue
         period = contract.period(due.period_id)
         assert period is not None

@@ -11,12 +11,11 @@ The publishers here only describe the topics (the outbox relay does the publishi
 
 from __future__ import annotations
 
-from typing import Union
-
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from shared.events.base import one_of
 from shared.events.contracts import CONTRACT_EVENTS
 from shared.events.envelope import Envelope
 from shared.events.payments import PUBLIC_EVENTS
@@ -35,31 +34,45 @@ ENVELOPE_NOTE = (
 )
 
 public_broker.publisher(
-    PAYMENTS, title="payments.v1",
+    PAYMENTS,
+    title="payments.v1",
     description="The public, stable payments feed for accounting and CRM. A change that "
-                "breaks a consumer is a new topic version, never an edit. " + ENVELOPE_NOTE,
-    schema=Union[tuple(PUBLIC_EVENTS)],  # type: ignore[valid-type]
+    "breaks a consumer is a new topic version, never an edit. " + ENVELOPE_NOTE,
+    schema=one_of(PUBLIC_EVENTS),
 )
 internal_broker.publisher(
-    CONTRACTS_EVENTS, title="contracts.events.v1",
+    CONTRACTS_EVENTS,
+    title="contracts.events.v1",
     description="Internal facts about clients, contracts, periods and payments. " + ENVELOPE_NOTE,
-    schema=Union[tuple(CONTRACT_EVENTS)],  # type: ignore[valid-type]
+    schema=one_of(CONTRACT_EVENTS),
 )
 internal_broker.publisher(
-    CONTRACTS_SCHEDULE, title="contracts.schedule.v1",
-    description="Time events emitted when their date comes (reminders, starts, ends, overdue). "
-                + ENVELOPE_NOTE,
-    schema=Union[tuple(SCHEDULE_EVENTS)],  # type: ignore[valid-type]
+    CONTRACTS_SCHEDULE,
+    title="contracts.schedule.v1",
+    description="Time events emitted when their date comes (reminders, starts, ends, overdue). " + ENVELOPE_NOTE,
+    schema=one_of(SCHEDULE_EVENTS),
 )
 for _broker in (public_broker, internal_broker):
     _broker.publisher(
-        "envelope", title="(envelope)", description="The envelope every message travels in.",
+        "envelope",
+        title="(envelope)",
+        description="The envelope every message travels in.",
         schema=Envelope,
     )
 
-payments_app = FastStream(public_broker, specification=AsyncAPI(
-    title="Abonent payments.v1 — public feed", version="1.0.0",
-    description="Payments, cancellations, overdue periods and settled debts, for other systems."))
-internal_app = FastStream(internal_broker, specification=AsyncAPI(
-    title="Abonent contracts — internal topics", version="1.0.0",
-    description="What the contracts service publishes for Abonent's own services."))
+payments_app = FastStream(
+    public_broker,
+    specification=AsyncAPI(
+        title="Abonent payments.v1 — public feed",
+        version="1.0.0",
+        description="Payments, cancellations, overdue periods and settled debts, for other systems.",
+    ),
+)
+internal_app = FastStream(
+    internal_broker,
+    specification=AsyncAPI(
+        title="Abonent contracts — internal topics",
+        version="1.0.0",
+        description="What the contracts service publishes for Abonent's own services.",
+    ),
+)

@@ -16,7 +16,6 @@ from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.application.scheduler import tick
 from services.contracts.settings import ContractsSettings
-from shared.calendar import CalendarSettings
 from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
 from shared.eventstore.store import PostgresEventStore
@@ -28,8 +27,9 @@ log = get_logger("contracts.scheduler")
 
 async def run(settings: ContractsSettings) -> None:
     pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4)
-    app = ContractsApplication(PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool),
-                               settings.calendar.grace_days)
+    app = ContractsApplication(
+        PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), settings.calendar.grace_days
+    )
     calendar = settings.calendar.calendar()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -42,17 +42,17 @@ async def run(settings: ContractsSettings) -> None:
             ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=now)
             try:
                 await tick(app, calendar.today(now), ctx, settings.scheduler_batch, calendar)
-            except Exception:  # noqa: BLE001 - one bad tick must not stop the loop; it is logged
+            except Exception:  # one bad tick must not stop the loop; it is logged
                 log.exception("scheduler tick failed")
             try:
                 await asyncio.wait_for(stopping.wait(), settings.scheduler_interval_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         await pool.close()
 
 
 if __name__ == "__main__":
-    s = load_or_exit(ContractsSettings)  # type: ignore[arg-type]
+    s = load_or_exit(ContractsSettings)
     configure_logging(s.log.format, s.log.level)
     asyncio.run(run(s))

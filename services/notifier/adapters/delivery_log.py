@@ -24,10 +24,13 @@ from uuid import UUID
 import asyncpg
 
 from services.notifier.domain.emails import (
-    DeliveryStatus, DeliveryView, Notification, NotificationView, OutgoingEmail,
+    DeliveryStatus,
+    DeliveryView,
+    Notification,
+    NotificationView,
+    OutgoingEmail,
 )
 from services.notifier.domain.recipients import RejectedRecipient
-
 
 _DELIVERIES = """SELECT recipient, role, status, attempts, last_error, message_id, sent_at
                  FROM deliveries"""
@@ -40,18 +43,30 @@ class ClaimBusy(Exception):
 class Claim:
     """One locked delivery row inside an open transaction; settle it with one ``mark_*``."""
 
-    def __init__(self, conn: asyncpg.Connection, event_id: UUID, recipient: str,
-                 status: DeliveryStatus, attempts: int, last_error: str | None) -> None:
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        event_id: UUID,
+        recipient: str,
+        status: DeliveryStatus,
+        attempts: int,
+        last_error: str | None,
+    ) -> None:
         self._conn, self.event_id, self.recipient = conn, event_id, recipient
         self.status, self.attempts, self.last_error = status, attempts, last_error
 
-    async def _update(self, status: DeliveryStatus, attempts: int, error: str | None,
-                      sent: bool = False) -> None:
+    async def _update(self, status: DeliveryStatus, attempts: int, error: str | None, sent: bool = False) -> None:
         await self._conn.execute(
             """UPDATE deliveries SET status = $3, attempts = $4, last_error = $5,
                       sent_at = CASE WHEN $6 THEN now() ELSE NULL END, updated_at = now()
                WHERE event_id = $1 AND recipient = $2""",
-            self.event_id, self.recipient, status, attempts, error, sent)
+            self.event_id,
+            self.recipient,
+            status,
+            attempts,
+            error,
+            sent,
+        )
         self.status, self.attempts, self.last_error = status, attempts, error
 
     async def mark_sent(self, attempts: int) -> None:
@@ -80,10 +95,14 @@ class DeliveryLog:
         self._pool = pool
         self._timeouts = timeouts or ClaimTimeouts()
 
-    async def record(self, notification: Notification, emails: Sequence[OutgoingEmail],
-                     rejected: Sequence[RejectedRecipient],
-                     rejected_message_ids: Sequence[str],
-                     status: DeliveryStatus = "pending") -> list[DeliveryView]:
+    async def record(
+        self,
+        notification: Notification,
+        emails: Sequence[OutgoingEmail],
+        rejected: Sequence[RejectedRecipient],
+        rejected_message_ids: Sequence[str],
+        status: DeliveryStatus = "pending",
+    ) -> list[DeliveryView]:
         """Insert the notification with its deliveries (``emails`` in ``status``: ``pending``,
         or ``skipped_late`` for old news) once; return the deliveries as they stand. Only the
         first call decides the recipients (later calls add nobody)."""
@@ -94,20 +113,31 @@ class DeliveryLog:
                                               contract_number, subject, correlation_id, envelope)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING
                    RETURNING true""",
-                n.event_id, n.event_type, n.kind, n.client_id, n.contract_id, n.contract_number,
-                n.subject, n.correlation_id, n.envelope)
+                n.event_id,
+                n.event_type,
+                n.kind,
+                n.client_id,
+                n.contract_id,
+                n.contract_number,
+                n.subject,
+                n.correlation_id,
+                n.envelope,
+            )
             if created:
                 rows: list[tuple[Any, ...]] = [
-                    (e.event_id, e.recipient, e.role, e.kind, e.subject, e.message_id, status, None)
-                    for e in emails]
-                rows += [(n.event_id, r.address, r.role, n.kind, n.subject, mid, "dead", r.reason)
-                         for r, mid in zip(rejected, rejected_message_ids, strict=True)]
+                    (e.event_id, e.recipient, e.role, e.kind, e.subject, e.message_id, status, None) for e in emails
+                ]
+                rows += [
+                    (n.event_id, r.address, r.role, n.kind, n.subject, mid, "dead", r.reason)
+                    for r, mid in zip(rejected, rejected_message_ids, strict=True)
+                ]
                 await conn.executemany(
                     """INSERT INTO deliveries (event_id, recipient, role, kind, subject, message_id,
                                                status, last_error)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""", rows)
-            found = await conn.fetch(_DELIVERIES + " WHERE event_id = $1 ORDER BY role DESC, recipient",
-                                     n.event_id)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+                    rows,
+                )
+            found = await conn.fetch(_DELIVERIES + " WHERE event_id = $1 ORDER BY role DESC, recipient", n.event_id)
         return [DeliveryView(**dict(r)) for r in found]
 
     @asynccontextmanager
@@ -120,12 +150,16 @@ class DeliveryLog:
         t = self._timeouts
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SET LOCAL lock_timeout = '{int(t.lock_seconds * 1000)}ms'")
-            await conn.execute("SET LOCAL idle_in_transaction_session_timeout = "
-                               f"'{int(t.idle_in_transaction_seconds * 1000)}ms'")
+            await conn.execute(
+                f"SET LOCAL idle_in_transaction_session_timeout = '{int(t.idle_in_transaction_seconds * 1000)}ms'"
+            )
             try:
                 row = await conn.fetchrow(
                     """SELECT status, attempts, last_error FROM deliveries
-                       WHERE event_id = $1 AND recipient = $2 FOR UPDATE""", event_id, recipient)
+                       WHERE event_id = $1 AND recipient = $2 FOR UPDATE""",
+                    event_id,
+                    recipient,
+                )
             except asyncpg.LockNotAvailableError:
                 raise ClaimBusy(f"delivery {event_id}/{recipient} is being sent elsewhere") from None
             if row is None:
@@ -139,49 +173,59 @@ class DeliveryLog:
         unknown event. Deliveries rejected for an invalid address (0 attempts) stay ``dead``.
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            head = await conn.fetchrow("SELECT envelope FROM notifications WHERE event_id = $1",
-                                       event_id)
+            head = await conn.fetchrow("SELECT envelope FROM notifications WHERE event_id = $1", event_id)
             if head is None:
                 return None
             status = await conn.execute(
                 """UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = now(),
                           last_error = 'reopened after: ' || coalesce(last_error, '')
-                   WHERE event_id = $1 AND status = 'dead' AND attempts > 0""", event_id)
+                   WHERE event_id = $1 AND status = 'dead' AND attempts > 0""",
+                event_id,
+            )
             return head["envelope"], int(status.split()[-1])
 
-    async def reject_message(self, topic: str, partition: int, offset: int, event_id: UUID | None,
-                             event_type: str | None, reason: str) -> None:
+    async def reject_message(
+        self, topic: str, partition: int, offset: int, event_id: UUID | None, event_type: str | None, reason: str
+    ) -> None:
         await self._pool.execute(
             """INSERT INTO rejected_messages (topic, "partition", "offset", event_id, event_type, reason)
                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
-            topic, partition, offset, event_id, event_type, reason)
+            topic,
+            partition,
+            offset,
+            event_id,
+            event_type,
+            reason,
+        )
 
     async def deliveries_of(self, event_id: UUID) -> list[DeliveryView]:
-        rows = await self._pool.fetch(_DELIVERIES + " WHERE event_id = $1 ORDER BY role DESC, recipient",
-                                      event_id)
+        rows = await self._pool.fetch(_DELIVERIES + " WHERE event_id = $1 ORDER BY role DESC, recipient", event_id)
         return [DeliveryView(**dict(r)) for r in rows]
 
-    async def list_notifications(self, client_id: UUID | None, limit: int,
-                                 offset: int) -> list[NotificationView]:
+    async def list_notifications(self, client_id: UUID | None, limit: int, offset: int) -> list[NotificationView]:
         """Newest first, one entry per event with all its deliveries."""
         heads = await self._pool.fetch(
             """SELECT event_id, event_type, kind, client_id, contract_id, contract_number, subject,
                       received_at
                FROM notifications WHERE ($1::uuid IS NULL OR client_id = $1)
                ORDER BY received_at DESC, event_id DESC LIMIT $2 OFFSET $3""",
-            client_id, limit, offset)
+            client_id,
+            limit,
+            offset,
+        )
         if not heads:
             return []
         rows = await self._pool.fetch(
             """SELECT event_id, recipient, role, status, attempts, last_error, message_id, sent_at
                FROM deliveries WHERE event_id = ANY($1::uuid[])
-               ORDER BY role DESC, recipient""", [h["event_id"] for h in heads])
+               ORDER BY role DESC, recipient""",
+            [h["event_id"] for h in heads],
+        )
         by_event: dict[UUID, list[DeliveryView]] = {}
         for r in rows:
             values = dict(r)
             by_event.setdefault(values.pop("event_id"), []).append(DeliveryView(**values))
-        return [NotificationView(**dict(h), deliveries=tuple(by_event.get(h["event_id"], ())))
-                for h in heads]
+        return [NotificationView(**dict(h), deliveries=tuple(by_event.get(h["event_id"], ()))) for h in heads]
 
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")

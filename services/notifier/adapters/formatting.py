@@ -17,10 +17,34 @@ from shared.money import in_currency, minor_units
 Locale = Literal["ru", "en"]
 LOCALES: tuple[Locale, ...] = ("ru", "en")
 
-_RU_MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
-              "сентября", "октября", "ноября", "декабря")
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+_RU_MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _TERMS = {
     "ru": {"prepaid": "предоплата", "postpaid": "постоплата"},
     "en": {"prepaid": "prepaid", "postpaid": "postpaid"},
@@ -32,7 +56,7 @@ def money(amount: Decimal | str, currency: str, locale: Locale) -> str:
     value = in_currency(Decimal(str(amount)), currency)
     sign = "-" if value < 0 else ""
     whole, _, cents = f"{abs(value):.{minor_units(currency)}f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

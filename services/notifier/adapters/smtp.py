@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
-from typing import Literal
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate
+from typing import Any, Literal
 
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
@@ -24,7 +24,6 @@ from pydantic import SecretStr
 
 from services.notifier.domain.emails import OutgoingEmail
 from services.notifier.domain.failures import SendFailure, Stage
-
 
 SmtpTls = Literal["starttls", "tls", "none"]
 
@@ -40,8 +39,10 @@ class SmtpConfig:
     validate_certs: bool = True
 
     def __repr__(self) -> str:  # never print the password, even masked-by-accident
-        return (f"SmtpConfig(host={self.host!r}, port={self.port}, username={self.username!r}, "
-                f"tls={self.tls!r}, timeout={self.timeout})")
+        return (
+            f"SmtpConfig(host={self.host!r}, port={self.port}, username={self.username!r}, "
+            f"tls={self.tls!r}, timeout={self.timeout})"
+        )
 
 
 def build_message(email: OutgoingEmail) -> MIMEMultipart:
@@ -54,7 +55,7 @@ def build_message(email: OutgoingEmail) -> MIMEMultipart:
     msg = MIMEMultipart("alternative")
     msg["From"] = email.sender
     msg["To"] = email.recipient
-    msg["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
+    msg["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")  # type: ignore[assignment]  # email takes a Header; typeshed's MIMEMultipart says str only
     msg["Message-ID"] = email.message_id
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
@@ -101,13 +102,16 @@ class SmtpSender:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
 
-    def _connection_kwargs(self) -> dict[str, object]:
+    def _connection_kwargs(self) -> dict[str, Any]:  # aiosmtplib's keyword arguments, each of its own type
         c = self.config
         return {
-            "hostname": c.host, "port": c.port, "timeout": c.timeout,
+            "hostname": c.host,
+            "port": c.port,
+            "timeout": c.timeout,
             # aiosmtplib: start_tls=True fails when the server offers no STARTTLS (None would
             # quietly go on in clear text); False never upgrades.
-            "use_tls": c.tls == "tls", "start_tls": c.tls == "starttls",
+            "use_tls": c.tls == "tls",
+            "start_tls": c.tls == "starttls",
             "validate_certs": c.validate_certs,
             "username": c.username,
             "password": c.password.get_secret_value() if c.password is not None else None,
@@ -117,14 +121,15 @@ class SmtpSender:
         """Returns when the server accepted the message; raises :class:`SendFailure`."""
         message = build_message(email)
         try:
-            await aiosmtplib.send(message, sender=email.sender, recipients=[email.recipient],
-                                  **self._connection_kwargs())  # type: ignore[arg-type]
+            await aiosmtplib.send(
+                message, sender=email.sender, recipients=[email.recipient], **self._connection_kwargs()
+            )
         except _NETWORK_ERRORS as exc:
             raise _failure(exc) from exc
 
     async def probe(self) -> None:
         """Connect, greet, [STARTTLS, AUTH], NOOP, QUIT: raises when the server is not usable."""
-        client = aiosmtplib.SMTP(**self._connection_kwargs())  # type: ignore[arg-type]
+        client = aiosmtplib.SMTP(**self._connection_kwargs())
         try:
             await client.connect()  # logs in too when a username and password are set
             await client.noop()

@@ -26,7 +26,10 @@ def _environment(directory: Path, locale: Locale) -> Environment:
     env = Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters["money"] = lambda amount, currency: formatting.money(amount, currency, locale)
     env.filters["date"] = lambda day: formatting.long_date(day, locale)
@@ -46,8 +49,9 @@ class TemplateRenderer:
         self.locale = locale
         self._env = _environment(directory, locale)
 
-    def render(self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue,
-               recipient: Recipient) -> Rendered:
+    def render(
+        self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, recipient: Recipient
+    ) -> Rendered:
         context = self.context(event, recipient)
         base = f"{self.locale}/{kind}"
         return Rendered(
@@ -57,16 +61,23 @@ class TemplateRenderer:
         )
 
     @staticmethod
-    def context(event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue,
-                recipient: Recipient) -> dict[str, Any]:
+    def context(event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, recipient: Recipient) -> dict[str, Any]:
         context: dict[str, Any] = {
-            "event": event, "recipient": recipient,
-            "client_name": event.client_name, "manager_name": event.manager_name,
-            "contract_number": event.contract_number, "contract_title": event.contract_title,
+            "event": event,
+            "recipient": recipient,
+            "client_name": event.client_name,
+            "manager_name": event.manager_name,
+            "contract_number": event.contract_number,
+            "contract_title": event.contract_title,
         }
         if isinstance(event, ServicePeriodEndingSoon):
             owed: Decimal = max(event.period.amount - event.period.paid_amount, Decimal("0"))
-            context.update(period=event.period, next_period=event.next_period, owed=owed,
-                           next_owed=None if event.next_period is None else max(
-                               event.next_period.amount - event.next_period.paid_amount, Decimal("0")))
+            context.update(
+                period=event.period,
+                next_period=event.next_period,
+                owed=owed,
+                next_owed=None
+                if event.next_period is None
+                else max(event.next_period.amount - event.next_period.paid_amount, Decimal("0")),
+            )
         return context

@@ -45,8 +45,14 @@ class ShuttingDown(Exception):
 
 
 class Deliverer:
-    def __init__(self, delivery_log: Log, sender: Sender, policy: RetryPolicy,
-                 metrics: Metrics | None = None, busy_exceptions: tuple[type[BaseException], ...] = ()) -> None:
+    def __init__(
+        self,
+        delivery_log: Log,
+        sender: Sender,
+        policy: RetryPolicy,
+        metrics: Metrics | None = None,
+        busy_exceptions: tuple[type[BaseException], ...] = (),
+    ) -> None:
         self._log, self._sender, self.policy = delivery_log, sender, policy
         self._metrics = metrics or NoMetrics()
         self._busy = busy_exceptions
@@ -68,9 +74,14 @@ class Deliverer:
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            log.info("temporary failure, will retry", recipient=email.recipient, error=str(exc),
-                     retry_in=round(state.upcoming_sleep, 2),
-                     attempts=getattr(exc, "attempts", None), max_attempts=p.max_attempts)
+            log.info(
+                "temporary failure, will retry",
+                recipient=email.recipient,
+                error=str(exc),
+                retry_in=round(state.upcoming_sleep, 2),
+                attempts=getattr(exc, "attempts", None),
+                max_attempts=p.max_attempts,
+            )
 
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TryAgain),
@@ -78,7 +89,9 @@ class Deliverer:
             # The log's attempt count settles the delivery; this is only a backstop (claims
             # that found the row busy elsewhere do not count as attempts).
             stop=stop_after_attempt(p.max_attempts * 3),
-            before_sleep=before_sleep, reraise=True, sleep=self._pause,
+            before_sleep=before_sleep,
+            reraise=True,
+            sleep=self._pause,
         )
         result: DeliveryResult | None = None
         async for attempt in retrying:
@@ -97,14 +110,14 @@ class Deliverer:
             return result
         if result.status == "sent":
             self._metrics.sent(email.kind)
-            log.info("e-mail sent", recipient=email.recipient, message_id=email.message_id,
-                     attempts=result.attempts)
+            log.info("e-mail sent", recipient=email.recipient, message_id=email.message_id, attempts=result.attempts)
         elif result.status == "failed":
             self._metrics.failed(email.kind)
             log.error("e-mail refused for good", recipient=email.recipient, error=result.error)
         elif result.status == "dead":
-            log.error("e-mail attempts exhausted", recipient=email.recipient, error=result.error,
-                      attempts=result.attempts)
+            log.error(
+                "e-mail attempts exhausted", recipient=email.recipient, error=result.error, attempts=result.attempts
+            )
         else:  # pending: the attempt is counted even if we die during the pause
             self._metrics.retried(email.kind)
             raise TryAgain(result.error or "temporary failure", result.attempts)
@@ -114,8 +127,9 @@ class Deliverer:
         """One attempt inside one claim; the outcome commits when the claim's block ends."""
         async with self._log.claim(email.event_id, email.recipient) as claim:
             if claim.status != "pending":
-                return DeliveryResult(email.recipient, claim.status, claim.attempts,
-                                      claim.last_error, already_done=True)
+                return DeliveryResult(
+                    email.recipient, claim.status, claim.attempts, claim.last_error, already_done=True
+                )
             if claim.attempts >= self.policy.max_attempts:  # e.g. the setting was lowered
                 error = claim.last_error or "attempts exhausted"
                 await claim.mark_dead(claim.attempts, error)

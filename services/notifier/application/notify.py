@@ -31,7 +31,12 @@ from services.notifier.application.ports import DeadLetters, Log, Metrics, NoMet
 from services.notifier.domain.emails import DeliveryResult, Notification, OutgoingEmail
 from services.notifier.domain.message_ids import message_id
 from services.notifier.domain.recipients import (
-    Audience, NotAScheduleEvent, NotificationKind, Recipient, audience, kind_of,
+    Audience,
+    NotAScheduleEvent,
+    NotificationKind,
+    Recipient,
+    audience,
+    kind_of,
 )
 from shared.consumer.decoding import Decoded, PoisonMessage, RawRecord, decode_record
 from shared.events.envelope import Envelope, headers_to_dict
@@ -44,8 +49,8 @@ log = get_logger("notifier")
 
 class Outcome(StrEnum):
     IGNORED = "ignored"
-    DELIVERED = "delivered"          # every recipient settled: sent, or failed for good
-    SKIPPED_LATE = "skipped_late"    # old news: recorded, not mailed
+    DELIVERED = "delivered"  # every recipient settled: sent, or failed for good
+    SKIPPED_LATE = "skipped_late"  # old news: recorded, not mailed
     DEAD_LETTERED = "dead_lettered"  # the event (or part of it) went to the dead-letter topic
 
 
@@ -64,8 +69,15 @@ class Handled:
 
 
 class ScheduleNotifier:
-    def __init__(self, delivery_log: Log, deliverer: Deliverer, renderer: Renderer,
-                 dead_letters: DeadLetters, policy: NotifyPolicy, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        delivery_log: Log,
+        deliverer: Deliverer,
+        renderer: Renderer,
+        dead_letters: DeadLetters,
+        policy: NotifyPolicy,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._log, self._deliverer, self._renderer = delivery_log, deliverer, renderer
         self._dead_letters, self.policy = dead_letters, policy
         self._metrics = metrics or NoMetrics()
@@ -94,8 +106,9 @@ class ScheduleNotifier:
     async def give_up(self, record: RawRecord, error: str) -> Handled:
         """Dead-letter a record whose handling keeps failing for a reason that is not an
         outage (a bug, data the database refuses), so it cannot block its partition forever."""
-        return await self._reject(record, f"handling failed repeatedly: {error}",
-                                  _envelope_hint(record), "handler_error")
+        return await self._reject(
+            record, f"handling failed repeatedly: {error}", _envelope_hint(record), "handler_error"
+        )
 
     async def handle(self, record: RawRecord) -> Handled:
         try:
@@ -121,78 +134,119 @@ class ScheduleNotifier:
         for warning in who.warnings:
             log.warning(warning, client_id=str(event.client_id), contract=event.contract_number)
         if who.nobody:
-            return await self._reject(decoded.record, "no recipients: the client's manager has no "
-                                      "e-mail and no general address is configured", env, "no_recipients")
+            return await self._reject(
+                decoded.record,
+                "no recipients: the client's manager has no e-mail and no general address is configured",
+                env,
+                "no_recipients",
+            )
         try:
             emails = [self._compose(kind, event, env, r) for r in who.recipients]
             subject = emails[0].subject if emails else self._subject(kind, event, who)
         except Exception as exc:  # noqa: BLE001 - a template that cannot render this event
-            return await self._reject(decoded.record, f"cannot render the {kind} e-mail: {exc!r}",
-                                      env, "render_failed")
+            return await self._reject(decoded.record, f"cannot render the {kind} e-mail: {exc!r}", env, "render_failed")
         # The recipients are fixed when the event is first recorded: a redelivery or a retry
         # after NOTIFY_GENERAL_EMAIL changed finishes what was started, it adds nobody.
         rows = await self._log.record(
-            Notification(env.event_id, env.event_type, kind, event.client_id, event.contract_id,
-                         event.contract_number, subject, env.correlation_id,
-                         env.model_dump(mode="json")),
-            emails, who.rejected,
+            Notification(
+                env.event_id,
+                env.event_type,
+                kind,
+                event.client_id,
+                event.contract_id,
+                event.contract_number,
+                subject,
+                env.correlation_id,
+                env.model_dump(mode="json"),
+            ),
+            emails,
+            who.rejected,
             [message_id(env.event_id, r.address, self.policy.message_id_domain) for r in who.rejected],
-            "skipped_late" if event.late else "pending")
+            "skipped_late" if event.late else "pending",
+        )
         if event.late:
             log.info("late notification recorded, not mailed", kind=kind)
             self._metrics.event(Outcome.SKIPPED_LATE)
-            return Handled(Outcome.SKIPPED_LATE, tuple(DeliveryResult(
-                row.recipient, row.status, row.attempts, row.last_error, already_done=True) for row in rows))
+            return Handled(
+                Outcome.SKIPPED_LATE,
+                tuple(
+                    DeliveryResult(row.recipient, row.status, row.attempts, row.last_error, already_done=True)
+                    for row in rows
+                ),
+            )
         composed = {e.recipient: e for e in emails}
-        pending = [composed.get(row.recipient) or self._compose(
-            kind, event, env, Recipient(row.recipient, row.role,
-                                        event.manager_name if row.role == "manager" else None))
-            for row in rows if row.status == "pending"]
+        pending = [
+            composed.get(row.recipient)
+            or self._compose(
+                kind,
+                event,
+                env,
+                Recipient(row.recipient, row.role, event.manager_name if row.role == "manager" else None),
+            )
+            for row in rows
+            if row.status == "pending"
+        ]
         # Every delivery runs to its own end before an error is raised: none is left running
         # behind a record the consumer has already given back.
-        settled = await asyncio.gather(*(self._deliverer.deliver(e) for e in pending),
-                                       return_exceptions=True)
+        settled = await asyncio.gather(*(self._deliverer.deliver(e) for e in pending), return_exceptions=True)
         for outcome in settled:
             if isinstance(outcome, BaseException):
                 raise outcome
         sent_now = {r.recipient: r for r in settled if isinstance(r, DeliveryResult)}
-        results = tuple(sent_now.get(row.recipient) or DeliveryResult(
-            row.recipient, row.status, row.attempts, row.last_error, already_done=True) for row in rows)
+        results = tuple(
+            sent_now.get(row.recipient)
+            or DeliveryResult(row.recipient, row.status, row.attempts, row.last_error, already_done=True)
+            for row in rows
+        )
         reasons = [f"{r.recipient!r}: {r.error}" for r in results if r.status == "dead"]
         if reasons:
-            await self._dead_letter(decoded.record, "undeliverable: " + "; ".join(reasons),
-                                    "undeliverable")
+            await self._dead_letter(decoded.record, "undeliverable: " + "; ".join(reasons), "undeliverable")
             self._metrics.event(Outcome.DEAD_LETTERED)
             return Handled(Outcome.DEAD_LETTERED, results, "; ".join(reasons))
         self._metrics.event(Outcome.DELIVERED)
-        log.info("notification settled", kind=kind,
-                 deliveries={r.recipient: r.status for r in results})
+        log.info("notification settled", kind=kind, deliveries={r.recipient: r.status for r in results})
         return Handled(Outcome.DELIVERED, results)
 
-    def _compose(self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue,
-                 env: Envelope, recipient: Recipient) -> OutgoingEmail:
+    def _compose(
+        self,
+        kind: NotificationKind,
+        event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue,
+        env: Envelope,
+        recipient: Recipient,
+    ) -> OutgoingEmail:
         rendered = self._renderer.render(kind, event, recipient)
         return OutgoingEmail(
-            event_id=env.event_id, kind=kind, recipient=recipient.address, role=recipient.role,
+            event_id=env.event_id,
+            kind=kind,
+            recipient=recipient.address,
+            role=recipient.role,
             sender=self.policy.sender,
             message_id=message_id(env.event_id, recipient.address, self.policy.message_id_domain),
-            subject=rendered.subject, text=rendered.text, html=rendered.html,
-            correlation_id=env.correlation_id)
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            correlation_id=env.correlation_id,
+        )
 
-    def _subject(self, kind: NotificationKind,
-                 event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, who: Audience) -> str:
+    def _subject(
+        self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, who: Audience
+    ) -> str:
         role = who.rejected[0].role if who.rejected else "general"
         return self._renderer.render(kind, event, Recipient("-", role, event.manager_name)).subject
 
-    async def _reject(self, record: RawRecord, reason: str, env: Envelope | _Hint | None,
-                      category: str) -> Handled:
+    async def _reject(self, record: RawRecord, reason: str, env: Envelope | _Hint | None, category: str) -> Handled:
         event_id = getattr(env, "event_id", None)
         event_type = getattr(env, "event_type", None)
-        log.warning("message rejected", reason=reason, event_id=str(event_id) if event_id else None,
-                    event_type=event_type, topic=record.topic, partition=record.partition,
-                    offset=record.offset)
-        await self._log.reject_message(record.topic, record.partition, record.offset, event_id,
-                                       event_type, reason)
+        log.warning(
+            "message rejected",
+            reason=reason,
+            event_id=str(event_id) if event_id else None,
+            event_type=event_type,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        await self._log.reject_message(record.topic, record.partition, record.offset, event_id, event_type, reason)
         await self._dead_letter(record, reason, category)
         self._metrics.event(Outcome.DEAD_LETTERED)
         return Handled(Outcome.DEAD_LETTERED, reason=reason)
@@ -202,7 +256,7 @@ class ScheduleNotifier:
         self._metrics.dead_lettered(category)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Replayed:
     """A stored envelope as a record: dead letters of a retry name no source offset (-1)."""
 
@@ -235,5 +289,3 @@ def _envelope_hint(record: RawRecord) -> _Hint:
     except ValueError:
         event_id = None
     return _Hint(event_id, headers.get("event_type"))
-
-

@@ -8,7 +8,12 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from services.notifier.domain.emails import (
-    DeliveryStatus, DeliveryView, Notification, NotificationView, OutgoingEmail, Rendered,
+    DeliveryStatus,
+    DeliveryView,
+    Notification,
+    NotificationView,
+    OutgoingEmail,
+    Rendered,
 )
 from services.notifier.domain.recipients import NotificationKind, Recipient, RejectedRecipient
 from shared.consumer.decoding import RawRecord
@@ -21,9 +26,9 @@ class Sender(Protocol):
 
 
 class Renderer(Protocol):
-    def render(self, kind: NotificationKind,
-               event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue,
-               recipient: Recipient) -> Rendered: ...
+    def render(
+        self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, recipient: Recipient
+    ) -> Rendered: ...
 
 
 class ClaimedDelivery(Protocol):
@@ -38,10 +43,14 @@ class ClaimedDelivery(Protocol):
 
 
 class Log(Protocol):
-    async def record(self, notification: Notification, emails: Sequence[OutgoingEmail],
-                     rejected: Sequence[RejectedRecipient],
-                     rejected_message_ids: Sequence[str],
-                     status: DeliveryStatus = "pending") -> list[DeliveryView]:
+    async def record(
+        self,
+        notification: Notification,
+        emails: Sequence[OutgoingEmail],
+        rejected: Sequence[RejectedRecipient],
+        rejected_message_ids: Sequence[str],
+        status: DeliveryStatus = "pending",
+    ) -> list[DeliveryView]:
         """Record the notification and its deliveries (``emails`` in ``status``) the first
         time; return the deliveries as they stand (a second call adds no recipient)."""
 
@@ -49,13 +58,13 @@ class Log(Protocol):
 
     async def reopen(self, event_id: UUID) -> tuple[dict[str, Any] | None, int] | None: ...
 
-    async def reject_message(self, topic: str, partition: int, offset: int, event_id: UUID | None,
-                             event_type: str | None, reason: str) -> None: ...
+    async def reject_message(
+        self, topic: str, partition: int, offset: int, event_id: UUID | None, event_type: str | None, reason: str
+    ) -> None: ...
 
     async def deliveries_of(self, event_id: UUID) -> list[DeliveryView]: ...
 
-    async def list_notifications(self, client_id: UUID | None, limit: int,
-                                 offset: int) -> list[NotificationView]: ...
+    async def list_notifications(self, client_id: UUID | None, limit: int, offset: int) -> list[NotificationView]: ...
 
 
 class DeadLetters(Protocol):

@@ -51,4 +51,3 @@ def split_addresses(text: str) -> tuple[str, ...]:
             seen.add(same_mailbox_key(address))
             out.append(address)
     return tuple(out)
-

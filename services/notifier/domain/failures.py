@@ -22,7 +22,7 @@ from enum import StrEnum
 
 
 class Stage(StrEnum):
-    CONNECT = "connect"      # TCP, TLS-on-connect, greeting, EHLO
+    CONNECT = "connect"  # TCP, TLS-on-connect, greeting, EHLO
     TLS = "starttls"
     AUTH = "auth"
     SENDER = "mail_from"
@@ -82,7 +82,7 @@ class RetryPolicy:
 
     def wait_before(self, attempt: int) -> float:
         """The pause before attempt number ``attempt`` (2, 3, …), without jitter."""
-        return min(self.initial_wait * 2 ** max(attempt - 2, 0), self.max_wait)
+        return min(self.initial_wait * 2.0 ** max(attempt - 2, 0), self.max_wait)
 
     def worst_case_seconds(self, attempt_timeout: float) -> float:
         """The longest one message can keep its partition waiting: every attempt times out

@@ -20,7 +20,9 @@ from typing import Literal
 from services.notifier.domain.addresses import InvalidAddress, normalize, same_mailbox_key
 from shared.events.base import EventData
 from shared.events.schedule import (
-    SCHEDULE_EVENTS, ServicePeriodBecameOverdue, ServicePeriodEndingSoon,
+    SCHEDULE_EVENTS,
+    ServicePeriodBecameOverdue,
+    ServicePeriodEndingSoon,
 )
 
 NotificationKind = Literal["reminder", "debt_notice"]
@@ -74,14 +76,17 @@ def audience(manager_name: str, manager_email: str | None, general: Sequence[str
     warnings: list[str] = []
     seen: set[str] = set()
     if manager_email is None or not manager_email.strip():
-        warnings.append(f"client's manager {manager_name!r} has no e-mail address; "
-                        "only the general address(es) get this notification")
+        warnings.append(
+            f"client's manager {manager_name!r} has no e-mail address; "
+            "only the general address(es) get this notification"
+        )
     else:
         try:
             address = normalize(manager_email)
         except InvalidAddress as exc:
-            rejected.append(RejectedRecipient(manager_email.strip(), "manager",
-                                              f"invalid manager e-mail: {exc.reason}"))
+            rejected.append(
+                RejectedRecipient(manager_email.strip(), "manager", f"invalid manager e-mail: {exc.reason}")
+            )
         else:
             recipients.append(Recipient(address, "manager", manager_name))
             seen.add(same_mailbox_key(address))
@@ -89,8 +94,7 @@ def audience(manager_name: str, manager_email: str | None, general: Sequence[str
         try:
             address = normalize(raw)
         except InvalidAddress as exc:
-            rejected.append(RejectedRecipient(raw.strip(), "general",
-                                              f"invalid general e-mail: {exc.reason}"))
+            rejected.append(RejectedRecipient(raw.strip(), "general", f"invalid general e-mail: {exc.reason}"))
             continue
         if same_mailbox_key(address) not in seen:
             seen.add(same_mailbox_key(address))

@@ -36,10 +36,17 @@ from shared.settings import KafkaSettings
 from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP
 
 OUTAGES: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, KafkaError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError, asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError, asyncpg.QueryCanceledError,
-    TryAgain, ShuttingDown,
+    OSError,
+    TimeoutError,
+    KafkaError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.QueryCanceledError,
+    TryAgain,
+    ShuttingDown,
 )
 """Failures that say "something we depend on is down or busy": retried without a bound."""
 
@@ -82,12 +89,32 @@ def _lag(topic: str, partition: int, lag: int) -> None:
     metrics.LAG.labels(topic, str(partition)).set(lag)
 
 
-def schedule_consumer(kafka: KafkaSettings, notifier: Notifier, dead_letters: DeadLetterProducer,
-                      *, client_id: str, group: str = NOTIFIER_GROUP,
-                      max_poll_interval_ms: int = 300_000, topic: str = CONTRACTS_SCHEDULE,
-                      give_up_after: int = 5, graceful_seconds: float = 15.0) -> ConsumerRuntime:
-    subscription = Subscription((topic,), group, client_id, max_records=1, options={
-        "max_poll_interval_ms": max_poll_interval_ms, "rebalance_timeout_ms": max_poll_interval_ms})
-    return ConsumerRuntime(kafka, subscription, NotifyEach(notifier, give_up_after), dead_letters,
-                           backoff=REDELIVERY, on_failure=metrics.HANDLER_FAILURES.inc, on_lag=_lag,
-                           graceful_seconds=graceful_seconds)
+def schedule_consumer(
+    kafka: KafkaSettings,
+    notifier: Notifier,
+    dead_letters: DeadLetterProducer,
+    *,
+    client_id: str,
+    group: str = NOTIFIER_GROUP,
+    max_poll_interval_ms: int = 300_000,
+    topic: str = CONTRACTS_SCHEDULE,
+    give_up_after: int = 5,
+    graceful_seconds: float = 15.0,
+) -> ConsumerRuntime:
+    subscription = Subscription(
+        (topic,),
+        group,
+        client_id,
+        max_records=1,
+        options={"max_poll_interval_ms": max_poll_interval_ms, "rebalance_timeout_ms": max_poll_interval_ms},
+    )
+    return ConsumerRuntime(
+        kafka,
+        subscription,
+        NotifyEach(notifier, give_up_after),
+        dead_letters,
+        backoff=REDELIVERY,
+        on_failure=metrics.HANDLER_FAILURES.inc,
+        on_lag=_lag,
+        graceful_seconds=graceful_seconds,
+    )

@@ -22,15 +22,15 @@ router = APIRouter()
 
 # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per request
 async def _queries(request: Request) -> NotificationQueries:
-    return request.app.state.queries  # type: ignore[no-any-return]
+    return request.app.state.queries
 
 
 async def _notifier(request: Request) -> ScheduleNotifier:
-    return request.app.state.notifier  # type: ignore[no-any-return]
+    return request.app.state.notifier
 
 
 async def _smtp_probe(request: Request) -> Callable[[], Awaitable[None]]:
-    return request.app.state.smtp_probe  # type: ignore[no-any-return]
+    return request.app.state.smtp_probe
 
 
 Queries = Annotated[NotificationQueries, Depends(_queries)]
@@ -70,18 +70,39 @@ class NotificationsOut(BaseModel):
 
 def _view(n: NotificationView) -> NotificationOut:
     return NotificationOut(
-        event_id=n.event_id, event_type=n.event_type, kind=n.kind, client_id=n.client_id,
-        contract_id=n.contract_id, contract_number=n.contract_number,
-        recipients=[d.recipient for d in n.deliveries], subject=n.subject, sent_at=n.sent_at,
-        status=n.status, received_at=n.received_at,
-        deliveries=[DeliveryOut(recipient=d.recipient, role=d.role, status=d.status,
-                                attempts=d.attempts, last_error=d.last_error,
-                                message_id=d.message_id, sent_at=d.sent_at) for d in n.deliveries])
+        event_id=n.event_id,
+        event_type=n.event_type,
+        kind=n.kind,
+        client_id=n.client_id,
+        contract_id=n.contract_id,
+        contract_number=n.contract_number,
+        recipients=[d.recipient for d in n.deliveries],
+        subject=n.subject,
+        sent_at=n.sent_at,
+        status=n.status,
+        received_at=n.received_at,
+        deliveries=[
+            DeliveryOut(
+                recipient=d.recipient,
+                role=d.role,
+                status=d.status,
+                attempts=d.attempts,
+                last_error=d.last_error,
+                message_id=d.message_id,
+                sent_at=d.sent_at,
+            )
+            for d in n.deliveries
+        ],
+    )
 
 
-@router.get("/notifications", response_model=NotificationsOut, tags=["notifications"],
-            summary="What was sent, to whom, for which event (newest first)",
-            dependencies=[allow(Role.MANAGER)])
+@router.get(
+    "/notifications",
+    response_model=NotificationsOut,
+    tags=["notifications"],
+    summary="What was sent, to whom, for which event (newest first)",
+    dependencies=[allow(Role.MANAGER)],
+)
 async def list_notifications(
     queries: Queries,
     client_id: UUID | None = None,
@@ -98,24 +119,35 @@ class RetryOut(BaseModel):
     """Deliveries that had run out of attempts and are being sent again."""
 
 
-@router.post("/notifications/{event_id}/retry", status_code=202, response_model=RetryOut,
-             tags=["notifications"],
-             summary="Send a dead-lettered notification again (after SMTP is fixed)",
-             dependencies=[allow(Role.ADMIN)])
+@router.post(
+    "/notifications/{event_id}/retry",
+    status_code=202,
+    response_model=RetryOut,
+    tags=["notifications"],
+    summary="Send a dead-lettered notification again (after SMTP is fixed)",
+    dependencies=[allow(Role.ADMIN)],
+)
 async def retry_notification(event_id: UUID, notifier: Notifier, background: BackgroundTasks) -> RetryOut:
     reopened = await notifier.reopen(event_id)
     if reopened is None:
         raise ApiError(404, "not_found", f"no notification for event {event_id}", "event_id")
     if reopened.record is None:
-        raise ApiError(409, "no_stored_event", "this notification predates stored events; "
-                       "replay its message from the dead-letter topic instead", "event_id")
+        raise ApiError(
+            409,
+            "no_stored_event",
+            "this notification predates stored events; replay its message from the dead-letter topic instead",
+            "event_id",
+        )
     if reopened.deliveries:
         background.add_task(notifier.handle, reopened.record)
     return RetryOut(event_id=event_id, reopened=reopened.deliveries)
 
 
-@router.get("/health/smtp", tags=["operations"],
-            summary="Whether the SMTP server answers (information; readiness does not depend on it)")
+@router.get(
+    "/health/smtp",
+    tags=["operations"],
+    summary="Whether the SMTP server answers (information; readiness does not depend on it)",
+)
 async def smtp_health(probe: SmtpProbe) -> dict[str, Any]:
     try:
         await probe()

@@ -5,15 +5,17 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge
 
 EMAILS_SENT = Counter("notifier_emails_sent_total", "E-mails accepted by the SMTP server", ["kind"])
-EMAILS_FAILED = Counter("notifier_emails_failed_total",
-                        "E-mails refused for good (5xx) and not retried", ["kind"])
-EMAILS_RETRIED = Counter("notifier_email_retries_total",
-                         "Temporary SMTP failures that will be retried after a back-off", ["kind"])
-DEAD_LETTERS = Counter("notifier_dead_letters_total",
-                       "Messages published to the notifier's dead-letter topic", ["reason"])
+EMAILS_FAILED = Counter("notifier_emails_failed_total", "E-mails refused for good (5xx) and not retried", ["kind"])
+EMAILS_RETRIED = Counter(
+    "notifier_email_retries_total", "Temporary SMTP failures that will be retried after a back-off", ["kind"]
+)
+DEAD_LETTERS = Counter(
+    "notifier_dead_letters_total", "Messages published to the notifier's dead-letter topic", ["reason"]
+)
 EVENTS = Counter("notifier_events_total", "Schedule events handled, by outcome", ["outcome"])
-HANDLER_FAILURES = Counter("notifier_handler_failures_total",
-                           "Messages whose handling failed (database/Kafka) and will be redelivered")
+HANDLER_FAILURES = Counter(
+    "notifier_handler_failures_total", "Messages whose handling failed (database/Kafka) and will be redelivered"
+)
 LAG = Gauge("notifier_consumer_lag", "Records in the partition not yet handled", ["topic", "partition"])
 SMTP_UP = Gauge("notifier_smtp_up", "1 when the last SMTP probe succeeded, 0 when it failed")
 
@@ -35,6 +37,7 @@ class PrometheusMetrics:
 
     def event(self, outcome: str) -> None:
         EVENTS.labels(str(outcome)).inc()
+
 
 for _kind in ("reminder", "debt_notice"):  # known label values start at 0, not absent
     for _counter in (EMAILS_SENT, EMAILS_FAILED, EMAILS_RETRIED):

@@ -41,8 +41,9 @@ def with_search_path(dsn: str, pg_schema: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-async def open_pool(dsn: str, pg_schema: str = LIVE_PG_SCHEMA, *, min_size: int = 2,
-                    max_size: int = 10) -> asyncpg.Pool:
+async def open_pool(
+    dsn: str, pg_schema: str = LIVE_PG_SCHEMA, *, min_size: int = 2, max_size: int = 10
+) -> asyncpg.Pool:
     return await create_pool(with_search_path(dsn, pg_schema), min_size=min_size, max_size=max_size)
 
 

@@ -9,10 +9,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
-_partitioner = DefaultPartitioner()
-
 from shared.kafka_security import client_options
 from shared.settings import KafkaSettings
+
+_partitioner = DefaultPartitioner()
 
 Key = tuple[str, int]
 
@@ -30,8 +30,14 @@ class EndOffsets:
 
     partition_of = staticmethod(partition_of)
 
-    def __init__(self, kafka: KafkaSettings, topics: Sequence[str], client_id: str,
-                 timeout: float = 2.0, start_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        topics: Sequence[str],
+        client_id: str,
+        timeout: float = 2.0,
+        start_timeout: float = 10.0,
+    ) -> None:
         self._kafka, self._topics, self._client_id = kafka, tuple(topics), client_id
         self._timeout, self._start_timeout = timeout, start_timeout
         self._consumer: AIOKafkaConsumer | None = None
@@ -47,10 +53,12 @@ class EndOffsets:
                     described = await admin.describe_topics(list(self._topics))
                 finally:
                     await admin.close()
-                self._partitions = [TopicPartition(d["topic"], p["partition"])
-                                    for d in described for p in d["partitions"]]
-                consumer = AIOKafkaConsumer(**client_options(self._kafka), group_id=None,
-                                            client_id=self._client_id, enable_auto_commit=False)
+                self._partitions = [
+                    TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]
+                ]
+                consumer = AIOKafkaConsumer(
+                    **client_options(self._kafka), group_id=None, client_id=self._client_id, enable_auto_commit=False
+                )
                 await consumer.start()
                 self._consumer = consumer
             return self._consumer

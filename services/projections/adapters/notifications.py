@@ -56,8 +56,7 @@ class Generations:
             return False
         if reaching is None or not self._recent or self._recent[0][0] > seen + 1:
             return True
-        return any(position >= reaching for generation, position in reversed(self._recent)
-                   if generation > seen)
+        return any(position >= reaching for generation, position in reversed(self._recent) if generation > seen)
 
     async def wait_past(self, seen: int, timeout: float, reaching: int | None = None) -> None:
         """Return once a batch after ``seen`` has committed (one that applied a position ≥

@@ -19,14 +19,18 @@ from services.projections.adapters.db import (
     open_connection,
     quote_pg_schema,
 )
-from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
 from services.projections.application.ports import TableDiff
+from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
 from shared.db.pool import connect
 
 COMPARED = {  # table -> key shown in samples of differing rows
-    "clients": "client_id", "contracts": "contract_id", "periods": "period_id",
-    "payments": "payment_id", "stream_versions": "stream_id",
-    "parked_events": "stream_id || '@' || stream_version", "consumed_offsets": "topic || '/' || partition",
+    "clients": "client_id",
+    "contracts": "contract_id",
+    "periods": "period_id",
+    "payments": "payment_id",
+    "stream_versions": "stream_id",
+    "parked_events": "stream_id || '@' || stream_version",
+    "consumed_offsets": "topic || '/' || partition",
     "income_months": "month || ' ' || currency",
 }
 
@@ -59,8 +63,7 @@ class PostgresPgSchemas:
         """``bulk``: UNLOGGED tables with primary keys only, for a fast replay; see :meth:`finish`."""
         conn = await self._admin()
         try:
-            await conn.execute(f"SELECT {META_PG_SCHEMA}.create_read_model($1, $2, $3)",
-                               pg_schema, not bulk, bulk)
+            await conn.execute(f"SELECT {META_PG_SCHEMA}.create_read_model($1, $2, $3)", pg_schema, not bulk, bulk)
         finally:
             await conn.close()
 
@@ -85,9 +88,13 @@ class PostgresPgSchemas:
         """Schemas a crashed rebuild or check left behind (call holding ``exclusive_run``)."""
         conn = await self._admin()
         try:
-            names = [r[0] for r in await conn.fetch(
-                "SELECT nspname FROM pg_namespace WHERE nspname ~ $1",
-                f"^{self.live}_(rebuild|check|retired)_[0-9]+$")]
+            names = [
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT nspname FROM pg_namespace WHERE nspname ~ $1",
+                    f"^{self.live}_(rebuild|check|retired)_[0-9]+$",
+                )
+            ]
             for name in names:
                 await conn.execute(f"DROP SCHEMA {quote_pg_schema(name)} CASCADE")
             return names
@@ -105,7 +112,9 @@ class PostgresPgSchemas:
         return await open_connection(self.dsn, pg_schema)
 
     async def offsets(self, conn: asyncpg.Connection, pg_schema: str) -> dict[tuple[str, int], int]:
-        rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM {quote_pg_schema(pg_schema)}.consumed_offsets")
+        rows = await conn.fetch(
+            f"SELECT topic, partition, next_offset FROM {quote_pg_schema(pg_schema)}.consumed_offsets"
+        )
         return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
     @asynccontextmanager
@@ -151,7 +160,9 @@ class PostgresPgSchemas:
                 rows = await conn.fetch(
                     f"SELECT ({key})::text AS k, count(*) OVER () AS n FROM "
                     f"(SELECT * FROM {a}.{table} EXCEPT ALL SELECT * FROM {b}.{table}) d "
-                    f"ORDER BY 1 LIMIT $1", sample)
+                    f"ORDER BY 1 LIMIT $1",
+                    sample,
+                )
                 setattr(diff, attr, rows[0]["n"] if rows else 0)
                 diff.samples += [f"{tag}: {r['k']}" for r in rows]
             out.append(diff)

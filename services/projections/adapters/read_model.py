@@ -39,8 +39,7 @@ class PostgresReadModel:
 
     @asynccontextmanager
     async def _snapshot(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read",
-                                                                  readonly=True):
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             yield conn
 
     async def _position(self, conn: asyncpg.Connection, client_id: UUID | None) -> int | None:
@@ -49,26 +48,47 @@ class PostgresReadModel:
         return (await reads.client_position(conn, client_id))[1]
 
     async def contracts_page(
-        self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter, limit: int, offset: int,
+        self,
+        *,
+        client_id: UUID | None,
+        status: str | None,
+        periods: PeriodFilter,
+        limit: int,
+        offset: int,
     ) -> tuple[int | None, list[asyncpg.Record], list[asyncpg.Record]]:
         async with self._snapshot() as conn:
             position = await self._position(conn, client_id)
             contracts, period_rows = await reads.contracts_page(
-                conn, client_id=client_id, status=status, periods=periods, limit=limit, offset=offset)
+                conn, client_id=client_id, status=status, periods=periods, limit=limit, offset=offset
+            )
         return position, contracts, period_rows
 
     async def owed_periods(
-        self, *, on: date, payment_terms: str | None, client_id: UUID | None, limit: int, offset: int,
+        self,
+        *,
+        on: date,
+        payment_terms: str | None,
+        client_id: UUID | None,
+        limit: int,
+        offset: int,
         grace_days: int,
     ) -> tuple[int | None, list[asyncpg.Record]]:
         async with self._snapshot() as conn:
             position = await self._position(conn, client_id)
-            rows = await reads.owed_periods(conn, on=on, payment_terms=payment_terms, client_id=client_id,
-                                            limit=limit, offset=offset, grace_days=grace_days)
+            rows = await reads.owed_periods(
+                conn,
+                on=on,
+                payment_terms=payment_terms,
+                client_id=client_id,
+                limit=limit,
+                offset=offset,
+                grace_days=grace_days,
+            )
         return position, rows
 
-    async def income(self, *, start: date, end: date, client_id: UUID | None,
-                     on: date) -> tuple[int | None, list[asyncpg.Record]]:
+    async def income(
+        self, *, start: date, end: date, client_id: UUID | None, on: date
+    ) -> tuple[int | None, list[asyncpg.Record]]:
         return await reads.income(self._pool, start=start, end=end, client_id=client_id, on=on)
 
     def period_state(self, row: asyncpg.Record) -> PeriodState:

@@ -27,8 +27,10 @@ whether the termination has taken effect yet or is still ahead: it is in no answ
 def paid_as_at(on: str) -> str:
     """``p``'s paid amount as at the day ``on`` (a parameter): what is paid now less the payments
     dated after it (docs/design.md §8; ``shared.owed.paid_as_at``). One probe of ``payments_period_idx``."""
-    return (f"(p.paid_amount - coalesce((SELECT sum(q.amount) FROM payments q WHERE q.period_id = "
-            f"p.period_id AND q.paid_on > {on} AND NOT q.cancelled), 0))")
+    return (
+        f"(p.paid_amount - coalesce((SELECT sum(q.amount) FROM payments q WHERE q.period_id = "
+        f"p.period_id AND q.paid_on > {on} AND NOT q.cancelled), 0))"
+    )
 
 
 def period_state(on: str | None) -> str:
@@ -56,9 +58,18 @@ are as at D (``paid_as_at``)."""
 
 
 def to_period_state(r: asyncpg.Record) -> PeriodState:
-    return PeriodState(r["contract_id"], r["contract_number"], r["period_id"], r["starts_on"],
-                       r["ends_on"], r["amount"], r["currency"], r["payment_terms"],
-                       r["paid_amount"], r["terminated_on"])
+    return PeriodState(
+        r["contract_id"],
+        r["contract_number"],
+        r["period_id"],
+        r["starts_on"],
+        r["ends_on"],
+        r["amount"],
+        r["currency"],
+        r["payment_terms"],
+        r["paid_amount"],
+        r["terminated_on"],
+    )
 
 
 class _Params:
@@ -80,7 +91,10 @@ async def client_mark(conn: asyncpg.Connection, client_id: UUID, up_to: int) -> 
     row = await conn.fetchrow(
         """SELECT position, events_position, schedule_position,
                   EXISTS (SELECT 1 FROM parked_events WHERE client_id = $1 AND position <= $2) AS parked
-           FROM clients WHERE client_id = $1""", client_id, up_to)
+           FROM clients WHERE client_id = $1""",
+        client_id,
+        up_to,
+    )
     if row is None:
         return ClientMark(None, None, None, False)
     return ClientMark(row["position"], row["events_position"], row["schedule_position"], row["parked"])
@@ -95,8 +109,9 @@ async def consumed_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], in
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-async def coverage_periods(conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID,
-                           on: date) -> tuple[bool, int | None, list[PeriodState]]:
+async def coverage_periods(
+    conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID, on: date
+) -> tuple[bool, int | None, list[PeriodState]]:
     """(known, position, periods) of one client: see ``COVERAGE_SQL``."""
     rows = await conn.fetch(COVERAGE_SQL, client_id, on)
     if not rows:
@@ -108,9 +123,13 @@ async def coverage_periods(conn: asyncpg.Connection | asyncpg.Pool, client_id: U
 def filter_sql(periods: PeriodFilter, param: _Params) -> list[str]:
     """The conditions on ``p`` that ``periods`` asks for."""
     out = []
-    for value, cond in ((periods.starts_from, "p.starts_on >= "), (periods.starts_to, "p.starts_on <= "),
-                        (periods.ends_from, "p.ends_on >= "), (periods.ends_to, "p.ends_on <= "),
-                        (periods.payment_terms, "p.payment_terms = ")):
+    for value, cond in (
+        (periods.starts_from, "p.starts_on >= "),
+        (periods.starts_to, "p.starts_on <= "),
+        (periods.ends_from, "p.ends_on >= "),
+        (periods.ends_to, "p.ends_on <= "),
+        (periods.payment_terms, "p.payment_terms = "),
+    ):
         if value is not None:
             out.append(cond + param(value))
     if periods.paid is not None and periods.on is None:
@@ -127,14 +146,21 @@ def filter_columns(periods: PeriodFilter, param: _Params) -> str:
     if periods.on is None:
         return "p.*"
     paid = paid_as_at(param(periods.on))
-    return (f"p.period_id, p.contract_id, p.client_id, p.starts_on, p.ends_on, p.amount, "
-            f"p.currency, p.payment_terms, p.remind_on, {paid} AS paid_amount, "
-            f"{paid} >= p.amount AS paid, p.due_on, p.income_on")
+    return (
+        f"p.period_id, p.contract_id, p.client_id, p.starts_on, p.ends_on, p.amount, "
+        f"p.currency, p.payment_terms, p.remind_on, {paid} AS paid_amount, "
+        f"{paid} >= p.amount AS paid, p.due_on, p.income_on"
+    )
 
 
 async def contracts_page(
-    conn: asyncpg.Connection, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
-    limit: int, offset: int,
+    conn: asyncpg.Connection,
+    *,
+    client_id: UUID | None,
+    status: str | None,
+    periods: PeriodFilter,
+    limit: int,
+    offset: int,
 ) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
     """Contracts (sorted by number, id) and, for those, the periods that match the filter."""
     param = _Params()
@@ -146,25 +172,41 @@ async def contracts_page(
     if periods.given:
         cond = " AND ".join(["p.contract_id = c.contract_id", NOT_VOID, *filter_sql(periods, param)])
         where.append(f"EXISTS (SELECT 1 FROM periods p WHERE {cond})")
-    sql = ("SELECT contract_id, client_id, number, title, signed_on, status, terminated_on "
-           "FROM contracts c" + (" WHERE " + " AND ".join(where) if where else "") +
-           f" ORDER BY c.number, c.contract_id LIMIT {param(limit)} OFFSET {param(offset)}")
+    sql = (
+        "SELECT contract_id, client_id, number, title, signed_on, status, terminated_on "
+        "FROM contracts c"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY c.number, c.contract_id LIMIT {param(limit)} OFFSET {param(offset)}"
+    )
     contracts = await conn.fetch(sql, *param.values)
     if not contracts:
         return [], []
     param = _Params()
     columns = filter_columns(periods, param)
-    cond = " AND ".join([f"p.contract_id = ANY({param([c['contract_id'] for c in contracts])}::uuid[])",
-                         NOT_VOID, *filter_sql(periods, param)])
+    cond = " AND ".join(
+        [
+            f"p.contract_id = ANY({param([c['contract_id'] for c in contracts])}::uuid[])",
+            NOT_VOID,
+            *filter_sql(periods, param),
+        ]
+    )
     rows = await conn.fetch(
         f"SELECT {columns} FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE {cond} "
-        "ORDER BY p.contract_id, p.starts_on, p.period_id", *param.values)
+        "ORDER BY p.contract_id, p.starts_on, p.period_id",
+        *param.values,
+    )
     return contracts, rows
 
 
 async def owed_periods(
-    conn: asyncpg.Connection, *, on: date, payment_terms: str | None, client_id: UUID | None,
-    limit: int, offset: int, grace_days: int = 0,
+    conn: asyncpg.Connection,
+    *,
+    on: date,
+    payment_terms: str | None,
+    client_id: UUID | None,
+    limit: int,
+    offset: int,
+    grace_days: int = 0,
 ) -> list[asyncpg.Record]:
     """Periods overdue on ``on`` (owed since at least ``grace_days``), as at ``on``, of one page
     of debtor clients (by name, id).
@@ -191,10 +233,15 @@ async def owed_periods(
     clients = f"cl.client_id = {param(client_id)}" if client_id is not None else "true"
     base = "FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE "
     owed = base + " AND ".join(["p.client_id = cl.client_id", "NOT p.paid", *common])
-    paid_later = base + " AND ".join([
-        f"p.period_id IN (SELECT q.period_id FROM payments q WHERE q.client_id = cl.client_id "
-        f"AND q.paid_on > {day} AND NOT q.cancelled)", "p.paid", *common,
-        f"{paid_as_at(day)} < p.amount"])
+    paid_later = base + " AND ".join(
+        [
+            f"p.period_id IN (SELECT q.period_id FROM payments q WHERE q.client_id = cl.client_id "
+            f"AND q.paid_on > {day} AND NOT q.cancelled)",
+            "p.paid",
+            *common,
+            f"{paid_as_at(day)} < p.amount",
+        ]
+    )
     columns = f"p.client_id, {period_state(day)}"
     sql = f"""
         SELECT cl.name AS client_name, o.*
@@ -234,16 +281,20 @@ the correction to outstanding as at $3."""
 CLIENT_INCOME_SQL = f"""
     SELECT (SELECT position FROM clients WHERE client_id = $3) AS position, r.*
     FROM (SELECT) AS one LEFT JOIN (
-        SELECT month, currency, due, outstanding, received FROM ({income_cells(
-            "client_id = $3 AND month >= $1 AND month < $2",
-            "client_id = $3 AND month >= $1 AND month < $2")}) cells
+        SELECT month, currency, due, outstanding, received FROM ({
+    income_cells("client_id = $3 AND month >= $1 AND month < $2", "client_id = $3 AND month >= $1 AND month < $2")
+}) cells
         UNION ALL {outstanding_paid_later("$4", "client_id = $3")}) r ON true"""
 """One client's own rows (``periods_client_idx``, ``payments_client_idx``): bounded by the
 client, not by the data set, so no per-client rollup is kept."""
 
 
 async def income(
-    conn: asyncpg.Connection | asyncpg.Pool, *, start: date, end: date, client_id: UUID | None,
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    start: date,
+    end: date,
+    client_id: UUID | None,
     on: date,
 ) -> tuple[int | None, list[asyncpg.Record]]:
     """(position, cells): due, outstanding (as at ``on``: payments dated after it not counted)

@@ -30,9 +30,14 @@ class TopicReplay:
         self.topics = tuple(topics)
         self._kafka = kafka
         self._consumer = AIOKafkaConsumer(
-            **client_options(kafka), client_id=client_id, group_id=None,
-            enable_auto_commit=False, auto_offset_reset="earliest",
-            max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
+            **client_options(kafka),
+            client_id=client_id,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_bytes=64 * 1024 * 1024,
+        )
         self._tps: list[TopicPartition] = []
         self._held: dict[TopicPartition, deque[ConsumerRecord]] = {}
         """Fetched, below the limit, not returned yet: newer than other partitions' reach."""
@@ -75,8 +80,9 @@ class TopicReplay:
         """The next records below each partition's limit, none newer than what every other
         partition has reached (about ``max_records``; possibly none yet); ``None`` once every
         partition is there."""
-        active = [tp for tp in self._tps
-                  if self.positions[(tp.topic, tp.partition)] < limits.get((tp.topic, tp.partition), 0)]
+        active = [
+            tp for tp in self._tps if self.positions[(tp.topic, tp.partition)] < limits.get((tp.topic, tp.partition), 0)
+        ]
         if not active:
             return None
         await self._fetch([tp for tp in active if not self._held[tp]], limits, max_records)
@@ -84,8 +90,7 @@ class TopicReplay:
         for tp in active:
             key = (tp.topic, tp.partition)
             held = self._held[tp]
-            self.positions[key] = held[0].offset if held else \
-                min(limits.get(key, 0), await self._consumer.position(tp))
+            self.positions[key] = held[0].offset if held else min(limits.get(key, 0), await self._consumer.position(tp))
         return out
 
     async def _fetch(self, tps: list[TopicPartition], limits: dict[Key, int], max_records: int) -> None:

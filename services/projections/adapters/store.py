@@ -7,7 +7,7 @@ Unqualified table names resolve through the connection's ``search_path`` (see ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -18,32 +18,77 @@ from services.projections.domain.fold import WorkingSet
 from services.projections.domain.rows import ClientRow, ContractRow, PaymentRow, PeriodRow
 from shared.db.locks import PARTITION_LOCK_CLASS, SWAP_LOCK
 
-PERIOD_COLUMNS = ("period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount",
-                  "currency", "payment_terms", "remind_on", "paid_amount")
-CLIENT_COLUMNS = ("client_id", "name", "manager_name", "manager_email", "position",
-                  "events_position", "schedule_position")
-CONTRACT_COLUMNS = ("contract_id", "client_id", "number", "title", "signed_on", "status",
-                    "terminated_on", "termination_reason")
-PAYMENT_COLUMNS = ("payment_id", "period_id", "contract_id", "client_id", "amount", "currency",
-                   "paid_on", "reference", "cancelled")
+PERIOD_COLUMNS = (
+    "period_id",
+    "contract_id",
+    "client_id",
+    "starts_on",
+    "ends_on",
+    "amount",
+    "currency",
+    "payment_terms",
+    "remind_on",
+    "paid_amount",
+)
+CLIENT_COLUMNS = (
+    "client_id",
+    "name",
+    "manager_name",
+    "manager_email",
+    "position",
+    "events_position",
+    "schedule_position",
+)
+CONTRACT_COLUMNS = (
+    "contract_id",
+    "client_id",
+    "number",
+    "title",
+    "signed_on",
+    "status",
+    "terminated_on",
+    "termination_reason",
+)
+PAYMENT_COLUMNS = (
+    "payment_id",
+    "period_id",
+    "contract_id",
+    "client_id",
+    "amount",
+    "currency",
+    "paid_on",
+    "reference",
+    "cancelled",
+)
 
 
 def _upsert(table: str, columns: Sequence[str], types: Sequence[str], key: str) -> str:
     arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, 1))
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
-    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-            f"ON CONFLICT ({key}) DO UPDATE SET {updates}")
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
 
 
-UPSERT_CLIENTS = _upsert("clients", CLIENT_COLUMNS, ("uuid", "text", "text", "text", "bigint",
-                                                    "bigint", "bigint"), "client_id")
-UPSERT_CONTRACTS = _upsert("contracts", CONTRACT_COLUMNS,
-                           ("uuid", "uuid", "text", "text", "date", "text", "date", "text"),
-                           "contract_id")
-UPSERT_PERIODS = _upsert("periods", PERIOD_COLUMNS, ("uuid", "uuid", "uuid", "date", "date",
-                         "numeric", "text", "text", "date", "numeric"), "period_id")
-UPSERT_PAYMENTS = _upsert("payments", PAYMENT_COLUMNS, ("uuid", "uuid", "uuid", "uuid", "numeric",
-                          "text", "date", "text", "boolean"), "payment_id")
+UPSERT_CLIENTS = _upsert(
+    "clients", CLIENT_COLUMNS, ("uuid", "text", "text", "text", "bigint", "bigint", "bigint"), "client_id"
+)
+UPSERT_CONTRACTS = _upsert(
+    "contracts", CONTRACT_COLUMNS, ("uuid", "uuid", "text", "text", "date", "text", "date", "text"), "contract_id"
+)
+UPSERT_PERIODS = _upsert(
+    "periods",
+    PERIOD_COLUMNS,
+    ("uuid", "uuid", "uuid", "date", "date", "numeric", "text", "text", "date", "numeric"),
+    "period_id",
+)
+UPSERT_PAYMENTS = _upsert(
+    "payments",
+    PAYMENT_COLUMNS,
+    ("uuid", "uuid", "uuid", "uuid", "numeric", "text", "date", "text", "boolean"),
+    "payment_id",
+)
 UPSERT_VERSIONS = """
     INSERT INTO stream_versions (stream_id, version) SELECT * FROM unnest($1::text[], $2::int[])
     ON CONFLICT (stream_id) DO UPDATE SET version = GREATEST(stream_versions.version, EXCLUDED.version)"""
@@ -77,8 +122,9 @@ def income_cells(periods_where: str, payments_where: str) -> str:
         GROUP BY month, currency"""
 
 
-INCOME_OF_ROWS = income_cells("period_id = ANY($1::uuid[]) OR contract_id = ANY($2::uuid[])",
-                              "payment_id = ANY($3::uuid[])")
+INCOME_OF_ROWS = income_cells(
+    "period_id = ANY($1::uuid[]) OR contract_id = ANY($2::uuid[])", "payment_id = ANY($3::uuid[])"
+)
 """What the rows a batch touches add to income: a primary-key probe per period and payment,
 ``periods_contract_idx`` per contract (a termination voids the contract's later periods)."""
 ADD_INCOME = f"""
@@ -110,8 +156,11 @@ def _income_rows(ws: WorkingSet) -> tuple[list[UUID], list[UUID], list[UUID]] | 
 
 def _negated(cells: Sequence[asyncpg.Record]) -> list[list[Any]]:
     """``cells`` as the columns $4…$9 of ``ADD_INCOME``, every amount and count negated."""
-    return [[r["month"] for r in cells], [r["currency"] for r in cells],
-            *([-r[name] for r in cells] for name in ("due", "outstanding", "received", "items"))]
+    return [
+        [r["month"] for r in cells],
+        [r["currency"] for r in cells],
+        *([-r[name] for r in cells] for name in ("due", "outstanding", "received", "items")),
+    ]
 
 
 def _columns(rows: Iterable[Any], names: Sequence[str]) -> list[list[Any]]:
@@ -125,24 +174,36 @@ class ReadModelStore:
         with the same partition count, so partition N of either carries the same clients."""
         # One round trip: a multi-statement simple query runs its statements in order (SWAP_LOCK
         # first, then the partitions sorted: no lock-order deadlocks). Only ints go into the text.
-        await conn.execute("; ".join(
-            [f"SELECT pg_advisory_xact_lock_shared({int(SWAP_LOCK)})"]
-            + [f"SELECT pg_advisory_xact_lock({int(PARTITION_LOCK_CLASS)}, {int(p)})"
-               for p in sorted(set(partitions))]))
+        await conn.execute(
+            "; ".join(
+                [f"SELECT pg_advisory_xact_lock_shared({int(SWAP_LOCK)})"]
+                + [
+                    f"SELECT pg_advisory_xact_lock({int(PARTITION_LOCK_CLASS)}, {int(p)})"
+                    for p in sorted(set(partitions))
+                ]
+            )
+        )
 
     async def load_versions(self, conn: asyncpg.Connection, streams: Sequence[str]) -> dict[str, int]:
         rows = await conn.fetch(
-            "SELECT stream_id, version FROM stream_versions WHERE stream_id = ANY($1::text[])", streams)
+            "SELECT stream_id, version FROM stream_versions WHERE stream_id = ANY($1::text[])", streams
+        )
         return {r["stream_id"]: r["version"] for r in rows}
 
     async def load_parked(self, conn: asyncpg.Connection, streams: Sequence[str]) -> list[asyncpg.Record]:
-        return await conn.fetch(
-            "SELECT * FROM parked_events WHERE stream_id = ANY($1::text[])", streams)
+        return await conn.fetch("SELECT * FROM parked_events WHERE stream_id = ANY($1::text[])", streams)
 
-    async def load(self, conn: asyncpg.Connection, clients: Sequence[UUID], contracts: Sequence[UUID],
-                   periods: Sequence[UUID], payments: Sequence[UUID]) -> WorkingSet:
+    async def load(
+        self,
+        conn: asyncpg.Connection,
+        clients: Sequence[UUID],
+        contracts: Sequence[UUID],
+        periods: Sequence[UUID],
+        payments: Sequence[UUID],
+    ) -> WorkingSet:
         ws = WorkingSet()
-        specs = (
+        # one row type per table; each dict holds rows of its own type
+        specs: tuple[tuple[Sequence[UUID], str, tuple[str, ...], Callable[..., object], dict[UUID, Any]], ...] = (
             (clients, "clients", CLIENT_COLUMNS, ClientRow, ws.clients),
             (contracts, "contracts", CONTRACT_COLUMNS, ContractRow, ws.contracts),
             (periods, "periods", PERIOD_COLUMNS, PeriodRow, ws.periods),
@@ -151,10 +212,11 @@ class ReadModelStore:
         for ids, table, columns, row_type, into in specs:
             if not ids:
                 continue
-            rows = await conn.fetch(f"SELECT {', '.join(columns)} FROM {table} "
-                                    f"WHERE {columns[0]} = ANY($1::uuid[])", list(ids))
+            rows = await conn.fetch(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE {columns[0]} = ANY($1::uuid[])", list(ids)
+            )
             for r in rows:
-                into[r[0]] = row_type(*r)  # type: ignore[index]
+                into[r[0]] = row_type(*r)
         return ws
 
     async def save(self, conn: asyncpg.Connection, ws: WorkingSet, *, rollups: bool = True) -> None:
@@ -181,8 +243,7 @@ class ReadModelStore:
             if dirty:
                 await conn.execute(sql, *_columns((rows[i] for i in dirty), columns))
         if ws.removed_periods:
-            await conn.execute("DELETE FROM periods WHERE period_id = ANY($1::uuid[])",
-                               list(ws.removed_periods))
+            await conn.execute("DELETE FROM periods WHERE period_id = ANY($1::uuid[])", list(ws.removed_periods))
 
     async def save_versions(self, conn: asyncpg.Connection, versions: dict[str, int]) -> None:
         if versions:
@@ -196,15 +257,25 @@ class ReadModelStore:
         if keys:
             await conn.execute(DELETE_PARKED, [k[0] for k in keys], [k[1] for k in keys])
 
-    async def save_offsets(self, conn: asyncpg.Connection, next_offsets: dict[tuple[str, int], int],
-                           *, notify: bool = False, position: int | None = None) -> None:
+    async def save_offsets(
+        self,
+        conn: asyncpg.Connection,
+        next_offsets: dict[tuple[str, int], int],
+        *,
+        notify: bool = False,
+        position: int | None = None,
+    ) -> None:
         """Store the next offset of every partition seen; ``notify``: in the same round trip,
         NOTIFY (delivered on commit) the queries waiting for ``min_position``."""
         keys = list(next_offsets)
         columns = [[k[0] for k in keys], [k[1] for k in keys], list(next_offsets.values())]
         if notify:
-            await conn.execute(f"WITH saved AS ({UPSERT_OFFSETS}) SELECT pg_notify($4, $5)",
-                               *columns, NOTIFY_CHANNEL, str(position or ""))
+            await conn.execute(
+                f"WITH saved AS ({UPSERT_OFFSETS}) SELECT pg_notify($4, $5)",
+                *columns,
+                NOTIFY_CHANNEL,
+                str(position or ""),
+            )
         elif keys:
             await conn.execute(UPSERT_OFFSETS, *columns)
 

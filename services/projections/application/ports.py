@@ -71,18 +71,21 @@ class ReadModel(Protocol):
         """(known, position, periods starting on or before ``on``) of one client."""
         ...
 
-    async def contracts_page(self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
-                             limit: int, offset: int) -> tuple[int | None, Sequence[Row], Sequence[Row]]:
+    async def contracts_page(
+        self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter, limit: int, offset: int
+    ) -> tuple[int | None, Sequence[Row], Sequence[Row]]:
         """(position, contracts, their periods matching ``periods``)."""
         ...
 
-    async def owed_periods(self, *, on: date, payment_terms: str | None, client_id: UUID | None,
-                           limit: int, offset: int, grace_days: int) -> tuple[int | None, Sequence[Row]]:
+    async def owed_periods(
+        self, *, on: date, payment_terms: str | None, client_id: UUID | None, limit: int, offset: int, grace_days: int
+    ) -> tuple[int | None, Sequence[Row]]:
         """(position, periods overdue on ``on`` of one page of debtor clients)."""
         ...
 
-    async def income(self, *, start: date, end: date, client_id: UUID | None,
-                     on: date) -> tuple[int | None, Sequence[Row]]:
+    async def income(
+        self, *, start: date, end: date, client_id: UUID | None, on: date
+    ) -> tuple[int | None, Sequence[Row]]:
         """(position, cells: month, currency, due, outstanding, received; a cell may repeat)."""
         ...
 

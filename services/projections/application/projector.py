@@ -62,8 +62,19 @@ class Incoming:
 
     def parked_row(self) -> tuple[Any, ...]:
         f = self.fact
-        return (f.stream_id, f.stream_version, self.event_id, f.event_type, self.schema_version,
-                f.client_id, f.position, self.wire_data, self.topic, self.partition, self.offset)
+        return (
+            f.stream_id,
+            f.stream_version,
+            self.event_id,
+            f.event_type,
+            self.schema_version,
+            f.client_id,
+            f.position,
+            self.wire_data,
+            self.topic,
+            self.partition,
+            self.offset,
+        )
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,7 @@ class Prepared:
     poison: list[Poison]
     next_offsets: dict[tuple[str, int], int]
     records: Sequence[RawRecord] = ()
+
 
 REFUSED = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
 """Errors that the same record will raise again, whenever it is retried."""
@@ -95,8 +107,9 @@ def incoming_from(decoded: Decoded) -> Incoming:
     env, record, event = decoded.envelope, decoded.record, decoded.payload
     client_id = getattr(event, "client_id", None) or UUID(env.partition_key)  # every contracts event has it
     fact = Fact(env.stream_id, env.stream_version, client_id, env.position, event)
-    return Incoming(fact, env.event_id, env.schema_version, env.data, record.topic,
-                    record.partition, record.offset, env)
+    return Incoming(
+        fact, env.event_id, env.schema_version, env.data, record.topic, record.partition, record.offset, env
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,24 +122,30 @@ class ParkedRow:
 
     @property
     def stream_id(self) -> str:
-        return self.row["stream_id"]  # type: ignore[no-any-return]
+        return self.row["stream_id"]
 
     @property
     def stream_version(self) -> int:
-        return self.row["stream_version"]  # type: ignore[no-any-return]
+        return self.row["stream_version"]
 
 
 def incoming_from_parked(row: asyncpg.Record, events: EventRegistry) -> Incoming:
     wire = row["data"] if isinstance(row["data"], dict) else orjson.loads(row["data"])
     event = events.load(row["event_type"], row["schema_version"], wire)
     fact = Fact(row["stream_id"], row["stream_version"], row["client_id"], row["position"], event)
-    return Incoming(fact, row["event_id"], row["schema_version"], wire, row["source_topic"],
-                    row["source_partition"], row["source_offset"])
+    return Incoming(
+        fact,
+        row["event_id"],
+        row["schema_version"],
+        wire,
+        row["source_topic"],
+        row["source_partition"],
+        row["source_offset"],
+    )
 
 
 class Projector:
-    def __init__(self, store: ReadModelStore, dead_letters: PoisonSink,
-                 events: EventRegistry = registry) -> None:
+    def __init__(self, store: ReadModelStore, dead_letters: PoisonSink, events: EventRegistry = registry) -> None:
         self._store = store
         self._dead_letters = dead_letters
         self._events = events
@@ -141,8 +160,9 @@ class Projector:
                 poison.append(Poison(d.record, f"cannot read {d.envelope.event_type}: {exc!r}"))
         return incoming, poison
 
-    async def apply_or_isolate(self, conn: asyncpg.Connection, batch: Sequence[RawRecord] | Prepared,
-                               *, live: bool = True) -> BatchResult:
+    async def apply_or_isolate(
+        self, conn: asyncpg.Connection, batch: Sequence[RawRecord] | Prepared, *, live: bool = True
+    ) -> BatchResult:
         """:meth:`apply`; if the database refuses the batch for good, :meth:`isolate` it."""
         try:
             return await self.apply(conn, batch, live=live)
@@ -150,8 +170,9 @@ class Projector:
             records = batch.records if isinstance(batch, Prepared) else batch
             return await self.isolate(conn, records, live=live)
 
-    async def isolate(self, conn: asyncpg.Connection, records: Sequence[RawRecord], *,
-                      live: bool = True) -> BatchResult:
+    async def isolate(
+        self, conn: asyncpg.Connection, records: Sequence[RawRecord], *, live: bool = True
+    ) -> BatchResult:
         """Apply a batch one record per transaction, and dead-letter a record that fails on
         its own (a value the database refuses, say a NUL character in a text) so the
         partition moves on. A record failing for a passing reason raises, as before."""
@@ -178,8 +199,9 @@ class Projector:
         incoming, poison = self.decode(records)
         return Prepared(len(records), incoming, poison, next_offsets, records)
 
-    async def apply(self, conn: asyncpg.Connection, records: Sequence[RawRecord] | Prepared, *,
-                    live: bool = True) -> BatchResult:
+    async def apply(
+        self, conn: asyncpg.Connection, records: Sequence[RawRecord] | Prepared, *, live: bool = True
+    ) -> BatchResult:
         """``live``: take the batch locks, keep the rollups in step and NOTIFY waiting queries
         (off for a rebuild's private schema, which fills its rollups once at the end)."""
         batch = records if isinstance(records, Prepared) else self.prepare(records)
@@ -198,28 +220,32 @@ class Projector:
             for row in await store.load_parked(conn, streams) if streams else []:
                 waiting.setdefault(row["stream_id"], {})[row["stream_version"]] = ParkedRow(row)
             decision = plan(incoming, last, waiting)
-            applying = [i if isinstance(i, Incoming) else incoming_from_parked(i.row, self._events)
-                        for i in decision.apply]
+            applying = [
+                i if isinstance(i, Incoming) else incoming_from_parked(i.row, self._events) for i in decision.apply
+            ]
 
             touched: dict[str, set[UUID]] = {"contract_id": set(), "period_id": set(), "payment_id": set()}
             for item in applying:
                 for name, value in ids_touched(item.fact.event).items():
                     touched[name].add(value)
-            ws = await store.load(conn, list({i.fact.client_id for i in applying}),
-                                  list(touched["contract_id"]), list(touched["period_id"]),
-                                  list(touched["payment_id"]))
+            ws = await store.load(
+                conn,
+                list({i.fact.client_id for i in applying}),
+                list(touched["contract_id"]),
+                list(touched["period_id"]),
+                list(touched["payment_id"]),
+            )
             for item in applying:
                 evolve(ws, item.fact)
             await store.save(conn, ws, rollups=live)
             await store.save_versions(conn, decision.versions)
             # only this batch's own events are newly parked: Incoming, never a ParkedRow
-            await store.park(conn, [i.parked_row() for i in decision.park])  # type: ignore[union-attr]
+            await store.park(conn, [i.parked_row() for i in decision.park])  # type: ignore[union-attr]  # a decision with events to park always has its rows
             await store.unpark(conn, [(i.stream_id, i.stream_version) for i in decision.unpark])
             positions = [i.fact.position for i in applying if i.fact.position is not None]
             result.max_position = max(positions, default=None)
             # every live batch wakes waiters: a global min_position also waits for consumed offsets
-            await store.save_offsets(conn, result.next_offsets, notify=live,
-                                     position=result.max_position)
+            await store.save_offsets(conn, result.next_offsets, notify=live, position=result.max_position)
 
         result.applied, result.skipped = len(applying), decision.skipped
         result.parked, result.unparked = len(decision.park), len(decision.unpark)
@@ -228,13 +254,16 @@ class Projector:
         if logging.getLogger("projections.projector").isEnabledFor(logging.DEBUG):
             _log_each(applying, "event applied")
             # usually a time event ahead of a fact from the other topic
-            _log_each(decision.park, "event parked until its predecessor arrives")  # type: ignore[arg-type]
+            _log_each(decision.park, "event parked until its predecessor arrives")  # type: ignore[arg-type]  # parked items are log-able incoming facts
         return result
 
 
 def _log_each(items: Iterable[Incoming], message: str) -> None:
     for item in items:
-        context = item.envelope.log_context() if item.envelope is not None else {
-            "event_id": item.event_id, "stream": item.stream_id, "stream_version": item.stream_version}
+        context = (
+            item.envelope.log_context()
+            if item.envelope is not None
+            else {"event_id": item.event_id, "stream": item.stream_id, "stream_version": item.stream_version}
+        )
         with bound_context(context):
             log.debug(message, topic=item.topic, partition=item.partition, offset=item.offset)

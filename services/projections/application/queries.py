@@ -24,13 +24,19 @@ at most ``max_wait`` seconds, then it answers anyway, with ``stale: true`` if no
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from services.projections.application.ports import (
-    ClientMark, Offsets, PeriodFilter, ReadModel, TopicEnds, Wakeups,
+    ClientMark,
+    Offsets,
+    PeriodFilter,
+    ReadModel,
+    TopicEnds,
+    Wakeups,
 )
 from services.projections.domain.coverage import Coverage, assess, overdue
 from services.projections.domain.debts import Debtor, group_debtors
@@ -74,13 +80,20 @@ def _partitions_of(client_id: UUID, ends: Offsets, topics: TopicEnds) -> Offsets
     return {key: end for key, end in ends.items() if key in keys}
 
 
-def _page(rows: list[Any], page: int, page_size: int) -> tuple[list[Any], int | None]:
-    return rows[:page_size], (page + 1 if len(rows) > page_size else None)
+def _page(rows: Sequence[Any], page: int, page_size: int) -> tuple[list[Any], int | None]:
+    return list(rows[:page_size]), (page + 1 if len(rows) > page_size else None)
 
 
 class Queries:
-    def __init__(self, read_model: ReadModel, wakeups: Wakeups, end_offsets: TopicEnds,
-                 max_wait: float = 2.0, poll_every: float = 0.25, grace_days: int = 0) -> None:
+    def __init__(
+        self,
+        read_model: ReadModel,
+        wakeups: Wakeups,
+        end_offsets: TopicEnds,
+        max_wait: float = 2.0,
+        poll_every: float = 0.25,
+        grace_days: int = 0,
+    ) -> None:
         """``grace_days``: ``ABONENT_GRACE_DAYS``, days after ``due_on`` before a debt is overdue."""
         self._read_model = read_model
         self._grace_days = grace_days
@@ -124,7 +137,11 @@ class Queries:
             await self._wakeups.wait(min(remaining, self._poll_every), since=seen, reaching=reaching)
 
     async def _client_complete(
-        self, client_id: UUID, mark: ClientMark, min_position: int, ends: Offsets | None,
+        self,
+        client_id: UUID,
+        mark: ClientMark,
+        min_position: int,
+        ends: Offsets | None,
     ) -> tuple[bool, Offsets | None]:
         """(reached, end offsets asked): the client's position is ≥ ``min_position``; is every
         event of it up to there applied, on both topics? (rules (a) and (b) above)."""
@@ -136,8 +153,9 @@ class Queries:
             ends = await self._ends()
             if ends is None:
                 return False, None
-        return _consumed(await self._read_model.consumed_offsets(),
-                         _partitions_of(client_id, ends, self._end_offsets)), ends
+        return _consumed(
+            await self._read_model.consumed_offsets(), _partitions_of(client_id, ends, self._end_offsets)
+        ), ends
 
     async def _ends(self) -> Offsets | None:
         try:
@@ -147,23 +165,29 @@ class Queries:
 
     @staticmethod
     def _stale(reached: bool, position: int | None, min_position: int | None) -> bool:
-        return min_position is not None and (
-            not reached or position is None or position < min_position)
+        return min_position is not None and (not reached or position is None or position < min_position)
 
     async def coverage(self, client_id: UUID, on: date, min_position: int | None) -> Answer[Coverage]:
         reached = await self.wait_for(client_id, min_position)
         known, position, periods = await self._read_model.coverage_periods(client_id, on)
         if not known:
             raise UnknownClient(client_id, stale=min_position is not None)
-        return Answer(assess(periods, on, self._grace_days), position,
-                      self._stale(reached, position, min_position))
+        return Answer(assess(periods, on, self._grace_days), position, self._stale(reached, position, min_position))
 
-    async def contracts(self, *, client_id: UUID | None, status: str | None, periods: PeriodFilter,
-                        page: int, page_size: int, min_position: int | None) -> Answer[Page[dict[str, Any]]]:
+    async def contracts(
+        self,
+        *,
+        client_id: UUID | None,
+        status: str | None,
+        periods: PeriodFilter,
+        page: int,
+        page_size: int,
+        min_position: int | None,
+    ) -> Answer[Page[dict[str, Any]]]:
         reached = await self.wait_for(client_id, min_position)
         position, contracts, period_rows = await self._read_model.contracts_page(
-            client_id=client_id, status=status, periods=periods,
-            limit=page_size + 1, offset=(page - 1) * page_size)
+            client_id=client_id, status=status, periods=periods, limit=page_size + 1, offset=(page - 1) * page_size
+        )
         contracts, next_page = _page(contracts, page, page_size)
         matched: dict[UUID, list[dict[str, Any]]] = {}
         for r in period_rows:
@@ -171,29 +195,46 @@ class Queries:
         items = [{**dict(c), "matched_periods": matched.get(c["contract_id"], [])} for c in contracts]
         return Answer(Page(items, next_page), position, self._stale(reached, position, min_position))
 
-    async def debtors(self, *, on: date, payment_terms: str | None, client_id: UUID | None,
-                      page: int, page_size: int, min_position: int | None) -> Answer[Page[Debtor]]:
+    async def debtors(
+        self,
+        *,
+        on: date,
+        payment_terms: str | None,
+        client_id: UUID | None,
+        page: int,
+        page_size: int,
+        min_position: int | None,
+    ) -> Answer[Page[Debtor]]:
         reached = await self.wait_for(client_id, min_position)
         position, rows = await self._read_model.owed_periods(
-            on=on, payment_terms=payment_terms, client_id=client_id, limit=page_size + 1,
-            offset=(page - 1) * page_size, grace_days=self._grace_days)
+            on=on,
+            payment_terms=payment_terms,
+            client_id=client_id,
+            limit=page_size + 1,
+            offset=(page - 1) * page_size,
+            grace_days=self._grace_days,
+        )
         clients = list(dict.fromkeys(r["client_id"] for r in rows))
         shown, next_page = _page(clients, page, page_size)
         keep = set(shown)
         owed_rows = []
         for r in rows:
-            if r["client_id"] in keep and (
-                    o := overdue(self._read_model.period_state(r), on, self._grace_days)) is not None:
+            if (
+                r["client_id"] in keep
+                and (o := overdue(self._read_model.period_state(r), on, self._grace_days)) is not None
+            ):
                 owed_rows.append((r["client_id"], r["client_name"], o))
-        return Answer(Page(group_debtors(owed_rows), next_page), position,
-                      self._stale(reached, position, min_position))
+        return Answer(Page(group_debtors(owed_rows), next_page), position, self._stale(reached, position, min_position))
 
-    async def income(self, *, first: date, last: date, client_id: UUID | None, on: date,
-                     min_position: int | None) -> Answer[list[MonthIncome]]:
+    async def income(
+        self, *, first: date, last: date, client_id: UUID | None, on: date, min_position: int | None
+    ) -> Answer[list[MonthIncome]]:
         reached = await self.wait_for(client_id, min_position)
-        position, cells = await self._read_model.income(start=first, end=next_month(last),
-                                                        client_id=client_id, on=on)
+        position, cells = await self._read_model.income(start=first, end=next_month(last), client_id=client_id, on=on)
         months = income_by_month(
-            first, last, [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in cells],
-            [(r["month"], r["currency"], r["received"]) for r in cells])
+            first,
+            last,
+            [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in cells],
+            [(r["month"], r["currency"], r["received"]) for r in cells],
+        )
         return Answer(months, position, self._stale(reached, position, min_position))

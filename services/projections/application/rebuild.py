@@ -54,16 +54,24 @@ Progress = Callable[[int, int], None]
 
 
 class Rebuild:
-    def __init__(self, pg_schemas: PgSchemas, source_factory: Callable[[], Source], projector: Projector,
-                 *, batch_records: int = 5000, close_enough: int = 5000) -> None:
+    def __init__(
+        self,
+        pg_schemas: PgSchemas,
+        source_factory: Callable[[], Source],
+        projector: Projector,
+        *,
+        batch_records: int = 5000,
+        close_enough: int = 5000,
+    ) -> None:
         self._pg_schemas = pg_schemas
         self._source_factory = source_factory
         self._projector = projector
         self._batch = batch_records
         self._close_enough = close_enough
 
-    async def _replay(self, conn: Connection, source: Source, limits: Offsets,
-                      report: RebuildReport, progress: Progress) -> None:
+    async def _replay(
+        self, conn: Connection, source: Source, limits: Offsets, report: RebuildReport, progress: Progress
+    ) -> None:
         """Pipelined: while one batch's transaction runs, the next is read and decoded (in a
         worker thread, so the database and the decoding work at the same time)."""
 
@@ -115,8 +123,9 @@ class Rebuild:
     async def _live_offsets(self, conn: Connection) -> Offsets:
         return await self._pg_schemas.offsets(conn, self._pg_schemas.live)
 
-    async def _phases(self, conn: Connection, source: Source, target: str,
-                      report: RebuildReport, swap: bool, progress: Progress) -> bool:
+    async def _phases(
+        self, conn: Connection, source: Source, target: str, report: RebuildReport, swap: bool, progress: Progress
+    ) -> bool:
         ends = await source.end_offsets()
         live_now = await self._live_offsets(conn)
         limits = ends if swap else {p: min(e, live_now.get(p, 0)) for p, e in ends.items()}

@@ -28,8 +28,8 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from shared.money import describe, totals_by_currency
 from shared import owed as owing
+from shared.money import describe, totals_by_currency
 
 CURRENT_PERIOD_UNPAID = "CURRENT_PERIOD_UNPAID"
 OVERDUE_PERIODS = "OVERDUE_PERIODS"
@@ -101,12 +101,20 @@ def is_active(p: PeriodState, on: date) -> bool:
 
 def owed(p: PeriodState, on: date) -> OwedPeriod | None:
     """The period as owed on ``on`` (from its due day), or None."""
-    if not owing.is_owed(p.payment_terms, p.starts_on, p.ends_on, p.amount, p.paid_amount, on,
-                         p.terminated_on):
+    if not owing.is_owed(p.payment_terms, p.starts_on, p.ends_on, p.amount, p.paid_amount, on, p.terminated_on):
         return None
     due = owing.due_on(p.payment_terms, p.starts_on, p.ends_on)
-    return OwedPeriod(p.contract_id, p.period_id, p.starts_on, p.ends_on, p.payment_terms, due,
-                      p.amount - p.paid_amount, p.currency, owing.days_overdue(due, on))
+    return OwedPeriod(
+        p.contract_id,
+        p.period_id,
+        p.starts_on,
+        p.ends_on,
+        p.payment_terms,
+        due,
+        p.amount - p.paid_amount,
+        p.currency,
+        owing.days_overdue(due, on),
+    )
 
 
 def overdue(p: PeriodState, on: date, grace_days: int = 0) -> OwedPeriod | None:
@@ -133,18 +141,26 @@ def assess(periods: Iterable[PeriodState], on: date, grace_days: int = 0) -> Cov
     earlier = [o for o in owed_list if o.period_id not in active_ids and o.days_overdue >= grace_days]
     warnings: list[Warning] = []
     if not active:
-        warnings.append(Warning(NO_ACTIVE_PERIOD, f"no active service period on {on.isoformat()}: "
-                                "service cannot be provided under subscription"))
+        warnings.append(
+            Warning(
+                NO_ACTIVE_PERIOD,
+                f"no active service period on {on.isoformat()}: service cannot be provided under subscription",
+            )
+        )
     for o in current:
         when = "today" if o.days_overdue == 0 else f"{_plural(o.days_overdue, 'day')} ago"
-        warnings.append(Warning(
-            CURRENT_PERIOD_UNPAID,
-            f"the current period {o.starts_on.isoformat()} – {o.ends_on.isoformat()} is unpaid: "
-            f"{describe({o.currency: o.amount_due})} due since {o.due_on.isoformat()} ({when})"))
+        warnings.append(
+            Warning(
+                CURRENT_PERIOD_UNPAID,
+                f"the current period {o.starts_on.isoformat()} – {o.ends_on.isoformat()} is unpaid: "
+                f"{describe({o.currency: o.amount_due})} due since {o.due_on.isoformat()} ({when})",
+            )
+        )
     if earlier:
         totals = totals_by_currency((o.currency, o.amount_due) for o in earlier)
-        warnings.append(Warning(OVERDUE_PERIODS, f"{_plural(len(earlier), 'earlier period')} "
-                                f"unpaid for {describe(totals)}"))
+        warnings.append(
+            Warning(OVERDUE_PERIODS, f"{_plural(len(earlier), 'earlier period')} unpaid for {describe(totals)}")
+        )
 
     if not active:
         status = "not_covered"

@@ -11,7 +11,10 @@ from services.projections.domain.coverage import OwedPeriod
 from shared.money import ZERO
 
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None),
+    ("0-30", 0, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("90+", 91, None),
 )
 """Days overdue, inclusive; "90+" means more than 90 days."""
 

@@ -18,17 +18,35 @@ from uuid import UUID
 from services.projections.domain.rows import ClientRow, ContractRow, Fact, PaymentRow, PeriodRow
 from shared.events.base import EventData
 from shared.events.contracts import (
-    ClientRegistered, ClientUpdated, ContractOpened, ContractTerminated,
-    ContractTerminationTookEffect, ContractTerminationWithdrawn, PaymentCancelled, PaymentRecorded,
-    ServicePeriodAdded, ServicePeriodChanged, ServicePeriodRemoved,
+    ClientRegistered,
+    ClientUpdated,
+    ContractOpened,
+    ContractTerminated,
+    ContractTerminationTookEffect,
+    ContractTerminationWithdrawn,
+    PaymentCancelled,
+    PaymentRecorded,
+    ServicePeriodAdded,
+    ServicePeriodChanged,
+    ServicePeriodRemoved,
 )
 from shared.events.schedule import SCHEDULE_EVENTS
 
-CHANGES_ROWS: frozenset[type[EventData]] = frozenset({
-    PaymentRecorded, ServicePeriodAdded, ServicePeriodChanged, ClientRegistered, ClientUpdated,
-    ContractOpened, ContractTerminated, ContractTerminationTookEffect, ContractTerminationWithdrawn,
-    ServicePeriodRemoved, PaymentCancelled,
-})
+CHANGES_ROWS: frozenset[type[EventData]] = frozenset(
+    {
+        PaymentRecorded,
+        ServicePeriodAdded,
+        ServicePeriodChanged,
+        ClientRegistered,
+        ClientUpdated,
+        ContractOpened,
+        ContractTerminated,
+        ContractTerminationTookEffect,
+        ContractTerminationWithdrawn,
+        ServicePeriodRemoved,
+        PaymentCancelled,
+    }
+)
 """The events that change rows beyond the client's position: one ``case`` each in :func:`_apply`.
 Any other (registered) event changes only the position: the time events, and PeriodAdjusted /
 DebtWrittenOff / DebtSettled, whose row changes come with the ServicePeriodChanged /
@@ -80,13 +98,23 @@ def _apply(ws: WorkingSet, client: ClientRow, event: EventData) -> None:
     """The row changes of one event of :data:`CHANGES_ROWS`, the most frequent cases first."""
     match event:
         case PaymentRecorded() as e:
-            ws.payments[e.payment_id] = PaymentRow(e.payment_id, e.period_id, e.contract_id, client.client_id,
-                                                   e.amount, e.currency, e.paid_on, e.reference)
+            ws.payments[e.payment_id] = PaymentRow(
+                e.payment_id, e.period_id, e.contract_id, client.client_id, e.amount, e.currency, e.paid_on, e.reference
+            )
             ws.dirty_payments.add(e.payment_id)
             _period_paid_state(ws, e)
         case ServicePeriodAdded() as e:
-            ws.periods[e.period_id] = PeriodRow(e.period_id, e.contract_id, client.client_id, e.starts_on,
-                                                e.ends_on, e.amount, e.currency, e.payment_terms, e.remind_on)
+            ws.periods[e.period_id] = PeriodRow(
+                e.period_id,
+                e.contract_id,
+                client.client_id,
+                e.starts_on,
+                e.ends_on,
+                e.amount,
+                e.currency,
+                e.payment_terms,
+                e.remind_on,
+            )
             ws.removed_periods.discard(e.period_id)
             ws.dirty_periods.add(e.period_id)
         case ServicePeriodChanged() as e:
@@ -99,8 +127,7 @@ def _apply(ws: WorkingSet, client: ClientRow, event: EventData) -> None:
         case ClientRegistered() | ClientUpdated() as e:
             client.name, client.manager_name, client.manager_email = e.name, e.manager_name, e.manager_email
         case ContractOpened() as e:
-            ws.contracts[e.contract_id] = ContractRow(e.contract_id, client.client_id, e.number, e.title,
-                                                      e.signed_on)
+            ws.contracts[e.contract_id] = ContractRow(e.contract_id, client.client_id, e.number, e.title, e.signed_on)
             ws.dirty_contracts.add(e.contract_id)
         case ContractTerminated() as e:
             # The date is known from now on (periods from it are void); the status changes when
@@ -140,8 +167,9 @@ def ids_touched(event: EventData) -> dict[str, UUID]:
             return {"contract_id": e.contract_id, "period_id": e.period_id, "payment_id": e.payment_id}
         case ServicePeriodChanged() | ServicePeriodRemoved() as e:
             return {"contract_id": e.contract_id, "period_id": e.period_id}
-        case (ContractOpened() | ContractTerminated() | ContractTerminationTookEffect()
-              | ContractTerminationWithdrawn()) as e:
+        case (
+            ContractOpened() | ContractTerminated() | ContractTerminationTookEffect() | ContractTerminationWithdrawn()
+        ) as e:
             return {"contract_id": e.contract_id}
     return {}
 

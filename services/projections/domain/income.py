@@ -44,23 +44,24 @@ class MonthIncome:
 
 
 def income_by_month(
-    first: date, last: date,
+    first: date,
+    last: date,
     due_rows: Iterable[tuple[date, str, Decimal, Decimal]],
     received_rows: Iterable[tuple[date, str, Decimal]],
 ) -> list[MonthIncome]:
     """Every month of the range, one line per currency seen in the range (zeros where
     nothing happened); a range with no money at all gets one line per month with no currency."""
-    cells: dict[tuple[date, str], list[Decimal]] = {}
+    cells: dict[tuple[date, str | None], list[Decimal]] = {}
     for month, currency, due, outstanding in due_rows:
         cell = cells.setdefault((month, currency), [ZERO, ZERO, ZERO])
         cell[0] += due
         cell[2] += outstanding
     for month, currency, received in received_rows:
         cells.setdefault((month, currency), [ZERO, ZERO, ZERO])[1] += received
-    currencies: list[str | None] = sorted({c for _, c in cells}) or [None]
+    currencies: list[str | None] = [*sorted({c for _, c in cells if c is not None})] or [None]
     out = []
     for month in months_between(first, last):
-        for currency in currencies:
-            due, received, outstanding = cells.get((month, currency), (ZERO, ZERO, ZERO))  # type: ignore[arg-type]
-            out.append(MonthIncome(month, currency, due, received, outstanding))
+        for line_currency in currencies:
+            due, received, outstanding = cells.get((month, line_currency), (ZERO, ZERO, ZERO))
+            out.append(MonthIncome(month, line_currency, due, received, outstanding))
     return out

@@ -18,8 +18,8 @@ from tqdm import tqdm
 from services.projections.application.rebuild import RebuildReport
 from services.projections.bootstrap import create_rebuild
 from services.projections.settings import ProjectionsSettings
-from shared.runtime import tune_gc
 from shared.logging import configure_logging
+from shared.runtime import tune_gc
 from shared.settings import load_or_exit
 
 app = typer.Typer(help="Projections read-model operations.", no_args_is_help=True)
@@ -27,7 +27,7 @@ console = Console(stderr=True)
 
 
 def _run(swap: bool, batch: int | None) -> RebuildReport:
-    settings = load_or_exit(ProjectionsSettings)  # type: ignore[arg-type]
+    settings = load_or_exit(ProjectionsSettings)
     configure_logging(settings.log.format, "WARNING")
     if batch:
         settings.rebuild_batch_records = batch
@@ -48,10 +48,12 @@ def _run(swap: bool, batch: int | None) -> RebuildReport:
 
 
 def _summary(report: RebuildReport) -> None:
-    console.print(f"[bold]{report.read:,}[/] events read in {report.seconds:.1f} s "
-                  f"({report.events_per_second:,.0f} ev/s): {report.applied:,} applied, "
-                  f"{report.skipped:,} duplicates skipped, {report.parked:,} parked, "
-                  f"{report.dead_letters:,} undecodable")
+    console.print(
+        f"[bold]{report.read:,}[/] events read in {report.seconds:.1f} s "
+        f"({report.events_per_second:,.0f} ev/s): {report.applied:,} applied, "
+        f"{report.skipped:,} duplicates skipped, {report.parked:,} parked, "
+        f"{report.dead_letters:,} undecodable"
+    )
 
 
 @app.command()

@@ -71,8 +71,7 @@ class SeekToStoredOffsets:
                 consumer.seek(tp, stored[(tp.topic, tp.partition)])
         if fresh:
             await consumer.seek_to_beginning(*fresh)
-        log.info("positions set from the read model", stored=len(assigned) - len(fresh),
-                 from_beginning=len(fresh))
+        log.info("positions set from the read model", stored=len(assigned) - len(fresh), from_beginning=len(fresh))
 
 
 class ApplyBatches:
@@ -107,20 +106,48 @@ def _observe(result: BatchResult, size: int, seconds: float) -> None:
         metrics.APPLIED.labels(event_type).inc(n)
     if result.parked or result.unparked:
         metrics.PARKED.inc(result.parked - result.unparked)
-    log.debug("batch applied", records=size, applied=result.applied, skipped=result.skipped,
-              parked=result.parked, dead_lettered=result.dead_lettered, seconds=round(seconds, 4))
+    log.debug(
+        "batch applied",
+        records=size,
+        applied=result.applied,
+        skipped=result.skipped,
+        parked=result.parked,
+        dead_lettered=result.dead_lettered,
+        seconds=round(seconds, 4),
+    )
 
 
 def _lag(topic: str, partition: int, lag: int) -> None:
     metrics.LAG.labels(topic, str(partition)).set(lag)
 
 
-def events_consumer(kafka: KafkaSettings, pool: asyncpg.Pool, projector: Projector,
-                    dead_letters: DeadLetterProducer, *, client_id: str, max_records: int = 500,
-                    poll_timeout_ms: int = 100, topics: tuple[str, ...] = TOPICS,
-                    group: str = PROJECTIONS_GROUP) -> ConsumerRuntime:
-    subscription = Subscription(topics, group, client_id, max_records, poll_timeout_ms,
-                                {"partition_assignment_strategy": (RangePartitionAssignor,)})
-    return ConsumerRuntime(kafka, subscription, ApplyBatches(pool, projector), dead_letters,
-                           backoff=REDELIVERY, on_assigned=SeekToStoredOffsets(pool),
-                           on_failure=metrics.FAILURES.inc, on_lag=_lag)
+def events_consumer(
+    kafka: KafkaSettings,
+    pool: asyncpg.Pool,
+    projector: Projector,
+    dead_letters: DeadLetterProducer,
+    *,
+    client_id: str,
+    max_records: int = 500,
+    poll_timeout_ms: int = 100,
+    topics: tuple[str, ...] = TOPICS,
+    group: str = PROJECTIONS_GROUP,
+) -> ConsumerRuntime:
+    subscription = Subscription(
+        topics,
+        group,
+        client_id,
+        max_records,
+        poll_timeout_ms,
+        {"partition_assignment_strategy": (RangePartitionAssignor,)},
+    )
+    return ConsumerRuntime(
+        kafka,
+        subscription,
+        ApplyBatches(pool, projector),
+        dead_letters,
+        backoff=REDELIVERY,
+        on_assigned=SeekToStoredOffsets(pool),
+        on_failure=metrics.FAILURES.inc,
+        on_lag=_lag,
+    )

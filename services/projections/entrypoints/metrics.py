@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-EVENTS = Counter("projections_events_total", "Events consumed, by outcome "
-                 "(applied, skipped duplicate, parked ahead of a gap, dead_lettered)", ["outcome"])
+EVENTS = Counter(
+    "projections_events_total",
+    "Events consumed, by outcome (applied, skipped duplicate, parked ahead of a gap, dead_lettered)",
+    ["outcome"],
+)
 APPLIED = Counter("projections_events_applied_total", "Events applied to the read model", ["event_type"])
 BATCH_SECONDS = Histogram(
-    "projections_batch_apply_seconds", "Time to apply one batch (decode, transaction, commit)",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-BATCH_SIZE = Histogram("projections_batch_size", "Records per batch",
-                       buckets=(1, 10, 50, 100, 250, 500, 1000, 5000))
+    "projections_batch_apply_seconds",
+    "Time to apply one batch (decode, transaction, commit)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+BATCH_SIZE = Histogram("projections_batch_size", "Records per batch", buckets=(1, 10, 50, 100, 250, 500, 1000, 5000))
 LAG = Gauge("projections_consumer_lag", "Records in the partition not yet applied", ["topic", "partition"])
 DEAD_LETTERS = Counter("projections_dead_letters_total", "Messages sent to the dead-letter topic")
 PARKED = Gauge("projections_parked_events", "Events waiting for a missing predecessor")
@@ -23,7 +27,29 @@ EVENT_DELAY = Histogram(
     "of the batch that consumed it: how far the read model trails the writes. Across hosts "
     "it includes their clock skew (clamped at 0).",
     ["since"],
-    buckets=(0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15,
-             0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+    buckets=(
+        0.001,
+        0.0025,
+        0.005,
+        0.0075,
+        0.01,
+        0.015,
+        0.02,
+        0.03,
+        0.05,
+        0.075,
+        0.1,
+        0.15,
+        0.25,
+        0.5,
+        1,
+        2.5,
+        5,
+        10,
+        30,
+        60,
+        300,
+    ),
+)
 SINCE_RECORDED = EVENT_DELAY.labels("recorded")
 SINCE_PRODUCED = EVENT_DELAY.labels("produced")

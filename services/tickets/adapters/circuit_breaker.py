@@ -17,8 +17,9 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 
 class CircuitBreaker:
-    def __init__(self, failure_threshold: int = 3, reset_after: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, failure_threshold: int = 3, reset_after: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if failure_threshold < 1 or reset_after <= 0:
             raise ValueError("failure_threshold must be >= 1 and reset_after > 0")
         self._threshold, self._reset_after, self._clock = failure_threshold, reset_after, clock

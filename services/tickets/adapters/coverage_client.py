@@ -38,11 +38,16 @@ from shared.logging import get_logger
 log = get_logger("tickets.coverage")
 
 LOOKUPS = Counter("tickets_coverage_lookups_total", "Coverage lookups by outcome", ["outcome"])
-OUTCOMES = {outcome: LOOKUPS.labels(outcome) for outcome in (
-    "known", "unknown_client", "circuit_open", "timeout", "unreachable", "error", "bad_answer")}
+OUTCOMES = {
+    outcome: LOOKUPS.labels(outcome)
+    for outcome in ("known", "unknown_client", "circuit_open", "timeout", "unreachable", "error", "bad_answer")
+}
 """The counters bound once: ``labels()`` validates and locks on every call."""
-LATENCY = Histogram("tickets_coverage_lookup_seconds", "Coverage lookup latency (calls made)",
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5))
+LATENCY = Histogram(
+    "tickets_coverage_lookup_seconds",
+    "Coverage lookup latency (calls made)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5),
+)
 BREAKER = Gauge("tickets_coverage_circuit_open", "1 when the coverage circuit is open or half-open")
 
 
@@ -62,20 +67,29 @@ def to_snapshot(body: Any, checked_at: datetime) -> CoverageSnapshot:
         sums[o.currency] = sums.get(o.currency, Decimal("0.00")) + o.amount_due
     active = body.get("active_period")
     return CoverageSnapshot(
-        status=body.get("status"), on=body.get("on"),
+        status=body.get("status"),
+        on=body.get("on"),
         active_period=None if active is None else _pick(ActivePeriod, active),
-        owed=owed, totals=tuple(MoneyTotal(amount=v, currency=k) for k, v in sorted(sums.items())),
+        owed=owed,
+        totals=tuple(MoneyTotal(amount=v, currency=k) for k, v in sorted(sums.items())),
         warnings=tuple(_pick(CoverageWarning, w) for w in body.get("warnings") or []),
-        source_position=body.get("position"), stale=bool(body.get("stale", False)),
-        checked_at=checked_at)
+        source_position=body.get("position"),
+        stale=bool(body.get("stale", False)),
+        checked_at=checked_at,
+    )
 
 
 class HttpCoverageSource:
     """Ask projections for a client's coverage; never raises for a sick projections service."""
 
     def __init__(
-        self, base_url: str, *, timeout: float = 0.3, wait_timeout: float = 3.0,
-        breaker: CircuitBreaker | None = None, max_connections: int = 50,
+        self,
+        base_url: str,
+        *,
+        timeout: float = 0.3,
+        wait_timeout: float = 3.0,
+        breaker: CircuitBreaker | None = None,
+        max_connections: int = 50,
         keepalive_seconds: float = 4.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         token: Callable[[], str] | None = None,
@@ -97,8 +111,10 @@ class HttpCoverageSource:
         # cookies: projections sets none, and a jar is work on every call.
         self._http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=keepalive_seconds),
-            timeout=aiohttp.ClientTimeout(total=None), cookie_jar=aiohttp.DummyCookieJar(),
-            headers={"Accept": "application/json", "User-Agent": "abonent-tickets"})
+            timeout=aiohttp.ClientTimeout(total=None),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            headers={"Accept": "application/json", "User-Agent": "abonent-tickets"},
+        )
         BREAKER.set_function(lambda: 0 if self.breaker.state == CLOSED else 1)
 
     async def close(self) -> None:
@@ -107,8 +123,7 @@ class HttpCoverageSource:
     async def coverage(self, client_id: UUID, on: date, min_position: int | None) -> CoverageLookup:
         if not self.breaker.allow():
             OUTCOMES["circuit_open"].inc()
-            return Unavailable("the projections service is unavailable (circuit open after "
-                               "repeated failures)")
+            return Unavailable("the projections service is unavailable (circuit open after repeated failures)")
         trial = self.breaker.state == HALF_OPEN
         deadline = self._wait_timeout if min_position is not None else self._timeout
         params: dict[str, str] = {"on": on.isoformat()}
@@ -119,11 +134,11 @@ class HttpCoverageSource:
             async with asyncio.timeout(deadline):
                 status, body = await self._get(f"/clients/{client_id}/coverage", params)
         except TimeoutError:
-            return self._failed("timeout", f"the projections service did not answer within "
-                                f"{deadline * 1000:.0f} ms", trial)
+            return self._failed(
+                "timeout", f"the projections service did not answer within {deadline * 1000:.0f} ms", trial
+            )
         except aiohttp.ClientError as exc:
-            return self._failed("unreachable", "the projections service is unreachable "
-                                f"({type(exc).__name__})", trial)
+            return self._failed("unreachable", f"the projections service is unreachable ({type(exc).__name__})", trial)
         finally:
             LATENCY.observe(time.perf_counter() - started)
         return self._answer(status, body, trial)
@@ -140,21 +155,24 @@ class HttpCoverageSource:
             OUTCOMES["unknown_client"].inc()
             return ClientUnknown()
         if status in (401, 403):
-            return self._failed("error", f"the projections service refused this service's token "
-                                f"(HTTP {status}: {_message(body)})", trial)
+            return self._failed(
+                "error",
+                f"the projections service refused this service's token (HTTP {status}: {_message(body)})",
+                trial,
+            )
         if status != 200:
             return self._failed("error", f"the projections service answered HTTP {status}", trial)
         try:
             answer = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return self._failed("bad_answer", "the projections service answered with a body that "
-                                "is not JSON", trial)
+            return self._failed("bad_answer", "the projections service answered with a body that is not JSON", trial)
         try:
             snapshot = to_snapshot(answer, self._now())
         except (ValueError, ValidationError) as exc:
             log.error("unreadable coverage answer", error=str(exc)[:500])
-            return self._failed("bad_answer", "the projections service answered with a coverage "
-                                "this service cannot read", trial)
+            return self._failed(
+                "bad_answer", "the projections service answered with a coverage this service cannot read", trial
+            )
         self.breaker.record_success()
         OUTCOMES["known"].inc()
         if trial:
@@ -166,8 +184,7 @@ class HttpCoverageSource:
         self.breaker.record_failure()
         OUTCOMES[outcome].inc()
         if trial or (was == CLOSED and self.breaker.state != CLOSED):
-            log.warning("coverage circuit open: registering tickets with unknown coverage",
-                        reason=reason)
+            log.warning("coverage circuit open: registering tickets with unknown coverage", reason=reason)
         else:
             log.info("coverage lookup failed", reason=reason)
         return Unavailable(reason)

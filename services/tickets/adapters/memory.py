@@ -29,14 +29,17 @@ class MemoryTicketsList:
             self.rows[row["ticket_id"]] = row
 
     async def page(self, f: TicketFilter, *, limit: int, offset: int) -> list[dict[str, Any]]:
-        rows = [r for r in self.rows.values()
-                if (f.client_id is None or r["client_id"] == f.client_id)
-                and (f.coverage_status is None or r["coverage_status"] == f.coverage_status)
-                and (f.registered_from is None or r["registered_on"] >= f.registered_from)
-                and (f.registered_to is None or r["registered_on"] <= f.registered_to)]
+        rows = [
+            r
+            for r in self.rows.values()
+            if (f.client_id is None or r["client_id"] == f.client_id)
+            and (f.coverage_status is None or r["coverage_status"] == f.coverage_status)
+            and (f.registered_from is None or r["registered_on"] >= f.registered_from)
+            and (f.registered_to is None or r["registered_on"] <= f.registered_to)
+        ]
         rows.sort(key=lambda r: r["ticket_id"])
         rows.sort(key=lambda r: (r["registered_on"], r["registered_at"]), reverse=True)
-        return [dict(r) for r in rows[offset:offset + limit]]
+        return [dict(r) for r in rows[offset : offset + limit]]
 
 
 class MemoryPriceList:
@@ -56,5 +59,4 @@ class MemoryPriceList:
         return stored, current is None
 
     async def items(self, active: bool | None = None) -> Sequence[StoredPriceItem]:
-        return [s for _, s in sorted(self.items_by_code.items())
-                if active is None or s.item.active == active]
+        return [s for _, s in sorted(self.items_by_code.items()) if active is None or s.item.active == active]

@@ -15,7 +15,9 @@ _COLUMNS = "code, name, unit, price, currency, active, version, updated_at"
 def _stored(r: asyncpg.Record) -> StoredPriceItem:
     return StoredPriceItem(
         PriceItem(r["code"], r["name"], r["unit"], r["price"], r["currency"], r["active"]),
-        r["version"], r["updated_at"])
+        r["version"],
+        r["updated_at"],
+    )
 
 
 class PostgresPriceList:
@@ -38,14 +40,21 @@ class PostgresPriceList:
                       IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.unit, EXCLUDED.price,
                                         EXCLUDED.currency, EXCLUDED.active)
                 RETURNING {_COLUMNS}, (xmax = 0) AS created""",
-            item.code, item.name, item.unit, item.price, item.currency, item.active)
+            item.code,
+            item.name,
+            item.unit,
+            item.price,
+            item.currency,
+            item.active,
+        )
         if row is None:  # the same definition again: nothing to change
             row = await self._pool.fetchrow(
-                f"SELECT {_COLUMNS}, false AS created FROM price_list WHERE code = $1", item.code)
+                f"SELECT {_COLUMNS}, false AS created FROM price_list WHERE code = $1", item.code
+            )
         return _stored(row), row["created"]
 
     async def items(self, active: bool | None = None) -> Sequence[StoredPriceItem]:
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM price_list WHERE $1::boolean IS NULL OR active = $1 ORDER BY code",
-            active)
+            f"SELECT {_COLUMNS} FROM price_list WHERE $1::boolean IS NULL OR active = $1 ORDER BY code", active
+        )
         return [_stored(r) for r in rows]

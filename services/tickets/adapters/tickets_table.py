@@ -24,13 +24,19 @@ WHERE tickets.version < EXCLUDED.version
 def ticket_row(state: TicketState, position: int) -> dict[str, Any]:
     """A ticket's row in the list, column by column (the order of ``_UPSERT``'s columns)."""
     return {
-        "ticket_id": state.id, "client_id": state.client_id, "title": state.title,
-        "registered_at": state.registered_at, "registered_on": state.registered_on,
+        "ticket_id": state.id,
+        "client_id": state.client_id,
+        "title": state.title,
+        "registered_at": state.registered_at,
+        "registered_on": state.registered_on,
         "coverage_status": state.coverage.status,
         "warning_codes": [w.code for w in state.coverage.warnings],
-        "override_reason": state.override_reason, "billable": state.billable, "lines": len(state.lines),
+        "override_reason": state.override_reason,
+        "billable": state.billable,
+        "lines": len(state.lines),
         "totals": [{"amount": format_amount(v, k), "currency": k} for k, v in state.totals.items()],
-        "version": state.version, "position": position,
+        "version": state.version,
+        "position": position,
     }
 
 
@@ -54,5 +60,11 @@ class TicketsTable:
                  AND ($4::date IS NULL OR registered_on <= $4)
                ORDER BY registered_on DESC, registered_at DESC, ticket_id
                LIMIT $5 OFFSET $6""",
-            f.client_id, f.coverage_status, f.registered_from, f.registered_to, limit, offset)
+            f.client_id,
+            f.coverage_status,
+            f.registered_from,
+            f.registered_to,
+            limit,
+            offset,
+        )
         return [dict(r) for r in rows]

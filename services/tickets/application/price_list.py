@@ -13,8 +13,9 @@ class PriceListApplication:
     def __init__(self, price_list: PriceList) -> None:
         self._price_list = price_list
 
-    async def define(self, code: str, name: str, unit: str, price: Decimal, currency: str,
-                     active: bool = True) -> tuple[StoredPriceItem, bool]:
+    async def define(
+        self, code: str, name: str, unit: str, price: Decimal, currency: str, active: bool = True
+    ) -> tuple[StoredPriceItem, bool]:
         """The stored item and True when it was created (False: replaced or unchanged)."""
         return await self._price_list.define(define_item(code, name, unit, price, currency, active))
 

@@ -15,7 +15,13 @@ from typing import Any
 from uuid import UUID
 
 from services.tickets.application.ports import (
-    ClientUnknown, CoverageSource, Known, PriceList, TicketFilter, TicketsList, Unavailable,
+    ClientUnknown,
+    CoverageSource,
+    Known,
+    PriceList,
+    TicketFilter,
+    TicketsList,
+    Unavailable,
 )
 from services.tickets.domain import coverage as coverage_rules
 from services.tickets.domain import ticket
@@ -59,9 +65,15 @@ class TicketAtPosition:
 
 
 class TicketsApplication:
-    def __init__(self, store: EventStore, coverage: CoverageSource, price_list: PriceList,
-                 tickets_list: TicketsList, policy: NotCoveredPolicy = "warn",
-                 calendar: CompanyCalendar | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        coverage: CoverageSource,
+        price_list: PriceList,
+        tickets_list: TicketsList,
+        policy: NotCoveredPolicy = "warn",
+        calendar: CompanyCalendar | None = None,
+    ) -> None:
         self.calendar = calendar or CompanyCalendar()
         self.tickets_list = tickets_list
         self.coverage = coverage
@@ -69,8 +81,9 @@ class TicketsApplication:
         self.policy: NotCoveredPolicy = policy
         self.tickets: AggregateRepository[TicketState] = AggregateRepository(store, ticket.evolve)
 
-    async def check_coverage(self, client_id: UUID, on: date, min_position: int | None,
-                             now: datetime) -> CoverageSnapshot:
+    async def check_coverage(
+        self, client_id: UUID, on: date, min_position: int | None, now: datetime
+    ) -> CoverageSnapshot:
         lookup = await self.coverage.coverage(client_id, on, min_position)
         match lookup:
             case Known(snapshot):
@@ -86,17 +99,31 @@ class TicketsApplication:
         registered_at, registered_on = ticket.registration_moment(r.registered_at, ctx.now, self.calendar)
         snapshot = await self.check_coverage(r.client_id, registered_on, r.min_position, ctx.now)
         command = RegisterTicket(
-            ticket_id=r.ticket_id, client_id=r.client_id, title=r.title,
-            registered_at=registered_at, registered_on=registered_on, coverage=snapshot,
-            policy=self.policy, description=r.description, override_reason=r.override_reason)
+            ticket_id=r.ticket_id,
+            client_id=r.client_id,
+            title=r.title,
+            registered_at=registered_at,
+            registered_on=registered_on,
+            coverage=snapshot,
+            policy=self.policy,
+            description=r.description,
+            override_reason=r.override_reason,
+        )
         result = await self._execute(command, ctx)
-        log.info("ticket registered", ticket_id=str(r.ticket_id), client_id=str(r.client_id),
-                 coverage=snapshot.status, warnings=[w.code for w in snapshot.warnings],
-                 override=r.override_reason is not None, position=result.position)
+        log.info(
+            "ticket registered",
+            ticket_id=str(r.ticket_id),
+            client_id=str(r.client_id),
+            coverage=snapshot.status,
+            warnings=[w.code for w in snapshot.warnings],
+            override=r.override_reason is not None,
+            position=result.position,
+        )
         return result
 
-    async def add_item(self, ticket_id: UUID, line_id: UUID, code: str, quantity: Decimal,
-                       ctx: CommandContext) -> Executed[TicketState]:
+    async def add_item(
+        self, ticket_id: UUID, line_id: UUID, code: str, quantity: Decimal, ctx: CommandContext
+    ) -> Executed[TicketState]:
         item = await self.price_list.get(code)  # the price of this moment goes into the event
         return await self._execute(AddTicketItem(ticket_id, line_id, code, quantity, item), ctx)
 
@@ -113,8 +140,13 @@ class TicketsApplication:
         # The ticket id of a registration is minted by this service: its stream is known to be
         # empty, no read needed. A clash is retried by the repository with jittered back-off.
         return await self.tickets.execute(
-            ticket_stream(command.ticket_id), lambda s: ticket.decide(command, s),
-            partition_key=key, ctx=ctx, in_transaction=self._save_row, creates=isinstance(command, RegisterTicket))
+            ticket_stream(command.ticket_id),
+            lambda s: ticket.decide(command, s),
+            partition_key=key,
+            ctx=ctx,
+            in_transaction=self._save_row,
+            creates=isinstance(command, RegisterTicket),
+        )
 
     async def _save_row(self, tx: Transaction, state: TicketState, recorded: list[RecordedEvent]) -> None:
         await self.tickets_list.save(tx, state, recorded[-1].position)

@@ -24,22 +24,34 @@ CLIENT_NOT_FOUND = "CLIENT_NOT_FOUND"
 
 def unknown_coverage(on: date, reason: str, checked_at: datetime) -> CoverageSnapshot:
     return CoverageSnapshot(
-        status="unknown", on=on, checked_at=checked_at,
-        warnings=(CoverageWarning(
-            code=COVERAGE_UNKNOWN,
-            message=f"coverage on {on.isoformat()} could not be checked ({reason}); the ticket is "
-                    "registered — check the client's contract and payments before providing "
-                    "service"),))
+        status="unknown",
+        on=on,
+        checked_at=checked_at,
+        warnings=(
+            CoverageWarning(
+                code=COVERAGE_UNKNOWN,
+                message=f"coverage on {on.isoformat()} could not be checked ({reason}); the ticket is "
+                "registered — check the client's contract and payments before providing "
+                "service",
+            ),
+        ),
+    )
 
 
 def client_not_found(client_id: object, on: date, checked_at: datetime) -> CoverageSnapshot:
     return CoverageSnapshot(
-        status="unknown", on=on, checked_at=checked_at,
-        warnings=(CoverageWarning(
-            code=CLIENT_NOT_FOUND,
-            message=f"client {client_id} is not known to the coverage records (yet): coverage on "
-                    f"{on.isoformat()} could not be checked; the ticket is registered — check the "
-                    "client id and the client's contract before providing service"),))
+        status="unknown",
+        on=on,
+        checked_at=checked_at,
+        warnings=(
+            CoverageWarning(
+                code=CLIENT_NOT_FOUND,
+                message=f"client {client_id} is not known to the coverage records (yet): coverage on "
+                f"{on.isoformat()} could not be checked; the ticket is registered — check the "
+                "client id and the client's contract before providing service",
+            ),
+        ),
+    )
 
 
 def noted(snapshot: CoverageSnapshot) -> CoverageSnapshot:
@@ -49,16 +61,20 @@ def noted(snapshot: CoverageSnapshot) -> CoverageSnapshot:
     warning = CoverageWarning(
         code=COVERAGE_STALE,
         message="coverage may be out of date: the latest changes to the client's contracts were "
-                "not yet applied when it was checked")
+        "not yet applied when it was checked",
+    )
     return snapshot.model_copy(update={"warnings": (*snapshot.warnings, warning)})
 
 
-def refusal(snapshot: CoverageSnapshot, policy: NotCoveredPolicy, override_reason: str | None,
-            client_id: object) -> str | None:
+def refusal(
+    snapshot: CoverageSnapshot, policy: NotCoveredPolicy, override_reason: str | None, client_id: object
+) -> str | None:
     """The reason to refuse the registration, or None to register it."""
     if policy != "block" or snapshot.status != "not_covered" or override_reason:
         return None
     reasons = "; ".join(w.message for w in snapshot.warnings) or "no active service period"
-    return (f"client {client_id} is not covered on {snapshot.on.isoformat()}: {reasons}. "
-            "Registration of tickets for clients without coverage is blocked; give "
-            "override_reason to register it anyway")
+    return (
+        f"client {client_id} is not covered on {snapshot.on.isoformat()}: {reasons}. "
+        "Registration of tickets for clients without coverage is blocked; give "
+        "override_reason to register it anyway"
+    )

@@ -35,20 +35,21 @@ def _text(value: str, field: str, limit: int) -> str:
     return value
 
 
-def define_item(code: str, name: str, unit: str, price: Decimal, currency: str,
-                active: bool = True) -> PriceItem:
+def define_item(code: str, name: str, unit: str, price: Decimal, currency: str, active: bool = True) -> PriceItem:
     """A valid item, or RuleViolated naming the field."""
     code = (code or "").strip()
     if not CODE_RE.fullmatch(code):
-        raise RuleViolated("code_format", "code must be 1-64 letters, digits, '.', '_' or '-', "
-                           f"starting with a letter or digit; got {code[:70]!r}", "code")
+        raise RuleViolated(
+            "code_format",
+            f"code must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit; got {code[:70]!r}",
+            "code",
+        )
     if not is_active_currency(currency):
-        raise RuleViolated("unknown_currency", f'"{currency}" is not an active ISO 4217 currency code',
-                           "currency")
+        raise RuleViolated("unknown_currency", f'"{currency}" is not an active ISO 4217 currency code', "currency")
     if price < 0:
         raise RuleViolated("price_negative", f"price must not be negative, got {price}", "price")
     if not fits_currency(price, currency):
-        raise RuleViolated("amount_precision", f"price {price} has more decimals than {currency} allows",
-                           "price")
-    return PriceItem(code, _text(name, "name", 200), _text(unit, "unit", 32), in_currency(price, currency),
-                     currency, active)
+        raise RuleViolated("amount_precision", f"price {price} has more decimals than {currency} allows", "price")
+    return PriceItem(
+        code, _text(name, "name", 200), _text(unit, "unit", 32), in_currency(price, currency), currency, active
+    )

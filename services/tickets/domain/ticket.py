@@ -18,7 +18,11 @@ from shared.calendar import CompanyCalendar
 from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.base import EventData
 from shared.events.tickets import (
-    CoverageSnapshot, NotCoveredPolicy, TicketItemAdded, TicketItemRemoved, TicketRegistered,
+    CoverageSnapshot,
+    NotCoveredPolicy,
+    TicketItemAdded,
+    TicketItemRemoved,
+    TicketRegistered,
 )
 from shared.money import MAX_INTEGER_DIGITS, in_currency, quantum
 
@@ -69,8 +73,9 @@ class TicketState:
         return next((x for x in self.lines if x.line_id == line_id), None)
 
 
-def registration_moment(value: date | datetime | None, now: datetime,
-                        calendar: CompanyCalendar | None = None) -> tuple[datetime, date]:
+def registration_moment(
+    value: date | datetime | None, now: datetime, calendar: CompanyCalendar | None = None
+) -> tuple[datetime, date]:
     """(registered_at, registered_on) from what the dispatcher gave; ``registered_on`` is the
     date in the company's time zone (docs/design.md §8), the day coverage is checked on.
 
@@ -97,17 +102,35 @@ def evolve(state: TicketState | None, event: EventData) -> TicketState:
     match event:
         case TicketRegistered() if state is None:
             return TicketState(
-                id=event.ticket_id, client_id=event.client_id, title=event.title,
-                description=event.description, registered_at=event.registered_at,
-                registered_on=event.registered_on, coverage=event.coverage,
-                policy=event.not_covered_policy, override_reason=event.override_reason)
+                id=event.ticket_id,
+                client_id=event.client_id,
+                title=event.title,
+                description=event.description,
+                registered_at=event.registered_at,
+                registered_on=event.registered_on,
+                coverage=event.coverage,
+                policy=event.not_covered_policy,
+                override_reason=event.override_reason,
+            )
         case TicketItemAdded() if state is not None:
-            line = Line(event.line_id, event.code, event.name, event.unit, event.quantity,
-                        event.unit_price, event.currency, event.line_total)
+            line = Line(
+                event.line_id,
+                event.code,
+                event.name,
+                event.unit,
+                event.quantity,
+                event.unit_price,
+                event.currency,
+                event.line_total,
+            )
             return replace(state, lines=(*state.lines, line), version=state.version + 1)
         case TicketItemRemoved() if state is not None:
-            return replace(state, lines=tuple(x for x in state.lines if x.line_id != event.line_id),
-                           removed=state.removed | {event.line_id}, version=state.version + 1)
+            return replace(
+                state,
+                lines=tuple(x for x in state.lines if x.line_id != event.line_id),
+                removed=state.removed | {event.line_id},
+                version=state.version + 1,
+            )
     raise ValueError(f"ticket: cannot apply {type(event).__name__} to {state!r}")
 
 
@@ -137,10 +160,19 @@ def _register(c: RegisterTicket, state: TicketState | None) -> list[EventData]:
     refused = refusal(c.coverage, c.policy, override_reason, c.client_id)
     if refused is not None:
         raise NotCovered(c.coverage, refused)
-    return [TicketRegistered(
-        ticket_id=c.ticket_id, client_id=c.client_id, title=title, description=description,
-        registered_at=c.registered_at, registered_on=c.registered_on, coverage=c.coverage,
-        not_covered_policy=c.policy, override_reason=override_reason)]
+    return [
+        TicketRegistered(
+            ticket_id=c.ticket_id,
+            client_id=c.client_id,
+            title=title,
+            description=description,
+            registered_at=c.registered_at,
+            registered_on=c.registered_on,
+            coverage=c.coverage,
+            not_covered_policy=c.policy,
+            override_reason=override_reason,
+        )
+    ]
 
 
 def _add(c: AddTicketItem, state: TicketState | None) -> list[EventData]:
@@ -149,23 +181,32 @@ def _add(c: AddTicketItem, state: TicketState | None) -> list[EventData]:
     if item is None:
         raise NotFound("price_item_not_found", f"the price list has no item with code {c.code!r}", "code")
     if not item.active:
-        raise RuleViolated("price_item_inactive",
-                           f"price-list item {item.code!r} is inactive and cannot be added", "code")
+        raise RuleViolated(
+            "price_item_inactive", f"price-list item {item.code!r} is inactive and cannot be added", "code"
+        )
     if c.quantity <= 0:
-        raise RuleViolated("quantity_not_positive", f"quantity must be positive, got {c.quantity}",
-                           "quantity")
+        raise RuleViolated("quantity_not_positive", f"quantity must be positive, got {c.quantity}", "quantity")
     if ticket.line(c.line_id) is not None or c.line_id in ticket.removed:
         raise Conflict("line_exists", f"line {c.line_id} is already on ticket {ticket.id}", "line_id")
     if len(ticket.lines) >= MAX_LINES:
         raise RuleViolated("too_many_lines", f"a ticket holds at most {MAX_LINES} lines", "code")
     total = line_total(item.price, c.quantity, item.currency)
     if total.adjusted() >= MAX_INTEGER_DIGITS:
-        raise RuleViolated("line_total_too_large", f"{item.price} × {c.quantity} is too large",
-                           "quantity")
-    return [TicketItemAdded(
-        ticket_id=ticket.id, client_id=ticket.client_id, line_id=c.line_id, code=item.code,
-        name=item.name, unit=item.unit, quantity=c.quantity, unit_price=in_currency(item.price, item.currency),
-        currency=item.currency, line_total=total)]
+        raise RuleViolated("line_total_too_large", f"{item.price} × {c.quantity} is too large", "quantity")
+    return [
+        TicketItemAdded(
+            ticket_id=ticket.id,
+            client_id=ticket.client_id,
+            line_id=c.line_id,
+            code=item.code,
+            name=item.name,
+            unit=item.unit,
+            quantity=c.quantity,
+            unit_price=in_currency(item.price, item.currency),
+            currency=item.currency,
+            line_total=total,
+        )
+    ]
 
 
 def _remove(c: RemoveTicketItem, state: TicketState | None) -> list[EventData]:
@@ -175,8 +216,7 @@ def _remove(c: RemoveTicketItem, state: TicketState | None) -> list[EventData]:
     line = ticket.line(c.line_id)
     if line is None:
         raise NotFound("line_not_found", f"ticket {ticket.id} has no line {c.line_id}", "line_id")
-    return [TicketItemRemoved(ticket_id=ticket.id, client_id=ticket.client_id, line_id=line.line_id,
-                              code=line.code)]
+    return [TicketItemRemoved(ticket_id=ticket.id, client_id=ticket.client_id, line_id=line.line_id, code=line.code)]
 
 
 def decide(command: TicketCommand, state: TicketState | None) -> list[EventData]:

@@ -12,10 +12,13 @@ from services.contracts.settings import ContractsSettings
 from tests.support.servers import serving
 
 
-def contracts_settings(stack, **overrides) -> ContractsSettings:  # type: ignore[no-untyped-def]
+def contracts_settings(stack, **overrides) -> ContractsSettings:
     return ContractsSettings(
-        database_url=stack.database_urls["contracts"], http_port=0,
-        kafka={"bootstrap_servers": stack.kafka_bootstrap}, **overrides)
+        database_url=stack.database_urls["contracts"],
+        http_port=0,
+        kafka={"bootstrap_servers": stack.kafka_bootstrap},
+        **overrides,
+    )
 
 
 @pytest.fixture(scope="session")

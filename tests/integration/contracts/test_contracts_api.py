@@ -15,26 +15,34 @@ async def test_reference_contract_is_created_and_its_events_reach_kafka_in_order
     assert len(signed.period_ids) == 4
     r = await contracts_api.post(
         f"/contracts/{signed.contract_id}/periods/{signed.period_ids[0]}/payments",
-        json={"paid_on": "2026-01-10", "reference": "bank-001"})
+        json={"paid_on": "2026-01-10", "reference": "bank-001"},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["position"] > signed.position
 
     contract = (await contracts_api.get(f"/contracts/{signed.contract_id}")).json()
     assert [(p["starts_on"], p["ends_on"]) for p in contract["periods"]] == [
-        ("2026-01-01", "2026-03-31"), ("2026-04-01", "2026-06-30"),
-        ("2026-07-01", "2026-09-30"), ("2026-10-01", "2026-12-31")]
+        ("2026-01-01", "2026-03-31"),
+        ("2026-04-01", "2026-06-30"),
+        ("2026-07-01", "2026-09-30"),
+        ("2026-10-01", "2026-12-31"),
+    ]
     assert [p["paid"] for p in contract["periods"]] == [True, False, False, False]
     assert contract["periods"][0]["paid_amount"] == "30000.00"
     assert contract["periods"][0]["remind_on"] == "2026-03-21"
 
-    events = await collect(stack.kafka_bootstrap, CONTRACTS_EVENTS, key=signed.client_id,
-                           until=lambda found: len(found) >= 7)
+    events = await collect(
+        stack.kafka_bootstrap, CONTRACTS_EVENTS, key=signed.client_id, until=lambda found: len(found) >= 7
+    )
     assert [e.event_type for e in events] == [
-        "ClientRegistered", "ContractOpened", *["ServicePeriodAdded"] * 4, "PaymentRecorded"]
+        "ClientRegistered",
+        "ContractOpened",
+        *["ServicePeriodAdded"] * 4,
+        "PaymentRecorded",
+    ]
     positions = [e.position for e in events]
     assert positions == sorted(positions)
-    public = await collect(stack.kafka_bootstrap, PAYMENTS, key=signed.client_id,
-                           until=lambda found: len(found) >= 1)
+    public = await collect(stack.kafka_bootstrap, PAYMENTS, key=signed.client_id, until=lambda found: len(found) >= 1)
     assert public[0].event_type == "PaymentRecorded"
     assert public[0].data["amount"] == "30000.00" and public[0].data["reference"] == "bank-001"
 
@@ -46,14 +54,20 @@ async def test_reference_contract_is_created_and_its_events_reach_kafka_in_order
 async def test_fifty_concurrent_payments_on_one_contract_lose_no_update(contracts_api):
     signed = await sign_client_for_a_year(contracts_api, amount="5000.00")
     period = signed.period_ids[1]
-    answers = await asyncio.gather(*(
-        contracts_api.post(f"/contracts/{signed.contract_id}/periods/{period}/payments",
-                           json={"amount": "100.00", "paid_on": "2026-04-02"})
-        for _ in range(50)))
+    answers = await asyncio.gather(
+        *(
+            contracts_api.post(
+                f"/contracts/{signed.contract_id}/periods/{period}/payments",
+                json={"amount": "100.00", "paid_on": "2026-04-02"},
+            )
+            for _ in range(50)
+        )
+    )
     created = [a for a in answers if a.status_code == 201]
     refused = [a for a in answers if a.status_code != 201]
-    assert all(a.status_code == 409 and a.json()["errors"][0]["rule"] == "concurrent_modification"
-               for a in refused), [a.text for a in refused]
+    assert all(a.status_code == 409 and a.json()["errors"][0]["rule"] == "concurrent_modification" for a in refused), [
+        a.text for a in refused
+    ]
     contract = (await contracts_api.get(f"/contracts/{signed.contract_id}")).json()
     recorded = contract["periods"][1]["payments"]
     assert {p["payment_id"] for p in recorded} == {a.json()["payment_id"] for a in created}
@@ -89,17 +103,26 @@ async def test_partial_payment_then_cancel_restores_what_is_owed(contracts_api):
 
 async def test_terminated_contract_takes_no_new_periods(contracts_api):
     signed = await sign_client_for_a_year(contracts_api)
-    r = await contracts_api.post(f"/contracts/{signed.contract_id}/terminate",
-                                 json={"terminated_on": "2026-06-30", "reason": "client left"})
+    r = await contracts_api.post(
+        f"/contracts/{signed.contract_id}/terminate", json={"terminated_on": "2026-06-30", "reason": "client left"}
+    )
     assert r.status_code == 200
-    r = await contracts_api.post(f"/contracts/{signed.contract_id}/periods", json={
-        "starts_on": "2027-01-01", "ends_on": "2027-03-31", "amount": "1.00", "currency": "RUB",
-        "payment_terms": "prepaid"})
+    r = await contracts_api.post(
+        f"/contracts/{signed.contract_id}/periods",
+        json={
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-03-31",
+            "amount": "1.00",
+            "currency": "RUB",
+            "payment_terms": "prepaid",
+        },
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "contract_terminated"
 
 
 async def test_unknown_client_for_a_new_contract_is_404_naming_client_id(contracts_api):
-    r = await contracts_api.post("/contracts", json={"client_id": str(uuid.uuid4()), "number": "X-1",
-                                                     "title": "t", "signed_on": "2026-01-01"})
+    r = await contracts_api.post(
+        "/contracts", json={"client_id": str(uuid.uuid4()), "number": "X-1", "title": "t", "signed_on": "2026-01-01"}
+    )
     assert r.status_code == 404
     assert r.json()["errors"][0]["field"] == "client_id"

@@ -8,8 +8,13 @@ import pytest
 
 from tests.integration.contracts.scenario import sign_client_for_a_year
 
-GOOD_PERIOD = {"starts_on": "2027-01-01", "ends_on": "2027-03-31", "amount": "100.00",
-               "currency": "RUB", "payment_terms": "prepaid"}
+GOOD_PERIOD = {
+    "starts_on": "2027-01-01",
+    "ends_on": "2027-03-31",
+    "amount": "100.00",
+    "currency": "RUB",
+    "payment_terms": "prepaid",
+}
 
 CASES = [
     ("overlapping period", {"starts_on": "2026-03-01", "ends_on": "2026-04-30"}, 422, "starts_on", "period_overlap"),
@@ -56,8 +61,9 @@ async def test_unknown_contract_and_period_are_404(contracts_api):
     r = await contracts_api.post(f"/contracts/{uuid.uuid4()}/periods", json=GOOD_PERIOD)
     assert r.status_code == 404 and r.json()["errors"][0]["rule"] == "contract_not_found"
     signed = await sign_client_for_a_year(contracts_api)
-    r = await contracts_api.post(f"/contracts/{signed.contract_id}/periods/{uuid.uuid4()}/payments",
-                                 json={"paid_on": "2026-01-01"})
+    r = await contracts_api.post(
+        f"/contracts/{signed.contract_id}/periods/{uuid.uuid4()}/payments", json={"paid_on": "2026-01-01"}
+    )
     assert r.status_code == 404 and r.json()["errors"][0]["rule"] == "period_not_found"
     r = await contracts_api.get("/contracts/not-a-uuid")
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "contract_id"

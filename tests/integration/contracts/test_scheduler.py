@@ -13,7 +13,8 @@ from tests.support.servers import serving
 
 
 async def test_a_tick_emits_each_due_event_once_and_a_second_tick_or_replica_emits_nothing(
-    contracts_api, stack,
+    contracts_api,
+    stack,
 ):
     signed = await sign_client_for_a_year(contracts_api, year=2031)
     url = f"/contracts/{signed.contract_id}/periods/{signed.period_ids[0]}/payments"
@@ -29,22 +30,25 @@ async def test_a_tick_emits_each_due_event_once_and_a_second_tick_or_replica_emi
     async with serving(create_app(contracts_settings(stack, run_relay=False))) as replica:
         a, b = await asyncio.gather(
             contracts_api.post("/scheduler/tick", json={"as_of": "2031-04-02"}),
-            replica.post("/scheduler/tick", json={"as_of": "2031-04-02"}))
+            replica.post("/scheduler/tick", json={"as_of": "2031-04-02"}),
+        )
     assert a.status_code == b.status_code == 200
     # Q1 ended, Q2 started, Q2 overdue (prepaid, unpaid on its first day): three, once.
     assert a.json()["emitted"] + b.json()["emitted"] == 3
 
     history = (await contracts_api.get(f"/contracts/{signed.contract_id}/events")).json()["items"]
-    kinds = [h["event_type"] for h in history if h["event_type"].startswith("ServicePeriod")
-             and h["event_type"] not in ("ServicePeriodAdded",)]
+    kinds = [
+        h["event_type"]
+        for h in history
+        if h["event_type"].startswith("ServicePeriod") and h["event_type"] not in ("ServicePeriodAdded",)
+    ]
     assert kinds.count("ServicePeriodEndingSoon") == 1
     assert kinds.count("ServicePeriodBecameOverdue") == 1
 
-    def has_reminder(found):  # type: ignore[no-untyped-def]
+    def has_reminder(found):
         return any(e.event_type == "ServicePeriodBecameOverdue" for e in found)
 
-    on_kafka = await collect(stack.kafka_bootstrap, CONTRACTS_SCHEDULE, key=signed.client_id,
-                             until=has_reminder)
+    on_kafka = await collect(stack.kafka_bootstrap, CONTRACTS_SCHEDULE, key=signed.client_id, until=has_reminder)
     reminders = [e for e in on_kafka if e.event_type == "ServicePeriodEndingSoon"]
     assert len(reminders) == 1
     reminder = reminders[0].data
@@ -57,8 +61,9 @@ async def test_a_tick_emits_each_due_event_once_and_a_second_tick_or_replica_emi
 async def test_changing_a_period_reminder_rearms_it(contracts_api):
     signed = await sign_client_for_a_year(contracts_api, year=2032)
     await contracts_api.post("/scheduler/tick", json={"as_of": "2032-06-20"})  # Q2 reminder sent
-    r = await contracts_api.patch(f"/contracts/{signed.contract_id}/periods/{signed.period_ids[2]}",
-                                  json={"remind_on": "2032-09-01"})
+    r = await contracts_api.patch(
+        f"/contracts/{signed.contract_id}/periods/{signed.period_ids[2]}", json={"remind_on": "2032-09-01"}
+    )
     assert r.status_code == 200, r.text
     tick = await contracts_api.post("/scheduler/tick", json={"as_of": "2032-09-01"})
     history = (await contracts_api.get(f"/contracts/{signed.contract_id}/events")).json()["items"]

@@ -13,12 +13,14 @@ from tests.support.servers import serving
 
 
 async def test_a_future_as_of_is_refused_unless_allowed(stack, contracts_api):
-    today = CalendarSettings().calendar().today()  # type: ignore[call-arg]
+    today = CalendarSettings().calendar().today()
     tomorrow = (today + timedelta(days=1)).isoformat()
     async with serving(create_app(contracts_settings(stack, run_relay=False, allow_future_ticks=False))) as api:
         r = await api.post("/scheduler/tick", json={"as_of": tomorrow})
         assert r.status_code == 422
-        assert r.json()["errors"] == [{"field": "as_of", "rule": "as_of_in_future", "message": r.json()["errors"][0]["message"]}]
+        assert r.json()["errors"] == [
+            {"field": "as_of", "rule": "as_of_in_future", "message": r.json()["errors"][0]["message"]}
+        ]
         assert tomorrow in r.json()["errors"][0]["message"]
         assert (await api.post("/scheduler/tick", json={"as_of": today.isoformat()})).status_code == 200
         r = await api.post("/scheduler/tick", json={"as_of": today.isoformat()}, headers=bearer("manager"))

@@ -23,12 +23,19 @@ from tests.support.servers import free_port, serving
 
 def notifier_settings(stack: Any, smtp_port: int, **overrides: Any) -> NotifierSettings:
     values: dict[str, Any] = {
-        "database_url": stack.database_urls["notifier"], "http_port": 0,
+        "database_url": stack.database_urls["notifier"],
+        "http_port": 0,
         "kafka": {"bootstrap_servers": stack.kafka_bootstrap},
-        "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_timeout": 5.0, "smtp_tls": "none",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_timeout": 5.0,
+        "smtp_tls": "none",
         "from_email": "abonent@example.com",
         "general_email": f"ops-{uuid.uuid4().hex[:8]}@example.com",
-        "locale": "ru", "max_attempts": 40, "retry_initial_seconds": 0.2, "retry_max_seconds": 1.0,
+        "locale": "ru",
+        "max_attempts": 40,
+        "retry_initial_seconds": 0.2,
+        "retry_max_seconds": 1.0,
     }
     values.update(overrides)
     return NotifierSettings(**values)

@@ -35,19 +35,25 @@ class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
-                          rcpt_options: Any) -> str:
+    async def handle_RCPT(
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        address: str,  # aiosmtpd's hook name
+        rcpt_options: Any,
+    ) -> str:
         if address.lower().endswith("@" + REFUSING_DOMAIN):
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
         if self.box.data_delay:
             await asyncio.sleep(self.box.data_delay)
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         with self.box.lock:
-            self.box.received.append(Received(tuple(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self.box.received.append(Received(tuple(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
 
@@ -77,16 +83,16 @@ class Mailbox:
         with self.lock:
             return [r for r in self.received if r.event_id == str(event_id)]
 
-    async def wait_for(self, event_id: object, count: int, *, timeout: float = 30.0,
-                       settle: float = 1.5) -> list[Received]:
+    async def wait_for(
+        self, event_id: object, count: int, *, timeout: float = 30.0, settle: float = 1.5
+    ) -> list[Received]:
         """The e-mails of ``event_id`` once there are ``count``; then waits ``settle`` seconds
         more and returns what is there (so one too many is caught, not missed)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while len(self.for_event(event_id)) < count:
             if loop.time() > deadline:
-                raise AssertionError(f"expected {count} e-mails for {event_id}, "
-                                     f"got {len(self.for_event(event_id))}")
+                raise AssertionError(f"expected {count} e-mails for {event_id}, got {len(self.for_event(event_id))}")
             await asyncio.sleep(0.1)
         await asyncio.sleep(settle)
         return self.for_event(event_id)

@@ -21,12 +21,14 @@ from tests.unit.notifier.notifier_events import Client, ending_soon, envelope, o
 
 
 async def publish(producer: AIOKafkaProducer, env: Envelope) -> RecordMetadata:
-    return await producer.send_and_wait(CONTRACTS_SCHEDULE, value=env.to_bytes(),
-                                        key=env.partition_key.encode(), headers=env.kafka_headers())
+    return await producer.send_and_wait(
+        CONTRACTS_SCHEDULE, value=env.to_bytes(), key=env.partition_key.encode(), headers=env.kafka_headers()
+    )
 
 
-async def notification(api: httpx.AsyncClient, client: Client, *, status: str | None = None,
-                       timeout: float = 30.0) -> dict[str, Any]:
+async def notification(
+    api: httpx.AsyncClient, client: Client, *, status: str | None = None, timeout: float = 30.0
+) -> dict[str, Any]:
     """The client's newest entry of ``GET /notifications`` (once it has ``status``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -41,8 +43,13 @@ async def notification(api: httpx.AsyncClient, client: Client, *, status: str | 
 
 
 async def dead_letter_for(bootstrap: str, source: RecordMetadata, timeout: float = 30.0) -> Any:
-    consumer = AIOKafkaConsumer(dead_letter_topic(NOTIFIER_GROUP), bootstrap_servers=bootstrap,
-                                group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        dead_letter_topic(NOTIFIER_GROUP),
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         loop = asyncio.get_running_loop()
@@ -51,9 +58,11 @@ async def dead_letter_for(bootstrap: str, source: RecordMetadata, timeout: float
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for r in records:
                     headers = dict(r.headers)
-                    if headers.get("dlq_source_partition") == str(source.partition).encode() and \
-                            headers.get("dlq_source_offset") == str(source.offset).encode() and \
-                            headers.get("dlq_source_topic") == CONTRACTS_SCHEDULE.encode():
+                    if (
+                        headers.get("dlq_source_partition") == str(source.partition).encode()
+                        and headers.get("dlq_source_offset") == str(source.offset).encode()
+                        and headers.get("dlq_source_topic") == CONTRACTS_SCHEDULE.encode()
+                    ):
                         return r
         return None
     finally:
@@ -61,17 +70,18 @@ async def dead_letter_for(bootstrap: str, source: RecordMetadata, timeout: float
 
 
 async def test_a_reminder_sends_exactly_two_emails_and_a_redelivery_sends_none(
-        notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox,
-        settings: NotifierSettings) -> None:
+    notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox, settings: NotifierSettings
+) -> None:
     client = Client(name="ООО «Ромашка»")
     env = envelope(ending_soon(client, amount="45000.00"), client, version=1)
     await publish(producer, env)
 
     mails = await mailbox.wait_for(env.event_id, 2)
-    assert sorted(m.rcpt_tos[0] for m in mails) == sorted([client.manager_email, settings.general_email])
+    assert sorted(m.rcpt_tos[0] for m in mails) == sorted([client.manager_email, settings.general_email], key=str)
     for m in mails:
-        assert m.message["Subject"] == (f"Напоминание: договор № {client.number} (ООО «Ромашка») — "
-                                        "период заканчивается 31 марта 2026")
+        assert m.message["Subject"] == (
+            f"Напоминание: договор № {client.number} (ООО «Ромашка») — период заканчивается 31 марта 2026"
+        )
         assert "45 000,00 RUB" in m.body("plain") and "1 апреля 2026" in m.body("plain")
         assert "45 000,00 RUB" in m.body("html")
         assert m.message["From"] == "abonent@example.com"
@@ -79,7 +89,7 @@ async def test_a_reminder_sends_exactly_two_emails_and_a_redelivery_sends_none(
 
     item = await notification(notifier_api, client, status="sent")
     assert item["event_id"] == str(env.event_id) and item["kind"] == "reminder"
-    assert sorted(item["recipients"]) == sorted([client.manager_email, settings.general_email])
+    assert sorted(item["recipients"]) == sorted([client.manager_email, settings.general_email], key=str)
     assert item["subject"] == mails[0].message["Subject"] and item["sent_at"]
 
     # the same event again (as Kafka may redeliver it), and the same bytes once more
@@ -92,20 +102,23 @@ async def test_a_reminder_sends_exactly_two_emails_and_a_redelivery_sends_none(
 
 
 async def test_a_debt_notice_goes_to_manager_and_general(
-        notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox) -> None:
+    notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox
+) -> None:
     client = Client(name="Beta LLC")
     env = envelope(overdue(client), client, version=1)
     await publish(producer, env)
     mails = await mailbox.wait_for(env.event_id, 2)
     assert {m.message["Subject"] for m in mails} == {
-        f"Задолженность: договор № {client.number} (Beta LLC) — 25 000,00 RUB"}
+        f"Задолженность: договор № {client.number} (Beta LLC) — 25 000,00 RUB"
+    }
     assert "Задолженность с: 1 апреля 2026" in mails[0].body("plain")
     item = await notification(notifier_api, client, status="sent")
     assert item["kind"] == "debt_notice"
 
 
 async def test_smtp_down_for_a_while_then_up_delivers_the_emails(
-        notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox) -> None:
+    notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox
+) -> None:
     client = Client()
     env = envelope(ending_soon(client), client, version=1)
     mailbox.stop()
@@ -137,11 +150,13 @@ async def test_smtp_down_for_a_while_then_up_delivers_the_emails(
 
 
 async def test_a_malformed_event_is_dead_lettered_and_the_next_event_is_sent(
-        notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox, stack: Any) -> None:
+    notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox, stack: Any
+) -> None:
     client = Client()
     key = str(client.client_id).encode()
-    garbage = await producer.send_and_wait(CONTRACTS_SCHEDULE, value=b'{"event_id": broken', key=key,
-                                           headers=[("content-type", b"application/json")])
+    garbage = await producer.send_and_wait(
+        CONTRACTS_SCHEDULE, value=b'{"event_id": broken', key=key, headers=[("content-type", b"application/json")]
+    )
     good = envelope(ending_soon(client), client, version=1)
     await publish(producer, good)
 
@@ -158,11 +173,16 @@ async def test_a_malformed_event_is_dead_lettered_and_the_next_event_is_sent(
 
 
 async def test_unknown_type_and_invalid_email_are_dead_lettered_with_the_reason(
-        notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox, stack: Any,
-        settings: NotifierSettings) -> None:
+    notifier_api: httpx.AsyncClient,
+    producer: AIOKafkaProducer,
+    mailbox: Mailbox,
+    stack: Any,
+    settings: NotifierSettings,
+) -> None:
     client = Client(manager_email="irina-at-example.com")
     unknown = envelope(ending_soon(client), client, version=1).model_copy(
-        update={"event_type": "ServicePeriodVanished"})
+        update={"event_type": "ServicePeriodVanished"}
+    )
     unknown_meta = await publish(producer, unknown)
     bad_email = envelope(ending_soon(client), client, version=2)
     bad_meta = await publish(producer, bad_email)
@@ -187,8 +207,8 @@ async def test_unknown_type_and_invalid_email_are_dead_lettered_with_the_reason(
 
 
 async def test_a_permanent_refusal_is_recorded_as_failed_without_retries(
-        notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox,
-        settings: NotifierSettings) -> None:
+    notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox, settings: NotifierSettings
+) -> None:
     client = Client(manager_email=f"nobody@{REFUSING_DOMAIN}")
     env = envelope(overdue(client), client, version=1)
     await publish(producer, env)

@@ -24,11 +24,11 @@ from services.notifier.domain.message_ids import message_id
 from shared.consumer import DeadLetterProducer, DeadLetterPublisher
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
+from shared.kafka_security import plaintext
 from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP, dead_letter_topic
 from tests.integration.notifier.mailbox import Mailbox
 from tests.support.servers import free_port
 from tests.unit.notifier.notifier_events import Client, ending_soon, envelope, record_of
-from shared.kafka_security import plaintext
 
 
 @pytest.fixture(scope="session")
@@ -51,20 +51,31 @@ async def two_pools(notifier_dsn: str) -> AsyncIterator[tuple[asyncpg.Pool, asyn
 async def recorded_email(log: DeliveryLog, recipient: str = "irina@example.com") -> OutgoingEmail:
     event_id = uuid.uuid4()
     email = OutgoingEmail(
-        event_id=event_id, kind="reminder", recipient=recipient, role="manager",
-        sender="abonent@example.com", message_id=message_id(event_id, recipient, "example.com"),
-        subject="Напоминание: договор № T-1", text="текст", html="<p>текст</p>")
-    await log.record(Notification(event_id, "ServicePeriodEndingSoon", "reminder", uuid.uuid4(),
-                                  uuid.uuid4(), "T-1", email.subject), [email], [], [])
+        event_id=event_id,
+        kind="reminder",
+        recipient=recipient,
+        role="manager",
+        sender="abonent@example.com",
+        message_id=message_id(event_id, recipient, "example.com"),
+        subject="Напоминание: договор № T-1",
+        text="текст",
+        html="<p>текст</p>",
+    )
+    await log.record(
+        Notification(event_id, "ServicePeriodEndingSoon", "reminder", uuid.uuid4(), uuid.uuid4(), "T-1", email.subject),
+        [email],
+        [],
+        [],
+    )
     return email
 
 
 async def test_two_replicas_delivering_one_email_send_it_once(
-        two_pools: tuple[asyncpg.Pool, asyncpg.Pool], mailbox: Mailbox) -> None:
+    two_pools: tuple[asyncpg.Pool, asyncpg.Pool], mailbox: Mailbox
+) -> None:
     sender = SmtpSender(SmtpConfig("127.0.0.1", mailbox.port, tls="none", timeout=5))
     policy = RetryPolicy(3, 0.05, 0.1)
-    replicas = [Deliverer(DeliveryLog(pool), sender, policy, busy_exceptions=(ClaimBusy,))
-                for pool in two_pools]
+    replicas = [Deliverer(DeliveryLog(pool), sender, policy, busy_exceptions=(ClaimBusy,)) for pool in two_pools]
     email = await recorded_email(DeliveryLog(two_pools[0]))
     mailbox.data_delay = 0.5  # both are in flight at once; one waits on the row lock
     try:
@@ -77,7 +88,8 @@ async def test_two_replicas_delivering_one_email_send_it_once(
 
 
 async def test_a_crash_between_sent_and_recorded_resends_with_the_same_message_id(
-        two_pools: tuple[asyncpg.Pool, asyncpg.Pool], mailbox: Mailbox) -> None:
+    two_pools: tuple[asyncpg.Pool, asyncpg.Pool], mailbox: Mailbox
+) -> None:
     pool, other = two_pools
     log = DeliveryLog(pool)
     sender = SmtpSender(SmtpConfig("127.0.0.1", mailbox.port, tls="none", timeout=5))
@@ -86,13 +98,12 @@ async def test_a_crash_between_sent_and_recorded_resends_with_the_same_message_i
     # replica A claims and sends, then "dies" before recording: its session is killed
     with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
         async with log.claim(email.event_id, email.recipient) as claim:
-            pid = await claim._conn.fetchval("SELECT pg_backend_pid()")  # noqa: SLF001
+            pid = await claim._conn.fetchval("SELECT pg_backend_pid()")  # the claim's own connection, to kill it
             await sender.send(email)
             await other.execute("SELECT pg_terminate_backend($1)", pid)
             await asyncio.sleep(0.2)
             await claim.mark_sent(1)
-    row = await other.fetchrow("SELECT status, attempts FROM deliveries WHERE event_id = $1",
-                               email.event_id)
+    row = await other.fetchrow("SELECT status, attempts FROM deliveries WHERE event_id = $1", email.event_id)
     assert (row["status"], row["attempts"]) == ("pending", 0)  # rolled back: no claim left
 
     # the redelivery goes to replica B: the e-mail goes again, recognisably the same message
@@ -104,8 +115,8 @@ async def test_a_crash_between_sent_and_recorded_resends_with_the_same_message_i
 
 
 async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_later(
-        two_pools: tuple[asyncpg.Pool, asyncpg.Pool], stack: Any, notifier_api: httpx.AsyncClient,
-        mailbox: Mailbox) -> None:
+    two_pools: tuple[asyncpg.Pool, asyncpg.Pool], stack: Any, notifier_api: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     log = DeliveryLog(two_pools[0])
     closed_port = free_port()  # nothing listens there: connection refused, every time
     producer = DeadLetterProducer(plaintext(stack.kafka_bootstrap), "notifier-test-dlq")
@@ -113,23 +124,37 @@ async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_l
     dead_letters = DeadLetterPublisher(producer.send, NOTIFIER_GROUP)
     try:
         notifier = ScheduleNotifier(
-            log, Deliverer(log, SmtpSender(SmtpConfig("127.0.0.1", closed_port, tls="none", timeout=2)),
-                           RetryPolicy(3, 0.05, 0.1), busy_exceptions=(ClaimBusy,)),
-            TemplateRenderer("en"), dead_letters,
-            NotifyPolicy("abonent@example.com", ("ops@example.com",), "example.com"))
+            log,
+            Deliverer(
+                log,
+                SmtpSender(SmtpConfig("127.0.0.1", closed_port, tls="none", timeout=2)),
+                RetryPolicy(3, 0.05, 0.1),
+                busy_exceptions=(ClaimBusy,),
+            ),
+            TemplateRenderer("en"),
+            dead_letters,
+            NotifyPolicy("abonent@example.com", ("ops@example.com",), "example.com"),
+        )
         client = Client()
         record = record_of(envelope(ending_soon(client), client), offset=10_000_000 + uuid.uuid4().int % 10**6)
         handled = await notifier.handle(record)
     finally:
         await producer.stop()
     assert handled.outcome is Outcome.DEAD_LETTERED
-    rows = await two_pools[1].fetch("SELECT status, attempts, last_error FROM deliveries "
-                                    "WHERE event_id = $1", uuid.UUID(dict(record.headers)["event_id"].decode()))
+    rows = await two_pools[1].fetch(
+        "SELECT status, attempts, last_error FROM deliveries WHERE event_id = $1",
+        uuid.UUID(dict(record.headers)["event_id"].decode()),
+    )
     assert [(r["status"], r["attempts"]) for r in rows] == [("dead", 3), ("dead", 3)]
     assert all("connect" in r["last_error"].lower() for r in rows)
 
-    consumer = AIOKafkaConsumer(dead_letter_topic(NOTIFIER_GROUP), bootstrap_servers=stack.kafka_bootstrap,
-                                group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        dead_letter_topic(NOTIFIER_GROUP),
+        bootstrap_servers=stack.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         found = None
@@ -138,8 +163,10 @@ async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_l
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for r in records:
                     h = dict(r.headers)
-                    if h.get("dlq_source_offset") == str(record.offset).encode() and \
-                            h.get("event_id") == dict(record.headers)["event_id"]:
+                    if (
+                        h.get("dlq_source_offset") == str(record.offset).encode()
+                        and h.get("event_id") == dict(record.headers)["event_id"]
+                    ):
                         found = r
     finally:
         await consumer.stop()
@@ -155,7 +182,7 @@ async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_l
     assert response.status_code == 202, response.text
     assert response.json() == {"event_id": str(event_id), "reopened": 2}
     mails = await mailbox.wait_for(event_id, 2)
-    assert sorted(m.rcpt_tos[0] for m in mails) == sorted([client.manager_email, "ops@example.com"])
+    assert sorted(m.rcpt_tos[0] for m in mails) == sorted([client.manager_email, "ops@example.com"], key=str)
     listed = (await notifier_api.get("/notifications", params={"client_id": str(client.client_id)})).json()
     assert listed["items"][0]["status"] == "sent"
     again = await notifier_api.post(f"/notifications/{event_id}/retry")

@@ -17,8 +17,8 @@ from tests.unit.notifier.notifier_events import Client, ending_soon, envelope, o
 
 
 async def test_a_second_replica_joining_mid_stream_sends_nothing_twice(
-        notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox,
-        settings: NotifierSettings) -> None:
+    notifier_api: httpx.AsyncClient, producer: AIOKafkaProducer, mailbox: Mailbox, settings: NotifierSettings
+) -> None:
     events = []
     for i in range(16):
         client = Client(name=f"Replica client {i}")
@@ -27,8 +27,9 @@ async def test_a_second_replica_joining_mid_stream_sends_nothing_twice(
     mailbox.data_delay = 0.2  # slow SMTP: the first replica is mid-send when the group rebalances
     try:
         for env in events:
-            await producer.send_and_wait(CONTRACTS_SCHEDULE, value=env.to_bytes(),
-                                         key=env.partition_key.encode(), headers=env.kafka_headers())
+            await producer.send_and_wait(
+                CONTRACTS_SCHEDULE, value=env.to_bytes(), key=env.partition_key.encode(), headers=env.kafka_headers()
+            )
         await asyncio.sleep(0.5)
         second = create_app(settings)
         async with serving(second):
@@ -39,8 +40,12 @@ async def test_a_second_replica_joining_mid_stream_sends_nothing_twice(
                 assert loop.time() < deadline, "the second replica got no partitions"
                 await asyncio.sleep(0.1)
             for env in events:  # and every event once more, as a redelivery would bring it
-                await producer.send_and_wait(CONTRACTS_SCHEDULE, value=env.to_bytes(),
-                                             key=env.partition_key.encode(), headers=env.kafka_headers())
+                await producer.send_and_wait(
+                    CONTRACTS_SCHEDULE,
+                    value=env.to_bytes(),
+                    key=env.partition_key.encode(),
+                    headers=env.kafka_headers(),
+                )
             for env in events:
                 await mailbox.wait_for(env.event_id, 2, timeout=90, settle=0)
             await asyncio.sleep(2)

@@ -16,9 +16,16 @@ from tests.integration.notifier.mailbox import Mailbox
 def _email() -> OutgoingEmail:
     event_id, recipient = uuid.uuid4(), "irina@example.com"
     return OutgoingEmail(
-        event_id=event_id, kind="reminder", recipient=recipient, role="manager",
-        sender="abonent@example.com", message_id=message_id(event_id, recipient, "example.com"),
-        subject="Reminder", text="text", html="<p>text</p>")
+        event_id=event_id,
+        kind="reminder",
+        recipient=recipient,
+        role="manager",
+        sender="abonent@example.com",
+        message_id=message_id(event_id, recipient, "example.com"),
+        subject="Reminder",
+        text="text",
+        html="<p>text</p>",
+    )
 
 
 async def test_starttls_never_falls_back_to_clear_text(mailbox: Mailbox) -> None:

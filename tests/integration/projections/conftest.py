@@ -15,10 +15,14 @@ from services.projections.settings import ProjectionsSettings
 from tests.support.servers import serving
 
 
-def projections_settings(stack, **overrides) -> ProjectionsSettings:  # type: ignore[no-untyped-def]
+def projections_settings(stack, **overrides) -> ProjectionsSettings:
     return ProjectionsSettings(
-        database_url=stack.database_urls["projections"], http_port=0,
-        kafka={"bootstrap_servers": stack.kafka_bootstrap}, batch_timeout_ms=50, **overrides)
+        database_url=stack.database_urls["projections"],
+        http_port=0,
+        kafka={"bootstrap_servers": stack.kafka_bootstrap},
+        batch_timeout_ms=50,
+        **overrides,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -43,5 +47,5 @@ async def producer(stack) -> AsyncIterator[AIOKafkaProducer]:
 
 
 @pytest.fixture(scope="session")
-def projections_dsn(stack) -> str:  # type: ignore[no-untyped-def]
+def projections_dsn(stack) -> str:
     return stack.database_urls["projections"]

@@ -14,11 +14,11 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from services.projections.adapters.replay import TopicReplay
 from services.projections.adapters.pg_schemas import COMPARED
+from services.projections.adapters.replay import TopicReplay
 from shared.events.envelope import Envelope
-from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
 from shared.kafka_security import plaintext
+from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
 
 TOPICS = (CONTRACTS_EVENTS, CONTRACTS_SCHEDULE)
 _positions = itertools.count(int(time.time() * 1000))
@@ -34,60 +34,130 @@ class ClientFeed:
         self.versions: dict[str, int] = defaultdict(int)
         self.published: list[tuple[str, Envelope]] = []
 
-    def envelope(self, stream_id: str, event_type: str, data: dict[str, Any],
-                 version: int | None = None) -> Envelope:
+    def envelope(self, stream_id: str, event_type: str, data: dict[str, Any], version: int | None = None) -> Envelope:
         if version is None:
             self.versions[stream_id] += 1
             version = self.versions[stream_id]
         now = datetime.now(UTC)
         return Envelope(
-            event_id=uuid4(), event_type=event_type, schema_version=1, stream_id=stream_id,
-            stream_version=version, position=next(_positions), partition_key=str(self.client_id),
-            occurred_at=now, recorded_at=now, correlation_id=str(uuid4()), causation_id=None,
-            actor="test", data={"client_id": str(self.client_id), **data})
+            event_id=uuid4(),
+            event_type=event_type,
+            schema_version=1,
+            stream_id=stream_id,
+            stream_version=version,
+            position=next(_positions),
+            partition_key=str(self.client_id),
+            occurred_at=now,
+            recorded_at=now,
+            correlation_id=str(uuid4()),
+            causation_id=None,
+            actor="test",
+            data={"client_id": str(self.client_id), **data},
+        )
 
     def registered(self) -> Envelope:
-        return self.envelope(f"client-{self.client_id}", "ClientRegistered", {
-            "name": self.name, "manager_name": "Ivan Petrov", "manager_email": "ivan@example.com"})
+        return self.envelope(
+            f"client-{self.client_id}",
+            "ClientRegistered",
+            {"name": self.name, "manager_name": "Ivan Petrov", "manager_email": "ivan@example.com"},
+        )
 
     def contract_opened(self, contract_id: UUID, number: str, signed_on: date) -> Envelope:
-        return self.envelope(f"contract-{contract_id}", "ContractOpened", {
-            "contract_id": str(contract_id), "number": number, "title": "IT outsourcing",
-            "signed_on": signed_on.isoformat()})
+        return self.envelope(
+            f"contract-{contract_id}",
+            "ContractOpened",
+            {
+                "contract_id": str(contract_id),
+                "number": number,
+                "title": "IT outsourcing",
+                "signed_on": signed_on.isoformat(),
+            },
+        )
 
-    def period_added(self, contract_id: UUID, period_id: UUID, starts: date, ends: date,
-                     amount: str = "30000.00", terms: str = "prepaid", currency: str = "RUB",
-                     event_type: str = "ServicePeriodAdded") -> Envelope:
-        return self.envelope(f"contract-{contract_id}", event_type, {
-            "contract_id": str(contract_id), "period_id": str(period_id),
-            "starts_on": starts.isoformat(), "ends_on": ends.isoformat(), "amount": amount,
-            "currency": currency, "payment_terms": terms, "remind_on": None})
+    def period_added(
+        self,
+        contract_id: UUID,
+        period_id: UUID,
+        starts: date,
+        ends: date,
+        amount: str = "30000.00",
+        terms: str = "prepaid",
+        currency: str = "RUB",
+        event_type: str = "ServicePeriodAdded",
+    ) -> Envelope:
+        return self.envelope(
+            f"contract-{contract_id}",
+            event_type,
+            {
+                "contract_id": str(contract_id),
+                "period_id": str(period_id),
+                "starts_on": starts.isoformat(),
+                "ends_on": ends.isoformat(),
+                "amount": amount,
+                "currency": currency,
+                "payment_terms": terms,
+                "remind_on": None,
+            },
+        )
 
-    def payment(self, contract_id: UUID, period_id: UUID, amount: str, paid_on: date,
-                period_paid_amount: str, period_paid: bool) -> Envelope:
-        return self.envelope(f"contract-{contract_id}", "PaymentRecorded", {
-            "contract_id": str(contract_id), "period_id": str(period_id), "payment_id": str(uuid4()),
-            "amount": amount, "currency": "RUB", "paid_on": paid_on.isoformat(), "reference": "pp",
-            "period_paid_amount": period_paid_amount, "period_paid": period_paid})
+    def payment(
+        self, contract_id: UUID, period_id: UUID, amount: str, paid_on: date, period_paid_amount: str, period_paid: bool
+    ) -> Envelope:
+        return self.envelope(
+            f"contract-{contract_id}",
+            "PaymentRecorded",
+            {
+                "contract_id": str(contract_id),
+                "period_id": str(period_id),
+                "payment_id": str(uuid4()),
+                "amount": amount,
+                "currency": "RUB",
+                "paid_on": paid_on.isoformat(),
+                "reference": "pp",
+                "period_paid_amount": period_paid_amount,
+                "period_paid": period_paid,
+            },
+        )
 
     def terminated(self, contract_id: UUID, on: date) -> Envelope:
-        return self.envelope(f"contract-{contract_id}", "ContractTerminated", {
-            "contract_id": str(contract_id), "terminated_on": on.isoformat(), "reason": "moved"})
+        return self.envelope(
+            f"contract-{contract_id}",
+            "ContractTerminated",
+            {"contract_id": str(contract_id), "terminated_on": on.isoformat(), "reason": "moved"},
+        )
 
     def termination_took_effect(self, contract_id: UUID, on: date) -> Envelope:
-        return self.envelope(f"contract-{contract_id}", "ContractTerminationTookEffect", {
-            "contract_id": str(contract_id), "terminated_on": on.isoformat()})
+        return self.envelope(
+            f"contract-{contract_id}",
+            "ContractTerminationTookEffect",
+            {"contract_id": str(contract_id), "terminated_on": on.isoformat()},
+        )
 
-    def period_started(self, contract_id: UUID, period_id: UUID, starts: date, ends: date,
-                       version: int | None = None) -> Envelope:
+    def period_started(
+        self, contract_id: UUID, period_id: UUID, starts: date, ends: date, version: int | None = None
+    ) -> Envelope:
         """A time event (schedule topic) appended to the contract's stream."""
-        return self.envelope(f"contract-{contract_id}", "ServicePeriodStarted", {
-            "contract_id": str(contract_id), "client_name": self.name, "manager_name": "Ivan Petrov",
-            "manager_email": "ivan@example.com", "contract_number": "A-1",
-            "contract_title": "IT outsourcing", "period_id": str(period_id),
-            "starts_on": starts.isoformat(), "ends_on": ends.isoformat(), "amount": "30000.00",
-            "currency": "RUB", "payment_terms": "prepaid", "paid_amount": "0.00", "paid": False},
-            version)
+        return self.envelope(
+            f"contract-{contract_id}",
+            "ServicePeriodStarted",
+            {
+                "contract_id": str(contract_id),
+                "client_name": self.name,
+                "manager_name": "Ivan Petrov",
+                "manager_email": "ivan@example.com",
+                "contract_number": "A-1",
+                "contract_title": "IT outsourcing",
+                "period_id": str(period_id),
+                "starts_on": starts.isoformat(),
+                "ends_on": ends.isoformat(),
+                "amount": "30000.00",
+                "currency": "RUB",
+                "payment_terms": "prepaid",
+                "paid_amount": "0.00",
+                "paid": False,
+            },
+            version,
+        )
 
     @property
     def last_position(self) -> int:
@@ -95,18 +165,21 @@ class ClientFeed:
 
 
 def topic_of(env: Envelope) -> str:
-    return CONTRACTS_SCHEDULE if env.event_type.startswith("ServicePeriod") and \
-        env.event_type not in ("ServicePeriodAdded", "ServicePeriodChanged", "ServicePeriodRemoved") \
+    return (
+        CONTRACTS_SCHEDULE
+        if env.event_type.startswith("ServicePeriod")
+        and env.event_type not in ("ServicePeriodAdded", "ServicePeriodChanged", "ServicePeriodRemoved")
         else CONTRACTS_EVENTS
+    )
 
 
-async def publish(producer: AIOKafkaProducer, feed: ClientFeed, *envelopes: Envelope,
-                  topic: str | None = None) -> None:
+async def publish(producer: AIOKafkaProducer, feed: ClientFeed, *envelopes: Envelope, topic: str | None = None) -> None:
     """Publish as the outbox relay does: envelope JSON, key = client id, envelope headers."""
     for env in envelopes:
         t = topic or topic_of(env)
-        await producer.send_and_wait(t, value=env.to_bytes(), key=env.partition_key.encode(),
-                                     headers=env.kafka_headers())
+        await producer.send_and_wait(
+            t, value=env.to_bytes(), key=env.partition_key.encode(), headers=env.kafka_headers()
+        )
         feed.published.append((t, env))
 
 
@@ -116,8 +189,11 @@ async def fresh(client: httpx.AsyncClient, url: str, params: dict[str, Any], tim
     while True:
         response = await client.get(url, params=params)
         late = asyncio.get_running_loop().time() > deadline
-        if response.status_code == 404 and not late and \
-                response.json()["errors"][0]["rule"] == "client_not_yet_projected":
+        if (
+            response.status_code == 404
+            and not late
+            and response.json()["errors"][0]["rule"] == "client_not_yet_projected"
+        ):
             continue
         assert response.status_code == 200, response.text
         body = response.json()
@@ -161,7 +237,8 @@ async def snapshot(dsn: str, pg_schema: str = "projections") -> dict[str, tuple[
         for table in COMPARED:
             row = await conn.fetchrow(
                 f"SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h "
-                f"FROM {pg_schema}.{table} t")
+                f"FROM {pg_schema}.{table} t"
+            )
             out[table] = (row["n"], row["h"])
         return out
     finally:

@@ -9,26 +9,33 @@ import pytest
 from tests.integration.projections.helpers import ClientFeed, publish
 
 
-@pytest.mark.parametrize(("url", "params", "field", "rule"), [
-    (f"/clients/{uuid4()}/coverage", {"on": "2026-02-30"}, "on", None),
-    ("/clients/not-a-uuid/coverage", {"on": "2026-02-01"}, "client_id", None),
-    ("/debtors", {"on": "yesterday"}, "on", None),
-    ("/debtors", {"on": "2026-01-01", "payment_terms": "weekly"}, "payment_terms", None),
-    ("/debtors", {"on": "2026-01-01", "page_size": "501"}, "page_size", None),
-    ("/contracts", {"page_size": "100000"}, "page_size", None),
-    ("/contracts", {"page": "0"}, "page", None),
-    ("/contracts", {"status": "frozen"}, "status", None),
-    ("/contracts", {"paid": "maybe"}, "paid", None),
-    ("/contracts", {"period_starts_from": "2026-05-01", "period_starts_to": "2026-04-01"},
-     "period_starts_from", "from_after_to"),
-    ("/contracts", {"period_ends_to": "31.12.2026"}, "period_ends_to", None),
-    ("/income", {"from": "2026-13", "to": "2026-12"}, "from", None),
-    ("/income", {"from": "2026-05", "to": "2026-04"}, "from", "from_after_to"),
-    ("/income", {"from": "2000-01", "to": "2026-12"}, "to", "range_too_long"),
-    ("/income", {"to": "2026-12"}, "from", "missing"),
-    ("/clients/{}/coverage".format(uuid4()), {"min_position": "-1"}, "min_position", None),
-])
-async def test_bad_parameters_are_named(projections_api, url, params, field, rule) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("url", "params", "field", "rule"),
+    [
+        (f"/clients/{uuid4()}/coverage", {"on": "2026-02-30"}, "on", None),
+        ("/clients/not-a-uuid/coverage", {"on": "2026-02-01"}, "client_id", None),
+        ("/debtors", {"on": "yesterday"}, "on", None),
+        ("/debtors", {"on": "2026-01-01", "payment_terms": "weekly"}, "payment_terms", None),
+        ("/debtors", {"on": "2026-01-01", "page_size": "501"}, "page_size", None),
+        ("/contracts", {"page_size": "100000"}, "page_size", None),
+        ("/contracts", {"page": "0"}, "page", None),
+        ("/contracts", {"status": "frozen"}, "status", None),
+        ("/contracts", {"paid": "maybe"}, "paid", None),
+        (
+            "/contracts",
+            {"period_starts_from": "2026-05-01", "period_starts_to": "2026-04-01"},
+            "period_starts_from",
+            "from_after_to",
+        ),
+        ("/contracts", {"period_ends_to": "31.12.2026"}, "period_ends_to", None),
+        ("/income", {"from": "2026-13", "to": "2026-12"}, "from", None),
+        ("/income", {"from": "2026-05", "to": "2026-04"}, "from", "from_after_to"),
+        ("/income", {"from": "2000-01", "to": "2026-12"}, "to", "range_too_long"),
+        ("/income", {"to": "2026-12"}, "from", "missing"),
+        (f"/clients/{uuid4()}/coverage", {"min_position": "-1"}, "min_position", None),
+    ],
+)
+async def test_bad_parameters_are_named(projections_api, url, params, field, rule) -> None:
     response = await projections_api.get(url, params=params)
     assert response.status_code == 422, response.text
     errors = response.json()["errors"]
@@ -37,35 +44,37 @@ async def test_bad_parameters_are_named(projections_api, url, params, field, rul
         assert rule in [e["rule"] for e in errors], errors
 
 
-async def test_unknown_client_is_404(projections_api) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_client_is_404(projections_api) -> None:
     response = await projections_api.get(f"/clients/{uuid4()}/coverage", params={"on": "2026-01-01"})
     assert response.status_code == 404
     assert response.json()["errors"][0]["field"] == "client_id"
     assert response.json()["errors"][0]["rule"] == "unknown_client"
 
 
-async def test_a_position_not_reached_answers_stale_after_a_bounded_wait(projections_api, producer) -> None:  # type: ignore[no-untyped-def]
+async def test_a_position_not_reached_answers_stale_after_a_bounded_wait(projections_api, producer) -> None:
     feed = ClientFeed()
     await publish(producer, feed, feed.registered())
     body = None
     for _ in range(50):
-        r = await projections_api.get(f"/clients/{feed.client_id}/coverage",
-                                      params={"on": "2026-01-01", "min_position": feed.last_position})
+        r = await projections_api.get(
+            f"/clients/{feed.client_id}/coverage", params={"on": "2026-01-01", "min_position": feed.last_position}
+        )
         if r.status_code == 200:
             body = r.json()
             break
     assert body is not None and body["stale"] is False and body["position"] == feed.last_position
 
     ahead = feed.last_position + 1_000_000
-    r = await projections_api.get(f"/clients/{feed.client_id}/coverage",
-                                  params={"on": "2026-01-01", "min_position": ahead})
+    r = await projections_api.get(
+        f"/clients/{feed.client_id}/coverage", params={"on": "2026-01-01", "min_position": ahead}
+    )
     assert r.status_code == 200 and r.json()["stale"] is True
     assert r.json()["position"] == feed.last_position
     r = await projections_api.get("/income", params={"from": "2026-01", "to": "2026-01"})
     assert r.json()["stale"] is False and r.json()["position"] >= feed.last_position
 
 
-async def test_health_and_metrics(projections_api) -> None:  # type: ignore[no-untyped-def]
+async def test_health_and_metrics(projections_api) -> None:
     assert (await projections_api.get("/health/live")).json() == {"status": "ok"}
     ready = await projections_api.get("/health/ready")
     body = ready.json()
@@ -75,6 +84,10 @@ async def test_health_and_metrics(projections_api) -> None:  # type: ignore[no-u
     assert consumer["running"] is True and consumer["group"] == "abonent.projections"
     assert "contracts.events.v1/0" in consumer["lag"] and "contracts.schedule.v1/0" in consumer["lag"]
     metrics = (await projections_api.get("/metrics")).text
-    for name in ("projections_events_total", "projections_batch_apply_seconds",
-                 "projections_consumer_lag", "projections_parked_events"):
+    for name in (
+        "projections_events_total",
+        "projections_batch_apply_seconds",
+        "projections_consumer_lag",
+        "projections_parked_events",
+    ):
         assert name in metrics, name

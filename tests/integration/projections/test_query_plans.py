@@ -19,7 +19,11 @@ import asyncpg
 import pytest
 
 from services.projections.adapters.reads import (
-    COVERAGE_SQL, INCOME_SQL, PERIOD_STATE, owed_periods, to_period_state,
+    COVERAGE_SQL,
+    INCOME_SQL,
+    PERIOD_STATE,
+    owed_periods,
+    to_period_state,
 )
 from services.projections.adapters.store import ADD_INCOME
 from services.projections.domain.coverage import PeriodState, owed
@@ -29,7 +33,7 @@ CLIENTS, CONTRACTS_PER_CLIENT, PERIODS_PER_CONTRACT = 2_000, 2, 6  # 4k contract
 
 
 @pytest.fixture(scope="module")
-async def seeded(projections_dsn):  # type: ignore[no-untyped-def]
+async def seeded(projections_dsn):
     pg_schema = f"plans_{uuid4().hex[:8]}"
     conn = await asyncpg.connect(projections_dsn)
     await conn.execute("SELECT projections_meta.create_read_model($1)", pg_schema)
@@ -47,19 +51,59 @@ async def seeded(projections_dsn):  # type: ignore[no-untyped-def]
                 end = start + timedelta(days=90)
                 paid = Decimal("1000.00") if rnd.random() < 0.9 else Decimal("0")
                 period = uuid4()
-                periods.append((period, contract, client, start, end, Decimal("1000.00"), "RUB",
-                                rnd.choice(("prepaid", "postpaid")), None, paid))
+                periods.append(
+                    (
+                        period,
+                        contract,
+                        client,
+                        start,
+                        end,
+                        Decimal("1000.00"),
+                        "RUB",
+                        rnd.choice(("prepaid", "postpaid")),
+                        None,
+                        paid,
+                    )
+                )
                 if paid:  # paid within a month of its start: answers as at a day look these up
-                    payments.append((uuid4(), period, contract, client, paid, "RUB",
-                                     start + timedelta(days=rnd.randrange(30)), None, False))
+                    payments.append(
+                        (
+                            uuid4(),
+                            period,
+                            contract,
+                            client,
+                            paid,
+                            "RUB",
+                            start + timedelta(days=rnd.randrange(30)),
+                            None,
+                            False,
+                        )
+                    )
                 start = end + timedelta(days=1)
-    await conn.copy_records_to_table("clients", records=clients, schema_name=pg_schema,
-                                     columns=["client_id", "name", "manager_name", "manager_email", "position"])
+    await conn.copy_records_to_table(
+        "clients",
+        records=clients,
+        schema_name=pg_schema,
+        columns=["client_id", "name", "manager_name", "manager_email", "position"],
+    )
     await conn.copy_records_to_table("contracts", records=contracts, schema_name=pg_schema)
     await conn.copy_records_to_table(
-        "periods", records=periods, schema_name=pg_schema,
-        columns=["period_id", "contract_id", "client_id", "starts_on", "ends_on", "amount", "currency",
-                 "payment_terms", "remind_on", "paid_amount"])
+        "periods",
+        records=periods,
+        schema_name=pg_schema,
+        columns=[
+            "period_id",
+            "contract_id",
+            "client_id",
+            "starts_on",
+            "ends_on",
+            "amount",
+            "currency",
+            "payment_terms",
+            "remind_on",
+            "paid_amount",
+        ],
+    )
     await conn.copy_records_to_table("payments", records=payments, schema_name=pg_schema)
     await conn.execute("ANALYZE")
     await conn.execute("SELECT projections_meta.fill_income_months($1)", pg_schema)
@@ -72,7 +116,7 @@ def plan_text(rows: list[asyncpg.Record]) -> str:
     return "\n".join(r[0] for r in rows)
 
 
-async def test_coverage_is_an_index_lookup(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_coverage_is_an_index_lookup(seeded) -> None:
     conn, clients = seeded
     plan = plan_text(await conn.fetch("EXPLAIN " + COVERAGE_SQL, clients[123][0], date(2025, 3, 1)))
     assert "periods_client_idx" in plan, plan
@@ -88,15 +132,15 @@ async def explain_debtors(conn: asyncpg.Connection, options: str, **kwargs: obje
             captured.append(await conn.fetch(f"EXPLAIN ({options}) " + sql, *args))
             return []
 
-    await owed_periods(Explaining(), **kwargs)  # type: ignore[arg-type]
+    await owed_periods(Explaining(), **kwargs)  # type: ignore[arg-type]  # a stand-in connection that records EXPLAIN
     return captured[0]
 
 
-def nodes(plan: dict) -> list[dict]:  # type: ignore[type-arg]
+def nodes(plan: dict) -> list[dict]:
     return [plan, *(n for child in plan.get("Plans", []) for n in nodes(child))]
 
 
-async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded) -> None:
     """On 2025-06-01 about half the seeded clients owe something (0.9 of the periods are paid,
     ~8 have fallen due per client), as on a real "today". The first page of 20 must walk
     clients in the answer's order (name, id) on clients_name_idx under a Limit, probe each
@@ -126,12 +170,13 @@ async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded) -> Non
     assert sum(n["Actual Loops"] for n in probes) <= read + 21, probes
 
 
-async def test_debtors_pages_are_the_domain_rule(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_debtors_pages_are_the_domain_rule(seeded) -> None:
     """Whatever the plan, a page is what domain.coverage.owed says, clients by (name, id)."""
     conn, clients = seeded
-    every = await conn.fetch(f"SELECT p.client_id, {PERIOD_STATE} FROM periods p "
-                             "JOIN contracts c ON c.contract_id = p.contract_id")
-    paid_by_period: dict = {}  # type: ignore[type-arg]
+    every = await conn.fetch(
+        f"SELECT p.client_id, {PERIOD_STATE} FROM periods p JOIN contracts c ON c.contract_id = p.contract_id"
+    )
+    paid_by_period: dict = {}
     for q in await conn.fetch("SELECT period_id, amount, paid_on FROM payments WHERE NOT cancelled"):
         paid_by_period.setdefault(q["period_id"], []).append((q["amount"], q["paid_on"]))
     names = {c[0]: c[1] for c in clients}
@@ -140,29 +185,34 @@ async def test_debtors_pages_are_the_domain_rule(seeded) -> None:  # type: ignor
         """The row with only the payments made by ``on`` (docs/design.md §8: answers as at a day)."""
         return replace(to_period_state(r), paid_amount=paid_as_at(paid_by_period.get(r["period_id"], []), on))
 
-    for on, terms in ((date(2024, 1, 1), "prepaid"), (date(2024, 4, 1), None),
-                      (date(2025, 6, 1), "postpaid"), (date(2023, 1, 1), None)):
-        expected: dict = {}  # type: ignore[type-arg]
+    for on, terms in (
+        (date(2024, 1, 1), "prepaid"),
+        (date(2024, 4, 1), None),
+        (date(2025, 6, 1), "postpaid"),
+        (date(2023, 1, 1), None),
+    ):
+        expected: dict = {}
         for r in every:
             if (terms is None or r["payment_terms"] == terms) and owed(as_at(r, on), on):
                 expected.setdefault(r["client_id"], set()).add(r["period_id"])
         order = sorted(expected, key=lambda c: (names[c], str(c)))
         for offset in (0, 40):
-            rows = await owed_periods(conn, on=on, payment_terms=terms, client_id=None,
-                                      limit=41, offset=offset)
+            rows = await owed_periods(conn, on=on, payment_terms=terms, client_id=None, limit=41, offset=offset)
             got = list(dict.fromkeys(r["client_id"] for r in rows))
-            assert got == order[offset:offset + 41], (on, terms, offset)
+            assert got == order[offset : offset + 41], (on, terms, offset)
             for c in got:
                 assert {r["period_id"] for r in rows if r["client_id"] == c} == expected[c]
-            keys = [(names[r["client_id"]], str(r["client_id"]), r["currency"], r["starts_on"],
-                     str(r["period_id"])) for r in rows]
+            keys = [
+                (names[r["client_id"]], str(r["client_id"]), r["currency"], r["starts_on"], str(r["period_id"]))
+                for r in rows
+            ]
             assert keys == sorted(keys)
         one = order[0] if order else clients[0][0]
         rows = await owed_periods(conn, on=on, payment_terms=terms, client_id=one, limit=2, offset=0)
         assert {r["period_id"] for r in rows} == expected.get(one, set())
 
 
-async def test_income_reads_the_rollup_and_only_the_payments_dated_after_the_day(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_income_reads_the_rollup_and_only_the_payments_dated_after_the_day(seeded) -> None:
     """Outstanding as at D = the rollup, corrected for the periods paid after D: a range of
     payments_paid_on_idx and a primary-key probe per such period, never a scan of periods."""
     conn, _ = seeded
@@ -172,10 +222,9 @@ async def test_income_reads_the_rollup_and_only_the_payments_dated_after_the_day
         assert "Seq Scan on periods" not in plan and "Seq Scan on contracts" not in plan, plan
 
 
-async def test_keeping_the_rollup_probes_the_touched_rows(seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_keeping_the_rollup_probes_the_touched_rows(seeded) -> None:
     conn, _ = seeded
     period, contract = await conn.fetchrow("SELECT period_id, contract_id FROM periods LIMIT 1")
-    plan = plan_text(await conn.fetch("EXPLAIN " + ADD_INCOME, [period], [contract], [uuid4()],
-                                      [], [], [], [], [], []))
+    plan = plan_text(await conn.fetch("EXPLAIN " + ADD_INCOME, [period], [contract], [uuid4()], [], [], [], [], [], []))
     assert "Seq Scan on periods" not in plan, plan  # (payments: none seeded, a scan of nothing)
     assert "periods_pkey" in plan and "periods_contract_idx" in plan, plan

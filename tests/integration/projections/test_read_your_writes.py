@@ -19,19 +19,20 @@ import asyncpg
 from aiokafka import TopicPartition
 
 from services.projections.adapters.kafka_offsets import partition_of
-from tests.integration.projections.helpers import ClientFeed, fresh, publish
 from shared.topics import CONTRACTS_EVENTS
+from tests.integration.projections.helpers import ClientFeed, fresh, publish
 
 YEAR = 2051
 Q1 = (date(YEAR, 1, 1), date(YEAR, 3, 31))
 
 
-async def applied_up_to(dsn: str, client_id, position: int, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def applied_up_to(dsn: str, client_id, position: int, timeout: float = 30.0) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         deadline = asyncio.get_running_loop().time() + timeout
-        while (await conn.fetchval("SELECT position FROM projections.clients WHERE client_id = $1",
-                                   client_id) or 0) < position:
+        while (
+            await conn.fetchval("SELECT position FROM projections.clients WHERE client_id = $1", client_id) or 0
+        ) < position:
             assert asyncio.get_running_loop().time() < deadline, "time event never applied"
             await asyncio.sleep(0.1)
     finally:
@@ -39,30 +40,39 @@ async def applied_up_to(dsn: str, client_id, position: int, timeout: float = 30.
 
 
 async def test_a_later_time_event_of_another_contract_does_not_satisfy_min_position_of_a_payment(
-        projections_api, producer, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+    projections_api, producer, projections_dsn
+) -> None:
     kafka = projections_api.projections_app.state.consumer.client
     feed = ClientFeed(f"RYW {uuid4().hex[:6]}")
     a, b, qa, qb = uuid4(), uuid4(), uuid4(), uuid4()
-    await publish(producer, feed, feed.registered(),
-                  feed.contract_opened(a, "A-1", Q1[0]), feed.period_added(a, qa, *Q1),
-                  feed.contract_opened(b, "B-1", Q1[0]), feed.period_added(b, qb, *Q1))
+    await publish(
+        producer,
+        feed,
+        feed.registered(),
+        feed.contract_opened(a, "A-1", Q1[0]),
+        feed.period_added(a, qa, *Q1),
+        feed.contract_opened(b, "B-1", Q1[0]),
+        feed.period_added(b, qb, *Q1),
+    )
     await fresh(projections_api, f"/clients/{feed.client_id}/coverage", {"min_position": feed.last_position})
 
-    payment = feed.payment(a, qa, "30000.00", date(YEAR, 1, 5), "30000.00", True)       # position N
-    started = feed.period_started(b, qb, *Q1)                                            # position M > N
+    payment = feed.payment(a, qa, "30000.00", date(YEAR, 1, 5), "30000.00", True)  # position N
+    started = feed.period_started(b, qb, *Q1)  # position M > N
+    assert started.position is not None and payment.position is not None
     assert started.position > payment.position
-    held = TopicPartition(CONTRACTS_EVENTS, partition_of(str(feed.client_id),
-                                                         len(kafka.partitions_for_topic(CONTRACTS_EVENTS))))
+    held = TopicPartition(
+        CONTRACTS_EVENTS, partition_of(str(feed.client_id), len(kafka.partitions_for_topic(CONTRACTS_EVENTS)))
+    )
     kafka.pause(held)
     try:
-        await publish(producer, feed, payment)   # the relay publishes in position order: N ...
-        await publish(producer, feed, started)   # ... then M, on the other topic
+        await publish(producer, feed, payment)  # the relay publishes in position order: N ...
+        await publish(producer, feed, started)  # ... then M, on the other topic
         await applied_up_to(projections_dsn, feed.client_id, started.position)
 
         url = f"/clients/{feed.client_id}/coverage"
         params = {"on": date(YEAR, 1, 10).isoformat(), "min_position": payment.position}
         body = (await projections_api.get(url, params=params)).json()
-        assert body["stale"] is True, body          # the payment at N is not applied yet
+        assert body["stale"] is True, body  # the payment at N is not applied yet
         assert body["position"] >= payment.position  # though the client's position says M
         assert {o["period_id"] for o in body["owed"]} == {str(qa), str(qb)}  # A's payment not in
     finally:

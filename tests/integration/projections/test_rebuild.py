@@ -20,28 +20,46 @@ from tests.integration.projections.helpers import ClientFeed, fresh, publish, sn
 ROOT = Path(__file__).resolve().parents[3]
 
 
-async def a_client(producer) -> ClientFeed:  # type: ignore[no-untyped-def]
+async def a_client(producer) -> ClientFeed:
     feed = ClientFeed(f"Live {uuid4().hex[:6]}")
     contract, period = uuid4(), uuid4()
-    await publish(producer, feed, feed.registered(), feed.contract_opened(contract, "L-1", date(2026, 1, 1)),
-                  feed.period_added(contract, period, date(2026, 1, 1), date(2026, 12, 31), "900.00"),
-                  feed.payment(contract, period, "900.00", date(2026, 1, 2), "900.00", True),
-                  feed.period_started(contract, period, date(2026, 1, 1), date(2026, 12, 31)))
+    await publish(
+        producer,
+        feed,
+        feed.registered(),
+        feed.contract_opened(contract, "L-1", date(2026, 1, 1)),
+        feed.period_added(contract, period, date(2026, 1, 1), date(2026, 12, 31), "900.00"),
+        feed.payment(contract, period, "900.00", date(2026, 1, 2), "900.00", True),
+        feed.period_started(contract, period, date(2026, 1, 1), date(2026, 12, 31)),
+    )
     return feed
 
 
-def run_cli(stack, command: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "PROJECTIONS_DATABASE_URL": stack.database_urls["projections"],
-           "ABONENT_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap}
-    return subprocess.run([sys.executable, "-m", "services.projections.entrypoints.cli", command],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+def run_cli(stack, command: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PROJECTIONS_DATABASE_URL": stack.database_urls["projections"],
+        "ABONENT_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.projections.entrypoints.cli", command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 async def test_rebuild_on_a_live_system_yields_the_same_read_model(
-        projections_api, producer, stack, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+    projections_api, producer, stack, projections_dsn
+) -> None:
     known = await a_client(producer)
-    await fresh(projections_api, f"/clients/{known.client_id}/coverage",
-                {"on": "2026-06-01", "min_position": known.last_position})
+    await fresh(
+        projections_api,
+        f"/clients/{known.client_id}/coverage",
+        {"on": "2026-06-01", "min_position": known.last_position},
+    )
 
     stop = asyncio.Event()
     written: list[ClientFeed] = []
@@ -75,8 +93,9 @@ async def test_rebuild_on_a_live_system_yields_the_same_read_model(
     assert not {s for s in schemas if s.startswith("projections_")} - {"projections_meta"}
 
     last = written[-1]
-    body = await fresh(projections_api, f"/clients/{last.client_id}/coverage",
-                       {"on": "2026-06-01", "min_position": last.last_position})
+    body = await fresh(
+        projections_api, f"/clients/{last.client_id}/coverage", {"on": "2026-06-01", "min_position": last.last_position}
+    )
     assert body["status"] == "covered"  # the live consumer goes on in the swapped-in schema
     await wait_consumed(projections_dsn, stack.kafka_bootstrap)
 
@@ -86,15 +105,18 @@ async def test_rebuild_on_a_live_system_yields_the_same_read_model(
 
 
 async def test_check_reports_a_difference_and_rebuild_repairs_it(
-        projections_api, producer, stack, projections_dsn) -> None:  # type: ignore[no-untyped-def]
+    projections_api, producer, stack, projections_dsn
+) -> None:
     feed = await a_client(producer)
-    await fresh(projections_api, f"/clients/{feed.client_id}/coverage",
-                {"on": "2026-06-01", "min_position": feed.last_position})
+    await fresh(
+        projections_api, f"/clients/{feed.client_id}/coverage", {"on": "2026-06-01", "min_position": feed.last_position}
+    )
     await wait_consumed(projections_dsn, stack.kafka_bootstrap)
     conn = await asyncpg.connect(projections_dsn)
     try:
-        await conn.execute("UPDATE projections.periods SET paid_amount = 0 WHERE client_id = $1",
-                           feed.client_id)  # a bug in some old code, say
+        await conn.execute(
+            "UPDATE projections.periods SET paid_amount = 0 WHERE client_id = $1", feed.client_id
+        )  # a bug in some old code, say
     finally:
         await conn.close()
     broken = (await projections_api.get(f"/clients/{feed.client_id}/coverage", params={"on": "2026-06-01"})).json()

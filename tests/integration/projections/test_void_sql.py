@@ -11,12 +11,11 @@ CASES = [None, date(2026, 2, 28), START, date(2026, 3, 2)]
 """No termination; terminated before, on and after the period's first day."""
 
 
-async def test_not_void_in_sql_is_not_is_void(stack) -> None:  # type: ignore[no-untyped-def]
+async def test_not_void_in_sql_is_not_is_void(stack) -> None:
     conn = await asyncpg.connect(stack.database_urls["projections"])
     try:
         for terminated_on in CASES:
-            live = await conn.fetchval(
-                f"SELECT {not_void_sql('$1::date', '$2::date')}", START, terminated_on)
+            live = await conn.fetchval(f"SELECT {not_void_sql('$1::date', '$2::date')}", START, terminated_on)
             assert live is (not is_void(START, terminated_on)), terminated_on
     finally:
         await conn.close()

@@ -11,25 +11,33 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.contracts.settings import ContractsSettings
 from services.contracts.bootstrap import create_app as create_contracts_app
+from services.contracts.settings import ContractsSettings
 from services.projections.bootstrap import create_app as create_projections_app
 from services.projections.settings import ProjectionsSettings
-from services.tickets.settings import TicketsSettings
 from services.tickets.bootstrap import create_app as create_tickets_app
+from services.tickets.settings import TicketsSettings
 from tests.support.servers import free_port, serving
 
 
-def projections_settings(stack, **overrides) -> ProjectionsSettings:  # type: ignore[no-untyped-def]
+def projections_settings(stack, **overrides) -> ProjectionsSettings:
     return ProjectionsSettings(
-        database_url=stack.database_urls["projections"], http_port=0,
-        kafka={"bootstrap_servers": stack.kafka_bootstrap}, batch_timeout_ms=50, **overrides)
+        database_url=stack.database_urls["projections"],
+        http_port=0,
+        kafka={"bootstrap_servers": stack.kafka_bootstrap},
+        batch_timeout_ms=50,
+        **overrides,
+    )
 
 
-def tickets_settings(stack, projections_url: str, **overrides) -> TicketsSettings:  # type: ignore[no-untyped-def]
+def tickets_settings(stack, projections_url: str, **overrides) -> TicketsSettings:
     return TicketsSettings(
-        database_url=stack.database_urls["tickets"], http_port=0, projections_url=projections_url,
-        kafka={"bootstrap_servers": stack.kafka_bootstrap}, **overrides)
+        database_url=stack.database_urls["tickets"],
+        http_port=0,
+        projections_url=projections_url,
+        kafka={"bootstrap_servers": stack.kafka_bootstrap},
+        **overrides,
+    )
 
 
 async def consuming(app: FastAPI) -> None:
@@ -43,8 +51,9 @@ async def consuming(app: FastAPI) -> None:
 
 @pytest.fixture(scope="session")
 async def contracts_api(stack) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ContractsSettings(database_url=stack.database_urls["contracts"], http_port=0,
-                                 kafka={"bootstrap_servers": stack.kafka_bootstrap})
+    settings = ContractsSettings(
+        database_url=stack.database_urls["contracts"], http_port=0, kafka={"bootstrap_servers": stack.kafka_bootstrap}
+    )
     async with serving(create_contracts_app(settings)) as client:
         yield client
 
@@ -62,11 +71,11 @@ TicketsFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture(scope="session")
-def tickets_service(stack) -> TicketsFactory:  # type: ignore[no-untyped-def]
+def tickets_service(stack) -> TicketsFactory:
     """Start a tickets service with some settings: ``async with tickets_service(url, ...) as api``."""
 
     @asynccontextmanager
-    async def start(projections: str, **overrides) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async def start(projections: str, **overrides) -> AsyncIterator[httpx.AsyncClient]:
         async with serving(create_tickets_app(tickets_settings(stack, projections, **overrides))) as api:
             yield api
 

@@ -24,7 +24,9 @@ class SeedClient:
 async def reference_client(contracts: httpx.AsyncClient) -> SeedClient:
     """1 Jan – 31 Dec, four quarterly prepaid periods of 30000.00 RUB, Q1 paid."""
     signed = await sign_client_for_a_year(contracts, YEAR)
-    r = await contracts.post(f"/contracts/{signed.contract_id}/periods/{signed.period_ids[0]}/payments",
-                             json={"paid_on": f"{YEAR}-01-10", "reference": "pp-q1"})
+    r = await contracts.post(
+        f"/contracts/{signed.contract_id}/periods/{signed.period_ids[0]}/payments",
+        json={"paid_on": f"{YEAR}-01-10", "reference": "pp-q1"},
+    )
     assert r.status_code == 201, r.text
     return SeedClient(signed.client_id, signed.contract_id, signed.period_ids, r.json()["position"])

@@ -9,35 +9,41 @@ import pytest
 from tests.integration.tickets.seed import Q1_DAY, reference_client
 
 
-def field_rule(response) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def field_rule(response) -> tuple[str, str]:
     [error] = response.json()["errors"]
     return error["field"], error["rule"]
 
 
 @pytest.fixture(scope="module")
-async def seeded(contracts_api, tickets_api):  # type: ignore[no-untyped-def]
+async def seeded(contracts_api, tickets_api):
     seed = await reference_client(contracts_api)
-    r = await tickets_api.post("/tickets", json={"client_id": seed.client_id, "title": "Base",
-                                                 "registered_at": Q1_DAY, "min_position": seed.position})
+    r = await tickets_api.post(
+        "/tickets",
+        json={"client_id": seed.client_id, "title": "Base", "registered_at": Q1_DAY, "min_position": seed.position},
+    )
     assert r.status_code == 201, r.text
     item, inactive = f"WS-{uuid.uuid4().hex[:8]}", f"OLD-{uuid.uuid4().hex[:8]}"
     for c, active in ((item, True), (inactive, False)):
-        r = await tickets_api.post("/price-list", json={"code": c, "name": "Set-up", "unit": "pcs",
-                                                        "price": "100.00", "currency": "RUB",
-                                                        "active": active})
+        r = await tickets_api.post(
+            "/price-list",
+            json={"code": c, "name": "Set-up", "unit": "pcs", "price": "100.00", "currency": "RUB", "active": active},
+        )
         assert r.status_code == 201, r.text
     return seed, r.json(), item, inactive
 
 
-@pytest.mark.parametrize("body, expected", [
-    ({"title": ""}, ("title", "string_too_short")),
-    ({"title": "   "}, ("title", "string_too_short")),
-    ({"registered_at": "31.12.2026"}, ("registered_at", "date_format")),
-    ({"registered_at": "2026-02-30"}, ("registered_at", "date_format")),
-    ({"client_id": "not-a-uuid"}, ("client_id", "uuid_parsing")),
-    ({"min_position": -1}, ("min_position", "greater_than_equal")),
-    ({"colour": "red"}, ("colour", "extra_forbidden")),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"title": ""}, ("title", "string_too_short")),
+        ({"title": "   "}, ("title", "string_too_short")),
+        ({"registered_at": "31.12.2026"}, ("registered_at", "date_format")),
+        ({"registered_at": "2026-02-30"}, ("registered_at", "date_format")),
+        ({"client_id": "not-a-uuid"}, ("client_id", "uuid_parsing")),
+        ({"min_position": -1}, ("min_position", "greater_than_equal")),
+        ({"colour": "red"}, ("colour", "extra_forbidden")),
+    ],
+)
 async def test_bad_registrations_name_the_field(seeded, tickets_api, body, expected):
     seed = seeded[0]
     before = (await tickets_api.get("/tickets", params={"client_id": seed.client_id})).json()["items"]
@@ -70,31 +76,38 @@ async def test_bad_lines_name_the_field_and_leave_the_ticket_as_it_was(seeded, t
     assert shown["lines"] == [] and shown["version"] == 1
 
 
-@pytest.mark.parametrize("body, expected", [
-    ({"price": "12,50"}, ("price", "amount_format")),
-    ({"price": "abc"}, ("price", "amount_format")),
-    ({"price": 12.5}, ("price", "amount_type")),
-    ({"price": "-1.00"}, ("price", "price_negative")),
-    ({"currency": "rub"}, ("currency", "currency_format")),
-    ({"currency": "JPY", "price": "10.50"}, ("price", "amount_precision")),
-    ({"code": "bad code"}, ("code", "string_pattern_mismatch")),
-    ({"name": ""}, ("name", "string_too_short")),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"price": "12,50"}, ("price", "amount_format")),
+        ({"price": "abc"}, ("price", "amount_format")),
+        ({"price": 12.5}, ("price", "amount_type")),
+        ({"price": "-1.00"}, ("price", "price_negative")),
+        ({"currency": "rub"}, ("currency", "currency_format")),
+        ({"currency": "JPY", "price": "10.50"}, ("price", "amount_precision")),
+        ({"code": "bad code"}, ("code", "string_pattern_mismatch")),
+        ({"name": ""}, ("name", "string_too_short")),
+    ],
+)
 async def test_bad_price_list_items_name_the_field(tickets_api, body, expected):
     c = f"BAD-{uuid.uuid4().hex[:8]}"
-    r = await tickets_api.post("/price-list", json={"code": c, "name": "n", "unit": "pcs",
-                                                    "price": "1.00", "currency": "RUB", **body})
+    r = await tickets_api.post(
+        "/price-list", json={"code": c, "name": "n", "unit": "pcs", "price": "1.00", "currency": "RUB", **body}
+    )
     assert r.status_code == 422 and field_rule(r) == expected, r.text
     assert c not in {i["code"] for i in (await tickets_api.get("/price-list")).json()["items"]}
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"from": "2026-05-01", "to": "2026-04-01"}, ("from", "from_after_to")),
-    ({"from": "May"}, ("from", "date_from_datetime_parsing")),
-    ({"coverage_status": "happy"}, ("coverage_status", "literal_error")),
-    ({"page_size": 0}, ("page_size", "greater_than_equal")),
-    ({"page_size": 501}, ("page_size", "less_than_equal")),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"from": "2026-05-01", "to": "2026-04-01"}, ("from", "from_after_to")),
+        ({"from": "May"}, ("from", "date_from_datetime_parsing")),
+        ({"coverage_status": "happy"}, ("coverage_status", "literal_error")),
+        ({"page_size": 0}, ("page_size", "greater_than_equal")),
+        ({"page_size": 501}, ("page_size", "less_than_equal")),
+    ],
+)
 async def test_bad_list_parameters_name_the_parameter(tickets_api, params, expected):
     r = await tickets_api.get("/tickets", params=params)
     assert r.status_code == 422 and field_rule(r) == expected, r.text

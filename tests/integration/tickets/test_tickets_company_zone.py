@@ -14,10 +14,15 @@ HALF_PAST_MIDNIGHT_MOSCOW = f"{YEAR}-12-31T21:30:00Z"
 
 
 async def test_a_ticket_at_half_past_midnight_in_moscow_is_checked_against_1_january(
-        contracts_api, tickets_service, projections_url, tickets_api) -> None:  # type: ignore[no-untyped-def]
+    contracts_api, tickets_service, projections_url, tickets_api
+) -> None:
     seed = await reference_client(contracts_api)
-    body = {"client_id": seed.client_id, "title": "Сервер не отвечает",
-            "registered_at": HALF_PAST_MIDNIGHT_MOSCOW, "min_position": seed.position}
+    body = {
+        "client_id": seed.client_id,
+        "title": "Сервер не отвечает",
+        "registered_at": HALF_PAST_MIDNIGHT_MOSCOW,
+        "min_position": seed.position,
+    }
 
     async with tickets_service(projections_url, calendar=CalendarSettings(timezone="Europe/Moscow")) as moscow:
         r = await moscow.post("/tickets", json=body)

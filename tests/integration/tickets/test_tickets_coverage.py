@@ -9,7 +9,7 @@ from tests.integration.tickets.seed import AFTER_THE_YEAR, Q1_DAY, Q2_DAY, refer
 from tests.support.kafka import collect
 
 
-async def register(api, client_id, on, min_position=None, **extra):  # type: ignore[no-untyped-def]
+async def register(api, client_id, on, min_position=None, **extra):
     body = {"client_id": client_id, "title": f"Ticket on {on}", "registered_at": on, **extra}
     if min_position is not None:
         body["min_position"] = min_position
@@ -47,8 +47,9 @@ async def test_q1_covered_q2_unpaid_after_the_year_not_covered(contracts_api, ti
     assert late["billable"] is True and late["override_reason"] is None
 
     # the TicketRegistered events on Kafka carry the snapshot the dispatcher was shown
-    events = await collect(stack.kafka_bootstrap, TICKETS_EVENTS, key=seed.client_id,
-                           until=lambda found: len(found) >= 3)
+    events = await collect(
+        stack.kafka_bootstrap, TICKETS_EVENTS, key=seed.client_id, until=lambda found: len(found) >= 3
+    )
     assert [e.event_type for e in events] == ["TicketRegistered"] * 3
     by_ticket = {e.data["ticket_id"]: e for e in events}
     for shown in (t1, q2, late):
@@ -79,16 +80,23 @@ async def test_the_tickets_list_filters_by_client_status_and_dates(contracts_api
     assert page["items"][1]["warning_codes"] == ["CURRENT_PERIOD_UNPAID"]
     assert page["next_page"] is None
 
-    unpaid = (await tickets_api.get("/tickets", params={"client_id": seed.client_id,
-                                                        "coverage_status": "unpaid"})).json()
+    unpaid = (
+        await tickets_api.get("/tickets", params={"client_id": seed.client_id, "coverage_status": "unpaid"})
+    ).json()
     assert [t["id"] for t in unpaid["items"]] == [ids[Q2_DAY]]
-    in_2026 = (await tickets_api.get("/tickets", params={
-        "client_id": seed.client_id, "from": "2026-01-01", "to": "2026-12-31"})).json()
+    in_2026 = (
+        await tickets_api.get(
+            "/tickets", params={"client_id": seed.client_id, "from": "2026-01-01", "to": "2026-12-31"}
+        )
+    ).json()
     assert {t["id"] for t in in_2026["items"]} == {ids[Q1_DAY], ids[Q2_DAY]}
 
     first = (await tickets_api.get("/tickets", params={"client_id": seed.client_id, "page_size": 2})).json()
-    second = (await tickets_api.get("/tickets", params={"client_id": seed.client_id, "page_size": 2,
-                                                        "page": first["next_page"]})).json()
+    second = (
+        await tickets_api.get(
+            "/tickets", params={"client_id": seed.client_id, "page_size": 2, "page": first["next_page"]}
+        )
+    ).json()
     assert first["next_page"] == 2 and second["next_page"] is None
     assert [t["id"] for t in first["items"] + second["items"]] == [t["id"] for t in page["items"]]
 
@@ -110,15 +118,17 @@ async def test_block_policy_refuses_not_covered_unless_overridden(contracts_api,
     listed = (await api.get("/tickets", params={"client_id": seed.client_id})).json()["items"]
     assert len(listed) == 2  # nothing written for the refused one
 
-    overridden = await register(api, seed.client_id, AFTER_THE_YEAR, seed.position,
-                                override_reason="server room flooded; director approved")
+    overridden = await register(
+        api, seed.client_id, AFTER_THE_YEAR, seed.position, override_reason="server room flooded; director approved"
+    )
     assert overridden.status_code == 201, overridden.text
     ticket = (await api.get(f"/tickets/{overridden.json()['id']}")).json()
     assert ticket["override_reason"] == "server room flooded; director approved"
     assert ticket["coverage"]["status"] == "not_covered" and ticket["not_covered_policy"] == "block"
     assert ticket["billable"] is True
-    listed = (await api.get("/tickets", params={"client_id": seed.client_id,
-                                                "coverage_status": "not_covered"})).json()["items"]
+    listed = (await api.get("/tickets", params={"client_id": seed.client_id, "coverage_status": "not_covered"})).json()[
+        "items"
+    ]
     assert [t["override_reason"] for t in listed] == ["server room flooded; director approved"]
 
 
@@ -140,8 +150,15 @@ async def test_a_client_projections_never_saw_is_registered_with_unknown_coverag
 
 async def test_a_ticket_without_a_date_is_registered_today(contracts_api, tickets_api):
     seed = await reference_client(contracts_api)
-    r = await tickets_api.post("/tickets", json={"client_id": seed.client_id, "title": "Wi-Fi is slow",
-                                                 "description": "3rd floor", "min_position": seed.position})
+    r = await tickets_api.post(
+        "/tickets",
+        json={
+            "client_id": seed.client_id,
+            "title": "Wi-Fi is slow",
+            "description": "3rd floor",
+            "min_position": seed.position,
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["registered_on"] == body["coverage"]["on"] == body["registered_at"][:10]

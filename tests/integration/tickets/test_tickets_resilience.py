@@ -14,12 +14,14 @@ from tests.support.servers import free_port, serving
 
 
 async def test_with_projections_stopped_the_ticket_is_registered_with_unknown_coverage(
-        contracts_api, tickets_service, unused_url, stack):
+    contracts_api, tickets_service, unused_url, stack
+):
     seed = await reference_client(contracts_api)
     async with tickets_service(unused_url) as api:
         started = time.perf_counter()
-        r = await api.post("/tickets", json={"client_id": seed.client_id, "title": "PC will not boot",
-                                             "registered_at": Q2_DAY})
+        r = await api.post(
+            "/tickets", json={"client_id": seed.client_id, "title": "PC will not boot", "registered_at": Q2_DAY}
+        )
         assert r.status_code == 201, r.text
         assert time.perf_counter() - started < 2
         ticket = r.json()
@@ -30,8 +32,9 @@ async def test_with_projections_stopped_the_ticket_is_registered_with_unknown_co
         stored = (await api.get(f"/tickets/{ticket['id']}")).json()
         assert stored["coverage"] == ticket["coverage"]
 
-    [event] = await collect(stack.kafka_bootstrap, TICKETS_EVENTS, key=seed.client_id,
-                            until=lambda found: len(found) >= 1)
+    [event] = await collect(
+        stack.kafka_bootstrap, TICKETS_EVENTS, key=seed.client_id, until=lambda found: len(found) >= 1
+    )
     assert event.data["ticket_id"] == ticket["id"]
     assert event.data["coverage"]["status"] == "unknown"
     assert event.data["coverage"]["warnings"][0]["code"] == "COVERAGE_UNKNOWN"
@@ -46,8 +49,9 @@ async def test_projections_going_down_and_coming_back(contracts_api, projections
     settings = projections_settings(stack, consume=False)  # the session's instance consumes
     body = {"client_id": seed.client_id, "title": "Scanner", "registered_at": Q1_DAY}
 
-    async with tickets_service(f"http://127.0.0.1:{port}", coverage_breaker_failures=2,
-                               coverage_breaker_reset_seconds=1.0) as api:
+    async with tickets_service(
+        f"http://127.0.0.1:{port}", coverage_breaker_failures=2, coverage_breaker_reset_seconds=1.0
+    ) as api:
         async with serving(create_projections_app(settings), port=port):
             r = await api.post("/tickets", json={**body, "min_position": seed.position})
             assert r.json()["coverage"]["status"] == "covered", r.text
@@ -86,7 +90,7 @@ async def test_a_hanging_projections_service_costs_at_most_the_timeout(contracts
     hanging = FastAPI()
 
     @hanging.get("/clients/{client_id}/coverage")
-    async def never(client_id: str) -> dict:  # type: ignore[type-arg]
+    async def never(client_id: str) -> dict:
         await asyncio.sleep(2)  # far past the 300 ms deadline
         return {}
 
@@ -94,8 +98,7 @@ async def test_a_hanging_projections_service_costs_at_most_the_timeout(contracts
     async with serving(hanging) as fake, tickets_service(str(fake.base_url)) as api:
         for _ in range(2):
             started = time.perf_counter()
-            r = await api.post("/tickets", json={"client_id": seed.client_id, "title": "Slow",
-                                                 "registered_at": Q2_DAY})
+            r = await api.post("/tickets", json={"client_id": seed.client_id, "title": "Slow", "registered_at": Q2_DAY})
             assert r.status_code == 201, r.text
             assert time.perf_counter() - started < 1.0
             [warning] = r.json()["coverage"]["warnings"]

@@ -21,8 +21,14 @@ limits...
 
 def _report() -> Report:
     report = Report(profile="quick", command="python -m bench --profile quick", data="tiny")
-    report.add("1 write path", "commands/s capacity", "/s", [560, 568, 590],
-               target=Target(">=", 2000, "≥ 2,000 /s"), note="CPU ms per request: contracts 1.41")
+    report.add(
+        "1 write path",
+        "commands/s capacity",
+        "/s",
+        [560, 568, 590],
+        target=Target(">=", 2000, "≥ 2,000 /s"),
+        note="CPU ms per request: contracts 1.41",
+    )
     report.add("1 write path", "pgbench single-row INSERT", "tps", [17234], ceiling=True)
     report.add("6 queries", "coverage p99", "ms", [2.5], target=Target("<=", 5, "p99 ≤ 5 ms"))
     report.profiles["1 write path — contracts"] = "asyncpg _do_execute 22.5 %"

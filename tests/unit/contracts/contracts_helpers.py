@@ -25,32 +25,62 @@ def new_id() -> UUID:
 
 
 def client(**overrides: object) -> ClientState:
-    values: dict[str, object] = dict(id=CLIENT_ID, name="ООО Ромашка", manager_name="Ivan Petrov",
-                                     manager_email="ivan@example.com")
+    values: dict[str, object] = dict(
+        id=CLIENT_ID, name="ООО Ромашка", manager_name="Ivan Petrov", manager_email="ivan@example.com"
+    )
     values.update(overrides)
-    return ClientState(**values)  # type: ignore[arg-type]
+    return ClientState(**values)  # type: ignore[arg-type]  # test keyword overrides
 
 
 def opened(signed_on: str = "2025-12-20") -> ev.ContractOpened:
-    return ev.ContractOpened(contract_id=CONTRACT_ID, client_id=CLIENT_ID, number="A-17",
-                             title="IT support", signed_on=d(signed_on))
+    return ev.ContractOpened(
+        contract_id=CONTRACT_ID, client_id=CLIENT_ID, number="A-17", title="IT support", signed_on=d(signed_on)
+    )
 
 
-def added(period_id: UUID, starts_on: str, ends_on: str, amount: str = "30000.00",
-          payment_terms: str = "prepaid", remind_on: str | None = None,
-          currency: str = "RUB") -> ev.ServicePeriodAdded:
+def added(
+    period_id: UUID,
+    starts_on: str,
+    ends_on: str,
+    amount: str = "30000.00",
+    payment_terms: str = "prepaid",
+    remind_on: str | None = None,
+    currency: str = "RUB",
+) -> ev.ServicePeriodAdded:
     return ev.ServicePeriodAdded(
-        contract_id=CONTRACT_ID, client_id=CLIENT_ID, period_id=period_id, starts_on=d(starts_on),
-        ends_on=d(ends_on), amount=amount, currency=currency, payment_terms=payment_terms,
-        remind_on=d(remind_on) if remind_on else None)
+        contract_id=CONTRACT_ID,
+        client_id=CLIENT_ID,
+        period_id=period_id,
+        starts_on=d(starts_on),
+        ends_on=d(ends_on),
+        amount=amount,
+        currency=currency,
+        payment_terms=payment_terms,
+        remind_on=d(remind_on) if remind_on else None,
+    )
 
 
-def paid(period_id: UUID, payment_id: UUID, amount: str, total_after: str, period_paid: bool,
-         paid_on: str = "2026-01-10", reference: str | None = None) -> ev.PaymentRecorded:
+def paid(
+    period_id: UUID,
+    payment_id: UUID,
+    amount: str,
+    total_after: str,
+    period_paid: bool,
+    paid_on: str = "2026-01-10",
+    reference: str | None = None,
+) -> ev.PaymentRecorded:
     return ev.PaymentRecorded(
-        contract_id=CONTRACT_ID, client_id=CLIENT_ID, period_id=period_id, payment_id=payment_id,
-        amount=amount, currency="RUB", paid_on=d(paid_on), reference=reference,
-        period_paid_amount=total_after, period_paid=period_paid)
+        contract_id=CONTRACT_ID,
+        client_id=CLIENT_ID,
+        period_id=period_id,
+        payment_id=payment_id,
+        amount=amount,
+        currency="RUB",
+        paid_on=d(paid_on),
+        reference=reference,
+        period_paid_amount=total_after,
+        period_paid=period_paid,
+    )
 
 
 def given(*events: EventData) -> ContractState | None:
@@ -58,7 +88,7 @@ def given(*events: EventData) -> ContractState | None:
 
 
 def when(state: ContractState | None, command: object) -> list[EventData]:
-    return decide(command, state)  # type: ignore[arg-type]
+    return decide(command, state)  # type: ignore[arg-type]  # helpers pass any contract command
 
 
 def then_state(state: ContractState | None, command: object) -> tuple[list[EventData], ContractState]:

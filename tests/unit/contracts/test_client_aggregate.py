@@ -9,8 +9,9 @@ from shared.events.contracts import ClientRegistered, ClientUpdated
 from shared.fold import fold
 
 CID = uuid4()
-REGISTERED = ClientRegistered(client_id=CID, name="Romashka", manager_name="Ivan Petrov",
-                              manager_email="ivan@example.com")
+REGISTERED = ClientRegistered(
+    client_id=CID, name="Romashka", manager_name="Ivan Petrov", manager_email="ivan@example.com"
+)
 
 
 def test_register_a_new_client():
@@ -26,11 +27,14 @@ def test_registering_an_existing_client_is_a_conflict():
     assert exc.value.rule == "client_exists"
 
 
-@pytest.mark.parametrize("name, manager, email, rule, field", [
-    ("  ", "Ivan", "i@x.ru", "required", "name"),
-    ("R", "", "i@x.ru", "required", "manager_name"),
-    ("R", "Ivan", "not-an-email", "invalid_email", "manager_email"),
-])
+@pytest.mark.parametrize(
+    "name, manager, email, rule, field",
+    [
+        ("  ", "Ivan", "i@x.ru", "required", "name"),
+        ("R", "", "i@x.ru", "required", "manager_name"),
+        ("R", "Ivan", "not-an-email", "invalid_email", "manager_email"),
+    ],
+)
 def test_register_checks_the_fields(name, manager, email, rule, field):
     with pytest.raises(RuleViolated) as exc:
         agg.decide(RegisterClient(CID, name, manager, email), None)
@@ -40,8 +44,9 @@ def test_register_checks_the_fields(name, manager, email, rule, field):
 def test_update_emits_all_new_values_and_keeps_the_rest():
     state = fold(agg.evolve, [REGISTERED], None)
     events = agg.decide(UpdateClient(CID, manager_email="olga@example.com", manager_name="Olga"), state)
-    assert events == [ClientUpdated(client_id=CID, name="Romashka", manager_name="Olga",
-                                    manager_email="olga@example.com")]
+    assert events == [
+        ClientUpdated(client_id=CID, name="Romashka", manager_name="Olga", manager_email="olga@example.com")
+    ]
     after = agg.evolve(state, events[0])
     assert (after.manager_name, after.manager_email, after.version) == ("Olga", "olga@example.com", 2)
 

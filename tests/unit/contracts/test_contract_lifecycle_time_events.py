@@ -5,28 +5,43 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from tests.unit.contracts.contracts_helpers import (
-    CONTRACT_ID, added, client, d, given, opened, paid, then_state, when,
-)
 
 from services.contracts.domain.commands import (
-    CancelPayment, ChangeServicePeriod, EmitDueTimeEvents, RecordPayment, RemoveServicePeriod,
+    CancelPayment,
+    ChangeServicePeriod,
+    EmitDueTimeEvents,
+    RecordPayment,
+    RemoveServicePeriod,
     SchedulePeriods,
 )
 from services.contracts.domain.schedule_plan import periods_needed
 from shared.calendar import CompanyCalendar
 from shared.events import contracts as ev
 from shared.events import schedule as sch
+from tests.unit.contracts.contracts_helpers import (
+    CONTRACT_ID,
+    added,
+    client,
+    d,
+    given,
+    opened,
+    then_state,
+    when,
+)
 
 Q1, Q2 = uuid4(), uuid4()
-BASE = (opened(), added(Q1, "2026-01-01", "2026-03-31", remind_on="2026-03-25"),
-        added(Q2, "2026-04-01", "2026-06-30", remind_on="2026-06-25"))
+BASE = (
+    opened(),
+    added(Q1, "2026-01-01", "2026-03-31", remind_on="2026-03-25"),
+    added(Q2, "2026-04-01", "2026-06-30", remind_on="2026-06-25"),
+)
 
 
 def tick(as_of: str, now: str | None = None, late_days: int = 3) -> EmitDueTimeEvents:
     moment = datetime.fromisoformat((now or as_of) + "T10:00:00").replace(tzinfo=UTC)
-    return EmitDueTimeEvents(CONTRACT_ID, d(as_of), client(), now=moment,
-                             calendar=CompanyCalendar(late_event_days=late_days))
+    return EmitDueTimeEvents(
+        CONTRACT_ID, d(as_of), client(), now=moment, calendar=CompanyCalendar(late_event_days=late_days)
+    )
 
 
 def overdue(events) -> list:
@@ -34,6 +49,7 @@ def overdue(events) -> list:
 
 
 # --- case 6: back-dated entry ---------------------------------------------------------
+
 
 def test_case_6_a_back_dated_contract_emits_its_history_marked_late():
     events = when(given(*BASE), tick("2026-06-10"))
@@ -55,6 +71,7 @@ def test_without_now_nothing_is_late():
 
 # --- case 7: moving dates --------------------------------------------------------------
 
+
 def test_case_7_moving_q2_start_after_its_overdue_notice_does_not_repeat_it():
     _, state = then_state(given(*BASE), tick("2026-04-02"))
     assert len(overdue(when(given(*BASE), tick("2026-04-02")))) == 2
@@ -64,9 +81,20 @@ def test_case_7_moving_q2_start_after_its_overdue_notice_does_not_repeat_it():
 
 def test_case_7_a_reminder_made_from_days_before_keeps_its_offset_when_the_end_moves():
     ids = [uuid4() for _ in range(periods_needed(d("2026-01-01"), d("2026-06-30"), "quarter"))]
-    _, state = then_state(given(opened()), SchedulePeriods(
-        CONTRACT_ID, ids, d("2026-01-01"), d("2026-06-30"), "quarter", Decimal("30000"), "RUB",
-        "prepaid", remind_days_before=7))
+    _, state = then_state(
+        given(opened()),
+        SchedulePeriods(
+            CONTRACT_ID,
+            ids,
+            d("2026-01-01"),
+            d("2026-06-30"),
+            "quarter",
+            Decimal("30000"),
+            "RUB",
+            "prepaid",
+            remind_days_before=7,
+        ),
+    )
     assert state.period(ids[1]).remind_on == d("2026-06-23")
     events, state = then_state(state, ChangeServicePeriod(CONTRACT_ID, ids[1], ends_on=d("2026-07-31")))
     assert (events[0].remind_on, events[0].remind_days_before) == (d("2026-07-24"), 7)
@@ -77,6 +105,7 @@ def test_case_7_a_reminder_made_from_days_before_keeps_its_offset_when_the_end_m
 
 
 # --- case 8: a bounced payment reopens the debt ------------------------------------------
+
 
 def test_case_8_a_cancelled_payment_after_settling_makes_the_period_overdue_again():
     _, state = then_state(given(*BASE), tick("2026-01-05"))
@@ -107,9 +136,13 @@ def test_re_pricing_an_announced_debt_emits_period_adjusted():
     events = when(state, ChangeServicePeriod(CONTRACT_ID, Q1, amount=Decimal("25000")))
     assert [type(e) for e in events] == [ev.ServicePeriodChanged, ev.PeriodAdjusted]
     assert (events[1].old_amount, events[1].new_amount, events[1].reason) == (
-        Decimal("30000"), Decimal("25000"), "repriced")
-    assert [type(e) for e in when(given(*BASE), ChangeServicePeriod(CONTRACT_ID, Q1, amount=Decimal("25000")))] \
-        == [ev.ServicePeriodChanged]  # never announced: nothing to correct downstream
+        Decimal("30000"),
+        Decimal("25000"),
+        "repriced",
+    )
+    assert [type(e) for e in when(given(*BASE), ChangeServicePeriod(CONTRACT_ID, Q1, amount=Decimal("25000")))] == [
+        ev.ServicePeriodChanged
+    ]  # never announced: nothing to correct downstream
 
 
 def test_removing_an_announced_debt_writes_it_off():
@@ -129,10 +162,20 @@ def test_a_settled_period_is_not_written_off():
 
 # --- case 10: monthly stubs ----------------------------------------------------------------
 
+
 def schedule(starts: str, ends: str, amount: str, stub: str = "prorate", every: str = "month"):
     ids = [uuid4() for _ in range(periods_needed(d(starts), d(ends), every))]
-    return SchedulePeriods(CONTRACT_ID, ids, d(starts), d(ends), every, Decimal(amount), "RUB",  # type: ignore[arg-type]
-                           "prepaid", stub=stub)  # type: ignore[arg-type]
+    return SchedulePeriods(
+        CONTRACT_ID,
+        ids,
+        d(starts),
+        d(ends),
+        every,  # type: ignore[arg-type]  # parametrized as text
+        Decimal(amount),
+        "RUB",
+        "prepaid",
+        stub=stub,  # type: ignore[arg-type]  # parametrized as text
+    )
 
 
 def test_case_10_a_short_last_period_is_prorated_by_days():
@@ -141,7 +184,8 @@ def test_case_10_a_short_last_period_is_prorated_by_days():
         (d("2026-01-31"), d("2026-02-27"), Decimal("3000")),
         (d("2026-02-28"), d("2026-03-30"), Decimal("3000")),
         # 31 Mar – 14 Apr is 15 of the 30 days to 29 April
-        (d("2026-03-31"), d("2026-04-14"), Decimal("1500"))]
+        (d("2026-03-31"), d("2026-04-14"), Decimal("1500")),
+    ]
 
 
 @pytest.mark.parametrize("stub, last", [("full", Decimal("3000")), ("prorate", Decimal("1178.57"))])

@@ -4,19 +4,30 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, added, d, given, opened, paid, then_state, when
 
 from services.contracts.domain.commands import CancelPayment, RecordPayment
 from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events import contracts as ev
+from tests.unit.contracts.contracts_helpers import (
+    CLIENT_ID,
+    CONTRACT_ID,
+    added,
+    d,
+    given,
+    opened,
+    paid,
+    then_state,
+    when,
+)
 
 P1, P2 = uuid4(), uuid4()
 BASE = (opened(), added(P1, "2026-01-01", "2026-03-31"), added(P2, "2026-04-01", "2026-06-30"))
 
 
 def pay(amount=None, period=P1, payment_id=None, reference=None, paid_on="2026-01-10"):
-    return RecordPayment(CONTRACT_ID, period, payment_id or uuid4(), d(paid_on),
-                         None if amount is None else Decimal(amount), reference)
+    return RecordPayment(
+        CONTRACT_ID, period, payment_id or uuid4(), d(paid_on), None if amount is None else Decimal(amount), reference
+    )
 
 
 def test_mark_paid_pays_the_full_cost():
@@ -54,8 +65,9 @@ def test_a_fully_paid_period_takes_no_more_payments():
         assert exc.value.rule == "period_paid"
 
 
-@pytest.mark.parametrize("amount, rule", [("0", "payment_not_positive"), ("-5", "payment_not_positive"),
-                                          ("1.001", "amount_precision")])
+@pytest.mark.parametrize(
+    "amount, rule", [("0", "payment_not_positive"), ("-5", "payment_not_positive"), ("1.001", "amount_precision")]
+)
 def test_zero_negative_and_too_precise_payments_are_refused(amount, rule):
     with pytest.raises(RuleViolated) as exc:
         when(given(*BASE), pay(amount))
@@ -74,12 +86,15 @@ def test_payment_on_unknown_period_is_not_found_and_payment_id_must_be_new():
 
 
 def test_payments_go_through_on_a_terminated_contract():
-    state = given(*BASE, ev.ContractTerminated(contract_id=CONTRACT_ID, client_id=CLIENT_ID,
-                                               terminated_on=d("2026-03-31"), reason="x"))
+    state = given(
+        *BASE,
+        ev.ContractTerminated(contract_id=CONTRACT_ID, client_id=CLIENT_ID, terminated_on=d("2026-03-31"), reason="x"),
+    )
     assert when(state, pay())
 
 
 # --- idempotency by reference -----------------------------------------------------------
+
 
 def test_a_reference_already_recorded_makes_the_payment_a_no_op():
     first = pay("10000", reference="PP-42")
@@ -114,13 +129,24 @@ def test_a_cancelled_reference_can_be_used_again():
 
 # --- cancel ---------------------------------------------------------------------------
 
+
 def test_cancel_a_payment_reopens_the_period():
     first = pay()
     _, state = then_state(given(*BASE), first)
     events, state = then_state(state, CancelPayment(CONTRACT_ID, P1, first.payment_id, "wrong client"))
-    assert events == [ev.PaymentCancelled(
-        contract_id=CONTRACT_ID, client_id=CLIENT_ID, period_id=P1, payment_id=first.payment_id,
-        amount="30000", currency="RUB", reason="wrong client", period_paid_amount="0", period_paid=False)]
+    assert events == [
+        ev.PaymentCancelled(
+            contract_id=CONTRACT_ID,
+            client_id=CLIENT_ID,
+            period_id=P1,
+            payment_id=first.payment_id,
+            amount="30000",
+            currency="RUB",
+            reason="wrong client",
+            period_paid_amount="0",
+            period_paid=False,
+        )
+    ]
     period = state.period(P1)
     assert (period.paid, period.paid_amount, period.payments[0].cancelled) == (False, 0, True)
     assert when(state, pay())  # can be paid again
@@ -154,6 +180,7 @@ def test_cancel_unknown_or_already_cancelled_payment_is_refused():
 
 # --- issue 12, case 1: a real payment must never be dropped silently --------------------
 
+
 def test_the_same_reference_with_another_amount_is_a_conflict_not_a_silent_no_op():
     """Pay 10 000 with reference "Счёт 15", then 20 000 with the same reference on the same
     period: the second is another payment, not a retry, and must not vanish."""
@@ -185,19 +212,19 @@ def test_a_retry_with_the_same_values_records_nothing_and_names_the_original():
 
 # --- paid_on no later than tomorrow in the company's zone --------------------------------
 
+
 def test_paid_on_later_than_the_bound_is_refused():
-    command = RecordPayment(CONTRACT_ID, P1, uuid4(), d("2099-01-01"), None, None,
-                            latest_paid_on=d("2026-01-11"))
+    command = RecordPayment(CONTRACT_ID, P1, uuid4(), d("2099-01-01"), None, None, latest_paid_on=d("2026-01-11"))
     with pytest.raises(RuleViolated) as exc:
         when(given(*BASE), command)
     assert (exc.value.rule, exc.value.field) == ("paid_on_in_future", "paid_on")
     assert "2099-01-01" in exc.value.message and "2026-01-11" in exc.value.message
-    on_the_bound = RecordPayment(CONTRACT_ID, P1, uuid4(), d("2026-01-11"), None, None,
-                                 latest_paid_on=d("2026-01-11"))
+    on_the_bound = RecordPayment(CONTRACT_ID, P1, uuid4(), d("2026-01-11"), None, None, latest_paid_on=d("2026-01-11"))
     assert when(given(*BASE), on_the_bound)
 
 
 # --- currencies with 0 and 3 minor units (issue 12, case 11) -----------------------------
+
 
 def test_three_decimal_currencies_keep_three_decimals_and_zero_decimal_ones_none():
     kwd = (opened(), added(P1, "2026-01-01", "2026-03-31", amount="1000", currency="KWD"))

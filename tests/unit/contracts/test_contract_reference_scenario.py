@@ -4,11 +4,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, client, d
-
 from services.contracts.domain import client as client_agg
 from services.contracts.domain.commands import (
-    EmitDueTimeEvents, OpenContract, RecordPayment, RegisterClient, SchedulePeriods,
+    EmitDueTimeEvents,
+    OpenContract,
+    RecordPayment,
+    RegisterClient,
+    SchedulePeriods,
 )
 from services.contracts.domain.contract import decide, evolve
 from services.contracts.domain.schedule_plan import periods_needed
@@ -16,6 +18,7 @@ from services.contracts.domain.time_events import pending_time_events
 from shared.events import public_registry, registry, to_public
 from shared.events import schedule as sch
 from shared.fold import fold
+from tests.unit.contracts.contracts_helpers import CLIENT_ID, CONTRACT_ID, client, d
 
 
 def run(state, command, stream):
@@ -36,11 +39,19 @@ def test_a_year_of_quarterly_prepaid_service():
     n = periods_needed(d("2026-01-01"), d("2026-12-31"), "quarter")
     assert n == 4
     ids = [uuid4() for _ in range(n)]
-    state, added = run(state, SchedulePeriods(CONTRACT_ID, ids, d("2026-01-01"), d("2026-12-31"), "quarter",
-                                              Decimal("30000.00"), "RUB", "prepaid", 7), stream)
+    state, added = run(
+        state,
+        SchedulePeriods(
+            CONTRACT_ID, ids, d("2026-01-01"), d("2026-12-31"), "quarter", Decimal("30000.00"), "RUB", "prepaid", 7
+        ),
+        stream,
+    )
     assert [(p.starts_on.isoformat(), p.ends_on.isoformat(), p.remind_on.isoformat()) for p in state.periods] == [
-        ("2026-01-01", "2026-03-31", "2026-03-24"), ("2026-04-01", "2026-06-30", "2026-06-23"),
-        ("2026-07-01", "2026-09-30", "2026-09-23"), ("2026-10-01", "2026-12-31", "2026-12-24")]
+        ("2026-01-01", "2026-03-31", "2026-03-24"),
+        ("2026-04-01", "2026-06-30", "2026-06-23"),
+        ("2026-07-01", "2026-09-30", "2026-09-23"),
+        ("2026-10-01", "2026-12-31", "2026-12-24"),
+    ]
     q1, q2, q3, q4 = ids
 
     # Q1 is marked paid before it starts.
@@ -63,7 +74,10 @@ def test_a_year_of_quarterly_prepaid_service():
     reminder = emitted[d("2026-03-24")][0]
     assert reminder.period.period_id == q1 and reminder.period.paid
     assert (reminder.next_period.period_id, reminder.next_period.amount, reminder.next_period.due_on) == (
-        q2, Decimal("30000.00"), d("2026-04-01"))
+        q2,
+        Decimal("30000.00"),
+        d("2026-04-01"),
+    )
     assert reminder.manager_email == "ivan@example.com"
     assert names("2026-04-01") == ["ServicePeriodEnded", "ServicePeriodStarted", "ServicePeriodBecameOverdue"]
     assert emitted[d("2026-04-01")][2].amount_due == Decimal("30000.00")
@@ -86,7 +100,8 @@ def test_a_year_of_quarterly_prepaid_service():
     assert reloaded == stream
     public = [p for p in map(to_public, stream) if p is not None]
     assert [p.event_type for p in public] == (
-        ["PaymentRecorded"] + ["PeriodBecameOverdue"] * 3 + ["PaymentRecorded", "DebtSettled"])
+        ["PaymentRecorded"] + ["PeriodBecameOverdue"] * 3 + ["PaymentRecorded", "DebtSettled"]
+    )
     for p in public:
         assert public_registry.load(p.event_type, p.schema_version, p.model_dump(mode="json")) == p
     assert any(isinstance(e, sch.ServicePeriodEndingSoon) for e in stream)

@@ -7,51 +7,125 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
+from shared.events import contracts as ev
 from shared.events import payments as public
 from shared.events import public_registry, registry, to_public
-from shared.events import contracts as ev
 from shared.events import schedule as sch
 from shared.events.contracts import CONTRACT_EVENTS
 from shared.events.schedule import SCHEDULE_EVENTS
 
 C, K, P, PAY = uuid4(), uuid4(), uuid4(), uuid4()
 D1, D2 = date(2026, 1, 1), date(2026, 3, 31)
-CTX = dict(contract_id=K, client_id=C, client_name="Romashka", manager_name="Ivan",
-           manager_email="ivan@example.com", contract_number="A-17", contract_title="IT support")
-SNAP = dict(period_id=P, starts_on=D1, ends_on=D2, amount="30000", currency="RUB",
-            payment_terms="prepaid", paid_amount="0", paid=False)
+CTX = dict(
+    contract_id=K,
+    client_id=C,
+    client_name="Romashka",
+    manager_name="Ivan",
+    manager_email="ivan@example.com",
+    contract_number="A-17",
+    contract_title="IT support",
+)
+SNAP = dict(
+    period_id=P,
+    starts_on=D1,
+    ends_on=D2,
+    amount="30000",
+    currency="RUB",
+    payment_terms="prepaid",
+    paid_amount="0",
+    paid=False,
+)
 
 SAMPLES = [
     ev.ClientRegistered(client_id=C, name="Romashka", manager_name="Ivan", manager_email="i@x.ru"),
     ev.ClientUpdated(client_id=C, name="Romashka LLC", manager_name="Ivan", manager_email="i@x.ru"),
     ev.ContractOpened(contract_id=K, client_id=C, number="A-17", title="IT", signed_on=D1),
     ev.ContractTerminated(contract_id=K, client_id=C, terminated_on=D2, reason="moved away"),
-    ev.ServicePeriodAdded(contract_id=K, client_id=C, period_id=P, starts_on=D1, ends_on=D2,
-                          amount="30000", currency="RUB", payment_terms="prepaid", remind_on=date(2026, 3, 25)),
-    ev.ServicePeriodChanged(contract_id=K, client_id=C, period_id=P, starts_on=D1, ends_on=D2,
-                            amount="31000.50", currency="RUB", payment_terms="postpaid", remind_on=None),
+    ev.ServicePeriodAdded(
+        contract_id=K,
+        client_id=C,
+        period_id=P,
+        starts_on=D1,
+        ends_on=D2,
+        amount="30000",
+        currency="RUB",
+        payment_terms="prepaid",
+        remind_on=date(2026, 3, 25),
+    ),
+    ev.ServicePeriodChanged(
+        contract_id=K,
+        client_id=C,
+        period_id=P,
+        starts_on=D1,
+        ends_on=D2,
+        amount="31000.50",
+        currency="RUB",
+        payment_terms="postpaid",
+        remind_on=None,
+    ),
     ev.ServicePeriodRemoved(contract_id=K, client_id=C, period_id=P),
-    ev.PaymentRecorded(contract_id=K, client_id=C, period_id=P, payment_id=PAY, amount="10000",
-                       currency="RUB", paid_on=D1, reference="PP-1", period_paid_amount="10000",
-                       period_paid=False),
-    ev.PaymentCancelled(contract_id=K, client_id=C, period_id=P, payment_id=PAY, amount="10000",
-                        currency="RUB", reason="typo", period_paid_amount="0", period_paid=False),
-    ev.DebtSettled(contract_id=K, client_id=C, period_id=P, payment_id=PAY, amount="30000",
-                   currency="RUB", settled_on=D2),
-    sch.ServicePeriodEndingSoon(**CTX, period=SNAP, remind_on=date(2026, 3, 25),
-                                next_period={**SNAP, "period_id": uuid4(), "due_on": date(2026, 4, 1)}),
+    ev.PaymentRecorded(
+        contract_id=K,
+        client_id=C,
+        period_id=P,
+        payment_id=PAY,
+        amount="10000",
+        currency="RUB",
+        paid_on=D1,
+        reference="PP-1",
+        period_paid_amount="10000",
+        period_paid=False,
+    ),
+    ev.PaymentCancelled(
+        contract_id=K,
+        client_id=C,
+        period_id=P,
+        payment_id=PAY,
+        amount="10000",
+        currency="RUB",
+        reason="typo",
+        period_paid_amount="0",
+        period_paid=False,
+    ),
+    ev.DebtSettled(
+        contract_id=K, client_id=C, period_id=P, payment_id=PAY, amount="30000", currency="RUB", settled_on=D2
+    ),
+    sch.ServicePeriodEndingSoon(
+        **CTX,
+        period=SNAP,
+        remind_on=date(2026, 3, 25),
+        next_period={**SNAP, "period_id": uuid4(), "due_on": date(2026, 4, 1)},
+    ),
     sch.ServicePeriodEndingSoon(**{**CTX, "manager_email": None}, period=SNAP, remind_on=D2),
     sch.ServicePeriodStarted(**CTX, **SNAP),
     sch.ServicePeriodEnded(**CTX, **SNAP),
-    sch.ServicePeriodBecameOverdue(**CTX, period_id=P, starts_on=D1, ends_on=D2, payment_terms="prepaid",
-                                   due_on=D1, overdue_on=D1, amount="30000", paid_amount="0",
-                                   amount_due="30000", currency="RUB"),
+    sch.ServicePeriodBecameOverdue(
+        **CTX,
+        period_id=P,
+        starts_on=D1,
+        ends_on=D2,
+        payment_terms="prepaid",
+        due_on=D1,
+        overdue_on=D1,
+        amount="30000",
+        paid_amount="0",
+        amount_due="30000",
+        currency="RUB",
+    ),
     ev.ContractTerminationTookEffect(contract_id=K, client_id=C, terminated_on=D2),
     ev.ContractTerminationWithdrawn(contract_id=K, client_id=C, terminated_on=D2, reason="stays"),
-    ev.PeriodAdjusted(contract_id=K, client_id=C, period_id=P, old_amount="30000", new_amount="10000",
-                      paid_amount="30000", credit="20000", currency="RUB", reason="terminated"),
-    ev.DebtWrittenOff(contract_id=K, client_id=C, period_id=P, amount="30000", paid_amount="0",
-                      currency="RUB"),
+    ev.PeriodAdjusted(
+        contract_id=K,
+        client_id=C,
+        period_id=P,
+        old_amount="30000",
+        new_amount="10000",
+        paid_amount="30000",
+        credit="20000",
+        currency="RUB",
+        reason="terminated",
+    ),
+    ev.DebtWrittenOff(contract_id=K, client_id=C, period_id=P, amount="30000", paid_amount="0", currency="RUB"),
 ]
 
 
@@ -83,15 +157,20 @@ def test_amounts_are_decimal_strings_on_the_wire_with_the_digits_they_were_given
 def test_events_are_frozen_and_forbid_unknown_fields():
     event = SAMPLES[2]
     with pytest.raises(ValidationError):
-        event.number = "B-1"  # type: ignore[misc]
+        event.number = "B-1"
     with pytest.raises(ValidationError):
         ev.ContractOpened(contract_id=K, client_id=C, number="A", title="T", signed_on=D1, extra=1)
 
 
 def test_public_models_live_in_their_own_registry_with_descriptions():
-    assert set(public_registry._models) == {"PaymentRecorded", "PaymentCancelled",
-                                            "PeriodBecameOverdue", "DebtSettled",
-                                            "PeriodAdjusted", "DebtWrittenOff"}
+    assert set(public_registry._models) == {
+        "PaymentRecorded",
+        "PaymentCancelled",
+        "PeriodBecameOverdue",
+        "DebtSettled",
+        "PeriodAdjusted",
+        "DebtWrittenOff",
+    }
     assert registry.model("PaymentRecorded") is ev.PaymentRecorded
     assert public_registry.model("PaymentRecorded") is public.PaymentRecorded
     for model in public.PUBLIC_EVENTS:
@@ -102,11 +181,17 @@ def test_public_models_live_in_their_own_registry_with_descriptions():
         assert all(p.get("description") for p in props.values())
 
 
-@pytest.mark.parametrize("event, public_type", [
-    (SAMPLES[7], public.PaymentRecorded), (SAMPLES[8], public.PaymentCancelled),
-    (SAMPLES[14], public.PeriodBecameOverdue), (SAMPLES[9], public.DebtSettled),
-    (SAMPLES[17], public.PeriodAdjusted), (SAMPLES[18], public.DebtWrittenOff),
-])
+@pytest.mark.parametrize(
+    "event, public_type",
+    [
+        (SAMPLES[7], public.PaymentRecorded),
+        (SAMPLES[8], public.PaymentCancelled),
+        (SAMPLES[14], public.PeriodBecameOverdue),
+        (SAMPLES[9], public.DebtSettled),
+        (SAMPLES[17], public.PeriodAdjusted),
+        (SAMPLES[18], public.DebtWrittenOff),
+    ],
+)
 def test_to_public_maps_the_payment_facts(event, public_type):
     out = to_public(event)
     assert type(out) is public_type
@@ -116,8 +201,9 @@ def test_to_public_maps_the_payment_facts(event, public_type):
     assert "manager_email" not in wire
 
 
-@pytest.mark.parametrize("event", [e for i, e in enumerate(SAMPLES) if i not in (7, 8, 9, 14, 17, 18)],
-                         ids=lambda e: e.event_type)
+@pytest.mark.parametrize(
+    "event", [e for i, e in enumerate(SAMPLES) if i not in (7, 8, 9, 14, 17, 18)], ids=lambda e: e.event_type
+)
 def test_to_public_skips_everything_else(event):
     assert to_public(event) is None
 
@@ -126,4 +212,4 @@ def test_a_late_overdue_event_is_published_late():
     late = SAMPLES[14].model_copy(update={"late": True})
     out = to_public(late)
     assert isinstance(out, public.PeriodBecameOverdue) and out.late
-    assert to_public(SAMPLES[14]).late is False  # type: ignore[union-attr]
+    assert to_public(SAMPLES[14]).late is False

@@ -4,7 +4,14 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from shared.money import (
-    ACTIVE_CURRENCIES, Amount, Currency, Money, fits_currency, format_amount, in_currency, minor_units,
+    ACTIVE_CURRENCIES,
+    Amount,
+    Currency,
+    Money,
+    fits_currency,
+    format_amount,
+    in_currency,
+    minor_units,
 )
 
 
@@ -17,12 +24,24 @@ def rule_of(exc: ValidationError) -> str:
     return exc.errors()[0]["type"]
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("30000", "30000"), ("30000.5", "30000.5"), ("30000.00", "30000.00"), (" 12.30 ", "12.30"),
-    (30000, "30000"), (Decimal("0.1"), "0.1"), (Decimal("1.000"), "1.000"), ("-5.25", "-5.25"),
-    ("-0.00", "0.00"), ("0", "0"), ("1.001", "1.001"), ("30000.125", "30000.125"),
-    (Decimal("1.5000"), "1.500"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("30000", "30000"),
+        ("30000.5", "30000.5"),
+        ("30000.00", "30000.00"),
+        (" 12.30 ", "12.30"),
+        (30000, "30000"),
+        (Decimal("0.1"), "0.1"),
+        (Decimal("1.000"), "1.000"),
+        ("-5.25", "-5.25"),
+        ("-0.00", "0.00"),
+        ("0", "0"),
+        ("1.001", "1.001"),
+        ("30000.125", "30000.125"),
+        (Decimal("1.5000"), "1.500"),
+    ],
+)
 def test_amount_accepts_decimal_text_ints_and_decimals_and_keeps_their_digits(raw, expected):
     """The digits given are kept, so a stored event re-serializes to the same text; the
     domain brings an amount to its currency's digits (``in_currency``) before an event."""
@@ -33,16 +52,34 @@ def test_amount_accepts_decimal_text_ints_and_decimals_and_keeps_their_digits(ra
     assert model.model_dump()["amount"] == Decimal(expected)
 
 
-@pytest.mark.parametrize("raw, rule", [
-    ("abc", "amount_format"), ("1e3", "amount_format"), ("1,50", "amount_format"), ("", "amount_format"),
-    ("NaN", "amount_format"), ("Infinity", "amount_format"), ("+5", "amount_format"),
-    ("1.0001", "amount_format"), ("1.0000", "amount_format"), (".5", "amount_format"),
-    ("٣٠٠٠٠", "amount_format"), ("３００", "amount_format"), ("1٫5", "amount_format"), ("١.٥", "amount_format"),
-    ("-٣", "amount_format"),
-    (Decimal("NaN"), "amount_not_finite"), (Decimal("Infinity"), "amount_not_finite"),
-    (Decimal("1.0005"), "amount_precision"), (1.5, "amount_type"), (True, "amount_type"),
-    (None, "amount_type"), ("1" * 16, "amount_format"), (10**15, "amount_too_large"),
-])
+@pytest.mark.parametrize(
+    "raw, rule",
+    [
+        ("abc", "amount_format"),
+        ("1e3", "amount_format"),
+        ("1,50", "amount_format"),
+        ("", "amount_format"),
+        ("NaN", "amount_format"),
+        ("Infinity", "amount_format"),
+        ("+5", "amount_format"),
+        ("1.0001", "amount_format"),
+        ("1.0000", "amount_format"),
+        (".5", "amount_format"),
+        ("٣٠٠٠٠", "amount_format"),
+        ("３００", "amount_format"),
+        ("1٫5", "amount_format"),
+        ("١.٥", "amount_format"),
+        ("-٣", "amount_format"),
+        (Decimal("NaN"), "amount_not_finite"),
+        (Decimal("Infinity"), "amount_not_finite"),
+        (Decimal("1.0005"), "amount_precision"),
+        (1.5, "amount_type"),
+        (True, "amount_type"),
+        (None, "amount_type"),
+        ("1" * 16, "amount_format"),
+        (10**15, "amount_too_large"),
+    ],
+)
 def test_amount_refuses_what_is_not_money(raw, rule):
     with pytest.raises(ValidationError) as exc:
         Priced(amount=raw, currency="RUB")
@@ -71,11 +108,18 @@ def test_currency_accepts_active_iso_codes(code):
     assert Priced(amount="1", currency=code).currency == code
 
 
-@pytest.mark.parametrize("code, rule", [
-    ("rub", "currency_format"), ("RU", "currency_format"), ("RUBL", "currency_format"),
-    (643, "currency_format"), ("XXX", "unknown_currency"), ("ABC", "unknown_currency"),
-    ("ABD", "unknown_currency"),
-])
+@pytest.mark.parametrize(
+    "code, rule",
+    [
+        ("rub", "currency_format"),
+        ("RU", "currency_format"),
+        ("RUBL", "currency_format"),
+        (643, "currency_format"),
+        ("XXX", "unknown_currency"),
+        ("ABC", "unknown_currency"),
+        ("ABD", "unknown_currency"),
+    ],
+)
 def test_currency_refuses_non_iso_codes(code, rule):
     with pytest.raises(ValidationError) as exc:
         Priced(amount="1", currency=code)
@@ -111,18 +155,36 @@ def test_fits_currency_knows_currencies_without_minor_units():
     assert not fits_currency(Decimal("100.125"), "RUB")
 
 
-@pytest.mark.parametrize("currency, units", [
-    ("KWD", 3), ("BHD", 3), ("OMR", 3), ("JOD", 3), ("TND", 3), ("JPY", 0), ("KRW", 0),
-    ("RUB", 2), ("USD", 2), ("EUR", 2),
-])
+@pytest.mark.parametrize(
+    "currency, units",
+    [
+        ("KWD", 3),
+        ("BHD", 3),
+        ("OMR", 3),
+        ("JOD", 3),
+        ("TND", 3),
+        ("JPY", 0),
+        ("KRW", 0),
+        ("RUB", 2),
+        ("USD", 2),
+        ("EUR", 2),
+    ],
+)
 def test_minor_units_come_from_iso_4217_via_babel(currency, units):
     assert minor_units(currency) == units
 
 
-@pytest.mark.parametrize("amount, currency, text", [
-    ("30000", "RUB", "30000.00"), ("30000.00", "JPY", "30000"), ("30000", "KWD", "30000.000"),
-    ("12.5", "BHD", "12.500"), ("1.25", "USD", "1.25"), ("-0", "RUB", "0.00"),
-])
+@pytest.mark.parametrize(
+    "amount, currency, text",
+    [
+        ("30000", "RUB", "30000.00"),
+        ("30000.00", "JPY", "30000"),
+        ("30000", "KWD", "30000.000"),
+        ("12.5", "BHD", "12.500"),
+        ("1.25", "USD", "1.25"),
+        ("-0", "RUB", "0.00"),
+    ],
+)
 def test_amounts_take_their_currency_digits(amount, currency, text):
     assert format(in_currency(Decimal(amount), currency), "f") == text
     assert format_amount(Decimal(amount), currency) == text

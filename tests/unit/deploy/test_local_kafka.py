@@ -18,7 +18,7 @@ def test_the_fixed_uuid_really_encodes_with_a_leading_dash() -> None:
     assert base64.urlsafe_b64encode(DASH_FIRST.bytes).decode().startswith("-")
 
 
-def test_a_cluster_id_never_starts_with_a_dash(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_cluster_id_never_starts_with_a_dash(monkeypatch, tmp_path: Path) -> None:
     draws = iter([DASH_FIRST, FINE])
     monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(draws))
     run = RunDir(tmp_path)
@@ -36,8 +36,7 @@ def test_a_saved_dash_id_from_an_older_launcher_is_replaced(tmp_path: Path) -> N
 
 
 def test_sasl_ssl_listener_config_and_scram_users(tmp_path: Path) -> None:
-    sasl = kafka.SaslSsl(tmp_path / "server.pem", tmp_path / "ca.pem",
-                         {"broker": "b-pw", "contracts": "c-pw"})
+    sasl = kafka.SaslSsl(tmp_path / "server.pem", tmp_path / "ca.pem", {"broker": "b-pw", "contracts": "c-pw"})
     config = kafka.write_config(RunDir(tmp_path), StackPorts(9000, 9001, 9002, 9003), sasl)
     props = dict(line.split("=", 1) for line in config.read_text().splitlines())
     assert props["listeners"] == "SASL_SSL://127.0.0.1:9000,CONTROLLER://127.0.0.1:9001"

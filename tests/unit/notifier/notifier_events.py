@@ -11,7 +11,10 @@ from uuid import UUID
 
 from shared.events.envelope import Envelope
 from shared.events.schedule import (
-    NextPeriodSnapshot, PeriodSnapshot, ServicePeriodBecameOverdue, ServicePeriodEndingSoon,
+    NextPeriodSnapshot,
+    PeriodSnapshot,
+    ServicePeriodBecameOverdue,
+    ServicePeriodEndingSoon,
     ServicePeriodStarted,
 )
 
@@ -31,55 +34,103 @@ class Client:
             self.manager_email = f"irina.{uuid.uuid4().hex[:8]}@example.com"
 
     def context(self) -> dict[str, Any]:
-        return {"contract_id": self.contract_id, "client_id": self.client_id,
-                "client_name": self.name, "manager_name": self.manager_name,
-                "manager_email": self.manager_email, "contract_number": self.number,
-                "contract_title": self.title}
+        return {
+            "contract_id": self.contract_id,
+            "client_id": self.client_id,
+            "client_name": self.name,
+            "manager_name": self.manager_name,
+            "manager_email": self.manager_email,
+            "contract_number": self.number,
+            "contract_title": self.title,
+        }
 
 
 def q1(paid: bool = True) -> PeriodSnapshot:
-    return PeriodSnapshot(period_id=uuid.uuid4(), starts_on=date(2026, 1, 1), ends_on=date(2026, 3, 31),
-                          amount=Decimal("30000.00"), currency="RUB", payment_terms="prepaid",
-                          paid_amount=Decimal("30000.00") if paid else Decimal("10000.00"), paid=paid)
+    return PeriodSnapshot(
+        period_id=uuid.uuid4(),
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 3, 31),
+        amount=Decimal("30000.00"),
+        currency="RUB",
+        payment_terms="prepaid",
+        paid_amount=Decimal("30000.00") if paid else Decimal("10000.00"),
+        paid=paid,
+    )
 
 
 def q2(amount: str = "30000.00") -> NextPeriodSnapshot:
-    return NextPeriodSnapshot(period_id=uuid.uuid4(), starts_on=date(2026, 4, 1), ends_on=date(2026, 6, 30),
-                              amount=Decimal(amount), currency="RUB", payment_terms="prepaid",
-                              paid_amount=Decimal("0.00"), paid=False, due_on=date(2026, 4, 1))
+    return NextPeriodSnapshot(
+        period_id=uuid.uuid4(),
+        starts_on=date(2026, 4, 1),
+        ends_on=date(2026, 6, 30),
+        amount=Decimal(amount),
+        currency="RUB",
+        payment_terms="prepaid",
+        paid_amount=Decimal("0.00"),
+        paid=False,
+        due_on=date(2026, 4, 1),
+    )
 
 
-def ending_soon(client: Client, *, next_period: bool = True, amount: str = "30000.00",
-                paid: bool = True) -> ServicePeriodEndingSoon:
-    return ServicePeriodEndingSoon(**client.context(), period=q1(paid),
-                                   next_period=q2(amount) if next_period else None,
-                                   remind_on=date(2026, 3, 25))
+def ending_soon(
+    client: Client, *, next_period: bool = True, amount: str = "30000.00", paid: bool = True
+) -> ServicePeriodEndingSoon:
+    return ServicePeriodEndingSoon(
+        **client.context(),
+        period=q1(paid),
+        next_period=q2(amount) if next_period else None,
+        remind_on=date(2026, 3, 25),
+    )
 
 
 def overdue(client: Client) -> ServicePeriodBecameOverdue:
     return ServicePeriodBecameOverdue(
-        **client.context(), period_id=uuid.uuid4(), starts_on=date(2026, 4, 1), ends_on=date(2026, 6, 30),
-        payment_terms="prepaid", due_on=date(2026, 4, 1), overdue_on=date(2026, 4, 1),
-        amount=Decimal("30000.00"), paid_amount=Decimal("5000.00"), amount_due=Decimal("25000.00"),
-        currency="RUB")
+        **client.context(),
+        period_id=uuid.uuid4(),
+        starts_on=date(2026, 4, 1),
+        ends_on=date(2026, 6, 30),
+        payment_terms="prepaid",
+        due_on=date(2026, 4, 1),
+        overdue_on=date(2026, 4, 1),
+        amount=Decimal("30000.00"),
+        paid_amount=Decimal("5000.00"),
+        amount_due=Decimal("25000.00"),
+        currency="RUB",
+    )
 
 
 def started(client: Client) -> ServicePeriodStarted:
     p = q1()
-    return ServicePeriodStarted(**client.context(), period_id=p.period_id, starts_on=p.starts_on,
-                                ends_on=p.ends_on, amount=p.amount, currency=p.currency,
-                                payment_terms=p.payment_terms, paid_amount=p.paid_amount, paid=p.paid)
+    return ServicePeriodStarted(
+        **client.context(),
+        period_id=p.period_id,
+        starts_on=p.starts_on,
+        ends_on=p.ends_on,
+        amount=p.amount,
+        currency=p.currency,
+        payment_terms=p.payment_terms,
+        paid_amount=p.paid_amount,
+        paid=p.paid,
+    )
 
 
-def envelope(event: Any, client: Client, *, data: dict[str, Any] | None = None,
-             version: int = 7) -> Envelope:
+def envelope(event: Any, client: Client, *, data: dict[str, Any] | None = None, version: int = 7) -> Envelope:
     now = datetime.now(UTC)
     return Envelope(
-        event_id=uuid.uuid4(), event_type=event.event_type, schema_version=event.schema_version,
-        stream_id=f"contract-{client.contract_id}", stream_version=version, position=version,
-        partition_key=str(client.client_id), occurred_at=now, recorded_at=now,
-        correlation_id=str(uuid.uuid4()), causation_id=None, actor="scheduler",
-        data=data if data is not None else event.model_dump(mode="json"))
+        event_id=uuid.uuid4(),
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        stream_id=f"contract-{client.contract_id}",
+        stream_version=version,
+        position=version,
+        partition_key=str(client.client_id),
+        occurred_at=now,
+        recorded_at=now,
+        correlation_id=str(uuid.uuid4()),
+        causation_id=None,
+        actor="scheduler",
+        data=data if data is not None else event.model_dump(mode="json"),
+    )
 
 
 @dataclass

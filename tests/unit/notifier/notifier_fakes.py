@@ -11,7 +11,11 @@ from typing import Any
 from uuid import UUID
 
 from services.notifier.domain.emails import (
-    DeliveryView, Notification, NotificationView, OutgoingEmail,
+    DeliveryStatus,
+    DeliveryView,
+    Notification,
+    NotificationView,
+    OutgoingEmail,
 )
 from services.notifier.domain.failures import SendFailure
 from services.notifier.domain.recipients import RejectedRecipient
@@ -21,7 +25,7 @@ from services.notifier.domain.recipients import RejectedRecipient
 class Row:
     role: str
     message_id: str
-    status: str = "pending"
+    status: DeliveryStatus = "pending"
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
@@ -32,7 +36,7 @@ class FakeClaim:
         self._row = row
         self.status, self.attempts, self.last_error = row.status, row.attempts, row.last_error
 
-    async def _set(self, status: str, attempts: int, error: str | None) -> None:
+    async def _set(self, status: DeliveryStatus, attempts: int, error: str | None) -> None:
         self._row.status, self._row.attempts, self._row.last_error = status, attempts, error
         self._row.sent_at = datetime.now(UTC) if status == "sent" else None
 
@@ -56,17 +60,21 @@ class FakeLog:
         self.locks: dict[tuple[UUID, str], asyncio.Lock] = {}
         self.rejected: list[tuple[Any, ...]] = []
 
-    async def record(self, notification: Notification, emails: Sequence[OutgoingEmail],
-                     rejected: Sequence[RejectedRecipient],
-                     rejected_message_ids: Sequence[str], status: str = "pending") -> list[DeliveryView]:
+    async def record(
+        self,
+        notification: Notification,
+        emails: Sequence[OutgoingEmail],
+        rejected: Sequence[RejectedRecipient],
+        rejected_message_ids: Sequence[str],
+        status: DeliveryStatus = "pending",
+    ) -> list[DeliveryView]:
         if notification.event_id in self.notifications:
             return await self.deliveries_of(notification.event_id)
         self.notifications[notification.event_id] = notification
         for e in emails:
             self.rows.setdefault((e.event_id, e.recipient), Row(e.role, e.message_id, status))
         for r, mid in zip(rejected, rejected_message_ids, strict=True):
-            self.rows.setdefault((notification.event_id, r.address),
-                                 Row(r.role, mid, "dead", 0, r.reason))
+            self.rows.setdefault((notification.event_id, r.address), Row(r.role, mid, "dead", 0, r.reason))
         return await self.deliveries_of(notification.event_id)
 
     @asynccontextmanager
@@ -88,12 +96,21 @@ class FakeLog:
         self.rejected.append(args)
 
     async def deliveries_of(self, event_id: UUID) -> list[DeliveryView]:
-        return [DeliveryView(rcpt, r.role, r.status, r.attempts, r.last_error, r.message_id,  # type: ignore[arg-type]
-                             r.sent_at)
-                for (eid, rcpt), r in self.rows.items() if eid == event_id]
+        return [
+            DeliveryView(
+                rcpt,
+                r.role,  # type: ignore[arg-type]  # the fake keeps the role as text
+                r.status,
+                r.attempts,
+                r.last_error,
+                r.message_id,
+                r.sent_at,
+            )
+            for (eid, rcpt), r in self.rows.items()
+            if eid == event_id
+        ]
 
-    async def list_notifications(self, client_id: UUID | None, limit: int,
-                                 offset: int) -> list[NotificationView]:
+    async def list_notifications(self, client_id: UUID | None, limit: int, offset: int) -> list[NotificationView]:
         raise NotImplementedError
 
 

@@ -12,7 +12,13 @@ from services.notifier.application.delivery import Deliverer
 from services.notifier.application.notify import NotifyPolicy, Outcome, ScheduleNotifier
 from services.notifier.domain.failures import RetryPolicy, SendFailure, Stage
 from tests.unit.notifier.notifier_events import (
-    Client, Record, ending_soon, envelope, overdue, record_of, started,
+    Client,
+    Record,
+    ending_soon,
+    envelope,
+    overdue,
+    record_of,
+    started,
 )
 from tests.unit.notifier.notifier_fakes import FakeDeadLetters, FakeLog, FakeSender
 
@@ -20,12 +26,17 @@ GENERAL = ("ops@example.com",)
 REFUSED = SendFailure(Stage.CONNECT, None, "Connection refused")
 
 
-def make(sender: FakeSender | None = None, *, max_attempts: int = 4, general: tuple[str, ...] = GENERAL,
-         ) -> tuple[ScheduleNotifier, FakeLog, FakeSender, FakeDeadLetters]:
+def make(
+    sender: FakeSender | None = None,
+    *,
+    max_attempts: int = 4,
+    general: tuple[str, ...] = GENERAL,
+) -> tuple[ScheduleNotifier, FakeLog, FakeSender, FakeDeadLetters]:
     log, sender, dlq = FakeLog(), sender or FakeSender(), FakeDeadLetters()
     deliverer = Deliverer(log, sender, RetryPolicy(max_attempts, 0.0, 0.0))
-    notifier = ScheduleNotifier(log, deliverer, TemplateRenderer("ru"), dlq,
-                                NotifyPolicy("abonent@example.com", general, "example.com"))
+    notifier = ScheduleNotifier(
+        log, deliverer, TemplateRenderer("ru"), dlq, NotifyPolicy("abonent@example.com", general, "example.com")
+    )
     return notifier, log, sender, dlq
 
 
@@ -35,7 +46,7 @@ async def test_a_reminder_goes_to_the_manager_and_the_general_address_once() -> 
     rec = record_of(envelope(ending_soon(client), client))
     handled = await notifier.handle(rec)
     assert handled.outcome is Outcome.DELIVERED
-    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"])
+    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"], key=str)
     assert len({e.message_id for e in sender.sent}) == 2
     # redelivered: nothing new is sent
     again = await notifier.handle(rec)
@@ -64,7 +75,7 @@ async def test_temporary_failures_are_retried_until_sent() -> None:
 async def test_a_permanent_refusal_is_recorded_failed_and_not_retried() -> None:
     client = Client()
     refusal = SendFailure(Stage.RECIPIENT, 550, "no such user")
-    notifier, log, sender, dlq = make(FakeSender(per_recipient={client.manager_email: refusal}))  # type: ignore[dict-item]
+    notifier, log, sender, dlq = make(FakeSender(per_recipient={client.manager_email: refusal}))  # type: ignore[dict-item]  # a manager e-mail the fixture always sets
     handled = await notifier.handle(record_of(envelope(ending_soon(client), client)))
     assert handled.outcome is Outcome.DELIVERED
     statuses = {r.recipient: (r.status, r.attempts) for r in handled.deliveries}
@@ -118,10 +129,13 @@ async def test_nobody_to_write_to_is_rejected() -> None:
     assert log.rejected and not sender.sent
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    (b"{not json", "invalid envelope"),
-    (None, "empty message value"),
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"{not json", "invalid envelope"),
+        (None, "empty message value"),
+    ],
+)
 async def test_broken_messages_are_recorded_and_dead_lettered(value: bytes | None, reason: str) -> None:
     notifier, log, sender, dlq = make()
     handled = await notifier.handle(Record(value, offset=5))
@@ -157,8 +171,13 @@ async def test_an_event_the_templates_cannot_render_is_dead_lettered_not_retried
             raise KeyError("missing")
 
     log, sender, dlq = FakeLog(), FakeSender(), FakeDeadLetters()
-    notifier = ScheduleNotifier(log, Deliverer(log, sender, RetryPolicy(2, 0, 0)), Broken(),  # type: ignore[arg-type]
-                                dlq, NotifyPolicy("abonent@example.com", GENERAL, "example.com"))
+    notifier = ScheduleNotifier(
+        log,
+        Deliverer(log, sender, RetryPolicy(2, 0, 0)),
+        Broken(),  # type: ignore[arg-type]  # a deliberately broken renderer
+        dlq,
+        NotifyPolicy("abonent@example.com", GENERAL, "example.com"),
+    )
     client = Client()
     handled = await notifier.handle(record_of(envelope(ending_soon(client), client)))
     assert handled.outcome is Outcome.DEAD_LETTERED
@@ -175,7 +194,7 @@ async def test_a_dead_lettered_notification_can_be_reopened_and_sent() -> None:
     assert reopened is not None and reopened.deliveries == 2 and reopened.record is not None
     handled = await notifier.handle(reopened.record)
     assert handled.outcome is Outcome.DELIVERED
-    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"])
+    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"], key=str)
     assert await notifier.reopen(uuid.uuid4()) is None
 
 
@@ -186,12 +205,17 @@ async def test_recipients_are_fixed_when_the_event_is_first_recorded() -> None:
     rec = record_of(envelope(ending_soon(client), client))
     assert (await first.handle(rec)).outcome is Outcome.DEAD_LETTERED
     # the general address changed in the settings before the event comes again
-    second = ScheduleNotifier(log, Deliverer(log, sender, RetryPolicy(3, 0, 0)), TemplateRenderer("ru"),
-                              dlq, NotifyPolicy("abonent@example.com", ("new@example.com",), "example.com"))
+    second = ScheduleNotifier(
+        log,
+        Deliverer(log, sender, RetryPolicy(3, 0, 0)),
+        TemplateRenderer("ru"),
+        dlq,
+        NotifyPolicy("abonent@example.com", ("new@example.com",), "example.com"),
+    )
     await log.reopen(rec_event_id(rec))
     handled = await second.handle(rec)
     assert handled.outcome is Outcome.DELIVERED
-    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"])
+    assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"], key=str)
 
 
 def rec_event_id(rec: Record) -> uuid.UUID:

@@ -30,14 +30,18 @@ class Notifier:
 
 def make(notifier: Notifier) -> tuple[ConsumerRuntime, FakeConsumer]:
     kafka = plaintext("127.0.0.1:1")
-    c = ConsumerRuntime(kafka, Subscription(("contracts.schedule.v1",), "g", "t", max_records=1),
-                        NotifyEach(notifier, give_up_after=3), DeadLetterProducer(kafka, "t-dlq"),
-                        backoff=Backoff(0, 0))  # no pauses
+    c = ConsumerRuntime(
+        kafka,
+        Subscription(("contracts.schedule.v1",), "g", "t", max_records=1),
+        NotifyEach(notifier, give_up_after=3),
+        DeadLetterProducer(kafka, "t-dlq"),
+        backoff=Backoff(0, 0),
+    )  # no pauses
     return c, attach(c, FakeConsumer())
 
 
 async def deliver(c: ConsumerRuntime, record: Record) -> None:
-    await c.process([record])  # type: ignore[list-item]  # a fake ConsumerRecord
+    await c.process([record])
     await c.flush_commits()
 
 

@@ -9,39 +9,48 @@ from services.notifier.adapters.smtp import _failure
 from services.notifier.domain.failures import RetryPolicy, SendFailure, Stage, Verdict, classify
 
 
-@pytest.mark.parametrize(("failure", "verdict"), [
-    (SendFailure(Stage.CONNECT, None, "Connection refused"), Verdict.TEMPORARY),
-    (SendFailure(Stage.CONNECT, None, "timed out"), Verdict.TEMPORARY),
-    (SendFailure(Stage.CONNECT, 421, "service not available"), Verdict.TEMPORARY),
-    (SendFailure(Stage.RECIPIENT, 450, "mailbox busy"), Verdict.TEMPORARY),
-    (SendFailure(Stage.RECIPIENT, 451, "greylisted, try later"), Verdict.TEMPORARY),
-    (SendFailure(Stage.DATA, 452, "insufficient storage"), Verdict.TEMPORARY),
-    (SendFailure(Stage.RECIPIENT, 550, "no such user"), Verdict.PERMANENT),
-    (SendFailure(Stage.SENDER, 553, "sender not allowed"), Verdict.PERMANENT),
-    (SendFailure(Stage.DATA, 554, "rejected as spam"), Verdict.PERMANENT),
-    (SendFailure(Stage.DATA, 552, "too big"), Verdict.PERMANENT),
-    # before the envelope: our configuration or the server, not this e-mail → retry, then DLQ
-    (SendFailure(Stage.AUTH, 535, "bad credentials"), Verdict.TEMPORARY),
-    (SendFailure(Stage.TLS, None, "STARTTLS not supported"), Verdict.TEMPORARY),
-    (SendFailure(Stage.CONNECT, 554, "no SMTP service here"), Verdict.TEMPORARY),
-    (SendFailure(Stage.UNKNOWN, 999, "odd"), Verdict.TEMPORARY),
-])
+@pytest.mark.parametrize(
+    ("failure", "verdict"),
+    [
+        (SendFailure(Stage.CONNECT, None, "Connection refused"), Verdict.TEMPORARY),
+        (SendFailure(Stage.CONNECT, None, "timed out"), Verdict.TEMPORARY),
+        (SendFailure(Stage.CONNECT, 421, "service not available"), Verdict.TEMPORARY),
+        (SendFailure(Stage.RECIPIENT, 450, "mailbox busy"), Verdict.TEMPORARY),
+        (SendFailure(Stage.RECIPIENT, 451, "greylisted, try later"), Verdict.TEMPORARY),
+        (SendFailure(Stage.DATA, 452, "insufficient storage"), Verdict.TEMPORARY),
+        (SendFailure(Stage.RECIPIENT, 550, "no such user"), Verdict.PERMANENT),
+        (SendFailure(Stage.SENDER, 553, "sender not allowed"), Verdict.PERMANENT),
+        (SendFailure(Stage.DATA, 554, "rejected as spam"), Verdict.PERMANENT),
+        (SendFailure(Stage.DATA, 552, "too big"), Verdict.PERMANENT),
+        # before the envelope: our configuration or the server, not this e-mail → retry, then DLQ
+        (SendFailure(Stage.AUTH, 535, "bad credentials"), Verdict.TEMPORARY),
+        (SendFailure(Stage.TLS, None, "STARTTLS not supported"), Verdict.TEMPORARY),
+        (SendFailure(Stage.CONNECT, 554, "no SMTP service here"), Verdict.TEMPORARY),
+        (SendFailure(Stage.UNKNOWN, 999, "odd"), Verdict.TEMPORARY),
+    ],
+)
 def test_classify(failure: SendFailure, verdict: Verdict) -> None:
     assert classify(failure) is verdict
 
 
-@pytest.mark.parametrize(("exc", "stage", "code"), [
-    (aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(550, "no such user", "x@y.z")]),
-     Stage.RECIPIENT, 550),
-    (aiosmtplib.SMTPSenderRefused(451, "later", "a@b.c"), Stage.SENDER, 451),
-    (aiosmtplib.SMTPDataError(554, "spam"), Stage.DATA, 554),
-    (aiosmtplib.SMTPAuthenticationError(535, "no"), Stage.AUTH, 535),
-    (aiosmtplib.SMTPConnectError("refused"), Stage.CONNECT, None),
-    (aiosmtplib.SMTPServerDisconnected("gone"), Stage.CONNECT, None),
-    (aiosmtplib.SMTPReadTimeoutError("slow"), Stage.CONNECT, None),
-    (ConnectionRefusedError(111, "Connection refused"), Stage.CONNECT, None),
-    (aiosmtplib.SMTPNotSupported("STARTTLS"), Stage.TLS, None),
-])
+@pytest.mark.parametrize(
+    ("exc", "stage", "code"),
+    [
+        (
+            aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(550, "no such user", "x@y.z")]),
+            Stage.RECIPIENT,
+            550,
+        ),
+        (aiosmtplib.SMTPSenderRefused(451, "later", "a@b.c"), Stage.SENDER, 451),
+        (aiosmtplib.SMTPDataError(554, "spam"), Stage.DATA, 554),
+        (aiosmtplib.SMTPAuthenticationError(535, "no"), Stage.AUTH, 535),
+        (aiosmtplib.SMTPConnectError("refused"), Stage.CONNECT, None),
+        (aiosmtplib.SMTPServerDisconnected("gone"), Stage.CONNECT, None),
+        (aiosmtplib.SMTPReadTimeoutError("slow"), Stage.CONNECT, None),
+        (ConnectionRefusedError(111, "Connection refused"), Stage.CONNECT, None),
+        (aiosmtplib.SMTPNotSupported("STARTTLS"), Stage.TLS, None),
+    ],
+)
 def test_smtp_library_errors_map_to_stage_and_code(exc: Exception, stage: Stage, code: int | None) -> None:
     failure = _failure(exc)
     assert (failure.stage, failure.code) == (stage, code)

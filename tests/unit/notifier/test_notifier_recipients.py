@@ -19,14 +19,16 @@ def test_each_schedule_event_maps_to_its_notification() -> None:
     assert kind_of(overdue(client)) == "debt_notice"
     assert kind_of(started(client)) is None  # acknowledged, ignored
     with pytest.raises(NotAScheduleEvent):
-        kind_of(ClientRegistered(client_id=uuid.uuid4(), name="X", manager_name="Y",
-                                 manager_email="y@example.com"))
+        kind_of(ClientRegistered(client_id=uuid.uuid4(), name="X", manager_name="Y", manager_email="y@example.com"))
 
 
 def test_manager_first_then_every_general_address() -> None:
     who = audience("Irina", "irina@example.com", ("ops@example.com", "acc@example.com"))
     assert [(r.address, r.role) for r in who.recipients] == [
-        ("irina@example.com", "manager"), ("ops@example.com", "general"), ("acc@example.com", "general")]
+        ("irina@example.com", "manager"),
+        ("ops@example.com", "general"),
+        ("acc@example.com", "general"),
+    ]
     assert who.recipients[0].name == "Irina"
     assert not who.rejected and not who.warnings
 
@@ -60,7 +62,9 @@ def test_nobody_to_write_to() -> None:
 
 def test_general_setting_is_split_normalized_and_validated() -> None:
     assert split_addresses(" ops@Example.com ; acc@example.com,,OPS@example.com ") == (
-        "ops@example.com", "acc@example.com")
+        "ops@example.com",
+        "acc@example.com",
+    )
     assert split_addresses("") == ()
     with pytest.raises(InvalidAddress):
         split_addresses("ops@example.com, not an address")

@@ -23,18 +23,31 @@ class Record:
 def envelope(event_type: str = "ClientRegistered", **data: Any) -> Envelope:
     client = uuid4()
     now = datetime.now(UTC)
-    return Envelope(event_id=uuid4(), event_type=event_type, schema_version=1,
-                    stream_id=f"client-{client}", stream_version=1, position=1,
-                    partition_key=str(client), occurred_at=now, recorded_at=now,
-                    correlation_id="c", actor="test",
-                    data=data or {"client_id": str(client), "name": "N", "manager_name": "M",
-                                  "manager_email": "m@example.com"})
+    return Envelope(
+        event_id=uuid4(),
+        event_type=event_type,
+        schema_version=1,
+        stream_id=f"client-{client}",
+        stream_version=1,
+        position=1,
+        partition_key=str(client),
+        occurred_at=now,
+        recorded_at=now,
+        correlation_id="c",
+        actor="test",
+        data=data or {"client_id": str(client), "name": "N", "manager_name": "M", "manager_email": "m@example.com"},
+    )
 
 
 def test_good_and_poison_records_are_told_apart_in_order() -> None:
     good = Record(envelope().to_bytes())
-    records = [Record(b"not json"), good, Record(None), Record(envelope("NoSuchEvent").to_bytes()),
-               Record(envelope("ContractOpened", client_id="x").to_bytes())]
+    records = [
+        Record(b"not json"),
+        good,
+        Record(None),
+        Record(envelope("NoSuchEvent").to_bytes()),
+        Record(envelope("ContractOpened", client_id="x").to_bytes()),
+    ]
     decoded, poison = decode_batch(records)
     assert [d.record for d in decoded] == [good]
     reasons = [p.reason for p in poison]
@@ -61,7 +74,10 @@ async def test_dead_letter_keeps_the_raw_message_and_adds_the_error_headers() ->
     assert h["event_id"] == b"e1"
     assert h["dlq_error"] == b"invalid envelope: boom"
     assert (h["dlq_source_topic"], h["dlq_source_partition"], h["dlq_source_offset"]) == (
-        b"contracts.events.v1", b"3", b"42")
+        b"contracts.events.v1",
+        b"3",
+        b"42",
+    )
     assert h["dlq_group"] == b"abonent.projections"
     assert [n for n, _ in headers].count("dlq_error") == 1
     assert counted == [1]

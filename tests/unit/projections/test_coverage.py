@@ -7,24 +7,44 @@ from uuid import uuid4
 import pytest
 
 from services.projections.domain.coverage import (
-    CURRENT_PERIOD_UNPAID, NO_ACTIVE_PERIOD, OVERDUE_PERIODS, PeriodState, assess, income_on, overdue,
+    CURRENT_PERIOD_UNPAID,
+    NO_ACTIVE_PERIOD,
+    OVERDUE_PERIODS,
+    PeriodState,
+    assess,
+    income_on,
+    overdue,
 )
 from shared.owed import due_on
 
 CONTRACT = uuid4()
-Q = [(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 6, 30)),
-     (date(2026, 7, 1), date(2026, 9, 30)), (date(2026, 10, 1), date(2026, 12, 31))]
+Q = [
+    (date(2026, 1, 1), date(2026, 3, 31)),
+    (date(2026, 4, 1), date(2026, 6, 30)),
+    (date(2026, 7, 1), date(2026, 9, 30)),
+    (date(2026, 10, 1), date(2026, 12, 31)),
+]
 
 
-def period(starts: date, ends: date, paid: str = "0", terms: str = "prepaid", amount: str = "30000.00",
-           terminated_on: date | None = None, currency: str = "RUB") -> PeriodState:
-    return PeriodState(CONTRACT, "A-1", uuid4(), starts, ends, Decimal(amount), currency, terms,
-                       Decimal(paid), terminated_on)
+def period(
+    starts: date,
+    ends: date,
+    paid: str = "0",
+    terms: str = "prepaid",
+    amount: str = "30000.00",
+    terminated_on: date | None = None,
+    currency: str = "RUB",
+) -> PeriodState:
+    return PeriodState(
+        CONTRACT, "A-1", uuid4(), starts, ends, Decimal(amount), currency, terms, Decimal(paid), terminated_on
+    )
 
 
 def year(paid_quarters: int = 1, **kw: object) -> list[PeriodState]:
-    return [period(s, e, "30000.00" if i < paid_quarters else "0", **kw)  # type: ignore[arg-type]
-            for i, (s, e) in enumerate(Q)]
+    return [
+        period(s, e, "30000.00" if i < paid_quarters else "0", **kw)  # type: ignore[arg-type]  # test keyword overrides
+        for i, (s, e) in enumerate(Q)
+    ]
 
 
 def test_covered_in_a_paid_quarter() -> None:
@@ -37,8 +57,7 @@ def test_covered_in_a_paid_quarter() -> None:
 def test_unpaid_current_prepaid_quarter() -> None:
     c = assess(year(), date(2026, 4, 15))
     assert c.status == "unpaid"
-    assert [(o.due_on, o.amount_due, o.days_overdue) for o in c.owed] == [
-        (date(2026, 4, 1), Decimal("30000.00"), 14)]
+    assert [(o.due_on, o.amount_due, o.days_overdue) for o in c.owed] == [(date(2026, 4, 1), Decimal("30000.00"), 14)]
     assert [w.code for w in c.warnings] == [CURRENT_PERIOD_UNPAID]
     assert "2026-04-01" in c.warnings[0].message and "30000.00 RUB" in c.warnings[0].message
     assert c.totals == {"RUB": Decimal("30000.00")}
@@ -54,8 +73,9 @@ def test_not_covered_after_the_contract_ends() -> None:
     c = assess(year(paid_quarters=4), date(2027, 1, 10))
     assert c.status == "not_covered" and c.active_period is None
     assert [w.code for w in c.warnings] == [NO_ACTIVE_PERIOD]
-    assert c.warnings[0].message == ("no active service period on 2027-01-10: "
-                                     "service cannot be provided under subscription")
+    assert c.warnings[0].message == (
+        "no active service period on 2027-01-10: service cannot be provided under subscription"
+    )
 
 
 def test_not_covered_still_lists_what_is_owed() -> None:
@@ -90,10 +110,13 @@ def test_postpaid_is_owed_from_the_day_after_its_end() -> None:
     assert (after.owed[0].due_on, after.owed[0].days_overdue) == (date(2026, 4, 1), 14)
 
 
-@pytest.mark.parametrize(("on", "status"), [
-    (date(2026, 5, 31), "covered"),       # before the termination date
-    (date(2026, 6, 1), "not_covered"),    # from the termination date on
-])
+@pytest.mark.parametrize(
+    ("on", "status"),
+    [
+        (date(2026, 5, 31), "covered"),  # before the termination date
+        (date(2026, 6, 1), "not_covered"),  # from the termination date on
+    ],
+)
 def test_termination_stops_coverage_from_its_date(on: date, status: str) -> None:
     ps = [period(*q, paid="30000.00", terminated_on=date(2026, 6, 1)) for q in Q]
     assert assess(ps, on).status == status
@@ -121,7 +144,7 @@ def test_grace_delays_overdue_periods_but_not_the_current_period_warning() -> No
     assert early.status == "covered" and early.warnings == []
     assert [(o.due_on, o.days_overdue) for o in early.owed] == [(date(2026, 4, 1), 4)]
     assert overdue(q1, date(2026, 4, 10), grace_days=10) is None
-    assert overdue(q1, date(2026, 4, 11), grace_days=10).days_overdue == 10  # type: ignore[union-attr]
+    assert overdue(q1, date(2026, 4, 11), grace_days=10).days_overdue == 10  # type: ignore[union-attr]  # the period is owed on that day
     late = assess([q1, q2_paid], date(2026, 4, 11), grace_days=10)
     assert late.status == "unpaid" and [w.code for w in late.warnings] == [OVERDUE_PERIODS]
 

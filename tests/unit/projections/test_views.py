@@ -9,8 +9,8 @@ from typing import Any
 from uuid import uuid4
 
 import orjson
-from asyncpg.pgproto import pgproto
 import pytest
+from asyncpg.pgproto import pgproto
 from pydantic import BaseModel
 
 from services.projections.application.queries import Answer, Page
@@ -22,10 +22,8 @@ from services.projections.entrypoints.http import schemas, views
 ON = date(2026, 4, 10)
 
 
-def period(starts: date, ends: date, paid: str, currency: str = "RUB",
-           terms: str = "prepaid") -> PeriodState:
-    return PeriodState(uuid4(), "C-1", uuid4(), starts, ends, Decimal("1000.00"), currency, terms,
-                       Decimal(paid))
+def period(starts: date, ends: date, paid: str, currency: str = "RUB", terms: str = "prepaid") -> PeriodState:
+    return PeriodState(uuid4(), "C-1", uuid4(), starts, ends, Decimal("1000.00"), currency, terms, Decimal(paid))
 
 
 def same_as_model(model: type[BaseModel], body: dict[str, Any]) -> None:
@@ -34,12 +32,17 @@ def same_as_model(model: type[BaseModel], body: dict[str, Any]) -> None:
     assert list(orjson.loads(wire)) == list(model.model_fields)
 
 
-@pytest.mark.parametrize("periods", [
-    [],
-    [period(date(2026, 4, 1), date(2026, 4, 30), "1000")],
-    [period(date(2026, 3, 1), date(2026, 3, 31), "0", "EUR", "postpaid"),
-     period(date(2026, 4, 1), date(2026, 4, 30), "10.5")],
-])
+@pytest.mark.parametrize(
+    "periods",
+    [
+        [],
+        [period(date(2026, 4, 1), date(2026, 4, 30), "1000")],
+        [
+            period(date(2026, 3, 1), date(2026, 3, 31), "0", "EUR", "postpaid"),
+            period(date(2026, 4, 1), date(2026, 4, 30), "10.5"),
+        ],
+    ],
+)
 def test_coverage_body(periods: list[PeriodState]) -> None:
     body = views.coverage(uuid4(), Answer(assess(periods, ON), 42, False))
     same_as_model(schemas.CoverageOut, body)
@@ -50,9 +53,14 @@ def test_coverage_body(periods: list[PeriodState]) -> None:
 
 
 def test_debtors_body() -> None:
-    owed = [o for p in (period(date(2026, 1, 1), date(2026, 1, 31), "0"),
-                        period(date(2026, 3, 1), date(2026, 3, 31), "1", "EUR"))
-            if (o := assess([p], ON).owed[0])]
+    owed = [
+        o
+        for p in (
+            period(date(2026, 1, 1), date(2026, 1, 31), "0"),
+            period(date(2026, 3, 1), date(2026, 3, 31), "1", "EUR"),
+        )
+        if (o := assess([p], ON).owed[0])
+    ]
     debtors = group_debtors((uuid4(), "Alpha", o) for o in owed)
     body = views.debtors(ON, Answer(Page(debtors, 2), None, True))
     same_as_model(schemas.DebtorsOut, body)
@@ -61,11 +69,31 @@ def test_debtors_body() -> None:
 
 def test_contracts_body() -> None:
     """Rows come from asyncpg, whose UUID is a subclass orjson does not write by itself."""
-    row = {"period_id": pgproto.UUID(str(uuid4())), "contract_id": uuid4(), "client_id": uuid4(), "starts_on": ON,
-           "ends_on": ON, "amount": Decimal("5"), "currency": "RUB", "payment_terms": "postpaid",
-           "remind_on": None, "paid_amount": Decimal("0"), "paid": False, "due_on": ON, "income_on": ON}
-    contract = {"contract_id": uuid4(), "client_id": uuid4(), "number": "N-1", "title": "t",
-                "signed_on": None, "status": "terminated", "terminated_on": ON, "matched_periods": [row]}
+    row = {
+        "period_id": pgproto.UUID(str(uuid4())),
+        "contract_id": uuid4(),
+        "client_id": uuid4(),
+        "starts_on": ON,
+        "ends_on": ON,
+        "amount": Decimal("5"),
+        "currency": "RUB",
+        "payment_terms": "postpaid",
+        "remind_on": None,
+        "paid_amount": Decimal("0"),
+        "paid": False,
+        "due_on": ON,
+        "income_on": ON,
+    }
+    contract = {
+        "contract_id": uuid4(),
+        "client_id": uuid4(),
+        "number": "N-1",
+        "title": "t",
+        "signed_on": None,
+        "status": "terminated",
+        "terminated_on": ON,
+        "matched_periods": [row],
+    }
     body = views.contracts(Answer(Page([contract], None), 7, False))
     same_as_model(schemas.ContractsOut, body)
     same_as_model(schemas.ContractOut, body["items"][0])
@@ -73,8 +101,10 @@ def test_contracts_body() -> None:
 
 
 def test_income_body() -> None:
-    months = [MonthIncome(date(2026, 1, 1), "RUB", Decimal("3"), Decimal("1.5"), Decimal("2")),
-              MonthIncome(date(2026, 2, 1), None)]
+    months = [
+        MonthIncome(date(2026, 1, 1), "RUB", Decimal("3"), Decimal("1.5"), Decimal("2")),
+        MonthIncome(date(2026, 2, 1), None),
+    ]
     body = views.income(Answer(months, 1, False))
     same_as_model(schemas.IncomeOut, body)
     same_as_model(schemas.MonthOut, body["months"][0])

@@ -40,12 +40,12 @@ async def test_a_client_waiter_sleeps_through_batches_below_its_position() -> No
     seen = batches.current
     waiter = asyncio.create_task(batches.wait_past(seen, timeout=5.0, reaching=100))
     everyone = asyncio.create_task(batches.wait_past(seen, timeout=5.0))
-    batches.advance(99)            # other clients' events, all before 100
+    batches.advance(99)  # other clients' events, all before 100
     batches.advance(float("-inf"))  # a batch that applied nothing
     await asyncio.wait_for(everyone, 1.0)  # a global waiter looks again on any batch
     await asyncio.sleep(0.01)
     assert not waiter.done()
-    batches.advance(140)           # the batch that can hold position 100
+    batches.advance(140)  # the batch that can hold position 100
     await asyncio.wait_for(waiter, 1.0)
 
 

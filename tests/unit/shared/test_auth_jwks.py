@@ -90,14 +90,18 @@ async def test_a_service_whose_jwks_url_is_down_answers_401_and_stays_up():
         return {"ok": "yes"}
 
     url = f"http://127.0.0.1:{free_port()}/jwks"  # nothing listens there
-    app = create_service_app(title="t", description="t", routers=[router], checks={},
-                             auth=only(jwks_url=url, jwks_timeout_seconds=0.5))
+    app = create_service_app(
+        title="t", description="t", routers=[router], checks={}, auth=only(jwks_url=url, jwks_timeout_seconds=0.5)
+    )
     before = JWKS_FETCH_FAILURES.labels("unreachable (ConnectError)")._value.get()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.get("/things", headers={"Authorization": f"Bearer {signed(RSA_KEY, 'RS256')}"})
         assert r.status_code == 401
-        assert r.json()["errors"][0] == {"field": "Authorization", "rule": "unauthenticated",
-                                         "message": "signing keys unavailable"}
+        assert r.json()["errors"][0] == {
+            "field": "Authorization",
+            "rule": "unauthenticated",
+            "message": "signing keys unavailable",
+        }
         assert r.headers["WWW-Authenticate"].startswith("Bearer")
         assert (await c.get("/health/live")).status_code == 200
     assert JWKS_FETCH_FAILURES.labels("unreachable (ConnectError)")._value.get() == before + 1

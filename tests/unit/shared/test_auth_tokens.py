@@ -34,8 +34,9 @@ async def test_a_minted_token_verifies_and_unknown_roles_are_refused():
 def test_the_cli_prints_one_token_signed_with_the_stacks_secret(tmp_path):
     env_file = tmp_path / "stack.env"
     env_file.write_text(f"ABONENT_KAFKA_BOOTSTRAP_SERVERS=x:1\nABONENT_AUTH_HS256_SECRET={SECRET}\n")
-    result = CliRunner().invoke(cli, ["mint", "--role", "admin", "--sub", "ops", "--ttl", "1h",
-                                      "--env-file", str(env_file)])
+    result = CliRunner().invoke(
+        cli, ["mint", "--role", "admin", "--sub", "ops", "--ttl", "1h", "--env-file", str(env_file)]
+    )
     assert result.exit_code == 0, result.output
     assert len(result.output.strip().splitlines()) == 1
     claims = jwt.decode(result.output.strip(), SECRET, algorithms=["HS256"], audience="abonent")

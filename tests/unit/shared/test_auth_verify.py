@@ -10,11 +10,19 @@ import pytest
 
 from shared.auth import AuthFailure, AuthSettings, Verifier
 from tests.unit.shared.auth_keys import (
-    EC_KEY, HS, OTHER_RSA_KEY, RSA_KEY, SECRET, only, public_pem, signed, unsigned,
+    EC_KEY,
+    HS,
+    OTHER_RSA_KEY,
+    RSA_KEY,
+    SECRET,
+    only,
+    public_pem,
+    signed,
+    unsigned,
 )
 
 
-async def verify(token_or_header: str | None, settings: AuthSettings = HS, raw: bool = False):  # type: ignore[no-untyped-def]
+async def verify(token_or_header: str | None, settings: AuthSettings = HS, raw: bool = False):
     header = token_or_header if raw or token_or_header is None else f"Bearer {token_or_header}"
     return await Verifier(settings).verify(header)
 
@@ -32,18 +40,21 @@ async def test_a_valid_token_gives_the_subject_name_and_known_roles():
     assert (await verify(signed())).actor == "irina"
 
 
-@pytest.mark.parametrize(("token", "expected"), [
-    (lambda: signed(exp=int(time.time()) - 60), "token expired"),
-    (lambda: signed(nbf=int(time.time()) + 600), "token not yet valid"),
-    (lambda: signed(iss="someone-else"), "wrong issuer"),
-    (lambda: signed(aud="another-app"), "wrong audience"),
-    (lambda: signed(key="x" * 48), "bad signature"),
-    (lambda: unsigned(), "algorithm not allowed"),
-    (lambda: signed(exp=None), "claim exp missing"),
-    (lambda: signed(sub=None), "claim sub missing"),
-    (lambda: signed(roles="admin"), "claim roles must be a list of strings"),
-    (lambda: signed(RSA_KEY, "RS256"), "algorithm not allowed"),
-])
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (lambda: signed(exp=int(time.time()) - 60), "token expired"),
+        (lambda: signed(nbf=int(time.time()) + 600), "token not yet valid"),
+        (lambda: signed(iss="someone-else"), "wrong issuer"),
+        (lambda: signed(aud="another-app"), "wrong audience"),
+        (lambda: signed(key="x" * 48), "bad signature"),
+        (lambda: unsigned(), "algorithm not allowed"),
+        (lambda: signed(exp=None), "claim exp missing"),
+        (lambda: signed(sub=None), "claim sub missing"),
+        (lambda: signed(roles="admin"), "claim roles must be a list of strings"),
+        (lambda: signed(RSA_KEY, "RS256"), "algorithm not allowed"),
+    ],
+)
 async def test_refused_tokens_get_a_short_reason(token, expected):
     assert await reason(token()) == expected
 
@@ -52,14 +63,28 @@ async def test_a_small_clock_skew_is_tolerated():
     assert (await verify(signed(exp=int(time.time()) - 2))).sub == "irina"  # leeway 5 s
 
 
-@pytest.mark.parametrize("header", [
-    "", "Basic dXNlcjpwYXNz", signed(), f"Bearer {signed()} {signed()}", "Bearer",
-    "Bearer " + "A" * 10_000, "Bearer " + "ж" * 50, "Bearer \x00\x01", f"Bearer {signed()},{signed()}",
-    "Bearer a.b", "Bearer ###.###.###",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "Basic dXNlcjpwYXNz",
+        signed(),
+        f"Bearer {signed()} {signed()}",
+        "Bearer",
+        "Bearer " + "A" * 10_000,
+        "Bearer " + "ж" * 50,
+        "Bearer \x00\x01",
+        f"Bearer {signed()},{signed()}",
+        "Bearer a.b",
+        "Bearer ###.###.###",
+    ],
+)
 async def test_malformed_authorization_headers_are_refused_not_crashed(header):
-    assert await reason(header, raw=True) in ("missing bearer token", "malformed Authorization header",
-                                               "malformed token")
+    assert await reason(header, raw=True) in (
+        "missing bearer token",
+        "malformed Authorization header",
+        "malformed token",
+    )
 
 
 async def test_no_header_at_all():

@@ -30,11 +30,18 @@ def test_settings_default_to_utc_and_no_grace(monkeypatch):
 
 @pytest.mark.parametrize("service", ["contracts", "projections", "tickets", "notifier"])
 def test_a_service_with_an_invalid_zone_refuses_to_start_with_one_clear_line(service):
-    env = {**os.environ, "ABONENT_TIMEZONE": "Europe/Atlantis", "PYTHONPATH": str(ROOT),
-           f"{service.upper() if service != 'notifier' else 'NOTIFY'}_DATABASE_URL": "postgresql://u@127.0.0.1:1/x"}
-    done = subprocess.run([sys.executable, "-m", f"services.{service}"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "ABONENT_TIMEZONE": "Europe/Atlantis",
+        "PYTHONPATH": str(ROOT),
+        f"{service.upper() if service != 'notifier' else 'NOTIFY'}_DATABASE_URL": "postgresql://u@127.0.0.1:1/x",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", f"services.{service}"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
-    assert lines == ["abonent: refusing to start: ABONENT_TIMEZONE='Europe/Atlantis' is not an IANA "
-                     "time zone name (for example 'Europe/Moscow' or 'UTC')"], done.stderr
+    assert lines == [
+        "abonent: refusing to start: ABONENT_TIMEZONE='Europe/Atlantis' is not an IANA "
+        "time zone name (for example 'Europe/Moscow' or 'UTC')"
+    ], done.stderr

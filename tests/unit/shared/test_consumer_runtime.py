@@ -50,9 +50,15 @@ class Handler:
 def runtime(handler: Handler, **kwargs: Any) -> tuple[ConsumerRuntime, FakeConsumer, list[tuple[str, int, int]]]:
     kafka = plaintext("127.0.0.1:1")
     lags: list[tuple[str, int, int]] = []
-    r = ConsumerRuntime(kafka, Subscription(("a", "b"), "group", "client"), handler,
-                        DeadLetterProducer(kafka, "client-dlq"), backoff=Backoff(0, 0),
-                        on_lag=lambda t, p, n: lags.append((t, p, n)), **kwargs)
+    r = ConsumerRuntime(
+        kafka,
+        Subscription(("a", "b"), "group", "client"),
+        handler,
+        DeadLetterProducer(kafka, "client-dlq"),
+        backoff=Backoff(0, 0),
+        on_lag=lambda t, p, n: lags.append((t, p, n)),
+        **kwargs,
+    )
     return r, attach(r, FakeConsumer(high={("a", 0): 10, ("b", 1): 3})), lags
 
 
@@ -61,7 +67,7 @@ FETCH = [Record("a", 0, 5), Record("b", 1, 0), Record("a", 0, 6), Record("b", 1,
 
 async def test_a_handled_fetch_commits_the_next_offset_of_every_partition_and_reports_lag() -> None:
     r, kafka, lags = runtime(Handler())
-    assert await r.process(FETCH)  # type: ignore[arg-type]
+    assert await r.process(FETCH)
     await r.flush_commits()
     assert kafka.committed == [{("a", 0): 7, ("b", 1): 2}]
     assert r.next_offsets == {("a", 0): 7, ("b", 1): 2}
@@ -71,7 +77,7 @@ async def test_a_handled_fetch_commits_the_next_offset_of_every_partition_and_re
 
 async def test_the_offsets_a_handler_returns_are_the_ones_committed() -> None:
     r, kafka, _ = runtime(Handler(offsets={("a", 0): 9}))
-    await r.process(FETCH)  # type: ignore[arg-type]
+    await r.process(FETCH)
     await r.flush_commits()
     assert kafka.committed == [{("a", 0): 9}]
 
@@ -81,7 +87,7 @@ async def test_a_fetch_whose_partition_was_revoked_while_it_was_handled_is_still
     over it (the loop would die and the partitions it keeps would stall)."""
     r, kafka, lags = runtime(Handler())
     del kafka.high[("b", 1)]  # revoked during handle()
-    assert await r.process(FETCH)  # type: ignore[arg-type]
+    assert await r.process(FETCH)
     await r.flush_commits()
     assert lags == [("a", 0, 3)] and kafka.commits == 1
 
@@ -90,10 +96,10 @@ async def test_a_failed_fetch_is_sought_back_per_partition_and_nothing_is_commit
     failures: list[None] = []
     handler = Handler(errors=[ValueError("db down"), ValueError("db down")])
     r, kafka, _ = runtime(handler, on_failure=lambda: failures.append(None))
-    assert not await r.process(FETCH)  # type: ignore[arg-type]
+    assert not await r.process(FETCH)
     assert sorted(kafka.seeks) == [("a", 0, 5), ("b", 1, 0)]
-    assert not await r.process(FETCH)  # type: ignore[arg-type]
-    assert await r.process(FETCH)  # type: ignore[arg-type]
+    assert not await r.process(FETCH)
+    assert await r.process(FETCH)
     await r.flush_commits()
     assert handler.seen_failures == [0, 1, 2]  # the handler knows how often it failed in a row
     assert handler.failed_calls == [("db down", 1), ("db down", 2)]
@@ -103,20 +109,20 @@ async def test_a_failed_fetch_is_sought_back_per_partition_and_nothing_is_commit
 
 async def test_records_the_handler_settles_after_a_failure_are_committed() -> None:
     r, kafka, _ = runtime(Handler(errors=[ValueError("a bug")], settle_on_failure=True))
-    assert await r.process(FETCH)  # type: ignore[arg-type]
+    assert await r.process(FETCH)
     await r.flush_commits()
     assert kafka.seeks == [] and kafka.committed == [{("a", 0): 7, ("b", 1): 2}]
 
 
 async def test_settling_that_fails_too_redelivers() -> None:
     r, kafka, _ = runtime(Handler(errors=[LookupError("a bug")]))
-    assert not await r.process(FETCH)  # type: ignore[arg-type]
+    assert not await r.process(FETCH)
     assert kafka.commits == 0 and len(kafka.seeks) == 2
 
 
 async def test_stop_commits_what_is_settled_and_closes_the_clients() -> None:
     r, kafka, _ = runtime(Handler())
-    await r.process(FETCH)  # type: ignore[arg-type]
+    await r.process(FETCH)
     await r.stop()
     assert kafka.committed == [{("a", 0): 7, ("b", 1): 2}] and kafka.stopped
     assert r.client is None and not r.running and r.dead_letters.producer is None

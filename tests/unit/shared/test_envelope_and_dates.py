@@ -14,10 +14,21 @@ from shared.events.envelope import Envelope, headers_to_dict
 
 def envelope() -> Envelope:
     now = datetime(2026, 1, 1, 12, tzinfo=UTC)
-    return Envelope(event_id=uuid.uuid4(), event_type="PaymentRecorded", schema_version=1,
-                    stream_id="contract-1", stream_version=7, position=42, partition_key="client-1",
-                    occurred_at=now, recorded_at=now, correlation_id="corr-1", causation_id=None,
-                    actor="tester", data={"amount": "30000.00"})
+    return Envelope(
+        event_id=uuid.uuid4(),
+        event_type="PaymentRecorded",
+        schema_version=1,
+        stream_id="contract-1",
+        stream_version=7,
+        position=42,
+        partition_key="client-1",
+        occurred_at=now,
+        recorded_at=now,
+        correlation_id="corr-1",
+        causation_id=None,
+        actor="tester",
+        data={"amount": "30000.00"},
+    )
 
 
 def test_envelope_round_trips_through_bytes():
@@ -59,10 +70,20 @@ def test_a_recorded_event_builds_the_same_envelope_as_a_validated_one():
 
     now = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
     recorded = RecordedEvent(
-        position=7, event_id=uuid.uuid4(), stream_id="contract-x", stream_version=3,
-        event_type="PaymentRecorded", schema_version=1, partition_key="client-1",
-        data={"amount": "10.00"}, occurred_at=now, recorded_at=now, correlation_id="c",
-        causation_id=None, actor="ops")
+        position=7,
+        event_id=uuid.uuid4(),
+        stream_id="contract-x",
+        stream_version=3,
+        event_type="PaymentRecorded",
+        schema_version=1,
+        partition_key="client-1",
+        data={"amount": "10.00"},
+        occurred_at=now,
+        recorded_at=now,
+        correlation_id="c",
+        causation_id=None,
+        actor="ops",
+    )
     built = recorded.envelope()  # model_construct: no validation
     validated = Envelope.model_validate(built.model_dump())
     assert built.to_bytes() == validated.to_bytes()

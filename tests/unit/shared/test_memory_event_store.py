@@ -24,8 +24,9 @@ class MemoryBackend:
 
     async def outbox_of(self, event_ids: Sequence[UUID]) -> list[QueuedMessage]:
         wanted = set(event_ids)
-        return [QueuedMessage(m.event_id, m.key, m.headers)
-                for s in self._stores for m in s.outbox if m.event_id in wanted]
+        return [
+            QueuedMessage(m.event_id, m.key, m.headers) for s in self._stores for m in s.outbox if m.event_id in wanted
+        ]
 
 
 @pytest.fixture

@@ -19,15 +19,21 @@ def app() -> FastAPI:
 
     @router.get("/echo/{name}", dependencies=[allow(Role.MANAGER)])
     async def echo(name: str, request: Request) -> dict[str, str]:
-        return {"correlation_id": request.state.correlation_id, "actor": command_context(request).actor,
-                "logged_with": structlog.contextvars.get_contextvars()["correlation_id"]}
+        return {
+            "correlation_id": request.state.correlation_id,
+            "actor": command_context(request).actor,
+            "logged_with": structlog.contextvars.get_contextvars()["correlation_id"],
+        }
 
     return create_service_app(title="t", description="t", routers=[router], checks={})
 
 
 def client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app()), base_url="http://t",
-                             headers=bearer("manager", sub="irina", name="Ирина Петрова"))
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app()),
+        base_url="http://t",
+        headers=bearer("manager", sub="irina", name="Ирина Петрова"),
+    )
 
 
 def count(path: str, status: str) -> float:

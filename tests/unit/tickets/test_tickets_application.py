@@ -43,19 +43,27 @@ class Store(MemoryEventStore):
         self.reads.append(stream_id)
         return await super().read_payloads(stream_id)
 
-    async def append(self, stream_id: str, expected_version: int, events: Any, *,  # type: ignore[override]
-                     partition_key: str, ctx: CommandContext,
-                     in_transaction: InTransaction | None = None) -> list[RecordedEvent]:
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Any,
+        *,
+        partition_key: str,
+        ctx: CommandContext,
+        in_transaction: InTransaction | None = None,
+    ) -> list[RecordedEvent]:
         self.appends.append((stream_id, expected_version, partition_key))
-        return await super().append(stream_id, expected_version, events,
-                                    partition_key=partition_key, ctx=ctx, in_transaction=in_transaction)
+        return await super().append(
+            stream_id, expected_version, events, partition_key=partition_key, ctx=ctx, in_transaction=in_transaction
+        )
 
 
 class Coverage:
     def __init__(self, answer: CoverageLookup | None = None) -> None:
         self.answer = answer or Known(snapshot())
 
-    async def coverage(self, client_id, on, min_position):  # type: ignore[no-untyped-def]
+    async def coverage(self, client_id, on, min_position):
         return self.answer
 
 
@@ -64,14 +72,17 @@ class World:
         self.store = Store()
         self.tickets_list = MemoryTicketsList()
         self.price_list = MemoryPriceList()
-        self.app = TicketsApplication(self.store, Coverage(coverage), self.price_list, self.tickets_list,
-                                      policy=policy)  # type: ignore[arg-type]
+        self.app = TicketsApplication(self.store, Coverage(coverage), self.price_list, self.tickets_list, policy=policy)  # type: ignore[arg-type]  # parametrized policy text
 
 
 def registration(ticket_id: uuid.UUID, **values: Any) -> Registration:
-    return Registration(ticket_id=ticket_id, client_id=CLIENT, title="Printer does not print",
-                        registered_at=values.pop("registered_at", datetime(2026, 5, 15, 9, 30, tzinfo=UTC)),
-                        **values)
+    return Registration(
+        ticket_id=ticket_id,
+        client_id=CLIENT,
+        title="Printer does not print",
+        registered_at=values.pop("registered_at", datetime(2026, 5, 15, 9, 30, tzinfo=UTC)),
+        **values,
+    )
 
 
 async def test_a_registration_appends_a_new_stream_without_reading_it():
@@ -105,7 +116,7 @@ async def test_a_list_row_is_not_written_when_the_append_fails():
     taken = NewEvent(uuid.uuid4(), "Other", 1, {}, NOW)
     await world.store.append(ticket_stream(ticket_id), NEW_STREAM, [taken], partition_key="x", ctx=CTX)
     app = TicketsApplication(world.store, Coverage(), world.price_list, world.tickets_list)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - however the append fails, no list row may be written
         await app.register(registration(ticket_id), CTX)
     assert world.tickets_list.rows == {}
 
@@ -148,8 +159,9 @@ async def test_the_block_policy_refuses_an_uncovered_client_and_writes_nothing()
     with pytest.raises(NotCovered):
         await world.app.register(registration(ticket_id, registered_at=date(2027, 1, 15)), CTX)
     assert world.store.outbox == [] and world.tickets_list.rows == {}
-    covered = await world.app.register(registration(ticket_id, registered_at=date(2027, 1, 15),
-                                                    override_reason="the director said so"), CTX)
+    covered = await world.app.register(
+        registration(ticket_id, registered_at=date(2027, 1, 15), override_reason="the director said so"), CTX
+    )
     assert covered.state is not None and covered.state.override_reason == "the director said so"
 
 

@@ -45,8 +45,8 @@ def test_after_the_reset_time_one_trial_is_let_through(clock):
     assert not breaker.allow()
     clock.now += 0.1
     assert breaker.state == HALF_OPEN
-    assert breaker.allow()          # the trial
-    assert not breaker.allow()      # nobody else while it runs
+    assert breaker.allow()  # the trial
+    assert not breaker.allow()  # nobody else while it runs
     breaker.record_success()
     assert breaker.state == CLOSED and breaker.allow()
 
@@ -68,11 +68,11 @@ def test_a_trial_that_never_reports_back_is_given_up(clock):
     breaker = CircuitBreaker(failure_threshold=1, reset_after=5, clock=clock)
     breaker.record_failure()
     clock.now += 5
-    assert breaker.allow()       # the trial's task gets cancelled: no success, no failure
+    assert breaker.allow()  # the trial's task gets cancelled: no success, no failure
     clock.now += 4
     assert not breaker.allow()
     clock.now += 1
-    assert breaker.allow()       # another trial
+    assert breaker.allow()  # another trial
 
 
 def test_bad_settings_are_refused():

@@ -25,25 +25,54 @@ ON = date(2026, 5, 15)
 
 
 def unpaid_answer(client_id: uuid.UUID = CLIENT) -> dict:
-    period = {"contract_id": str(uuid.uuid4()), "period_id": str(uuid.uuid4()),
-              "starts_on": "2026-04-01", "ends_on": "2026-06-30", "payment_terms": "prepaid"}
+    period = {
+        "contract_id": str(uuid.uuid4()),
+        "period_id": str(uuid.uuid4()),
+        "starts_on": "2026-04-01",
+        "ends_on": "2026-06-30",
+        "payment_terms": "prepaid",
+    }
     return {
-        "client_id": str(client_id), "on": "2026-05-15", "status": "unpaid",
-        "active_period": {**period, "contract_number": "AB-1", "amount": "30000.00",
-                          "paid_amount": "0.00", "paid": False, "currency": "RUB"},
-        "owed": [{**period, "due_on": "2026-04-01", "amount_due": "30000.00", "currency": "RUB",
-                  "days_overdue": 44, "a_field_added_later": True}],
-        "total_owed": "30000.00", "currency": "RUB",
+        "client_id": str(client_id),
+        "on": "2026-05-15",
+        "status": "unpaid",
+        "active_period": {
+            **period,
+            "contract_number": "AB-1",
+            "amount": "30000.00",
+            "paid_amount": "0.00",
+            "paid": False,
+            "currency": "RUB",
+        },
+        "owed": [
+            {
+                **period,
+                "due_on": "2026-04-01",
+                "amount_due": "30000.00",
+                "currency": "RUB",
+                "days_overdue": 44,
+                "a_field_added_later": True,
+            }
+        ],
+        "total_owed": "30000.00",
+        "currency": "RUB",
         "totals": [{"amount": "30000.00", "currency": "RUB"}],
-        "warnings": [{"code": "CURRENT_PERIOD_UNPAID", "message": "the current period 2026-04-01 – "
-                      "2026-06-30 is unpaid: 30000.00 RUB due since 2026-04-01 (44 days ago)"}],
-        "position": 812, "stale": False}
+        "warnings": [
+            {
+                "code": "CURRENT_PERIOD_UNPAID",
+                "message": "the current period 2026-04-01 – "
+                "2026-06-30 is unpaid: 30000.00 RUB due since 2026-04-01 (44 days ago)",
+            }
+        ],
+        "position": 812,
+        "stale": False,
+    }
 
 
 class Fake:
     """A projections service: answers every GET with ``respond`` and counts the calls."""
 
-    def __init__(self, respond) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, respond) -> None:
         self.respond = respond
         self.calls: list[web.Request] = []
 
@@ -71,7 +100,7 @@ def drop(request: web.Request) -> web.Response:
 
 
 @asynccontextmanager
-async def source(fake: Fake, **kwargs) -> AsyncIterator[HttpCoverageSource]:  # type: ignore[no-untyped-def]
+async def source(fake: Fake, **kwargs) -> AsyncIterator[HttpCoverageSource]:
     app = web.Application()
     app.router.add_get("/{path:.*}", fake.handle)
     server = TestServer(app)
@@ -116,13 +145,16 @@ async def test_unknown_client_is_an_answer_not_a_failure():
     assert len(fake.calls) == 2
 
 
-@pytest.mark.parametrize("status, body, words", [
-    (500, "boom", "HTTP 500"),
-    (503, {"errors": []}, "HTTP 503"),
-    (404, {"errors": [{"rule": "not_found"}]}, "HTTP 404"),
-    (200, "<html>", "not JSON"),
-    (200, {"status": "fantastic", "on": "2026-05-15"}, "cannot read"),
-])
+@pytest.mark.parametrize(
+    "status, body, words",
+    [
+        (500, "boom", "HTTP 500"),
+        (503, {"errors": []}, "HTTP 503"),
+        (404, {"errors": [{"rule": "not_found"}]}, "HTTP 404"),
+        (200, "<html>", "not JSON"),
+        (200, {"status": "fantastic", "on": "2026-05-15"}, "cannot read"),
+    ],
+)
 async def test_errors_are_unavailable_with_a_reason(status, body, words):
     def respond(request: web.Request) -> web.Response:
         if isinstance(body, str):
@@ -207,7 +239,7 @@ async def test_the_circuit_closes_when_the_service_answers_again():
         assert len(fake.calls) == calls
         down[0] = False
         clock[0] = 5.0
-        assert isinstance(await client.coverage(CLIENT, ON, None), Known)       # the trial succeeds
+        assert isinstance(await client.coverage(CLIENT, ON, None), Known)  # the trial succeeds
         assert client.breaker.state == "closed"
 
 
@@ -218,8 +250,11 @@ async def test_every_lookup_carries_this_services_token_and_a_refusal_says_so():
         await client.coverage(CLIENT, ON, None)
         await client.coverage(CLIENT, ON, None)
     assert [c.headers["Authorization"] for c in fake.calls] == ["Bearer first-token", "Bearer second-token"]
-    refusing = Fake(lambda _: json_answer(401, {"errors": [{"field": "Authorization", "rule": "unauthenticated",
-                                                            "message": "token expired"}]}))
+    refusing = Fake(
+        lambda _: json_answer(
+            401, {"errors": [{"field": "Authorization", "rule": "unauthenticated", "message": "token expired"}]}
+        )
+    )
     async with source(refusing, token=lambda: "stale") as client:
         answer = await client.coverage(CLIENT, ON, None)
     assert isinstance(answer, Unavailable) and "refused this service's token" in answer.reason

@@ -16,20 +16,30 @@ from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events.tickets import TicketItemAdded, TicketItemRemoved, TicketRegistered
 from shared.fold import fold
 from tests.unit.tickets.tickets_helpers import (
-    CLIENT, NOT_COVERED, NOW, add, item, register, snapshot,
+    CLIENT,
+    NOT_COVERED,
+    NOW,
+    add,
+    item,
+    register,
+    snapshot,
 )
 
 
-def registered(command=None):  # type: ignore[no-untyped-def]
+def registered(command=None):
     command = command or register()
     return decide(command, None)
 
 
 # --- registration ------------------------------------------------------------------------
 
+
 def test_registering_records_the_coverage_snapshot_it_was_given():
-    coverage = snapshot("unpaid", owed="30000.00", warnings=(
-        ("CURRENT_PERIOD_UNPAID", "the current period 2026-04-01 – 2026-06-30 is unpaid"),))
+    coverage = snapshot(
+        "unpaid",
+        owed="30000.00",
+        warnings=(("CURRENT_PERIOD_UNPAID", "the current period 2026-04-01 – 2026-06-30 is unpaid"),),
+    )
     [event] = decide(register(coverage, title="  Mail server down  "), None)
     assert isinstance(event, TicketRegistered)
     assert event.client_id == CLIENT and event.title == "Mail server down"
@@ -69,7 +79,7 @@ def test_not_covered_with_policy_block_is_refused_with_the_reason():
 def test_policy_block_lets_an_override_through_and_records_its_reason():
     [event] = decide(register(NOT_COVERED, policy="block", override_reason=" server room flooded "), None)
     assert event.override_reason == "server room flooded"
-    assert fold(evolve, [event], None).override_reason == "server room flooded"  # type: ignore[union-attr]
+    assert fold(evolve, [event], None).override_reason == "server room flooded"
 
 
 def test_a_blank_override_reason_is_no_override():
@@ -84,8 +94,7 @@ def test_policy_block_only_refuses_not_covered(status):
 
 def test_registration_moment():
     assert registration_moment(None, NOW) == (NOW, date(2026, 5, 15))
-    assert registration_moment(date(2026, 2, 10), NOW) == (
-        datetime(2026, 2, 10, tzinfo=UTC), date(2026, 2, 10))
+    assert registration_moment(date(2026, 2, 10), NOW) == (datetime(2026, 2, 10, tzinfo=UTC), date(2026, 2, 10))
     moscow = datetime(2026, 4, 1, 1, 30, tzinfo=timezone(timedelta(hours=3)))
     assert registration_moment(moscow, NOW) == (moscow, date(2026, 3, 31))  # the company's (UTC) day
     naive = datetime(2026, 4, 1, 12, 0)
@@ -107,12 +116,16 @@ def test_a_ticket_at_half_past_midnight_in_moscow_is_checked_against_that_day():
 
 # --- cost specification ------------------------------------------------------------------
 
+
 def test_a_line_is_added_at_the_price_of_the_moment():
     state = fold(evolve, registered(), None)
     [event] = decide(add(state.id, item(price="1500.00"), "2"), state)
     assert isinstance(event, TicketItemAdded)
     assert (event.unit_price, event.quantity, event.line_total) == (
-        Decimal("1500.00"), Decimal("2"), Decimal("3000.00"))
+        Decimal("1500.00"),
+        Decimal("2"),
+        Decimal("3000.00"),
+    )
     assert event.client_id == CLIENT and event.name == "Workstation set-up"
     later = evolve(state, event)
     # a later price change does not touch the line already added
@@ -124,8 +137,11 @@ def test_a_line_is_added_at_the_price_of_the_moment():
 
 def test_totals_are_per_currency():
     state = fold(evolve, registered(), None)
-    for price_item, qty in [(item(price="100.00"), "1.5"), (item("TRAIN", "50.00", "EUR"), "3"),
-                            (item(price="10.01"), "1")]:
+    for price_item, qty in [
+        (item(price="100.00"), "1.5"),
+        (item("TRAIN", "50.00", "EUR"), "3"),
+        (item(price="10.01"), "1"),
+    ]:
         state = evolve(state, decide(add(state.id, price_item, qty, code=price_item.code), state)[0])
     assert state.totals == {"EUR": Decimal("150.00"), "RUB": Decimal("160.01")}
 

@@ -18,16 +18,16 @@ from shared.calendar import CompanyCalendar
 
 
 async def contracts_app(request: Request) -> ContractsApplication:
-    return request.app.state.contracts  # type: ignore[no-any-return]
+    return request.app.state.contracts
 
 
 async def company_calendar(request: Request) -> CompanyCalendar:
-    return request.app.state.calendar  # type: ignore[no-any-return]
+    return request.app.state.calendar
 
 
 async def latest_paid_on(request: Request) -> date | None:
     """Tomorrow in the company's zone (None where the installation allows any date)."""
-    return request.app.state.latest_paid_on()  # type: ignore[no-any-return]
+    return request.app.state.latest_paid_on()
 
 
 async def future_ticks_allowed(request: Request) -> bool:

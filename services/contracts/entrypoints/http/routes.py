@@ -22,189 +22,292 @@ from shared.http.commands import Context
 router = APIRouter()
 
 
-def keep(value):  # type: ignore[no-untyped-def]
+def keep(value):
     return cmd.KEEP if value is None else value
 
 
-@router.post("/clients", status_code=201, response_model=s.Created, tags=["clients"],
-             dependencies=[allow(Role.MANAGER)])
+@router.post(
+    "/clients", status_code=201, response_model=s.Created, tags=["clients"], dependencies=[allow(Role.MANAGER)]
+)
 async def register_client(body: s.RegisterClientRequest, app: Contracts, ctx: Context) -> s.Created:
     client_id = uuid.uuid4()
     result = await app.handle_client(
-        cmd.RegisterClient(client_id, body.name, body.manager_name, str(body.manager_email)),
-        ctx)
+        cmd.RegisterClient(client_id, body.name, body.manager_name, str(body.manager_email)), ctx
+    )
     return s.Created(id=client_id, position=result.position)
 
 
-@router.patch("/clients/{client_id}", response_model=s.Written, tags=["clients"],
-              dependencies=[allow(Role.MANAGER)])
-async def update_client(client_id: UUID, body: s.UpdateClientRequest, app: Contracts,
-                        ctx: Context) -> s.Written:
+@router.patch("/clients/{client_id}", response_model=s.Written, tags=["clients"], dependencies=[allow(Role.MANAGER)])
+async def update_client(client_id: UUID, body: s.UpdateClientRequest, app: Contracts, ctx: Context) -> s.Written:
     result = await app.handle_client(
-        cmd.UpdateClient(client_id, body.name, body.manager_name,
-                         str(body.manager_email) if body.manager_email else None),
-        ctx)
+        cmd.UpdateClient(
+            client_id, body.name, body.manager_name, str(body.manager_email) if body.manager_email else None
+        ),
+        ctx,
+    )
     return s.Written(position=result.position)
 
 
-@router.get("/clients/{client_id}", response_model=s.ClientView, tags=["clients"],
-            dependencies=[allow(Role.MANAGER)])
+@router.get("/clients/{client_id}", response_model=s.ClientView, tags=["clients"], dependencies=[allow(Role.MANAGER)])
 async def get_client(client_id: UUID, app: Contracts) -> s.ClientView:
     return client_view(await app.get_client(client_id))
 
 
-@router.post("/contracts", status_code=201, response_model=s.Created, tags=["contracts"],
-             dependencies=[allow(Role.MANAGER)])
+@router.post(
+    "/contracts", status_code=201, response_model=s.Created, tags=["contracts"], dependencies=[allow(Role.MANAGER)]
+)
 async def open_contract(body: s.OpenContractRequest, app: Contracts, ctx: Context) -> s.Created:
     contract_id = uuid.uuid4()
     result = await app.handle_contract(
-        cmd.OpenContract(contract_id, body.client_id, body.number, body.title, body.signed_on),
-        ctx)
+        cmd.OpenContract(contract_id, body.client_id, body.number, body.title, body.signed_on), ctx
+    )
     return s.Created(id=contract_id, position=result.position)
 
 
-@router.get("/contracts/{contract_id}", response_model=s.ContractView, tags=["contracts"],
-            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
+@router.get(
+    "/contracts/{contract_id}",
+    response_model=s.ContractView,
+    tags=["contracts"],
+    dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
+)
 async def get_contract(contract_id: UUID, app: Contracts) -> s.ContractView:
     state, _ = await app.get_contract(contract_id)
     return contract_view(state)
 
 
-@router.get("/contracts/{contract_id}/events", response_model=s.EventsPage, tags=["contracts"],
-            dependencies=[allow(Role.MANAGER)])
+@router.get(
+    "/contracts/{contract_id}/events",
+    response_model=s.EventsPage,
+    tags=["contracts"],
+    dependencies=[allow(Role.MANAGER)],
+)
 async def contract_events(contract_id: UUID, app: Contracts) -> s.EventsPage:
     _, events = await app.get_contract(contract_id)
     return s.EventsPage(items=[event_view(e) for e in events])
 
 
-@router.post("/contracts/{contract_id}/terminate", response_model=s.Written, tags=["contracts"],
-             dependencies=[allow(Role.MANAGER)])
-async def terminate(contract_id: UUID, body: s.TerminateContractRequest, app: Contracts, ctx: Context,
-                    calendar: Calendar) -> s.Written:
+@router.post(
+    "/contracts/{contract_id}/terminate",
+    response_model=s.Written,
+    tags=["contracts"],
+    dependencies=[allow(Role.MANAGER)],
+)
+async def terminate(
+    contract_id: UUID, body: s.TerminateContractRequest, app: Contracts, ctx: Context, calendar: Calendar
+) -> s.Written:
     result = await app.handle_contract(
-        cmd.TerminateContract(contract_id, body.terminated_on, body.reason,
-                              today=calendar.today(ctx.now), prorate=body.prorate), ctx)
+        cmd.TerminateContract(
+            contract_id, body.terminated_on, body.reason, today=calendar.today(ctx.now), prorate=body.prorate
+        ),
+        ctx,
+    )
     return s.Written(position=result.position)
 
 
-@router.delete("/contracts/{contract_id}/termination", response_model=s.Written, tags=["contracts"],
-               dependencies=[allow(Role.MANAGER)])
+@router.delete(
+    "/contracts/{contract_id}/termination",
+    response_model=s.Written,
+    tags=["contracts"],
+    dependencies=[allow(Role.MANAGER)],
+)
 async def withdraw_termination(
-    contract_id: UUID, app: Contracts, ctx: Context, calendar: Calendar,
+    contract_id: UUID,
+    app: Contracts,
+    ctx: Context,
+    calendar: Calendar,
     reason: str | None = Query(None, min_length=1, max_length=300),
 ) -> s.Written:
     """Withdraw a termination dated after today (409 ``termination_in_effect`` from that day on)."""
     result = await app.handle_contract(
-        cmd.WithdrawTermination(contract_id, today=calendar.today(ctx.now), reason=reason),
-        ctx)
+        cmd.WithdrawTermination(contract_id, today=calendar.today(ctx.now), reason=reason), ctx
+    )
     return s.Written(position=result.position)
 
 
-@router.post("/contracts/{contract_id}/periods", status_code=201, response_model=s.PeriodCreated,
-             tags=["periods"],
-             dependencies=[allow(Role.MANAGER)])
-async def add_period(contract_id: UUID, body: s.AddPeriodRequest, app: Contracts,
-                     ctx: Context) -> s.PeriodCreated:
+@router.post(
+    "/contracts/{contract_id}/periods",
+    status_code=201,
+    response_model=s.PeriodCreated,
+    tags=["periods"],
+    dependencies=[allow(Role.MANAGER)],
+)
+async def add_period(contract_id: UUID, body: s.AddPeriodRequest, app: Contracts, ctx: Context) -> s.PeriodCreated:
     period_id = uuid.uuid4()
     result = await app.handle_contract(
-        cmd.AddServicePeriod(contract_id, period_id, body.starts_on, body.ends_on, body.amount,
-                             body.currency, body.payment_terms, body.remind_on),
-        ctx)
+        cmd.AddServicePeriod(
+            contract_id,
+            period_id,
+            body.starts_on,
+            body.ends_on,
+            body.amount,
+            body.currency,
+            body.payment_terms,
+            body.remind_on,
+        ),
+        ctx,
+    )
     return s.PeriodCreated(period_id=period_id, position=result.position)
 
 
-@router.post("/contracts/{contract_id}/periods/schedule", status_code=201,
-             response_model=s.PeriodsScheduled, tags=["periods"],
-             dependencies=[allow(Role.MANAGER)])
-async def schedule_periods(contract_id: UUID, body: s.SchedulePeriodsRequest, app: Contracts,
-                           ctx: Context) -> s.PeriodsScheduled:
+@router.post(
+    "/contracts/{contract_id}/periods/schedule",
+    status_code=201,
+    response_model=s.PeriodsScheduled,
+    tags=["periods"],
+    dependencies=[allow(Role.MANAGER)],
+)
+async def schedule_periods(
+    contract_id: UUID, body: s.SchedulePeriodsRequest, app: Contracts, ctx: Context
+) -> s.PeriodsScheduled:
     ids = new_period_ids(body.starts_on, body.ends_on, body.every)
     written = await app.schedule_periods(
-        cmd.SchedulePeriods(contract_id, ids, body.starts_on, body.ends_on, body.every,
-                            body.amount, body.currency, body.payment_terms, body.remind_days_before,
-                            body.stub),
-        ctx)
+        cmd.SchedulePeriods(
+            contract_id,
+            ids,
+            body.starts_on,
+            body.ends_on,
+            body.every,
+            body.amount,
+            body.currency,
+            body.payment_terms,
+            body.remind_days_before,
+            body.stub,
+        ),
+        ctx,
+    )
     return s.PeriodsScheduled(period_ids=list(written.ids), position=written.position)
 
 
-@router.patch("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"],
-              dependencies=[allow(Role.MANAGER)])
-async def change_period(contract_id: UUID, period_id: UUID, body: s.ChangePeriodRequest,
-                        app: Contracts, ctx: Context) -> s.Written:
+@router.patch(
+    "/contracts/{contract_id}/periods/{period_id}",
+    response_model=s.Written,
+    tags=["periods"],
+    dependencies=[allow(Role.MANAGER)],
+)
+async def change_period(
+    contract_id: UUID, period_id: UUID, body: s.ChangePeriodRequest, app: Contracts, ctx: Context
+) -> s.Written:
     given = body.model_fields_set
     result = await app.handle_contract(
         cmd.ChangeServicePeriod(
-            contract_id, period_id, starts_on=keep(body.starts_on), ends_on=keep(body.ends_on),
-            amount=keep(body.amount), currency=keep(body.currency),
+            contract_id,
+            period_id,
+            starts_on=keep(body.starts_on),
+            ends_on=keep(body.ends_on),
+            amount=keep(body.amount),
+            currency=keep(body.currency),
             payment_terms=keep(body.payment_terms),
-            remind_on=body.remind_on if "remind_on" in given else cmd.KEEP),
-        ctx)
+            remind_on=body.remind_on if "remind_on" in given else cmd.KEEP,
+        ),
+        ctx,
+    )
     return s.Written(position=result.position)
 
 
-@router.delete("/contracts/{contract_id}/periods/{period_id}", response_model=s.Written, tags=["periods"],
-               dependencies=[allow(Role.MANAGER)])
+@router.delete(
+    "/contracts/{contract_id}/periods/{period_id}",
+    response_model=s.Written,
+    tags=["periods"],
+    dependencies=[allow(Role.MANAGER)],
+)
 async def remove_period(contract_id: UUID, period_id: UUID, app: Contracts, ctx: Context) -> s.Written:
-    result = await app.handle_contract(
-        cmd.RemoveServicePeriod(contract_id, period_id), ctx)
+    result = await app.handle_contract(cmd.RemoveServicePeriod(contract_id, period_id), ctx)
     return s.Written(position=result.position)
 
 
-@router.post("/contracts/{contract_id}/periods/{period_id}/payments", status_code=201,
-             response_model=s.PaymentCreated, tags=["payments"],
-             dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
-             responses={200: {"description": "a retry: the payment recorded earlier under this reference"},
-                        409: {"description": "reference_used: the reference names another payment"}})
-async def record_payment(contract_id: UUID, period_id: UUID, body: s.RecordPaymentRequest,
-                         app: Contracts, ctx: Context, latest_paid_on: LatestPaidOn,
-                         response: Response) -> s.PaymentCreated:
+@router.post(
+    "/contracts/{contract_id}/periods/{period_id}/payments",
+    status_code=201,
+    response_model=s.PaymentCreated,
+    tags=["payments"],
+    dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
+    responses={
+        200: {"description": "a retry: the payment recorded earlier under this reference"},
+        409: {"description": "reference_used: the reference names another payment"},
+    },
+)
+async def record_payment(
+    contract_id: UUID,
+    period_id: UUID,
+    body: s.RecordPaymentRequest,
+    app: Contracts,
+    ctx: Context,
+    latest_paid_on: LatestPaidOn,
+    response: Response,
+) -> s.PaymentCreated:
     written = await app.record_payment(
-        cmd.RecordPayment(contract_id, period_id, uuid.uuid4(), body.paid_on, body.amount,
-                          body.reference, latest_paid_on),
-        ctx)
+        cmd.RecordPayment(
+            contract_id, period_id, uuid.uuid4(), body.paid_on, body.amount, body.reference, latest_paid_on
+        ),
+        ctx,
+    )
     assert written.id is not None
     if written.retried:
         response.status_code = 200
     return s.PaymentCreated(payment_id=written.id, position=written.position)
 
 
-@router.post("/contracts/{contract_id}/payments", status_code=201, response_model=s.ReceiptCreated,
-             tags=["payments"], dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
-             responses={200: {"description": "a retry: the receipt recorded earlier under this reference"},
-                        409: {"description": "reference_used: the reference names another payment"}})
-async def record_receipt(contract_id: UUID, body: s.RecordReceiptRequest, app: Contracts, ctx: Context,
-                         latest_paid_on: LatestPaidOn,
-                         response: Response) -> s.ReceiptCreated:
+@router.post(
+    "/contracts/{contract_id}/payments",
+    status_code=201,
+    response_model=s.ReceiptCreated,
+    tags=["payments"],
+    dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
+    responses={
+        200: {"description": "a retry: the receipt recorded earlier under this reference"},
+        409: {"description": "reference_used: the reference names another payment"},
+    },
+)
+async def record_receipt(
+    contract_id: UUID,
+    body: s.RecordReceiptRequest,
+    app: Contracts,
+    ctx: Context,
+    latest_paid_on: LatestPaidOn,
+    response: Response,
+) -> s.ReceiptCreated:
     """One bank payment over several periods: one payment per period, sharing the reference
     and a receipt id. Without allocations it pays the oldest owed periods first."""
-    allocations = None if body.allocations is None else [
-        cmd.Allocation(a.period_id, a.amount) for a in body.allocations]
+    allocations = (
+        None if body.allocations is None else [cmd.Allocation(a.period_id, a.amount) for a in body.allocations]
+    )
     written = await app.record_receipt(
-        cmd.RecordReceipt(contract_id, uuid.uuid4(), body.amount, body.paid_on, body.reference,
-                          allocations, latest_paid_on),
-        ctx)
+        cmd.RecordReceipt(
+            contract_id, uuid.uuid4(), body.amount, body.paid_on, body.reference, allocations, latest_paid_on
+        ),
+        ctx,
+    )
     if written.retried:
         response.status_code = 200
     return receipt_view(written)
 
 
-@router.delete("/contracts/{contract_id}/periods/{period_id}/payments/{payment_id}",
-               response_model=s.Written, tags=["payments"],
-               dependencies=[allow(Role.ACCOUNTANT)])
-async def cancel_payment(contract_id: UUID, period_id: UUID, payment_id: UUID, app: Contracts, ctx: Context,
-                         reason: str = Query("cancelled by mistake", min_length=1, max_length=300)) -> s.Written:
-    result = await app.handle_contract(
-        cmd.CancelPayment(contract_id, period_id, payment_id, reason), ctx)
+@router.delete(
+    "/contracts/{contract_id}/periods/{period_id}/payments/{payment_id}",
+    response_model=s.Written,
+    tags=["payments"],
+    dependencies=[allow(Role.ACCOUNTANT)],
+)
+async def cancel_payment(
+    contract_id: UUID,
+    period_id: UUID,
+    payment_id: UUID,
+    app: Contracts,
+    ctx: Context,
+    reason: str = Query("cancelled by mistake", min_length=1, max_length=300),
+) -> s.Written:
+    result = await app.handle_contract(cmd.CancelPayment(contract_id, period_id, payment_id, reason), ctx)
     return s.Written(position=result.position)
 
 
-@router.post("/scheduler/tick", response_model=s.TickResult, tags=["scheduler"],
-             dependencies=[allow(Role.ADMIN)])
-async def scheduler_tick(body: s.TickRequest, app: Contracts, ctx: Context, calendar: Calendar,
-                         future_allowed: FutureTicksAllowed) -> s.TickResult:
+@router.post("/scheduler/tick", response_model=s.TickResult, tags=["scheduler"], dependencies=[allow(Role.ADMIN)])
+async def scheduler_tick(
+    body: s.TickRequest, app: Contracts, ctx: Context, calendar: Calendar, future_allowed: FutureTicksAllowed
+) -> s.TickResult:
     """Emit every time event due up to ``as_of`` (admin; not after today unless the
     installation allows future ticks)."""
     refuse_future(body.as_of, calendar.today(), future_allowed)
     result = await tick(app, body.as_of, ctx, calendar=calendar)
-    return s.TickResult(as_of=result.as_of, emitted=result.emitted, contracts=result.contracts,
-                        position=result.position)
+    return s.TickResult(
+        as_of=result.as_of, emitted=result.emitted, contracts=result.contracts, position=result.position
+    )

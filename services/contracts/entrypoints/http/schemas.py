@@ -45,11 +45,16 @@ class OpenContractRequest(Request):
 
 
 class TerminateContractRequest(Request):
-    terminated_on: IsoDate = Field(description="the first day without service; periods starting "
-                                   "on or after it are void, the one running that day ends the day before")
+    terminated_on: IsoDate = Field(
+        description="the first day without service; periods starting "
+        "on or after it are void, the one running that day ends the day before"
+    )
     reason: Text
-    prorate: bool = Field(default=False, description="the period running on terminated_on costs "
-                          "only its served days; what was paid beyond that becomes a credit")
+    prorate: bool = Field(
+        default=False,
+        description="the period running on terminated_on costs "
+        "only its served days; what was paid beyond that becomes a credit",
+    )
 
 
 class AddPeriodRequest(Request):
@@ -70,8 +75,10 @@ class SchedulePeriodsRequest(Request):
     payment_terms: PaymentTerms
     remind_days_before: Annotated[int, Field(ge=0, le=366)] | None = None
     stub: Literal["prorate", "full"] = Field(
-        default="prorate", description="a last period shorter than a full step costs amount × its "
-        "days ÷ the full step's days (prorate) or the whole amount (full)")
+        default="prorate",
+        description="a last period shorter than a full step costs amount × its "
+        "days ÷ the full step's days (prorate) or the whole amount (full)",
+    )
 
 
 class ChangePeriodRequest(Request):
@@ -87,8 +94,10 @@ class RecordPaymentRequest(Request):
     amount: Amount | None = Field(default=None, description="omit to pay the rest still owed")
     paid_on: IsoDate = Field(description="at most tomorrow in the company's time zone")
     reference: Reference | None = Field(
-        default=None, description="names this payment on the contract: the same reference and values "
-                                  "again is a retry (200, the original answer); other values are 409")
+        default=None,
+        description="names this payment on the contract: the same reference and values "
+        "again is a retry (200, the original answer); other values are 409",
+    )
 
 
 class AllocationRequest(Request):
@@ -101,9 +110,10 @@ class RecordReceiptRequest(Request):
     paid_on: IsoDate = Field(description="at most tomorrow in the company's time zone")
     reference: Reference = Field(description="names the bank payment; shared by every part")
     allocations: list[AllocationRequest] | None = Field(
-        default=None, max_length=1000,
-        description="how much goes to which period (must add up to amount); omit to pay the "
-                    "oldest owed periods first")
+        default=None,
+        max_length=1000,
+        description="how much goes to which period (must add up to amount); omit to pay the oldest owed periods first",
+    )
 
 
 class TickRequest(Request):
@@ -178,10 +188,11 @@ class ContractView(BaseModel):
     signed_on: date
     status: Literal["active", "terminated"]
     terminated_on: date | None = Field(description="first day without service (pending or in effect)")
-    terminates_on: date | None = Field(description="set while the termination is still ahead: the "
-                                       "contract is active until then and it can be withdrawn")
-    credit: str = Field(description="paid beyond what the periods cost after a termination (the "
-                        "contract's currency)")
+    terminates_on: date | None = Field(
+        description="set while the termination is still ahead: the "
+        "contract is active until then and it can be withdrawn"
+    )
+    credit: str = Field(description="paid beyond what the periods cost after a termination (the contract's currency)")
     version: int
     periods: list[PeriodView]
 

@@ -27,14 +27,27 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 router = APIRouter(tags=["read models"])
 
-MinPosition = Annotated[int | None, Query(ge=0, description=(
-    "wait (bounded) until the client's events up to this position are applied; "
-    "answers with stale=true if they are not"))]
+MinPosition = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description=(
+            "wait (bounded) until the client's events up to this position are applied; "
+            "answers with stale=true if they are not"
+        ),
+    ),
+]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 PageNo = Annotated[int, Query(ge=1)]
-OnDate = Annotated[date | None, Query(description=(
-    "YYYY-MM-DD: the answer as at this day (only payments with paid_on on or before it count); "
-    "today in the company's time zone (ABONENT_TIMEZONE) if omitted"))]
+OnDate = Annotated[
+    date | None,
+    Query(
+        description=(
+            "YYYY-MM-DD: the answer as at this day (only payments with paid_on on or before it count); "
+            "today in the company's time zone (ABONENT_TIMEZONE) if omitted"
+        )
+    ),
+]
 
 
 async def get_queries(request: Request) -> Queries:
@@ -56,74 +69,110 @@ Today = Annotated[date, Depends(get_today)]
 
 def _ordered(low: date | None, high: date | None, low_name: str, high_name: str) -> None:
     if low is not None and high is not None and low > high:
-        raise ApiError(422, "from_after_to", f"{low_name} ({low}) is after {high_name} ({high})",
-                       field=low_name)
+        raise ApiError(422, "from_after_to", f"{low_name} ({low}) is after {high_name} ({high})", field=low_name)
 
 
-@router.get("/clients/{client_id}/coverage", response_model=schemas.CoverageOut,
-            dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.INTEGRATION, Role.SERVICE)])
-async def coverage(client_id: UUID, queries: Q, today: Today, on: OnDate = None,
-                   min_position: MinPosition = None) -> views.JsonBody:
+@router.get(
+    "/clients/{client_id}/coverage",
+    response_model=schemas.CoverageOut,
+    dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.INTEGRATION, Role.SERVICE)],
+)
+async def coverage(
+    client_id: UUID, queries: Q, today: Today, on: OnDate = None, min_position: MinPosition = None
+) -> views.JsonBody:
     day = on or today
     try:
         answer = await queries.coverage(client_id, day, min_position)
     except UnknownClient as exc:
         if exc.stale:
-            raise ApiError(404, "client_not_yet_projected", f"no events of client {client_id} are "
-                           f"applied yet (min_position {min_position} not reached): retry later",
-                           field="client_id") from None
-        raise ApiError(404, "unknown_client", f"no events of client {client_id} have been applied",
-                       field="client_id") from None
+            raise ApiError(
+                404,
+                "client_not_yet_projected",
+                f"no events of client {client_id} are "
+                f"applied yet (min_position {min_position} not reached): retry later",
+                field="client_id",
+            ) from None
+        raise ApiError(
+            404, "unknown_client", f"no events of client {client_id} have been applied", field="client_id"
+        ) from None
     return views.JsonBody(views.coverage(client_id, answer))
 
 
-@router.get("/contracts", response_model=schemas.ContractsOut,
-            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
+@router.get(
+    "/contracts",
+    response_model=schemas.ContractsOut,
+    dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
+)
 async def contracts(
-    queries: Q, today: Today, client_id: UUID | None = None,
+    queries: Q,
+    today: Today,
+    client_id: UUID | None = None,
     status: Literal["active", "terminated"] | None = None,
-    period_starts_from: date | None = None, period_starts_to: date | None = None,
-    period_ends_from: date | None = None, period_ends_to: date | None = None,
+    period_starts_from: date | None = None,
+    period_starts_to: date | None = None,
+    period_ends_from: date | None = None,
+    period_ends_to: date | None = None,
     paid: Annotated[bool | None, Query(description="paid in full as at `on` (default today)")] = None,
     payment_terms: PaymentTerms | None = None,
-    page_size: PageSize = 50, page: PageNo = 1, min_position: MinPosition = None,
+    page_size: PageSize = 50,
+    page: PageNo = 1,
+    min_position: MinPosition = None,
     on: OnDate = None,
 ) -> views.JsonBody:
     _ordered(period_starts_from, period_starts_to, "period_starts_from", "period_starts_to")
     _ordered(period_ends_from, period_ends_to, "period_ends_from", "period_ends_to")
-    filters = PeriodFilter(period_starts_from, period_starts_to, period_ends_from, period_ends_to,
-                           paid, payment_terms, on or today)
-    answer = await queries.contracts(client_id=client_id, status=status, periods=filters, page=page,
-                                     page_size=page_size, min_position=min_position)
+    filters = PeriodFilter(
+        period_starts_from, period_starts_to, period_ends_from, period_ends_to, paid, payment_terms, on or today
+    )
+    answer = await queries.contracts(
+        client_id=client_id, status=status, periods=filters, page=page, page_size=page_size, min_position=min_position
+    )
     return views.JsonBody(views.contracts(answer))
 
 
-@router.get("/debtors", response_model=schemas.DebtorsOut,
-            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
+@router.get(
+    "/debtors", response_model=schemas.DebtorsOut, dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)]
+)
 async def debtors(
-    queries: Q, today: Today, on: OnDate = None, payment_terms: PaymentTerms | None = None,
-    client_id: UUID | None = None, page_size: PageSize = 100, page: PageNo = 1,
+    queries: Q,
+    today: Today,
+    on: OnDate = None,
+    payment_terms: PaymentTerms | None = None,
+    client_id: UUID | None = None,
+    page_size: PageSize = 100,
+    page: PageNo = 1,
     min_position: MinPosition = None,
 ) -> views.JsonBody:
     day = on or today
-    answer = await queries.debtors(on=day, payment_terms=payment_terms, client_id=client_id,
-                                   page=page, page_size=page_size, min_position=min_position)
+    answer = await queries.debtors(
+        on=day,
+        payment_terms=payment_terms,
+        client_id=client_id,
+        page=page,
+        page_size=page_size,
+        min_position=min_position,
+    )
     return views.JsonBody(views.debtors(day, answer))
 
 
-@router.get("/income", response_model=schemas.IncomeOut,
-            dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)])
+@router.get(
+    "/income", response_model=schemas.IncomeOut, dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)]
+)
 async def income(
-    queries: Q, today: Today,
+    queries: Q,
+    today: Today,
     from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, examples=["2026-01"])],
     to: Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-12"])],
-    client_id: UUID | None = None, min_position: MinPosition = None, on: OnDate = None,
+    client_id: UUID | None = None,
+    min_position: MinPosition = None,
+    on: OnDate = None,
 ) -> views.JsonBody:
     first, last = parse_month(from_), parse_month(to)
     if first > last:
         raise ApiError(422, "from_after_to", f"from ({from_}) is after to ({to})", field="from")
     if len(months_between(first, last)) > MAX_MONTHS:
         raise ApiError(422, "range_too_long", f"at most {MAX_MONTHS} months at once", field="to")
-    answer = await queries.income(first=first, last=last, client_id=client_id, on=on or today,
-                                  min_position=min_position)
+    answer = await queries.income(
+        first=first, last=last, client_id=client_id, on=on or today, min_position=min_position
+    )
     return views.JsonBody(views.income(answer))

@@ -46,10 +46,17 @@ def _freshness(answer: Answer[Any]) -> Body:
 
 
 def owed(o: OwedPeriod) -> Body:
-    return {"contract_id": o.contract_id, "period_id": o.period_id, "starts_on": o.starts_on,
-            "ends_on": o.ends_on, "payment_terms": o.payment_terms, "due_on": o.due_on,
-            "amount_due": format_amount(o.amount_due, o.currency), "currency": o.currency,
-            "days_overdue": o.days_overdue}
+    return {
+        "contract_id": o.contract_id,
+        "period_id": o.period_id,
+        "starts_on": o.starts_on,
+        "ends_on": o.ends_on,
+        "payment_terms": o.payment_terms,
+        "due_on": o.due_on,
+        "amount_due": format_amount(o.amount_due, o.currency),
+        "currency": o.currency,
+        "days_overdue": o.days_overdue,
+    }
 
 
 def coverage(client_id: UUID, answer: Answer[Coverage]) -> Body:
@@ -58,16 +65,27 @@ def coverage(client_id: UUID, answer: Answer[Coverage]) -> Body:
     single = len(totals) <= 1
     return {
         **_freshness(answer),
-        "client_id": client_id, "on": c.on, "status": c.status,
-        "active_period": None if active is None else {
-            "contract_id": active.contract_id, "contract_number": active.contract_number,
-            "period_id": active.period_id, "starts_on": active.starts_on, "ends_on": active.ends_on,
-            "payment_terms": active.payment_terms, "amount": format_amount(active.amount, active.currency),
-            "paid_amount": format_amount(active.paid_amount, active.currency), "paid": active.paid,
-            "currency": active.currency},
+        "client_id": client_id,
+        "on": c.on,
+        "status": c.status,
+        "active_period": None
+        if active is None
+        else {
+            "contract_id": active.contract_id,
+            "contract_number": active.contract_number,
+            "period_id": active.period_id,
+            "starts_on": active.starts_on,
+            "ends_on": active.ends_on,
+            "payment_terms": active.payment_terms,
+            "amount": format_amount(active.amount, active.currency),
+            "paid_amount": format_amount(active.paid_amount, active.currency),
+            "paid": active.paid,
+            "currency": active.currency,
+        },
         "owed": [owed(o) for o in c.owed],
         "total_owed": (format_amount(*next(iter((v, k) for k, v in totals.items()))) if totals else "0.00")
-        if single else None,
+        if single
+        else None,
         "currency": next(iter(totals)) if len(totals) == 1 else None,
         "totals": [{"amount": format_amount(v, k), "currency": k} for k, v in totals.items()],
         "warnings": [{"code": w.code, "message": w.message} for w in c.warnings],
@@ -75,39 +93,72 @@ def coverage(client_id: UUID, answer: Answer[Coverage]) -> Body:
 
 
 def period(r: dict[str, Any]) -> Body:
-    return {"period_id": r["period_id"], "starts_on": r["starts_on"], "ends_on": r["ends_on"],
-            "amount": format_amount(r["amount"], r["currency"]), "currency": r["currency"],
-            "payment_terms": r["payment_terms"], "remind_on": r["remind_on"],
-            "paid_amount": format_amount(r["paid_amount"], r["currency"]), "paid": r["paid"], "due_on": r["due_on"]}
+    return {
+        "period_id": r["period_id"],
+        "starts_on": r["starts_on"],
+        "ends_on": r["ends_on"],
+        "amount": format_amount(r["amount"], r["currency"]),
+        "currency": r["currency"],
+        "payment_terms": r["payment_terms"],
+        "remind_on": r["remind_on"],
+        "paid_amount": format_amount(r["paid_amount"], r["currency"]),
+        "paid": r["paid"],
+        "due_on": r["due_on"],
+    }
 
 
 def contract(c: dict[str, Any]) -> Body:
-    return {"contract_id": c["contract_id"], "client_id": c["client_id"], "number": c["number"],
-            "title": c["title"], "signed_on": c["signed_on"], "status": c["status"],
-            "terminated_on": c["terminated_on"],
-            "matched_periods": [period(p) for p in c["matched_periods"]]}
+    return {
+        "contract_id": c["contract_id"],
+        "client_id": c["client_id"],
+        "number": c["number"],
+        "title": c["title"],
+        "signed_on": c["signed_on"],
+        "status": c["status"],
+        "terminated_on": c["terminated_on"],
+        "matched_periods": [period(p) for p in c["matched_periods"]],
+    }
 
 
 def contracts(answer: Answer[Page[dict[str, Any]]]) -> Body:
-    return {**_freshness(answer), "items": [contract(c) for c in answer.result.items],
-            "next_page": answer.result.next_page}
+    return {
+        **_freshness(answer),
+        "items": [contract(c) for c in answer.result.items],
+        "next_page": answer.result.next_page,
+    }
 
 
 def debtor(d: Debtor) -> Body:
-    return {"client_id": d.client_id, "client_name": d.client_name,
-            "total_owed": format_amount(d.total_owed, d.currency), "currency": d.currency,
-            "periods": [owed(o) for o in d.periods],
-            "ageing": {k: format_amount(v, d.currency) for k, v in d.ageing.items()}}
+    return {
+        "client_id": d.client_id,
+        "client_name": d.client_name,
+        "total_owed": format_amount(d.total_owed, d.currency),
+        "currency": d.currency,
+        "periods": [owed(o) for o in d.periods],
+        "ageing": {k: format_amount(v, d.currency) for k, v in d.ageing.items()},
+    }
 
 
 def debtors(on: Any, answer: Answer[Page[Debtor]]) -> Body:
-    return {**_freshness(answer), "on": on, "items": [debtor(d) for d in answer.result.items],
-            "next_page": answer.result.next_page}
+    return {
+        **_freshness(answer),
+        "on": on,
+        "items": [debtor(d) for d in answer.result.items],
+        "next_page": answer.result.next_page,
+    }
 
 
 def income(answer: Answer[list[MonthIncome]]) -> Body:
-    return {**_freshness(answer), "months": [
-        {"month": m.month.strftime("%Y-%m"), "currency": m.currency, "due": format_amount(m.due, m.currency),
-         "received": format_amount(m.received, m.currency),
-         "outstanding": format_amount(m.outstanding, m.currency)}
-        for m in answer.result]}
+    return {
+        **_freshness(answer),
+        "months": [
+            {
+                "month": m.month.strftime("%Y-%m"),
+                "currency": m.currency,
+                "due": format_amount(m.due, m.currency),
+                "received": format_amount(m.received, m.currency),
+                "outstanding": format_amount(m.outstanding, m.currency),
+            }
+            for m in answer.result
+        ],
+    }

@@ -15,11 +15,11 @@ from services.tickets.application.tickets import TicketsApplication
 
 
 async def tickets_app(request: Request) -> TicketsApplication:
-    return request.app.state.tickets  # type: ignore[no-any-return]
+    return request.app.state.tickets
 
 
 async def price_list_app(request: Request) -> PriceListApplication:
-    return request.app.state.price_list  # type: ignore[no-any-return]
+    return request.app.state.price_list
 
 
 Tickets = Annotated[TicketsApplication, Depends(tickets_app)]

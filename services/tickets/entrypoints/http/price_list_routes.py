@@ -12,20 +12,21 @@ from shared.auth import Role, allow
 router = APIRouter(tags=["price list"])
 
 
-@router.post("/price-list", status_code=201, response_model=s.PriceItemOut,
-             responses={200: {"description": "an item with this code existed: it was replaced"}},
-             dependencies=[allow(Role.ADMIN)])
-async def define_item(body: s.DefinePriceItemRequest, price_list: PriceLists,
-                      response: Response) -> s.PriceItemOut:
+@router.post(
+    "/price-list",
+    status_code=201,
+    response_model=s.PriceItemOut,
+    responses={200: {"description": "an item with this code existed: it was replaced"}},
+    dependencies=[allow(Role.ADMIN)],
+)
+async def define_item(body: s.DefinePriceItemRequest, price_list: PriceLists, response: Response) -> s.PriceItemOut:
     """Create an item, or replace the one with the same code (201 created, 200 replaced)."""
-    stored, created = await price_list.define(
-        body.code, body.name, body.unit, body.price, body.currency, body.active)
+    stored, created = await price_list.define(body.code, body.name, body.unit, body.price, body.currency, body.active)
     if not created:
         response.status_code = 200
     return views.price_item(stored)
 
 
-@router.get("/price-list", response_model=s.PriceListOut,
-            dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
+@router.get("/price-list", response_model=s.PriceListOut, dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
 async def list_items(price_list: PriceLists, active: bool | None = None) -> s.PriceListOut:
     return s.PriceListOut(items=[views.price_item(x) for x in await price_list.items(active)])

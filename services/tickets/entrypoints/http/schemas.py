@@ -13,8 +13,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from shared.events.tickets import CoverageStatus, PaymentTerms, Quantity
+from shared.events.tickets import CoverageStatus, Quantity
 from shared.money import Amount, Currency
+from shared.owed import PaymentTerms
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -34,14 +35,23 @@ def parse_moment(value: Any) -> date | datetime:
         except ValueError:
             pass
     raise PydanticCustomError(
-        "date_format", "registered_at must be a date (YYYY-MM-DD) or an ISO 8601 date-time such as "
-        "2026-04-15T10:30:00+03:00; got {value!r}", {"value": str(value)[:40]})
+        "date_format",
+        "registered_at must be a date (YYYY-MM-DD) or an ISO 8601 date-time such as "
+        "2026-04-15T10:30:00+03:00; got {value!r}",
+        {"value": str(value)[:40]},
+    )
 
 
 Moment = Annotated[
-    date | datetime, PlainValidator(parse_moment),
-    WithJsonSchema({"type": "string", "examples": ["2026-04-15", "2026-04-15T10:30:00+03:00"],
-                    "description": "a date, or a date-time (its own calendar date is used)"}),
+    date | datetime,
+    PlainValidator(parse_moment),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "examples": ["2026-04-15", "2026-04-15T10:30:00+03:00"],
+            "description": "a date, or a date-time (its own calendar date is used)",
+        }
+    ),
 ]
 
 
@@ -55,11 +65,14 @@ class RegisterTicketRequest(Request):
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
     registered_at: Moment | None = Field(default=None, description="default: now")
     override_reason: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
-        default=None, description="why to register although the client is not covered "
-        "(needed when the policy is `block`)")
+        default=None,
+        description="why to register although the client is not covered (needed when the policy is `block`)",
+    )
     min_position: Annotated[int, Field(ge=0)] | None = Field(
-        default=None, description="a position the contracts service returned: coverage is "
-        "checked once projections have applied the client's events up to it (bounded wait)")
+        default=None,
+        description="a position the contracts service returned: coverage is "
+        "checked once projections have applied the client's events up to it (bounded wait)",
+    )
 
 
 class AddItemRequest(Request):
@@ -116,8 +129,10 @@ class CoverageOut(BaseModel):
     on: date
     warnings: list[WarningOut]
     owed: list[OwedOut]
-    total_owed: str | None = Field(description='one currency: its total ("0.00" if nothing is owed); '
-                                   "several: null (see totals); unknown coverage: null")
+    total_owed: str | None = Field(
+        description='one currency: its total ("0.00" if nothing is owed); '
+        "several: null (see totals); unknown coverage: null"
+    )
     currency: str | None
     totals: list[MoneyOut]
     active_period: ActivePeriodOut | None
@@ -201,4 +216,3 @@ class PriceItemOut(BaseModel):
 
 class PriceListOut(BaseModel):
     items: list[PriceItemOut]
-

@@ -34,21 +34,34 @@ router = APIRouter(tags=["tickets"])
 def refused(exc: NotCovered) -> JSONResponse:
     """409 in the usual error shape, plus the coverage the refusal was based on."""
     REFUSED.inc()
-    content = {**error_body(exc.field, exc.rule, exc.message),
-               "coverage": views.coverage(exc.coverage).model_dump(mode="json")}
+    content = {
+        **error_body(exc.field, exc.rule, exc.message),
+        "coverage": views.coverage(exc.coverage).model_dump(mode="json"),
+    }
     return JSONResponse(status_code=409, content=content)
 
 
-@router.post("/tickets", status_code=201, response_model=s.TicketOut, responses={
-    409: {"description": "policy `block`: the client is not covered and no override_reason was given"},
-    404: {"description": "the projections service says the client does not exist"}},
-             dependencies=[allow(Role.DISPATCHER)])
-async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context):  # type: ignore[no-untyped-def]
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=s.TicketOut,
+    responses={
+        409: {"description": "policy `block`: the client is not covered and no override_reason was given"},
+        404: {"description": "the projections service says the client does not exist"},
+    },
+    dependencies=[allow(Role.DISPATCHER)],
+)
+async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context):
     """Register a ticket; the answer carries the client's coverage on the registration date."""
     registration = Registration(
-        ticket_id=uuid.uuid4(), client_id=body.client_id, title=body.title,
-        description=body.description, registered_at=body.registered_at,
-        override_reason=body.override_reason, min_position=body.min_position)
+        ticket_id=uuid.uuid4(),
+        client_id=body.client_id,
+        title=body.title,
+        description=body.description,
+        registered_at=body.registered_at,
+        override_reason=body.override_reason,
+        min_position=body.min_position,
+    )
     try:
         result = await tickets.register(registration, ctx)
     except NotCovered as exc:  # the one refusal with its own answer: the coverage it saw
@@ -58,17 +71,17 @@ async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: 
     return views.ticket(result.state, result.position)
 
 
-@router.get("/tickets/{ticket_id}", response_model=s.TicketOut,
-            dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
+@router.get("/tickets/{ticket_id}", response_model=s.TicketOut, dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
 async def get_ticket(ticket_id: UUID, tickets: Tickets) -> s.TicketOut:
     loaded = await tickets.get(ticket_id)
     return views.ticket(loaded.state, loaded.position)
 
 
-@router.get("/tickets", response_model=s.TicketsPage,
-            dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
+@router.get("/tickets", response_model=s.TicketsPage, dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
 async def list_tickets(
-    tickets: Tickets, client_id: UUID | None = None, coverage_status: CoverageStatus | None = None,
+    tickets: Tickets,
+    client_id: UUID | None = None,
+    coverage_status: CoverageStatus | None = None,
     from_: Annotated[date | None, Query(alias="from", description="registered on or after")] = None,
     to: Annotated[date | None, Query(description="registered on or before")] = None,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
@@ -78,24 +91,25 @@ async def list_tickets(
     if from_ is not None and to is not None and from_ > to:
         raise ApiError(422, "from_after_to", f"from ({from_}) is after to ({to})", field="from")
     rows, next_page = await tickets.list(
-        TicketFilter(client_id, coverage_status, from_, to), page=page, page_size=page_size)
-    return s.TicketsPage(items=[views.summary(r) for r in rows], page=page, page_size=page_size,
-                         next_page=next_page)
+        TicketFilter(client_id, coverage_status, from_, to), page=page, page_size=page_size
+    )
+    return s.TicketsPage(items=[views.summary(r) for r in rows], page=page, page_size=page_size, next_page=next_page)
 
 
-@router.post("/tickets/{ticket_id}/items", status_code=201, response_model=s.ItemAdded,
-             dependencies=[allow(Role.DISPATCHER)])
+@router.post(
+    "/tickets/{ticket_id}/items", status_code=201, response_model=s.ItemAdded, dependencies=[allow(Role.DISPATCHER)]
+)
 async def add_item(ticket_id: UUID, body: s.AddItemRequest, tickets: Tickets, ctx: Context) -> s.ItemAdded:
     """Add a line from the price list at its current price."""
     line_id = uuid.uuid4()
     result = await tickets.add_item(ticket_id, line_id, body.code, body.quantity, ctx)
     assert result.state is not None
-    return s.ItemAdded(line_id=line_id, position=result.position,
-                     ticket=views.ticket(result.state, result.position))
+    return s.ItemAdded(line_id=line_id, position=result.position, ticket=views.ticket(result.state, result.position))
 
 
-@router.delete("/tickets/{ticket_id}/items/{line_id}", response_model=s.ItemRemoved,
-               dependencies=[allow(Role.DISPATCHER)])
+@router.delete(
+    "/tickets/{ticket_id}/items/{line_id}", response_model=s.ItemRemoved, dependencies=[allow(Role.DISPATCHER)]
+)
 async def remove_item(ticket_id: UUID, line_id: UUID, tickets: Tickets, ctx: Context) -> s.ItemRemoved:
     """Remove a line (removing it again changes nothing and answers position null)."""
     result = await tickets.remove_item(ticket_id, line_id, ctx)

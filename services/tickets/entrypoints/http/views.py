@@ -21,51 +21,110 @@ def coverage(c: CoverageSnapshot) -> s.CoverageOut:
     if c.status == "unknown" or len(totals) > 1:
         total_owed, currency = None, None
     elif totals:
-        (currency, amount), = totals.items()
+        ((currency, amount),) = totals.items()
         total_owed = format_amount(amount, currency)
     else:
         total_owed, currency = "0.00", None
     a = c.active_period
     return s.CoverageOut(
-        status=c.status, on=c.on, warnings=[s.WarningOut(code=w.code, message=w.message) for w in c.warnings],
-        owed=[s.OwedOut(contract_id=o.contract_id, period_id=o.period_id, starts_on=o.starts_on,
-                        ends_on=o.ends_on, payment_terms=o.payment_terms, due_on=o.due_on,
-                        amount_due=format_amount(o.amount_due, o.currency), currency=o.currency,
-                        days_overdue=o.days_overdue) for o in c.owed],
-        total_owed=total_owed, currency=currency, totals=money(totals),
-        active_period=None if a is None else s.ActivePeriodOut(
-            contract_id=a.contract_id, contract_number=a.contract_number, period_id=a.period_id,
-            starts_on=a.starts_on, ends_on=a.ends_on, payment_terms=a.payment_terms,
-            amount=format_amount(a.amount, a.currency), paid_amount=format_amount(a.paid_amount, a.currency), paid=a.paid,
-            currency=a.currency),
-        checked_at=c.checked_at, source_position=c.source_position, stale=c.stale)
+        status=c.status,
+        on=c.on,
+        warnings=[s.WarningOut(code=w.code, message=w.message) for w in c.warnings],
+        owed=[
+            s.OwedOut(
+                contract_id=o.contract_id,
+                period_id=o.period_id,
+                starts_on=o.starts_on,
+                ends_on=o.ends_on,
+                payment_terms=o.payment_terms,
+                due_on=o.due_on,
+                amount_due=format_amount(o.amount_due, o.currency),
+                currency=o.currency,
+                days_overdue=o.days_overdue,
+            )
+            for o in c.owed
+        ],
+        total_owed=total_owed,
+        currency=currency,
+        totals=money(totals),
+        active_period=None
+        if a is None
+        else s.ActivePeriodOut(
+            contract_id=a.contract_id,
+            contract_number=a.contract_number,
+            period_id=a.period_id,
+            starts_on=a.starts_on,
+            ends_on=a.ends_on,
+            payment_terms=a.payment_terms,
+            amount=format_amount(a.amount, a.currency),
+            paid_amount=format_amount(a.paid_amount, a.currency),
+            paid=a.paid,
+            currency=a.currency,
+        ),
+        checked_at=c.checked_at,
+        source_position=c.source_position,
+        stale=c.stale,
+    )
 
 
 def ticket(state: TicketState, position: int | None) -> s.TicketOut:
     return s.TicketOut(
-        id=state.id, client_id=state.client_id, title=state.title, description=state.description,
-        registered_at=state.registered_at, registered_on=state.registered_on,
-        coverage=coverage(state.coverage), not_covered_policy=state.policy,
+        id=state.id,
+        client_id=state.client_id,
+        title=state.title,
+        description=state.description,
+        registered_at=state.registered_at,
+        registered_on=state.registered_on,
+        coverage=coverage(state.coverage),
+        not_covered_policy=state.policy,
         override_reason=state.override_reason,
-        lines=[s.LineOut(line_id=x.line_id, code=x.code, name=x.name, unit=x.unit,
-                         quantity=format_quantity(x.quantity), unit_price=format_amount(x.unit_price, x.currency),
-                         currency=x.currency, line_total=format_amount(x.line_total, x.currency))
-               for x in state.lines],
-        totals=money(state.totals), billable=state.billable, version=state.version, position=position)
+        lines=[
+            s.LineOut(
+                line_id=x.line_id,
+                code=x.code,
+                name=x.name,
+                unit=x.unit,
+                quantity=format_quantity(x.quantity),
+                unit_price=format_amount(x.unit_price, x.currency),
+                currency=x.currency,
+                line_total=format_amount(x.line_total, x.currency),
+            )
+            for x in state.lines
+        ],
+        totals=money(state.totals),
+        billable=state.billable,
+        version=state.version,
+        position=position,
+    )
 
 
 def summary(row: dict[str, Any]) -> s.TicketSummaryOut:
     return s.TicketSummaryOut(
-        id=row["ticket_id"], client_id=row["client_id"], title=row["title"],
-        registered_at=row["registered_at"], registered_on=row["registered_on"],
-        coverage_status=row["coverage_status"], warning_codes=list(row["warning_codes"]),
-        override_reason=row["override_reason"], billable=row["billable"], lines=row["lines"],
-        totals=[s.MoneyOut(**t) for t in row["totals"]], version=row["version"],
-        position=row["position"])
+        id=row["ticket_id"],
+        client_id=row["client_id"],
+        title=row["title"],
+        registered_at=row["registered_at"],
+        registered_on=row["registered_on"],
+        coverage_status=row["coverage_status"],
+        warning_codes=list(row["warning_codes"]),
+        override_reason=row["override_reason"],
+        billable=row["billable"],
+        lines=row["lines"],
+        totals=[s.MoneyOut(**t) for t in row["totals"]],
+        version=row["version"],
+        position=row["position"],
+    )
 
 
 def price_item(stored: StoredPriceItem) -> s.PriceItemOut:
     i = stored.item
-    return s.PriceItemOut(code=i.code, name=i.name, unit=i.unit, price=format_amount(i.price, i.currency),
-                          currency=i.currency, active=i.active, version=stored.version,
-                          updated_at=stored.updated_at)
+    return s.PriceItemOut(
+        code=i.code,
+        name=i.name,
+        unit=i.unit,
+        price=format_amount(i.price, i.currency),
+        currency=i.currency,
+        active=i.active,
+        version=stored.version,
+        updated_at=stored.updated_at,
+    )
