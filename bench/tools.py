@@ -3,12 +3,13 @@ scratch databases and topics in the bench's stack."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -93,6 +94,8 @@ def pgbench(url: str, seconds: int, clients: int = 16, threads: int = 2) -> floa
             capture_output=True,
             text=True,
             timeout=seconds + 120,
+            # the local stack authenticates with a password (scram-sha-256); never on the command line
+            env={**os.environ, "PGPASSWORD": unquote(parts.password or "")},
         )
     finally:
         Path(script).unlink(missing_ok=True)
