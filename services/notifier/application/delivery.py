@@ -19,14 +19,27 @@ and "recorded" one atomic step; the window is one SMTP round-trip wide.
 from __future__ import annotations
 
 import asyncio
+import random
+from collections.abc import Callable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from services.notifier.application.ports import Log, Metrics, NoMetrics, Sender
 from services.notifier.domain.emails import DeliveryResult, OutgoingEmail
 from services.notifier.domain.failures import RetryPolicy, SendFailure, Verdict, classify
-from shared.backoff import Backoff
 from shared.logging import get_logger
+
+
+def policy_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    """tenacity's wait from the policy's own schedule (``RetryPolicy.wait_before``, the one
+    formula, also behind ``worst_case_seconds``) plus up to ``initial_wait`` of jitter."""
+
+    def wait(state: RetryCallState) -> float:
+        # attempt_number counts the attempts made so far: the next one is attempt_number + 1
+        return policy.wait_before(state.attempt_number + 1) + random.uniform(0, policy.initial_wait)
+
+    return wait
+
 
 log = get_logger("notifier.delivery")
 
@@ -85,7 +98,7 @@ class Deliverer:
 
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TryAgain),
-            wait=Backoff(p.initial_wait, p.max_wait, jitter=p.initial_wait).wait,
+            wait=policy_wait(p),
             # The log's attempt count settles the delivery; this is only a backstop (claims
             # that found the row busy elsewhere do not count as attempts).
             stop=stop_after_attempt(p.max_attempts * 3),

@@ -69,3 +69,16 @@ def test_backoff_grows_to_a_bound_and_the_worst_case_is_known() -> None:
     assert policy.worst_case_seconds(10.0) == (1 + 2 + 4 + 5) + 4 * 1.0 + 50
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
+
+
+def test_the_delivery_waits_by_the_policys_own_schedule_with_at_most_initial_wait_of_jitter():
+    from tenacity import AsyncRetrying, RetryCallState
+
+    from services.notifier.application.delivery import policy_wait
+
+    policy = RetryPolicy(max_attempts=5, initial_wait=1.0, max_wait=5.0)
+    wait = policy_wait(policy)
+    for made, base in zip(range(1, 5), [1.0, 2.0, 4.0, 5.0], strict=True):
+        state = RetryCallState(AsyncRetrying(), None, (), {})
+        state.attempt_number = made
+        assert base <= wait(state) <= base + policy.initial_wait
