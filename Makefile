@@ -44,10 +44,11 @@ services-down: ## stop the services started by services-up
 demo: up ## install, bring the whole system up, play the reference scenario
 	@$(BIN)/python -m deploy.demo
 
-lint: install ## ruff (lint, import order, format check) and mypy (strict for shared/ and the domain cores)
+lint: install ## ruff (lint, import order, format check), mypy (strict for shared/ and the domain cores), import-linter (the layers)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
+	@$(BIN)/lint-imports --no-cache
 
 test: install lint ## make lint, then the whole suite: unit, integration and e2e against real Kafka + PostgreSQL
 	@$(BIN)/pytest -q -p no:cacheprovider tests

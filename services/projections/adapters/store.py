@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg.transaction import Transaction
 
 from services.projections.adapters.db import NOTIFY_CHANNEL
 from services.projections.domain.fold import WorkingSet
@@ -169,6 +170,13 @@ def _columns(rows: Iterable[Any], names: Sequence[str]) -> list[list[Any]]:
 
 
 class ReadModelStore:
+    """The projector's ``ProjectionStore`` on PostgreSQL."""
+
+    refused: tuple[type[BaseException], ...] = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+
+    def transaction(self, conn: asyncpg.Connection) -> Transaction:
+        return conn.transaction()
+
     async def lock_for_batch(self, conn: asyncpg.Connection, partitions: Iterable[int]) -> None:
         """SWAP_LOCK shared, then one lock per partition NUMBER: both topics are keyed by client
         with the same partition count, so partition N of either carries the same clients."""

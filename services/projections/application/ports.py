@@ -4,7 +4,9 @@
   (batches committed, ``adapters/notifications.py``), ``TopicEnds`` (Kafka's end offsets,
   ``adapters/kafka_offsets.py``);
 * rebuild: ``PgSchemas`` (whole read-model PostgreSQL schemas, ``adapters/pg_schemas.py``) and ``Source``
-  (the topics from offset 0, ``adapters/replay.py``).
+  (the topics from offset 0, ``adapters/replay.py``);
+* projector: ``ProjectionStore`` (the read-model tables written a batch at a time,
+  ``adapters/store.py``).
 
 ``Connection`` is opaque here: the rebuild hands the connection ``PgSchemas`` opened to the
 projector and back, never using it itself.
@@ -12,7 +14,7 @@ projector and back, never using it itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from services.projections.domain.coverage import PeriodState
+from services.projections.domain.fold import WorkingSet
 
 Offsets = dict[tuple[str, int], int]
 """Next offset to read (or to be written), per (topic, partition)."""
@@ -90,6 +93,40 @@ class ReadModel(Protocol):
         ...
 
     def period_state(self, row: Row) -> PeriodState: ...
+
+
+class ProjectionStore(Protocol):
+    """The read-model tables as the projector writes them: every method takes the connection of
+    the caller's transaction, so the rows, stream versions, parked events and consumed offsets of
+    one batch commit together."""
+
+    refused: tuple[type[BaseException], ...]
+    """Errors the same batch raises again whenever it is retried (a value the database refuses)."""
+
+    def transaction(self, conn: Connection) -> AbstractAsyncContextManager[Any]: ...
+    async def lock_for_batch(self, conn: Connection, partitions: Iterable[int]) -> None: ...
+    async def load_versions(self, conn: Connection, streams: Sequence[str]) -> dict[str, int]: ...
+    async def load_parked(self, conn: Connection, streams: Sequence[str]) -> Sequence[Row]: ...
+    async def load(
+        self,
+        conn: Connection,
+        clients: Sequence[UUID],
+        contracts: Sequence[UUID],
+        periods: Sequence[UUID],
+        payments: Sequence[UUID],
+    ) -> WorkingSet: ...
+    async def save(self, conn: Connection, ws: WorkingSet, *, rollups: bool = True) -> None: ...
+    async def save_versions(self, conn: Connection, versions: dict[str, int]) -> None: ...
+    async def park(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None: ...
+    async def unpark(self, conn: Connection, keys: Sequence[tuple[str, int]]) -> None: ...
+    async def save_offsets(
+        self,
+        conn: Connection,
+        next_offsets: dict[tuple[str, int], int],
+        *,
+        notify: bool = False,
+        position: int | None = None,
+    ) -> None: ...
 
 
 class Wakeups(Protocol):

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import orjson
 
-from services.projections.adapters.store import ReadModelStore
+from services.projections.application.ports import Connection, ProjectionStore, Row
 from services.projections.domain.fold import evolve, ids_touched
 from services.projections.domain.rows import Fact
 from services.projections.domain.sequencing import plan
@@ -86,10 +85,6 @@ class Prepared:
     records: Sequence[RawRecord] = ()
 
 
-REFUSED = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
-"""Errors that the same record will raise again, whenever it is retried."""
-
-
 @dataclass
 class BatchResult:
     received: int = 0
@@ -118,7 +113,7 @@ class ParkedRow:
     until one applies it, and sequencing needs only its place in the stream: it is validated
     once, when it is applied (:func:`incoming_from_parked`)."""
 
-    row: asyncpg.Record
+    row: Row
 
     @property
     def stream_id(self) -> str:
@@ -129,7 +124,7 @@ class ParkedRow:
         return self.row["stream_version"]
 
 
-def incoming_from_parked(row: asyncpg.Record, events: EventRegistry) -> Incoming:
+def incoming_from_parked(row: Row, events: EventRegistry) -> Incoming:
     wire = row["data"] if isinstance(row["data"], dict) else orjson.loads(row["data"])
     event = events.load(row["event_type"], row["schema_version"], wire)
     fact = Fact(row["stream_id"], row["stream_version"], row["client_id"], row["position"], event)
@@ -145,7 +140,7 @@ def incoming_from_parked(row: asyncpg.Record, events: EventRegistry) -> Incoming
 
 
 class Projector:
-    def __init__(self, store: ReadModelStore, dead_letters: PoisonSink, events: EventRegistry = registry) -> None:
+    def __init__(self, store: ProjectionStore, dead_letters: PoisonSink, events: EventRegistry = registry) -> None:
         self._store = store
         self._dead_letters = dead_letters
         self._events = events
@@ -161,18 +156,16 @@ class Projector:
         return incoming, poison
 
     async def apply_or_isolate(
-        self, conn: asyncpg.Connection, batch: Sequence[RawRecord] | Prepared, *, live: bool = True
+        self, conn: Connection, batch: Sequence[RawRecord] | Prepared, *, live: bool = True
     ) -> BatchResult:
         """:meth:`apply`; if the database refuses the batch for good, :meth:`isolate` it."""
         try:
             return await self.apply(conn, batch, live=live)
-        except REFUSED:
+        except self._store.refused:
             records = batch.records if isinstance(batch, Prepared) else batch
             return await self.isolate(conn, records, live=live)
 
-    async def isolate(
-        self, conn: asyncpg.Connection, records: Sequence[RawRecord], *, live: bool = True
-    ) -> BatchResult:
+    async def isolate(self, conn: Connection, records: Sequence[RawRecord], *, live: bool = True) -> BatchResult:
         """Apply a batch one record per transaction, and dead-letter a record that fails on
         its own (a value the database refuses, say a NUL character in a text) so the
         partition moves on. A record failing for a passing reason raises, as before."""
@@ -180,7 +173,7 @@ class Projector:
         for record in records:
             try:
                 result = await self.apply(conn, [record], live=live)
-            except REFUSED as exc:
+            except self._store.refused as exc:
                 await self._dead_letters([Poison(record, f"cannot apply: {exc!r}"[:1000])])
                 only_offset = Prepared(1, [], [], {(record.topic, record.partition): record.offset + 1})
                 result = await self.apply(conn, only_offset, live=live)
@@ -200,7 +193,7 @@ class Projector:
         return Prepared(len(records), incoming, poison, next_offsets, records)
 
     async def apply(
-        self, conn: asyncpg.Connection, records: Sequence[RawRecord] | Prepared, *, live: bool = True
+        self, conn: Connection, records: Sequence[RawRecord] | Prepared, *, live: bool = True
     ) -> BatchResult:
         """``live``: take the batch locks, keep the rollups in step and NOTIFY waiting queries
         (off for a rebuild's private schema, which fills its rollups once at the end)."""
@@ -211,7 +204,7 @@ class Projector:
         result.dead_lettered = len(poison)
 
         store = self._store
-        async with conn.transaction():
+        async with store.transaction(conn):
             if live:
                 await store.lock_for_batch(conn, (p for _, p in result.next_offsets))
             streams = list({i.stream_id for i in incoming})
