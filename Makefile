@@ -9,7 +9,7 @@ export PYTHONHASHSEED := 0
 STAMP := $(VENV)/.installed
 RUN := python -m deploy.local
 
-.PHONY: help install up down status services-up services-down demo lint test test-unit test-integration \
+.PHONY: help system-packages install up down status services-up services-down demo lint test test-unit test-integration \
         test-e2e asyncapi asyncapi-check run-contracts run-projections run-tickets run-notifier \
         run-scheduler rebuild-projections bench bench-full duplicates clean token
 
@@ -22,7 +22,19 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install -q -e '.[dev,bench,deploy]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the pinned dependencies (quick when done)
+# Debian packages the invoices need: Pango and a Cyrillic font for WeasyPrint (PDF), poppler-utils
+# for the tests that read a PDF back (pdftotext, pdftoppm).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+system-packages: ## install the Debian packages the invoices need where missing (Pango, DejaVu fonts, poppler-utils)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+install: system-packages $(STAMP) ## create .venv and install the pinned dependencies (quick when done)
 
 up: install ## start Kafka, PostgreSQL, SMTP sink and all services (idempotent)
 	@$(BIN)/$(RUN) up

@@ -69,13 +69,38 @@ class Abonent:
             await c.aclose()
 
     # --- contracts (writes answer the position their events got) ----------------------
-    async def register_client(self, name: str, manager_name: str, manager_email: str) -> dict[str, Any]:
+    async def register_client(
+        self, name: str, manager_name: str, manager_email: str, **details: str | None
+    ) -> dict[str, Any]:
+        """``details``: tax_id, address, billing_email (the client's accountant, who gets invoices)."""
+        body = {"name": name, "manager_name": manager_name, "manager_email": manager_email}
+        body.update({k: v for k, v in details.items() if v is not None})
+        return _ok(await self.contracts.post("/clients", json=body), 201)
+
+    async def auto_renew(
+        self, contract_id: str, notice_days: int, indexation_percent: str, enabled: bool = True
+    ) -> dict[str, Any]:
+        body = {"enabled": enabled, "notice_days": notice_days, "indexation_percent": indexation_percent}
+        return _ok(await self.contracts.put(f"/contracts/{contract_id}/auto_renew", json=body))
+
+    async def renew(self, contract_id: str, through: str, **body: Any) -> dict[str, Any]:
+        return _ok(await self.contracts.post(f"/contracts/{contract_id}/renew", json={"through": through, **body}), 201)
+
+    async def issue_invoice(self, contract_id: str, period_id: str) -> dict[str, Any]:
+        return _ok(await self.contracts.post(f"/contracts/{contract_id}/periods/{period_id}/invoice"), 200, 201)
+
+    async def invoice(self, invoice_id: str, lang: str | None = None) -> dict[str, Any]:
+        params = {"lang": lang} if lang else {}
         return _ok(
-            await self.contracts.post(
-                "/clients", json={"name": name, "manager_name": manager_name, "manager_email": manager_email}
-            ),
-            201,
+            await self.contracts.get(f"/invoices/{invoice_id}", params=params, headers=self.as_(Role.ACCOUNTANT))
         )
+
+    async def invoice_pdf(self, invoice_id: str, lang: str | None = None) -> bytes:
+        params = {"lang": lang} if lang else {}
+        response = await self.contracts.get(f"/invoices/{invoice_id}.pdf", params=params)
+        if response.status_code != 200:
+            raise ApiFailed(f"GET /invoices/{invoice_id}.pdf -> {response.status_code}: {response.text[:300]}")
+        return response.content
 
     async def open_contract(self, client_id: str, number: str, title: str, signed_on: str) -> dict[str, Any]:
         return _ok(

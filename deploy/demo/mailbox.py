@@ -14,6 +14,8 @@ class Mail:
     to: list[str]
     subject: str
     body: str
+    attachments: tuple[tuple[str, bytes], ...] = ()
+    """(file name, content) of each attached file (an invoice's PDF)."""
 
 
 def read_mailbox(maildir: Path) -> list[Mail]:
@@ -22,5 +24,10 @@ def read_mailbox(maildir: Path) -> list[Mail]:
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         to = [a.strip() for a in str(msg.get("X-Envelope-To", msg.get("To", ""))).split(",") if a.strip()]
         part = msg.get_body(preferencelist=("plain",))
-        mails.append(Mail(path, to, str(msg.get("Subject", "")), part.get_content() if part else ""))
+        files = tuple(
+            (a.get_filename() or "", a.get_content())
+            for a in msg.iter_attachments()
+            if isinstance(a.get_content(), bytes)
+        )
+        mails.append(Mail(path, to, str(msg.get("Subject", "")), part.get_content() if part else "", files))
     return mails

@@ -9,6 +9,12 @@ client who stops paying in March, a client who pays late, and one with no contra
 reminders and debt notices are recorded as ``skipped_late`` instead of mailed; its contract is
 terminated on 16 August with the running quarter prorated, so the fourth quarter is void.
 
+Renewals and invoices (issue 17): Сидоров's contract renews itself in December for the next
+year with 5 % indexation (Ромашка's does not: after 31 December it has no service). Every
+period's invoice is issued 10 days before it falls due (``CONTRACTS_INVOICE_DAYS_BEFORE_DUE``
+on the local stack); Ромашка's Q2 invoice, dated 22 March, is mailed to its accountant
+(``billing_email``) with the PDF, the manager getting a copy.
+
 The story is a timeline of dated steps; the scheduler is moved to each date with
 ``POST /scheduler/tick``. ``make demo`` prints it; ``tests/e2e`` asserts every answer.
 """
@@ -31,6 +37,9 @@ class Client:
     name: str
     manager_name: str
     manager_email: str
+    tax_id: str | None = None
+    billing_email: str | None = None
+    address: str | None = None
     id: str = ""
     contract_id: str = ""
     period_ids: list[str] = field(default_factory=list)
@@ -63,7 +72,14 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     story = Story(
         year,
         {
-            "romashka": Client(f"ООО «Ромашка» [{run}]", "Ирина Петрова", f"irina.petrova+{run}@romashka.example"),
+            "romashka": Client(
+                f"ООО «Ромашка» [{run}]",
+                "Ирина Петрова",
+                f"irina.petrova+{run}@romashka.example",
+                tax_id="7712345678",
+                billing_email=f"buh+{run}@romashka.example",
+                address="115054, Москва, ул. Садовая, д. 5",
+            ),
             "vector": Client(f"АО «Вектор» [{run}]", "Олег Смирнов", f"oleg+{run}@vector.example"),
             "sidorov": Client(f"ИП Сидоров [{run}]", "Анна Сидорова", f"anna+{run}@sidorov.example"),
             "no_contract": Client(f"ООО «Без договора» [{run}]", "Пётр Иванов", f"petr+{run}@nocontract.example"),
@@ -75,7 +91,16 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     # --- signing ------------------------------------------------------------------------
     async def sign(key: str, every: str, amount: str, terms: str, title: str) -> None:
         client = c[key]
-        client.id = client.saw(await api.register_client(client.name, client.manager_name, client.manager_email))["id"]
+        client.id = client.saw(
+            await api.register_client(
+                client.name,
+                client.manager_name,
+                client.manager_email,
+                tax_id=client.tax_id,
+                billing_email=client.billing_email,
+                address=client.address,
+            )
+        )["id"]
         number = f"{key[:3].upper()}-{y}/{run}"
         opened = client.saw(await api.open_contract(client.id, number, title, f"{year - 1}-12-20"))
         client.contract_id = opened["id"]
@@ -109,6 +134,9 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         "sidorov": ("quarter", "45000.00", "prepaid", "Office IT support"),
     }.items():
         await sign(key, *plan)
+    # Сидоров's contract renews itself 30 days before it ends (1 December), 5 % dearer.
+    c["sidorov"].saw(await api.auto_renew(c["sidorov"].contract_id, notice_days=30, indexation_percent="5"))
+    say("auto-renewal", {"client": c["sidorov"].name, "notice_days": 30, "indexation_percent": "5"})
     no_contract = c["no_contract"]
     no_contract.id = no_contract.saw(
         await api.register_client(no_contract.name, no_contract.manager_name, no_contract.manager_email)
@@ -153,6 +181,7 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         (f"{y}-02-20", lambda: pay("sidorov", 0, f"{y}-02-20", "п/п 7")),
         (f"{y}-03-04", lambda: pay("vector", 1, f"{y}-03-04", "п/п 2245")),
         (f"{y}-03-21", lambda: tick(f"{y}-03-21")),
+        (f"{y}-03-22", lambda: tick(f"{y}-03-22")),  # Q2's invoices: 10 days before 1 April
         (f"{y}-04-01", lambda: tick(f"{y}-04-01")),
         (f"{y}-04-10", lambda: pay("sidorov", 1, f"{y}-04-10", "п/п 19")),
         (f"{y}-04-15", lambda: tick(f"{y}-04-15")),
@@ -169,6 +198,7 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         (f"{y}-09-20", lambda: tick(f"{y}-09-20")),
         (f"{y}-10-01", lambda: pay("sidorov", 3, f"{y}-10-01", "п/п 41")),
         (f"{y}-10-01", lambda: tick(f"{y}-10-01")),
+        (f"{y}-12-01", lambda: tick(f"{y}-12-01")),  # Сидоров's contract renews itself
         (f"{y}-12-21", lambda: tick(f"{y}-12-21")),
         (f"{next_y}-01-01", lambda: tick(f"{next_y}-01-01")),
         (f"{next_y}-01-10", lambda: ticket("ticket_after_year", "romashka", f"{next_y}-01-10", "Сервер не отвечает")),
@@ -194,6 +224,11 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     gamma = c["gamma"]
     story.answers["gamma_coverage_oct"] = await api.coverage(gamma.id, f"{y}-10-10", min_position=gamma.position)
     story.answers["gamma_contract"] = await api.contract(gamma.contract_id)
+    story.answers["sidorov_contract"] = await api.contract(c["sidorov"].contract_id)
+    romashka_contract = await api.contract(c["romashka"].contract_id)
+    q2_invoice = romashka_contract["periods"][1]["invoice"]
+    story.answers["romashka_q2_invoice"] = q2_invoice and await api.invoice(q2_invoice["invoice_id"])
+    say("invoice", story.answers["romashka_q2_invoice"])
     # Outstanding as at the story's last day (the default, today, may be before the story's year).
     story.answers["income"] = await api.income(f"{y}-01", f"{y}-12", min_position=story.position, on=f"{next_y}-01-10")
     say("income", story.answers["income"])

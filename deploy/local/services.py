@@ -53,6 +53,15 @@ def service_env(stack_env: dict[str, str], ports: dict[str, int]) -> dict[str, s
     env.setdefault("NOTIFY_GENERAL_EMAIL", "service-desk@example.com")
     env.setdefault("NOTIFY_FROM_EMAIL", "abonent@example.com")
     env.setdefault("CONTRACTS_SCHEDULER_INTERVAL_SECONDS", "3600")
+    # invoices (issue 17): the demo company, and invoices 10 days before each period falls due
+    env.setdefault("CONTRACTS_INVOICE_DAYS_BEFORE_DUE", "10")
+    env.setdefault("CONTRACTS_COMPANY_NAME", "ООО «Абонент Сервис»")
+    env.setdefault("CONTRACTS_COMPANY_TAX_ID", "7701234567")
+    env.setdefault("CONTRACTS_COMPANY_ADDRESS", "125009, Москва, ул. Тверская, д. 1, офис 10")
+    env.setdefault(
+        "CONTRACTS_COMPANY_BANK_ACCOUNT",
+        "р/с 40702810900000000001 в ПАО «Банк», БИК 044525225, к/с 30101810400000000225",
+    )
     env.setdefault("ABONENT_LOG_FORMAT", "json")
     return env
 

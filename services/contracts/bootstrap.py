@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 
+import asyncpg
 from fastapi import FastAPI
 
+from services.contracts.adapters.invoices_table import PostgresInvoiceBook
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
+from services.contracts.entrypoints.http.invoice_routes import router as invoice_router
 from services.contracts.entrypoints.http.routes import router
 from services.contracts.settings import ContractsSettings
 from shared.calendar import CompanyCalendar
@@ -23,6 +26,19 @@ from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import relay_in_background
 
 log = get_logger("contracts")
+
+
+def contracts_application(pool: asyncpg.Pool, settings: ContractsSettings, grace_days: int) -> ContractsApplication:
+    """The application on PostgreSQL (the HTTP service and the scheduler loop build the same)."""
+    invoices = PostgresInvoiceBook(pool)
+    return ContractsApplication(
+        PostgresEventStore(pool, router=route),
+        PostgresTimeEventsDue(pool),
+        grace_days,
+        invoices=invoices,
+        company=settings.company(),
+        invoice_days_before_due=settings.invoice_days_before_due,
+    )
 
 
 def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
@@ -43,9 +59,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         app.state.pool = pool
         app.state.calendar = calendar
-        app.state.contracts = ContractsApplication(
-            PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), calendar.grace_days
-        )
+        app.state.contracts = contracts_application(pool, settings, calendar.grace_days)
         try:
             async with relay_in_background(
                 pool,
@@ -66,7 +80,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     app = create_service_app(
         title="Abonent contracts",
         description="Clients, contracts, service periods, payments and the scheduler of time events.",
-        routers=[router],
+        routers=[router, invoice_router],
         checks={"database": database, "kafka": probe},
         lifespan=lifespan,
         auth=settings.auth,
@@ -74,4 +88,5 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     app.state.latest_paid_on = latest_paid_on
     app.state.calendar = calendar
     app.state.allow_future_ticks = settings.allow_future_ticks
+    app.state.invoice_locale = settings.invoice_locale
     return app

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.contracts.domain.commands import CompanyDetails
 from shared.settings import ServiceSettings
 
 
@@ -18,3 +22,17 @@ class ContractsSettings(ServiceSettings):
     allow_future_ticks: bool = False
     """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
     on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""
+
+    company_name: str = "Abonent"
+    """The company that issues the invoices (the seller printed on each), with its taxpayer
+    number (ИНН: also names its invoice numbering), address and bank details (one text)."""
+    company_tax_id: str | None = None
+    company_address: str | None = None
+    company_bank_account: str | None = None
+    invoice_days_before_due: int | None = Field(default=None, ge=0, le=366)
+    """Issue each period's invoice this many days before it falls due (None: only by hand)."""
+    invoice_locale: Literal["ru", "en"] = "ru"
+    """The language of ``GET /invoices/{id}.pdf`` when the request names none."""
+
+    def company(self) -> CompanyDetails:
+        return CompanyDetails(self.company_name, self.company_tax_id, self.company_address, self.company_bank_account)

@@ -7,8 +7,11 @@ service's data to place an event. Amounts are decimal strings on the wire (``sha
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import ClassVar, Literal
 from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
 
 from shared.events.base import EventData, registry
 from shared.money import Amount, Currency
@@ -24,6 +27,11 @@ class ClientRegistered(EventData):
     name: str
     manager_name: str
     manager_email: str
+    tax_id: str | None = None
+    """The client's taxpayer number (ИНН), printed on its invoices. Added later; absent = none."""
+    address: str | None = None
+    billing_email: str | None = None
+    """The client's own accountant: receives each invoice (the notifier)."""
 
 
 @registry.event
@@ -37,6 +45,9 @@ class ClientUpdated(EventData):
     name: str
     manager_name: str
     manager_email: str
+    tax_id: str | None = None
+    address: str | None = None
+    billing_email: str | None = None
 
 
 @registry.event
@@ -242,6 +253,108 @@ class DebtWrittenOff(EventData):
     reason: Literal["removed"] = "removed"
 
 
+@registry.event
+class AutoRenewSet(EventData):
+    """The contract's automatic renewal, as set now: ``notice_days`` before its last period
+    ends the scheduler renews it for ``term_months`` more, amounts raised by
+    ``indexation_percent``. ``enabled=False`` turns it off."""
+
+    event_type: ClassVar[str] = "AutoRenewSet"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID
+    client_id: UUID
+    enabled: bool
+    notice_days: int
+    indexation_percent: Decimal
+    term_months: int = 12
+
+
+@registry.event
+class ContractRenewed(EventData):
+    """The contract's last term continued up to ``through`` (the new periods follow as
+    ServicePeriodAdded in the same append): every ``every``, each costing ``amount`` — the
+    last period's cost raised by ``indexation_percent`` and rounded to the currency's minor
+    unit. ``automatic``: done by the scheduler (auto-renewal), not by a person."""
+
+    event_type: ClassVar[str] = "ContractRenewed"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID
+    client_id: UUID
+    after_period_id: UUID
+    """The period the renewal continues (the last one before it)."""
+    starts_on: date
+    through: date
+    every: Literal["month", "quarter", "year"]
+    indexation_percent: Decimal
+    amount: Amount
+    currency: Currency
+    payment_terms: PaymentTerms
+    period_ids: list[UUID]
+    automatic: bool = False
+
+
+class Party(BaseModel):
+    """One side of an invoice: the company (seller) or the client (buyer)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    tax_id: str | None = None
+    address: str | None = None
+    bank_account: str | None = None
+    """Bank details as one text (bank, BIC, accounts); the seller's only."""
+
+
+class InvoiceDocument(BaseModel):
+    """An invoice as issued: everything printed on it, fixed at issue (a document, not a view)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invoice_id: UUID
+    number: str
+    """``YYYY-NNNNNN``: the year of ``issued_on`` and the company's next number in it, no gaps."""
+    issued_on: date
+    due_on: date
+    """The period's first owed day (``shared.owed.due_on``): pay by then."""
+    seller: Party
+    buyer: Party
+    contract_id: UUID
+    contract_number: str
+    contract_title: str
+    contract_signed_on: date
+    period_id: UUID
+    starts_on: date
+    ends_on: date
+    payment_terms: PaymentTerms
+    amount: Amount
+    currency: Currency
+
+
+@registry.event
+class InvoiceIssued(EventData):
+    """An invoice for one period (``invoice``: the whole document). Also on ``payments.v1``.
+
+    ``billing_email``: the client's accountant, who receives it; the manager gets a copy.
+    ``automatic``: issued by the scheduler ``CONTRACTS_INVOICE_DAYS_BEFORE_DUE`` days before
+    the period falls due. ``late``: issued automatically more than ``ABONENT_LATE_EVENT_DAYS``
+    after that day (history, not news: not mailed)."""
+
+    event_type: ClassVar[str] = "InvoiceIssued"
+    schema_version: ClassVar[int] = 1
+
+    contract_id: UUID
+    client_id: UUID
+    period_id: UUID
+    invoice: InvoiceDocument
+    billing_email: str | None = None
+    manager_name: str
+    manager_email: str | None = None
+    automatic: bool = False
+    late: bool = False
+
+
 CONTRACT_EVENTS: tuple[type[EventData], ...] = (
     ClientRegistered,
     ClientUpdated,
@@ -257,5 +370,8 @@ CONTRACT_EVENTS: tuple[type[EventData], ...] = (
     DebtSettled,
     PeriodAdjusted,
     DebtWrittenOff,
+    AutoRenewSet,
+    ContractRenewed,
+    InvoiceIssued,
 )
 """Everything published on ``contracts.events.v1``."""

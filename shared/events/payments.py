@@ -168,6 +168,31 @@ class DebtWrittenOff(EventData):
     reason: Literal["removed"] = Field(default="removed", description="The period was removed.")
 
 
+@public_registry.event
+class InvoiceIssued(EventData):
+    """An invoice was issued to the client for one service period: ``amount`` is asked for by
+    ``due_on``. Numbers run without gaps per company and year."""
+
+    event_type: ClassVar[str] = "InvoiceIssued"
+    schema_version: ClassVar[int] = 1
+
+    invoice_id: UUID = Field(description="Invoice id (UUID): GET /invoices/{id} and /invoices/{id}.pdf on contracts.")
+    number: str = Field(description="Invoice number, YYYY-NNNNNN: the year issued and the company's sequence in it.")
+    issued_on: date = Field(description="Date of the invoice (YYYY-MM-DD).")
+    due_on: date = Field(description="First day the period is owed: the invoice is to be paid by then.")
+    contract_id: UUID = Field(description=_CONTRACT)
+    contract_number: str = Field(description="Contract number as printed on the contract.")
+    client_id: UUID = Field(description=_CLIENT)
+    client_name: str = Field(description="Buyer's name on the invoice.")
+    client_tax_id: str | None = Field(default=None, description="Buyer's taxpayer number (ИНН), when known.")
+    seller_tax_id: str | None = Field(default=None, description="The issuing company's taxpayer number.")
+    period_id: UUID = Field(description=_PERIOD)
+    starts_on: date = Field(description="First day of the period invoiced (YYYY-MM-DD).")
+    ends_on: date = Field(description="Last day of the period invoiced, inclusive (YYYY-MM-DD).")
+    amount: Amount = Field(description="Amount invoiced, decimal string.")
+    currency: Currency = Field(description=_CURRENCY)
+
+
 @public_registry.upcaster("PeriodBecameOverdue", 1)
 def _overdue_v1(data: dict[str, Any]) -> dict[str, Any]:
     return schedule.first_owed_day(data)
@@ -180,6 +205,7 @@ PUBLIC_EVENTS: tuple[type[EventData], ...] = (
     DebtSettled,
     PeriodAdjusted,
     DebtWrittenOff,
+    InvoiceIssued,
 )
 
 
@@ -192,6 +218,7 @@ PUBLISHED_TYPES = frozenset(
         internal.DebtSettled,
         internal.PeriodAdjusted,
         internal.DebtWrittenOff,
+        internal.InvoiceIssued,
     )
 )
 """Internal event types that have a public form (``to_public`` answers None for the rest)."""
@@ -262,6 +289,25 @@ def to_public(event: EventData) -> EventData | None:
             credit=event.credit,
             currency=event.currency,
             reason=event.reason,
+        )
+    if isinstance(event, internal.InvoiceIssued):
+        doc = event.invoice
+        return InvoiceIssued(
+            invoice_id=doc.invoice_id,
+            number=doc.number,
+            issued_on=doc.issued_on,
+            due_on=doc.due_on,
+            contract_id=event.contract_id,
+            contract_number=doc.contract_number,
+            client_id=event.client_id,
+            client_name=doc.buyer.name,
+            client_tax_id=doc.buyer.tax_id,
+            seller_tax_id=doc.seller.tax_id,
+            period_id=event.period_id,
+            starts_on=doc.starts_on,
+            ends_on=doc.ends_on,
+            amount=doc.amount,
+            currency=doc.currency,
         )
     if isinstance(event, internal.DebtWrittenOff):
         return DebtWrittenOff(

@@ -8,12 +8,14 @@ appended to the contract's stream, so the contract remembers what was already em
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.events.base import EventData, registry
+from shared.events.contracts import InvoiceDocument
 from shared.money import Amount, Currency
 from shared.owed import PaymentTerms
 
@@ -54,9 +56,27 @@ class _ClientContext(EventData):
     the notifier records it as ``skipped_late`` instead of mailing it)."""
 
 
+class RenewalNotice(BaseModel):
+    """The contract renews itself (auto-renewal): on ``renews_on`` it continues through
+    ``through``, each period costing ``amount`` (indexed by ``indexation_percent``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    renews_on: date
+    through: date
+    indexation_percent: Decimal
+    amount: Amount
+    currency: Currency
+
+
 @registry.event
 class ServicePeriodEndingSoon(_ClientContext):
-    """The reminder: ``period`` ends on its ``ends_on``; ``next_period`` (if any) costs X, due D."""
+    """The reminder: ``period`` ends on its ``ends_on``; ``next_period`` (if any) costs X, due D.
+
+    Without a next period: ``renewal`` when the contract renews itself before it ends, else
+    ``contract_ends_on`` (no next period: the contract ends then). ``next_invoice``: the next
+    period's invoice when it is already issued (the e-mail attaches it). The three were added
+    later; absent = none."""
 
     event_type: ClassVar[str] = "ServicePeriodEndingSoon"
     schema_version: ClassVar[int] = 2
@@ -64,6 +84,9 @@ class ServicePeriodEndingSoon(_ClientContext):
     period: PeriodSnapshot
     next_period: NextPeriodSnapshot | None = None
     remind_on: date
+    renewal: RenewalNotice | None = None
+    contract_ends_on: date | None = None
+    next_invoice: InvoiceDocument | None = None
 
 
 class _PeriodFact(_ClientContext):

@@ -109,16 +109,25 @@ async def test_reference_scenario_end_to_end(abonent, stack):
 
     await assert_late_entry_and_termination(abonent, story)
 
-    # E-mails: 4 reminders and 3 debt notices (Q2-Q4 unpaid), each to the manager AND the general address.
-    notes = await wait_for_notifications(abonent, romashka.id, sent=14)
+    # E-mails: 4 reminders and 3 debt notices (Q2-Q4 unpaid), each to the manager AND the general
+    # address; Q2's invoice to the client's accountant and the manager (Q3's and Q4's invoice
+    # days were 10 days before the ticks that issued them: old news, recorded, not mailed).
+    notes = await wait_for_notifications(abonent, romashka.id, sent=16, skipped=2)
     reminders = [n for n in notes if n["kind"] == "reminder"]
     debt_notices = [n for n in notes if n["kind"] == "debt_notice"]
     assert len(reminders) == 4 and len(debt_notices) == 3
-    for n in notes:
+    for n in reminders + debt_notices:
         assert n["status"] == "sent"
         assert sorted(n["recipients"]) == sorted([romashka.manager_email, "service-desk@example.com"])
+    invoices = sorted((n["status"], sorted(n["recipients"])) for n in notes if n["kind"] == "invoice")
+    assert invoices == [
+        ("sent", sorted([romashka.billing_email, romashka.manager_email])),
+        ("skipped_late", sorted([romashka.billing_email, romashka.manager_email])),
+        ("skipped_late", sorted([romashka.billing_email, romashka.manager_email])),
+    ]
     mails = [m for m in read_mailbox(stack.maildir) if romashka.manager_email in m.to]
-    assert len(mails) == 7  # exactly once each, even though Kafka may redeliver
+    assert len(mails) == 8  # exactly once each, even though Kafka may redeliver
+    assert_q2_invoice(story, read_mailbox(stack.maildir))
     q1_end = long_date(date(YEAR, 3, 31), "ru")
     q1_reminder = [m for m in mails if m.subject.startswith("Напоминание") and q1_end in m.subject]
     assert len(q1_reminder) == 1, [m.subject for m in mails]
@@ -127,6 +136,34 @@ async def test_reference_scenario_end_to_end(abonent, stack):
     assert long_date(date(YEAR, 4, 1), "ru") in body
 
     await assert_who_did_what(abonent, stack, romashka)
+
+
+def assert_q2_invoice(story, mailbox) -> None:
+    """Q2's invoice: issued 10 days before 1 April, numbered YYYY-NNNNNN, mailed with its PDF to
+    the client's accountant and (a copy) to the manager; Сидоров renewed itself 5 % dearer."""
+    romashka, a = story.clients["romashka"], story.answers
+    invoice = a["romashka_q2_invoice"]
+    assert invoice is not None
+    assert invoice["issued_on"] == f"{YEAR}-03-22" and invoice["due_on"] == f"{YEAR}-04-01"
+    assert invoice["amount"] == "30000.00" and invoice["buyer"]["tax_id"] == "7712345678"
+    assert invoice["amount_in_words"] == "Тридцать тысяч рублей 00 копеек"
+    year, seq = invoice["number"].split("-")
+    assert year == str(YEAR) and len(seq) == 6 and int(seq) >= 1
+    for address in (romashka.billing_email, romashka.manager_email):
+        got = [m for m in mailbox if address in m.to and invoice["number"] in m.subject]
+        assert len(got) == 1, (address, [m.subject for m in mailbox if address in m.to])
+        (name, pdf), *_ = got[0].attachments
+        assert name.endswith(f"{invoice['number']}.pdf") and pdf.startswith(b"%PDF")
+
+    sidorov = a["sidorov_contract"]
+    renewed = [p for p in sidorov["periods"] if p["starts_on"] > f"{YEAR}-12-31"]
+    assert [(p["starts_on"], p["amount"]) for p in renewed] == [
+        (f"{YEAR + 1}-01-01", "47250.00"),
+        (f"{YEAR + 1}-04-01", "47250.00"),
+        (f"{YEAR + 1}-07-01", "47250.00"),
+        (f"{YEAR + 1}-10-01", "47250.00"),
+    ]
+    assert sidorov["auto_renew"]["renews_on"] == f"{YEAR + 1}-12-01"  # armed for the next year
 
 
 async def assert_late_entry_and_termination(abonent, story) -> None:
@@ -159,11 +196,14 @@ async def assert_late_entry_and_termination(abonent, story) -> None:
 
     # Entered late: what was older than ABONENT_LATE_EVENT_DAYS at the tick is recorded, not
     # mailed (Q1's reminder, Q2's debt, Q3's reminder moved before the cut); today's news is.
-    notes = await wait_for_notifications(abonent, gamma.id, sent=4, skipped=3)
+    # Its Q2 and Q3 invoices were issued at those ticks too, days after their day: not mailed.
+    notes = await wait_for_notifications(abonent, gamma.id, sent=4, skipped=5)
     by_status = sorted((n["kind"], n["status"]) for n in notes)
     assert by_status == [
         ("debt_notice", "sent"),
         ("debt_notice", "skipped_late"),
+        ("invoice", "skipped_late"),
+        ("invoice", "skipped_late"),
         ("reminder", "sent"),
         ("reminder", "skipped_late"),
         ("reminder", "skipped_late"),

@@ -9,18 +9,24 @@ ports only (``shared.eventstore.ports.EventStore``, ``application.ports.TimeEven
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from services.contracts.application.ports import TimeEventsDue
+from services.contracts.application.ports import InvoiceBook, InvoiceNumberTaken, InvoiceRef, TimeEventsDue
 from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.commands import (
     ClientCommand,
+    CompanyDetails,
     ContractCommand,
+    EmitDueTimeEvents,
+    InvoiceNumbering,
+    Invoicing,
+    IssueInvoice,
     OpenContract,
     RecordPayment,
     RecordReceipt,
@@ -30,12 +36,18 @@ from services.contracts.domain.commands import (
 from services.contracts.domain.contract import ContractState
 from services.contracts.domain.periods import Payment
 from services.contracts.domain.schedule_plan import periods_needed
-from services.contracts.domain.time_events import pending_time_events
-from shared.domain_errors import NotFound
+from services.contracts.domain.time_events import issued_on, pending_time_events
+from shared.calendar import CompanyCalendar
+from shared.domain_errors import NotFound, RuleViolated
+from shared.events import contracts as ev_contracts
 from shared.events.base import EventData
+from shared.events.contracts import InvoiceIssued
 from shared.eventstore.aggregates import AggregateRepository, Executed
 from shared.eventstore.ports import EventStore, Transaction
 from shared.eventstore.records import CommandContext, RecordedEvent
+
+NUMBERING_ATTEMPTS = 20
+"""How often a decision is made again when other writers took its invoice numbers first."""
 
 
 def client_stream(client_id: UUID) -> str:
@@ -68,12 +80,26 @@ class ReceiptWritten:
 
 
 class ContractsApplication:
-    def __init__(self, store: EventStore, time_events: TimeEventsDue, grace_days: int = 0) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        time_events: TimeEventsDue,
+        grace_days: int = 0,
+        *,
+        invoices: InvoiceBook | None = None,
+        company: CompanyDetails | None = None,
+        invoice_days_before_due: int | None = None,
+    ) -> None:
         """``grace_days``: the company's ``ABONENT_GRACE_DAYS`` (when an unpaid period's overdue
-        event falls due: ``due_on + grace_days``)."""
+        event falls due: ``due_on + grace_days``). ``invoices``: the invoice numbers and index
+        (None: this application issues no invoices); ``company``: who issues them;
+        ``invoice_days_before_due``: ``CONTRACTS_INVOICE_DAYS_BEFORE_DUE`` (None: only by hand)."""
         self.store = store
         self.time_events = time_events
         self.grace_days = grace_days
+        self.invoices = invoices
+        self.company = company or CompanyDetails("Abonent")
+        self.invoice_days = invoice_days_before_due if invoices is not None else None
         self.clients: AggregateRepository[ClientState] = AggregateRepository(store, client_agg.evolve)
         self.contracts: AggregateRepository[ContractState] = AggregateRepository(store, contract_agg.evolve)
 
@@ -116,8 +142,89 @@ class ContractsApplication:
             creates=isinstance(command, OpenContract),
         )
 
-    async def _rearm(self, tx: Transaction, state: ContractState, _: list[RecordedEvent]) -> None:
-        await self.time_events.replace(tx, state.id, pending_time_events(state, self.grace_days))
+    async def _rearm(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
+        await self.time_events.replace(tx, state.id, pending_time_events(state, self.grace_days, self.invoice_days))
+        issued = [r for r in recorded if r.event_type == InvoiceIssued.event_type]
+        if issued:
+            if self.invoices is None:
+                raise RuntimeError("an invoice was issued by an application without an invoice book")
+            docs = [state.invoice(UUID(r.data["invoice"]["invoice_id"])) for r in issued]
+            await self.invoices.record(
+                tx,
+                self.company.series,
+                [
+                    InvoiceRef(d.invoice_id, d.number, d.contract_id, d.period_id, d.amount, d.currency)
+                    for d in docs
+                    if d is not None
+                ],
+            )
+
+    # --- invoices and time events -------------------------------------------------------
+    async def _numbered(
+        self, build: Callable[[InvoiceNumbering | None], ContractCommand], year: int | None, ctx: CommandContext
+    ) -> Executed[ContractState]:
+        """Run the command ``build`` makes with the next free invoice numbers of ``year``
+        (None: no invoices); numbers claimed meanwhile by another writer: decide again."""
+        for _ in range(NUMBERING_ATTEMPTS - 1):
+            numbering = await self._numbering(year)
+            try:
+                return await self.handle_contract(build(numbering), ctx)
+            except InvoiceNumberTaken:
+                continue
+        return await self.handle_contract(build(await self._numbering(year)), ctx)
+
+    async def _numbering(self, year: int | None) -> InvoiceNumbering | None:
+        if year is None or self.invoices is None:
+            return None
+        return InvoiceNumbering(year, await self.invoices.next_seq(self.company.series, year))
+
+    async def issue_invoice(
+        self, contract_id: UUID, period_id: UUID, issued_on: date, ctx: CommandContext
+    ) -> tuple[ContractState, ev_contracts.InvoiceDocument, int | None]:
+        """Issue the period's invoice (or answer the one issued): (state, invoice, position)."""
+        if self.invoices is None:
+            raise RuleViolated("invoicing_off", "this installation issues no invoices")
+        state, _ = await self.get_contract(contract_id)
+        client = await self.get_client(state.client_id)
+        result = await self._numbered(
+            lambda n: IssueInvoice(contract_id, period_id, uuid.uuid4(), issued_on, client, self.company, n),  # type: ignore[arg-type]  # numbering is read for a year
+            issued_on.year,
+            ctx,
+        )
+        assert result.state is not None
+        doc = result.state.invoice_of(period_id)
+        assert doc is not None
+        return result.state, doc, result.position
+
+    async def emit_due(
+        self, contract_id: UUID, as_of: date, now: datetime | None, calendar: CompanyCalendar, ctx: CommandContext
+    ) -> Executed[ContractState]:
+        """The scheduler's command for one contract, with the invoice numbers it may need."""
+        state, _ = await self.get_contract(contract_id)
+        client = await self.get_client(state.client_id)
+        probe = EmitDueTimeEvents(contract_id, as_of, client, now=now, calendar=calendar)
+        year = issued_on(probe).year if self.invoice_days is not None else None
+
+        def build(numbering: InvoiceNumbering | None) -> ContractCommand:
+            invoicing = None if self.invoice_days is None else Invoicing(self.invoice_days, self.company, numbering)
+            return replace(probe, invoicing=invoicing)
+
+        return await self._numbered(build, year, ctx)
+
+    async def invoice_by_number(self, number: str) -> InvoiceRef | None:
+        """``application.ports.InvoiceLookup``: which contract, period, amount and currency an
+        invoice number stands for (the bank-statement import matches purposes with it)."""
+        return None if self.invoices is None else await self.invoices.by_number(number)
+
+    async def find_invoice(self, invoice_id: UUID) -> tuple[ContractState, ev_contracts.InvoiceDocument]:
+        contract_id = None if self.invoices is None else await self.invoices.contract_of(invoice_id)
+        doc = None
+        if contract_id is not None:
+            state, _ = await self.get_contract(contract_id)
+            doc = state.invoice(invoice_id)
+        if contract_id is None or doc is None:
+            raise NotFound("invoice_not_found", f"invoice {invoice_id} does not exist", "invoice_id")
+        return state, doc
 
     async def get_contract(self, contract_id: UUID) -> tuple[ContractState, list[RecordedEvent]]:
         loaded = await self.contracts.load(contract_stream(contract_id))

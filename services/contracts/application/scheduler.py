@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from services.contracts.application.commands import ContractsApplication
-from services.contracts.domain.commands import EmitDueTimeEvents
 from shared.calendar import CompanyCalendar
 from shared.domain_errors import RuleViolated
 from shared.eventstore.records import CommandContext
@@ -74,11 +73,7 @@ async def tick(
             break
         for contract_id in due:
             done.add(contract_id)
-            state, _ = await app.get_contract(contract_id)
-            client = await app.get_client(state.client_id)
-            result = await app.handle_contract(
-                EmitDueTimeEvents(contract_id, as_of, client, now=now, calendar=calendar), ctx
-            )
+            result = await app.emit_due(contract_id, as_of, now, calendar, ctx)
             contracts += 1
             emitted += len(result.recorded)
             if result.position is not None:

@@ -45,16 +45,22 @@ class RegisterClient:
     name: str
     manager_name: str
     manager_email: str
+    tax_id: str | None = None
+    address: str | None = None
+    billing_email: str | None = None
 
 
 @dataclass(frozen=True)
 class UpdateClient:
-    """None leaves a field as it is."""
+    """None leaves a field as it is; an empty ``tax_id``/``address``/``billing_email`` clears it."""
 
     client_id: UUID
     name: str | None = None
     manager_name: str | None = None
     manager_email: str | None = None
+    tax_id: str | None = None
+    address: str | None = None
+    billing_email: str | None = None
 
 
 ClientCommand = RegisterClient | UpdateClient
@@ -193,6 +199,66 @@ class CancelPayment:
 
 
 @dataclass(frozen=True)
+class SetAutoRenew:
+    contract_id: UUID
+    enabled: bool
+    notice_days: int = 30
+    indexation_percent: Decimal = Decimal(0)
+    term_months: int = 12
+
+
+@dataclass(frozen=True)
+class RenewContract:
+    """Continue the last term up to ``through``: same terms, the period length of the last
+    period (or ``every``), amounts raised by ``indexation_percent``. ``period_ids`` None: made
+    from the contract and each start (``renewal.renewal_period_id``), as the scheduler does."""
+
+    contract_id: UUID
+    through: date
+    indexation_percent: Decimal = Decimal(0)
+    every: Every | None = None
+    period_ids: Sequence[UUID] | None = None
+
+
+@dataclass(frozen=True)
+class CompanyDetails:
+    """The company that issues the invoices (settings ``CONTRACTS_COMPANY_*``)."""
+
+    name: str
+    tax_id: str | None = None
+    address: str | None = None
+    bank_account: str | None = None
+
+    @property
+    def series(self) -> str:
+        """Which numbering the company's invoices use (one per legal entity)."""
+        return self.tax_id or "default"
+
+
+@dataclass(frozen=True)
+class InvoiceNumbering:
+    """The next free invoice number of the company in ``year`` as read before deciding: the
+    append claims the numbers it used in the same transaction (``application.ports.InvoiceBook``)."""
+
+    year: int
+    next_seq: int
+
+    def number(self, offset: int = 0) -> str:
+        return f"{self.year}-{self.next_seq + offset:06d}"
+
+
+@dataclass(frozen=True)
+class IssueInvoice:
+    contract_id: UUID
+    period_id: UUID
+    invoice_id: UUID
+    issued_on: date
+    client: ClientState
+    company: CompanyDetails
+    numbering: InvoiceNumbering
+
+
+@dataclass(frozen=True)
 class EmitDueTimeEvents:
     """Emit every time event due on or before ``as_of`` not emitted yet.
 
@@ -207,6 +273,18 @@ class EmitDueTimeEvents:
     client: ClientState
     now: datetime | None = None
     calendar: CompanyCalendar = CompanyCalendar()
+    invoicing: Invoicing | None = None
+    """Issue invoices ``Invoicing.days_before_due`` before periods fall due (None: never)."""
+
+
+@dataclass(frozen=True)
+class Invoicing:
+    """Automatic invoices: ``days_before_due`` (``CONTRACTS_INVOICE_DAYS_BEFORE_DUE``), the
+    company issuing them and the numbers read before deciding (None: no invoice is due yet)."""
+
+    days_before_due: int
+    company: CompanyDetails
+    numbering: InvoiceNumbering | None = None
 
 
 ContractCommand = (
@@ -221,4 +299,7 @@ ContractCommand = (
     | RecordReceipt
     | CancelPayment
     | EmitDueTimeEvents
+    | SetAutoRenew
+    | RenewContract
+    | IssueInvoice
 )

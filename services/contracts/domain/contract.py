@@ -23,22 +23,34 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from services.contracts.domain import payment_rules, period_rules, receipt_rules, termination, time_events
+from services.contracts.domain import (
+    invoicing,
+    payment_rules,
+    period_rules,
+    receipt_rules,
+    renewal,
+    termination,
+    time_events,
+)
 from services.contracts.domain.commands import (
     AddServicePeriod,
     CancelPayment,
     ChangeServicePeriod,
     ContractCommand,
     EmitDueTimeEvents,
+    IssueInvoice,
     OpenContract,
     RecordPayment,
     RecordReceipt,
     RemoveServicePeriod,
+    RenewContract,
     SchedulePeriods,
+    SetAutoRenew,
     TerminateContract,
     WithdrawTermination,
 )
 from services.contracts.domain.periods import Payment, Period
+from services.contracts.domain.renewal import AutoRenew
 from shared.domain_errors import Conflict, NotFound, RuleViolated
 from shared.events import contracts as ev
 from shared.events import schedule as sch
@@ -64,6 +76,15 @@ class ContractState:
     """Stream version: the number of events folded."""
     periods: tuple[Period, ...] = ()
     """Ordered by ``starts_on``."""
+    auto_renew: AutoRenew | None = None
+    invoices: tuple[ev.InvoiceDocument, ...] = ()
+    """Issued, in the order issued (one per period at most)."""
+
+    def invoice_of(self, period_id: UUID) -> ev.InvoiceDocument | None:
+        return next((d for d in self.invoices if d.period_id == period_id), None)
+
+    def invoice(self, invoice_id: UUID) -> ev.InvoiceDocument | None:
+        return next((d for d in self.invoices if d.invoice_id == invoice_id), None)
 
     @property
     def active(self) -> bool:
@@ -224,8 +245,15 @@ def _apply(state: ContractState, event: EventData) -> ContractState:
                     state, event.period_id, lambda p: replace(p, overdue_flag=p.overdue_flag and not settled_now)
                 ),
             )
-        case ev.DebtWrittenOff():
-            return state
+        case ev.DebtWrittenOff() | ev.ContractRenewed():
+            return state  # a renewal's periods follow as ServicePeriodAdded
+        case ev.AutoRenewSet():
+            return replace(
+                state,
+                auto_renew=AutoRenew(event.enabled, event.notice_days, event.indexation_percent, event.term_months),
+            )
+        case ev.InvoiceIssued():
+            return replace(state, invoices=(*state.invoices, event.invoice))
     after = _time_event(state, event)
     if after is None:
         raise ValueError(f"contract: cannot apply {type(event).__name__}")
@@ -292,4 +320,10 @@ def decide(command: ContractCommand, state: ContractState | None) -> list[EventD
             return payment_rules.cancel(command, state)
         case EmitDueTimeEvents():
             return time_events.emit_due(command, state)
+        case SetAutoRenew():
+            return renewal.set_auto_renew(command, state)
+        case RenewContract():
+            return renewal.renew(command, state)
+        case IssueInvoice():
+            return list(invoicing.issue(command, state))
     raise TypeError(f"not a contract command: {command!r}")

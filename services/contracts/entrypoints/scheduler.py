@@ -11,14 +11,11 @@ import signal
 import uuid
 from datetime import UTC, datetime
 
-from services.contracts.adapters.outbox_routing import route
-from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
-from services.contracts.application.commands import ContractsApplication
 from services.contracts.application.scheduler import tick
+from services.contracts.bootstrap import contracts_application
 from services.contracts.settings import ContractsSettings
 from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
-from shared.eventstore.store import PostgresEventStore
 from shared.logging import configure_logging, get_logger
 from shared.settings import load_or_exit
 
@@ -27,9 +24,7 @@ log = get_logger("contracts.scheduler")
 
 async def run(settings: ContractsSettings) -> None:
     pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4)
-    app = ContractsApplication(
-        PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), settings.calendar.grace_days
-    )
+    app = contracts_application(pool, settings, settings.calendar.grace_days)
     calendar = settings.calendar.calendar()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

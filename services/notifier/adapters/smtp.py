@@ -13,6 +13,7 @@ import asyncio
 import ssl
 from dataclasses import dataclass
 from email.header import Header
+from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate
@@ -46,7 +47,8 @@ class SmtpConfig:
 
 
 def build_message(email: OutgoingEmail) -> MIMEMultipart:
-    """multipart/alternative: plain text first, HTML second (clients show the last they can).
+    """multipart/alternative: plain text first, HTML second (clients show the last they can);
+    with attachments (an invoice's PDF), multipart/mixed of that and the files.
 
     Built with the classic ``email.mime`` API and an explicit ``Header`` for the subject:
     the modern ``EmailMessage`` folder drops the space between two RFC 2047 encoded words
@@ -63,8 +65,17 @@ def build_message(email: OutgoingEmail) -> MIMEMultipart:
     msg["X-Abonent-Kind"] = email.kind
     if email.correlation_id:
         msg["X-Correlation-ID"] = email.correlation_id
-    msg.attach(MIMEText(email.text, "plain", "utf-8"))
-    msg.attach(MIMEText(email.html, "html", "utf-8"))
+    body = MIMEMultipart("alternative") if email.attachments else msg
+    body.attach(MIMEText(email.text, "plain", "utf-8"))
+    body.attach(MIMEText(email.html, "html", "utf-8"))
+    if email.attachments:  # multipart/mixed: the alternative body, then each file
+        msg.set_type("multipart/mixed")
+        msg.attach(body)
+        for item in email.attachments:
+            maintype, _, subtype = item.content_type.partition("/")
+            part = MIMEApplication(item.data, subtype) if maintype == "application" else MIMEText(item.data.decode())
+            part.add_header("Content-Disposition", "attachment", filename=item.filename)
+            msg.attach(part)
     return msg
 
 

@@ -15,9 +15,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from services.notifier.adapters import formatting
 from services.notifier.adapters.formatting import Locale
-from services.notifier.domain.emails import Rendered
+from services.notifier.domain.emails import Attachment, Rendered
 from services.notifier.domain.recipients import NotificationKind, Recipient
+from shared import invoices
+from shared.events.contracts import InvoiceIssued
 from shared.events.schedule import ServicePeriodBecameOverdue, ServicePeriodEndingSoon
+
+Notified = ServicePeriodEndingSoon | ServicePeriodBecameOverdue | InvoiceIssued
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"  # package data: in the wheel too
 
@@ -49,9 +53,16 @@ class TemplateRenderer:
         self.locale = locale
         self._env = _environment(directory, locale)
 
-    def render(
-        self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, recipient: Recipient
-    ) -> Rendered:
+    def attachments(self, kind: NotificationKind, event: Notified) -> tuple[Attachment, ...]:
+        """The invoice's PDF: the issued one, or the next period's on a reminder."""
+        doc = event.invoice if isinstance(event, InvoiceIssued) else getattr(event, "next_invoice", None)
+        if doc is None:
+            return ()
+        return (
+            Attachment(invoices.filename(doc, self.locale), "application/pdf", invoices.render_pdf(doc, self.locale)),
+        )
+
+    def render(self, kind: NotificationKind, event: Notified, recipient: Recipient) -> Rendered:
         context = self.context(event, recipient)
         base = f"{self.locale}/{kind}"
         return Rendered(
@@ -61,7 +72,18 @@ class TemplateRenderer:
         )
 
     @staticmethod
-    def context(event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, recipient: Recipient) -> dict[str, Any]:
+    def context(event: Notified, recipient: Recipient) -> dict[str, Any]:
+        if isinstance(event, InvoiceIssued):
+            doc = event.invoice
+            return {
+                "event": event,
+                "recipient": recipient,
+                "invoice": doc,
+                "client_name": doc.buyer.name,
+                "manager_name": event.manager_name,
+                "contract_number": doc.contract_number,
+                "contract_title": doc.contract_title,
+            }
         context: dict[str, Any] = {
             "event": event,
             "recipient": recipient,
@@ -79,5 +101,8 @@ class TemplateRenderer:
                 next_owed=None
                 if event.next_period is None
                 else max(event.next_period.amount - event.next_period.paid_amount, Decimal("0")),
+                renewal=event.renewal,
+                contract_ends_on=event.contract_ends_on,
+                next_invoice=event.next_invoice,
             )
         return context

@@ -28,7 +28,7 @@ from uuid import UUID
 
 from services.notifier.application.delivery import Deliverer
 from services.notifier.application.ports import DeadLetters, Log, Metrics, NoMetrics, Renderer
-from services.notifier.domain.emails import DeliveryResult, Notification, OutgoingEmail
+from services.notifier.domain.emails import Attachment, DeliveryResult, Notification, OutgoingEmail
 from services.notifier.domain.message_ids import message_id
 from services.notifier.domain.recipients import (
     Audience,
@@ -36,13 +36,17 @@ from services.notifier.domain.recipients import (
     NotificationKind,
     Recipient,
     audience,
+    invoice_audience,
     kind_of,
 )
 from shared.consumer.decoding import Decoded, PoisonMessage, RawRecord, decode_record
+from shared.events.contracts import InvoiceIssued
 from shared.events.envelope import Envelope, headers_to_dict
 from shared.events.schedule import ServicePeriodBecameOverdue, ServicePeriodEndingSoon
 from shared.logging import bound_context, get_logger
-from shared.topics import CONTRACTS_SCHEDULE
+from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
+
+Notified = ServicePeriodEndingSoon | ServicePeriodBecameOverdue | InvoiceIssued
 
 log = get_logger("notifier")
 
@@ -111,6 +115,9 @@ class ScheduleNotifier:
         )
 
     async def handle(self, record: RawRecord) -> Handled:
+        if record.topic == CONTRACTS_EVENTS and _envelope_hint(record).event_type not in (None, "InvoiceIssued"):
+            self._metrics.event(Outcome.IGNORED)  # of the business facts only invoices are mailed
+            return Handled(Outcome.IGNORED)
         try:
             decoded = decode_record(record)
         except PoisonMessage as exc:
@@ -128,11 +135,14 @@ class ScheduleNotifier:
 
     async def _notify(self, decoded: Decoded, kind: NotificationKind) -> Handled:
         event = decoded.payload
-        assert isinstance(event, ServicePeriodEndingSoon | ServicePeriodBecameOverdue)
+        assert isinstance(event, Notified)
         env = decoded.envelope
-        who = audience(event.manager_name, event.manager_email, self.policy.general)
+        if isinstance(event, InvoiceIssued):
+            who = invoice_audience(event.billing_email, event.manager_name, event.manager_email)
+        else:
+            who = audience(event.manager_name, event.manager_email, self.policy.general)
         for warning in who.warnings:
-            log.warning(warning, client_id=str(event.client_id), contract=event.contract_number)
+            log.warning(warning, client_id=str(event.client_id), contract=_contract_number(event))
         if who.nobody:
             return await self._reject(
                 decoded.record,
@@ -141,7 +151,8 @@ class ScheduleNotifier:
                 "no_recipients",
             )
         try:
-            emails = [self._compose(kind, event, env, r) for r in who.recipients]
+            files = () if event.late else await asyncio.to_thread(self._renderer.attachments, kind, event)
+            emails = [self._compose(kind, event, env, r, files) for r in who.recipients]
             subject = emails[0].subject if emails else self._subject(kind, event, who)
         except Exception as exc:  # noqa: BLE001 - a template that cannot render this event
             return await self._reject(decoded.record, f"cannot render the {kind} e-mail: {exc!r}", env, "render_failed")
@@ -154,7 +165,7 @@ class ScheduleNotifier:
                 kind,
                 event.client_id,
                 event.contract_id,
-                event.contract_number,
+                _contract_number(event),
                 subject,
                 env.correlation_id,
                 env.model_dump(mode="json"),
@@ -182,6 +193,7 @@ class ScheduleNotifier:
                 event,
                 env,
                 Recipient(row.recipient, row.role, event.manager_name if row.role == "manager" else None),
+                files,
             )
             for row in rows
             if row.status == "pending"
@@ -210,9 +222,10 @@ class ScheduleNotifier:
     def _compose(
         self,
         kind: NotificationKind,
-        event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue,
+        event: Notified,
         env: Envelope,
         recipient: Recipient,
+        files: tuple[Attachment, ...] = (),
     ) -> OutgoingEmail:
         rendered = self._renderer.render(kind, event, recipient)
         return OutgoingEmail(
@@ -226,11 +239,10 @@ class ScheduleNotifier:
             text=rendered.text,
             html=rendered.html,
             correlation_id=env.correlation_id,
+            attachments=files,
         )
 
-    def _subject(
-        self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, who: Audience
-    ) -> str:
+    def _subject(self, kind: NotificationKind, event: Notified, who: Audience) -> str:
         role = who.rejected[0].role if who.rejected else "general"
         return self._renderer.render(kind, event, Recipient("-", role, event.manager_name)).subject
 
@@ -254,6 +266,10 @@ class ScheduleNotifier:
     async def _dead_letter(self, record: RawRecord, reason: str, category: str) -> None:
         await self._dead_letters.publish(record, reason)
         self._metrics.dead_lettered(category)
+
+
+def _contract_number(event: Notified) -> str:
+    return event.invoice.contract_number if isinstance(event, InvoiceIssued) else event.contract_number
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from services.notifier.domain.emails import (
+    Attachment,
     DeliveryStatus,
     DeliveryView,
     Notification,
@@ -17,6 +18,7 @@ from services.notifier.domain.emails import (
 )
 from services.notifier.domain.recipients import NotificationKind, Recipient, RejectedRecipient
 from shared.consumer.decoding import RawRecord
+from shared.events.contracts import InvoiceIssued
 from shared.events.schedule import ServicePeriodBecameOverdue, ServicePeriodEndingSoon
 
 
@@ -27,8 +29,17 @@ class Sender(Protocol):
 
 class Renderer(Protocol):
     def render(
-        self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue, recipient: Recipient
+        self,
+        kind: NotificationKind,
+        event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue | InvoiceIssued,
+        recipient: Recipient,
     ) -> Rendered: ...
+
+    def attachments(
+        self, kind: NotificationKind, event: ServicePeriodEndingSoon | ServicePeriodBecameOverdue | InvoiceIssued
+    ) -> tuple[Attachment, ...]:
+        """The files the e-mail carries (an invoice's PDF); rendered once per event."""
+        ...
 
 
 class ClaimedDelivery(Protocol):

@@ -24,6 +24,13 @@ class Rendered:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Notification:
     """The event-level record: what happened and to which client."""
 
@@ -51,6 +58,7 @@ class OutgoingEmail:
     text: str
     html: str
     correlation_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

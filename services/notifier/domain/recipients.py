@@ -5,6 +5,10 @@
   from the settings (``NOTIFY_GENERAL_EMAIL``), one e-mail per recipient; an address named
   twice (the manager is also a general address) gets one e-mail.
 - ``ServicePeriodStarted`` / ``ServicePeriodEnded`` produce nothing (acknowledged, ignored).
+- ``InvoiceIssued`` (``contracts.events.v1``) → an ``invoice``, with the PDF, to the client's
+  ``billing_email`` (its accountant) and a copy to the manager — not to the general
+  addresses. The other business facts are skipped by their header before decoding
+  (``application/notify.py``); one that reaches here anyway is not a notification.
 - No manager e-mail in the event: the general addresses still get it, with a warning.
 - A manager e-mail that is not an address: that recipient is *rejected* (recorded and
   dead-lettered with the reason); the general addresses still get theirs.
@@ -19,14 +23,15 @@ from typing import Literal
 
 from services.notifier.domain.addresses import InvalidAddress, normalize, same_mailbox_key
 from shared.events.base import EventData
+from shared.events.contracts import InvoiceIssued
 from shared.events.schedule import (
     SCHEDULE_EVENTS,
     ServicePeriodBecameOverdue,
     ServicePeriodEndingSoon,
 )
 
-NotificationKind = Literal["reminder", "debt_notice"]
-Role = Literal["manager", "general"]
+NotificationKind = Literal["reminder", "debt_notice", "invoice"]
+Role = Literal["manager", "general", "billing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,8 @@ def kind_of(payload: EventData) -> NotificationKind | None:
         return "reminder"
     if isinstance(payload, ServicePeriodBecameOverdue):
         return "debt_notice"
+    if isinstance(payload, InvoiceIssued):
+        return "invoice"
     if isinstance(payload, SCHEDULE_EVENTS):
         return None
     raise NotAScheduleEvent(f"{payload.event_type} is not a schedule event")
@@ -102,3 +109,18 @@ def audience(manager_name: str, manager_email: str | None, general: Sequence[str
     if not general:
         warnings.append("no general address configured (NOTIFY_GENERAL_EMAIL)")
     return Audience(tuple(recipients), tuple(rejected), tuple(warnings))
+
+
+def invoice_audience(billing_email: str | None, manager_name: str, manager_email: str | None) -> Audience:
+    """The client's billing address (when set), then the manager; nobody general."""
+    who = audience(manager_name, manager_email, ())
+    warnings = tuple(w for w in who.warnings if "NOTIFY_GENERAL_EMAIL" not in w)
+    if billing_email is None or not billing_email.strip():
+        return Audience(who.recipients, who.rejected, (*warnings, "the client has no billing e-mail"))
+    try:
+        address = normalize(billing_email)
+    except InvalidAddress as exc:
+        rejected = RejectedRecipient(billing_email.strip(), "billing", f"invalid billing e-mail: {exc.reason}")
+        return Audience(who.recipients, (rejected, *who.rejected), warnings)
+    others = tuple(r for r in who.recipients if same_mailbox_key(r.address) != same_mailbox_key(address))
+    return Audience((Recipient(address, "billing"), *others), who.rejected, warnings)

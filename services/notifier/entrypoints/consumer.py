@@ -1,4 +1,5 @@
-"""The notifier's consumer of ``contracts.schedule.v1``, one record at a time.
+"""The notifier's consumer of ``contracts.schedule.v1`` and ``contracts.events.v1`` (for
+InvoiceIssued only; the other facts are skipped by their header), one record at a time.
 
 It runs on ``shared.consumer``'s runtime; what is particular to it:
 
@@ -33,7 +34,7 @@ from services.notifier.entrypoints import metrics
 from shared.consumer import Backoff, ConsumerRuntime, DeadLetterProducer, Subscription
 from shared.consumer.decoding import RawRecord
 from shared.settings import KafkaSettings
-from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP
+from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, NOTIFIER_GROUP
 
 OUTAGES: tuple[type[BaseException], ...] = (
     OSError,
@@ -97,12 +98,12 @@ def schedule_consumer(
     client_id: str,
     group: str = NOTIFIER_GROUP,
     max_poll_interval_ms: int = 300_000,
-    topic: str = CONTRACTS_SCHEDULE,
+    topics: tuple[str, ...] = (CONTRACTS_SCHEDULE, CONTRACTS_EVENTS),
     give_up_after: int = 5,
     graceful_seconds: float = 15.0,
 ) -> ConsumerRuntime:
     subscription = Subscription(
-        (topic,),
+        topics,
         group,
         client_id,
         max_records=1,

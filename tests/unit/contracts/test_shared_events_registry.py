@@ -126,6 +126,47 @@ SAMPLES = [
         reason="terminated",
     ),
     ev.DebtWrittenOff(contract_id=K, client_id=C, period_id=P, amount="30000", paid_amount="0", currency="RUB"),
+    ev.AutoRenewSet(contract_id=K, client_id=C, enabled=True, notice_days=30, indexation_percent=Decimal("5")),
+    ev.ContractRenewed(
+        contract_id=K,
+        client_id=C,
+        after_period_id=P,
+        starts_on=D2,
+        through=date(2027, 3, 31),
+        every="quarter",
+        indexation_percent=Decimal("5"),
+        amount="31500.00",
+        currency="RUB",
+        payment_terms="prepaid",
+        period_ids=[uuid4()],
+        automatic=True,
+    ),
+    ev.InvoiceIssued(
+        contract_id=K,
+        client_id=C,
+        period_id=P,
+        invoice=ev.InvoiceDocument(
+            invoice_id=uuid4(),
+            number="2026-000001",
+            issued_on=D1,
+            due_on=D1,
+            seller=ev.Party(name="Service LLC", tax_id="7701234567"),
+            buyer=ev.Party(name="Romashka", tax_id="7712345678"),
+            contract_id=K,
+            contract_number="A-17",
+            contract_title="IT",
+            contract_signed_on=D1,
+            period_id=P,
+            starts_on=D1,
+            ends_on=D2,
+            payment_terms="prepaid",
+            amount="30000.00",
+            currency="RUB",
+        ),
+        billing_email="buh@x.ru",
+        manager_name="Ivan",
+        manager_email="i@x.ru",
+    ),
 ]
 
 
@@ -170,6 +211,7 @@ def test_public_models_live_in_their_own_registry_with_descriptions():
         "DebtSettled",
         "PeriodAdjusted",
         "DebtWrittenOff",
+        "InvoiceIssued",
     }
     assert registry.model("PaymentRecorded") is ev.PaymentRecorded
     assert public_registry.model("PaymentRecorded") is public.PaymentRecorded
@@ -190,6 +232,7 @@ def test_public_models_live_in_their_own_registry_with_descriptions():
         (SAMPLES[9], public.DebtSettled),
         (SAMPLES[17], public.PeriodAdjusted),
         (SAMPLES[18], public.DebtWrittenOff),
+        (SAMPLES[21], public.InvoiceIssued),
     ],
 )
 def test_to_public_maps_the_payment_facts(event, public_type):
@@ -202,7 +245,7 @@ def test_to_public_maps_the_payment_facts(event, public_type):
 
 
 @pytest.mark.parametrize(
-    "event", [e for i, e in enumerate(SAMPLES) if i not in (7, 8, 9, 14, 17, 18)], ids=lambda e: e.event_type
+    "event", [e for i, e in enumerate(SAMPLES) if i not in (7, 8, 9, 14, 17, 18, 21)], ids=lambda e: e.event_type
 )
 def test_to_public_skips_everything_else(event):
     assert to_public(event) is None

@@ -15,7 +15,12 @@ from services.contracts.application.scheduler import refuse_future, tick
 from services.contracts.domain import commands as cmd
 from services.contracts.entrypoints.http import schemas as s
 from services.contracts.entrypoints.http.deps import Calendar, Contracts, FutureTicksAllowed, LatestPaidOn
-from services.contracts.entrypoints.http.views import client_view, contract_view, event_view, receipt_view
+from services.contracts.entrypoints.http.views import (
+    client_view,
+    contract_view,
+    event_view,
+    receipt_view,
+)
 from shared.auth import Role, allow
 from shared.http.commands import Context
 
@@ -32,7 +37,16 @@ def keep(value):
 async def register_client(body: s.RegisterClientRequest, app: Contracts, ctx: Context) -> s.Created:
     client_id = uuid.uuid4()
     result = await app.handle_client(
-        cmd.RegisterClient(client_id, body.name, body.manager_name, str(body.manager_email)), ctx
+        cmd.RegisterClient(
+            client_id,
+            body.name,
+            body.manager_name,
+            str(body.manager_email),
+            tax_id=body.tax_id or None,
+            address=body.address,
+            billing_email=str(body.billing_email) if body.billing_email else None,
+        ),
+        ctx,
     )
     return s.Created(id=client_id, position=result.position)
 
@@ -41,7 +55,13 @@ async def register_client(body: s.RegisterClientRequest, app: Contracts, ctx: Co
 async def update_client(client_id: UUID, body: s.UpdateClientRequest, app: Contracts, ctx: Context) -> s.Written:
     result = await app.handle_client(
         cmd.UpdateClient(
-            client_id, body.name, body.manager_name, str(body.manager_email) if body.manager_email else None
+            client_id,
+            body.name,
+            body.manager_name,
+            str(body.manager_email) if body.manager_email else None,
+            tax_id=body.tax_id,
+            address=body.address,
+            billing_email=None if body.billing_email is None else str(body.billing_email),
         ),
         ctx,
     )
@@ -120,6 +140,39 @@ async def withdraw_termination(
     """Withdraw a termination dated after today (409 ``termination_in_effect`` from that day on)."""
     result = await app.handle_contract(
         cmd.WithdrawTermination(contract_id, today=calendar.today(ctx.now), reason=reason), ctx
+    )
+    return s.Written(position=result.position)
+
+
+@router.post(
+    "/contracts/{contract_id}/renew",
+    status_code=201,
+    response_model=s.PeriodsScheduled,
+    tags=["contracts"],
+    dependencies=[allow(Role.MANAGER)],
+)
+async def renew(contract_id: UUID, body: s.RenewRequest, app: Contracts, ctx: Context) -> s.PeriodsScheduled:
+    """Continue the last term up to ``through``: one ContractRenewed and the new periods, each
+    costing the last period's amount raised by ``indexation_percent`` (rounded to the minor unit)."""
+    result = await app.handle_contract(
+        cmd.RenewContract(contract_id, body.through, body.indexation_percent, body.every), ctx
+    )
+    renewed = [e for e in result.recorded if e.event_type == "ContractRenewed"]
+    ids = [UUID(i) for i in renewed[0].data["period_ids"]] if renewed else []
+    return s.PeriodsScheduled(period_ids=ids, position=result.position)
+
+
+@router.put(
+    "/contracts/{contract_id}/auto_renew",
+    response_model=s.Written,
+    tags=["contracts"],
+    dependencies=[allow(Role.MANAGER)],
+)
+async def set_auto_renew(contract_id: UUID, body: s.AutoRenewRequest, app: Contracts, ctx: Context) -> s.Written:
+    """Automatic renewal: ``notice_days`` before the last period ends the scheduler renews the
+    contract for ``term_months`` more (``enabled: false`` before that day stops it)."""
+    result = await app.handle_contract(
+        cmd.SetAutoRenew(contract_id, body.enabled, body.notice_days, body.indexation_percent, body.term_months), ctx
     )
     return s.Written(position=result.position)
 

@@ -7,6 +7,7 @@ default. Money is a decimal string with an ISO 4217 currency; dates are ISO YYYY
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -25,16 +26,47 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+TaxId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^([0-9]{10}|[0-9]{12})?$")]
+"""A Russian taxpayer number (ИНН): 10 digits for a company, 12 for a person."""
+
+
 class RegisterClientRequest(Request):
     name: Text
     manager_name: Text
     manager_email: EmailStr
+    tax_id: TaxId | None = Field(default=None, description="ИНН: 10 or 12 digits, printed on invoices")
+    address: Text | None = None
+    billing_email: EmailStr | None = Field(default=None, description="the client's accountant: receives invoices")
 
 
 class UpdateClientRequest(Request):
+    """Fields left out stay; an empty tax_id or address clears it (billing_email: send "")."""
+
     name: Text | None = None
     manager_name: Text | None = None
     manager_email: EmailStr | None = None
+    tax_id: TaxId | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    billing_email: EmailStr | Literal[""] | None = None
+
+
+class RenewRequest(Request):
+    through: IsoDate = Field(description="the last day of the renewed term (after the last period ends)")
+    indexation_percent: Annotated[Decimal, Field(gt=-100, le=1000, max_digits=8, decimal_places=3)] = Field(
+        default=Decimal(0), description="amounts raised by this percentage, rounded to the currency's minor unit"
+    )
+    every: Literal["month", "quarter", "year"] | None = Field(
+        default=None, description="period length; default: that of the last period"
+    )
+
+
+class AutoRenewRequest(Request):
+    enabled: bool
+    notice_days: Annotated[int, Field(ge=0, le=366)] = Field(
+        default=30, description="renew this many days before the last period ends"
+    )
+    indexation_percent: Annotated[Decimal, Field(gt=-100, le=1000, max_digits=8, decimal_places=3)] = Decimal(0)
+    term_months: Annotated[int, Field(ge=1, le=120)] = Field(default=12, description="each renewal adds this much")
 
 
 class OpenContractRequest(Request):
@@ -151,6 +183,41 @@ class ReceiptCreated(Written):
     payments: list[ReceiptPart]
 
 
+class InvoiceCreated(Written):
+    invoice_id: UUID
+    number: str
+
+
+class PartyView(BaseModel):
+    name: str
+    tax_id: str | None
+    address: str | None
+    bank_account: str | None = None
+
+
+class InvoiceView(BaseModel):
+    invoice_id: UUID
+    number: str
+    issued_on: date
+    due_on: date
+    seller: PartyView
+    buyer: PartyView
+    contract_id: UUID
+    contract_number: str
+    contract_title: str
+    contract_signed_on: date
+    period_id: UUID
+    starts_on: date
+    ends_on: date
+    payment_terms: PaymentTerms
+    amount: str
+    currency: str
+    amount_in_words: str | None = Field(description="RUB only, in the language asked for (lang)")
+    paid_amount: str = Field(description="paid on the period so far (all payments, whatever their date)")
+    paid: bool
+    pdf: str = Field(description="path of the PDF")
+
+
 class TickResult(Written):
     as_of: date
     emitted: int
@@ -178,6 +245,21 @@ class PeriodView(BaseModel):
     paid: bool
     void: bool = Field(description="starts on or after the termination date: never owed or listed")
     payments: list[PaymentView]
+    invoice: InvoiceRefView | None = None
+
+
+class InvoiceRefView(BaseModel):
+    invoice_id: UUID
+    number: str
+    issued_on: date
+
+
+class AutoRenewView(BaseModel):
+    enabled: bool
+    notice_days: int
+    indexation_percent: str
+    term_months: int
+    renews_on: date | None = Field(description="the day the scheduler renews the contract (null: it will not)")
 
 
 class ContractView(BaseModel):
@@ -195,6 +277,7 @@ class ContractView(BaseModel):
     credit: str = Field(description="paid beyond what the periods cost after a termination (the contract's currency)")
     version: int
     periods: list[PeriodView]
+    auto_renew: AutoRenewView | None = None
 
 
 class ClientView(BaseModel):
@@ -203,6 +286,9 @@ class ClientView(BaseModel):
     manager_name: str
     manager_email: str
     version: int
+    tax_id: str | None = None
+    address: str | None = None
+    billing_email: str | None = None
 
 
 class EventView(BaseModel):

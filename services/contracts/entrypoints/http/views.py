@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from uuid import UUID
+
 from services.contracts.application.commands import ReceiptWritten
 from services.contracts.domain.client import ClientState
 from services.contracts.domain.contract import ContractState
+from services.contracts.domain.renewal import renews_on
 from services.contracts.entrypoints.http.schemas import (
+    AutoRenewView,
     ClientView,
     ContractView,
     EventView,
+    InvoiceRefView,
+    InvoiceView,
+    PartyView,
     PaymentView,
     PeriodView,
     ReceiptCreated,
     ReceiptPart,
 )
+from shared.events.contracts import InvoiceDocument
 from shared.eventstore.records import RecordedEvent
+from shared.formatting import Locale
+from shared.invoices.words import amount_in_words
 from shared.money import format_amount
 
 
@@ -53,9 +64,53 @@ def contract_view(state: ContractState) -> ContractView:
                     )
                     for x in p.payments
                 ],
+                invoice=_invoice_ref(state, p.period_id),
             )
             for p in state.periods
         ],
+        auto_renew=None
+        if state.auto_renew is None
+        else AutoRenewView(
+            enabled=state.auto_renew.enabled,
+            notice_days=state.auto_renew.notice_days,
+            indexation_percent=str(state.auto_renew.indexation_percent),
+            term_months=state.auto_renew.term_months,
+            renews_on=renews_on(state),
+        ),
+    )
+
+
+def _invoice_ref(state: ContractState, period_id: UUID) -> InvoiceRefView | None:
+    doc = state.invoice_of(period_id)
+    return (
+        None if doc is None else InvoiceRefView(invoice_id=doc.invoice_id, number=doc.number, issued_on=doc.issued_on)
+    )
+
+
+def invoice_view(state: ContractState, doc: InvoiceDocument, locale: Locale) -> InvoiceView:
+    period = state.period(doc.period_id)
+    paid_amount = period.paid_amount if period is not None else Decimal(0)
+    return InvoiceView(
+        invoice_id=doc.invoice_id,
+        number=doc.number,
+        issued_on=doc.issued_on,
+        due_on=doc.due_on,
+        seller=PartyView(**doc.seller.model_dump()),
+        buyer=PartyView(**doc.buyer.model_dump()),
+        contract_id=doc.contract_id,
+        contract_number=doc.contract_number,
+        contract_title=doc.contract_title,
+        contract_signed_on=doc.contract_signed_on,
+        period_id=doc.period_id,
+        starts_on=doc.starts_on,
+        ends_on=doc.ends_on,
+        payment_terms=doc.payment_terms,
+        amount=format_amount(doc.amount, doc.currency),
+        currency=doc.currency,
+        amount_in_words=amount_in_words(doc.amount, doc.currency, locale),
+        paid_amount=format_amount(paid_amount, doc.currency),
+        paid=paid_amount >= doc.amount,
+        pdf=f"/invoices/{doc.invoice_id}.pdf",
     )
 
 
@@ -66,6 +121,9 @@ def client_view(state: ClientState) -> ClientView:
         manager_name=state.manager_name,
         manager_email=state.manager_email,
         version=state.version,
+        tax_id=state.tax_id,
+        address=state.address,
+        billing_email=state.billing_email,
     )
 
 
