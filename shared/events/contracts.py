@@ -24,6 +24,8 @@ class ClientRegistered(EventData):
     name: str
     manager_name: str
     manager_email: str
+    tax_id: str | None = None
+    """The client's taxpayer number (ИНН): how a bank statement names who paid."""
 
 
 @registry.event

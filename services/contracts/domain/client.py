@@ -18,12 +18,16 @@ class ClientState:
     manager_name: str
     manager_email: str
     version: int = 1
+    tax_id: str | None = None
+    """ИНН: 10 digits for a company, 12 for a person (how a bank statement names the payer)."""
 
 
 def evolve(state: ClientState | None, event: EventData) -> ClientState:
     match event:
         case ClientRegistered() if state is None:
-            return ClientState(event.client_id, event.name, event.manager_name, event.manager_email)
+            return ClientState(
+                event.client_id, event.name, event.manager_name, event.manager_email, tax_id=event.tax_id
+            )
         case ClientUpdated() if state is not None:
             return replace(
                 state,
@@ -48,6 +52,17 @@ def _email(value: str) -> str:
     return value
 
 
+def _tax_id(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not (value.isdigit() and value.isascii() and len(value) in (10, 12)):
+        raise RuleViolated(
+            "invalid_tax_id", f"tax_id {value[:20]!r} must be 10 digits (a company) or 12 (a person)", "tax_id"
+        )
+    return value
+
+
 def decide(command: ClientCommand, state: ClientState | None) -> list[EventData]:
     match command:
         case RegisterClient():
@@ -59,6 +74,7 @@ def decide(command: ClientCommand, state: ClientState | None) -> list[EventData]
                     name=_required(command.name, "name"),
                     manager_name=_required(command.manager_name, "manager_name"),
                     manager_email=_email(command.manager_email),
+                    tax_id=_tax_id(command.tax_id),
                 )
             ]
         case UpdateClient():

@@ -45,6 +45,7 @@ class RegisterClient:
     name: str
     manager_name: str
     manager_email: str
+    tax_id: str | None = None
 
 
 @dataclass(frozen=True)

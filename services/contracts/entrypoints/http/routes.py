@@ -32,7 +32,7 @@ def keep(value):
 async def register_client(body: s.RegisterClientRequest, app: Contracts, ctx: Context) -> s.Created:
     client_id = uuid.uuid4()
     result = await app.handle_client(
-        cmd.RegisterClient(client_id, body.name, body.manager_name, str(body.manager_email)), ctx
+        cmd.RegisterClient(client_id, body.name, body.manager_name, str(body.manager_email), body.tax_id), ctx
     )
     return s.Created(id=client_id, position=result.position)
 

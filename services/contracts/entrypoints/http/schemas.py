@@ -29,6 +29,9 @@ class RegisterClientRequest(Request):
     name: Text
     manager_name: Text
     manager_email: EmailStr
+    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{10}([0-9]{2})?$")] | None = Field(
+        default=None, description="ИНН (10 digits, or 12 for a person): how bank statements name the payer"
+    )
 
 
 class UpdateClientRequest(Request):
@@ -202,6 +205,7 @@ class ClientView(BaseModel):
     name: str
     manager_name: str
     manager_email: str
+    tax_id: str | None = None
     version: int
 
 

@@ -65,6 +65,7 @@ def client_view(state: ClientState) -> ClientView:
         name=state.name,
         manager_name=state.manager_name,
         manager_email=state.manager_email,
+        tax_id=state.tax_id,
         version=state.version,
     )
 
