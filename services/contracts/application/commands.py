@@ -9,12 +9,12 @@ ports only (``shared.eventstore.ports.EventStore``, ``application.ports.TimeEven
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-from services.contracts.application.ports import TimeEventsDue
+from services.contracts.application.ports import PayerDirectory, TimeEventsDue
 from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
@@ -46,6 +46,10 @@ def contract_stream(contract_id: UUID) -> str:
     return f"contract-{contract_id}"
 
 
+AlsoWrite = Callable[[Transaction], Awaitable[None]]
+"""A write of the caller's that commits with the command's events or not at all."""
+
+
 @dataclass(frozen=True)
 class CommandWritten:
     """What a command wrote: the id it made (or ``ids``, several), at which position."""
@@ -68,12 +72,20 @@ class ReceiptWritten:
 
 
 class ContractsApplication:
-    def __init__(self, store: EventStore, time_events: TimeEventsDue, grace_days: int = 0) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        time_events: TimeEventsDue,
+        grace_days: int = 0,
+        directory: PayerDirectory | None = None,
+    ) -> None:
         """``grace_days``: the company's ``ABONENT_GRACE_DAYS`` (when an unpaid period's overdue
-        event falls due: ``due_on + grace_days``)."""
+        event falls due: ``due_on + grace_days``). ``directory``: where clients' tax ids and
+        contracts' numbers are kept for matching bank statements (written with each append)."""
         self.store = store
         self.time_events = time_events
         self.grace_days = grace_days
+        self.directory = directory
         self.clients: AggregateRepository[ClientState] = AggregateRepository(store, client_agg.evolve)
         self.contracts: AggregateRepository[ContractState] = AggregateRepository(store, contract_agg.evolve)
 
@@ -84,8 +96,13 @@ class ContractsApplication:
             lambda s: client_agg.decide(command, s),
             partition_key=lambda *_: str(command.client_id),
             ctx=ctx,
+            in_transaction=self._index_client if self.directory is not None else None,
             creates=isinstance(command, RegisterClient),
         )
+
+    async def _index_client(self, tx: Transaction, state: ClientState, _: list[RecordedEvent]) -> None:
+        if self.directory is not None and state.tax_id is not None:
+            await self.directory.record_client(tx, state.id, state.tax_id)
 
     async def get_client(self, client_id: UUID) -> ClientState:
         loaded = await self.clients.load(client_stream(client_id))
@@ -100,7 +117,10 @@ class ContractsApplication:
             raise NotFound("client_not_found", f"client {client_id} does not exist", "client_id")
 
     # --- contracts -----------------------------------------------------------------
-    async def handle_contract(self, command: ContractCommand, ctx: CommandContext) -> Executed[ContractState]:
+    async def handle_contract(
+        self, command: ContractCommand, ctx: CommandContext, also: AlsoWrite | None = None
+    ) -> Executed[ContractState]:
+        """``also``: written in the append's transaction (only when the command writes events)."""
         if isinstance(command, OpenContract):
             await self._require_client(command.client_id)
 
@@ -112,12 +132,23 @@ class ContractsApplication:
             lambda s: contract_agg.decide(command, s),
             partition_key=key,
             ctx=ctx,
-            in_transaction=self._rearm,
+            in_transaction=self._rearm if also is None else self._rearm_and(also),
             creates=isinstance(command, OpenContract),
         )
 
-    async def _rearm(self, tx: Transaction, state: ContractState, _: list[RecordedEvent]) -> None:
+    async def _rearm(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
         await self.time_events.replace(tx, state.id, pending_time_events(state, self.grace_days))
+        if self.directory is not None and recorded and recorded[0].event_type == "ContractOpened":
+            await self.directory.record_contract(tx, state.id, state.client_id, state.number)
+
+    def _rearm_and(
+        self, also: AlsoWrite
+    ) -> Callable[[Transaction, ContractState, list[RecordedEvent]], Awaitable[None]]:
+        async def both(tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
+            await self._rearm(tx, state, recorded)
+            await also(tx)
+
+        return both
 
     async def get_contract(self, contract_id: UUID) -> tuple[ContractState, list[RecordedEvent]]:
         loaded = await self.contracts.load(contract_stream(contract_id))
@@ -140,9 +171,11 @@ class ContractsApplication:
             recorded[0].payment_id, await self._position_of(command.contract_id, recorded), retried=True
         )
 
-    async def record_receipt(self, command: RecordReceipt, ctx: CommandContext) -> ReceiptWritten:
+    async def record_receipt(
+        self, command: RecordReceipt, ctx: CommandContext, also: AlsoWrite | None = None
+    ) -> ReceiptWritten:
         """One bank payment over several periods; a retry answers with the original receipt."""
-        result = await self.handle_contract(command, ctx)
+        result = await self.handle_contract(command, ctx, also)
         assert result.state is not None and result.state.currency is not None
         recorded = result.state.payments_under(command.reference)
         parts = [(p.payment_id, p.period_id, p.amount) for p in recorded]
