@@ -6,12 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 
+import asyncpg
 from fastapi import FastAPI
 
 from services.contracts.adapters.outbox_routing import route
+from services.contracts.adapters.statement_tables import PostgresPayerDirectory, PostgresStatementLedger
 from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
+from services.contracts.application.statements import StatementImport
 from services.contracts.entrypoints.http.routes import router
+from services.contracts.entrypoints.http.statement_routes import IMPORT_PATH
+from services.contracts.entrypoints.http.statement_routes import router as statement_router
 from services.contracts.settings import ContractsSettings
 from shared.calendar import CompanyCalendar
 from shared.db.migrations import apply_migrations, migrations_dir
@@ -23,6 +28,17 @@ from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import relay_in_background
 
 log = get_logger("contracts")
+
+
+def contracts_application(pool: asyncpg.Pool, grace_days: int) -> ContractsApplication:
+    return ContractsApplication(
+        PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), grace_days, PostgresPayerDirectory(pool)
+    )
+
+
+def statement_import(pool: asyncpg.Pool, contracts: ContractsApplication) -> StatementImport:
+    assert contracts.directory is not None
+    return StatementImport(contracts, contracts.directory, PostgresStatementLedger(pool))
 
 
 def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
@@ -43,9 +59,8 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         app.state.pool = pool
         app.state.calendar = calendar
-        app.state.contracts = ContractsApplication(
-            PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), calendar.grace_days
-        )
+        app.state.contracts = contracts_application(pool, calendar.grace_days)
+        app.state.statements = statement_import(pool, app.state.contracts)
         try:
             async with relay_in_background(
                 pool,
@@ -66,10 +81,11 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     app = create_service_app(
         title="Abonent contracts",
         description="Clients, contracts, service periods, payments and the scheduler of time events.",
-        routers=[router],
+        routers=[router, statement_router],
         checks={"database": database, "kafka": probe},
         lifespan=lifespan,
         auth=settings.auth,
+        body_limits={IMPORT_PATH: settings.statement_max_bytes},
     )
     app.state.latest_paid_on = latest_paid_on
     app.state.calendar = calendar
