@@ -79,6 +79,11 @@ def print_report(report: ImportReport) -> None:
         console.print(table)
 
 
+@app.callback()
+def operations() -> None:
+    """Contracts operations (a group, so every command keeps its name as more are added)."""
+
+
 @app.command("import-statement")
 def import_statement(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="the statement file"),

@@ -7,6 +7,9 @@ columns, a 200 MB upload."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from datetime import date
 from urllib.parse import urlsplit
@@ -168,3 +171,29 @@ async def test_a_200_mb_upload_is_refused_before_it_is_read(contracts_api):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
     assert b'"rule":"body_too_large"' in body and b"67108864 bytes" in body
+
+
+async def run_cli(stack, path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **stack.env(), "COLUMNS": "200"}
+    argv = [sys.executable, "-m", "services.contracts.entrypoints.cli", "import-statement", str(path), "--actor", "cli"]
+    return await asyncio.to_thread(subprocess.run, argv, env=env, capture_output=True, text=True, timeout=120)
+
+
+async def test_the_cli_imports_with_a_progress_bar_and_refuses_a_cut_off_file(contracts_api, stack, tmp_path):
+    api = contracts_api
+    tax = tax_id()
+    contract_id, _ = await signed(api, tax)
+    number = await contract_number(api, contract_id)
+    docs = [Doc(uuid.uuid4().hex[:6], "30000.00", tax, f"по договору {number}"), Doc("x", "1,5", tax, number)]
+    statement = tmp_path / "statement.txt"
+    statement.write_bytes(exchange_1c(docs).encode("cp1251"))
+    done = await run_cli(stack, statement)
+    assert done.returncode == 0, done.stderr
+    assert "2/2" in done.stderr  # tqdm's bar: payments done of all
+    assert "1 matched" in done.stderr and "1 rejected" in done.stderr and "invalid_amount" in done.stderr
+    assert await paid(api, contract_id) == ["30000.00", "0.00", "0.00", "0.00"]
+    cut = tmp_path / "cut.txt"
+    cut.write_bytes(exchange_1c(docs, end=False).encode("cp1251"))
+    refused = await run_cli(stack, cut)
+    assert refused.returncode == 1
+    assert "not imported (truncated): line" in refused.stderr.replace("\n", " ")
