@@ -85,6 +85,7 @@ class MemoryStatementLedger:
     ) -> None:
         if line.id in self.rows:
             raise LineAlreadyImported(line.id)
+
         def keep() -> None:
             self._keep(line, "matched", None, contract_id, actor)
 
