@@ -11,7 +11,7 @@ RUN := python -m deploy.local
 
 .PHONY: help system-packages install up down status services-up services-down demo lint test test-unit test-integration \
         test-e2e asyncapi asyncapi-check run-contracts run-projections run-tickets run-notifier \
-        run-scheduler rebuild-projections bench bench-full duplicates clean token
+        run-scheduler rebuild-projections bench bench-full bench-statements duplicates clean token
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -118,6 +118,9 @@ bench: install ## quick benchmark profile (minutes); results in bench/README.md
 
 bench-full: install ## the full docs/design.md §7 scale (100k clients, 2M periods)
 	@$(BIN)/python -m bench --profile full
+
+bench-statements: install ## import a 100,000-payment bank statement on its own PostgreSQL (payments/s, memory)
+	@$(BIN)/python -m bench.statements
 
 duplicates: ## show repeated code (a place to look, not a verdict)
 	@duplicates

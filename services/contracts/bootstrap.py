@@ -11,10 +11,14 @@ from fastapi import FastAPI
 
 from services.contracts.adapters.invoices_table import PostgresInvoiceBook
 from services.contracts.adapters.outbox_routing import route
+from services.contracts.adapters.statement_tables import PostgresPayerDirectory, PostgresStatementLedger
 from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
+from services.contracts.application.statements import StatementImport
 from services.contracts.entrypoints.http.invoice_routes import router as invoice_router
 from services.contracts.entrypoints.http.routes import router
+from services.contracts.entrypoints.http.statement_routes import IMPORT_PATH
+from services.contracts.entrypoints.http.statement_routes import router as statement_router
 from services.contracts.settings import ContractsSettings
 from shared.calendar import CompanyCalendar
 from shared.db.migrations import apply_migrations, migrations_dir
@@ -38,7 +42,13 @@ def contracts_application(pool: asyncpg.Pool, settings: ContractsSettings, grace
         invoices=invoices,
         company=settings.company(),
         invoice_days_before_due=settings.invoice_days_before_due,
+        directory=PostgresPayerDirectory(pool),
     )
+
+
+def statement_import(pool: asyncpg.Pool, contracts: ContractsApplication) -> StatementImport:
+    assert contracts.directory is not None
+    return StatementImport(contracts, contracts.directory, PostgresStatementLedger(pool))
 
 
 def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalendar | None = None) -> FastAPI:
@@ -60,6 +70,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         app.state.pool = pool
         app.state.calendar = calendar
         app.state.contracts = contracts_application(pool, settings, calendar.grace_days)
+        app.state.statements = statement_import(pool, app.state.contracts)
         try:
             async with relay_in_background(
                 pool,
@@ -80,10 +91,11 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     app = create_service_app(
         title="Abonent contracts",
         description="Clients, contracts, service periods, payments and the scheduler of time events.",
-        routers=[router, invoice_router],
+        routers=[router, invoice_router, statement_router],
         checks={"database": database, "kafka": probe},
         lifespan=lifespan,
         auth=settings.auth,
+        body_limits={IMPORT_PATH: settings.statement_max_bytes},
     )
     app.state.latest_paid_on = latest_paid_on
     app.state.calendar = calendar

@@ -19,6 +19,8 @@ class ContractsSettings(ServiceSettings):
     """Publish the outbox from this process (several replicas may: one publishes at a time)."""
     scheduler_interval_seconds: float = 60.0
     scheduler_batch: int = 500
+    statement_max_bytes: int = 64 * 1024 * 1024
+    """The largest bank statement ``POST /payments/import`` takes (larger ones: the CLI)."""
     allow_future_ticks: bool = False
     """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
     on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""

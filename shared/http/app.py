@@ -3,7 +3,7 @@ bearer authentication, health, metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
@@ -31,8 +31,10 @@ def create_service_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     version: str = "1.0.0",
     auth: AuthSettings | Verifier | None = None,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
+    """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment).
+    ``body_limits``: request-body limits for exact paths other than the 1 MiB of every route."""
     auth = auth if auth is not None else AuthSettings()
     app = FastAPI(
         title=title,
@@ -44,7 +46,9 @@ def create_service_app(
     app.state.auth_settings = auth if isinstance(auth, AuthSettings) else None
     install_error_handlers(app)
     install_request_context(app)
-    app.add_middleware(RequestLimits)  # added last = outermost: before anything reads the request
+    app.add_middleware(
+        RequestLimits, body_limits=body_limits
+    )  # added last = outermost: before anything reads the request
     app.include_router(health_router(checks, reports))
     for router in routers:
         app.include_router(router)

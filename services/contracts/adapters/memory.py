@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from services.contracts.adapters.invoices_table import claims
-from services.contracts.application.ports import InvoiceNumberTaken, InvoiceRef
+from services.contracts.application.ports import InvoiceNumberTaken, InvoiceRef, KeptReceipt, LineAlreadyImported
+from services.contracts.domain.statements.lines import BankLine
 from services.contracts.domain.time_events import TimeEventDue
+from shared.domain_errors import Conflict
 from shared.eventstore.memory import MemoryTransaction
 
 
@@ -67,3 +70,84 @@ class MemoryInvoiceBook:
 
     async def by_number(self, number: str) -> InvoiceRef | None:
         return next((i for i in self.invoices.values() if i.number == number.strip()), None)
+
+
+class MemoryPayerDirectory:
+    """``application.ports.PayerDirectory`` as dicts; writes land when the append commits."""
+
+    def __init__(self) -> None:
+        self.tax_ids: dict[UUID, str] = {}
+        self.contracts: dict[UUID, tuple[UUID, str]] = {}
+
+    async def record_client(self, tx: MemoryTransaction, client_id: UUID, tax_id: str | None) -> None:
+        def keep() -> None:
+            if tax_id is None:
+                self.tax_ids.pop(client_id, None)
+            else:
+                self.tax_ids[client_id] = tax_id
+
+        tx.stage(keep)
+
+    async def record_contract(self, tx: MemoryTransaction, contract_id: UUID, client_id: UUID, number: str) -> None:
+        def keep() -> None:
+            self.contracts.setdefault(contract_id, (client_id, number))
+
+        tx.stage(keep)
+
+    async def contracts_paid_by(self, tax_ids: Collection[str]) -> dict[str, list[UUID]]:
+        found: dict[str, list[UUID]] = {}
+        for contract_id, (client_id, _) in sorted(self.contracts.items()):
+            tax_id = self.tax_ids.get(client_id)
+            if tax_id is not None and tax_id in tax_ids:
+                found.setdefault(tax_id, []).append(contract_id)
+        return found
+
+
+class MemoryStatementLedger:
+    """``application.ports.StatementLedger`` as a dict in import order."""
+
+    def __init__(self) -> None:
+        self.rows: dict[UUID, KeptReceipt] = {}
+
+    async def imported(self, ids: Collection[UUID]) -> set[UUID]:
+        return {i for i in ids if i in self.rows}
+
+    def _keep(self, line: BankLine, status: str, reason: str | None, contract_id: UUID | None, actor: str) -> bool:
+        if line.id in self.rows:
+            return False
+        self.rows[line.id] = KeptReceipt(
+            line.id, line, line.reference, status, reason, contract_id, datetime.now(UTC), actor
+        )
+        return True
+
+    async def record_matched(
+        self, tx: MemoryTransaction, line: BankLine, contract_id: UUID, rule: str, actor: str
+    ) -> None:
+        if line.id in self.rows:
+            raise LineAlreadyImported(line.id)
+
+        def keep() -> None:
+            self._keep(line, "matched", None, contract_id, actor)
+
+        tx.stage(keep)
+
+    async def keep_unallocated(self, lines: Sequence[tuple[BankLine, str]], actor: str) -> set[UUID]:
+        return {line.id for line, reason in lines if self._keep(line, "unallocated", reason, None, actor)}
+
+    async def unallocated(self, limit: int, offset: int) -> list[KeptReceipt]:
+        return [r for r in self.rows.values() if r.status == "unallocated"][offset : offset + limit]
+
+    async def get(self, receipt_id: UUID) -> KeptReceipt | None:
+        return self.rows.get(receipt_id)
+
+    async def mark_allocated(
+        self, tx: MemoryTransaction | None, receipt_id: UUID, contract_id: UUID, actor: str
+    ) -> None:
+        kept = self.rows.get(receipt_id)
+        if kept is None or kept.status != "unallocated":
+            raise Conflict("receipt_allocated", f"bank receipt {receipt_id} is no longer unallocated", "receipt_id")
+        done = replace(kept, status="allocated", contract_id=contract_id)
+        if tx is None:
+            self.rows[receipt_id] = done
+        else:
+            tx.stage(lambda: self.rows.__setitem__(receipt_id, done))

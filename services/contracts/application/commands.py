@@ -9,13 +9,19 @@ ports only (``shared.eventstore.ports.EventStore``, ``application.ports.TimeEven
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from services.contracts.application.ports import InvoiceBook, InvoiceNumberTaken, InvoiceRef, TimeEventsDue
+from services.contracts.application.ports import (
+    InvoiceBook,
+    InvoiceNumberTaken,
+    InvoiceRef,
+    PayerDirectory,
+    TimeEventsDue,
+)
 from services.contracts.domain import client as client_agg
 from services.contracts.domain import contract as contract_agg
 from services.contracts.domain.client import ClientState
@@ -58,6 +64,10 @@ def contract_stream(contract_id: UUID) -> str:
     return f"contract-{contract_id}"
 
 
+AlsoWrite = Callable[[Transaction], Awaitable[None]]
+"""A write of the caller's that commits with the command's events or not at all."""
+
+
 @dataclass(frozen=True)
 class CommandWritten:
     """What a command wrote: the id it made (or ``ids``, several), at which position."""
@@ -89,17 +99,21 @@ class ContractsApplication:
         invoices: InvoiceBook | None = None,
         company: CompanyDetails | None = None,
         invoice_days_before_due: int | None = None,
+        directory: PayerDirectory | None = None,
     ) -> None:
         """``grace_days``: the company's ``ABONENT_GRACE_DAYS`` (when an unpaid period's overdue
         event falls due: ``due_on + grace_days``). ``invoices``: the invoice numbers and index
         (None: this application issues no invoices); ``company``: who issues them;
-        ``invoice_days_before_due``: ``CONTRACTS_INVOICE_DAYS_BEFORE_DUE`` (None: only by hand)."""
+        ``invoice_days_before_due``: ``CONTRACTS_INVOICE_DAYS_BEFORE_DUE`` (None: only by hand);
+        ``directory``: where clients' tax ids and contracts' numbers are kept for matching bank
+        statements (written with each append)."""
         self.store = store
         self.time_events = time_events
         self.grace_days = grace_days
         self.invoices = invoices
         self.company = company or CompanyDetails("Abonent")
         self.invoice_days = invoice_days_before_due if invoices is not None else None
+        self.directory = directory
         self.clients: AggregateRepository[ClientState] = AggregateRepository(store, client_agg.evolve)
         self.contracts: AggregateRepository[ContractState] = AggregateRepository(store, contract_agg.evolve)
 
@@ -110,8 +124,13 @@ class ContractsApplication:
             lambda s: client_agg.decide(command, s),
             partition_key=lambda *_: str(command.client_id),
             ctx=ctx,
+            in_transaction=self._index_client if self.directory is not None else None,
             creates=isinstance(command, RegisterClient),
         )
+
+    async def _index_client(self, tx: Transaction, state: ClientState, _: list[RecordedEvent]) -> None:
+        if self.directory is not None:  # a cleared tax id leaves the directory too
+            await self.directory.record_client(tx, state.id, state.tax_id)
 
     async def get_client(self, client_id: UUID) -> ClientState:
         loaded = await self.clients.load(client_stream(client_id))
@@ -126,7 +145,10 @@ class ContractsApplication:
             raise NotFound("client_not_found", f"client {client_id} does not exist", "client_id")
 
     # --- contracts -----------------------------------------------------------------
-    async def handle_contract(self, command: ContractCommand, ctx: CommandContext) -> Executed[ContractState]:
+    async def handle_contract(
+        self, command: ContractCommand, ctx: CommandContext, also: AlsoWrite | None = None
+    ) -> Executed[ContractState]:
+        """``also``: written in the append's transaction (only when the command writes events)."""
         if isinstance(command, OpenContract):
             await self._require_client(command.client_id)
 
@@ -138,7 +160,7 @@ class ContractsApplication:
             lambda s: contract_agg.decide(command, s),
             partition_key=key,
             ctx=ctx,
-            in_transaction=self._rearm,
+            in_transaction=self._rearm if also is None else self._rearm_and(also),
             creates=isinstance(command, OpenContract),
         )
 
@@ -158,6 +180,8 @@ class ContractsApplication:
                     if d is not None
                 ],
             )
+        if self.directory is not None and recorded and recorded[0].event_type == "ContractOpened":
+            await self.directory.record_contract(tx, state.id, state.client_id, state.number)
 
     # --- invoices and time events -------------------------------------------------------
     async def _numbered(
@@ -226,6 +250,15 @@ class ContractsApplication:
             raise NotFound("invoice_not_found", f"invoice {invoice_id} does not exist", "invoice_id")
         return state, doc
 
+    def _rearm_and(
+        self, also: AlsoWrite
+    ) -> Callable[[Transaction, ContractState, list[RecordedEvent]], Awaitable[None]]:
+        async def both(tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
+            await self._rearm(tx, state, recorded)
+            await also(tx)
+
+        return both
+
     async def get_contract(self, contract_id: UUID) -> tuple[ContractState, list[RecordedEvent]]:
         loaded = await self.contracts.load(contract_stream(contract_id))
         if loaded.state is None:
@@ -247,9 +280,11 @@ class ContractsApplication:
             recorded[0].payment_id, await self._position_of(command.contract_id, recorded), retried=True
         )
 
-    async def record_receipt(self, command: RecordReceipt, ctx: CommandContext) -> ReceiptWritten:
+    async def record_receipt(
+        self, command: RecordReceipt, ctx: CommandContext, also: AlsoWrite | None = None
+    ) -> ReceiptWritten:
         """One bank payment over several periods; a retry answers with the original receipt."""
-        result = await self.handle_contract(command, ctx)
+        result = await self.handle_contract(command, ctx, also)
         assert result.state is not None and result.state.currency is not None
         recorded = result.state.payments_under(command.reference)
         parts = [(p.payment_id, p.period_id, p.amount) for p in recorded]

@@ -73,7 +73,7 @@ def _optional(value: str | None, current: str | None, field: str) -> str | None:
     value = value.strip()
     if not value:
         return None
-    if field == "tax_id" and not (value.isdigit() and len(value) in (10, 12)):
+    if field == "tax_id" and not (value.isdigit() and value.isascii() and len(value) in (10, 12)):
         raise RuleViolated("invalid_tax_id", f"tax_id {value!r} must be 10 or 12 digits (ИНН)", field)
     return _email(value, field) if field == "billing_email" else value
 

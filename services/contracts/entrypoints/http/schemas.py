@@ -34,7 +34,9 @@ class RegisterClientRequest(Request):
     name: Text
     manager_name: Text
     manager_email: EmailStr
-    tax_id: TaxId | None = Field(default=None, description="ИНН: 10 or 12 digits, printed on invoices")
+    tax_id: TaxId | None = Field(
+        default=None, description="ИНН: 10 or 12 digits, printed on invoices; how bank statements name the payer"
+    )
     address: Text | None = None
     billing_email: EmailStr | None = Field(default=None, description="the client's accountant: receives invoices")
 
