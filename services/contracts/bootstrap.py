@@ -40,11 +40,13 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dsn = settings.database_url.get_secret_value()
         await apply_migrations(dsn, migrations_dir("contracts"))
-        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, service="contracts")
         app.state.pool = pool
         app.state.calendar = calendar
         app.state.contracts = ContractsApplication(
-            PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), calendar.grace_days
+            PostgresEventStore(pool, router=route, service="contracts"),
+            PostgresTimeEventsDue(pool),
+            calendar.grace_days,
         )
         try:
             async with relay_in_background(
@@ -52,6 +54,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
                 settings.kafka,
                 f"{settings.kafka.client_id_prefix}-contracts-relay",
                 enabled=settings.run_relay,
+                service="contracts",
             ) as relay:
                 app.state.relay = relay
                 log.info("contracts service started", port=settings.http_port, relay=settings.run_relay)
@@ -70,6 +73,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         checks={"database": database, "kafka": probe},
         lifespan=lifespan,
         auth=settings.auth,
+        service="contracts",
     )
     app.state.latest_paid_on = latest_paid_on
     app.state.calendar = calendar

@@ -15,6 +15,8 @@ class ContractsSettings(ServiceSettings):
     """Publish the outbox from this process (several replicas may: one publishes at a time)."""
     scheduler_interval_seconds: float = 60.0
     scheduler_batch: int = 500
+    scheduler_metrics_port: int | None = None
+    """The scheduler loop's own /metrics port (``scheduler_*``, its pool); off when unset."""
     allow_future_ticks: bool = False
     """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
     on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""

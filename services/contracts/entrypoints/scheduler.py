@@ -11,11 +11,14 @@ import signal
 import uuid
 from datetime import UTC, datetime
 
+from prometheus_client import start_http_server
+
 from services.contracts.adapters.outbox_routing import route
 from services.contracts.adapters.time_events_table import PostgresTimeEventsDue
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.application.scheduler import tick
 from services.contracts.settings import ContractsSettings
+from shared import tracing
 from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
 from shared.eventstore.store import PostgresEventStore
@@ -26,10 +29,15 @@ log = get_logger("contracts.scheduler")
 
 
 async def run(settings: ContractsSettings) -> None:
-    pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4)
+    pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4, service="scheduler")
     app = ContractsApplication(
-        PostgresEventStore(pool, router=route), PostgresTimeEventsDue(pool), settings.calendar.grace_days
+        PostgresEventStore(pool, router=route, service="scheduler"),
+        PostgresTimeEventsDue(pool),
+        settings.calendar.grace_days,
     )
+    tracing.configure("contracts-scheduler")
+    if settings.scheduler_metrics_port is not None:  # this process has no HTTP app of its own
+        start_http_server(settings.scheduler_metrics_port, addr=settings.http_host)
     calendar = settings.calendar.calendar()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -41,7 +49,8 @@ async def run(settings: ContractsSettings) -> None:
             now = datetime.now(UTC)
             ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=now)
             try:
-                await tick(app, calendar.today(now), ctx, settings.scheduler_batch, calendar)
+                with tracing.span("scheduler tick", correlation_id=ctx.correlation_id):
+                    await tick(app, calendar.today(now), ctx, settings.scheduler_batch, calendar)
             except Exception:  # one bad tick must not stop the loop; it is logged
                 log.exception("scheduler tick failed")
             try:
