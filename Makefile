@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install -q --upgrade pip
 	@$(BIN)/pip install -q -e '.[dev,bench,deploy]'
 	@# kcat: the one-liner of docs/integrating.md, run by its test (best effort: Debian's package)
-	@command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat; } >/dev/null 2>&1 \
+	@command -v kcat >/dev/null || { apt-get install -y -qq kcat || { apt-get update -qq && apt-get install -y -qq kcat; }; } >/dev/null 2>&1 \
 	  || echo "kcat not installed (apt-get install kcat): the guide's kcat test will be skipped"
 	@touch $(STAMP)
 
