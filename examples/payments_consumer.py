@@ -8,7 +8,9 @@ It keeps a payments ledger and the open debts in SQLite, the way an accounting s
 * **commit after processing**: the Kafka offsets are committed only after the fetch's effects
   are committed in SQLite; a crash in between redelivers, and the dedupe absorbs it;
 * **ordering per client**: the key is the client id, so one client's events arrive in order;
-* **unknown event types and fields are ignored** (the feed may grow within ``payments.v1``).
+* **unknown event types and fields are ignored** (the feed may grow within ``payments.v1``);
+* **a record that is not an envelope is set aside, not fatal**: kept in ``rejected`` with its
+  coordinates and the error, so one foreign record never stops the ledger.
 
 Run it against the local stack (``make up``)::
 
@@ -46,11 +48,23 @@ CREATE TABLE IF NOT EXISTS payments (
     period_id TEXT NOT NULL, amount TEXT NOT NULL, currency TEXT NOT NULL, paid_on TEXT NOT NULL,
     reference TEXT, state TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS rejected (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, "offset" INTEGER NOT NULL, error TEXT NOT NULL,
+    PRIMARY KEY (topic, partition, "offset")
+);
 CREATE TABLE IF NOT EXISTS debts (
     period_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, contract_id TEXT NOT NULL,
     amount_due TEXT NOT NULL, currency TEXT NOT NULL, due_on TEXT NOT NULL
 );
 """
+
+
+def envelope(value: bytes) -> dict[str, Any]:
+    """The record's value as an envelope; ValueError when it is not one."""
+    event = json.loads(value)
+    if not isinstance(event, dict) or not {"event_id", "event_type", "data"} <= event.keys():
+        raise ValueError("not an envelope")
+    return event
 
 
 def apply(db: sqlite3.Connection, event: dict[str, Any]) -> bool:
@@ -120,7 +134,7 @@ async def consume(args: argparse.Namespace) -> dict[str, int]:
         auto_offset_reset="earliest",  # a new group replays the feed from its beginning
         enable_auto_commit=False,  # offsets are committed below, after the effects
     )
-    counts = {"applied": 0, "duplicates": 0}
+    counts = {"applied": 0, "duplicates": 0, "rejected": 0}
     await consumer.start()
     try:
         idle = 0.0
@@ -133,7 +147,16 @@ async def consume(args: argparse.Namespace) -> dict[str, int]:
             with db:  # one SQLite transaction for the fetch: effects + event ids together
                 for records in batches.values():
                     for record in records:
-                        applied = apply(db, json.loads(record.value))
+                        try:
+                            event = envelope(record.value)
+                        except (ValueError, TypeError) as exc:
+                            db.execute(
+                                "INSERT OR IGNORE INTO rejected VALUES (?, ?, ?, ?)",
+                                (record.topic, record.partition, record.offset, repr(exc)[:500]),
+                            )
+                            counts["rejected"] += 1
+                            continue
+                        applied = apply(db, event)
                         counts["applied" if applied else "duplicates"] += 1
             await consumer.commit()  # only now: a crash before this redelivers, and dedupe absorbs it
     finally:
