@@ -32,11 +32,13 @@ from shared.outbox.relay import relay_in_background
 log = get_logger("contracts")
 
 
-def contracts_application(pool: asyncpg.Pool, settings: ContractsSettings, grace_days: int) -> ContractsApplication:
+def contracts_application(
+    pool: asyncpg.Pool, settings: ContractsSettings, grace_days: int, service: str = "contracts"
+) -> ContractsApplication:
     """The application on PostgreSQL (the HTTP service and the scheduler loop build the same)."""
     invoices = PostgresInvoiceBook(pool)
     return ContractsApplication(
-        PostgresEventStore(pool, router=route),
+        PostgresEventStore(pool, router=route, service=service),
         PostgresTimeEventsDue(pool),
         grace_days,
         invoices=invoices,
@@ -66,7 +68,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dsn = settings.database_url.get_secret_value()
         await apply_migrations(dsn, migrations_dir("contracts"))
-        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, service="contracts")
         app.state.pool = pool
         app.state.calendar = calendar
         app.state.contracts = contracts_application(pool, settings, calendar.grace_days)
@@ -77,6 +79,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
                 settings.kafka,
                 f"{settings.kafka.client_id_prefix}-contracts-relay",
                 enabled=settings.run_relay,
+                service="contracts",
             ) as relay:
                 app.state.relay = relay
                 log.info("contracts service started", port=settings.http_port, relay=settings.run_relay)
@@ -96,6 +99,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         lifespan=lifespan,
         auth=settings.auth,
         body_limits={IMPORT_PATH: settings.statement_max_bytes},
+        service="contracts",
     )
     app.state.latest_paid_on = latest_paid_on
     app.state.calendar = calendar

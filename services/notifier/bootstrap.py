@@ -59,7 +59,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dsn = settings.database_url.get_secret_value()
         await apply_migrations(dsn, migrations_dir("notifier"))
-        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, service="notifier")
         delivery_log = DeliveryLog(
             pool, ClaimTimeouts(lock_seconds=attempt_seconds + 5, idle_in_transaction_seconds=attempt_seconds * 2 + 30)
         )
@@ -126,5 +126,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         checks={"database": database, "kafka": probe, "consumer": consuming},
         lifespan=lifespan,
         auth=settings.auth,
+        service="notifier",
     )
     return app

@@ -50,7 +50,11 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await open_pool(
-            dsn, settings.read_model_schema, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            dsn,
+            settings.read_model_schema,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            service="projections",
         )
         notifications = AppliedNotifications(with_search_path(dsn, settings.read_model_schema))
         await notifications.start()
@@ -124,6 +128,7 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
         reports={"consumer": consumer_report(consumer_status, settings.ready_max_lag)},
         lifespan=lifespan,
         auth=settings.auth,
+        service="projections",
     )
     app.state.calendar = settings.calendar.calendar()
     return app

@@ -40,7 +40,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dsn = settings.database_url.get_secret_value()
         await apply_migrations(dsn, migrations_dir("tickets"))
-        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, service="tickets")
         coverage = HttpCoverageSource(
             settings.projections_url,
             timeout=settings.coverage_timeout_seconds,
@@ -53,7 +53,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         app.state.pool = pool
         app.state.coverage = coverage
         app.state.tickets = TicketsApplication(
-            PostgresEventStore(pool, router=route),
+            PostgresEventStore(pool, router=route, service="tickets"),
             coverage,
             price_list,
             TicketsTable(pool),
@@ -67,6 +67,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
                 settings.kafka,
                 f"{settings.kafka.client_id_prefix}-tickets-relay",
                 enabled=settings.run_relay,
+                service="tickets",
             ) as relay:
                 app.state.relay = relay
                 log.info(
@@ -93,5 +94,6 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         checks={"database": database, "kafka": probe},
         lifespan=lifespan,
         auth=settings.auth,
+        service="tickets",
     )
     return app

@@ -2,8 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import asyncpg
 import orjson
+from prometheus_client import REGISTRY
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+
+class PoolGauges(Collector):
+    """``db_pool_connections_in_use`` and ``db_pool_connections_max`` per service, read from
+    the live pools at scrape time (nothing to update on the query path)."""
+
+    def __init__(self) -> None:
+        self._pools: dict[str, asyncpg.Pool] = {}  # the latest pool per service (asyncpg's take no weakref)
+
+    def watch(self, service: str, pool: asyncpg.Pool) -> None:
+        self._pools[service] = pool
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        in_use = GaugeMetricFamily(
+            "db_pool_connections_in_use", "Connections of the pool lent out right now", labels=["service"]
+        )
+        ceiling = GaugeMetricFamily("db_pool_connections_max", "The pool's size limit", labels=["service"])
+        for service, pool in sorted(self._pools.items()):
+            if pool.is_closing():  # closed: reported no more
+                continue
+            in_use.add_metric([service], pool.get_size() - pool.get_idle_size())
+            ceiling.add_metric([service], pool.get_max_size())
+        yield in_use
+        yield ceiling
+
+
+POOLS = PoolGauges()
+REGISTRY.register(POOLS)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -27,7 +60,8 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, service: str | None = None) -> asyncpg.Pool:
+    """``service``: report the pool's use on /metrics under that label."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -37,6 +71,8 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         command_timeout=30,
     )
     assert pool is not None
+    if service is not None:
+        POOLS.watch(service, pool)
     return pool
 
 

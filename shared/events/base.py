@@ -8,8 +8,11 @@ A payload model names itself with two class variables::
         schema_version: ClassVar[int] = 1
         ...
 
-A breaking change is a new model with ``schema_version = 2`` plus an upcaster that turns a
-stored version-1 payload into version 2; old payloads are never rewritten in place.
+Inside Abonent (the event stores and the internal topics, read through this registry), a
+breaking change is a new model with ``schema_version = 2`` plus an upcaster that turns a
+stored version-1 payload into version 2; old payloads are never rewritten in place. The
+public feed ``payments.v1`` has its own rule, for readers without our upcasters:
+docs/integrating.md, "Evolution".
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@
 
 These models are a stable, documented contract of their own: they are NOT the internal
 contract events (which may evolve) and live in their own ``public_registry`` because their
-type names repeat internal ones. A change that breaks a consumer is a new schema version
-with an upcaster, never an edit. ``to_public`` maps an internal event to its public form.
+type names repeat internal ones. They evolve by the one rule of docs/integrating.md
+("Evolution"): optional fields may be added; anything else that breaks a consumer is a new
+topic ``payments.v2`` published alongside, never an edit or an upcaster (consumers outside
+Abonent have none) — ``make test`` checks the generated document against
+``docs/asyncapi/released/payments.v1.json``. ``to_public`` maps an internal event to its public form.
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ from contextlib import suppress
 from typing import Any
 
 import asyncpg
+from prometheus_client import Counter
 
+from shared import tracing
 from shared.db.locks import key_lock
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.ports import InTransaction
@@ -39,14 +41,22 @@ is held, and in READ COMMITTED each statement sees every commit made before it s
 ``cur`` is the stream's true head: no row comes back when the stream is not where expected."""
 
 
+VERSION_CONFLICTS = Counter(
+    "eventstore_version_conflicts_total",
+    "Appends refused because the stream moved on since it was read (each is retried or answered 409)",
+    ["service"],
+)
+
+
 def _record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(**dict(row))
 
 
 class PostgresEventStore:
-    def __init__(self, pool: asyncpg.Pool, router: OutboxRouter | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, router: OutboxRouter | None = None, *, service: str = "unknown") -> None:
         self._pool = pool
         self._router = router
+        self._conflicts = VERSION_CONFLICTS.labels(service)
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         rows = await self._pool.fetch(
@@ -101,6 +111,20 @@ class PostgresEventStore:
         """
         if not events:
             return []
+        if not tracing.enabled():
+            return await self._append(stream_id, expected_version, events, partition_key, ctx, in_transaction)
+        with tracing.span("eventstore append", stream=stream_id, events=len(events)):
+            return await self._append(stream_id, expected_version, events, partition_key, ctx, in_transaction)
+
+    async def _append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        partition_key: str,
+        ctx: CommandContext,
+        in_transaction: InTransaction | None,
+    ) -> list[RecordedEvent]:
         async with self._pool.acquire() as conn:
             # Same key -> commits in position order; the relay and consumers rely on it.
             # BEGIN and the lock go in one round trip; the rest of the transaction is ours to end
@@ -145,11 +169,13 @@ class PostgresEventStore:
             )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version_key":  # written under another key's lock
+                self._conflicts.inc()
                 raise ConcurrencyError(stream_id, expected_version) from exc
             raise
         if not rows:
             actual = await conn.fetchval(
                 "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
             )
+            self._conflicts.inc()
             raise ConcurrencyError(stream_id, expected_version, actual)
         return sorted((_record(r) for r in rows), key=lambda r: r.stream_version)

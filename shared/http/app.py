@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
 
+from shared import tracing
 from shared.auth.dependencies import document_auth
 from shared.auth.settings import AuthSettings
 from shared.auth.verify import Verifier
@@ -32,9 +33,12 @@ def create_service_app(
     version: str = "1.0.0",
     auth: AuthSettings | Verifier | None = None,
     body_limits: Mapping[str, int] | None = None,
+    service: str | None = None,
 ) -> FastAPI:
     """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment).
-    ``body_limits``: request-body limits for exact paths other than the 1 MiB of every route."""
+    ``body_limits``: request-body limits for exact paths other than the 1 MiB of every route.
+    ``service``: its name in traces (default: the title); tracing is on only when configured
+    (``shared.tracing``)."""
     auth = auth if auth is not None else AuthSettings()
     app = FastAPI(
         title=title,
@@ -53,4 +57,5 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     document_auth(app)
+    tracing.instrument_app(app, service or title)
     return app

@@ -30,16 +30,17 @@ def main(
     client_id: str = typer.Option("abonent-outbox-relay"),
     batch_size: int = typer.Option(1000),
     log_format: str = typer.Option("console", envvar="ABONENT_LOG_FORMAT"),
+    service: str = typer.Option("outbox", help="the service label of the relay's metrics"),
 ) -> None:
     """Kafka's address and security come from ABONENT_KAFKA_* (shared.settings.KafkaSettings)."""
     configure_logging(log_format)
     tune_gc()
     given = {"bootstrap_servers": bootstrap_servers} if bootstrap_servers else {}
     kafka = load_or_exit(KafkaSettings, **given)
-    uvloop.run(_run(database_url, kafka, client_id, batch_size))  # as the services run
+    uvloop.run(_run(database_url, kafka, client_id, batch_size, service))  # as the services run
 
 
-async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_size: int) -> None:
+async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_size: int, service: str) -> None:
     # The structlog chain masks the password in the URL (shared.logging).
     get_logger("outbox").info(
         "relay starting",
@@ -49,7 +50,7 @@ async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_si
         security=kafka.security_protocol,
     )
     pool = await create_pool(database_url, min_size=2, max_size=3)
-    relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id), batch_size=batch_size)
+    relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id), batch_size=batch_size, service=service)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)

@@ -12,6 +12,8 @@ from uuid import UUID
 
 import asyncpg
 
+from shared import tracing
+from shared.events.envelope import Envelope
 from shared.eventstore.records import RecordedEvent
 
 NOTIFY_CHANNEL = "abonent_outbox"
@@ -29,6 +31,14 @@ class OutboxMessage:
 OutboxRouter = Callable[[RecordedEvent], Sequence[OutboxMessage]]
 
 
+def outbox_headers(env: Envelope) -> dict[str, str]:
+    """The Kafka headers of ``env`` as the outbox row keeps them, with the trace context of the
+    request that wrote it (``traceparent``, when tracing is on): the relay copies them as they are."""
+    headers = {k: v.decode() for k, v in env.kafka_headers()}
+    tracing.inject(headers)
+    return headers
+
+
 def envelope_message(topic: str, event: RecordedEvent) -> OutboxMessage:
     """The common case: the event's full envelope on ``topic``, keyed by its partition key."""
     env = event.envelope()
@@ -37,7 +47,7 @@ def envelope_message(topic: str, event: RecordedEvent) -> OutboxMessage:
         key=event.partition_key,
         event_id=event.event_id,
         payload=env.to_bytes(),
-        headers={k: v.decode() for k, v in env.kafka_headers()},
+        headers=outbox_headers(env),
     )
 
 

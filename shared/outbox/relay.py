@@ -39,6 +39,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
+from prometheus_client import Counter, Gauge
 
 from shared.backoff import Backoff
 from shared.db.locks import RELAY_LOCK
@@ -53,6 +54,28 @@ log = get_logger("outbox.relay")
 _partitioner = DefaultPartitioner()
 
 Destination = tuple[str, int]  # (topic, partition)
+
+PUBLISHED = Counter("relay_published_total", "Outbox rows the relay published and Kafka acknowledged", ["service"])
+FAILURES = Counter(
+    "relay_failures_total", "Relay batches that failed and were rolled back to be retried", ["service", "reason"]
+)
+BACKLOG = Gauge("outbox_backlog_rows", "Outbox rows not yet published (measured by the relay)", ["service"])
+OLDEST_AGE = Gauge(
+    "outbox_oldest_age_seconds", "Age of the oldest outbox row not yet published; 0 when empty", ["service"]
+)
+MEASURE_EVERY = 5.0
+"""Seconds between two measurements of the backlog (a count over the outbox table)."""
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A small, fixed set of label values for ``relay_failures_total``."""
+    if isinstance(exc, KafkaError):
+        return "kafka"
+    if isinstance(exc, asyncpg.PostgresError):
+        return "database"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    return "network"
 
 
 @dataclass
@@ -84,8 +107,12 @@ class OutboxRelay:
         batch_size: int = 1000,
         idle_wait: float = 0.5,
         max_backoff: float = 5.0,
+        service: str = "unknown",
     ) -> None:
         self._pool = pool
+        self.service = service
+        self._published = PUBLISHED.labels(service)
+        self._measured_at = 0.0
         self._producer_factory = producer_factory
         self._producer: AIOKafkaProducer | None = None
         self._batch_size = batch_size
@@ -115,10 +142,13 @@ class OutboxRelay:
                 self._wake.clear()
                 sent = await self.publish_batch()
                 failures = 0
+                if time.monotonic() - self._measured_at >= MEASURE_EVERY:
+                    await self.measure()
                 if sent < self._batch_size:
                     await self._sleep(self._idle_wait)
             except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError) as exc:
                 self.stats.failures += 1
+                FAILURES.labels(self.service, failure_reason(exc)).inc()
                 failures += 1
                 backoff = self._backoff.delay(failures)
                 log.warning("relay batch failed, will retry", error=repr(exc), retry_in=backoff)
@@ -156,6 +186,7 @@ class OutboxRelay:
             await publish(producer, rows)
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r[0] for r in rows])
         self.stats.published += len(rows)
+        self._published.inc(len(rows))
         self.stats.batches += 1
         self.stats.last_published_at = time.time()
         return len(rows)
@@ -179,6 +210,17 @@ class OutboxRelay:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def measure(self) -> None:
+        """Set ``outbox_backlog_rows`` and ``outbox_oldest_age_seconds`` from the table."""
+        row = await self._pool.fetchrow(
+            """SELECT (SELECT count(*) FROM outbox) AS rows,
+                      coalesce(extract(epoch FROM clock_timestamp()
+                               - (SELECT created_at FROM outbox ORDER BY id LIMIT 1)), 0) AS age"""
+        )
+        BACKLOG.labels(self.service).set(row["rows"])
+        OLDEST_AGE.labels(self.service).set(max(float(row["age"]), 0.0))
+        self._measured_at = time.monotonic()
 
     async def pending(self) -> int:
         count: int = await self._pool.fetchval("SELECT count(*) FROM outbox")
@@ -246,12 +288,13 @@ async def relay_in_background(
     client_id: str,
     *,
     enabled: bool = True,
+    service: str = "unknown",
 ) -> AsyncIterator[OutboxRelay | None]:
     """Run a relay beside a service for the duration of the block (what each lifespan does)."""
     if not enabled:
         yield None
         return
-    relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id))
+    relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id), service=service)
     task = asyncio.create_task(relay.run(), name="outbox-relay")
     try:
         yield relay

@@ -20,7 +20,7 @@ from shared.events.schedule import (
     ServicePeriodStarted,
 )
 from shared.eventstore.records import RecordedEvent
-from shared.outbox.messages import OutboxMessage, envelope_message
+from shared.outbox.messages import OutboxMessage, envelope_message, outbox_headers
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, PAYMENTS
 
 SCHEDULE_TYPES = frozenset(
@@ -62,7 +62,7 @@ def route(event: RecordedEvent) -> list[OutboxMessage]:
                 key=event.partition_key,
                 event_id=env.event_id,
                 payload=env.to_bytes(),
-                headers={k: v.decode() for k, v in env.kafka_headers()},
+                headers=outbox_headers(env),
             )
         )
     return messages

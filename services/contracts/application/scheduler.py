@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from prometheus_client import Counter
+
 from services.contracts.application.commands import ContractsApplication
 from shared.calendar import CompanyCalendar
 from shared.domain_errors import RuleViolated
@@ -18,6 +20,10 @@ from shared.eventstore.records import CommandContext
 from shared.logging import get_logger
 
 log = get_logger("contracts.scheduler")
+
+DUE = Counter("scheduler_due_total", "Contracts a tick found with time events due")
+EMITTED = Counter("scheduler_emitted_total", "Time events the scheduler wrote")
+FAILED = Counter("scheduler_failed_total", "Contracts whose due time events could not be emitted by a tick")
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,17 @@ async def tick(
         due = [c for c in await app.time_events.contracts_due(as_of, batch + len(done)) if c not in done]
         if not due:
             break
+        DUE.inc(len(due))
         for contract_id in due:
             done.add(contract_id)
-            result = await app.emit_due(contract_id, as_of, now, calendar, ctx)
+            try:
+                result = await app.emit_due(contract_id, as_of, now, calendar, ctx)
+            except Exception:
+                FAILED.inc()
+                raise
             contracts += 1
             emitted += len(result.recorded)
+            EMITTED.inc(len(result.recorded))
             if result.position is not None:
                 position = max(position or 0, result.position)
     if emitted:

@@ -11,9 +11,12 @@ import signal
 import uuid
 from datetime import UTC, datetime
 
+from prometheus_client import start_http_server
+
 from services.contracts.application.scheduler import tick
 from services.contracts.bootstrap import contracts_application
 from services.contracts.settings import ContractsSettings
+from shared import tracing
 from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
 from shared.logging import configure_logging, get_logger
@@ -23,8 +26,11 @@ log = get_logger("contracts.scheduler")
 
 
 async def run(settings: ContractsSettings) -> None:
-    pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4)
-    app = contracts_application(pool, settings, settings.calendar.grace_days)
+    pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=4, service="scheduler")
+    app = contracts_application(pool, settings, settings.calendar.grace_days, service="scheduler")
+    tracing.configure("contracts-scheduler")
+    if settings.scheduler_metrics_port is not None:  # this process has no HTTP app of its own
+        start_http_server(settings.scheduler_metrics_port, addr=settings.http_host)
     calendar = settings.calendar.calendar()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -36,7 +42,8 @@ async def run(settings: ContractsSettings) -> None:
             now = datetime.now(UTC)
             ctx = CommandContext(correlation_id=str(uuid.uuid4()), actor="scheduler", now=now)
             try:
-                await tick(app, calendar.today(now), ctx, settings.scheduler_batch, calendar)
+                with tracing.span("scheduler tick", correlation_id=ctx.correlation_id):
+                    await tick(app, calendar.today(now), ctx, settings.scheduler_batch, calendar)
             except Exception:  # one bad tick must not stop the loop; it is logged
                 log.exception("scheduler tick failed")
             try:

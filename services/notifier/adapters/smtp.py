@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from services.notifier.domain.emails import OutgoingEmail
 from services.notifier.domain.failures import SendFailure, Stage
+from shared import tracing
 
 SmtpTls = Literal["starttls", "tls", "none"]
 
@@ -131,12 +132,13 @@ class SmtpSender:
     async def send(self, email: OutgoingEmail) -> None:
         """Returns when the server accepted the message; raises :class:`SendFailure`."""
         message = build_message(email)
-        try:
-            await aiosmtplib.send(
-                message, sender=email.sender, recipients=[email.recipient], **self._connection_kwargs()
-            )
-        except _NETWORK_ERRORS as exc:
-            raise _failure(exc) from exc
+        with tracing.span("notifier send", **{"smtp.host": self.config.host}):
+            try:
+                await aiosmtplib.send(
+                    message, sender=email.sender, recipients=[email.recipient], **self._connection_kwargs()
+                )
+            except _NETWORK_ERRORS as exc:
+                raise _failure(exc) from exc
 
     async def probe(self) -> None:
         """Connect, greet, [STARTTLS, AUTH], NOOP, QUIT: raises when the server is not usable."""

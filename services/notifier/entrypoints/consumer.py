@@ -31,6 +31,7 @@ from aiokafka.errors import KafkaError
 
 from services.notifier.application.delivery import ShuttingDown, TryAgain
 from services.notifier.entrypoints import metrics
+from shared import tracing
 from shared.consumer import Backoff, ConsumerRuntime, DeadLetterProducer, Subscription
 from shared.consumer.decoding import RawRecord
 from shared.settings import KafkaSettings
@@ -70,7 +71,8 @@ class NotifyEach:
 
     async def handle(self, records: Sequence[ConsumerRecord], failures: int) -> None:
         for record in records:
-            await self.notifier.handle(record)
+            with tracing.consuming("notifier handle", record):  # in the trace of the event's writer
+                await self.notifier.handle(record)
         self._failing, self._same_record_failures = None, 0
 
     async def failed(self, records: Sequence[ConsumerRecord], error: Exception, failures: int) -> bool:

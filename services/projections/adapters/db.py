@@ -42,9 +42,9 @@ def with_search_path(dsn: str, pg_schema: str) -> str:
 
 
 async def open_pool(
-    dsn: str, pg_schema: str = LIVE_PG_SCHEMA, *, min_size: int = 2, max_size: int = 10
+    dsn: str, pg_schema: str = LIVE_PG_SCHEMA, *, min_size: int = 2, max_size: int = 10, service: str | None = None
 ) -> asyncpg.Pool:
-    return await create_pool(with_search_path(dsn, pg_schema), min_size=min_size, max_size=max_size)
+    return await create_pool(with_search_path(dsn, pg_schema), min_size=min_size, max_size=max_size, service=service)
 
 
 async def open_connection(dsn: str, pg_schema: str = LIVE_PG_SCHEMA) -> asyncpg.Connection:

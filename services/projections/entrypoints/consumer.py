@@ -32,6 +32,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from services.projections.application.projector import BatchResult, Prepared, Projector
 from services.projections.entrypoints import metrics
+from shared import tracing
 from shared.consumer import Backoff, ConsumerRuntime, DeadLetterProducer, Offsets, Subscription
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
@@ -83,11 +84,13 @@ class ApplyBatches:
     async def handle(self, records: Sequence[ConsumerRecord], failures: int) -> Offsets:
         started = time.perf_counter()
         batch = self.projector.prepare(records) if failures < ISOLATE_AFTER else None
-        async with self.pool.acquire() as conn:
-            if batch is None:  # find and dead-letter a record that cannot apply
-                result = await self.projector.isolate(conn, records)
-            else:  # a record the database refuses for good is isolated at once
-                result = await self.projector.apply_or_isolate(conn, batch)
+        # one span per record, in the trace of the request that wrote it (when tracing is on)
+        with tracing.consuming_batch("projections apply", records):
+            async with self.pool.acquire() as conn:
+                if batch is None:  # find and dead-letter a record that cannot apply
+                    result = await self.projector.isolate(conn, records)
+                else:  # a record the database refuses for good is isolated at once
+                    result = await self.projector.apply_or_isolate(conn, batch)
         _observe_delays(records, batch, time.time())
         _observe(result, len(records), time.perf_counter() - started)
         return result.next_offsets
