@@ -15,6 +15,8 @@ class ContractsSettings(ServiceSettings):
     """Publish the outbox from this process (several replicas may: one publishes at a time)."""
     scheduler_interval_seconds: float = 60.0
     scheduler_batch: int = 500
+    scheduler_http_port: int = 8005
+    """Where the scheduler process answers ``/health/*`` and ``/metrics`` (on ``CONTRACTS_HTTP_HOST``)."""
     allow_future_ticks: bool = False
     """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
     on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""

@@ -28,11 +28,13 @@ def create_service_app(
     routers: Sequence[APIRouter],
     checks: dict[str, ReadinessCheck],
     reports: dict[str, ReadinessReport] | None = None,
+    informational: dict[str, ReadinessCheck] | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     version: str = "1.0.0",
     auth: AuthSettings | Verifier | None = None,
 ) -> FastAPI:
-    """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
+    """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment).
+    ``checks`` decide readiness; ``informational`` ones are only reported (see ``health_router``)."""
     auth = auth if auth is not None else AuthSettings()
     app = FastAPI(
         title=title,
@@ -45,7 +47,7 @@ def create_service_app(
     install_error_handlers(app)
     install_request_context(app)
     app.add_middleware(RequestLimits)  # added last = outermost: before anything reads the request
-    app.include_router(health_router(checks, reports))
+    app.include_router(health_router(checks, reports, informational))
     for router in routers:
         app.include_router(router)
     document_auth(app)
