@@ -18,7 +18,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, ConfigResource, ConfigResourceType
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from services.contracts.bootstrap import create_app as contracts_app
 from services.contracts.settings import ContractsSettings
@@ -128,11 +129,13 @@ async def test_scheduler_and_relay_answer_probes_and_metrics_on_their_port(
     process = _spawn(args, env)
     stopped.append(process)
     client = await _answering(port, process)
-    async with client:
+    try:
         ready = await client.get("/health/ready")
         assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok"}, ready.text
         metrics = await client.get("/metrics")
         assert metrics.status_code == 200 and 'health_check_up{check="database"} 1.0' in metrics.text
+    finally:
+        await client.aclose()
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0, (process.stderr.read() if process.stderr else b"").decode()[-2000:]
 
