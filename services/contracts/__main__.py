@@ -1,10 +1,18 @@
-"""``python -m services.contracts``: the contracts HTTP service (with its outbox relay)."""
+"""``python -m services.contracts``: the contracts HTTP service (and its outbox relay unless switched off).
+
+``python -m services.contracts migrate`` applies its SQL migrations and exits (shared.service_cli).
+"""
 
 from services.contracts.bootstrap import create_app
 from services.contracts.settings import ContractsSettings
-from shared.http.server import serve
-from shared.settings import load_or_exit
+from shared.service_cli import service_cli
+
+cli = service_cli(
+    "contracts",
+    ContractsSettings,
+    create_app,
+    what="The contracts HTTP service (with its outbox relay unless CONTRACTS_RUN_RELAY=false).",
+)
 
 if __name__ == "__main__":
-    settings = load_or_exit(ContractsSettings)
-    serve(create_app(settings), settings.http_host, settings.http_port)
+    cli(prog_name="python -m services.contracts")

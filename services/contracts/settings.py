@@ -21,8 +21,8 @@ class ContractsSettings(ServiceSettings):
     scheduler_batch: int = 500
     statement_max_bytes: int = 64 * 1024 * 1024
     """The largest bank statement ``POST /payments/import`` takes (larger ones: the CLI)."""
-    scheduler_metrics_port: int | None = None
-    """The scheduler loop's own /metrics port (``scheduler_*``, its pool); off when unset."""
+    scheduler_http_port: int = 8005
+    """Where the scheduler process answers ``/health/*`` and ``/metrics`` (on ``CONTRACTS_HTTP_HOST``)."""
     allow_future_ticks: bool = False
     """``POST /scheduler/tick`` with an ``as_of`` after today: for stacks that move through time
     on purpose (local stack, demo, tests); a production tick ahead of time is irreversible."""

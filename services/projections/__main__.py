@@ -1,10 +1,18 @@
-"""``python -m services.projections``: the HTTP API and the Kafka consumer in one process."""
+"""``python -m services.projections``: the HTTP API and the Kafka consumer in one process.
+
+``python -m services.projections migrate`` applies its SQL migrations and exits (shared.service_cli).
+"""
 
 from services.projections.bootstrap import create_app
 from services.projections.settings import ProjectionsSettings
-from shared.http.server import serve
-from shared.settings import load_or_exit
+from shared.service_cli import service_cli
+
+cli = service_cli(
+    "projections",
+    ProjectionsSettings,
+    create_app,
+    what="The projections service: its HTTP API and the Kafka consumer in one process.",
+)
 
 if __name__ == "__main__":
-    settings = load_or_exit(ProjectionsSettings)
-    serve(create_app(settings), settings.http_host, settings.http_port)
+    cli(prog_name="python -m services.projections")

@@ -30,6 +30,7 @@ from services.projections.entrypoints.http import routes
 from services.projections.entrypoints.http.health import consumer_report
 from services.projections.settings import ProjectionsSettings
 from shared.consumer import DeadLetterProducer, DeadLetterPublisher
+from shared.db.migrations import apply_migrations, migrations_dir
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
@@ -49,6 +50,7 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await apply_migrations(dsn, migrations_dir("projections"))  # as the other services; `migrate` too
         pool = await open_pool(
             dsn,
             settings.read_model_schema,
@@ -124,7 +126,8 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
             "to read your own writes."
         ),
         routers=[routes.router],
-        checks={"database": database, "kafka": probe},
+        checks={"database": database},
+        informational={"kafka": probe},  # reads serve from PostgreSQL, marked stale (docs/operations.md)
         reports={"consumer": consumer_report(consumer_status, settings.ready_max_lag)},
         lifespan=lifespan,
         auth=settings.auth,

@@ -1,10 +1,18 @@
-"""``python -m services.tickets``: the tickets HTTP service (with its outbox relay)."""
+"""``python -m services.tickets``: the tickets HTTP service (with its outbox relay unless TICKETS_RUN_RELAY=false).
+
+``python -m services.tickets migrate`` applies its SQL migrations and exits (shared.service_cli).
+"""
 
 from services.tickets.bootstrap import create_app
 from services.tickets.settings import TicketsSettings
-from shared.http.server import serve
-from shared.settings import load_or_exit
+from shared.service_cli import service_cli
+
+cli = service_cli(
+    "tickets",
+    TicketsSettings,
+    create_app,
+    what="The tickets HTTP service (with its outbox relay unless TICKETS_RUN_RELAY=false).",
+)
 
 if __name__ == "__main__":
-    settings = load_or_exit(TicketsSettings)
-    serve(create_app(settings), settings.http_host, settings.http_port)
+    cli(prog_name="python -m services.tickets")

@@ -29,6 +29,7 @@ def create_service_app(
     routers: Sequence[APIRouter],
     checks: dict[str, ReadinessCheck],
     reports: dict[str, ReadinessReport] | None = None,
+    informational: dict[str, ReadinessCheck] | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     version: str = "1.0.0",
     auth: AuthSettings | Verifier | None = None,
@@ -38,7 +39,8 @@ def create_service_app(
     """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment).
     ``body_limits``: request-body limits for exact paths other than the 1 MiB of every route.
     ``service``: its name in traces (default: the title); tracing is on only when configured
-    (``shared.tracing``)."""
+    (``shared.tracing``).
+    ``checks`` decide readiness; ``informational`` ones are only reported (see ``health_router``)."""
     auth = auth if auth is not None else AuthSettings()
     app = FastAPI(
         title=title,
@@ -53,7 +55,7 @@ def create_service_app(
     app.add_middleware(
         RequestLimits, body_limits=body_limits
     )  # added last = outermost: before anything reads the request
-    app.include_router(health_router(checks, reports))
+    app.include_router(health_router(checks, reports, informational))
     for router in routers:
         app.include_router(router)
     document_auth(app)

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +22,12 @@ HTTP_LATENCY = Histogram(
     "HTTP request latency",
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+HEALTH_CHECK_UP = Gauge(
+    "health_check_up",
+    "1 when the dependency a health check asks answered at the last /health/ready, 0 when not",
+    ["check"],
 )
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -74,8 +80,30 @@ def install_request_context(app: FastAPI) -> None:
     app.add_middleware(RequestContext)
 
 
-def health_router(checks: dict[str, ReadinessCheck], reports: dict[str, ReadinessReport] | None = None) -> APIRouter:
-    """``/health/live`` (the process answers), ``/health/ready`` (every check passes), ``/metrics``."""
+async def _run_checks(checks: dict[str, ReadinessCheck]) -> dict[str, str]:
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            await check()
+            results[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means "not usable", reported
+            results[name] = f"failing: {exc!r}"[:300]
+        HEALTH_CHECK_UP.labels(name).set(1 if results[name] == "ok" else 0)
+    return results
+
+
+def health_router(
+    checks: dict[str, ReadinessCheck],
+    reports: dict[str, ReadinessReport] | None = None,
+    informational: dict[str, ReadinessCheck] | None = None,
+) -> APIRouter:
+    """``/health/live`` (the process answers), ``/health/ready`` (it can serve: every check in
+    ``checks`` passes), ``/metrics``.
+
+    ``informational`` checks are asked and reported too (in the body and in the
+    ``health_check_up`` gauge) but do not make the process unready: Kafka for a service whose
+    outbox absorbs Kafka's absence (docs/operations.md, "Probes").
+    """
     router = APIRouter(tags=["operations"])
 
     @router.get("/health/live")
@@ -84,15 +112,11 @@ def health_router(checks: dict[str, ReadinessCheck], reports: dict[str, Readines
 
     @router.get("/health/ready")
     async def ready() -> JSONResponse:
-        results: dict[str, str] = {}
-        for name, check in checks.items():
-            try:
-                await check()
-                results[name] = "ok"
-            except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported
-                results[name] = f"failing: {exc!r}"[:300]
+        results = await _run_checks(checks)
         ok = all(v == "ok" for v in results.values())
         content: dict[str, Any] = {"checks": results}
+        if informational:
+            content["informational"] = await _run_checks(informational)
         for name, report in (reports or {}).items():
             try:
                 report_ok, content[name] = await report()

@@ -13,6 +13,7 @@ import typer
 import uvloop
 
 from shared.db.pool import create_pool
+from shared.http.probe_server import probe_server
 from shared.logging import configure_logging, get_logger
 from shared.outbox.relay import OutboxRelay, make_producer
 from shared.runtime import tune_gc
@@ -31,16 +32,25 @@ def main(
     batch_size: int = typer.Option(1000),
     log_format: str = typer.Option("console", envvar="ABONENT_LOG_FORMAT"),
     service: str = typer.Option("outbox", help="the service label of the relay's metrics"),
+    http_host: str = typer.Option("127.0.0.1", envvar="OUTBOX_HTTP_HOST", help="where /health/* and /metrics answer"),
+    http_port: int = typer.Option(8006, envvar="OUTBOX_HTTP_PORT"),
 ) -> None:
     """Kafka's address and security come from ABONENT_KAFKA_* (shared.settings.KafkaSettings)."""
     configure_logging(log_format)
     tune_gc()
     given = {"bootstrap_servers": bootstrap_servers} if bootstrap_servers else {}
     kafka = load_or_exit(KafkaSettings, **given)
-    uvloop.run(_run(database_url, kafka, client_id, batch_size, service))  # as the services run
+    uvloop.run(_run(database_url, kafka, client_id, batch_size, service, (http_host, http_port)))  # as the services run
 
 
-async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_size: int, service: str) -> None:
+async def _run(
+    database_url: str,
+    kafka: KafkaSettings,
+    client_id: str,
+    batch_size: int,
+    service: str,
+    probes: tuple[str, int],
+) -> None:
     # The structlog chain masks the password in the URL (shared.logging).
     get_logger("outbox").info(
         "relay starting",
@@ -54,8 +64,13 @@ async def _run(database_url: str, kafka: KafkaSettings, client_id: str, batch_si
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)
+
+    async def database() -> None:
+        await pool.fetchval("SELECT 1")
+
     try:
-        await relay.run()
+        async with probe_server("outbox-relay", *probes, {"database": database}):
+            await relay.run()
     finally:
         await pool.close()
         get_logger("outbox").info("relay stopped", published=relay.stats.published)

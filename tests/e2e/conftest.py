@@ -19,6 +19,7 @@ from deploy.local.services import start_services, stop_services
 def system(stack) -> Iterator[dict[str, str]]:
     free = StackPorts.free()
     ports = {"contracts": free.kafka, "projections": free.controller, "tickets": free.postgres, "notifier": free.smtp}
+    ports["scheduler"] = StackPorts.free().kafka  # its probes and metrics
     env = {**stack.env(), "NOTIFY_GENERAL_EMAIL": "service-desk@example.com"}
     urls = start_services(stack.run_dir, env, ports, progress=lambda _: None)
     try:

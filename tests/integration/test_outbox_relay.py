@@ -22,6 +22,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from deploy.local import api
+from deploy.local.layout import StackPorts
 from shared.events.envelope import Envelope
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import CommandContext, NewEvent
@@ -48,7 +49,7 @@ def start_relay(database_url: str, bootstrap: str) -> subprocess.Popen:
             "--batch-size",
             "500",
         ],
-        env={**os.environ, "ABONENT_LOG_FORMAT": "json"},
+        env={**os.environ, "ABONENT_LOG_FORMAT": "json", "OUTBOX_HTTP_PORT": str(StackPorts.free().kafka)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
