@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from shared.auth.dependencies import document_auth
 from shared.auth.settings import AuthSettings
 from shared.auth.verify import Verifier
+from shared.http.docs import offline_docs_app
 from shared.http.errors import install_error_handlers
 from shared.http.limits import RequestLimits
 from shared.http.observability import (
@@ -34,7 +35,7 @@ def create_service_app(
 ) -> FastAPI:
     """``auth``: the bearer-token settings (default: ``ABONENT_AUTH_*`` from the environment)."""
     auth = auth if auth is not None else AuthSettings()
-    app = FastAPI(
+    app = offline_docs_app(
         title=title,
         description=description,
         version=version,

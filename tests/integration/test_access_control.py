@@ -52,6 +52,8 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("contracts", "DELETE", "/contracts/{contract_id}/periods/{period_id}/payments/{payment_id}"): {"accountant"},
     ("contracts", "POST", "/scheduler/tick"): set(),
     ("projections", "GET", "/clients/{client_id}/coverage"): {"dispatcher", "manager", "integration", "service"},
+    ("projections", "GET", "/clients"): {"dispatcher", "manager", "accountant", "integration"},
+    ("projections", "GET", "/clients/{client_id}"): {"dispatcher", "manager", "accountant", "integration"},
     ("projections", "GET", "/contracts"): {"manager", "accountant", "integration"},
     ("projections", "GET", "/debtors"): {"manager", "accountant", "integration"},
     ("projections", "GET", "/income"): {"manager", "accountant", "integration"},
