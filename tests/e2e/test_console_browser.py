@@ -55,6 +55,10 @@ async def offline(browser: Browser, outside: list[str]) -> BrowserContext:
             await route.abort()
 
     await context.route("**/*", only_local)
+    # a loaded CI machine (2 cores shared) can take longer than Playwright's 30 s to parse
+    # Swagger UI's 1.4 MB bundle: deadlines that tell a hang from a slow machine
+    context.set_default_navigation_timeout(120_000)
+    context.set_default_timeout(60_000)
     return context
 
 
