@@ -11,7 +11,7 @@ RUN := python -m deploy.local
 
 .PHONY: help system-packages install up down status services-up services-down demo lint test test-unit test-integration \
         test-e2e asyncapi asyncapi-check asyncapi-examples run-contracts run-projections run-tickets run-notifier \
-        run-scheduler rebuild-projections bench bench-full bench-statements duplicates clean token deploy-tools test-deploy
+        run-scheduler rebuild-projections bench bench-full bench-statements duplicates clean token deploy-tools test-deploy browser run-console
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,7 +65,11 @@ lint: install ## ruff (lint, import order, format check), mypy (strict for share
 	@$(BIN)/mypy
 	@$(BIN)/lint-imports --no-cache
 
-test: install lint deploy-tools ## make lint, then the whole suite: unit, integration, e2e (real Kafka + PostgreSQL), deploy checks
+CHROMIUM ?= /usr/bin/chromium
+browser: ## Debian's Chromium for the console's browser tests (apt-get once; Playwright downloads no browser)
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install lint deploy-tools browser ## make lint, then the whole suite: unit, integration, e2e (real Kafka + PostgreSQL), browser, deploy checks
 	@$(BIN)/pytest -q -p no:cacheprovider tests
 	@$(MAKE) --no-print-directory asyncapi-check
 
@@ -75,7 +79,7 @@ test-unit: install ## unit tests only (no Kafka, no PostgreSQL)
 test-integration: install ## integration tests (starts its own stack on free ports)
 	@$(BIN)/pytest -q -p no:cacheprovider tests/integration
 
-test-e2e: install ## the reference scenario through the running processes
+test-e2e: install browser ## the reference scenario through the running processes (and the console in Chromium)
 	@$(BIN)/pytest -q -p no:cacheprovider tests/e2e
 
 # The offline checks of deploy/ (tests/deploy): hadolint and kubernetes-validate come with the
@@ -133,6 +137,9 @@ run-tickets: install ## run the tickets service in the foreground (port 8003)
 
 run-notifier: install ## run the notifier service in the foreground (port 8004)
 	@set -a; source .run/stack.env; set +a; $(BIN)/python -m services.notifier
+
+run-console: install ## run the people's console in the foreground (port 8000)
+	@set -a; source .run/stack.env; set +a; $(BIN)/python -m services.console
 
 run-scheduler: install ## run the scheduler loop in the foreground
 	@set -a; source .run/stack.env; set +a; $(BIN)/python -m services.contracts.entrypoints.scheduler

@@ -130,6 +130,7 @@ async def main() -> int:
     finally:
         await api.close()
     console.rule("[bold]Where to look next")
+    console.print(f"  [bold]console      {urls['console']}[/]   (sign in as a manager, accountant or dispatcher)")
     for name, url in urls.items():
         docs = "" if name == "scheduler" else f"{url}/docs   "  # the scheduler answers only probes and metrics
         console.print(f"  {name:<12} {docs}(health: {url}/health/ready, metrics: {url}/metrics)")

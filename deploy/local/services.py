@@ -1,4 +1,4 @@
-"""The four services and the scheduler as background processes, for the demo and e2e tests.
+"""The four services, the console and the scheduler as background processes, for the demo and e2e tests.
 
 Each gets the stack's environment (``stack.env``), its port, a log file and a pid file under
 ``<run>/services``; "ready" means its ``/health/ready`` answered 200 (database and Kafka
@@ -32,6 +32,7 @@ SERVICES = (
     ServiceSpec("projections", "services.projections", "PROJECTIONS_HTTP_PORT", 8002),
     ServiceSpec("tickets", "services.tickets", "TICKETS_HTTP_PORT", 8003),
     ServiceSpec("notifier", "services.notifier", "NOTIFY_HTTP_PORT", 8004),
+    ServiceSpec("console", "services.console", "CONSOLE_HTTP_PORT", 8000),
     # no API of its own; its port answers /health/* and /metrics
     ServiceSpec("scheduler", "services.contracts.entrypoints.scheduler", "CONTRACTS_SCHEDULER_HTTP_PORT", 8005),
 )
@@ -48,9 +49,11 @@ def urls(ports: dict[str, int]) -> dict[str, str]:
 def service_env(stack_env: dict[str, str], ports: dict[str, int]) -> dict[str, str]:
     env = dict(stack_env)
     for spec in SERVICES:
-        if spec.port_env is not None:
+        if spec.port_env is not None and spec.name in ports:
             env[spec.port_env] = str(ports[spec.name])
     env.setdefault("TICKETS_PROJECTIONS_URL", f"http://127.0.0.1:{ports['projections']}")
+    for name in ("contracts", "projections", "tickets", "notifier"):  # the console calls them all
+        env.setdefault(f"CONSOLE_{name.upper()}_URL", f"http://127.0.0.1:{ports[name]}")
     env.setdefault("NOTIFY_GENERAL_EMAIL", "service-desk@example.com")
     env.setdefault("NOTIFY_FROM_EMAIL", "abonent@example.com")
     env.setdefault("CONTRACTS_SCHEDULER_INTERVAL_SECONDS", "3600")
@@ -87,6 +90,8 @@ def start_services(
             if processes.running(pidfile) is not None:
                 continue
             port = ports.get(spec.name)
+            if spec.port_env is not None and port is None:
+                continue  # an HTTP service the caller gave no port (e.g. a test without the console)
             if port is not None and not port_is_free(port):
                 raise LauncherError(f"port {port} for {spec.name} is in use by another program")
             progress(f"{spec.name}: starting" + (f" on http://127.0.0.1:{port}" if port else ""))

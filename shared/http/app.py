@@ -12,6 +12,7 @@ from shared import tracing
 from shared.auth.dependencies import document_auth
 from shared.auth.settings import AuthSettings
 from shared.auth.verify import Verifier
+from shared.http.docs import offline_docs_app
 from shared.http.errors import install_error_handlers
 from shared.http.limits import RequestLimits
 from shared.http.observability import (
@@ -42,7 +43,7 @@ def create_service_app(
     (``shared.tracing``).
     ``checks`` decide readiness; ``informational`` ones are only reported (see ``health_router``)."""
     auth = auth if auth is not None else AuthSettings()
-    app = FastAPI(
+    app = offline_docs_app(
         title=title,
         description=description,
         version=version,

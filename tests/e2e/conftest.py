@@ -1,4 +1,4 @@
-"""The whole system as processes: the four services and the scheduler on the test stack.
+"""The whole system as processes: the four services, the console and the scheduler on the test stack.
 
 Module-scoped: the processes stop when the e2e module ends, so their consumer groups do not
 share partitions with the in-process services of the integration tests that run later.
@@ -20,6 +20,7 @@ def system(stack) -> Iterator[dict[str, str]]:
     free = StackPorts.free()
     ports = {"contracts": free.kafka, "projections": free.controller, "tickets": free.postgres, "notifier": free.smtp}
     ports["scheduler"] = StackPorts.free().kafka  # its probes and metrics
+    ports["console"] = next(p for p in StackPorts.free().__dict__.values() if p not in ports.values())
     env = {**stack.env(), "NOTIFY_GENERAL_EMAIL": "service-desk@example.com"}
     urls = start_services(stack.run_dir, env, ports, progress=lambda _: None)
     try:

@@ -60,6 +60,8 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("contracts", "GET", "/payments/unallocated"): {"accountant"},
     ("contracts", "POST", "/payments/unallocated/{receipt_id}/allocate"): {"accountant"},
     ("projections", "GET", "/clients/{client_id}/coverage"): {"dispatcher", "manager", "integration", "service"},
+    ("projections", "GET", "/clients"): {"dispatcher", "manager", "accountant", "integration"},
+    ("projections", "GET", "/clients/{client_id}"): {"dispatcher", "manager", "accountant", "integration"},
     ("projections", "GET", "/contracts"): {"manager", "accountant", "integration"},
     ("projections", "GET", "/debtors"): {"manager", "accountant", "integration"},
     ("projections", "GET", "/income"): {"manager", "accountant", "integration"},

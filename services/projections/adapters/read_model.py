@@ -91,5 +91,13 @@ class PostgresReadModel:
     ) -> tuple[int | None, list[asyncpg.Record]]:
         return await reads.income(self._pool, start=start, end=end, client_id=client_id, on=on)
 
+    async def clients_page(self, *, text: str | None, limit: int, offset: int) -> list[asyncpg.Record]:
+        async with self._pool.acquire() as conn:
+            return await reads.clients_page(conn, text=text, limit=limit, offset=offset)
+
+    async def client(self, client_id: UUID) -> asyncpg.Record | None:
+        async with self._pool.acquire() as conn:
+            return await reads.client(conn, client_id)
+
     def period_state(self, row: asyncpg.Record) -> PeriodState:
         return reads.to_period_state(row)

@@ -306,3 +306,32 @@ async def income(
     else:
         rows = await conn.fetch(CLIENT_INCOME_SQL, start, end, client_id, on)
     return rows[0]["position"], [r for r in rows if r["month"] is not None]
+
+
+CLIENT_COLUMNS = "cl.client_id, cl.name, cl.manager_name, cl.manager_email"
+
+
+async def clients_page(conn: asyncpg.Connection, *, text: str | None, limit: int, offset: int) -> list[asyncpg.Record]:
+    """Clients by name (``clients_name_idx``): every one, or those whose name contains ``text``
+    (any case) or that hold a contract numbered exactly ``text`` (``contracts_number_idx``).
+    A name match is a scan of ``clients``: 100 k short rows, tens of milliseconds, for a
+    person typing a search — the card itself reads by key."""
+    param = _Params()
+    where = "true"
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = (
+            f"(cl.name ILIKE {param(pattern)} OR cl.client_id IN "
+            f"(SELECT c.client_id FROM contracts c WHERE c.number = {param(text)}))"
+        )
+    return await conn.fetch(
+        f"SELECT {CLIENT_COLUMNS} FROM clients cl WHERE cl.name IS NOT NULL AND {where} "
+        f"ORDER BY cl.name, cl.client_id LIMIT {int(limit)} OFFSET {int(offset)}",
+        *param.values,
+    )
+
+
+async def client(conn: asyncpg.Connection, client_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {CLIENT_COLUMNS}, cl.position FROM clients cl WHERE cl.client_id = $1", client_id
+    )

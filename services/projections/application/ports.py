@@ -92,6 +92,15 @@ class ReadModel(Protocol):
         """(position, cells: month, currency, due, outstanding, received; a cell may repeat)."""
         ...
 
+    async def clients_page(self, *, text: str | None, limit: int, offset: int) -> Sequence[Row]:
+        """Clients (client_id, name, manager_name, manager_email) by name: all, or those whose
+        name contains ``text`` or that hold a contract numbered ``text``."""
+        ...
+
+    async def client(self, client_id: UUID) -> Row | None:
+        """One client's row (with its ``position``), None when none of its events is applied."""
+        ...
+
     def period_state(self, row: Row) -> PeriodState: ...
 
 

@@ -238,3 +238,17 @@ class Queries:
             [(r["month"], r["currency"], r["received"]) for r in cells],
         )
         return Answer(months, position, self._stale(reached, position, min_position))
+
+    async def clients(self, *, text: str | None, page: int, page_size: int) -> Page[dict[str, Any]]:
+        rows = await self._read_model.clients_page(text=text, limit=page_size + 1, offset=(page - 1) * page_size)
+        items, next_page = _page([dict(r) for r in rows], page, page_size)
+        return Page(items, next_page)
+
+    async def client(self, client_id: UUID, min_position: int | None) -> Answer[dict[str, Any]]:
+        reached = await self.wait_for(client_id, min_position)
+        row = await self._read_model.client(client_id)
+        if row is None:
+            raise UnknownClient(client_id, stale=min_position is not None)
+        found = dict(row)
+        position = found.pop("position")
+        return Answer(found, position, self._stale(reached, position, min_position))

@@ -1,4 +1,6 @@
-"""The four queries. Routes validate, call the application, map the answer — no SQL here.
+"""The four queries, the clients search, and the downloads (``export``).
+
+Routes validate, call the application, map the answer — no SQL here.
 
 ``response_model`` documents each answer (OpenAPI); the body itself is built by ``views``
 as a plain dict and returned as a ready Response, so FastAPI does not validate it again.
@@ -8,16 +10,17 @@ Bad parameters answer 422 naming the parameter: ``{"errors": [{field, rule, mess
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.projections.application.ports import PeriodFilter
 from services.projections.application.queries import Queries, UnknownClient
 from services.projections.domain.income import MAX_MONTHS, months_between, parse_month
-from services.projections.entrypoints.http import schemas, views
+from services.projections.entrypoints.http import export, schemas, views
 from shared.auth import Role, allow
 from shared.http.errors import ApiError
 from shared.owed import PaymentTerms
@@ -67,6 +70,9 @@ async def get_today(request: Request) -> date:
 Today = Annotated[date, Depends(get_today)]
 
 
+Format = Annotated[export.Format | None, Query(description=export.FORMAT_DESCRIPTION)]
+
+
 def _ordered(low: date | None, high: date | None, low_name: str, high_name: str) -> None:
     if low is not None and high is not None and low > high:
         raise ApiError(422, "from_after_to", f"{low_name} ({low}) is after {high_name} ({high})", field=low_name)
@@ -99,11 +105,48 @@ async def coverage(
 
 
 @router.get(
+    "/clients",
+    response_model=schemas.ClientsOut,
+    dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
+)
+async def clients(
+    queries: Q,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="part of the client's name (any case) or a contract number (exact)"),
+    ] = None,
+    page_size: PageSize = 50,
+    page: PageNo = 1,
+) -> views.JsonBody:
+    """Clients by name, for a person looking one up (the console's search)."""
+    text = q.strip() if q else None
+    return views.JsonBody(views.clients(await queries.clients(text=text or None, page=page, page_size=page_size)))
+
+
+@router.get(
+    "/clients/{client_id}",
+    response_model=schemas.ClientAnswer,
+    dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
+)
+async def client(client_id: UUID, queries: Q, min_position: MinPosition = None) -> views.JsonBody:
+    """The client's name and responsible manager as the read model has them."""
+    try:
+        answer = await queries.client(client_id, min_position)
+    except UnknownClient:
+        raise ApiError(
+            404, "unknown_client", f"no events of client {client_id} have been applied", field="client_id"
+        ) from None
+    return views.JsonBody(views.client(answer))
+
+
+@router.get(
     "/contracts",
     response_model=schemas.ContractsOut,
+    responses=export.CONTENT,
     dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
 )
 async def contracts(
+    request: Request,
     queries: Q,
     today: Today,
     client_id: UUID | None = None,
@@ -118,12 +161,33 @@ async def contracts(
     page: PageNo = 1,
     min_position: MinPosition = None,
     on: OnDate = None,
-) -> views.JsonBody:
+    format: Format = None,
+) -> Response:
     _ordered(period_starts_from, period_starts_to, "period_starts_from", "period_starts_to")
     _ordered(period_ends_from, period_ends_to, "period_ends_from", "period_ends_to")
     filters = PeriodFilter(
         period_starts_from, period_starts_to, period_ends_from, period_ends_to, paid, payment_terms, on or today
     )
+    fmt = export.wanted(request, format)
+    if fmt != "json":
+
+        async def pages() -> AsyncIterator[list[export.Row]]:
+            number, wait = 1, min_position
+            while True:
+                answer = await queries.contracts(
+                    client_id=client_id,
+                    status=status,
+                    periods=filters,
+                    page=number,
+                    page_size=export.EXPORT_PAGE,
+                    min_position=wait,
+                )
+                yield export.contract_rows(answer.result.items)
+                if answer.result.next_page is None:
+                    return
+                number, wait = answer.result.next_page, None
+
+        return export.download(fmt, "contracts", export.CONTRACT_COLUMNS, pages())
     answer = await queries.contracts(
         client_id=client_id, status=status, periods=filters, page=page, page_size=page_size, min_position=min_position
     )
@@ -131,9 +195,13 @@ async def contracts(
 
 
 @router.get(
-    "/debtors", response_model=schemas.DebtorsOut, dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)]
+    "/debtors",
+    response_model=schemas.DebtorsOut,
+    responses=export.CONTENT,
+    dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
 )
 async def debtors(
+    request: Request,
     queries: Q,
     today: Today,
     on: OnDate = None,
@@ -142,8 +210,29 @@ async def debtors(
     page_size: PageSize = 100,
     page: PageNo = 1,
     min_position: MinPosition = None,
-) -> views.JsonBody:
+    format: Format = None,
+) -> Response:
     day = on or today
+    fmt = export.wanted(request, format)
+    if fmt != "json":
+
+        async def pages() -> AsyncIterator[list[export.Row]]:
+            number, wait = 1, min_position
+            while True:
+                answer = await queries.debtors(
+                    on=day,
+                    payment_terms=payment_terms,
+                    client_id=client_id,
+                    page=number,
+                    page_size=export.EXPORT_PAGE,
+                    min_position=wait,
+                )
+                yield export.debtor_rows(answer.result.items)
+                if answer.result.next_page is None:
+                    return
+                number, wait = answer.result.next_page, None
+
+        return export.download(fmt, "debtors", export.DEBTOR_COLUMNS, pages())
     answer = await queries.debtors(
         on=day,
         payment_terms=payment_terms,
@@ -156,9 +245,13 @@ async def debtors(
 
 
 @router.get(
-    "/income", response_model=schemas.IncomeOut, dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)]
+    "/income",
+    response_model=schemas.IncomeOut,
+    responses=export.CONTENT,
+    dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
 )
 async def income(
+    request: Request,
     queries: Q,
     today: Today,
     from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, examples=["2026-01"])],
@@ -166,7 +259,8 @@ async def income(
     client_id: UUID | None = None,
     min_position: MinPosition = None,
     on: OnDate = None,
-) -> views.JsonBody:
+    format: Format = None,
+) -> Response:
     first, last = parse_month(from_), parse_month(to)
     if first > last:
         raise ApiError(422, "from_after_to", f"from ({from_}) is after to ({to})", field="from")
@@ -175,4 +269,11 @@ async def income(
     answer = await queries.income(
         first=first, last=last, client_id=client_id, on=on or today, min_position=min_position
     )
+    fmt = export.wanted(request, format)
+    if fmt != "json":
+
+        async def months() -> AsyncIterator[list[export.Row]]:
+            yield export.income_rows(answer.result)
+
+        return export.download(fmt, "income", export.INCOME_COLUMNS, months())
     return views.JsonBody(views.income(answer))

@@ -122,3 +122,19 @@ class MonthOut(BaseModel):
 
 class IncomeOut(Freshness):
     months: list[MonthOut]
+
+
+class ClientOut(BaseModel):
+    client_id: UUID
+    name: str | None
+    manager_name: str | None
+    manager_email: str | None
+
+
+class ClientsOut(BaseModel):
+    items: list[ClientOut]
+    next_page: int | None
+
+
+class ClientAnswer(ClientOut, Freshness):
+    pass

@@ -162,3 +162,20 @@ def income(answer: Answer[list[MonthIncome]]) -> Body:
             for m in answer.result
         ],
     }
+
+
+def client_body(c: dict[str, Any]) -> Body:
+    return {
+        "client_id": c["client_id"],
+        "name": c["name"],
+        "manager_name": c["manager_name"],
+        "manager_email": c["manager_email"],
+    }
+
+
+def clients(page: Page[dict[str, Any]]) -> Body:
+    return {"items": [client_body(c) for c in page.items], "next_page": page.next_page}
+
+
+def client(answer: Answer[dict[str, Any]]) -> Body:
+    return {**client_body(answer.result), **_freshness(answer)}
