@@ -20,7 +20,7 @@ from shared.eventstore.store import PostgresEventStore
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
-from shared.outbox.relay import relay_in_background
+from shared.outbox.supervisor import readiness_report, relay_in_background
 
 log = get_logger("contracts")
 
@@ -52,6 +52,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
                 settings.kafka,
                 f"{settings.kafka.client_id_prefix}-contracts-relay",
                 enabled=settings.run_relay,
+                service="contracts",
             ) as relay:
                 app.state.relay = relay
                 log.info("contracts service started", port=settings.http_port, relay=settings.run_relay)
@@ -68,6 +69,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         description="Clients, contracts, service periods, payments and the scheduler of time events.",
         routers=[router],
         checks={"database": database, "kafka": probe},
+        reports={"relay": readiness_report(lambda: getattr(app.state, "relay", None))},
         lifespan=lifespan,
         auth=settings.auth,
     )

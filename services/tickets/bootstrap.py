@@ -24,7 +24,7 @@ from shared.eventstore.store import PostgresEventStore
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
-from shared.outbox.relay import relay_in_background
+from shared.outbox.supervisor import readiness_report, relay_in_background
 
 log = get_logger("tickets")
 
@@ -67,6 +67,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
                 settings.kafka,
                 f"{settings.kafka.client_id_prefix}-tickets-relay",
                 enabled=settings.run_relay,
+                service="tickets",
             ) as relay:
                 app.state.relay = relay
                 log.info(
@@ -91,6 +92,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         "ticket's cost specification.",
         routers=[tickets_router, price_list_router],
         checks={"database": database, "kafka": probe},
+        reports={"relay": readiness_report(lambda: getattr(app.state, "relay", None))},
         lifespan=lifespan,
         auth=settings.auth,
     )
