@@ -249,11 +249,18 @@ async def test_one_failing_recipient_does_not_hold_back_other_events() -> None:
     returns; the other events and recipients go at once."""
     client = Client(manager_email="greylisted@example.com")
     busy = SendFailure(Stage.RECIPIENT, 451, "greylisted, try later")
-    notifier, log, sender, dlq = make(FakeSender(per_recipient={"greylisted@example.com": busy}), max_attempts=8)
+    log, sender, dlq = FakeLog(), FakeSender(per_recipient={"greylisted@example.com": busy}), FakeDeadLetters()
+    notifier = ScheduleNotifier(
+        log,
+        Deliverer(log, sender, RetryPolicy(8, 1.0, 5.0)),  # the real pauses: 1, 2, 4, 5 … s
+        TemplateRenderer("ru"),
+        dlq,
+        NotifyPolicy("abonent@example.com", GENERAL, "example.com"),
+    )
     log_before = len(sender.sent)
     others = [Client() for _ in range(5)]
     first = await asyncio.wait_for(notifier.handle(record_of(envelope(ending_soon(client), client))), 1.0)
-    assert first.outcome is Outcome.RETRY_SCHEDULED
+    assert first.outcome.value == "retry_scheduled"
     for other in others:  # the events behind it, each handled at once
         handled = await asyncio.wait_for(notifier.handle(record_of(envelope(ending_soon(other), other))), 1.0)
         assert handled.outcome is Outcome.DELIVERED
