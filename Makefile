@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 RUN := python -m deploy.local
 
 .PHONY: help install up down status services-up services-down demo lint test test-unit test-integration \
-        test-e2e asyncapi asyncapi-check run-contracts run-projections run-tickets run-notifier \
+        test-e2e test-faults asyncapi asyncapi-check run-contracts run-projections run-tickets run-notifier \
         run-scheduler rebuild-projections bench bench-full duplicates clean token
 
 help: ## list every target
@@ -61,6 +61,9 @@ test-integration: install ## integration tests (starts its own stack on free por
 
 test-e2e: install ## the reference scenario through the running processes
 	@$(BIN)/pytest -q -p no:cacheprovider tests/e2e
+
+test-faults: install ## the fault suite alone: processes, broker and PostgreSQL killed under load (make test runs it too)
+	@$(BIN)/pytest -q -p no:cacheprovider -s tests/faults
 
 asyncapi: install ## regenerate docs/asyncapi/*.json from the code
 	@$(BIN)/faststream docs gen services.contracts.entrypoints.asyncapi:payments_app --out docs/asyncapi/payments.v1.json >/dev/null
