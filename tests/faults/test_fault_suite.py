@@ -36,6 +36,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from deploy.demo.client import Abonent
 from deploy.local import api as stack_api
@@ -119,6 +120,9 @@ class Load:
         while not self.stopping.is_set():
             await self.customer()
 
+    async def tick_once(self) -> bool:
+        return await self._do(self.api.tick((TODAY + timedelta(days=40)).isoformat())) is not None
+
     async def ticks(self) -> None:
         while not self.stopping.is_set():
             await self._do(self.api.tick((TODAY + timedelta(days=40)).isoformat()))
@@ -169,6 +173,17 @@ def restart_broker(stack: Any) -> None:
             time.sleep(1)
 
 
+async def all_ready(system: System) -> bool:
+    async with httpx.AsyncClient(timeout=5) as http:
+        for url in system.urls.values():
+            try:
+                if (await http.get(f"{url}/health/ready")).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+    return True
+
+
 async def until(predicate: Any, timeout: float, what: str) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await predicate():
@@ -195,14 +210,19 @@ async def outbox_empty(url: str) -> bool:
 async def on_kafka(bootstrap: str, topics: tuple[str, ...]) -> dict[str, list[tuple[str, str, int]]]:
     """Every record of ``topics`` up to their end now: topic -> [(event id, key, position)] in
     partition order (first sight of an event id only)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    tps = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+    assert tps, f"no partitions of {topics}"
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
     seen: set[str] = set()
     try:
-        await consumer.topics()  # the cluster's metadata, so the partitions are known
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        assert tps, f"no partitions of {topics}"
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
@@ -343,7 +363,8 @@ async def test_under_faults_nothing_is_lost_duplicated_or_left_behind(stack, sys
         load.stopping.set()
         await asyncio.gather(*workers, return_exceptions=True)
     try:
-        assert await api.tick((TODAY + timedelta(days=40)).isoformat())  # all due notices, once more
+        await until(lambda: all_ready(system), 180, "every service to be ready again by itself")
+        await until(lambda: load.tick_once(), 60, "a last tick")  # all due notices, once more
         for name in ("contracts", "tickets"):
             await until(lambda n=name: outbox_empty(stack.database_urls[n]), 120, f"the {name} outbox to drain")
         await wait_consumed(stack.database_urls["projections"], stack.kafka_bootstrap, timeout=120)
