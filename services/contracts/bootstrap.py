@@ -27,7 +27,7 @@ from shared.eventstore.store import PostgresEventStore
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
-from shared.outbox.relay import relay_in_background
+from shared.outbox.supervisor import readiness_report, relay_in_background
 
 log = get_logger("contracts")
 
@@ -97,6 +97,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         routers=[router, invoice_router, statement_router],
         checks={"database": database},
         informational={"kafka": probe},  # the outbox absorbs Kafka's absence (docs/operations.md)
+        reports={"relay": readiness_report(lambda: getattr(app.state, "relay", None))},
         lifespan=lifespan,
         auth=settings.auth,
         body_limits={IMPORT_PATH: settings.statement_max_bytes},

@@ -20,6 +20,7 @@ from services.notifier.application.queries import NotificationQueries
 from services.notifier.entrypoints.consumer import schedule_consumer
 from services.notifier.entrypoints.http import router
 from services.notifier.entrypoints.metrics import PrometheusMetrics
+from services.notifier.entrypoints.retries import RetryWorker
 from services.notifier.settings import NotifierSettings
 from shared.consumer import DeadLetterProducer, DeadLetterPublisher
 from shared.db.migrations import apply_migrations, migrations_dir
@@ -43,9 +44,9 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     client_id = f"{settings.kafka.client_id_prefix}-notifier"
     policy = settings.retry_policy
     attempt_seconds = _attempt_seconds(settings)
-    # Above the longest a record can take (every attempt timing out, every pause taken), so
-    # the group never evicts a consumer that is only waiting for SMTP to come back.
-    max_poll_ms = int((policy.worst_case_seconds(attempt_seconds) + 60) * 1000)
+    # Above the longest a record can take (one attempt per recipient, concurrently: the next
+    # ones are on the retry schedule), so the group never evicts a consumer mid-attempt.
+    max_poll_ms = int((attempt_seconds + 60) * 1000)
     metrics = PrometheusMetrics()
     dead_letter_producer = DeadLetterProducer(kafka, f"{client_id}-dlq")
     dead_letters = DeadLetterPublisher(dead_letter_producer.send, settings.group_id)
@@ -87,8 +88,10 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             graceful_seconds=max(settings.smtp_timeout * 2, 15.0),
         )
         app.state.consumer = consumer
+        retries = RetryWorker(notifier, delivery_log, every=settings.retry_poll_seconds)
         if settings.consume:
             consumer.start()
+            retries.start()
         log.info(
             "notifier started",
             port=settings.http_port,
@@ -104,7 +107,8 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            notifier.stop()  # pauses between SMTP retries end now; records stay uncommitted
+            notifier.stop()  # no new attempt starts; records not settled stay uncommitted
+            await retries.stop()
             await consumer.stop()  # and the dead-letter producer, started by a retry too
             await probe.close()
             await pool.close()

@@ -34,6 +34,7 @@ class NotifierSettings(ServiceSettings):
     max_attempts: int = Field(8, ge=1, description="SMTP attempts per e-mail before it is dead-lettered")
     retry_initial_seconds: float = Field(1.0, ge=0)
     retry_max_seconds: float = Field(60.0, ge=0)
+    retry_poll_seconds: float = Field(1.0, gt=0, description="how often the retry worker looks for due retries")
     message_id_domain: str | None = Field(None, description="right side of Message-ID; default: from_email's domain")
     group_id: str = NOTIFIER_GROUP
     consume: bool = True

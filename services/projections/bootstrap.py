@@ -70,13 +70,18 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
             settings.min_position_wait_seconds,
             grace_days=settings.calendar.grace_days,
         )
-        metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
         dead_letters = DeadLetterProducer(kafka, f"{client_id}-dlq")
         publisher = DeadLetterPublisher(dead_letters.send, PROJECTIONS_GROUP, on_published=metrics.DEAD_LETTERS.inc)
+        projector = Projector(ReadModelStore(), publisher.publish_all)
+        if settings.consume:  # the fix may be deployed now: stopped streams go on without a rebuild
+            async with pool.acquire() as conn:
+                await projector.resume(conn)
+        metrics.PARKED.set(await pool.fetchval("SELECT count(*) FROM parked_events"))
+        metrics.STALE_CLIENTS.set(await pool.fetchval("SELECT count(DISTINCT client_id) FROM stopped_streams"))
         consumer = events_consumer(
             kafka,
             pool,
-            Projector(ReadModelStore(), publisher.publish_all),
+            projector,
             dead_letters,
             client_id=client_id,
             max_records=settings.batch_max_records,
@@ -108,6 +113,8 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
         known = [v for v in lag.values() if v is not None]
         parked = await state["pool"].fetchval("SELECT count(*) FROM parked_events")
         metrics.PARKED.set(parked)
+        stale_clients = await state["pool"].fetchval("SELECT count(DISTINCT client_id) FROM stopped_streams")
+        metrics.STALE_CLIENTS.set(stale_clients)
         return {
             "enabled": True,
             "running": consumer.running,
@@ -116,6 +123,7 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
             "lag": lag,
             "lag_total": sum(known) if known else None,
             "parked_events": parked,
+            "stale_clients": stale_clients,
         }
 
     app = create_service_app(

@@ -24,7 +24,7 @@ from shared.eventstore.store import PostgresEventStore
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
-from shared.outbox.relay import relay_in_background
+from shared.outbox.supervisor import readiness_report, relay_in_background
 
 log = get_logger("tickets")
 
@@ -93,6 +93,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         routers=[tickets_router, price_list_router],
         checks={"database": database},
         informational={"kafka": probe},  # the outbox absorbs Kafka's absence (docs/operations.md)
+        reports={"relay": readiness_report(lambda: getattr(app.state, "relay", None))},
         lifespan=lifespan,
         auth=settings.auth,
         service="tickets",

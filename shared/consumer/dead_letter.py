@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter
 
 from shared.kafka_security import client_options
 from shared.logging import get_logger
@@ -34,6 +35,28 @@ Send = Callable[[str, bytes | None, bytes | None, Headers], Awaitable[None]]
 """``send(topic, key, value, headers)``: returns once the broker has acknowledged it."""
 
 log = get_logger("consumer.dead_letter")
+
+DEAD_LETTERS = Counter(
+    "dead_letters_total", "Messages sent to a consumer's dead-letter topic", ["consumer", "topic", "reason"]
+)
+"""``consumer``: the group; ``topic``: the source topic; ``reason``: :func:`reason_kind`."""
+
+_KINDS = (
+    ("empty", "empty"),
+    ("record too large", "too_large"),
+    ("invalid envelope", "invalid_envelope"),
+    ("unknown event type", "unknown_event_type"),
+    ("invalid ", "invalid_payload"),
+    ("cannot ", "cannot_apply"),
+    ("undeliverable", "undeliverable"),
+    ("handling failed", "handler_error"),
+)
+
+
+def reason_kind(reason: str) -> str:
+    """A dead letter's reason as a metric label (few values): the reason text names the detail."""
+    lowered = reason.lower()
+    return next((kind for prefix, kind in _KINDS if lowered.startswith(prefix)), "other")
 
 
 class DeadLetterProducer:
@@ -113,6 +136,7 @@ class DeadLetterPublisher:
             dlq_topic=self.topic,
         )
         await self._send(self.topic, record.key, record.value, self.headers_for(record, error))
+        DEAD_LETTERS.labels(self.group, record.topic, reason_kind(error)).inc()
         if self._on_published is not None:
             self._on_published(1)
 

@@ -1,9 +1,11 @@
 """Turn a raw Kafka record into an :class:`Envelope` plus its validated payload.
 
-Anything that cannot become one — no value, not JSON, not an envelope, an event type the
-registry does not know, a payload that fails its schema — raises :class:`PoisonMessage`
-with a one-line reason. The caller dead-letters it and goes on; it never retries a message
-that can only fail again.
+Anything that cannot become one — no value, a value far over the size any event of ours
+has (``MAX_RECORD_BYTES``), not JSON, not an envelope, an event type the registry does not
+know, a payload that fails its schema — raises :class:`PoisonMessage` with a one-line reason
+(and the envelope, when it could be read: a consumer may then hold the event back until a
+fix is deployed, see the projector). The caller dead-letters it and goes on; it never
+retries a message that can only fail again.
 
 What is validated: everything, for our own topics too — the whole envelope, and the whole
 payload (after upcasting) against its registered model. Checking only the fields a consumer
@@ -32,6 +34,9 @@ from shared.events.base import EventData, EventRegistry, UnknownEventType, regis
 from shared.events.envelope import Envelope
 
 MAX_REASON = 1000
+MAX_RECORD_BYTES = 512 * 1024
+"""Far over any event Abonent writes (a request body is at most 1 MiB, an event a few KiB):
+a record this large is a producer's mistake, refused before it is parsed."""
 
 
 class RawRecord(Protocol):
@@ -48,9 +53,11 @@ class RawRecord(Protocol):
 class PoisonMessage(ValueError):
     """The message can never be processed as it is; ``reason`` says why."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, envelope: Envelope | None = None) -> None:
         super().__init__(reason)
         self.reason = reason[:MAX_REASON]
+        self.envelope = envelope
+        """The envelope when only the payload was unreadable (unknown type, invalid body)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,7 @@ class Decoded:
 class Poison:
     record: RawRecord
     reason: str
+    envelope: Envelope | None = None
 
 
 def _short(exc: ValidationError) -> str:
@@ -75,9 +83,11 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
-def decode_record(record: RawRecord, events: EventRegistry = registry) -> Decoded:
+def decode_record(record: RawRecord, events: EventRegistry = registry, max_bytes: int = MAX_RECORD_BYTES) -> Decoded:
     if not record.value:
         raise PoisonMessage("empty message value")
+    if len(record.value) > max_bytes:
+        raise PoisonMessage(f"record too large: {len(record.value)} bytes, over the {max_bytes} any event has")
     try:
         raw = orjson.loads(record.value)
     except orjson.JSONDecodeError as exc:
@@ -89,10 +99,10 @@ def decode_record(record: RawRecord, events: EventRegistry = registry) -> Decode
     try:
         payload = events.load(envelope.event_type, envelope.schema_version, envelope.data)
     except UnknownEventType as exc:
-        raise PoisonMessage(f"unknown event type: {exc}") from None
+        raise PoisonMessage(f"unknown event type: {exc}", envelope) from None
     except ValidationError as exc:
         raise PoisonMessage(
-            f"invalid {envelope.event_type} v{envelope.schema_version} payload: {_short(exc)}"
+            f"invalid {envelope.event_type} v{envelope.schema_version} payload: {_short(exc)}", envelope
         ) from None
     return Decoded(record, envelope, payload)
 
@@ -108,5 +118,5 @@ def decode_batch(
         try:
             good.append(decode_record(record, events))
         except PoisonMessage as exc:
-            poison.append(Poison(record, exc.reason))
+            poison.append(Poison(record, exc.reason, exc.envelope))
     return good, poison

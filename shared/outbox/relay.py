@@ -14,6 +14,9 @@ Rules that keep it correct:
   acknowledged every message of the batch. If Kafka is down, the batch is rolled back and
   retried after a back-off. A crash between the acks and the commit republishes the batch:
   delivery is at-least-once, and consumers deduplicate by event id / stream version.
+* **Nothing blocks the rest.** A row the broker refuses for good (too large, no such topic)
+  is moved to ``outbox_quarantine`` with the error, and the rows of its key after it wait
+  behind it (``shared.outbox.quarantine``); every other key goes on.
 
 It uses aiokafka's producer directly (FastStream runs on it too): the relay builds one
 record batch per partition itself (``create_batch``/``send_batch``) and awaits the acks of a
@@ -29,8 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -46,6 +48,7 @@ from shared.db.locks import RELAY_LOCK
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.outbox.messages import NOTIFY_CHANNEL
+from shared.outbox.quarantine import REFUSED_FOR_GOOD, SELECT_BATCH, isolate
 from shared.settings import KafkaSettings
 
 log = get_logger("outbox.relay")
@@ -83,6 +86,7 @@ class RelayStats:
     published: int = 0
     batches: int = 0
     failures: int = 0
+    quarantined: int = 0
     last_published_at: float | None = None
 
 
@@ -107,14 +111,16 @@ class OutboxRelay:
         batch_size: int = 1000,
         idle_wait: float = 0.5,
         max_backoff: float = 5.0,
-        service: str = "unknown",
+        service: str = "outbox",
     ) -> None:
+        """``service``: the ``service`` label of this relay's metrics (contracts, tickets)."""
         self._pool = pool
         self.service = service
         self._published = PUBLISHED.labels(service)
         self._measured_at = 0.0
         self._producer_factory = producer_factory
         self._producer: AIOKafkaProducer | None = None
+        self._listener: asyncpg.Connection | None = None
         self._batch_size = batch_size
         self._idle_wait = idle_wait
         self._backoff = Backoff(0.1, max_backoff)
@@ -127,16 +133,23 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Publish until ``stop()``; survives Kafka and PostgreSQL outages."""
-        listener: asyncpg.Connection | None = None
+        try:
+            await self._loop()
+        finally:  # also when an unexpected error ends the run (the supervisor restarts it)
+            await self._drop_listener()
+            await self._close_producer()
+
+    async def _loop(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             try:
                 if self._producer is None:
                     self._producer = self._producer_factory()
                     await self._producer.start()
-                if listener is None or listener.is_closed():
-                    listener = await self._pool.acquire()
-                    await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                if self._listener is None or self._listener.is_closed():
+                    await self._drop_listener()
+                    self._listener = await self._pool.acquire()
+                    await self._listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
                 # Cleared before the batch is read, not before the sleep: a NOTIFY for a
                 # commit that lands while this batch is published must cut the sleep short.
                 self._wake.clear()
@@ -146,22 +159,22 @@ class OutboxRelay:
                     await self.measure()
                 if sent < self._batch_size:
                     await self._sleep(self._idle_wait)
-            except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError) as exc:
+            except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 self.stats.failures += 1
                 FAILURES.labels(self.service, failure_reason(exc)).inc()
                 failures += 1
                 backoff = self._backoff.delay(failures)
                 log.warning("relay batch failed, will retry", error=repr(exc), retry_in=backoff)
-                if listener is not None:
-                    await self._release(listener)
-                    listener = None
+                await self._drop_listener()
                 if isinstance(exc, (KafkaError, asyncio.TimeoutError)):
                     # A fresh producer (new producer id) resends the rolled-back batch in order.
                     await self._close_producer()
                 await self._sleep(backoff, wake_on_notify=False)
+
+    async def _drop_listener(self) -> None:
+        listener, self._listener = self._listener, None
         if listener is not None:
             await self._release(listener)
-        await self._close_producer()
 
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None
@@ -176,20 +189,35 @@ class OutboxRelay:
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK):
                 return 0
-            rows = await conn.fetch(
-                "SELECT id, topic, key, payload, headers FROM outbox ORDER BY id LIMIT $1", self._batch_size
-            )
+            rows = await conn.fetch(SELECT_BATCH, self._batch_size)
             if not rows:
                 return 0
             producer = self._producer
             assert producer is not None
-            await publish(producer, rows)
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r[0] for r in rows])
-        self.stats.published += len(rows)
-        self._published.inc(len(rows))
+            try:
+                await publish(producer, rows)
+            except REFUSED_FOR_GOOD as exc:
+                log.warning("the broker refused a batch for good: publishing it row by row", error=repr(exc))
+                published, quarantined = await isolate(conn, await self._fresh_producer(), rows, self.service, publish)
+                self.stats.quarantined += quarantined
+                await self._close_producer()  # the next batch starts a fresh idempotent sequence
+                self._wake.set()  # the rows after the quarantined one go at once, not after idle_wait
+            else:
+                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r[0] for r in rows])
+                published = len(rows)
+        self.stats.published += published
+        self._published.inc(published)
         self.stats.batches += 1
         self.stats.last_published_at = time.time()
-        return len(rows)
+        return published
+
+    async def _fresh_producer(self) -> AIOKafkaProducer:
+        """A new producer (new producer id): the refused batch left the old one's sequence
+        numbers behind for its partitions."""
+        await self._close_producer()
+        self._producer = self._producer_factory()
+        await self._producer.start()
+        return self._producer
 
     async def _sleep(self, seconds: float, wake_on_notify: bool = True) -> None:
         """Wait ``seconds``, or less on stop() or (if ``wake_on_notify``) a NOTIFY since the
@@ -279,25 +307,3 @@ def record_batches(producer: AIOKafkaProducer, rows: Iterable[asyncpg.Record]) -
             batches.append(producer.create_batch())
             batches[-1].append(timestamp=None, key=key, value=value, headers=headers)
     return batches
-
-
-@asynccontextmanager
-async def relay_in_background(
-    pool: asyncpg.Pool,
-    kafka: KafkaSettings,
-    client_id: str,
-    *,
-    enabled: bool = True,
-    service: str = "unknown",
-) -> AsyncIterator[OutboxRelay | None]:
-    """Run a relay beside a service for the duration of the block (what each lifespan does)."""
-    if not enabled:
-        yield None
-        return
-    relay = OutboxRelay(pool, lambda: make_producer(kafka, client_id), service=service)
-    task = asyncio.create_task(relay.run(), name="outbox-relay")
-    try:
-        yield relay
-    finally:
-        relay.stop()
-        await task

@@ -4,12 +4,17 @@ Safe as several replicas: each contract's time events are decided against its st
 appended with the version read, so two ticks racing on one contract produce one winner;
 the loser re-reads, finds nothing due, and writes nothing. Exactly once per key, across
 restarts, because what was emitted is part of the contract's own state.
+
+One contract whose time events cannot be emitted (a bug, data the decider or the database
+refuses) is logged, counted (``scheduler_failed_total``) and skipped for this tick; the
+contracts after it go on. It stays due, so the next tick tries it again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from uuid import UUID
 
 from prometheus_client import Counter
 
@@ -23,7 +28,7 @@ log = get_logger("contracts.scheduler")
 
 DUE = Counter("scheduler_due_total", "Contracts a tick found with time events due")
 EMITTED = Counter("scheduler_emitted_total", "Time events the scheduler wrote")
-FAILED = Counter("scheduler_failed_total", "Contracts whose due time events could not be emitted by a tick")
+FAILED = Counter("scheduler_failed_total", "Contracts whose due time events failed and were skipped for a tick")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class TickResult:
     contracts: int
     emitted: int
     position: int | None
+    failed: int = 0
+    """Contracts skipped because emitting their time events failed (they stay due)."""
 
 
 def acting_moment(now: datetime, as_of: date, calendar: CompanyCalendar) -> datetime:
@@ -70,9 +77,9 @@ async def tick(
     before the moment this tick acts for is marked ``late`` (see ``acting_moment``)."""
     calendar = calendar or CompanyCalendar()
     now = acting_moment(ctx.now, as_of, calendar)
-    contracts = emitted = 0
+    contracts = emitted = failed = 0
     position: int | None = None
-    done: set = set()
+    done: set[UUID] = set()
     while True:
         due = [c for c in await app.time_events.contracts_due(as_of, batch + len(done)) if c not in done]
         if not due:
@@ -83,13 +90,15 @@ async def tick(
             try:
                 result = await app.emit_due(contract_id, as_of, now, calendar, ctx)
             except Exception:
+                failed += 1
                 FAILED.inc()
-                raise
+                log.exception("time events of a contract failed; skipped this tick", contract_id=str(contract_id))
+                continue
             contracts += 1
             emitted += len(result.recorded)
             EMITTED.inc(len(result.recorded))
             if result.position is not None:
                 position = max(position or 0, result.position)
-    if emitted:
-        log.info("time events emitted", as_of=as_of.isoformat(), contracts=contracts, emitted=emitted)
-    return TickResult(as_of, contracts, emitted, position)
+    if emitted or failed:
+        log.info("time events emitted", as_of=as_of.isoformat(), contracts=contracts, emitted=emitted, failed=failed)
+    return TickResult(as_of, contracts, emitted, position, failed)

@@ -11,6 +11,10 @@ transaction. So:
 - a process killed mid-send leaves no claim behind: its connection closes, PostgreSQL rolls
   the transaction back, the row is ``pending`` again for whoever gets the redelivery;
 - a connection that hangs instead of closing is cut by ``idle_in_transaction_session_timeout``.
+
+The retry schedule lives here too: a temporary failure sets ``next_attempt_at`` (database
+clock) and the retry worker picks the due rows (:meth:`DeliveryLog.due_retries`); a reopened
+notification is due at once. Nothing of it lives in a process's memory.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import asyncpg
 from services.notifier.domain.emails import (
     DeliveryStatus,
     DeliveryView,
+    DueRetry,
     Notification,
     NotificationView,
     OutgoingEmail,
@@ -51,14 +56,26 @@ class Claim:
         status: DeliveryStatus,
         attempts: int,
         last_error: str | None,
+        scheduled: bool = False,
+        due: bool = False,
     ) -> None:
         self._conn, self.event_id, self.recipient = conn, event_id, recipient
         self.status, self.attempts, self.last_error = status, attempts, last_error
+        self.scheduled, self.due = scheduled, due
+        """On the retry schedule; and if so, whether its time has come."""
 
-    async def _update(self, status: DeliveryStatus, attempts: int, error: str | None, sent: bool = False) -> None:
+    async def _update(
+        self,
+        status: DeliveryStatus,
+        attempts: int,
+        error: str | None,
+        sent: bool = False,
+        retry_in: float | None = None,
+    ) -> None:
         await self._conn.execute(
             """UPDATE deliveries SET status = $3, attempts = $4, last_error = $5,
-                      sent_at = CASE WHEN $6 THEN now() ELSE NULL END, updated_at = now()
+                      sent_at = CASE WHEN $6 THEN now() ELSE NULL END, updated_at = now(),
+                      next_attempt_at = now() + make_interval(secs => $7::float8)
                WHERE event_id = $1 AND recipient = $2""",
             self.event_id,
             self.recipient,
@@ -66,6 +83,7 @@ class Claim:
             attempts,
             error,
             sent,
+            retry_in,
         )
         self.status, self.attempts, self.last_error = status, attempts, error
 
@@ -78,8 +96,9 @@ class Claim:
     async def mark_dead(self, attempts: int, error: str) -> None:
         await self._update("dead", attempts, error)
 
-    async def mark_retry(self, attempts: int, error: str) -> None:
-        await self._update("pending", attempts, error)
+    async def mark_retry(self, attempts: int, error: str, retry_in: float) -> None:
+        """Pending, on the retry schedule: due ``retry_in`` seconds from now."""
+        await self._update("pending", attempts, error, retry_in=retry_in)
 
 
 @dataclass(frozen=True)
@@ -155,8 +174,9 @@ class DeliveryLog:
             )
             try:
                 row = await conn.fetchrow(
-                    """SELECT status, attempts, last_error FROM deliveries
-                       WHERE event_id = $1 AND recipient = $2 FOR UPDATE""",
+                    """SELECT status, attempts, last_error, next_attempt_at IS NOT NULL AS scheduled,
+                              coalesce(next_attempt_at <= now(), false) AS due
+                       FROM deliveries WHERE event_id = $1 AND recipient = $2 FOR UPDATE""",
                     event_id,
                     recipient,
                 )
@@ -164,7 +184,16 @@ class DeliveryLog:
                 raise ClaimBusy(f"delivery {event_id}/{recipient} is being sent elsewhere") from None
             if row is None:
                 raise LookupError(f"no delivery {event_id}/{recipient} in the log")
-            yield Claim(conn, event_id, recipient, row["status"], row["attempts"], row["last_error"])
+            yield Claim(
+                conn,
+                event_id,
+                recipient,
+                row["status"],
+                row["attempts"],
+                row["last_error"],
+                row["scheduled"],
+                row["due"],
+            )
 
     async def reopen(self, event_id: UUID) -> tuple[dict[str, Any] | None, int] | None:
         """Put the deliveries that ran out of attempts back to ``pending`` with a fresh count.
@@ -178,11 +207,28 @@ class DeliveryLog:
                 return None
             status = await conn.execute(
                 """UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = now(),
-                          last_error = 'reopened after: ' || coalesce(last_error, '')
+                          next_attempt_at = now(), last_error = 'reopened after: ' || coalesce(last_error, '')
                    WHERE event_id = $1 AND status = 'dead' AND attempts > 0""",
                 event_id,
             )
             return head["envelope"], int(status.split()[-1])
+
+    async def due_retries(self, limit: int) -> list[DueRetry]:
+        """Deliveries on the retry schedule whose time has come, the longest waiting first."""
+        rows = await self._pool.fetch(
+            """SELECT d.event_id, d.recipient, d.role, n.envelope
+               FROM deliveries d JOIN notifications n ON n.event_id = d.event_id
+               WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND n.envelope IS NOT NULL
+               ORDER BY d.next_attempt_at LIMIT $1""",
+            limit,
+        )
+        return [DueRetry(r["event_id"], r["recipient"], r["role"], r["envelope"]) for r in rows]
+
+    async def retry_queue_size(self) -> int:
+        size: int = await self._pool.fetchval(
+            "SELECT count(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at IS NOT NULL"
+        )
+        return size
 
     async def reject_message(
         self, topic: str, partition: int, offset: int, event_id: UUID | None, event_type: str | None, reason: str

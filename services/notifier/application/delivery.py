@@ -1,28 +1,30 @@
-"""Deliver one e-mail exactly once, retrying temporary SMTP failures with a growing back-off.
+"""Deliver one e-mail exactly once: one attempt at a time, the next one on a schedule.
 
 Each attempt: claim the (event, recipient) row in the delivery log (a row lock held for the
 attempt), skip it if it is already settled, send, and write the outcome in the same
-transaction. Temporary failures (no answer, 4xx) wait ``initial, 2×, 4× … max_wait`` and try
-again while the message's offset stays uncommitted; after ``max_attempts`` (counted in the
-log, so restarts do not reset it) the delivery is ``dead`` and the caller dead-letters the
-event. Permanent failures (5xx to the envelope or data) are ``failed`` at once.
+transaction. A temporary failure (no answer, 4xx) with attempts left puts the row on the
+retry schedule — ``next_attempt_at`` = now + ``initial, 2×, 4× … max_wait`` plus jitter, in
+the database — and returns: the consumer commits the event's offset and goes on with the
+next event, and the retry worker (any replica) makes the next attempt when it is due. One
+recipient that keeps answering 4xx therefore delays nobody else (issue 15: it used to hold
+the consumer 130–610 s per event). After ``max_attempts`` (counted in the log, so restarts
+do not reset it) the delivery is ``dead`` and the event is dead-lettered. Permanent
+failures (5xx to the envelope or data) are ``failed`` at once.
 
 The window that remains, honestly: the SMTP server has accepted the message (its final
 "250" is on the wire) but the notifier dies — or loses its database connection, or the
 "250" is lost — before the ``sent`` row commits. The row rolls back to ``pending``, Kafka
-redelivers the event, and the recipient gets the e-mail a second time. That second copy
-carries the same ``Message-ID`` (derived from event and recipient), so mail systems and
-people can recognise it as the same message. No SMTP protocol lets a client make "accepted"
-and "recorded" one atomic step; the window is one SMTP round-trip wide.
+redelivers the event (or the schedule comes round again), and the recipient gets the
+e-mail a second time. That second copy carries the same ``Message-ID`` (derived from event
+and recipient), so mail systems and people can recognise it as the same message. No SMTP
+protocol lets a client make "accepted" and "recorded" one atomic step; the window is one
+SMTP round-trip wide.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
-
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from services.notifier.application.ports import Log, Metrics, NoMetrics, Sender
 from services.notifier.domain.emails import DeliveryResult, OutgoingEmail
@@ -30,22 +32,17 @@ from services.notifier.domain.failures import RetryPolicy, SendFailure, Verdict,
 from shared.logging import get_logger
 
 
-def policy_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    """tenacity's wait from the policy's own schedule (``RetryPolicy.wait_before``, the one
-    formula, also behind ``worst_case_seconds``) plus up to ``initial_wait`` of jitter."""
-
-    def wait(state: RetryCallState) -> float:
-        # attempt_number counts the attempts made so far: the next one is attempt_number + 1
-        return policy.wait_before(state.attempt_number + 1) + random.uniform(0, policy.initial_wait)
-
-    return wait
+def retry_delay(policy: RetryPolicy, attempts: int) -> float:
+    """Seconds until the attempt after ``attempts`` made: the policy's own schedule
+    (``RetryPolicy.wait_before``, the one formula) plus up to ``initial_wait`` of jitter."""
+    return policy.wait_before(attempts + 1) + random.uniform(0, policy.initial_wait)
 
 
 log = get_logger("notifier.delivery")
 
 
 class TryAgain(Exception):
-    """A temporary failure with attempts left (or the row was busy elsewhere)."""
+    """The row is busy elsewhere (another replica is sending it): try again later."""
 
     def __init__(self, error: str, attempts: int | None = None) -> None:
         super().__init__(error)
@@ -53,8 +50,8 @@ class TryAgain(Exception):
 
 
 class ShuttingDown(Exception):
-    """The service is stopping: the pause before the next attempt is not taken. The record is
-    not settled, so its offset is not committed; the next owner of the partition retries."""
+    """The service is stopping: no new attempt is started. The record is not settled, so its
+    offset is not committed; the next owner of the partition retries."""
 
 
 class Deliverer:
@@ -72,50 +69,21 @@ class Deliverer:
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
-        """Finish the attempts in flight, but start no new one after a pause."""
+        """Finish the attempts in flight, but start no new one."""
         self._stopping.set()
 
-    async def _pause(self, seconds: float) -> None:
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def deliver(self, email: OutgoingEmail, *, scheduled: bool = False) -> DeliveryResult:
+        """One attempt. ``scheduled``: the retry worker's attempt (only a row that is due);
+        otherwise the consumer's first one (a row already on the schedule is left to it).
+        A ``pending`` result means the next attempt is scheduled."""
+        if self._stopping.is_set():
+            raise ShuttingDown("the notifier is stopping; the e-mail stays pending")
         try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            return
-        raise ShuttingDown("the notifier is stopping; the e-mail stays pending")
-
-    async def deliver(self, email: OutgoingEmail) -> DeliveryResult:
-        p = self.policy
-
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            log.info(
-                "temporary failure, will retry",
-                recipient=email.recipient,
-                error=str(exc),
-                retry_in=round(state.upcoming_sleep, 2),
-                attempts=getattr(exc, "attempts", None),
-                max_attempts=p.max_attempts,
-            )
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TryAgain),
-            wait=policy_wait(p),
-            # The log's attempt count settles the delivery; this is only a backstop (claims
-            # that found the row busy elsewhere do not count as attempts).
-            stop=stop_after_attempt(p.max_attempts * 3),
-            before_sleep=before_sleep,
-            reraise=True,
-            sleep=self._pause,
-        )
-        result: DeliveryResult | None = None
-        async for attempt in retrying:
-            with attempt:
-                result = await self._attempt(email)
-        assert result is not None
-        return result
-
-    async def _attempt(self, email: OutgoingEmail) -> DeliveryResult:
-        try:
-            result = await self._claim_and_send(email)
+            result = await self._claim_and_send(email, scheduled)
         except self._busy as exc:
             raise TryAgain(str(exc)) from exc
         # the outcome is committed: count and log it only now
@@ -131,15 +99,22 @@ class Deliverer:
             log.error(
                 "e-mail attempts exhausted", recipient=email.recipient, error=result.error, attempts=result.attempts
             )
-        else:  # pending: the attempt is counted even if we die during the pause
+        else:  # pending: on the retry schedule
             self._metrics.retried(email.kind)
-            raise TryAgain(result.error or "temporary failure", result.attempts)
+            log.info(
+                "temporary failure, retry scheduled",
+                recipient=email.recipient,
+                error=result.error,
+                attempts=result.attempts,
+                max_attempts=self.policy.max_attempts,
+            )
         return result
 
-    async def _claim_and_send(self, email: OutgoingEmail) -> DeliveryResult:
+    async def _claim_and_send(self, email: OutgoingEmail, scheduled: bool) -> DeliveryResult:
         """One attempt inside one claim; the outcome commits when the claim's block ends."""
         async with self._log.claim(email.event_id, email.recipient) as claim:
-            if claim.status != "pending":
+            if claim.status != "pending" or claim.scheduled != scheduled or (scheduled and not claim.due):
+                # settled, or not this caller's turn (the schedule's, or not due yet)
                 return DeliveryResult(
                     email.recipient, claim.status, claim.attempts, claim.last_error, already_done=True
                 )
@@ -158,7 +133,7 @@ class Deliverer:
                 if attempts >= self.policy.max_attempts:
                     await claim.mark_dead(attempts, error)
                     return DeliveryResult(email.recipient, "dead", attempts, error)
-                await claim.mark_retry(attempts, error)
+                await claim.mark_retry(attempts, error, retry_delay(self.policy, attempts))
                 return DeliveryResult(email.recipient, "pending", attempts, error)
             await claim.mark_sent(attempts)
             return DeliveryResult(email.recipient, "sent", attempts)

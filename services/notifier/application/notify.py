@@ -9,14 +9,18 @@ settled for sure — redeliver me" (database down, Kafka down while dead-letteri
 - ``ServicePeriodStarted`` / ``ServicePeriodEnded`` → ignored;
 - a reminder or a debt notice marked ``late`` (old news: a contract entered after the fact)
   → recorded with every delivery ``skipped_late``; nothing is mailed;
-- a reminder or a debt notice → one delivery per recipient, sent concurrently (so an SMTP
-  outage costs one back-off schedule per event, not one per recipient); recipients whose
-  address is invalid, and deliveries that ran out of attempts, are ``dead`` and the event
-  is dead-lettered with every reason. Re-handling the same event re-publishes the dead
-  letter (at-least-once) but never re-sends a settled e-mail. The recipients are fixed the
-  first time an event is recorded (a changed ``NOTIFY_GENERAL_EMAIL`` adds nobody to it);
+- a reminder or a debt notice → one delivery per recipient, a first attempt each,
+  concurrently; a temporary failure puts that delivery on the retry schedule kept in the
+  delivery log and the record is settled — the consumer goes on with the next event, and
+  :meth:`ScheduleNotifier.retry_due` (the retry worker) makes the next attempts when they
+  are due. Recipients whose address is invalid, and deliveries that ran out of attempts, are
+  ``dead`` and the event is dead-lettered with every reason. Re-handling the same event
+  re-publishes the dead letter (at-least-once) but never re-sends a settled e-mail. The
+  recipients are fixed the first time an event is recorded (a changed
+  ``NOTIFY_GENERAL_EMAIL`` adds nobody to it);
 - :meth:`ScheduleNotifier.reopen` (``POST /notifications/{event_id}/retry``) gives the
-  deliveries that ran out of attempts a fresh count, from the envelope kept in the log.
+  deliveries that ran out of attempts a fresh count and puts them on the schedule, due now:
+  kept in the database, so a restart does not forget them.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from services.notifier.application.delivery import Deliverer
 from services.notifier.application.ports import DeadLetters, Log, Metrics, NoMetrics, Renderer
-from services.notifier.domain.emails import Attachment, DeliveryResult, Notification, OutgoingEmail
+from services.notifier.domain.emails import Attachment, DeliveryResult, DueRetry, Notification, OutgoingEmail
 from services.notifier.domain.message_ids import message_id
 from services.notifier.domain.recipients import (
     Audience,
@@ -54,6 +59,7 @@ log = get_logger("notifier")
 class Outcome(StrEnum):
     IGNORED = "ignored"
     DELIVERED = "delivered"  # every recipient settled: sent, or failed for good
+    RETRY_SCHEDULED = "retry_scheduled"  # some recipient's next attempt is on the retry schedule
     SKIPPED_LATE = "skipped_late"  # old news: recorded, not mailed
     DEAD_LETTERED = "dead_lettered"  # the event (or part of it) went to the dead-letter topic
 
@@ -106,6 +112,37 @@ class ScheduleNotifier:
         env = Envelope.model_validate(stored)
         log.info("notification reopened", event_id=str(event_id), deliveries=count)
         return Reopened(count, _Replayed(env.partition_key.encode(), env.to_bytes(), env.kafka_headers()))
+
+    async def retry_due(self, limit: int = 50) -> int:
+        """The retry worker's step: one attempt for each delivery whose retry is due (at most
+        ``limit``, concurrently: a failing recipient delays no other). An event with a delivery
+        that ran out of attempts is dead-lettered (once, with every reason). Returns how many
+        were due."""
+        due = await self._log.due_retries(limit)
+        outcomes = await asyncio.gather(*(self._retry(d) for d in due), return_exceptions=True)
+        dead: dict[UUID, tuple[dict[str, Any], list[str]]] = {}
+        for d, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome
+            if isinstance(outcome, Exception):  # busy elsewhere, a database blip: due again next round
+                log.warning("a due retry failed; it stays due", event_id=str(d.event_id), error=repr(outcome))
+            elif outcome.status == "dead" and not outcome.already_done:
+                dead.setdefault(d.event_id, (d.envelope, []))[1].append(f"{d.recipient!r}: {outcome.error}")
+        for stored, reasons in dead.values():
+            env = Envelope.model_validate(stored)
+            replayed = _Replayed(env.partition_key.encode(), env.to_bytes(), env.kafka_headers())
+            await self._dead_letter(replayed, "undeliverable: " + "; ".join(reasons), "undeliverable")
+            self._metrics.event(Outcome.DEAD_LETTERED)
+        return len(due)
+
+    async def _retry(self, due: DueRetry) -> DeliveryResult:
+        env = Envelope.model_validate(due.envelope)
+        event = decode_record(_Replayed(env.partition_key.encode(), env.to_bytes(), env.kafka_headers())).payload
+        kind = kind_of(event)
+        assert kind is not None and isinstance(event, ServicePeriodEndingSoon | ServicePeriodBecameOverdue)
+        recipient = Recipient(due.recipient, due.role, event.manager_name if due.role == "manager" else None)  # type: ignore[arg-type]  # the log keeps the role as text
+        with bound_context(env.log_context()):
+            return await self._deliverer.deliver(self._compose(kind, event, env, recipient), scheduled=True)
 
     async def give_up(self, record: RawRecord, error: str) -> Handled:
         """Dead-letter a record whose handling keeps failing for a reason that is not an
@@ -198,7 +235,7 @@ class ScheduleNotifier:
             for row in rows
             if row.status == "pending"
         ]
-        # Every delivery runs to its own end before an error is raised: none is left running
+        # Every attempt runs to its own end before an error is raised: none is left running
         # behind a record the consumer has already given back.
         settled = await asyncio.gather(*(self._deliverer.deliver(e) for e in pending), return_exceptions=True)
         for outcome in settled:
@@ -215,6 +252,10 @@ class ScheduleNotifier:
             await self._dead_letter(decoded.record, "undeliverable: " + "; ".join(reasons), "undeliverable")
             self._metrics.event(Outcome.DEAD_LETTERED)
             return Handled(Outcome.DEAD_LETTERED, results, "; ".join(reasons))
+        if any(r.status == "pending" for r in results):
+            self._metrics.event(Outcome.RETRY_SCHEDULED)
+            log.info("notification waits for retries", kind=kind, deliveries={r.recipient: r.status for r in results})
+            return Handled(Outcome.RETRY_SCHEDULED, results)
         self._metrics.event(Outcome.DELIVERED)
         log.info("notification settled", kind=kind, deliveries={r.recipient: r.status for r in results})
         return Handled(Outcome.DELIVERED, results)

@@ -11,6 +11,7 @@ from services.notifier.domain.emails import (
     Attachment,
     DeliveryStatus,
     DeliveryView,
+    DueRetry,
     Notification,
     NotificationView,
     OutgoingEmail,
@@ -46,11 +47,15 @@ class ClaimedDelivery(Protocol):
     status: DeliveryStatus
     attempts: int
     last_error: str | None
+    scheduled: bool
+    """On the retry schedule (the consumer moved on; the retry worker sends it)."""
+    due: bool
+    """Scheduled and its time has come."""
 
     async def mark_sent(self, attempts: int) -> None: ...
     async def mark_failed(self, attempts: int, error: str) -> None: ...
     async def mark_dead(self, attempts: int, error: str) -> None: ...
-    async def mark_retry(self, attempts: int, error: str) -> None: ...
+    async def mark_retry(self, attempts: int, error: str, retry_in: float) -> None: ...
 
 
 class Log(Protocol):
@@ -74,6 +79,10 @@ class Log(Protocol):
     ) -> None: ...
 
     async def deliveries_of(self, event_id: UUID) -> list[DeliveryView]: ...
+
+    async def due_retries(self, limit: int) -> list[DueRetry]: ...
+
+    async def retry_queue_size(self) -> int: ...
 
     async def list_notifications(self, client_id: UUID | None, limit: int, offset: int) -> list[NotificationView]: ...
 

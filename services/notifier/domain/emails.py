@@ -107,3 +107,13 @@ class NotificationView:
     def sent_at(self) -> datetime | None:
         times = [d.sent_at for d in self.deliveries if d.sent_at is not None]
         return max(times) if times else None
+
+
+@dataclass(frozen=True, slots=True)
+class DueRetry:
+    """A delivery on the retry schedule whose time has come, with the envelope to render it from."""
+
+    event_id: UUID
+    recipient: str
+    role: str
+    envelope: dict[str, Any]

@@ -7,13 +7,14 @@ It runs on ``shared.consumer``'s runtime; what is particular to it:
 * ``auto_offset_reset="earliest"``: a new group starts from the oldest reminder kept —
   the delivery log makes re-reading harmless, and nothing due is skipped;
 * the offset is committed only after the application has settled the record (every e-mail
-  sent / failed / dead and recorded, or the record dead-lettered and acknowledged by Kafka).
+  sent / failed / dead / on the retry schedule and recorded, or the record dead-lettered and
+  acknowledged by Kafka).
   If handling raises (database or Kafka unreachable), the record is sought back and retried
   after a growing pause: at-least-once, never at-most-once.
-* One record at a time per consumer: while an e-mail waits for SMTP to come back, the
-  partitions of this consumer wait too — for at most the retry policy's worst case, after
-  which the delivery is dead-lettered and the consumer moves on. ``max_poll_interval_ms``
-  is set above that bound so the group does not evict a consumer that is only waiting.
+* One record at a time per consumer, and one SMTP attempt per recipient for it: a temporary
+  failure puts that delivery on the retry schedule in the delivery log (the retry worker,
+  ``entrypoints/retries.py``, sends it later) and the record is settled, so one recipient
+  answering 4xx delays no other event. ``max_poll_interval_ms`` is set above one attempt.
 * A record whose handling fails is retried while the cause looks like an outage (database,
   Kafka or network unreachable — waiting is right); if it fails ``give_up_after`` times in a
   row for any other reason (a bug, data the database refuses), it is dead-lettered with the

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from services.notifier.application.notify import ScheduleNotifier
@@ -116,7 +116,8 @@ async def list_notifications(
 class RetryOut(BaseModel):
     event_id: UUID
     reopened: int
-    """Deliveries that had run out of attempts and are being sent again."""
+    """Deliveries that had run out of attempts, now on the retry schedule, due at once (kept
+    in the delivery log: the retry worker of any replica sends them, even after a restart)."""
 
 
 @router.post(
@@ -127,7 +128,7 @@ class RetryOut(BaseModel):
     summary="Send a dead-lettered notification again (after SMTP is fixed)",
     dependencies=[allow(Role.ADMIN)],
 )
-async def retry_notification(event_id: UUID, notifier: Notifier, background: BackgroundTasks) -> RetryOut:
+async def retry_notification(event_id: UUID, notifier: Notifier) -> RetryOut:
     reopened = await notifier.reopen(event_id)
     if reopened is None:
         raise ApiError(404, "not_found", f"no notification for event {event_id}", "event_id")
@@ -138,8 +139,6 @@ async def retry_notification(event_id: UUID, notifier: Notifier, background: Bac
             "this notification predates stored events; replay its message from the dead-letter topic instead",
             "event_id",
         )
-    if reopened.deliveries:
-        background.add_task(notifier.handle, reopened.record)
     return RetryOut(event_id=event_id, reopened=reopened.deliveries)
 
 

@@ -17,6 +17,9 @@ HANDLER_FAILURES = Counter(
     "notifier_handler_failures_total", "Messages whose handling failed (database/Kafka) and will be redelivered"
 )
 LAG = Gauge("notifier_consumer_lag", "Records in the partition not yet handled", ["topic", "partition"])
+RETRY_QUEUE = Gauge(
+    "notifier_retry_queue_size", "Deliveries on the retry schedule (a temporary failure; the next attempt is due later)"
+)
 SMTP_UP = Gauge("notifier_smtp_up", "1 when the last SMTP probe succeeded, 0 when it failed")
 
 

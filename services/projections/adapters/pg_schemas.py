@@ -31,6 +31,7 @@ COMPARED = {  # table -> key shown in samples of differing rows
     "stream_versions": "stream_id",
     "parked_events": "stream_id || '@' || stream_version",
     "consumed_offsets": "topic || '/' || partition",
+    "stopped_streams": "stream_id",
     "income_months": "month || ' ' || currency",
 }
 

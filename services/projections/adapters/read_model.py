@@ -26,6 +26,9 @@ class PostgresReadModel:
         async with self._pool.acquire() as conn:
             return await reads.client_mark(conn, client_id, up_to)
 
+    async def client_stopped(self, client_id: UUID) -> str | None:
+        return await reads.client_stopped(self._pool, client_id)
+
     async def global_position(self) -> int | None:
         async with self._pool.acquire() as conn:
             return await reads.global_position(conn)

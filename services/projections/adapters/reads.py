@@ -100,6 +100,20 @@ async def client_mark(conn: asyncpg.Connection, client_id: UUID, up_to: int) -> 
     return ClientMark(row["position"], row["events_position"], row["schedule_position"], row["parked"])
 
 
+async def client_stopped(conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID) -> str | None:
+    row = await conn.fetchrow(
+        """SELECT stream_id, stream_version, event_type, reason FROM stopped_streams
+           WHERE client_id = $1 ORDER BY stream_id LIMIT 1""",
+        client_id,
+    )
+    if row is None:
+        return None
+    return (
+        f"event {row['stream_version']} of stream {row['stream_id']} ({row['event_type'] or 'unreadable'}) "
+        f"cannot be applied, so none after it is: {row['reason']}"
+    )[:1000]
+
+
 async def global_position(conn: asyncpg.Connection) -> int | None:
     return await conn.fetchval("SELECT max(position) FROM clients")
 

@@ -173,6 +173,15 @@ class ReadModelStore:
     """The projector's ``ProjectionStore`` on PostgreSQL."""
 
     refused: tuple[type[BaseException], ...] = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+    passing: tuple[type[BaseException], ...] = (
+        OSError,
+        TimeoutError,
+        asyncpg.InterfaceError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InsufficientResourcesError,
+        asyncpg.OperatorInterventionError,
+        asyncpg.TransactionRollbackError,
+    )
 
     def transaction(self, conn: asyncpg.Connection) -> Transaction:
         return conn.transaction()
@@ -289,3 +298,30 @@ class ReadModelStore:
 
     async def parked_count(self, conn: asyncpg.Connection) -> int:
         return await conn.fetchval("SELECT count(*) FROM parked_events")
+
+    async def load_stopped(self, conn: asyncpg.Connection, streams: Sequence[str] | None) -> list[asyncpg.Record]:
+        """The stopped streams among ``streams`` (None: all of them)."""
+        if streams is None:
+            return await conn.fetch("SELECT * FROM stopped_streams ORDER BY stream_id")
+        return await conn.fetch("SELECT * FROM stopped_streams WHERE stream_id = ANY($1::text[])", streams)
+
+    async def stop(self, conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """(stream_id, client_id, stream_version, event_id, event_type, reason): a stream stops at
+        its lowest version that cannot be applied."""
+        if rows:
+            await conn.executemany(
+                """INSERT INTO stopped_streams (stream_id, client_id, stream_version, event_id, event_type, reason)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (stream_id) DO UPDATE SET
+                     stream_version = EXCLUDED.stream_version, event_id = EXCLUDED.event_id,
+                     event_type = EXCLUDED.event_type, reason = EXCLUDED.reason
+                   WHERE EXCLUDED.stream_version < stopped_streams.stream_version""",
+                rows,
+            )
+
+    async def unstop(self, conn: asyncpg.Connection, streams: Sequence[str]) -> None:
+        if streams:
+            await conn.execute("DELETE FROM stopped_streams WHERE stream_id = ANY($1::text[])", list(streams))
+
+    async def stopped_clients(self, conn: asyncpg.Connection) -> int:
+        return await conn.fetchval("SELECT count(DISTINCT client_id) FROM stopped_streams")

@@ -9,6 +9,14 @@
 
 A redelivered batch finds its streams' versions already applied and changes nothing; the
 stored offsets only move forward (``GREATEST``).
+
+A client's stream **stops** honestly at an event that cannot be applied (issue 15): an event
+type this version does not know or a payload its schema refuses (dead-lettered at once), or
+an event the fold or the database keeps refusing (dead-lettered after the consumer's bounded
+retries, :meth:`Projector.isolate`). The stop (``stopped_streams``) names the event and the
+reason; the event waits in ``parked_events`` with its successors; answers about the client say
+``stale`` and why. :meth:`Projector.resume` (at start-up) applies what the deployed code can
+now read, without a rebuild; an event re-published at the stopped version resumes it too.
 """
 
 from __future__ import annotations
@@ -20,14 +28,15 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from pydantic import ValidationError
 
 from services.projections.application.ports import Connection, ProjectionStore, Row
 from services.projections.domain.fold import evolve, ids_touched
 from services.projections.domain.rows import Fact
-from services.projections.domain.sequencing import plan
+from services.projections.domain.sequencing import Plan, plan
 from shared.consumer import Decoded, Poison, decode_batch
 from shared.consumer.decoding import RawRecord
-from shared.events.base import EventRegistry, registry
+from shared.events.base import EventRegistry, UnknownEventType, registry
 from shared.events.envelope import Envelope
 from shared.logging import bound_context, get_logger
 
@@ -94,6 +103,10 @@ class BatchResult:
     unparked: int = 0
     dead_lettered: int = 0
     max_position: int | None = None
+    stopped: int = 0
+    """Streams newly stopped by this batch."""
+    resumed: int = 0
+    """Stopped streams this batch let go on (an event re-published at the stopped version)."""
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     applied_types: dict[str, int] = field(default_factory=dict)
 
@@ -124,6 +137,56 @@ class ParkedRow:
         return self.row["stream_version"]
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """An event this projection cannot apply (yet); its stream stops at it. ``row``: the
+    event as a parked row, None when it cannot be stored (the database refuses its data)."""
+
+    stream_id: str
+    stream_version: int
+    client_id: UUID
+    event_id: UUID | None
+    event_type: str | None
+    reason: str
+    row: tuple[Any, ...] | None
+
+    def stop_row(self) -> tuple[Any, ...]:
+        return (self.stream_id, self.client_id, self.stream_version, self.event_id, self.event_type, self.reason)
+
+
+def held_from(envelope: Envelope | None, record: RawRecord, reason: str, *, keep: bool = True) -> Held | None:
+    """What stops a stream, from an event whose envelope could be read (None otherwise: a
+    record without a stream — not JSON, no envelope — is only dead-lettered)."""
+    if envelope is None:
+        return None
+    try:
+        client_id = UUID(envelope.partition_key)
+    except ValueError:
+        return None
+    row = (
+        envelope.stream_id,
+        envelope.stream_version,
+        envelope.event_id,
+        envelope.event_type,
+        envelope.schema_version,
+        client_id,
+        envelope.position,
+        envelope.data,
+        record.topic,
+        record.partition,
+        record.offset,
+    )
+    return Held(
+        envelope.stream_id,
+        envelope.stream_version,
+        client_id,
+        envelope.event_id,
+        envelope.event_type,
+        reason,
+        row if keep else None,
+    )
+
+
 def incoming_from_parked(row: Row, events: EventRegistry) -> Incoming:
     wire = row["data"] if isinstance(row["data"], dict) else orjson.loads(row["data"])
     event = events.load(row["event_type"], row["schema_version"], wire)
@@ -152,7 +215,7 @@ class Projector:
             try:
                 incoming.append(incoming_from(d))
             except (ValueError, KeyError, TypeError) as exc:
-                poison.append(Poison(d.record, f"cannot read {d.envelope.event_type}: {exc!r}"))
+                poison.append(Poison(d.record, f"cannot read {d.envelope.event_type}: {exc!r}", d.envelope))
         return incoming, poison
 
     async def apply_or_isolate(
@@ -166,22 +229,72 @@ class Projector:
             return await self.isolate(conn, records, live=live)
 
     async def isolate(self, conn: Connection, records: Sequence[RawRecord], *, live: bool = True) -> BatchResult:
-        """Apply a batch one record per transaction, and dead-letter a record that fails on
-        its own (a value the database refuses, say a NUL character in a text) so the
-        partition moves on. A record failing for a passing reason raises, as before."""
+        """Apply a batch one record per transaction. A record that fails on its own, for any
+        reason but an outage, is dead-lettered and stops its client's stream (the event kept
+        to apply later, when it can be stored), so the partition moves on."""
         total = BatchResult(received=len(records))
         for record in records:
             try:
                 result = await self.apply(conn, [record], live=live)
-            except self._store.refused as exc:
-                await self._dead_letters([Poison(record, f"cannot apply: {exc!r}"[:1000])])
-                only_offset = Prepared(1, [], [], {(record.topic, record.partition): record.offset + 1})
-                result = await self.apply(conn, only_offset, live=live)
-                result.dead_lettered += 1
-            for name in ("applied", "skipped", "parked", "unparked", "dead_lettered"):
+            except self._store.passing:
+                raise
+            except self._store.refused as exc:  # its data cannot be stored, not even parked
+                result = await self._stop_record(conn, record, f"cannot apply: {exc!r}"[:1000], keep=False, live=live)
+            except Exception as exc:
+                log.exception("an event fails on its own: its stream stops", topic=record.topic, offset=record.offset)
+                result = await self._stop_record(conn, record, f"cannot apply: {exc!r}"[:1000], keep=True, live=live)
+            for name in ("applied", "skipped", "parked", "unparked", "dead_lettered", "stopped", "resumed"):
                 setattr(total, name, getattr(total, name) + getattr(result, name))
             total.next_offsets.update(result.next_offsets)
         return total
+
+    async def _stop_record(
+        self, conn: Connection, record: RawRecord, reason: str, *, keep: bool, live: bool
+    ) -> BatchResult:
+        await self._dead_letters([Poison(record, reason)])
+        batch = self.prepare([record])
+        envelope = (
+            batch.incoming[0].envelope if batch.incoming else (batch.poison[0].envelope if batch.poison else None)
+        )
+        held = held_from(envelope, record, reason, keep=keep)
+        result = BatchResult(received=1, next_offsets=batch.next_offsets, dead_lettered=1)
+        async with self._store.transaction(conn):
+            if live:
+                await self._store.lock_for_batch(conn, [record.partition])
+            if held is not None:
+                await self._apply_streams(conn, [], [held], result, live=live)
+            await self._store.save_offsets(conn, result.next_offsets, notify=live)
+        return result
+
+    async def resume(self, conn: Connection) -> int:
+        """Try every stopped stream again (at start-up: the fix may be deployed now). A stream
+        whose held event this code can read and apply goes on, with its parked successors, in
+        its own transaction; one that still fails stays stopped. Returns the streams resumed."""
+        resumed = 0
+        for stop in await self._store.load_stopped(conn, None):
+            stream, version = stop["stream_id"], stop["stream_version"]
+            parked = [r for r in await self._store.load_parked(conn, [stream]) if r["stream_version"] == version]
+            if not parked:
+                continue  # nothing kept to apply: waits for the event to be published again
+            try:
+                incoming_from_parked(parked[0], self._events)
+            except (UnknownEventType, ValidationError, ValueError, KeyError, TypeError):
+                continue  # this code cannot read it either
+            result = BatchResult()
+            try:
+                async with self._store.transaction(conn):
+                    await self._store.lock_for_batch(conn, [parked[0]["source_partition"]])
+                    await self._store.unstop(conn, [stream])
+                    await self._apply_streams(conn, [], [], result, live=True, also=[stream])
+                    await self._store.save_offsets(conn, {}, notify=True, position=result.max_position)
+            except self._store.passing:
+                raise
+            except Exception as exc:  # noqa: BLE001 - still failing: it stays stopped, logged
+                log.warning("a stopped stream still cannot go on", stream=stream, version=version, error=repr(exc))
+                continue
+            resumed += 1
+            log.info("a stopped stream goes on", stream=stream, version=version, applied=result.applied)
+        return resumed
 
     def prepare(self, records: Sequence[RawRecord]) -> Prepared:
         """The CPU part of a batch (no I/O): safe to run in a worker thread ahead of time."""
@@ -203,52 +316,105 @@ class Projector:
         await self._dead_letters(poison)
         result.dead_lettered = len(poison)
 
+        held = [h for p in poison if (h := held_from(p.envelope, p.record, p.reason)) is not None]
         store = self._store
         async with store.transaction(conn):
             if live:
-                await store.lock_for_batch(conn, (p for _, p in result.next_offsets))
-            streams = list({i.stream_id for i in incoming})
-            last = await store.load_versions(conn, streams) if streams else {}
-            waiting: dict[str, dict[int, Incoming | ParkedRow]] = {}
-            for row in await store.load_parked(conn, streams) if streams else []:
-                waiting.setdefault(row["stream_id"], {})[row["stream_version"]] = ParkedRow(row)
-            decision = plan(incoming, last, waiting)
-            applying = [
-                i if isinstance(i, Incoming) else incoming_from_parked(i.row, self._events) for i in decision.apply
-            ]
-
-            touched: dict[str, set[UUID]] = {"contract_id": set(), "period_id": set(), "payment_id": set()}
-            for item in applying:
-                for name, value in ids_touched(item.fact.event).items():
-                    touched[name].add(value)
-            ws = await store.load(
-                conn,
-                list({i.fact.client_id for i in applying}),
-                list(touched["contract_id"]),
-                list(touched["period_id"]),
-                list(touched["payment_id"]),
-            )
-            for item in applying:
-                evolve(ws, item.fact)
-            await store.save(conn, ws, rollups=live)
-            await store.save_versions(conn, decision.versions)
-            # only this batch's own events are newly parked: Incoming, never a ParkedRow
-            await store.park(conn, [i.parked_row() for i in decision.park])  # type: ignore[union-attr]  # a decision with events to park always has its rows
-            await store.unpark(conn, [(i.stream_id, i.stream_version) for i in decision.unpark])
-            positions = [i.fact.position for i in applying if i.fact.position is not None]
-            result.max_position = max(positions, default=None)
+                await self._store.lock_for_batch(conn, (p for _, p in result.next_offsets))
+            applying, decision = await self._apply_streams(conn, incoming, held, result, live=live)
             # every live batch wakes waiters: a global min_position also waits for consumed offsets
-            await store.save_offsets(conn, result.next_offsets, notify=live, position=result.max_position)
+            await self._store.save_offsets(conn, result.next_offsets, notify=live, position=result.max_position)
 
-        result.applied, result.skipped = len(applying), decision.skipped
-        result.parked, result.unparked = len(decision.park), len(decision.unpark)
-        for item in applying:
-            result.applied_types[item.fact.event_type] = result.applied_types.get(item.fact.event_type, 0) + 1
         if logging.getLogger("projections.projector").isEnabledFor(logging.DEBUG):
             _log_each(applying, "event applied")
             # usually a time event ahead of a fact from the other topic
             _log_each(decision.park, "event parked until its predecessor arrives")  # type: ignore[arg-type]  # parked items are log-able incoming facts
         return result
+
+    async def _apply_streams(
+        self,
+        conn: Connection,
+        incoming: Sequence[Incoming],
+        held: Sequence[Held],
+        result: BatchResult,
+        *,
+        live: bool,
+        also: Sequence[str] = (),
+    ) -> tuple[list[Incoming], Plan[Incoming | ParkedRow]]:
+        """Inside the caller's transaction: sequence, fold and write the events of the streams
+        of ``incoming``, ``held`` and ``also``; stop the streams of ``held``."""
+        store = self._store
+        streams = list({i.stream_id for i in incoming} | {h.stream_id for h in held} | set(also))
+        last = await store.load_versions(conn, streams) if streams else {}
+        waiting: dict[str, dict[int, Incoming | ParkedRow]] = {}
+        for row in await store.load_parked(conn, streams) if streams else []:
+            waiting.setdefault(row["stream_id"], {})[row["stream_version"]] = ParkedRow(row)
+        stops = (
+            {r["stream_id"]: r["stream_version"] for r in await store.load_stopped(conn, streams)} if streams else {}
+        )
+        # an event published again at the version its stream stopped at (fixed) lifts the stop
+        lifted = [i for i in incoming if stops.get(i.stream_id) == i.stream_version]
+        for item in lifted:
+            del stops[item.stream_id]
+            waiting.get(item.stream_id, {}).pop(item.stream_version, None)
+        stopping, held_rows = [], []
+        readable = {(i.stream_id, i.stream_version) for i in incoming}
+        for h in held:
+            if h.stream_version <= last.get(h.stream_id, 0) or (h.stream_id, h.stream_version) in readable:
+                continue  # that version is applied already, or comes readable in this very batch
+            if h.row is not None and h.stream_version not in waiting.get(h.stream_id, {}):
+                held_rows.append(h.row)
+            if h.stream_version < stops.get(h.stream_id, h.stream_version + 1):
+                stops[h.stream_id] = h.stream_version
+                stopping.append(h)
+        decision = plan(incoming, last, waiting, stops)
+        applying = [i if isinstance(i, Incoming) else incoming_from_parked(i.row, self._events) for i in decision.apply]
+
+        touched: dict[str, set[UUID]] = {"contract_id": set(), "period_id": set(), "payment_id": set()}
+        for item in applying:
+            for name, value in ids_touched(item.fact.event).items():
+                touched[name].add(value)
+        ws = await store.load(
+            conn,
+            list({i.fact.client_id for i in applying}),
+            list(touched["contract_id"]),
+            list(touched["period_id"]),
+            list(touched["payment_id"]),
+        )
+        for item in applying:
+            evolve(ws, item.fact)
+        await store.save(conn, ws, rollups=live)
+        await store.save_versions(conn, decision.versions)
+        # only this batch's own events are newly parked: Incoming, never a ParkedRow
+        await store.park(conn, [*(i.parked_row() for i in decision.park), *held_rows])  # type: ignore[union-attr]  # a decision with events to park always has its rows
+        await store.unpark(
+            conn,
+            [(i.stream_id, i.stream_version) for i in decision.unpark]
+            + [(i.stream_id, i.stream_version) for i in lifted],
+        )
+        await store.unstop(conn, [i.stream_id for i in lifted])
+        await store.stop(conn, [h.stop_row() for h in stopping])
+        for h in stopping:
+            log.error(
+                "a client's stream stops: an event cannot be applied; answers about the client are stale",
+                client_id=str(h.client_id),
+                stream=h.stream_id,
+                stream_version=h.stream_version,
+                event_id=str(h.event_id),
+                event_type=h.event_type,
+                reason=h.reason,
+            )
+        positions = [i.fact.position for i in applying if i.fact.position is not None]
+        result.max_position = max(positions, default=None)
+        result.applied += len(applying)
+        result.skipped += decision.skipped
+        result.parked += len(decision.park) + len(held_rows)
+        result.unparked += len(decision.unpark) + len(lifted)
+        result.stopped += len(stopping)
+        result.resumed += len(lifted)
+        for item in applying:
+            result.applied_types[item.fact.event_type] = result.applied_types.get(item.fact.event_type, 0) + 1
+        return applying, decision
 
 
 def _log_each(items: Iterable[Incoming], message: str) -> None:

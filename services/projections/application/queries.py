@@ -59,6 +59,7 @@ class Answer(Generic[T]):
     result: T
     position: int | None
     stale: bool
+    stale_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ class Queries:
         self._max_wait = max_wait
         self._poll_every = poll_every
 
-    async def wait_for(self, client_id: UUID | None, min_position: int | None) -> bool:
-        """True once ``min_position`` is reached (at once without one), False after the wait.
+    async def wait_for(self, client_id: UUID | None, min_position: int | None, max_wait: float | None = None) -> bool:
+        """True once ``min_position`` is reached (at once without one), False after the wait
+        (``max_wait`` seconds if the caller asked for less than the service's bound).
 
         The wake-up count is read *before* each look at the database, so a batch committing
         during the look ends the next wait at once instead of being slept through.
@@ -111,7 +113,7 @@ class Queries:
         if min_position is None:
             return True
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._max_wait
+        deadline = loop.time() + (self._max_wait if max_wait is None else min(max_wait, self._max_wait))
         ends: Offsets | None = None
         model = self._read_model
         while True:
@@ -167,12 +169,27 @@ class Queries:
     def _stale(reached: bool, position: int | None, min_position: int | None) -> bool:
         return min_position is not None and (not reached or position is None or position < min_position)
 
-    async def coverage(self, client_id: UUID, on: date, min_position: int | None) -> Answer[Coverage]:
-        reached = await self.wait_for(client_id, min_position)
+    async def _answer(
+        self, result: T, position: int | None, reached: bool, min_position: int | None, client_id: UUID | None
+    ) -> Answer[T]:
+        """The answer with its freshness: stale when ``min_position`` was not reached, and for
+        one client also when its stream is stopped (an event that cannot be applied)."""
+        stopped = await self._read_model.client_stopped(client_id) if client_id is not None else None
+        if stopped is not None:
+            return Answer(result, position, True, stopped)
+        if self._stale(reached, position, min_position):
+            return Answer(result, position, True, f"min_position {min_position} not reached within the wait")
+        return Answer(result, position, False)
+
+    async def coverage(
+        self, client_id: UUID, on: date, min_position: int | None, max_wait: float | None = None
+    ) -> Answer[Coverage]:
+        reached = await self.wait_for(client_id, min_position, max_wait)
         known, position, periods = await self._read_model.coverage_periods(client_id, on)
         if not known:
-            raise UnknownClient(client_id, stale=min_position is not None)
-        return Answer(assess(periods, on, self._grace_days), position, self._stale(reached, position, min_position))
+            stopped = await self._read_model.client_stopped(client_id)  # its first event cannot be applied
+            raise UnknownClient(client_id, stale=min_position is not None or stopped is not None)
+        return await self._answer(assess(periods, on, self._grace_days), position, reached, min_position, client_id)
 
     async def contracts(
         self,
@@ -193,7 +210,7 @@ class Queries:
         for r in period_rows:
             matched.setdefault(r["contract_id"], []).append(dict(r))
         items = [{**dict(c), "matched_periods": matched.get(c["contract_id"], [])} for c in contracts]
-        return Answer(Page(items, next_page), position, self._stale(reached, position, min_position))
+        return await self._answer(Page(items, next_page), position, reached, min_position, client_id)
 
     async def debtors(
         self,
@@ -224,7 +241,7 @@ class Queries:
                 and (o := overdue(self._read_model.period_state(r), on, self._grace_days)) is not None
             ):
                 owed_rows.append((r["client_id"], r["client_name"], o))
-        return Answer(Page(group_debtors(owed_rows), next_page), position, self._stale(reached, position, min_position))
+        return await self._answer(Page(group_debtors(owed_rows), next_page), position, reached, min_position, client_id)
 
     async def income(
         self, *, first: date, last: date, client_id: UUID | None, on: date, min_position: int | None
@@ -237,7 +254,7 @@ class Queries:
             [(r["month"], r["currency"], r["due"], r["outstanding"]) for r in cells],
             [(r["month"], r["currency"], r["received"]) for r in cells],
         )
-        return Answer(months, position, self._stale(reached, position, min_position))
+        return await self._answer(months, position, reached, min_position, client_id)
 
     async def clients(self, *, text: str | None, page: int, page_size: int) -> Page[dict[str, Any]]:
         rows = await self._read_model.clients_page(text=text, limit=page_size + 1, offset=(page - 1) * page_size)

@@ -16,6 +16,10 @@ stream's events in order, but the two topics interleave freely: an event parked 
 milliseconds until its predecessor arrives on the other topic is normal. An event that stays
 parked means a lost or dead-lettered predecessor — an alarm for operators (metric
 ``projections_parked_events``, ``/health/ready``).
+
+A **stopped** stream (``blocked``: its first version that cannot be applied — an unknown event
+type, an event the fold or the database refuses) moves no further: that event and everything
+after it park until the stop is lifted (a fix deployed, or the event re-published).
 """
 
 from __future__ import annotations
@@ -53,7 +57,10 @@ def plan(
     incoming: Iterable[T],
     last_versions: Mapping[str, int],
     parked: Mapping[str, Mapping[int, T]],
+    blocked: Mapping[str, int] | None = None,
 ) -> Plan[T]:
+    """``blocked``: stream → the version it is stopped at (never applied, nor anything after)."""
+    stops = blocked or {}
     out: Plan[T] = Plan()
     last = dict(last_versions)
     waiting: dict[str, dict[int, T]] = {s: dict(v) for s, v in parked.items()}
@@ -61,7 +68,8 @@ def plan(
 
     def drain(stream: str, current: int) -> int:
         successors = waiting.get(stream, {})
-        while current + 1 in successors:
+        stop = stops.get(stream)
+        while current + 1 in successors and (stop is None or current + 1 < stop):
             current += 1
             follower = successors.pop(current)
             out.apply.append(follower)
@@ -72,8 +80,8 @@ def plan(
     # A parked event whose predecessor is already applied (by another transaction) goes now.
     for stream in list(waiting):
         current = last.get(stream, 0)
-        if current + 1 in waiting[stream]:
-            last[stream] = out.versions[stream] = drain(stream, current)
+        if current + 1 in waiting[stream] and (moved := drain(stream, current)) > current:
+            last[stream] = out.versions[stream] = moved
 
     for item in incoming:
         stream, version = item.stream_id, item.stream_version
@@ -81,7 +89,7 @@ def plan(
         if version <= current or version in waiting.get(stream, {}):
             out.skipped += 1
             continue
-        if version > current + 1:
+        if version > current + 1 or version >= stops.get(stream, version + 1):
             waiting.setdefault(stream, {})[version] = item
             parked_now[(stream, version)] = item
             continue

@@ -91,6 +91,8 @@ class ApplyBatches:
                     result = await self.projector.isolate(conn, records)
                 else:  # a record the database refuses for good is isolated at once
                     result = await self.projector.apply_or_isolate(conn, batch)
+            if result.stopped or result.resumed:  # rare: count the clients again
+                metrics.STALE_CLIENTS.set(await conn.fetchval("SELECT count(DISTINCT client_id) FROM stopped_streams"))
         _observe_delays(records, batch, time.time())
         _observe(result, len(records), time.perf_counter() - started)
         return result.next_offsets

@@ -19,6 +19,9 @@ BATCH_SIZE = Histogram("projections_batch_size", "Records per batch", buckets=(1
 LAG = Gauge("projections_consumer_lag", "Records in the partition not yet applied", ["topic", "partition"])
 DEAD_LETTERS = Counter("projections_dead_letters_total", "Messages sent to the dead-letter topic")
 PARKED = Gauge("projections_parked_events", "Events waiting for a missing predecessor")
+STALE_CLIENTS = Gauge(
+    "projections_stale_clients", "Clients whose stream is stopped at an event that cannot be applied (answers stale)"
+)
 FAILURES = Counter("projections_batch_failures_total", "Batches that failed and will be redelivered")
 EVENT_DELAY = Histogram(
     "projections_event_delay_seconds",

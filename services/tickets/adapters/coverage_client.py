@@ -3,8 +3,14 @@
 * One pooled aiohttp ``ClientSession`` (HTTP/1.1 keep-alive connections) per process. Not
   httpx: its pool bookkeeping costs several times aiohttp's CPU per call, which on a busy
   process made lookups miss their deadline (figures: docs/decisions/performance.md).
-* A hard deadline per call (``timeout``; ``wait_timeout`` when the caller asked projections
-  to wait for a ``min_position``), so registration never hangs.
+* A hard deadline per call (``timeout``), so registration never hangs.
+* Waiting for a ``min_position`` is bounded by the registration's deadline (``wait_timeout``)
+  and holds no pooled connection while it waits: projections is asked with ``max_wait_ms=0``
+  (answer at once, ``stale: true`` while the position is not reached) and asked again after a
+  short pause, until the answer is fresh or the deadline has passed (then the last answer,
+  stale, is what the ticket records). A server-side wait would keep one of the pool's
+  connections busy for seconds: fifty such registrations exhausted the pool and every other
+  lookup fell back to ``unknown`` (issue 15).
 * A circuit breaker: after a few failures in a row the service is not called at all for a
   while; a dead projections service then costs nothing per request.
 * Every failure becomes ``Unavailable(reason)``; the caller registers the ticket anyway.
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -125,15 +132,38 @@ class HttpCoverageSource:
             OUTCOMES["circuit_open"].inc()
             return Unavailable("the projections service is unavailable (circuit open after repeated failures)")
         trial = self.breaker.state == HALF_OPEN
-        deadline = self._wait_timeout if min_position is not None else self._timeout
+        path = f"/clients/{client_id}/coverage"
         params: dict[str, str] = {"on": on.isoformat()}
-        if min_position is not None:
-            params["min_position"] = str(min_position)
+        if min_position is None:
+            plain = await self._ask(path, params, self._timeout, trial)
+            assert not isinstance(plain, _NotYet)  # only an ask with min_position can be "not yet"
+            return plain
+        params.update(min_position=str(min_position), max_wait_ms="0")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait_timeout
+        pause = POLL_FIRST_PAUSE
+        while True:
+            answer = await self._ask(path, params, deadline - loop.time(), trial, budget=self._wait_timeout)
+            remaining = deadline - loop.time()
+            if not isinstance(answer, _NotYet):
+                return answer
+            # another ask only if it has a whole lookup's time left; else the last answer,
+            # stale, is what the ticket records
+            if remaining - pause < self._timeout:
+                return self._answer(answer.status, answer.body, trial)
+            await asyncio.sleep(pause)  # no connection is held meanwhile
+            pause = min(pause * 2, POLL_MAX_PAUSE)
+
+    async def _ask(
+        self, path: str, params: dict[str, str], seconds: float, trial: bool, budget: float | None = None
+    ) -> CoverageLookup | _NotYet:
+        """One call within ``seconds``; ``budget``: the whole deadline named in a timeout's reason."""
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(deadline):
-                status, body = await self._get(f"/clients/{client_id}/coverage", params)
+            async with asyncio.timeout(max(seconds, 0.0)):
+                status, body = await self._get(path, params)
         except TimeoutError:
+            deadline = budget if budget is not None else seconds
             return self._failed(
                 "timeout", f"the projections service did not answer within {deadline * 1000:.0f} ms", trial
             )
@@ -141,6 +171,9 @@ class HttpCoverageSource:
             return self._failed("unreachable", f"the projections service is unreachable ({type(exc).__name__})", trial)
         finally:
             LATENCY.observe(time.perf_counter() - started)
+        if "min_position" in params and _not_reached(status, body):
+            self.breaker.record_success()  # it answered: not a failure, just not there yet
+            return _NotYet(status, body)
         return self._answer(status, body, trial)
 
     async def _get(self, path: str, params: dict[str, str]) -> tuple[int, bytes]:
@@ -188,6 +221,36 @@ class HttpCoverageSource:
         else:
             log.info("coverage lookup failed", reason=reason)
         return Unavailable(reason)
+
+
+POLL_FIRST_PAUSE = 0.02
+POLL_MAX_PAUSE = 0.25
+"""Pauses between the asks of a ``min_position`` wait: 20, 40, 80, 160, 250, 250 … ms."""
+
+
+@dataclass(frozen=True)
+class _NotYet:
+    """Projections answered, but has not applied ``min_position`` yet; this answer is what the
+    ticket records if the deadline passes before it has."""
+
+    status: int
+    body: bytes
+
+
+def _not_reached(status: int, body: bytes) -> bool:
+    if status == 404:
+        return _rule(body) == "client_not_yet_projected"
+    if status != 200:
+        return False
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(answer, dict) or answer.get("stale") is not True:
+        return False
+    # stale for another reason (the client's events stopped at one that cannot be applied):
+    # asking again changes nothing
+    return "min_position" in str(answer.get("stale_reason") or "min_position")
 
 
 def _message(body: bytes) -> str:

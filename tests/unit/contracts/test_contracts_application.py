@@ -141,3 +141,33 @@ def test_a_tick_ahead_of_today_is_refused_unless_the_installation_allows_it():
         refuse_future(date(2026, 1, 11), date(2026, 1, 10), allow_future=False)
     assert refused.value.rule == "as_of_in_future"
     refuse_future(date(2026, 1, 11), date(2026, 1, 10), allow_future=True)
+
+
+class _OneContractAlwaysFails(ContractsApplication):
+    """A contract whose time events can never be emitted (a decider bug, a date the calendar
+    overflows on): its command raises every time."""
+
+    broken: UUID | None = None
+
+    async def handle_contract(self, command, ctx):  # the parent's signature
+        if isinstance(command, cmd.EmitDueTimeEvents) and command.contract_id == self.broken:
+            raise OverflowError("date value out of range")
+        return await super().handle_contract(command, ctx)
+
+
+async def test_a_contract_that_always_fails_is_skipped_counted_and_the_others_go_on():
+    world = World()
+    world.app = _OneContractAlwaysFails(world.store, world.due)
+    first, _ = await world.contract(("2026-01-01", "2026-03-31"))
+    second, _ = await world.contract(("2026-01-01", "2026-03-31"))
+    world.app.broken = min(first, second)  # the one the tick meets first (same due day, id order)
+    from services.contracts.application.scheduler import FAILED
+
+    failed_before = FAILED._value.get()
+    result = await tick(world.app, date(2026, 1, 10), ctx())
+    assert (result.contracts, result.emitted, result.failed) == (1, 2, 1)
+    assert FAILED._value.get() == failed_before + 1
+    assert await world.due.contracts_due(date(2026, 1, 10), 10) == [world.app.broken]  # due again next tick
+    world.app.broken = None  # the fix is deployed: the next tick emits it
+    again = await tick(world.app, date(2026, 1, 10), ctx())
+    assert (again.contracts, again.emitted, again.failed) == (1, 2, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from uuid import UUID
 from services.notifier.domain.emails import (
     DeliveryStatus,
     DeliveryView,
+    DueRetry,
     Notification,
     NotificationView,
     OutgoingEmail,
@@ -29,16 +31,23 @@ class Row:
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
+    next_attempt_at: float | None = None
+    """On the retry schedule: due at this ``time.monotonic()``."""
 
 
 class FakeClaim:
     def __init__(self, row: Row) -> None:
         self._row = row
         self.status, self.attempts, self.last_error = row.status, row.attempts, row.last_error
+        self.scheduled = row.next_attempt_at is not None
+        self.due = self.scheduled and row.next_attempt_at <= time.monotonic()  # type: ignore[operator]  # scheduled: set
 
-    async def _set(self, status: DeliveryStatus, attempts: int, error: str | None) -> None:
+    async def _set(
+        self, status: DeliveryStatus, attempts: int, error: str | None, retry_in: float | None = None
+    ) -> None:
         self._row.status, self._row.attempts, self._row.last_error = status, attempts, error
         self._row.sent_at = datetime.now(UTC) if status == "sent" else None
+        self._row.next_attempt_at = None if retry_in is None else time.monotonic() + retry_in
 
     async def mark_sent(self, attempts: int) -> None:
         await self._set("sent", attempts, None)
@@ -49,8 +58,8 @@ class FakeClaim:
     async def mark_dead(self, attempts: int, error: str) -> None:
         await self._set("dead", attempts, error)
 
-    async def mark_retry(self, attempts: int, error: str) -> None:
-        await self._set("pending", attempts, error)
+    async def mark_retry(self, attempts: int, error: str, retry_in: float) -> None:
+        await self._set("pending", attempts, error, retry_in)
 
 
 class FakeLog:
@@ -90,7 +99,20 @@ class FakeLog:
         for (eid, _), row in self.rows.items():
             if eid == event_id and row.status == "dead" and row.attempts > 0:
                 row.status, row.attempts, count = "pending", 0, count + 1
+                row.next_attempt_at = time.monotonic()
         return self.notifications[event_id].envelope, count
+
+    async def due_retries(self, limit: int) -> list[DueRetry]:
+        now = time.monotonic()
+        due = [
+            (row.next_attempt_at, DueRetry(eid, rcpt, row.role, self.notifications[eid].envelope or {}))
+            for (eid, rcpt), row in self.rows.items()
+            if row.status == "pending" and row.next_attempt_at is not None and row.next_attempt_at <= now
+        ]
+        return [d for _, d in sorted(due, key=lambda x: x[0])][:limit]
+
+    async def retry_queue_size(self) -> int:
+        return sum(r.status == "pending" and r.next_attempt_at is not None for r in self.rows.values())
 
     async def reject_message(self, *args: Any) -> None:
         self.rejected.append(args)

@@ -62,11 +62,13 @@ async def test_concurrent_handling_of_one_event_sends_each_email_once() -> None:
     assert len(sender.sent) == 2
 
 
-async def test_temporary_failures_are_retried_until_sent() -> None:
+async def test_temporary_failures_go_on_the_retry_schedule_and_are_sent_from_it() -> None:
     notifier, log, sender, dlq = make(FakeSender(failures=[REFUSED, REFUSED]))
     client = Client()
     handled = await notifier.handle(record_of(envelope(ending_soon(client), client)))
-    assert handled.outcome is Outcome.DELIVERED
+    assert handled.outcome is Outcome.RETRY_SCHEDULED  # the record is settled: the consumer goes on
+    assert await log.retry_queue_size() == 2 and not sender.sent
+    assert await notifier.retry_due() == 2
     assert len(sender.sent) == 2 and sender.calls == 4
     assert sum(r.attempts for r in log.rows.values()) == 4  # 2 failed + 2 sent
     assert {r.status for r in log.rows.values()} == {"sent"}
@@ -87,12 +89,15 @@ async def test_exhausted_attempts_dead_letter_the_event_with_the_reason() -> Non
     notifier, log, sender, dlq = make(FakeSender(failures=[REFUSED] * 100), max_attempts=3)
     client = Client()
     rec = record_of(envelope(ending_soon(client), client))
+    assert (await notifier.handle(rec)).outcome is Outcome.RETRY_SCHEDULED
+    while await notifier.retry_due():  # the retry worker's rounds
+        pass
+    assert all((row.status, row.attempts) == ("dead", 3) for row in log.rows.values())
+    assert len(dlq.published) == 1 and dlq.published[0][0].value == rec.value
+    assert "Connection refused" in dlq.published[0][1]
     handled = await notifier.handle(rec)
     assert handled.outcome is Outcome.DEAD_LETTERED
     assert {r.status for r in handled.deliveries} == {"dead"}
-    assert all(row.attempts == 3 for row in log.rows.values())
-    assert len(dlq.published) == 1 and dlq.published[0][0] is rec
-    assert "Connection refused" in dlq.published[0][1]
     # redelivered after a crash before the commit: dead-lettered again, nothing sent
     calls = sender.calls
     assert (await notifier.handle(rec)).outcome is Outcome.DEAD_LETTERED
@@ -189,11 +194,12 @@ async def test_a_dead_lettered_notification_can_be_reopened_and_sent() -> None:
     notifier, log, sender, dlq = make(FakeSender(failures=[REFUSED] * 4), max_attempts=2)
     client = Client()
     env = envelope(ending_soon(client), client)
-    assert (await notifier.handle(record_of(env))).outcome is Outcome.DEAD_LETTERED
+    assert (await notifier.handle(record_of(env))).outcome is Outcome.RETRY_SCHEDULED
+    assert await notifier.retry_due() == 2 and len(dlq.published) == 1  # the second attempts: dead
     reopened = await notifier.reopen(env.event_id)
     assert reopened is not None and reopened.deliveries == 2 and reopened.record is not None
-    handled = await notifier.handle(reopened.record)
-    assert handled.outcome is Outcome.DELIVERED
+    assert await notifier.retry_due() == 2  # due at once, from the log (no task in memory)
+    assert {r.status for r in log.rows.values()} == {"sent"}
     assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"], key=str)
     assert await notifier.reopen(uuid.uuid4()) is None
 
@@ -213,8 +219,8 @@ async def test_recipients_are_fixed_when_the_event_is_first_recorded() -> None:
         NotifyPolicy("abonent@example.com", ("new@example.com",), "example.com"),
     )
     await log.reopen(rec_event_id(rec))
-    handled = await second.handle(rec)
-    assert handled.outcome is Outcome.DELIVERED
+    await second.handle(rec)  # a redelivery leaves the reopened deliveries to the schedule
+    assert await second.retry_due() == 2
     assert sorted(e.recipient for e in sender.sent) == sorted([client.manager_email, "ops@example.com"], key=str)
 
 
@@ -235,3 +241,28 @@ async def test_a_late_reminder_or_debt_notice_is_recorded_skipped_late_and_not_m
     assert len(deliveries) == 2 and {d.status for d in deliveries} == {"skipped_late"}
     rec = record_of(env)
     assert (await notifier.handle(rec)).outcome is Outcome.SKIPPED_LATE and sender.sent == []
+
+
+async def test_one_failing_recipient_does_not_hold_back_other_events() -> None:
+    """Issue 15: a recipient answering 4xx held the consumer 130-610 s per event (retries in
+    the handler), so every reminder behind it waited. Now the handler makes one attempt and
+    returns; the other events and recipients go at once."""
+    client = Client(manager_email="greylisted@example.com")
+    busy = SendFailure(Stage.RECIPIENT, 451, "greylisted, try later")
+    log, sender, dlq = FakeLog(), FakeSender(per_recipient={"greylisted@example.com": busy}), FakeDeadLetters()
+    notifier = ScheduleNotifier(
+        log,
+        Deliverer(log, sender, RetryPolicy(8, 1.0, 5.0)),  # the real pauses: 1, 2, 4, 5 … s
+        TemplateRenderer("ru"),
+        dlq,
+        NotifyPolicy("abonent@example.com", GENERAL, "example.com"),
+    )
+    log_before = len(sender.sent)
+    others = [Client() for _ in range(5)]
+    first = await asyncio.wait_for(notifier.handle(record_of(envelope(ending_soon(client), client))), 1.0)
+    assert first.outcome.value == "retry_scheduled"
+    for other in others:  # the events behind it, each handled at once
+        handled = await asyncio.wait_for(notifier.handle(record_of(envelope(ending_soon(other), other))), 1.0)
+        assert handled.outcome is Outcome.DELIVERED
+    assert len(sender.sent) - log_before == 1 + 2 * len(others)  # ops for the first, both for the rest
+    assert await log.retry_queue_size() == 1 and not dlq.published

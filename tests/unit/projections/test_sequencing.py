@@ -59,3 +59,19 @@ def test_parked_event_whose_predecessor_another_transaction_applied_is_healed() 
     assert versions(p.apply) == [("a", 3)]
     assert versions(p.unpark) == [("a", 3)]
     assert versions(p.park) == [("a", 9)]
+
+
+def test_a_stopped_stream_moves_no_further_and_parks_what_comes() -> None:
+    """Issue 15: stopped at v2 (an event that cannot be applied), v3 parks behind it; other
+    streams go on."""
+    p = plan([E("a", 3), E("b", 1)], {"a": 1}, {"a": {2: E("a", 2)}}, {"a": 2})
+    assert versions(p.apply) == [("b", 1)]
+    assert versions(p.park) == [("a", 3)]
+    assert "a" not in p.versions
+
+
+def test_a_stopped_stream_does_not_drain_its_parked_events_past_the_stop() -> None:
+    parked = {"a": {3: E("a", 3), 4: E("a", 4)}}
+    p = plan([E("a", 2)], {"a": 1}, parked, {"a": 4})
+    assert versions(p.apply) == [("a", 2), ("a", 3)]  # up to the stop, not over it
+    assert versions(p.unpark) == [("a", 3)] and p.versions == {"a": 3}

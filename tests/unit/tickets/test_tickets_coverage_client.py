@@ -129,11 +129,57 @@ async def test_an_answer_becomes_the_snapshot():
     assert dict(fake.calls[0].query) == {"on": "2026-05-15"}
 
 
-async def test_min_position_is_forwarded():
+async def test_min_position_is_forwarded_without_a_server_side_wait():
     fake = Fake(lambda r: json_answer(200, unpaid_answer()))
     async with source(fake) as client:
         await client.coverage(CLIENT, ON, 811)
-    assert dict(fake.calls[0].query) == {"on": "2026-05-15", "min_position": "811"}
+    assert dict(fake.calls[0].query) == {"on": "2026-05-15", "min_position": "811", "max_wait_ms": "0"}
+
+
+class Projecting:
+    """A projections service that applies position ``reached_after`` seconds from now and
+    waits for a ``min_position`` the way the real one does: up to 2 s holding the request,
+    unless the caller asks for ``max_wait_ms`` less."""
+
+    def __init__(self, reached_after: float) -> None:
+        self.reached_at = time.monotonic() + reached_after
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        if "min_position" in request.query:
+            wait = min(2.0, int(request.query.get("max_wait_ms", "2000")) / 1000)
+            until = min(time.monotonic() + wait, self.reached_at)
+            await asyncio.sleep(max(until - time.monotonic(), 0))
+        return json_answer(200, {**unpaid_answer(), "stale": time.monotonic() < self.reached_at})
+
+
+async def test_waiting_for_a_position_asks_again_until_the_answer_is_fresh():
+    fake = Fake(Projecting(reached_after=0.3))
+    async with source(fake, timeout=1.0, wait_timeout=3.0) as client:
+        lookup = await client.coverage(CLIENT, ON, 811)
+    assert isinstance(lookup, Known) and lookup.snapshot.stale is False
+    assert len(fake.calls) >= 2
+
+
+async def test_a_position_never_reached_ends_at_the_deadline_with_the_stale_answer():
+    fake = Fake(Projecting(reached_after=60))
+    async with source(fake, timeout=0.1, wait_timeout=0.6) as client:
+        started = time.perf_counter()
+        lookup = await client.coverage(CLIENT, ON, 811)
+        elapsed = time.perf_counter() - started
+    assert isinstance(lookup, Known) and lookup.snapshot.stale is True
+    assert 0.3 < elapsed < 2.0  # the registration's deadline, not the server's 2 s wait
+
+
+async def test_fifty_waits_for_a_position_do_not_exhaust_the_pool():
+    """Issue 15: each min_position lookup held one of the pool's connections while projections
+    waited for it (up to 2 s); fifty of them took the whole pool and every other registration's
+    lookup timed out into coverage ``unknown``."""
+    async with source(Fake(Projecting(reached_after=60)), timeout=1.0, wait_timeout=2.5, max_connections=50) as client:
+        waits = [asyncio.create_task(client.coverage(CLIENT, ON, 811)) for _ in range(50)]
+        await asyncio.sleep(0.2)  # every wait is under way
+        plain = await asyncio.gather(*(client.coverage(CLIENT, ON, None) for _ in range(10)))
+        assert all(isinstance(x, Known) for x in plain), [getattr(x, "reason", x) for x in plain]
+        assert all(isinstance(x, Known) for x in await asyncio.gather(*waits))
 
 
 async def test_unknown_client_is_an_answer_not_a_failure():

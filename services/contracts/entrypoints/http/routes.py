@@ -362,5 +362,9 @@ async def scheduler_tick(
     refuse_future(body.as_of, calendar.today(), future_allowed)
     result = await tick(app, body.as_of, ctx, calendar=calendar)
     return s.TickResult(
-        as_of=result.as_of, emitted=result.emitted, contracts=result.contracts, position=result.position
+        as_of=result.as_of,
+        emitted=result.emitted,
+        contracts=result.contracts,
+        position=result.position,
+        failed=result.failed,
     )

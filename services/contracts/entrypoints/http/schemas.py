@@ -224,6 +224,7 @@ class TickResult(Written):
     as_of: date
     emitted: int
     contracts: int
+    failed: int = Field(0, description="contracts skipped because their time events failed (logged; due again)")
 
 
 class PaymentView(BaseModel):

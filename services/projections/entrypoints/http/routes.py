@@ -40,6 +40,18 @@ MinPosition = Annotated[
         ),
     ),
 ]
+MaxWaitMs = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=60_000,
+        description=(
+            "with min_position: wait at most this long (the server's own bound still applies); "
+            "0 answers at once, stale=true while the position is not reached - for callers that "
+            "ask again rather than keep a connection open"
+        ),
+    ),
+]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 PageNo = Annotated[int, Query(ge=1)]
 OnDate = Annotated[
@@ -84,11 +96,18 @@ def _ordered(low: date | None, high: date | None, low_name: str, high_name: str)
     dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.INTEGRATION, Role.SERVICE)],
 )
 async def coverage(
-    client_id: UUID, queries: Q, today: Today, on: OnDate = None, min_position: MinPosition = None
+    client_id: UUID,
+    queries: Q,
+    today: Today,
+    on: OnDate = None,
+    min_position: MinPosition = None,
+    max_wait_ms: MaxWaitMs = None,
 ) -> views.JsonBody:
     day = on or today
     try:
-        answer = await queries.coverage(client_id, day, min_position)
+        answer = await queries.coverage(
+            client_id, day, min_position, None if max_wait_ms is None else max_wait_ms / 1000
+        )
     except UnknownClient as exc:
         if exc.stale:
             raise ApiError(

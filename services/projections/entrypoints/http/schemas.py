@@ -18,7 +18,11 @@ from shared.owed import PaymentTerms
 
 class Freshness(BaseModel):
     position: int | None = Field(description="highest contracts-store position this answer reflects")
-    stale: bool = Field(description="min_position was asked for and not reached within the wait")
+    stale: bool = Field(
+        description="min_position was asked for and not reached within the wait, or (for one client) "
+        "the client's events stopped being applied at an event that cannot be"
+    )
+    stale_reason: str | None = Field(None, description="why the answer is stale (null when it is not)")
 
 
 class WarningOut(BaseModel):

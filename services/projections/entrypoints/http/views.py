@@ -42,7 +42,7 @@ def _uuid(value: object) -> str:
 
 
 def _freshness(answer: Answer[Any]) -> Body:
-    return {"position": answer.position, "stale": answer.stale}
+    return {"position": answer.position, "stale": answer.stale, "stale_reason": answer.stale_reason}
 
 
 def owed(o: OwedPeriod) -> Body:

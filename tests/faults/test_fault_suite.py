@@ -1,0 +1,389 @@
+"""The fault suite (issue 15): nothing is lost, duplicated or left behind when processes die.
+
+Under a steady load of commands and tickets it SIGKILLs, at random moments, each process in
+turn — contracts, the standalone relay, the scheduler, projections, tickets, the notifier —
+and starts it again; SIGKILLs the broker and starts it again; stops PostgreSQL for 10 s and
+starts it. Afterwards:
+
+* every event the two event stores hold reached Kafka (by event id, none missing) and each
+  key's events are in position order on their topic;
+* the live read model equals a fresh rebuild (``cli check``);
+* every reminder and debt notice produced exactly one e-mail per recipient;
+* every ticket that got a 201 reads back.
+
+It prints a summary (faults by kind, commands sent, events and e-mails checked, differences)
+and fails unless the differences are 0. ``ABONENT_FAULT_SEED`` replays one run's moments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from deploy.demo.client import Abonent
+from deploy.local import api as stack_api
+from deploy.local import kafka as local_kafka
+from deploy.local import postgres, processes
+from deploy.local.errors import LauncherError
+from deploy.local.layout import REPO, RunDir
+from shared.auth import Role
+from shared.kafka_security import plaintext
+from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, TICKETS_EVENTS
+from tests.faults.conftest import PROCESSES, System
+from tests.integration.projections.helpers import wait_consumed
+
+TODAY = date.today()
+NOTICES = ("ServicePeriodEndingSoon", "ServicePeriodBecameOverdue")
+
+
+@dataclass
+class Tally:
+    faults: Counter[str] = field(default_factory=Counter)
+    commands: int = 0
+    refused: int = 0
+    """Commands that got no success answer (an outage): sent again or given up, never counted as done."""
+    tickets: list[str] = field(default_factory=list)
+    differences: dict[str, int] = field(default_factory=dict)
+    checked: dict[str, int] = field(default_factory=dict)
+
+
+class Load:
+    """Customers signing up while the faults happen: a client, a contract with monthly periods
+    from tomorrow (reminders 5 days before each end), a payment, a ticket that waits for the
+    contract's position; and, every few seconds, a scheduler tick far enough ahead to produce
+    reminders and debt notices."""
+
+    def __init__(self, api: Abonent, tally: Tally) -> None:
+        self.api, self.tally = api, tally
+        self.stopping = asyncio.Event()
+
+    async def _do(self, call: Any) -> Any:
+        self.tally.commands += 1
+        try:
+            return await call
+        except (AssertionError, httpx.HTTPError):  # ApiFailed is an AssertionError: 5xx/503 meanwhile
+            self.tally.refused += 1
+            await asyncio.sleep(0.3)
+            return None
+
+    async def customer(self) -> None:
+        api, tag = self.api, uuid.uuid4().hex[:8]
+        client = await self._do(api.register_client(f"Faults {tag}", "Ирина Петрова", f"irina.{tag}@example.com"))
+        if client is None:
+            return
+        contract = await self._do(
+            api.open_contract(client["id"], f"F-{tag}", "Support", (TODAY - timedelta(days=30)).isoformat())
+        )
+        if contract is None:
+            return
+        schedule = await self._do(
+            api.schedule(
+                contract["id"],
+                starts_on=(TODAY + timedelta(days=1)).isoformat(),
+                ends_on=(TODAY + timedelta(days=90)).isoformat(),
+                every="month",
+                amount="1000.00",
+                currency="RUB",
+                payment_terms="prepaid",
+                remind_days_before=5,
+            )
+        )
+        if schedule is None:
+            return
+        paid = await self._do(api.pay(contract["id"], schedule["period_ids"][0], TODAY.isoformat()))
+        position = (paid or schedule).get("position")
+        ticket = await self._do(
+            api.register_ticket(client["id"], f"printer {tag}", TODAY.isoformat(), min_position=position)
+        )
+        if ticket is not None:
+            self.tally.tickets.append(ticket["id"])
+
+    async def customers(self) -> None:
+        while not self.stopping.is_set():
+            await self.customer()
+
+    async def tick_once(self) -> bool:
+        return await self._do(self.api.tick((TODAY + timedelta(days=40)).isoformat())) is not None
+
+    async def ticks(self) -> None:
+        while not self.stopping.is_set():
+            await self._do(self.api.tick((TODAY + timedelta(days=40)).isoformat()))
+            await asyncio.sleep(4)
+
+
+async def inject(system: System, stack: Any, tally: Tally, rng: random.Random) -> None:
+    for name in PROCESSES:
+        await asyncio.sleep(rng.uniform(0.5, 2.0))
+        pid = processes.running(system.pidfile(name))
+        assert pid is not None, f"{name} is not running"
+        os.kill(pid, signal.SIGKILL)
+        tally.faults[f"SIGKILL {name}"] += 1
+        await asyncio.sleep(rng.uniform(0.2, 1.5))
+        await asyncio.to_thread(system.start)
+
+    run = RunDir(stack.run_dir)
+    await asyncio.sleep(rng.uniform(1.0, 3.0))
+    broker = processes.running(local_kafka.pidfile(run))
+    assert broker is not None
+    os.kill(broker, signal.SIGKILL)
+    tally.faults["SIGKILL broker"] += 1
+    await asyncio.sleep(rng.uniform(1.0, 3.0))
+    await asyncio.to_thread(restart_broker, stack)
+
+    await asyncio.sleep(rng.uniform(2.0, 4.0))
+    await asyncio.to_thread(postgres.stop, run)
+    tally.faults["PostgreSQL stopped 10 s"] += 1
+    await asyncio.sleep(10)
+    ports = run.load_ports()
+    assert ports is not None
+    await asyncio.to_thread(postgres.start, run, ports)
+    await asyncio.to_thread(system.start)  # anything that gave up meanwhile (none should)
+
+
+def restart_broker(stack: Any) -> None:
+    """Start the killed broker; on a loaded machine its recovery (a KRaft controller catching
+    up after an unclean stop) can take longer than the launcher's 90 s: wait on for it."""
+    try:
+        stack_api.start_kafka(stack.run_dir)
+    except LauncherError:
+        ports = RunDir(stack.run_dir).load_ports()
+        assert ports is not None
+        client = plaintext(stack.kafka_bootstrap)
+        deadline = time.monotonic() + 240
+        while not local_kafka._answers(ports.kafka, client):
+            assert time.monotonic() < deadline, "the broker did not come back after its SIGKILL"
+            time.sleep(1)
+
+
+async def all_ready(system: System) -> bool:
+    async with httpx.AsyncClient(timeout=5) as http:
+        for url in system.urls.values():
+            try:
+                if (await http.get(f"{url}/health/ready")).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+    return True
+
+
+async def until(predicate: Any, timeout: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.5)
+
+
+async def highest_position(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
+    finally:
+        await conn.close()
+
+
+async def outbox_empty(url: str) -> bool:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval("SELECT count(*) FROM outbox") == 0
+    finally:
+        await conn.close()
+
+
+async def on_kafka(bootstrap: str, topics: tuple[str, ...]) -> dict[str, list[tuple[str, str, int]]]:
+    """Every record of ``topics`` up to their end now: topic -> [(event id, key, position)] in
+    partition order (first sight of an event id only)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    tps = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+    assert tps, f"no partitions of {topics}"
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    seen: set[str] = set()
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        done = {tp for tp in tps if ends[tp] == 0}
+        deadline = asyncio.get_running_loop().time() + 120
+        while len(done) < len(tps):
+            assert asyncio.get_running_loop().time() < deadline, "could not read the topics to their end"
+            for tp, records in (await consumer.getmany(timeout_ms=500, max_records=5000)).items():
+                for r in records:
+                    headers = dict(r.headers)
+                    event_id = headers.get("event_id", b"").decode()
+                    if event_id and event_id not in seen:
+                        seen.add(event_id)
+                        out[tp.topic].append((event_id, (r.key or b"").decode(), int(headers.get("position", b"0"))))
+                    if r.offset + 1 >= ends[tp]:
+                        done.add(tp)
+    finally:
+        await consumer.stop()
+    return out
+
+
+async def check_published(
+    url: str, since: int, bootstrap: str, topics: tuple[str, ...], tally: Tally, name: str
+) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        stored = {
+            str(r["event_id"]): (r["partition_key"], r["position"])
+            for r in await conn.fetch("SELECT event_id, partition_key, position FROM events WHERE position > $1", since)
+        }
+    finally:
+        await conn.close()
+    published = await on_kafka(bootstrap, topics)
+    seen = {event_id for records in published.values() for event_id, _, _ in records}
+    tally.checked[f"{name} events"] = len(stored)
+    tally.differences[f"{name} events missing on Kafka"] = len(set(stored) - seen)
+    out_of_order = 0
+    for records in published.values():
+        last: dict[str, int] = {}
+        for event_id, key, _ in records:
+            if event_id not in stored:
+                continue
+            position = stored[event_id][1]
+            if position < last.get(key, 0):
+                out_of_order += 1
+            last[key] = max(last.get(key, 0), position)
+    tally.differences[f"{name} events out of key order"] = out_of_order
+
+
+async def check_emails(stack: Any, since: int, tally: Tally) -> None:
+    contracts = await asyncpg.connect(stack.database_urls["contracts"])
+    try:
+        notices = [
+            r["event_id"]
+            for r in await contracts.fetch(
+                """SELECT event_id FROM events WHERE position > $1 AND event_type = ANY($2::text[])
+                   AND NOT coalesce((data->>'late')::boolean, false)""",
+                since,
+                list(NOTICES),
+            )
+        ]
+    finally:
+        await contracts.close()
+    notifier = await asyncpg.connect(stack.database_urls["notifier"])
+    try:
+
+        async def settled() -> bool:
+            pending = await notifier.fetchval(
+                "SELECT count(*) FROM deliveries WHERE event_id = ANY($1::uuid[]) AND status = 'pending'", notices
+            )
+            recorded = await notifier.fetchval(
+                "SELECT count(*) FROM notifications WHERE event_id = ANY($1::uuid[])", notices
+            )
+            return pending == 0 and recorded == len(notices)
+
+        await until(settled, 180, "every notice to be mailed")
+        rows = await notifier.fetch(
+            "SELECT event_id, recipient, status, message_id FROM deliveries WHERE event_id = ANY($1::uuid[])", notices
+        )
+    finally:
+        await notifier.close()
+    mailed: Counter[str] = Counter()
+    for path in stack.maildir.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        mailed[str(message.get("Message-ID", "")).strip()] += 1
+    tally.checked["notices"] = len(notices)
+    tally.checked["e-mails"] = len(rows)
+    tally.differences["deliveries not sent"] = sum(r["status"] != "sent" for r in rows)
+    tally.differences["e-mails not exactly once"] = sum(mailed[r["message_id"]] != 1 for r in rows)
+
+
+async def check_tickets(api: Abonent, tally: Tally) -> None:
+    missing = 0
+    for ticket_id in tally.tickets:
+        response = await api.tickets.get(f"/tickets/{ticket_id}", headers=api.as_(Role.DISPATCHER))
+        missing += response.status_code != 200
+    tally.checked["tickets (201)"] = len(tally.tickets)
+    tally.differences["tickets not read back"] = missing
+
+
+def check_read_model(stack: Any, tally: Tally) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "services.projections.entrypoints.cli", "check"],
+        env={**os.environ, **stack.env(), "ABONENT_LOG_FORMAT": "json"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    tally.differences["read model vs rebuild"] = 0 if result.returncode == 0 else 1
+    if result.returncode != 0:
+        print(result.stderr[-3000:])
+
+
+def summary(tally: Tally, seconds: float, seed: int) -> str:
+    lines = [f"fault suite (seed {seed}, {seconds:.0f} s)"]
+    lines += [f"  fault  {kind}: {n}" for kind, n in sorted(tally.faults.items())]
+    lines.append(f"  commands sent: {tally.commands} ({tally.refused} refused during outages)")
+    lines += [f"  checked {what}: {n}" for what, n in tally.checked.items()]
+    lines += [f"  difference  {what}: {n}" for what, n in tally.differences.items()]
+    lines.append(f"  differences: {sum(tally.differences.values())}")
+    return "\n".join(lines)
+
+
+@pytest.mark.timeout(900)
+async def test_under_faults_nothing_is_lost_duplicated_or_left_behind(stack, system: System) -> None:
+    seed = int(os.environ.get("ABONENT_FAULT_SEED", random.randrange(1 << 30)))
+    rng, tally, started = random.Random(seed), Tally(), time.monotonic()
+    contracts_since = await highest_position(stack.database_urls["contracts"])
+    tickets_since = await highest_position(stack.database_urls["tickets"])
+    api = Abonent.connect(system.urls, actor="fault-suite")
+    load = Load(api, tally)
+    workers = [asyncio.create_task(load.customers()) for _ in range(3)] + [asyncio.create_task(load.ticks())]
+    try:
+        await inject(system, stack, tally, rng)
+        await asyncio.sleep(3)  # load goes on a little after the last fault
+    finally:
+        load.stopping.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+    try:
+        await until(lambda: all_ready(system), 180, "every service to be ready again by itself")
+        await until(lambda: load.tick_once(), 60, "a last tick")  # all due notices, once more
+        for name in ("contracts", "tickets"):
+            await until(lambda n=name: outbox_empty(stack.database_urls[n]), 120, f"the {name} outbox to drain")
+        await wait_consumed(stack.database_urls["projections"], stack.kafka_bootstrap, timeout=120)
+        await check_published(
+            stack.database_urls["contracts"],
+            contracts_since,
+            stack.kafka_bootstrap,
+            (CONTRACTS_EVENTS, CONTRACTS_SCHEDULE),
+            tally,
+            "contracts",
+        )
+        await check_published(
+            stack.database_urls["tickets"], tickets_since, stack.kafka_bootstrap, (TICKETS_EVENTS,), tally, "tickets"
+        )
+        await check_emails(stack, contracts_since, tally)
+        await check_tickets(api, tally)
+        await asyncio.to_thread(check_read_model, stack, tally)
+    finally:
+        await api.close()
+        print("\n" + summary(tally, time.monotonic() - started, seed))
+    assert tally.commands > 0 and tally.tickets, "no load got through: the suite proves nothing"
+    assert sum(tally.differences.values()) == 0, summary(tally, time.monotonic() - started, seed)
