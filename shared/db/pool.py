@@ -27,6 +27,11 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+"""A new connection that PostgreSQL does not accept in this time fails (a request answers 503
+at once instead of hanging on asyncpg's default 60 s); the pool retries on the next acquire."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
@@ -35,6 +40,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         init=_init_connection,
         reset=_keep_session,
         command_timeout=30,
+        timeout=CONNECT_TIMEOUT_SECONDS,
     )
     assert pool is not None
     return pool

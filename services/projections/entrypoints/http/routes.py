@@ -3,7 +3,8 @@
 ``response_model`` documents each answer (OpenAPI); the body itself is built by ``views``
 as a plain dict and returned as a ready Response, so FastAPI does not validate it again.
 
-Bad parameters answer 422 naming the parameter: ``{"errors": [{field, rule, message}]}``.
+Bad parameters answer 422 naming the parameter (``shared.http.errors``: problem details with
+``errors: [{field, rule, message}]``); lists page with ``page``/``page_size``/``next_page``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from services.projections.application.queries import Queries, UnknownClient
 from services.projections.domain.income import MAX_MONTHS, months_between, parse_month
 from services.projections.entrypoints.http import schemas, views
 from shared.auth import Role, allow
+from shared.dates import MONTH_PATTERN, IsoDate
 from shared.http.errors import ApiError
+from shared.http.paging import MAX_POSITION, PageNo, PageSize
 from shared.owed import PaymentTerms
-
-MAX_PAGE_SIZE = 500
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 router = APIRouter(tags=["read models"])
 
@@ -31,16 +31,15 @@ MinPosition = Annotated[
     int | None,
     Query(
         ge=0,
+        le=MAX_POSITION,
         description=(
             "wait (bounded) until the client's events up to this position are applied; "
             "answers with stale=true if they are not"
         ),
     ),
 ]
-PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-PageNo = Annotated[int, Query(ge=1)]
 OnDate = Annotated[
-    date | None,
+    IsoDate | None,
     Query(
         description=(
             "YYYY-MM-DD: the answer as at this day (only payments with paid_on on or before it count); "
@@ -77,7 +76,7 @@ def _ordered(low: date | None, high: date | None, low_name: str, high_name: str)
     response_model=schemas.CoverageOut,
     dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.INTEGRATION, Role.SERVICE)],
 )
-async def coverage(
+async def get_coverage(
     client_id: UUID, queries: Q, today: Today, on: OnDate = None, min_position: MinPosition = None
 ) -> views.JsonBody:
     day = on or today
@@ -103,15 +102,15 @@ async def coverage(
     response_model=schemas.ContractsOut,
     dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
 )
-async def contracts(
+async def list_contracts(
     queries: Q,
     today: Today,
     client_id: UUID | None = None,
     status: Literal["active", "terminated"] | None = None,
-    period_starts_from: date | None = None,
-    period_starts_to: date | None = None,
-    period_ends_from: date | None = None,
-    period_ends_to: date | None = None,
+    period_starts_from: IsoDate | None = None,
+    period_starts_to: IsoDate | None = None,
+    period_ends_from: IsoDate | None = None,
+    period_ends_to: IsoDate | None = None,
     paid: Annotated[bool | None, Query(description="paid in full as at `on` (default today)")] = None,
     payment_terms: PaymentTerms | None = None,
     page_size: PageSize = 50,
@@ -127,13 +126,13 @@ async def contracts(
     answer = await queries.contracts(
         client_id=client_id, status=status, periods=filters, page=page, page_size=page_size, min_position=min_position
     )
-    return views.JsonBody(views.contracts(answer))
+    return views.JsonBody(views.contracts(answer, page, page_size))
 
 
 @router.get(
     "/debtors", response_model=schemas.DebtorsOut, dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)]
 )
-async def debtors(
+async def list_debtors(
     queries: Q,
     today: Today,
     on: OnDate = None,
@@ -152,13 +151,13 @@ async def debtors(
         page_size=page_size,
         min_position=min_position,
     )
-    return views.JsonBody(views.debtors(day, answer))
+    return views.JsonBody(views.debtors(day, answer, page, page_size))
 
 
 @router.get(
     "/income", response_model=schemas.IncomeOut, dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)]
 )
-async def income(
+async def get_income(
     queries: Q,
     today: Today,
     from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, examples=["2026-01"])],
