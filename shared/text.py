@@ -39,8 +39,8 @@ class TextRules:
         if found is not None:
             raise PydanticCustomError(
                 "control_character",
-                "control character U+{code:04X} at position {at} is not allowed in text",
-                {"code": ord(found.group()), "at": found.start()},
+                "control character U+{code} at position {at} is not allowed in text",
+                {"code": f"{ord(found.group()):04X}", "at": found.start()},
             )
         value = value.strip()
         if len(value) < self.min_length:

@@ -22,6 +22,7 @@ from shared.http.observability import (
     install_request_context,
 )
 from shared.http.openapi import document_errors, operation_id
+from shared.http.routes import route_table
 
 LIMITS = (
     "\n\nErrors are RFC 9457 problem details (`application/problem+json`) with the broken rules in "
@@ -61,9 +62,11 @@ def create_service_app(
     app.add_middleware(UnhandledErrors)
     install_request_context(app)
     app.add_middleware(RequestLimits)  # added last = outermost: before anything reads the request
-    app.include_router(health_router(checks, reports))
+    health = health_router(checks, reports)
+    app.include_router(health)
     for router in routers:
         app.include_router(router)
+    app.state.route_table = route_table([health, *routers])
     document_auth(app)
     document_errors(app)
     return app

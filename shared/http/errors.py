@@ -24,10 +24,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from shared.domain_errors import Conflict, DomainError, NotFound
 from shared.eventstore.errors import ConcurrencyError
+from shared.http.routes import matching
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:abonent:problem:"
@@ -151,14 +151,10 @@ async def _concurrency_error(request: Request, exc: ConcurrencyError) -> JSONRes
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route of the app answers on this path (RFC 9110 ``Allow``): Starlette
-    names only the first route that matched the path, and a path may have several."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "\0"})
-        if match is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    """Every method some route of the app answers on this path (RFC 9110 ``Allow``): a path
+    may have several routes, one per method."""
+    table = getattr(request.app.state, "route_table", ())
+    return sorted({method for entry in matching(table, request.url.path) for method in entry.methods})
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -30,11 +30,11 @@ import asyncpg
 import orjson
 from fastapi import Depends, Header
 from fastapi.routing import APIRoute
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth.keys import AuthFailure
 from shared.http.errors import send_problem
+from shared.http.routes import matching
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = r"^[!-~]{1,255}$"
@@ -180,12 +180,11 @@ class IdempotentRequests:
         self._opted_in: dict[int, bool] = {}
 
     def _applies(self, scope: Scope) -> bool:
-        for route in scope["app"].router.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                if id(route) not in self._opted_in:
-                    self._opted_in[id(route)] = _declares_key(route)
-                return self._opted_in[id(route)]
+        for entry in matching(getattr(scope["app"].state, "route_table", ()), scope["path"]):
+            if scope["method"] in entry.methods:
+                if id(entry.route) not in self._opted_in:
+                    self._opted_in[id(entry.route)] = _declares_key(entry.route)
+                return self._opted_in[id(entry.route)]
         return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -104,7 +104,7 @@ async def test_bad_price_list_items_name_the_field(tickets_api, body, expected):
         ({"from": "2026-05-01", "to": "2026-04-01"}, ("from", "from_after_to")),
         ({"from": "May"}, ("from", "date_format")),
         ({"from": "1699920000"}, ("from", "date_format")),
-        ({"to": "0000-01-01"}, ("to", "date_out_of_range")),
+        ({"to": "2200-01-01"}, ("to", "date_out_of_range")),
         ({"page": 2**63}, ("page", "less_than_equal")),
         ({"coverage_status": "happy"}, ("coverage_status", "literal_error")),
         ({"page_size": 0}, ("page_size", "greater_than_equal")),
