@@ -206,6 +206,23 @@ Amount = Annotated[
 ]
 """A money amount: Decimal in Python, a decimal string in JSON."""
 
+_LARGEST = 10**MAX_INTEGER_DIGITS - 1
+AmountInput = Annotated[
+    Amount,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _AMOUNT_PATTERN},
+                {"type": "integer", "minimum": -_LARGEST, "maximum": _LARGEST},
+            ],
+            "examples": ["30000.00"],
+            "description": "decimal amount as a string, in the currency's minor units (0, 2 or 3 decimals); "
+            "a whole number may be sent as a JSON integer",
+        }
+    ),
+]
+"""An Amount in a request body: what it accepts, documented as such (a JSON integer too)."""
+
 Currency = Annotated[
     str,
     PlainValidator(parse_currency),

@@ -25,6 +25,7 @@ from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import PostgresEventStore
 from shared.http.app import create_service_app
+from shared.http.idempotency import PostgresIdempotencyStore
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
 from shared.outbox.supervisor import readiness_report, relay_in_background
@@ -70,6 +71,7 @@ def create_app(settings: ContractsSettings | None = None, calendar: CompanyCalen
         await apply_migrations(dsn, migrations_dir("contracts"))
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, service="contracts")
         app.state.pool = pool
+        app.state.idempotency = PostgresIdempotencyStore(pool)
         app.state.calendar = calendar
         app.state.contracts = contracts_application(pool, settings, calendar.grace_days)
         app.state.statements = statement_import(pool, app.state.contracts)

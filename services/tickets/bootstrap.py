@@ -22,6 +22,7 @@ from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.store import PostgresEventStore
 from shared.http.app import create_service_app
+from shared.http.idempotency import PostgresIdempotencyStore
 from shared.kafka_probe import KafkaProbe
 from shared.logging import configure_logging, get_logger
 from shared.outbox.supervisor import readiness_report, relay_in_background
@@ -51,6 +52,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         )
         price_list = PostgresPriceList(pool)
         app.state.pool = pool
+        app.state.idempotency = PostgresIdempotencyStore(pool)
         app.state.coverage = coverage
         app.state.tickets = TicketsApplication(
             PostgresEventStore(pool, router=route, service="tickets"),

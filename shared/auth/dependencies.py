@@ -22,7 +22,7 @@ from prometheus_client import Counter
 from shared.auth.keys import AuthFailure
 from shared.auth.principal import Principal, Role
 from shared.auth.verify import Verifier
-from shared.http.errors import ApiError, ErrorBody
+from shared.http.errors import PROBLEM_JSON, ApiError, ErrorBody
 from shared.logging import get_logger
 
 log = get_logger("auth")
@@ -109,7 +109,7 @@ def document_auth(app: FastAPI) -> None:
         body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(body.pop("$defs", {}))
         schemas["ErrorBody"] = body
-        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
                 if isinstance(operation, dict) and operation.get("security"):

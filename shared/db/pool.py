@@ -60,6 +60,11 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+"""A new connection that PostgreSQL does not accept in this time fails (a request answers 503
+at once instead of hanging on asyncpg's default 60 s); the pool retries on the next acquire."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, service: str | None = None) -> asyncpg.Pool:
     """``service``: report the pool's use on /metrics under that label."""
     pool = await asyncpg.create_pool(
@@ -69,6 +74,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, servic
         init=_init_connection,
         reset=_keep_session,
         command_timeout=30,
+        timeout=CONNECT_TIMEOUT_SECONDS,
     )
     assert pool is not None
     if service is not None:

@@ -26,7 +26,8 @@ from shared.owed import PaymentTerms
 CoverageStatus = Literal["covered", "unpaid", "not_covered", "unknown"]
 NotCoveredPolicy = Literal["warn", "block"]
 
-_QUANTITY_RE = re.compile(r"-?\d{1,9}(\.\d{1,3})?")
+_QUANTITY_RE = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,3})?")
+QUANTITY_PATTERN = r"^-?\d{1,9}(\.\d{1,3})?$"
 
 
 def parse_quantity(value: Any) -> Decimal:
@@ -58,7 +59,7 @@ Quantity = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^-?\d{1,9}(\.\d{1,3})?$",
+            "pattern": QUANTITY_PATTERN,
             "examples": ["1", "1.5"],
             "description": "quantity as a decimal string (a JSON number is accepted too)",
         }

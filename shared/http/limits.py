@@ -20,7 +20,7 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.http.errors import error_body
+from shared.http.errors import PROBLEM_JSON, problem
 
 MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 1024 * 1024
@@ -38,14 +38,15 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body is over {limit} bytes")
 
 
-async def _refuse(send: Send, status: int, field: str | None, rule: str, message: str) -> None:
-    body = orjson.dumps(error_body(field, rule, message))
+async def _refuse(send: Send, path: str, status: int, field: str | None, rule: str, message: str) -> None:
+    # before RequestContext: the correlation id may be what was refused, so none is echoed
+    body = orjson.dumps(problem(status, [{"field": field, "rule": rule, "message": message}], path[:200]))
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],
@@ -87,7 +88,7 @@ class RequestLimits:
         if refused is not None:
             status, field, rule, message = refused
             log.warning("request refused", status=status, rule=rule, method=scope["method"], path=scope["path"][:200])
-            await _refuse(send, status, field, rule, message)
+            await _refuse(send, scope["path"], status, field, rule, message)
             return
         received = 0
 

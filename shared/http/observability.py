@@ -30,6 +30,12 @@ HEALTH_CHECK_UP = Gauge(
     ["check"],
 )
 
+READINESS = {
+    "type": "object",
+    "properties": {"status": {"enum": ["ready", "not_ready"]}, "checks": {"type": "object"}},
+    "required": ["status", "checks"],
+}
+
 ReadinessCheck = Callable[[], Awaitable[None]]
 """Raises (anything) when the dependency it checks is not usable."""
 
@@ -107,11 +113,21 @@ def health_router(
     router = APIRouter(tags=["operations"])
 
     @router.get("/health/live")
-    async def live() -> dict[str, str]:
+    async def health_live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/health/ready")
-    async def ready() -> JSONResponse:
+    @router.get(
+        "/health/ready",
+        response_class=JSONResponse,
+        responses={
+            200: {"description": "every check passes", "content": {"application/json": {"schema": READINESS}}},
+            503: {
+                "description": "a check failed (named in the body)",
+                "content": {"application/json": {"schema": READINESS}},
+            },
+        },
+    )
+    async def health_ready() -> JSONResponse:
         results = await _run_checks(checks)
         ok = all(v == "ok" for v in results.values())
         content: dict[str, Any] = {"checks": results}
@@ -127,8 +143,14 @@ def health_router(
             status_code=200 if ok else 503, content={"status": "ready" if ok else "not_ready", **content}
         )
 
-    @router.get("/metrics")
-    async def metrics() -> Response:
+    @router.get(
+        "/metrics",
+        response_class=Response,
+        responses={
+            200: {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
+        },
+    )
+    async def get_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

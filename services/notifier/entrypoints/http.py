@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from services.notifier.application.notify import ScheduleNotifier
-from services.notifier.application.queries import MAX_LIMIT, NotificationQueries
+from services.notifier.application.queries import NotificationQueries
 from services.notifier.domain.emails import NotificationView
 from services.notifier.entrypoints import metrics
 from shared.auth import Role, allow
 from shared.http.errors import ApiError
+from shared.http.paging import PageNo, PageSize
 
 router = APIRouter()
 
@@ -65,7 +66,9 @@ class NotificationOut(BaseModel):
 
 class NotificationsOut(BaseModel):
     items: list[NotificationOut]
-    next_offset: int | None
+    page: int
+    page_size: int
+    next_page: int | None = Field(description="the page to ask for next; null on the last")
 
 
 def _view(n: NotificationView) -> NotificationOut:
@@ -106,11 +109,13 @@ def _view(n: NotificationView) -> NotificationOut:
 async def list_notifications(
     queries: Queries,
     client_id: UUID | None = None,
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    page: PageNo = 1,
+    page_size: PageSize = 50,
 ) -> NotificationsOut:
-    page = await queries.list(client_id, limit, offset)
-    return NotificationsOut(items=[_view(n) for n in page.items], next_offset=page.next_offset)
+    found = await queries.list(client_id, page, page_size)
+    return NotificationsOut(
+        items=[_view(n) for n in found.items], page=page, page_size=page_size, next_page=found.next_page
+    )
 
 
 class RetryOut(BaseModel):

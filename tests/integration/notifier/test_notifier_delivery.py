@@ -222,15 +222,15 @@ async def test_a_permanent_refusal_is_recorded_as_failed_without_retries(
 
 
 async def test_notifications_list_pages_newest_first(notifier_api: httpx.AsyncClient) -> None:
-    first = (await notifier_api.get("/notifications", params={"limit": 2})).json()
-    assert len(first["items"]) <= 2
-    if first["next_offset"] is not None:
-        second = (await notifier_api.get("/notifications", params={"limit": 2, "offset": 2})).json()
+    first = (await notifier_api.get("/notifications", params={"page_size": 2})).json()
+    assert len(first["items"]) <= 2 and (first["page"], first["page_size"]) == (1, 2)
+    if first["next_page"] is not None:
+        second = (await notifier_api.get("/notifications", params={"page_size": 2, "page": 2})).json()
         assert {i["event_id"] for i in first["items"]}.isdisjoint({i["event_id"] for i in second["items"]})
     received = [i["received_at"] for i in first["items"]]
     assert received == sorted(received, reverse=True)
-    bad = await notifier_api.get("/notifications", params={"client_id": "nope", "limit": 0})
+    bad = await notifier_api.get("/notifications", params={"client_id": "nope", "page_size": 0, "page": 2**63})
     assert bad.status_code == 422
-    assert {e["field"] for e in bad.json()["errors"]} == {"client_id", "limit"}
+    assert {e["field"] for e in bad.json()["errors"]} == {"client_id", "page_size", "page"}
     ready = await notifier_api.get("/health/ready")
     assert ready.status_code == 200, ready.text

@@ -33,6 +33,16 @@ from tests.integration.projections.helpers import ClientFeed, publish
         ("/income", {"from": "2000-01", "to": "2026-12"}, "to", "range_too_long"),
         ("/income", {"to": "2026-12"}, "from", "missing"),
         (f"/clients/{uuid4()}/coverage", {"min_position": "-1"}, "min_position", None),
+        # issue 15: each of these answered 500 (or was taken as a date) before
+        ("/income", {"from": "0000-01", "to": "0000-01"}, "from", None),
+        ("/income", {"from": "2200-01", "to": "2200-02"}, "from", None),
+        ("/debtors", {"page": str(2**63)}, "page", "less_than_equal"),
+        ("/contracts", {"page": str(2**63 + 1)}, "page", "less_than_equal"),
+        (f"/clients/{uuid4()}/coverage", {"on": "1699920000"}, "on", "date_format"),
+        (f"/clients/{uuid4()}/coverage", {"on": "9999-12-31"}, "on", "date_out_of_range"),
+        ("/debtors", {"on": "1699920000"}, "on", "date_format"),
+        (f"/clients/{uuid4()}/coverage", {"min_position": str(2**63)}, "min_position", "less_than_equal"),
+        ("/contracts", {"period_starts_from": "0001-01-01"}, "period_starts_from", "date_out_of_range"),
     ],
 )
 async def test_bad_parameters_are_named(projections_api, url, params, field, rule) -> None:

@@ -62,7 +62,7 @@ def test_debtors_body() -> None:
         if (o := assess([p], ON).owed[0])
     ]
     debtors = group_debtors((uuid4(), "Alpha", o) for o in owed)
-    body = views.debtors(ON, Answer(Page(debtors, 2), None, True))
+    body = views.debtors(ON, Answer(Page(debtors, 2), None, True), 1, 100)
     same_as_model(schemas.DebtorsOut, body)
     same_as_model(schemas.DebtorOut, body["items"][0])
 
@@ -94,7 +94,7 @@ def test_contracts_body() -> None:
         "terminated_on": ON,
         "matched_periods": [row],
     }
-    body = views.contracts(Answer(Page([contract], None), 7, False))
+    body = views.contracts(Answer(Page([contract], None), 7, False), 1, 50)
     same_as_model(schemas.ContractsOut, body)
     same_as_model(schemas.ContractOut, body["items"][0])
     same_as_model(schemas.PeriodOut, body["items"][0]["matched_periods"][0])

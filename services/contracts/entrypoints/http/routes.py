@@ -6,6 +6,7 @@ Refusals are not caught here: ``shared.http.errors`` maps them once for every ro
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -23,6 +24,8 @@ from services.contracts.entrypoints.http.views import (
 )
 from shared.auth import Role, allow
 from shared.http.commands import Context
+from shared.http.idempotency import IDEMPOTENT
+from shared.http.paging import MAX_PAGE_SIZE, PageNo, PageSize, slice_page
 
 router = APIRouter()
 
@@ -32,7 +35,11 @@ def keep(value):
 
 
 @router.post(
-    "/clients", status_code=201, response_model=s.Created, tags=["clients"], dependencies=[allow(Role.MANAGER)]
+    "/clients",
+    status_code=201,
+    response_model=s.Created,
+    tags=["clients"],
+    dependencies=[allow(Role.MANAGER), IDEMPOTENT],
 )
 async def register_client(body: s.RegisterClientRequest, app: Contracts, ctx: Context) -> s.Created:
     client_id = uuid.uuid4()
@@ -74,7 +81,11 @@ async def get_client(client_id: UUID, app: Contracts) -> s.ClientView:
 
 
 @router.post(
-    "/contracts", status_code=201, response_model=s.Created, tags=["contracts"], dependencies=[allow(Role.MANAGER)]
+    "/contracts",
+    status_code=201,
+    response_model=s.Created,
+    tags=["contracts"],
+    dependencies=[allow(Role.MANAGER), IDEMPOTENT],
 )
 async def open_contract(body: s.OpenContractRequest, app: Contracts, ctx: Context) -> s.Created:
     contract_id = uuid.uuid4()
@@ -101,9 +112,13 @@ async def get_contract(contract_id: UUID, app: Contracts) -> s.ContractView:
     tags=["contracts"],
     dependencies=[allow(Role.MANAGER)],
 )
-async def contract_events(contract_id: UUID, app: Contracts) -> s.EventsPage:
+async def list_contract_events(
+    contract_id: UUID, app: Contracts, page: PageNo = 1, page_size: PageSize = MAX_PAGE_SIZE
+) -> s.EventsPage:
+    """The contract's events, oldest first (page_size defaults to the most, so a usual contract is one page)."""
     _, events = await app.get_contract(contract_id)
-    return s.EventsPage(items=[event_view(e) for e in events])
+    shown, next_page = slice_page(events, page, page_size)
+    return s.EventsPage(items=[event_view(e) for e in shown], page=page, page_size=page_size, next_page=next_page)
 
 
 @router.post(
@@ -112,7 +127,7 @@ async def contract_events(contract_id: UUID, app: Contracts) -> s.EventsPage:
     tags=["contracts"],
     dependencies=[allow(Role.MANAGER)],
 )
-async def terminate(
+async def terminate_contract(
     contract_id: UUID, body: s.TerminateContractRequest, app: Contracts, ctx: Context, calendar: Calendar
 ) -> s.Written:
     result = await app.handle_contract(
@@ -135,7 +150,7 @@ async def withdraw_termination(
     app: Contracts,
     ctx: Context,
     calendar: Calendar,
-    reason: str | None = Query(None, min_length=1, max_length=300),
+    reason: Annotated[s.Text | None, Query()] = None,
 ) -> s.Written:
     """Withdraw a termination dated after today (409 ``termination_in_effect`` from that day on)."""
     result = await app.handle_contract(
@@ -182,7 +197,7 @@ async def set_auto_renew(contract_id: UUID, body: s.AutoRenewRequest, app: Contr
     status_code=201,
     response_model=s.PeriodCreated,
     tags=["periods"],
-    dependencies=[allow(Role.MANAGER)],
+    dependencies=[allow(Role.MANAGER), IDEMPOTENT],
 )
 async def add_period(contract_id: UUID, body: s.AddPeriodRequest, app: Contracts, ctx: Context) -> s.PeriodCreated:
     period_id = uuid.uuid4()
@@ -207,7 +222,7 @@ async def add_period(contract_id: UUID, body: s.AddPeriodRequest, app: Contracts
     status_code=201,
     response_model=s.PeriodsScheduled,
     tags=["periods"],
-    dependencies=[allow(Role.MANAGER)],
+    dependencies=[allow(Role.MANAGER), IDEMPOTENT],
 )
 async def schedule_periods(
     contract_id: UUID, body: s.SchedulePeriodsRequest, app: Contracts, ctx: Context
@@ -273,7 +288,7 @@ async def remove_period(contract_id: UUID, period_id: UUID, app: Contracts, ctx:
     status_code=201,
     response_model=s.PaymentCreated,
     tags=["payments"],
-    dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
+    dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION), IDEMPOTENT],
     responses={
         200: {"description": "a retry: the payment recorded earlier under this reference"},
         409: {"description": "reference_used: the reference names another payment"},
@@ -305,7 +320,7 @@ async def record_payment(
     status_code=201,
     response_model=s.ReceiptCreated,
     tags=["payments"],
-    dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION)],
+    dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION), IDEMPOTENT],
     responses={
         200: {"description": "a retry: the receipt recorded earlier under this reference"},
         409: {"description": "reference_used: the reference names another payment"},
@@ -347,7 +362,7 @@ async def cancel_payment(
     payment_id: UUID,
     app: Contracts,
     ctx: Context,
-    reason: str = Query("cancelled by mistake", min_length=1, max_length=300),
+    reason: Annotated[s.Text, Query()] = "cancelled by mistake",
 ) -> s.Written:
     result = await app.handle_contract(cmd.CancelPayment(contract_id, period_id, payment_id, reason), ctx)
     return s.Written(position=result.position)

@@ -1,7 +1,8 @@
 """Request and response bodies of the contracts API (docs/design.md §5 "Wire shapes").
 
 Requests forbid unknown fields, so a typo ("ammount") is a 422 naming it, not a silent
-default. Money is a decimal string with an ISO 4217 currency; dates are ISO YYYY-MM-DD.
+default; booleans and integers are strict (``0`` is not ``false``, ``false`` is not ``0``).
+Money is a decimal string with an ISO 4217 currency; dates are ISO YYYY-MM-DD.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from shared.dates import IsoDate
-from shared.money import Amount, Currency
+from shared.money import AmountInput, Currency
 from shared.owed import PaymentTerms
+from shared.text import text
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text = Annotated[str, text(300)]
+"""One line of text: stripped, 1-300 characters, no control characters (shared/text.py)."""
+Reference = Annotated[str, text(100)]
 """A payment's reference (bank document number): names one payment on a contract."""
+ContractNumber = Annotated[str, text(64)]
 
 
 class Request(BaseModel):
@@ -73,7 +77,7 @@ class AutoRenewRequest(Request):
 
 class OpenContractRequest(Request):
     client_id: UUID
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    number: ContractNumber
     title: Text
     signed_on: IsoDate
 
@@ -86,6 +90,7 @@ class TerminateContractRequest(Request):
     reason: Text
     prorate: bool = Field(
         default=False,
+        strict=True,
         description="the period running on terminated_on costs "
         "only its served days; what was paid beyond that becomes a credit",
     )
@@ -94,7 +99,7 @@ class TerminateContractRequest(Request):
 class AddPeriodRequest(Request):
     starts_on: IsoDate
     ends_on: IsoDate
-    amount: Amount
+    amount: AmountInput
     currency: Currency
     payment_terms: PaymentTerms
     remind_on: IsoDate | None = None
@@ -104,10 +109,10 @@ class SchedulePeriodsRequest(Request):
     starts_on: IsoDate
     ends_on: IsoDate
     every: Literal["month", "quarter", "year"]
-    amount: Amount = Field(description="cost of each period")
+    amount: AmountInput = Field(description="cost of each period")
     currency: Currency
     payment_terms: PaymentTerms
-    remind_days_before: Annotated[int, Field(ge=0, le=366)] | None = None
+    remind_days_before: Annotated[int, Field(ge=0, le=366, strict=True)] | None = None
     stub: Literal["prorate", "full"] = Field(
         default="prorate",
         description="a last period shorter than a full step costs amount × its "
@@ -118,14 +123,14 @@ class SchedulePeriodsRequest(Request):
 class ChangePeriodRequest(Request):
     starts_on: IsoDate | None = None
     ends_on: IsoDate | None = None
-    amount: Amount | None = None
+    amount: AmountInput | None = None
     currency: Currency | None = None
     payment_terms: PaymentTerms | None = None
     remind_on: IsoDate | None = None
 
 
 class RecordPaymentRequest(Request):
-    amount: Amount | None = Field(default=None, description="omit to pay the rest still owed")
+    amount: AmountInput | None = Field(default=None, description="omit to pay the rest still owed")
     paid_on: IsoDate = Field(description="at most tomorrow in the company's time zone")
     reference: Reference | None = Field(
         default=None,
@@ -136,11 +141,11 @@ class RecordPaymentRequest(Request):
 
 class AllocationRequest(Request):
     period_id: UUID
-    amount: Amount
+    amount: AmountInput
 
 
 class RecordReceiptRequest(Request):
-    amount: Amount = Field(description="the whole bank payment")
+    amount: AmountInput = Field(description="the whole bank payment")
     paid_on: IsoDate = Field(description="at most tomorrow in the company's time zone")
     reference: Reference = Field(description="names the bank payment; shared by every part")
     allocations: list[AllocationRequest] | None = Field(
@@ -309,3 +314,6 @@ class EventView(BaseModel):
 
 class EventsPage(BaseModel):
     items: list[EventView]
+    page: int
+    page_size: int
+    next_page: int | None = Field(description="the page to ask for next; null on the last")

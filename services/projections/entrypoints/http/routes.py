@@ -5,7 +5,8 @@ Routes validate, call the application, map the answer — no SQL here.
 ``response_model`` documents each answer (OpenAPI); the body itself is built by ``views``
 as a plain dict and returned as a ready Response, so FastAPI does not validate it again.
 
-Bad parameters answer 422 naming the parameter: ``{"errors": [{field, rule, message}]}``.
+Bad parameters answer 422 naming the parameter (``shared.http.errors``: problem details with
+``errors: [{field, rule, message}]``); lists page with ``page``/``page_size``/``next_page``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from services.projections.application.queries import Queries, UnknownClient
 from services.projections.domain.income import MAX_MONTHS, months_between, parse_month
 from services.projections.entrypoints.http import export, schemas, views
 from shared.auth import Role, allow
+from shared.dates import MONTH_PATTERN, IsoDate
 from shared.http.errors import ApiError
+from shared.http.paging import MAX_POSITION, PageNo, PageSize
 from shared.owed import PaymentTerms
-
-MAX_PAGE_SIZE = 500
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 router = APIRouter(tags=["read models"])
 
@@ -34,6 +34,7 @@ MinPosition = Annotated[
     int | None,
     Query(
         ge=0,
+        le=MAX_POSITION,
         description=(
             "wait (bounded) until the client's events up to this position are applied; "
             "answers with stale=true if they are not"
@@ -52,10 +53,8 @@ MaxWaitMs = Annotated[
         ),
     ),
 ]
-PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-PageNo = Annotated[int, Query(ge=1)]
 OnDate = Annotated[
-    date | None,
+    IsoDate | None,
     Query(
         description=(
             "YYYY-MM-DD: the answer as at this day (only payments with paid_on on or before it count); "
@@ -95,7 +94,7 @@ def _ordered(low: date | None, high: date | None, low_name: str, high_name: str)
     response_model=schemas.CoverageOut,
     dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.INTEGRATION, Role.SERVICE)],
 )
-async def coverage(
+async def get_coverage(
     client_id: UUID,
     queries: Q,
     today: Today,
@@ -164,16 +163,16 @@ async def client(client_id: UUID, queries: Q, min_position: MinPosition = None) 
     responses=export.CONTENT,
     dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
 )
-async def contracts(
+async def list_contracts(
     request: Request,
     queries: Q,
     today: Today,
     client_id: UUID | None = None,
     status: Literal["active", "terminated"] | None = None,
-    period_starts_from: date | None = None,
-    period_starts_to: date | None = None,
-    period_ends_from: date | None = None,
-    period_ends_to: date | None = None,
+    period_starts_from: IsoDate | None = None,
+    period_starts_to: IsoDate | None = None,
+    period_ends_from: IsoDate | None = None,
+    period_ends_to: IsoDate | None = None,
     paid: Annotated[bool | None, Query(description="paid in full as at `on` (default today)")] = None,
     payment_terms: PaymentTerms | None = None,
     page_size: PageSize = 50,
@@ -210,7 +209,7 @@ async def contracts(
     answer = await queries.contracts(
         client_id=client_id, status=status, periods=filters, page=page, page_size=page_size, min_position=min_position
     )
-    return views.JsonBody(views.contracts(answer))
+    return views.JsonBody(views.contracts(answer, page, page_size))
 
 
 @router.get(
@@ -219,7 +218,7 @@ async def contracts(
     responses=export.CONTENT,
     dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
 )
-async def debtors(
+async def list_debtors(
     request: Request,
     queries: Q,
     today: Today,
@@ -260,7 +259,7 @@ async def debtors(
         page_size=page_size,
         min_position=min_position,
     )
-    return views.JsonBody(views.debtors(day, answer))
+    return views.JsonBody(views.debtors(day, answer, page, page_size))
 
 
 @router.get(
@@ -269,7 +268,7 @@ async def debtors(
     responses=export.CONTENT,
     dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
 )
-async def income(
+async def get_income(
     request: Request,
     queries: Q,
     today: Today,

@@ -98,7 +98,9 @@ class ContractOut(BaseModel):
 
 class ContractsOut(Freshness):
     items: list[ContractOut]
-    next_page: int | None
+    page: int
+    page_size: int
+    next_page: int | None = Field(description="the page to ask for next; null on the last")
 
 
 class DebtorOut(BaseModel):
@@ -113,7 +115,9 @@ class DebtorOut(BaseModel):
 class DebtorsOut(Freshness):
     on: date
     items: list[DebtorOut] = Field(description="one item per client and currency, by client name")
-    next_page: int | None
+    page: int
+    page_size: int
+    next_page: int | None = Field(description="the page to ask for next; null on the last")
 
 
 class MonthOut(BaseModel):

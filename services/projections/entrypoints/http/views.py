@@ -120,10 +120,12 @@ def contract(c: dict[str, Any]) -> Body:
     }
 
 
-def contracts(answer: Answer[Page[dict[str, Any]]]) -> Body:
+def contracts(answer: Answer[Page[dict[str, Any]]], page: int, page_size: int) -> Body:
     return {
         **_freshness(answer),
         "items": [contract(c) for c in answer.result.items],
+        "page": page,
+        "page_size": page_size,
         "next_page": answer.result.next_page,
     }
 
@@ -139,11 +141,13 @@ def debtor(d: Debtor) -> Body:
     }
 
 
-def debtors(on: Any, answer: Answer[Page[Debtor]]) -> Body:
+def debtors(on: Any, answer: Answer[Page[Debtor]], page: int, page_size: int) -> Body:
     return {
         **_freshness(answer),
         "on": on,
         "items": [debtor(d) for d in answer.result.items],
+        "page": page,
+        "page_size": page_size,
         "next_page": answer.result.next_page,
     }
 

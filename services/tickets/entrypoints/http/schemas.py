@@ -1,6 +1,7 @@
 """Request and response bodies of the tickets API (docs/design.md §5; fields may grow, not change).
 
-Requests forbid unknown fields (a typo is a 422 naming it). Money is a decimal string with
+Requests forbid unknown fields (a typo is a 422 naming it); booleans and integers are strict.
+Money is a decimal string with
 an ISO 4217 currency; dates are YYYY-MM-DD.
 """
 
@@ -13,27 +14,56 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from shared.events.tickets import CoverageStatus, Quantity
-from shared.money import Amount, Currency
+from shared.dates import EARLIEST, LATEST
+from shared.events.tickets import QUANTITY_PATTERN, CoverageStatus, Quantity
+from shared.http.paging import MAX_POSITION
+from shared.money import AmountInput, Currency
 from shared.owed import PaymentTerms
+from shared.text import text
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Title = Annotated[str, text(300)]
+Name = Annotated[str, text(200)]
+Unit = Annotated[str, text(32)]
+QuantityInput = Annotated[
+    Quantity,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": QUANTITY_PATTERN},
+                {"type": "number", "minimum": -999999999.999, "maximum": 999999999.999},
+            ],
+            "examples": ["1", "1.5"],
+            "description": "a decimal string with at most 3 decimals; a JSON number is accepted too",
+        }
+    ),
+]
+Description = Annotated[str, text(5000, min_length=0, multiline=True)]
+Reason = Annotated[str, text(1000, min_length=0, multiline=True)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 
 def parse_moment(value: Any) -> date | datetime:
     """``YYYY-MM-DD`` → a date; an ISO 8601 date-time → a datetime; anything else is refused."""
     if isinstance(value, str):
-        text = value.strip()
+        written = value.strip()
         try:
-            if len(text) == 10:
-                return date.fromisoformat(text)
-            if len(text) > 10 and text[10] in "Tt ":
-                return datetime.fromisoformat(text)
+            if len(written) == 10:
+                moment: date = date.fromisoformat(written)
+            elif len(written) > 10 and written[10] in "Tt ":
+                moment = datetime.fromisoformat(written)
+            else:
+                raise ValueError(written)
         except ValueError:
             pass
+        else:
+            day = moment.date() if isinstance(moment, datetime) else moment
+            if not EARLIEST <= day <= LATEST:
+                raise PydanticCustomError(
+                    "date_out_of_range",
+                    "registered_at is outside {earliest}..{latest}",
+                    {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+                )
+            return moment
     raise PydanticCustomError(
         "date_format",
         "registered_at must be a date (YYYY-MM-DD) or an ISO 8601 date-time such as "
@@ -62,13 +92,13 @@ class Request(BaseModel):
 class RegisterTicketRequest(Request):
     client_id: UUID
     title: Title
-    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    description: Description | None = None
     registered_at: Moment | None = Field(default=None, description="default: now")
-    override_reason: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
+    override_reason: Reason | None = Field(
         default=None,
         description="why to register although the client is not covered (needed when the policy is `block`)",
     )
-    min_position: Annotated[int, Field(ge=0)] | None = Field(
+    min_position: Annotated[int, Field(ge=0, le=MAX_POSITION, strict=True)] | None = Field(
         default=None,
         description="a position the contracts service returned: coverage is "
         "checked once projections have applied the client's events up to it (bounded wait)",
@@ -76,17 +106,17 @@ class RegisterTicketRequest(Request):
 
 
 class AddItemRequest(Request):
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    quantity: Quantity
+    code: Annotated[str, text(64)]
+    quantity: QuantityInput
 
 
 class DefinePriceItemRequest(Request):
     code: Code
     name: Name
     unit: Unit = Field(examples=["hour", "pcs", "visit"])
-    price: Amount = Field(description="price per unit")
+    price: AmountInput = Field(description="price per unit")
     currency: Currency
-    active: bool = True
+    active: bool = Field(default=True, strict=True)
 
 
 class MoneyOut(BaseModel):
@@ -216,3 +246,6 @@ class PriceItemOut(BaseModel):
 
 class PriceListOut(BaseModel):
     items: list[PriceItemOut]
+    page: int
+    page_size: int
+    next_page: int | None = Field(description="the page to ask for next; null on the last")

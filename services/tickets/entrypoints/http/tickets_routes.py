@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, get_args
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
@@ -18,27 +17,26 @@ from services.tickets.entrypoints.http import schemas as s
 from services.tickets.entrypoints.http import views
 from services.tickets.entrypoints.http.deps import Tickets
 from shared.auth import Role, allow
+from shared.dates import IsoDate
 from shared.events.tickets import CoverageStatus
 from shared.http.commands import Context
-from shared.http.errors import ApiError, error_body
+from shared.http.errors import ApiError, problem_response
+from shared.http.idempotency import IDEMPOTENT
+from shared.http.paging import PageNo, PageSize
 
 REGISTERED = Counter("tickets_registered_total", "Tickets registered, by coverage status", ["coverage"])
 REGISTERED_BY_STATUS = {status: REGISTERED.labels(status) for status in get_args(CoverageStatus)}
 """The counters bound once: ``labels()`` validates and locks on every call."""
 REFUSED = Counter("tickets_refused_not_covered_total", "Registrations refused by the block policy")
-MAX_PAGE_SIZE = 500
 
 router = APIRouter(tags=["tickets"])
 
 
-def refused(exc: NotCovered) -> JSONResponse:
+def refused(request: Request, exc: NotCovered) -> JSONResponse:
     """409 in the usual error shape, plus the coverage the refusal was based on."""
     REFUSED.inc()
-    content = {
-        **error_body(exc.field, exc.rule, exc.message),
-        "coverage": views.coverage(exc.coverage).model_dump(mode="json"),
-    }
-    return JSONResponse(status_code=409, content=content)
+    errors = [{"field": exc.field, "rule": exc.rule, "message": exc.message}]
+    return problem_response(request, 409, errors, coverage=views.coverage(exc.coverage).model_dump(mode="json"))
 
 
 @router.post(
@@ -49,9 +47,9 @@ def refused(exc: NotCovered) -> JSONResponse:
         409: {"description": "policy `block`: the client is not covered and no override_reason was given"},
         404: {"description": "the projections service says the client does not exist"},
     },
-    dependencies=[allow(Role.DISPATCHER)],
+    dependencies=[allow(Role.DISPATCHER), IDEMPOTENT],
 )
-async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context):
+async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context, request: Request):
     """Register a ticket; the answer carries the client's coverage on the registration date."""
     registration = Registration(
         ticket_id=uuid.uuid4(),
@@ -65,7 +63,7 @@ async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: 
     try:
         result = await tickets.register(registration, ctx)
     except NotCovered as exc:  # the one refusal with its own answer: the coverage it saw
-        return refused(exc)
+        return refused(request, exc)
     assert result.state is not None
     REGISTERED_BY_STATUS[result.state.coverage.status].inc()
     return views.ticket(result.state, result.position)
@@ -82,10 +80,10 @@ async def list_tickets(
     tickets: Tickets,
     client_id: UUID | None = None,
     coverage_status: CoverageStatus | None = None,
-    from_: Annotated[date | None, Query(alias="from", description="registered on or after")] = None,
-    to: Annotated[date | None, Query(description="registered on or before")] = None,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    page: Annotated[int, Query(ge=1)] = 1,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="registered on or after")] = None,
+    to: Annotated[IsoDate | None, Query(description="registered on or before")] = None,
+    page_size: PageSize = 50,
+    page: PageNo = 1,
 ) -> s.TicketsPage:
     """Tickets newest first (by registration date), filtered and paged."""
     if from_ is not None and to is not None and from_ > to:
@@ -97,7 +95,10 @@ async def list_tickets(
 
 
 @router.post(
-    "/tickets/{ticket_id}/items", status_code=201, response_model=s.ItemAdded, dependencies=[allow(Role.DISPATCHER)]
+    "/tickets/{ticket_id}/items",
+    status_code=201,
+    response_model=s.ItemAdded,
+    dependencies=[allow(Role.DISPATCHER), IDEMPOTENT],
 )
 async def add_item(ticket_id: UUID, body: s.AddItemRequest, tickets: Tickets, ctx: Context) -> s.ItemAdded:
     """Add a line from the price list at its current price."""
