@@ -100,6 +100,15 @@ async def play(contracts: httpx.AsyncClient, tickets: httpx.AsyncClient) -> Play
     _ok(await contracts.patch(f"/contracts/{a}/periods/{q3}", json={"amount": "25000.00"}))  # repriced
     _ok(await contracts.delete(f"/contracts/{a}/periods/{q3}"))  # written off
     assert q4  # stays as it is
+    # Q4 is invoiced (InvoiceIssued on both topics); the contract is renewed into next year and
+    # set to renew itself (ContractRenewed, AutoRenewSet).
+    _ok(await contracts.post(f"/contracts/{a}/periods/{q4}/invoice"))
+    _ok(await contracts.post(f"/contracts/{a}/renew", json={"through": f"{YEAR + 1}-03-31", "indexation_percent": "5"}))
+    _ok(
+        await contracts.put(
+            f"/contracts/{a}/auto_renew", json={"enabled": True, "notice_days": 30, "indexation_percent": "5"}
+        )
+    )
 
     # Contract B: next year's service, terminated ahead of time, withdrawn, then ended at once.
     next_year = date.today().year + 1
