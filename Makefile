@@ -69,9 +69,10 @@ CHROMIUM ?= /usr/bin/chromium
 browser: ## Debian's Chromium for the console's browser tests (apt-get once; Playwright downloads no browser)
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: install lint deploy-tools browser ## make lint, then the whole suite: unit, integration, e2e (real Kafka + PostgreSQL), browser, deploy checks
-	@$(BIN)/pytest -q -p no:cacheprovider tests
+test: install lint deploy-tools browser ## make lint, then the whole suite: unit, integration, e2e (real Kafka + PostgreSQL), browser, deploy checks, then the fault suite
+	@$(BIN)/pytest -q -p no:cacheprovider tests --ignore=tests/faults
 	@$(MAKE) --no-print-directory asyncapi-check
+	@$(MAKE) --no-print-directory test-faults
 
 test-unit: install ## unit tests only (no Kafka, no PostgreSQL)
 	@$(BIN)/pytest -q -p no:cacheprovider tests/unit
@@ -82,7 +83,7 @@ test-integration: install ## integration tests (starts its own stack on free por
 test-e2e: install browser ## the reference scenario through the running processes (and the console in Chromium)
 	@$(BIN)/pytest -q -p no:cacheprovider tests/e2e
 
-test-faults: install ## the fault suite alone: processes, broker and PostgreSQL killed under load (make test runs it too)
+test-faults: install ## the fault suite alone, on a stack of its own: processes, broker and PostgreSQL killed under load (make test runs it last)
 	@$(BIN)/pytest -q -p no:cacheprovider -s tests/faults
 
 # The offline checks of deploy/ (tests/deploy): hadolint and kubernetes-validate come with the
