@@ -64,7 +64,7 @@ async def test_the_example_consumer_keeps_the_scenarios_payments_once(stack, pla
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
     await producer.start()
     try:  # a foreign record on the feed is set aside, never fatal
-        await producer.send_and_wait("payments.v1", value=b"not json", key=played.client_id.encode())
+        await producer.send_and_wait("payments.v1", value=b"not json", key=uuid.uuid4().hex.encode())
     finally:
         await producer.stop()
     ledger = tmp_path / "ledger.sqlite"
