@@ -151,15 +151,20 @@ async def test_an_invoice_once_per_period_as_json_and_pdf_and_on_both_topics(sta
         missing = await api.get("/invoices/00000000-0000-4000-8000-000000000000")
         assert missing.status_code == 404 and missing.json()["errors"][0]["rule"] == "invoice_not_found"
 
-    def issued(found):
-        return any(e.event_type == "InvoiceIssued" for e in found)
+        # read the feeds while this app's relay still runs (it publishes the outbox)
+        def issued(found):
+            return any(e.event_type == "InvoiceIssued" for e in found)
 
-    internal = await collect(stack.kafka_bootstrap, CONTRACTS_EVENTS, key=client_id, until=issued)
-    public = await collect(stack.kafka_bootstrap, PAYMENTS, key=client_id, until=issued)
-    (event,) = [e for e in internal if e.event_type == "InvoiceIssued"]
-    assert event.data["invoice"]["number"] == number and event.data["billing_email"] == "buh@romashka.example"
-    (feed,) = [e for e in public if e.event_type == "InvoiceIssued"]
-    assert (feed.data["number"], feed.data["amount"], feed.data["client_tax_id"]) == (number, "30000.00", "7712345678")
+        internal = await collect(stack.kafka_bootstrap, CONTRACTS_EVENTS, key=client_id, until=issued, timeout=90)
+        public = await collect(stack.kafka_bootstrap, PAYMENTS, key=client_id, until=issued, timeout=90)
+        (event,) = [e for e in internal if e.event_type == "InvoiceIssued"]
+        assert event.data["invoice"]["number"] == number and event.data["billing_email"] == "buh@romashka.example"
+        (feed,) = [e for e in public if e.event_type == "InvoiceIssued"]
+        assert (feed.data["number"], feed.data["amount"], feed.data["client_tax_id"]) == (
+            number,
+            "30000.00",
+            "7712345678",
+        )
 
     # The lookup the bank-statement import matches invoice numbers with.
     pool = await asyncpg.create_pool(stack.database_urls["contracts"], min_size=1, max_size=1)
