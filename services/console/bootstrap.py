@@ -50,6 +50,7 @@ def create_app(settings: ConsoleSettings | None = None, apis: Apis | None = None
         title="Abonent console",
         description="The people's console: server-rendered pages over the services' APIs (no data of its own).",
         routers=[signin.router, clients.router, lists.router, tickets.router],
+        service="console",
         checks={},
         lifespan=lifespan,
         auth=settings.auth,
