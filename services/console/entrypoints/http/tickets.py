@@ -138,11 +138,11 @@ async def add_item(request: Request, ticket_id: str, user: Person) -> Response:
 
 
 @router.get("/notifications")
-async def notifications(request: Request, user: Person, client_id: str = "", offset: int = 0) -> Response:
+async def notifications(request: Request, user: Person, client_id: str = "", page: int = 1) -> Response:
     _need(user, "read_notifications")
-    params = {"limit": "50", "offset": str(max(offset, 0)), **({"client_id": client_id} if client_id else {})}
+    params = {"page": str(max(page, 1)), "page_size": "50", **({"client_id": client_id} if client_id else {})}
     answer = await apis(request).notifier.notifications(user, params)
-    return render(request, "notifications.html", user, answer=answer, client_id=client_id, offset=offset)
+    return render(request, "notifications.html", user, answer=answer, client_id=client_id, page=page)
 
 
 @router.post("/notifications/{event_id}/retry")

@@ -13,6 +13,7 @@ from services.contracts.entrypoints.http.deps import Calendar, Contracts
 from services.contracts.entrypoints.http.views import invoice_view
 from shared.auth import Role, allow
 from shared.http.commands import Context
+from shared.http.idempotency import IDEMPOTENT
 from shared.invoices import filename, render_pdf
 
 router = APIRouter()
@@ -23,7 +24,7 @@ router = APIRouter()
     status_code=201,
     response_model=s.InvoiceCreated,
     tags=["invoices"],
-    dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT)],
+    dependencies=[allow(Role.MANAGER, Role.ACCOUNTANT), IDEMPOTENT],
     responses={200: {"description": "the period's invoice was issued before: that one"}},
 )
 async def issue_invoice(

@@ -164,7 +164,7 @@ async def withdraw_termination(
     status_code=201,
     response_model=s.PeriodsScheduled,
     tags=["contracts"],
-    dependencies=[allow(Role.MANAGER)],
+    dependencies=[allow(Role.MANAGER), IDEMPOTENT],
 )
 async def renew(contract_id: UUID, body: s.RenewRequest, app: Contracts, ctx: Context) -> s.PeriodsScheduled:
     """Continue the last term up to ``through``: one ContractRenewed and the new periods, each

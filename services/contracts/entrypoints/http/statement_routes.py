@@ -26,6 +26,7 @@ from services.contracts.entrypoints.http.views import receipt_view
 from shared.auth import Role, allow
 from shared.http.commands import Context
 from shared.http.errors import ApiError
+from shared.http.idempotency import IDEMPOTENT
 from shared.money import format_amount
 
 router = APIRouter()
@@ -139,7 +140,7 @@ async def list_unallocated(
     status_code=201,
     response_model=s.ReceiptCreated,
     tags=["payments"],
-    dependencies=[allow(Role.ACCOUNTANT)],
+    dependencies=[allow(Role.ACCOUNTANT), IDEMPOTENT],
     responses={409: {"description": "receipt_allocated: it was allocated already"}},
 )
 async def allocate(
