@@ -84,10 +84,11 @@ class PostgresInvoiceBook:
         )
         return contract_id
 
-    async def by_number(self, number: str) -> InvoiceRef | None:
+    async def by_number(self, series: str, number: str) -> InvoiceRef | None:
         row = await self._pool.fetchrow(
             """SELECT invoice_id, number, contract_id, period_id, amount, currency
-               FROM invoices WHERE number = $1 ORDER BY series LIMIT 1""",
+               FROM invoices WHERE series = $1 AND number = $2""",
+            series,
             number.strip(),
         )
         return None if row is None else InvoiceRef(**dict(row))

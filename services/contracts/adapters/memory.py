@@ -46,6 +46,7 @@ class MemoryInvoiceBook:
     def __init__(self) -> None:
         self.counters: dict[tuple[str, int], int] = {}
         self.invoices: dict[UUID, InvoiceRef] = {}
+        self.numbers: dict[tuple[str, str], InvoiceRef] = {}
 
     async def next_seq(self, series: str, year: int) -> int:
         return self.counters.get((series, year), 0) + 1
@@ -61,6 +62,7 @@ class MemoryInvoiceBook:
             for year, (_, last) in moves.items():
                 self.counters[(series, year)] = last
             self.invoices.update((i.invoice_id, i) for i in rows)
+            self.numbers.update(((series, i.number), i) for i in rows)
 
         tx.stage(commit)
 
@@ -68,8 +70,8 @@ class MemoryInvoiceBook:
         ref = self.invoices.get(invoice_id)
         return None if ref is None else ref.contract_id
 
-    async def by_number(self, number: str) -> InvoiceRef | None:
-        return next((i for i in self.invoices.values() if i.number == number.strip()), None)
+    async def by_number(self, series: str, number: str) -> InvoiceRef | None:
+        return self.numbers.get((series, number.strip()))
 
 
 class MemoryPayerDirectory:

@@ -238,7 +238,7 @@ class ContractsApplication:
     async def invoice_by_number(self, number: str) -> InvoiceRef | None:
         """``application.ports.InvoiceLookup``: which contract, period, amount and currency an
         invoice number stands for (the bank-statement import matches purposes with it)."""
-        return None if self.invoices is None else await self.invoices.by_number(number)
+        return None if self.invoices is None else await self.invoices.by_number(self.company.series, number)
 
     async def find_invoice(self, invoice_id: UUID) -> tuple[ContractState, ev_contracts.InvoiceDocument]:
         contract_id = None if self.invoices is None else await self.invoices.contract_of(invoice_id)

@@ -60,13 +60,15 @@ class InvoiceBook(Protocol):
 
     async def contract_of(self, invoice_id: UUID) -> UUID | None: ...
 
-    async def by_number(self, number: str) -> InvoiceRef | None: ...
+    async def by_number(self, series: str, number: str) -> InvoiceRef | None:
+        """The invoice ``number`` of the company ``series`` (numbers repeat across series)."""
+        ...
 
 
 class InvoiceLookup(Protocol):
     """For matching money to invoices (the bank-statement import): an invoice by its number."""
 
-    async def by_number(self, number: str) -> InvoiceRef | None: ...
+    async def by_number(self, series: str, number: str) -> InvoiceRef | None: ...
 
 
 @dataclass(frozen=True)

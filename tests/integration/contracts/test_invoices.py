@@ -169,7 +169,7 @@ async def test_an_invoice_once_per_period_as_json_and_pdf_and_on_both_topics(sta
     # The lookup the bank-statement import matches invoice numbers with.
     pool = await asyncpg.create_pool(stack.database_urls["contracts"], min_size=1, max_size=1)
     try:
-        ref = await PostgresInvoiceBook(pool).by_number(number)
+        ref = await PostgresInvoiceBook(pool).by_number(settings.company().series, number)
     finally:
         await pool.close()
     assert ref is not None and (str(ref.contract_id), str(ref.period_id), str(ref.amount)) == (

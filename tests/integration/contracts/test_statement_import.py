@@ -89,7 +89,7 @@ async def test_a_statement_pays_a_period_skips_a_duplicate_and_keeps_an_unknown_
         f"bank {q2.number} of 2026-04-02 from {tax}"
     ]
 
-    listed = (await api.get("/payments/unallocated", params={"limit": 1000}, headers=ACCOUNTANT)).json()["items"]
+    listed = (await api.get("/payments/unallocated", params={"page_size": 500}, headers=ACCOUNTANT)).json()["items"]
     [waiting] = [u for u in listed if u["document_number"] == unknown.number]
     assert (waiting["amount"], waiting["payer"], waiting["payer_tax_id"]) == ("12500.00", "ИП Иванов", stranger)
     assert waiting["reason"] == f"no client is registered with tax id {stranger}"
@@ -100,7 +100,7 @@ async def test_a_statement_pays_a_period_skips_a_duplicate_and_keeps_an_unknown_
     assert r.status_code == 201, r.text
     assert [p["amount"] for p in r.json()["payments"]] == ["12500.00"]
     assert await paid(api, contract_id) == ["30000.00", "30000.00", "12500.00", "0.00"]
-    listed = (await api.get("/payments/unallocated", params={"limit": 1000}, headers=ACCOUNTANT)).json()["items"]
+    listed = (await api.get("/payments/unallocated", params={"page_size": 500}, headers=ACCOUNTANT)).json()["items"]
     assert waiting["id"] not in [u["id"] for u in listed]
     again = await api.post(
         f"/payments/unallocated/{waiting['id']}/allocate", json={"contract_id": contract_id}, headers=ACCOUNTANT

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterator
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
 from services.contracts.application.ports import KeptReceipt
@@ -27,6 +27,7 @@ from shared.auth import Role, allow
 from shared.http.commands import Context
 from shared.http.errors import ApiError
 from shared.http.idempotency import IDEMPOTENT
+from shared.http.paging import PageNo, PageSize, next_page, offset
 from shared.money import format_amount
 
 router = APIRouter()
@@ -124,14 +125,15 @@ def unallocated_view(kept: KeptReceipt) -> ss.UnallocatedReceipt:
     tags=["payments"],
     dependencies=[allow(Role.ACCOUNTANT)],
 )
-async def list_unallocated(
-    request: Request, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
-) -> ss.UnallocatedPage:
+async def list_unallocated(request: Request, page: PageNo = 1, page_size: PageSize = 100) -> ss.UnallocatedPage:
     """Incoming bank payments an import could not match, oldest import first, with the reason."""
     service: StatementImport = request.app.state.statements
-    kept = await service.unallocated(limit + 1, offset)
+    kept = await service.unallocated(page_size + 1, offset(page, page_size))
     return ss.UnallocatedPage(
-        items=[unallocated_view(k) for k in kept[:limit]], next_offset=offset + limit if len(kept) > limit else None
+        items=[unallocated_view(k) for k in kept[:page_size]],
+        page=page,
+        page_size=page_size,
+        next_page=next_page(page, page_size, len(kept)),
     )
 
 

@@ -48,7 +48,9 @@ class UnallocatedReceipt(BaseModel):
 
 class UnallocatedPage(BaseModel):
     items: list[UnallocatedReceipt]
-    next_offset: int | None
+    page: int
+    page_size: int
+    next_page: int | None
 
 
 class AllocateRequest(Request):

@@ -138,7 +138,8 @@ async def clients(
 ) -> views.JsonBody:
     """Clients by name, for a person looking one up (the console's search)."""
     text = q.strip() if q else None
-    return views.JsonBody(views.clients(await queries.clients(text=text or None, page=page, page_size=page_size)))
+    found = await queries.clients(text=text or None, page=page, page_size=page_size)
+    return views.JsonBody(views.clients(found, page, page_size))
 
 
 @router.get(

@@ -141,6 +141,8 @@ class ClientOut(BaseModel):
 
 class ClientsOut(BaseModel):
     items: list[ClientOut]
+    page: int
+    page_size: int
     next_page: int | None
 
 

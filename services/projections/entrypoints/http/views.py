@@ -177,8 +177,13 @@ def client_body(c: dict[str, Any]) -> Body:
     }
 
 
-def clients(page: Page[dict[str, Any]]) -> Body:
-    return {"items": [client_body(c) for c in page.items], "next_page": page.next_page}
+def clients(found: Page[dict[str, Any]], page: int, page_size: int) -> Body:
+    return {
+        "items": [client_body(c) for c in found.items],
+        "page": page,
+        "page_size": page_size,
+        "next_page": found.next_page,
+    }
 
 
 def client(answer: Answer[dict[str, Any]]) -> Body:
