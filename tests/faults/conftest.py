@@ -51,7 +51,9 @@ class System:
         stop_services(self.run_dir)
 
 
-PROCESSES = (*(s.name for s in SERVICES), "relay")
+PROCESSES = (*(s.name for s in SERVICES if s.name != "console"), "relay")
+"""Every process that keeps or moves data; the console (pages over the APIs, no data of its own)
+is not started here."""
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +62,7 @@ def system(stack) -> Iterator[System]:
         pytest.skip("the fault suite kills the broker and stops PostgreSQL: it needs the stack this session started")
     free = StackPorts.free()
     ports = {"contracts": free.kafka, "projections": free.controller, "tickets": free.postgres, "notifier": free.smtp}
+    ports["scheduler"] = StackPorts.free().kafka  # its probes and metrics (without a port it is not started)
     env = {
         **stack.env(),
         "NOTIFY_GENERAL_EMAIL": "faults-desk@example.com",
