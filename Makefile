@@ -20,17 +20,15 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip
 	@$(BIN)/pip install -q -e '.[dev,bench,deploy]'
-	@# kcat: the one-liner of docs/integrating.md, run by its test (best effort: Debian's package)
-	@command -v kcat >/dev/null || { apt-get install -y -qq kcat || { apt-get update -qq && apt-get install -y -qq kcat; }; } >/dev/null 2>&1 \
-	  || echo "kcat not installed (apt-get install kcat): the guide's kcat test will be skipped"
 	@touch $(STAMP)
 
-# Debian packages the invoices need: Pango and a Cyrillic font for WeasyPrint (PDF), poppler-utils
-# for the tests that read a PDF back (pdftotext, pdftoppm).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+# Debian packages: Pango and a Cyrillic font for WeasyPrint (invoice PDFs), poppler-utils for the
+# tests that read a PDF back (pdftotext, pdftoppm), kcat for the one-liner of docs/integrating.md
+# (its test runs it). `make browser` and `make deploy-tools` install theirs through the same target.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils kcat
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-system-packages: ## install the Debian packages the invoices need where missing (Pango, DejaVu fonts, poppler-utils)
+system-packages: ## install the Debian packages where missing (Pango, DejaVu fonts, poppler-utils, kcat)
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
@@ -67,7 +65,7 @@ lint: install ## ruff (lint, import order, format check), mypy (strict for share
 
 CHROMIUM ?= /usr/bin/chromium
 browser: ## Debian's Chromium for the console's browser tests (apt-get once; Playwright downloads no browser)
-	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || $(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES=chromium
 
 test: install lint deploy-tools browser ## make lint, then the whole suite: unit, integration, e2e (real Kafka + PostgreSQL), browser, deploy checks, then the fault suite
 	@$(BIN)/pytest -q -p no:cacheprovider tests --ignore=tests/faults
@@ -106,7 +104,7 @@ $(TOOLS)/promtool:
 
 $(TOOLS)/docker-compose:
 	@mkdir -p $(TOOLS)
-	@command -v docker-compose >/dev/null || { apt-get install -y -qq docker-compose >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq docker-compose; }; }
+	@command -v docker-compose >/dev/null || $(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES=docker-compose
 	@ln -sf "$$(command -v docker-compose)" $(TOOLS)/docker-compose
 
 test-deploy: install deploy-tools ## only the offline checks of the image, compose file and Helm chart

@@ -89,6 +89,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         )
         app.state.consumer = consumer
         retries = RetryWorker(notifier, delivery_log, every=settings.retry_poll_seconds)
+        app.state.retries = retries
         if settings.consume:
             consumer.start()
             retries.start()

@@ -17,7 +17,7 @@ import asyncpg
 
 from deploy.demo.mailbox import read_mailbox
 from deploy.demo.scenario import play
-from services.notifier.adapters.formatting import long_date
+from shared.formatting import long_date
 
 YEAR = 2015
 

@@ -13,13 +13,12 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.notifier.adapters import formatting
-from services.notifier.adapters.formatting import Locale
 from services.notifier.domain.emails import Attachment, Rendered
 from services.notifier.domain.recipients import NotificationKind, Recipient
-from shared import invoices
+from shared import formatting, invoices
 from shared.events.contracts import InvoiceIssued
 from shared.events.schedule import ServicePeriodBecameOverdue, ServicePeriodEndingSoon
+from shared.formatting import Locale
 
 Notified = ServicePeriodEndingSoon | ServicePeriodBecameOverdue | InvoiceIssued
 

@@ -33,6 +33,8 @@ class RetryWorker:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Start (or start again after :meth:`stop`) the rounds."""
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="notifier-retries")
 
     async def _run(self) -> None:

@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
 from services.notifier.bootstrap import create_app
 from services.notifier.settings import NotifierSettings
 from shared.topics import CONTRACTS_SCHEDULE
 from tests.integration.notifier.mailbox import Mailbox
+from tests.support.kafka import catch_up
 from tests.support.servers import free_port, serving
 
 
@@ -54,32 +55,17 @@ def settings(stack: Any, mailbox: Mailbox) -> NotifierSettings:
     return notifier_settings(stack, mailbox.port)
 
 
-async def catch_up(bootstrap: str, group: str, topic: str = CONTRACTS_SCHEDULE) -> None:
-    """Commit the group's offsets at the topic's end: the notifier under test starts as one
-    that has caught up, instead of first mailing every reminder other test packages produced."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    assert partitions, f"topic {topic} does not exist"
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(dict(await consumer.end_offsets(partitions)))
-    finally:
-        await consumer.stop()
+@pytest.fixture(scope="package")
+async def notifier_app(settings: NotifierSettings) -> FastAPI:
+    """The package's notifier service (a healthy replica: its SMTP is the test mailbox)."""
+    return create_app(settings)
 
 
 @pytest.fixture(scope="package")
-async def notifier_api(settings: NotifierSettings) -> AsyncIterator[httpx.AsyncClient]:
-    await catch_up(settings.kafka.bootstrap_servers, settings.group_id)
-    app = create_app(settings)
-    async with serving(app) as client:
-        runtime = app.state.consumer
+async def notifier_api(settings: NotifierSettings, notifier_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    await catch_up(settings.kafka.bootstrap_servers, settings.group_id, CONTRACTS_SCHEDULE)
+    async with serving(notifier_app) as client:
+        runtime = notifier_app.state.consumer
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
         while runtime.client is None or not runtime.client.assignment():

@@ -18,8 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -36,6 +34,7 @@ from services.tickets.bootstrap import create_app as tickets_app
 from services.tickets.settings import TicketsSettings
 from shared.topics import CONTRACTS_SCHEDULE
 from tests.integration.wire.scenario import Played, play
+from tests.support.kafka import catch_up
 from tests.support.servers import serving
 
 
@@ -67,31 +66,12 @@ async def _until_assigned(app: Any) -> None:
         await asyncio.sleep(0.1)
 
 
-async def _caught_up(bootstrap: str, group: str, topic: str) -> None:
-    """Commit ``group``'s offsets at ``topic``'s end: the notifier starts with what comes next."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    assert partitions, f"topic {topic} does not exist"
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(dict(await consumer.end_offsets(partitions)))
-    finally:
-        await consumer.stop()
-
-
 @pytest.fixture(scope="package")
 async def system(stack, spans) -> AsyncIterator[System]:
     kafka = {"bootstrap_servers": stack.kafka_bootstrap}
     group = f"abonent.notifier.wire-{uuid.uuid4().hex[:6]}"
     general = f"desk-{uuid.uuid4().hex[:6]}@example.com"
-    await _caught_up(stack.kafka_bootstrap, group, CONTRACTS_SCHEDULE)
+    await catch_up(stack.kafka_bootstrap, group, CONTRACTS_SCHEDULE)
     async with AsyncExitStack() as services:
         contracts = await services.enter_async_context(
             serving(

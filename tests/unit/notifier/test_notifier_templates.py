@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from services.notifier.adapters.formatting import long_date, money, payment_terms
 from services.notifier.adapters.templates import TemplateRenderer
 from services.notifier.domain.recipients import Recipient
+from shared.formatting import long_date, money, payment_terms
 from tests.unit.notifier.notifier_events import Client, ending_soon, overdue
 
 MANAGER = Recipient("irina@example.com", "manager", "Ирина Петрова")

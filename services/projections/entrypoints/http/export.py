@@ -17,7 +17,7 @@ import asyncio
 import csv
 import io
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -44,6 +44,23 @@ FORMAT_DESCRIPTION = (
 )
 
 Row = Sequence[Any]
+
+
+async def every_page(
+    fetch: Callable[[int, int | None], Awaitable[Any]],
+    rows: Callable[[Any], list[Row]],
+    min_position: int | None,
+) -> AsyncIterator[list[Row]]:
+    """The rows of every page a list query answers, first to last: ``fetch(page, min_position)``
+    is the query for one page (an ``Answer`` of a ``Page``); only the first page waits for
+    ``min_position`` (the later ones read the same or a newer state)."""
+    number, wait = 1, min_position
+    while True:
+        answer = await fetch(number, wait)
+        yield rows(answer.result.items)
+        if answer.result.next_page is None:
+            return
+        number, wait = answer.result.next_page, None
 
 
 def wanted(request: Request, given: Format | None) -> Format:

@@ -11,15 +11,16 @@ Bad parameters answer 422 naming the parameter (``shared.http.errors``: problem 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.projections.application.ports import PeriodFilter
-from services.projections.application.queries import Queries, UnknownClient
+from services.projections.application.queries import Answer, Page, Queries, UnknownClient
+from services.projections.domain.debts import Debtor
 from services.projections.domain.income import MAX_MONTHS, months_between, parse_month
 from services.projections.entrypoints.http import export, schemas, views
 from shared.auth import Role, allow
@@ -190,23 +191,18 @@ async def list_contracts(
     fmt = export.wanted(request, format)
     if fmt != "json":
 
-        async def pages() -> AsyncIterator[list[export.Row]]:
-            number, wait = 1, min_position
-            while True:
-                answer = await queries.contracts(
-                    client_id=client_id,
-                    status=status,
-                    periods=filters,
-                    page=number,
-                    page_size=export.EXPORT_PAGE,
-                    min_position=wait,
-                )
-                yield export.contract_rows(answer.result.items)
-                if answer.result.next_page is None:
-                    return
-                number, wait = answer.result.next_page, None
+        def contracts_page(number: int, wait: int | None) -> Awaitable[Answer[Page[dict[str, Any]]]]:
+            return queries.contracts(
+                client_id=client_id,
+                status=status,
+                periods=filters,
+                page=number,
+                page_size=export.EXPORT_PAGE,
+                min_position=wait,
+            )
 
-        return export.download(fmt, "contracts", export.CONTRACT_COLUMNS, pages())
+        pages = export.every_page(contracts_page, export.contract_rows, min_position)
+        return export.download(fmt, "contracts", export.CONTRACT_COLUMNS, pages)
     answer = await queries.contracts(
         client_id=client_id, status=status, periods=filters, page=page, page_size=page_size, min_position=min_position
     )
@@ -235,23 +231,18 @@ async def list_debtors(
     fmt = export.wanted(request, format)
     if fmt != "json":
 
-        async def pages() -> AsyncIterator[list[export.Row]]:
-            number, wait = 1, min_position
-            while True:
-                answer = await queries.debtors(
-                    on=day,
-                    payment_terms=payment_terms,
-                    client_id=client_id,
-                    page=number,
-                    page_size=export.EXPORT_PAGE,
-                    min_position=wait,
-                )
-                yield export.debtor_rows(answer.result.items)
-                if answer.result.next_page is None:
-                    return
-                number, wait = answer.result.next_page, None
+        def debtors_page(number: int, wait: int | None) -> Awaitable[Answer[Page[Debtor]]]:
+            return queries.debtors(
+                on=day,
+                payment_terms=payment_terms,
+                client_id=client_id,
+                page=number,
+                page_size=export.EXPORT_PAGE,
+                min_position=wait,
+            )
 
-        return export.download(fmt, "debtors", export.DEBTOR_COLUMNS, pages())
+        pages = export.every_page(debtors_page, export.debtor_rows, min_position)
+        return export.download(fmt, "debtors", export.DEBTOR_COLUMNS, pages)
     answer = await queries.debtors(
         on=day,
         payment_terms=payment_terms,
