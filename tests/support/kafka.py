@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -41,17 +41,18 @@ async def collect(
     return found
 
 
-async def catch_up(bootstrap: str, group: str, topic: str) -> None:
-    """Commit ``group``'s offsets at ``topic``'s end: a consumer under test starts as one that
-    has caught up, instead of first handling what other test packages produced."""
+async def catch_up(bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    """Commit ``group``'s offsets at the end of every one of ``topics``: a consumer under test
+    starts as one that has caught up, instead of first handling what other test packages
+    produced (the notifier reads two topics; skipping one left it mailing every earlier invoice)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        [described] = await admin.describe_topics([topic])
+        described = await admin.describe_topics(list(topics))
     finally:
         await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    assert partitions, f"topic {topic} does not exist"
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    assert {p.topic for p in partitions} == set(topics), f"not every topic of {topics} exists"
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:

@@ -93,6 +93,10 @@ def _lag(topic: str, partition: int, lag: int) -> None:
     metrics.LAG.labels(topic, str(partition)).set(lag)
 
 
+TOPICS = (CONTRACTS_SCHEDULE, CONTRACTS_EVENTS)
+"""What the notifier reads: the reminders and overdue notices, and the issued invoices."""
+
+
 def schedule_consumer(
     kafka: KafkaSettings,
     notifier: Notifier,
@@ -101,7 +105,7 @@ def schedule_consumer(
     client_id: str,
     group: str = NOTIFIER_GROUP,
     max_poll_interval_ms: int = 300_000,
-    topics: tuple[str, ...] = (CONTRACTS_SCHEDULE, CONTRACTS_EVENTS),
+    topics: tuple[str, ...] = TOPICS,
     give_up_after: int = 5,
     graceful_seconds: float = 15.0,
 ) -> ConsumerRuntime:

@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from services.notifier.bootstrap import create_app
+from services.notifier.entrypoints.consumer import TOPICS as NOTIFIER_TOPICS
 from services.notifier.settings import NotifierSettings
-from shared.topics import CONTRACTS_SCHEDULE
 from tests.integration.notifier.mailbox import Mailbox
 from tests.support.kafka import catch_up
 from tests.support.servers import free_port, serving
@@ -63,7 +63,7 @@ async def notifier_app(settings: NotifierSettings) -> FastAPI:
 
 @pytest.fixture(scope="package")
 async def notifier_api(settings: NotifierSettings, notifier_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    await catch_up(settings.kafka.bootstrap_servers, settings.group_id, CONTRACTS_SCHEDULE)
+    await catch_up(settings.kafka.bootstrap_servers, settings.group_id, NOTIFIER_TOPICS)
     async with serving(notifier_app) as client:
         runtime = notifier_app.state.consumer
         loop = asyncio.get_running_loop()

@@ -27,12 +27,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from services.contracts.bootstrap import create_app as contracts_app
 from services.contracts.settings import ContractsSettings
 from services.notifier.bootstrap import create_app as notifier_app
+from services.notifier.entrypoints.consumer import TOPICS as NOTIFIER_TOPICS
 from services.notifier.settings import NotifierSettings
 from services.projections.bootstrap import create_app as projections_app
 from services.projections.settings import ProjectionsSettings
 from services.tickets.bootstrap import create_app as tickets_app
 from services.tickets.settings import TicketsSettings
-from shared.topics import CONTRACTS_SCHEDULE
 from tests.integration.wire.scenario import Played, play
 from tests.support.kafka import catch_up
 from tests.support.servers import serving
@@ -71,7 +71,7 @@ async def system(stack, spans) -> AsyncIterator[System]:
     kafka = {"bootstrap_servers": stack.kafka_bootstrap}
     group = f"abonent.notifier.wire-{uuid.uuid4().hex[:6]}"
     general = f"desk-{uuid.uuid4().hex[:6]}@example.com"
-    await catch_up(stack.kafka_bootstrap, group, CONTRACTS_SCHEDULE)
+    await catch_up(stack.kafka_bootstrap, group, NOTIFIER_TOPICS)
     async with AsyncExitStack() as services:
         contracts = await services.enter_async_context(
             serving(
