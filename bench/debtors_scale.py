@@ -146,12 +146,17 @@ async def main(dsn: str, clients: int, runs: int) -> None:
             f"{clients:,} clients, {counts['periods']:,} periods, {counts['payments']:,} payments, "
             f"{counts['debts']:,} period_debts rows; load average {os.getloadavg()[0]:.1f}"
         )
+        today = date(2026, 11, 30)
+        everyone = await reads.owed_periods(conn, on=today, payment_terms=None, client_id=None, limit=10**6, offset=0)
+        debtors = list(dict.fromkeys((r["client_name"], r["client_id"]) for r in everyone))
+        deep = max(len(debtors) // 200, 1)  # the page half-way through today's debtors
+        print(f"{len(debtors):,} debtors today; the deep page is page {deep + 1}")
         cases = [
-            ("today (2026-11-30), page 1", date(2026, 11, 30), None, 0),
+            ("today (2026-11-30), page 1", today, None, 0),
             ("a year ago (2025-11-30), page 1", date(2025, 11, 30), None, 0),
             ("few owe (2024-01-05), page 1", date(2024, 1, 5), None, 0),
-            ("few owe: postpaid on 2024-02-05, page 1", date(2024, 2, 5), "postpaid", 0),
-            ("today, page 50 (offset 4,900)", date(2026, 11, 30), None, 49),
+            ("none owe: postpaid on 2024-02-05, page 1", date(2024, 2, 5), "postpaid", 0),
+            (f"today, page {deep + 1} (offset {deep * 100:,})", today, None, deep),
         ]
         print("| case | released: PG CPU ms/query · wall p50 · max | period_debts: same | clients on the page |")
         print("|---|---|---|---|")
@@ -163,20 +168,19 @@ async def main(dsn: str, clients: int, runs: int) -> None:
                 f"| {label} | {old[0]:.1f} · {old[1]:.1f} · {old[2]:.1f} | {new[0]:.1f} · {new[1]:.1f} · "
                 f"{new[2]:.1f} | {old[3]} / {new[3]} |"
             )
-        # a deep page by cursor: the key of the 4,900th debtor today, then the page after it
-        rows = await reads.owed_periods(
-            conn, on=date(2026, 11, 30), payment_terms=None, client_id=None, limit=4900, offset=0
-        )
-        last = list(dict.fromkeys((r["client_name"], r["client_id"]) for r in rows))[-1]
+        # the same deep page by cursor: after the last debtor of the page before it
+        last = debtors[deep * 100 - 1]
         new = await _time(
             conn,
             pid,
             runs,
             lambda: reads.owed_periods(
-                conn, on=date(2026, 11, 30), payment_terms=None, client_id=None, limit=101, offset=0, after=last
+                conn, on=today, payment_terms=None, client_id=None, limit=101, offset=0, after=last
             ),
         )
-        print(f"| today, page 50 by `after` cursor | – | {new[0]:.1f} · {new[1]:.1f} · {new[2]:.1f} | {new[3]} |")
+        print(
+            f"| today, page {deep + 1} by `after` cursor | – | {new[0]:.1f} · {new[1]:.1f} · {new[2]:.1f} | {new[3]} |"
+        )
     finally:
         await conn.close()
 

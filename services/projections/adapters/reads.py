@@ -253,8 +253,9 @@ async def owed_periods(
 
     The page of clients is chosen first, in one of two ways:
 
-    * few periods owed on D (a count through ``period_debts_owed_idx``, stopped at
-      ``DEBTS_GATHER_BOUND``): gather their clients, sort them, take the page;
+    * few periods owed on D (a count, stopped at ``DEBTS_GATHER_BOUND``, of those unpaid now
+      on ``period_debts_open_idx`` and those paid since on ``period_debts_owed_idx``): gather
+      their clients, sort them, take the page;
     * many: walk ``clients_name_idx (name, client_id)`` in the answer's order and keep a client
       when ``period_debts_client_idx`` has a debt of it owed on D — an index-only probe, under a
       Limit, so the walk stops at the page.
@@ -270,19 +271,14 @@ async def owed_periods(
         raise ValueError("a keyset page has no offset")
     param = _Params()
     day, due = param(on), param(on - timedelta(days=grace_days))
-    owes = [f"d.due_on <= {due}", f"(d.settled_on IS NULL OR d.settled_on > {day})"]
-    if payment_terms is not None:
-        owes.append(f"d.payment_terms = {param(payment_terms)}")
-    owed_on_d = " AND ".join(owes)
+    terms = "" if payment_terms is None else f" AND d.payment_terms = {param(payment_terms)}"
+    owed_on_d = f"d.due_on <= {due} AND (d.settled_on IS NULL OR d.settled_on > {day}){terms}"
     gather = client_id is None and await _few_owe(conn, on, grace_days, payment_terms)
     clients = f"cl.client_id = {param(client_id)}" if client_id is not None else "true"
     branches = _after_branches(after, param)
     if gather:
-        head = (
-            f"WITH owing AS MATERIALIZED (SELECT DISTINCT d.client_id FROM period_debts d "
-            f"WHERE daterange(d.due_on, d.settled_on) @> {due}::date "
-            f"AND {owed_on_d}) "
-        )
+        owing = _owed_on(terms, due, day, "d.client_id")
+        head = f"WITH owing AS MATERIALIZED (SELECT DISTINCT client_id FROM ({owing}) o) "
         # OFFSET 0 keeps each lateral a probe (here of clients_pkey, below of
         # period_debts_client_idx): flattened, the planner may hash the whole table instead
         source = "owing o CROSS JOIN LATERAL (SELECT * FROM clients c1 WHERE c1.client_id = o.client_id OFFSET 0) cl"
@@ -323,13 +319,21 @@ async def _few_owe(conn: asyncpg.Connection, on: date, grace_days: int, payment_
     if payment_terms is not None:
         args.append(payment_terms)
     count = await conn.fetchval(
-        f"""SELECT count(*) FROM (SELECT 1 FROM period_debts d
-            WHERE daterange(d.due_on, d.settled_on) @> $1::date
-              AND (d.settled_on IS NULL OR d.settled_on > $2){terms}
-            LIMIT {DEBTS_GATHER_BOUND}) s""",
+        f"SELECT count(*) FROM ({_owed_on(terms)} LIMIT {DEBTS_GATHER_BOUND}) s",
         *args,
     )
     return bool(count < DEBTS_GATHER_BOUND)
+
+
+def _owed_on(more: str, due: str = "$1", day: str = "$2", column: str = "1") -> str:
+    """``column`` of every debt owed on ``day`` (due by ``due``): those unpaid now on
+    ``period_debts_open_idx``, a btree range the Append reads first and a Limit stops early, then
+    those paid since on ``period_debts_owed_idx``."""
+    return (
+        f"SELECT {column} FROM period_debts d WHERE d.settled_on IS NULL AND d.due_on <= {due}{more} "
+        f"UNION ALL SELECT {column} FROM period_debts d WHERE d.settled_on IS NOT NULL "
+        f"AND daterange(d.due_on, d.settled_on) @> {due}::date AND d.settled_on > {day}{more}"
+    )
 
 
 def outstanding_paid_later(on: str, payments_where: str = "true") -> str:

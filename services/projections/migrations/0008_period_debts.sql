@@ -8,8 +8,9 @@
 -- settled_on is the first day the period counts as paid as at that day (docs/design.md §8:
 -- only payments with paid_on <= D count), NULL while it is not paid now. A period paid by its
 -- due day was never owed and has no row; a void period (shared/owed.py) has none either.
--- The query (adapters/reads.py owed_periods) counts the periods owed on D through the GiST
--- index (at most a bound): few -> gathers their clients and sorts them; many -> walks clients
+-- The query (adapters/reads.py owed_periods) counts the periods owed on D (unpaid now: a btree
+-- range; paid since: a GiST on the interval), at most a bound: few -> gathers their clients and
+-- sorts them; many -> walks clients
 -- in the answer's order probing period_debts_client_idx, which stops at the page. A keyset
 -- cursor (after = name, client_id) makes a deep page cost what the first one costs.
 --
@@ -69,15 +70,20 @@ BEGIN
 END
 $fn$;
 
---   period_debts_client_idx : the walk's probe, one client's debts (index-only)
---   period_debts_owed_idx   : the periods owed on D, daterange(due_on, settled_on) @> D
+--   period_debts_client_idx : the walk's probe and a page's debts, one client's (index-only)
+--   period_debts_open_idx   : the periods unpaid now owed on D, due_on <= D (a btree range:
+--                             a bounded count of them stops early, a bitmap would not)
+--   period_debts_owed_idx   : the periods paid since, owed on D: daterange(due_on, settled_on) @> D
 CREATE FUNCTION projections_meta.create_period_debts_indexes(target text) RETURNS void
 LANGUAGE plpgsql AS $fn$
 BEGIN
   EXECUTE format($ddl$
     CREATE INDEX period_debts_client_idx ON %1$I.period_debts (client_id, due_on)
-      INCLUDE (settled_on, payment_terms);
-    CREATE INDEX period_debts_owed_idx ON %1$I.period_debts USING gist (daterange(due_on, settled_on));
+      INCLUDE (settled_on, payment_terms, period_id);
+    CREATE INDEX period_debts_open_idx ON %1$I.period_debts (due_on) INCLUDE (payment_terms, client_id)
+      WHERE settled_on IS NULL;
+    CREATE INDEX period_debts_owed_idx ON %1$I.period_debts USING gist (daterange(due_on, settled_on))
+      WHERE settled_on IS NOT NULL;
   $ddl$, target);
 END
 $fn$;
