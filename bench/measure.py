@@ -127,6 +127,7 @@ def add_load_rows(
     latency: str = "p99",
     throughput: bool = True,
     label: str | None = None,
+    key: str = "",
 ) -> None:
     """A throughput row (ok/s) and a latency row (``latency`` as the value, the other
     percentiles as medians in the note), one value per run; failures and CPU per request
@@ -146,6 +147,7 @@ def add_load_rows(
             [r.throughput for r in results],
             target=throughput_target,
             note="; ".join(x for x in (failed, cpu) if x),
+            key=key,
         )
     pct = [r.percentiles() for r in results]
     others = " · ".join(
@@ -228,6 +230,7 @@ def add_sweep_rows(
     throughput_target: Target,
     latency_rate: int,
     latency_target: Target,
+    capacity_key: str = "",
 ) -> None:
     add_load_rows(
         ctx,
@@ -236,6 +239,7 @@ def add_sweep_rows(
         result.capacity,
         label=f"capacity ({CAPACITY_CLIENTS} clients back to back)",
         throughput_target=throughput_target,
+        key=capacity_key,
     )
     for rate, results in result.by_rate.items():
         add_load_rows(

@@ -81,6 +81,7 @@ async def catch_up(ctx: Ctx) -> None:
         "ev/s",
         [total / seconds],
         note="1 run",
+        key="catch_up",
     )
 
 
@@ -203,8 +204,14 @@ async def run(ctx: Ctx) -> None:
             what="1,000 events (projections = the live service meanwhile)",
             bound=True,
         ),
+        key="replay",
     )
     ctx.report.add(
-        BENCH, "bare aiokafka consumer, same topics, no decoding, no database", "rec/s", consumer, ceiling=True
+        BENCH,
+        "bare aiokafka consumer, same topics, no decoding, no database",
+        "rec/s",
+        consumer,
+        ceiling=True,
+        key="bare_consumer",
     )
     ctx.report.add(BENCH, "bare asyncpg COPY, one periods row per event, UNLOGGED + PK", "rows/s", copy, ceiling=True)

@@ -158,9 +158,15 @@ async def run(ctx: Ctx) -> None:
         relay,
         target=Target(">=", 20_000, "≥ 20,000 ev/s"),
         note=cpu_note(cpu, ctx.profile.relay_messages * len(cpu), per=1000, what="1,000 events", bound=True),
+        key="relay",
     )
     ctx.report.add(
-        BENCH, f"Kafka ProducerPerformance, acks=all idempotent, {records:,} × {size} B", "rec/s", ceiling, ceiling=True
+        BENCH,
+        f"Kafka ProducerPerformance, acks=all idempotent, {records:,} × {size} B",
+        "rec/s",
+        ceiling,
+        ceiling=True,
+        key="producer_perf",
     )
 
 

@@ -39,6 +39,28 @@ class Target:
         return f"{factor:.1f}× off ({v - self.value:+,.1f})"
 
 
+@dataclass(frozen=True)
+class Ratio:
+    """A figure read as a share of a ceiling measured in the same run (issue 20's yardstick: the
+    machines differ by up to 3× from day to day, the ratio much less). ``target`` None: shown,
+    no verdict."""
+
+    figure: str  # Row.key of the figure
+    ceiling: str  # Row.key of the ceiling
+    name: str  # how the ceiling is named in the table
+    target: Target | None = None
+
+
+RATIOS = (
+    Ratio("write_capacity", "pgbench", "pgbench", Target(">=", 0.12, "≥ 0.12")),
+    Ratio("write_capacity", "append_ceiling", "asyncpg+aiokafka loop"),
+    Ratio("relay", "producer_perf", "ProducerPerformance", Target(">=", 0.8, "≥ 0.8")),
+    Ratio("replay", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),
+    Ratio("catch_up", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),
+    Ratio("visible_p50", "readable_p50", "Kafka produced → readable p50", Target("<=", 6, "≤ 6")),
+)
+
+
 @dataclass
 class Row:
     bench: str
@@ -48,6 +70,8 @@ class Row:
     target: Target | None = None
     ceiling: bool = False
     note: str = ""
+    key: str = ""
+    """Names the row for ``RATIOS`` (empty: not part of one)."""
 
     @property
     def median(self) -> float:
@@ -134,8 +158,9 @@ class Report:
         target: Target | None = None,
         ceiling: bool = False,
         note: str = "",
+        key: str = "",
     ) -> Row:
-        row = Row(bench, measure, unit, list(values), target, ceiling, note)
+        row = Row(bench, measure, unit, list(values), target, ceiling, note, key)
         self.rows.append(row)
         return row
 
@@ -147,10 +172,27 @@ class Report:
             f"at start, {self.load_at_end or '?'} at end"
         )
 
+    def ratios(self, row: Row) -> list[str]:
+        """``row`` as a share of each ceiling ``RATIOS`` names for it, with its verdict:
+        "0.033 of pgbench (≥ 0.12: MISSED 3.6×)"."""
+        ceilings = {r.key: r for r in self.rows if r.key}
+        out = []
+        for ratio in RATIOS:
+            ceiling = ceilings.get(ratio.ceiling)
+            if not row.key or ratio.figure != row.key or ceiling is None or not ceiling.median:
+                continue
+            value = row.median / ceiling.median
+            text = f"{value:.3g} of {ratio.name}"
+            if ratio.target is not None:
+                verdict = "met" if ratio.target.met(value) else f"MISSED {ratio.target.miss(value).split(' ')[0]}"
+                text += f" ({ratio.target.text}: {verdict})"
+            out.append(text)
+        return out
+
     def _table(self, rows: list[Row], *, notes: bool) -> list[str]:
         lines = [
-            "| benchmark | measure | median | min–max | runs | target | verdict |",
-            "|---|---|---:|---:|---:|---|---|",
+            "| benchmark | measure | median | min–max | runs | target | verdict | ÷ ceiling (same run) |",
+            "|---|---|---:|---:|---:|---|---|---|",
         ]
         for r in rows:
             med, lo, hi = spread(r.values)
@@ -159,7 +201,7 @@ class Report:
                 measure += f" ({r.note})"
             lines.append(
                 f"| {r.bench} | {measure} | {_fmt(med)} {r.unit} | {_fmt(lo)}–{_fmt(hi)} | "
-                f"{len(r.values)} | {r.target.text if r.target else ''} | {r.verdict()} |"
+                f"{len(r.values)} | {r.target.text if r.target else ''} | {r.verdict()} | {'; '.join(self.ratios(r))} |"
             )
         return lines
 
@@ -178,7 +220,7 @@ class Report:
         lines = [
             self.header(),
             "",
-            *self._table([r for r in self.rows if r.target], notes=False),
+            *self._table([r for r in self.rows if r.target or self.ratios(r)], notes=False),
             "",
             f"Every figure with its CPU per request, the ceilings, the notes and the py-spy "
             f"summaries: [{full}]({full}).",
@@ -190,7 +232,7 @@ class Report:
         from rich.table import Table
 
         table = Table(title=self.header(), title_justify="left")
-        for col in ("benchmark", "measure", "median", "min–max", "target", "verdict"):
+        for col in ("benchmark", "measure", "median", "min–max", "target", "verdict", "÷ ceiling"):
             table.add_column(col, justify="right" if col in ("median", "min–max") else "left")
         for r in self.rows:
             med, lo, hi = spread(r.values)
@@ -204,6 +246,7 @@ class Report:
                 f"{_fmt(lo)}–{_fmt(hi)}",
                 r.target.text if r.target else "",
                 verdict,
+                "; ".join(self.ratios(r)),
                 style=style,
             )
         return table

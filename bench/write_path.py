@@ -18,6 +18,8 @@ import asyncio
 import itertools
 from collections import deque
 
+from bench.append_ceiling import WRITERS as APPEND_WRITERS
+from bench.append_ceiling import append_and_publish
 from bench.context import Ctx
 from bench.http import HttpPool
 from bench.measure import add_sweep_rows, sweep
@@ -95,9 +97,13 @@ async def run(ctx: Ctx) -> None:
     ceiling: list[float] = []
     pool = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("manager"))
 
+    loop: list[float] = []
+
     async def ceiling_first(n: int) -> None:
         ceiling.append(await asyncio.to_thread(pgbench, url, ctx.profile.pgbench_seconds))
         ctx.say(f"  pgbench run {n + 1}: {ceiling[-1]:,.0f} single-row INSERT tps")
+        loop.append(await append_and_publish(ctx.env.dsn("contracts"), ctx.env.bootstrap, ctx.profile.pgbench_seconds))
+        ctx.say(f"  asyncpg + aiokafka loop run {n + 1}: {loop[-1]:,.0f} events/s appended and published")
 
     try:
         await pool.json("GET", "/health/ready")
@@ -123,5 +129,16 @@ async def run(ctx: Ctx) -> None:
         throughput_target=Target(">=", 2_000, "≥ 2,000 /s"),
         latency_rate=500,
         latency_target=Target("<=", 25, "p99 ≤ 25 ms"),
+        capacity_key="write_capacity",
     )
-    ctx.report.add(BENCH, "pgbench single-row INSERT (autocommit, 16 connections)", "tps", ceiling, ceiling=True)
+    ctx.report.add(
+        BENCH, "pgbench single-row INSERT (autocommit, 16 connections)", "tps", ceiling, ceiling=True, key="pgbench"
+    )
+    ctx.report.add(
+        BENCH,
+        f"asyncpg + aiokafka append-and-publish loop, no framework ({APPEND_WRITERS} writers, 1 relay)",
+        "ev/s",
+        loop,
+        ceiling=True,
+        key="append_ceiling",
+    )

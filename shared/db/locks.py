@@ -8,7 +8,7 @@ fixed ids with a probability of about 4 in 2**64 — a wait, never a wrong answe
 
 | lock | database | taken by | how |
 |---|---|---|---|
-| ``MIGRATION_LOCK`` | every service's | ``shared.db.migrations`` | per transaction, exclusive |
+| ``MIGRATION_LOCK`` | every service's | ``shared.db.migrations`` | per session (polled), exclusive |
 | ``key_lock(key)`` | contracts, tickets | ``shared.eventstore.store`` append | per transaction, exclusive |
 | ``RELAY_LOCK`` | contracts, tickets | ``shared.outbox.relay`` | try, per transaction |
 | ``SWAP_LOCK`` | projections | live batches (shared), rebuild swap (exclusive) | per transaction / session |

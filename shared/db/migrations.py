@@ -9,15 +9,26 @@ fixed by the next file), which is ~100 lines to do right.
 Guarantees:
 - files are applied in version order, each in its own transaction together with its row in
   ``schema_migrations`` - a failing file leaves no trace and no row;
-- every transaction takes ``pg_advisory_xact_lock`` and re-checks the table, so two starters
-  at once (the launcher and a service's start-up, or two replicas) never apply a file twice;
+- a run holds ``MIGRATION_LOCK`` (a session lock, taken by polling) and reads the table under
+  it, so two starters at once (the launcher and a service's start-up, or two replicas) never
+  apply a file twice;
 - a file whose content changed after it was applied is refused with a clear error, before
   anything new is applied, because the database no longer matches what the file says.
-A file must therefore be transaction-safe (no ``CREATE INDEX CONCURRENTLY``).
+
+A file whose first line is ``-- abonent: no-transaction`` runs outside a transaction, one
+statement at a time, for what PostgreSQL refuses inside one: ``CREATE INDEX CONCURRENTLY``
+builds an index while writes go on (a plain ``CREATE INDEX`` holds writes to the table for
+the whole build: seconds at docs/design.md §7 scale). Its row is written after its last
+statement; a failure part-way leaves the statements before it done (and an invalid index
+behind a failed concurrent build), so such a file is written to run again from the top:
+``DROP INDEX CONCURRENTLY IF EXISTS x;`` before ``CREATE INDEX CONCURRENTLY x …;``.
+Starters wait for the lock by polling, never inside a statement: a concurrent build waits for
+every transaction older than it, and a starter blocked in one would never end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
@@ -29,6 +40,8 @@ import asyncpg
 from shared.db.locks import MIGRATION_LOCK
 
 _NAME = re.compile(r"^(\d{4})_[A-Za-z0-9_]+\.sql$")
+NO_TRANSACTION = "-- abonent: no-transaction"
+_TOKENS = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|(\$[A-Za-z_0-9]*\$)|;", re.S)
 
 _CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -48,6 +61,30 @@ class Migration:
     path: Path
     sql: str
     checksum: str
+
+    @property
+    def transactional(self) -> bool:
+        return not self.sql.startswith(NO_TRANSACTION)
+
+
+def statements(sql: str) -> list[str]:
+    """``sql`` cut at each ``;`` outside comments, quotes and dollar-quoted bodies."""
+    out: list[str] = []
+    start = pos = 0
+    while (m := _TOKENS.search(sql, pos)) is not None:
+        pos = m.end()
+        if m.group(1):  # a dollar-quoted body: skip to its closing tag
+            close = sql.find(m.group(1), pos)
+            if close < 0:
+                raise MigrationError(f"unterminated {m.group(1)} quote")
+            pos = close + len(m.group(1))
+        elif m.group(0) == ";":
+            out.append(sql[start : m.end()])
+            start = pos
+    rest = sql[start:]
+    if _TOKENS.sub("", rest).strip():
+        out.append(rest)
+    return [s for s in (x.strip() for x in out) if _TOKENS.sub("", s).strip(" \n\t;")]
 
 
 def migrations_dir(service: str) -> Path:
@@ -82,39 +119,43 @@ def _refuse_changed(migration: Migration, applied_checksum: str) -> None:
         )
 
 
+async def _lock(conn: asyncpg.Connection) -> None:
+    """``MIGRATION_LOCK`` for the session, polled: see the module's last paragraph."""
+    while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK):
+        await asyncio.sleep(0.1)
+
+
+async def _run(conn: asyncpg.Connection, migration: Migration, sql: str) -> None:
+    try:
+        await conn.execute(sql)
+    except asyncpg.PostgresError as exc:
+        raise MigrationError(f"{migration.path.name} failed: {type(exc).__name__}: {exc}") from exc
+
+
 async def apply_migrations(dsn: str, directory: Path) -> list[str]:
     """Apply what is new in ``directory`` to the database at ``dsn``; return the versions applied now."""
     migrations = discover(directory)
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     applied_now: list[str] = []
+    record = "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)"
     try:
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-            await conn.execute(_CREATE_TABLE)
-            applied = dict(await conn.fetch("SELECT version, checksum FROM schema_migrations"))
+        await _lock(conn)  # released when the connection closes
+        await conn.execute(_CREATE_TABLE)
+        applied = dict(await conn.fetch("SELECT version, checksum FROM schema_migrations"))
         for migration in migrations:
             if migration.version in applied:
                 _refuse_changed(migration, applied[migration.version])
         for migration in migrations:
             if migration.version in applied:
                 continue
-            async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-                row = await conn.fetchval(
-                    "SELECT checksum FROM schema_migrations WHERE version = $1", migration.version
-                )
-                if row is not None:  # another starter applied it while we waited for the lock
-                    _refuse_changed(migration, row)
-                    continue
-                try:
-                    await conn.execute(migration.sql)
-                except asyncpg.PostgresError as exc:
-                    raise MigrationError(f"{migration.path.name} failed: {type(exc).__name__}: {exc}") from exc
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)",
-                    migration.version,
-                    migration.checksum,
-                )
+            if migration.transactional:
+                async with conn.transaction():
+                    await _run(conn, migration, migration.sql)
+                    await conn.execute(record, migration.version, migration.checksum)
+            else:
+                for statement in statements(migration.sql):
+                    await _run(conn, migration, statement)
+                await conn.execute(record, migration.version, migration.checksum)
             applied_now.append(migration.version)
     finally:
         await conn.close()

@@ -8,9 +8,12 @@ answers an empty page, never an overflow.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
+import orjson
 from fastapi import Query
 
 MAX_PAGE_SIZE = 500
@@ -39,3 +42,29 @@ def slice_page(items: Sequence[T], page: int, page_size: int) -> tuple[list[T], 
     start = offset(page, page_size)
     chunk = list(items[start : start + page_size + 1])
     return chunk[:page_size], next_page(page, page_size, len(chunk))
+
+
+AfterCursor = Annotated[
+    str | None,
+    Query(
+        max_length=1000,
+        description=(
+            "keyset paging: the next_after of the page before; the page starts after it and costs "
+            "what the first page costs, however deep (page must then be 1)"
+        ),
+    ),
+]
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    """An opaque keyset cursor (``next_after``): the sort key of a page's last item."""
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> list[Any] | None:
+    """The sort key in a cursor made by ``encode_cursor``; None if ``text`` is not one."""
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    return key if isinstance(key, list) else None

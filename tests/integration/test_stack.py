@@ -158,6 +158,72 @@ async def test_a_changed_migration_is_refused(scratch_db: str, tmp_path: Path) -
         await conn.close()
 
 
+async def _build_an_index_while_writing(scratch_db: str, tmp_path: Path, create: str) -> tuple[list[str], str | None]:
+    """Apply a migration ``create``-ing an index on a table while another transaction has an
+    uncommitted write on it (the index build must wait for that one), and meanwhile insert a
+    row from a third connection. Returns (versions applied, the insert's error or None)."""
+    setup = await asyncpg.connect(scratch_db)
+    writing = await asyncpg.connect(scratch_db)
+    open_tx = await asyncpg.connect(scratch_db)
+    try:
+        await setup.execute("CREATE TABLE big (id bigint PRIMARY KEY, name text)")
+        await setup.execute("INSERT INTO big SELECT g, 'n' || g FROM generate_series(1, 20000) g")
+        await open_tx.execute("BEGIN")
+        await open_tx.execute("INSERT INTO big VALUES (-1, 'open')")
+        directory = tmp_path / "migrations"
+        directory.mkdir()
+        (directory / "0001_index.sql").write_text(create)
+        migrating = asyncio.ensure_future(apply_migrations(scratch_db, directory))
+        async with asyncio.timeout(10):  # until the build waits for the open transaction
+            while not await setup.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%CREATE INDEX%'"
+            ):
+                await asyncio.sleep(0.05)
+        await writing.execute("SET lock_timeout = '2s'")
+        error = None
+        try:
+            await writing.execute("INSERT INTO big VALUES (-2, 'during the migration')")
+        except asyncpg.LockNotAvailableError as exc:
+            error = str(exc)
+        assert not migrating.done()
+        await open_tx.execute("COMMIT")
+        return await migrating, error
+    finally:
+        for conn in (setup, writing, open_tx):
+            await conn.close()
+
+
+async def test_a_no_transaction_migration_builds_an_index_while_writes_go_on(scratch_db: str, tmp_path: Path) -> None:
+    """Issue 20: CREATE INDEX CONCURRENTLY through the runner (``-- abonent: no-transaction``):
+    a write made while the build runs commits at once; the migration is recorded and its index
+    valid. Beside it the same index in an ordinary (transactional) migration: the write waits
+    behind the build's lock and gives up after its lock_timeout — what the marker is for."""
+    applied, error = await _build_an_index_while_writing(
+        scratch_db,
+        tmp_path,
+        "-- abonent: no-transaction\n"
+        "-- a rerun after a failed build starts clean\n"
+        "DROP INDEX CONCURRENTLY IF EXISTS big_name_idx;\n"
+        "CREATE INDEX CONCURRENTLY big_name_idx ON big (name);\n",
+    )
+    assert applied == ["0001_index"] and error is None
+    conn = await asyncpg.connect(scratch_db)
+    try:
+        assert await conn.fetchval("SELECT version FROM schema_migrations") == "0001_index"
+        assert await conn.fetchval("SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_name_idx'::regclass")
+        assert await conn.fetchval("SELECT count(*) FROM big WHERE id < 0") == 2
+    finally:
+        await conn.close()
+
+
+async def test_an_ordinary_index_migration_holds_writes(scratch_db: str, tmp_path: Path) -> None:
+    applied, error = await _build_an_index_while_writing(
+        scratch_db, tmp_path, "CREATE INDEX big_name_idx ON big (name);\n"
+    )
+    assert applied == ["0001_index"]
+    assert error is not None and "lock timeout" in error
+
+
 async def test_the_broker_can_be_stopped_and_started_again(stack: api.StackInfo) -> None:
     if not stack.managed or stack.run_dir is None:
         pytest.skip("only a stack this session started itself can have its broker restarted")

@@ -33,6 +33,7 @@ COMPARED = {  # table -> key shown in samples of differing rows
     "consumed_offsets": "topic || '/' || partition",
     "stopped_streams": "stream_id",
     "income_months": "month || ' ' || currency",
+    "period_debts": "period_id",
 }
 
 
@@ -84,6 +85,7 @@ class PostgresPgSchemas:
         """Sum a replayed schema's tables into its rollups (the replay does not maintain them:
         one pass at the end is far cheaper than an update per batch)."""
         await conn.execute(f"SELECT {META_PG_SCHEMA}.fill_income_months($1)", pg_schema)
+        await conn.execute(f"SELECT {META_PG_SCHEMA}.fill_period_debts($1)", pg_schema)
 
     async def drop_leftovers(self) -> list[str]:
         """Schemas a crashed rebuild or check left behind (call holding ``exclusive_run``)."""

@@ -75,6 +75,7 @@ class PostgresReadModel:
         limit: int,
         offset: int,
         grace_days: int,
+        after: reads.After | None = None,
     ) -> tuple[int | None, list[asyncpg.Record]]:
         async with self._snapshot() as conn:
             position = await self._position(conn, client_id)
@@ -86,6 +87,7 @@ class PostgresReadModel:
                 limit=limit,
                 offset=offset,
                 grace_days=grace_days,
+                after=after,
             )
         return position, rows
 

@@ -212,6 +212,30 @@ async def contracts_page(
     return contracts, rows
 
 
+DEBTS_GATHER_BOUND = 2000
+"""At most this many periods owed on D: gather their clients and sort them; more: walk clients
+in the answer's order (the walk then finds a page after about page_size / share-owing
+clients). Chosen on the synthetic 100 k-client set of docs/decisions/performance.md."""
+
+After = tuple[str | None, UUID]
+"""A keyset cursor: the (name, client_id) of the last client of the page before."""
+
+
+def _after_branches(after: After | None, param: _Params) -> list[tuple[str, str]]:
+    """(condition, ORDER BY) per branch of clients after the cursor, in the answer's order
+    (name NULLS LAST, client_id): one range of ``clients_name_idx`` each, so the walk starts at
+    the cursor instead of filtering its way there."""
+    if after is None:
+        return [("true", "cl.name NULLS LAST, cl.client_id")]
+    name, client_id = after
+    if name is None:
+        return [(f"cl.name IS NULL AND cl.client_id > {param(client_id)}", "cl.client_id")]
+    return [
+        (f"(cl.name, cl.client_id) > ({param(name)}, {param(client_id)})", "cl.name, cl.client_id"),
+        ("cl.name IS NULL", "cl.client_id"),
+    ]
+
+
 async def owed_periods(
     conn: asyncpg.Connection,
     *,
@@ -221,51 +245,95 @@ async def owed_periods(
     limit: int,
     offset: int,
     grace_days: int = 0,
+    after: After | None = None,
 ) -> list[asyncpg.Record]:
     """Periods overdue on ``on`` (owed since at least ``grace_days``), as at ``on``, of one page
-    of debtor clients (by name, id).
+    of debtor clients (by name, id), from ``period_debts`` (migration 0008): a period is owed
+    on D iff ``due_on <= D - grace`` and it was not yet settled as at D, and not void.
 
-    The page is chosen first, by walking ``clients`` in the answer's order on
-    ``clients_name_idx (name, client_id)`` and keeping a client when it owes something: an
-    EXISTS probe of ``periods_client_owed_idx (client_id, due_on) WHERE NOT paid`` (a
-    nested-loop semi-join under a Limit) or, for a period paid now but not yet on D, of the
-    client's payments dated after D (``payments_client_idx``: an empty range when none is).
-    A first page reads about page_size / (share of clients owing) clients, whatever the number
-    of owed periods in the database. Then the owed periods of those clients only, through the
-    same indexes. What "owed on D" means is written once (``owed``, ``paid_later``) and used
-    by both.
+    The page of clients is chosen first, in one of two ways:
+
+    * few periods owed on D (a count, stopped at ``DEBTS_GATHER_BOUND``, of those unpaid now
+      on ``period_debts_open_idx`` and those paid since on ``period_debts_owed_idx``): gather
+      their clients, sort them, take the page;
+    * many: walk ``clients_name_idx (name, client_id)`` in the answer's order and keep a client
+      when ``period_debts_client_idx`` has a debt of it owed on D — an index-only probe, under a
+      Limit, so the walk stops at the page.
+
+    ``after`` (a keyset cursor) starts the page after that client, at the cost of a first
+    page; ``offset`` (the page number's) is for callers without one. Then the owed periods of
+    those clients only, their paid amounts as at D (``period_state``).
 
     LIMIT and OFFSET are written into the text (ints, never user text): as parameters, a
     generic plan — which PostgreSQL may switch to after five executions of the cached
-    statement — assumes a LIMIT of 10 % of the rows, so it fetches the page's periods by
-    hashing every owed period, many times slower at scale (docs/decisions/performance.md)."""
+    statement — assumes a LIMIT of 10 % of the rows (docs/decisions/performance.md)."""
+    if after is not None and offset:
+        raise ValueError("a keyset page has no offset")
     param = _Params()
-    day = param(on)
-    common = [f"p.due_on <= {param(on - timedelta(days=grace_days))}", NOT_VOID]
-    if payment_terms is not None:
-        common.append(f"p.payment_terms = {param(payment_terms)}")
+    day, due = param(on), param(on - timedelta(days=grace_days))
+    terms = "" if payment_terms is None else f" AND d.payment_terms = {param(payment_terms)}"
+    owed_on_d = f"d.due_on <= {due} AND (d.settled_on IS NULL OR d.settled_on > {day}){terms}"
+    gather = client_id is None and await _few_owe(conn, on, grace_days, payment_terms)
     clients = f"cl.client_id = {param(client_id)}" if client_id is not None else "true"
-    base = "FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE "
-    owed = base + " AND ".join(["p.client_id = cl.client_id", "NOT p.paid", *common])
-    paid_later = base + " AND ".join(
-        [
-            f"p.period_id IN (SELECT q.period_id FROM payments q WHERE q.client_id = cl.client_id "
-            f"AND q.paid_on > {day} AND NOT q.cancelled)",
-            "p.paid",
-            *common,
-            f"{paid_as_at(day)} < p.amount",
-        ]
+    branches = _after_branches(after, param)
+    if gather:
+        owing = _owed_on(terms, due, day, "d.client_id")
+        head = f"WITH owing AS MATERIALIZED (SELECT DISTINCT client_id FROM ({owing}) o) "
+        # OFFSET 0 keeps each lateral a probe (here of clients_pkey, below of
+        # period_debts_client_idx): flattened, the planner may hash the whole table instead
+        source = "owing o CROSS JOIN LATERAL (SELECT * FROM clients c1 WHERE c1.client_id = o.client_id OFFSET 0) cl"
+        probe = "true"
+    else:
+        head = ""
+        source = "clients cl"
+        probe = f"EXISTS (SELECT 1 FROM period_debts d WHERE d.client_id = cl.client_id AND {owed_on_d})"
+    page = [
+        f"(SELECT cl.client_id, cl.name FROM {source} WHERE {clients} AND {cond} AND {probe} "
+        f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)})"
+        for cond, order in branches
+    ]
+    chosen = (
+        page[0]
+        if len(page) == 1
+        else (
+            f"(SELECT * FROM ({' UNION ALL '.join(page)}) b ORDER BY b.name NULLS LAST, b.client_id LIMIT {int(limit)})"
+        )
     )
-    columns = f"p.client_id, {period_state(day)}"
-    sql = f"""
+    sql = f"""{head}
         SELECT cl.name AS client_name, o.*
-        FROM (SELECT cl.client_id, cl.name FROM clients cl
-              WHERE {clients} AND EXISTS (SELECT 1 {owed} UNION ALL SELECT 1 {paid_later})
-              ORDER BY cl.name NULLS LAST, cl.client_id
-              LIMIT {int(limit)} OFFSET {int(offset)}) cl
-        CROSS JOIN LATERAL (SELECT {columns} {owed} UNION ALL SELECT {columns} {paid_later}) o
+        FROM {chosen} cl
+        CROSS JOIN LATERAL (
+            SELECT p.client_id, {period_state(day)}
+            FROM period_debts d
+            JOIN periods p ON p.period_id = d.period_id
+            JOIN contracts c ON c.contract_id = p.contract_id
+            WHERE d.client_id = cl.client_id AND {owed_on_d} OFFSET 0) o
         ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
     return await conn.fetch(sql, *param.values)
+
+
+async def _few_owe(conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> bool:
+    """Whether fewer than ``DEBTS_GATHER_BOUND`` periods are owed on ``on`` (a bounded count)."""
+    terms = "" if payment_terms is None else " AND d.payment_terms = $3"
+    args: list[object] = [on - timedelta(days=grace_days), on]
+    if payment_terms is not None:
+        args.append(payment_terms)
+    count = await conn.fetchval(
+        f"SELECT count(*) FROM ({_owed_on(terms)} LIMIT {DEBTS_GATHER_BOUND}) s",
+        *args,
+    )
+    return bool(count < DEBTS_GATHER_BOUND)
+
+
+def _owed_on(more: str, due: str = "$1", day: str = "$2", column: str = "1") -> str:
+    """``column`` of every debt owed on ``day`` (due by ``due``): those unpaid now on
+    ``period_debts_open_idx``, a btree range the Append reads first and a Limit stops early, then
+    those paid since on ``period_debts_owed_idx``."""
+    return (
+        f"SELECT {column} FROM period_debts d WHERE d.settled_on IS NULL AND d.due_on <= {due}{more} "
+        f"UNION ALL SELECT {column} FROM period_debts d WHERE d.settled_on IS NOT NULL "
+        f"AND daterange(d.due_on, d.settled_on) @> {due}::date AND d.settled_on > {day}{more}"
+    )
 
 
 def outstanding_paid_later(on: str, payments_where: str = "true") -> str:

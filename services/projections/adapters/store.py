@@ -147,6 +147,32 @@ rollup in one statement. Cells that do not change are not written, and the other
 in (month, currency) order, so two batches never deadlock on the rollup."""
 
 
+REFRESH_DEBTS = """
+    WITH touched AS (SELECT period_id FROM periods WHERE period_id = ANY($1::uuid[]) OR contract_id = ANY($2::uuid[])
+                     UNION SELECT unnest($1::uuid[])),
+    fresh AS (SELECT r.* FROM period_debt_rows r WHERE r.period_id IN (SELECT period_id FROM touched)),
+    gone AS (DELETE FROM period_debts d USING touched t
+             WHERE d.period_id = t.period_id AND d.period_id NOT IN (SELECT period_id FROM fresh))
+    INSERT INTO period_debts AS d SELECT * FROM fresh
+    ON CONFLICT (period_id) DO UPDATE SET
+      client_id = EXCLUDED.client_id, contract_id = EXCLUDED.contract_id,
+      payment_terms = EXCLUDED.payment_terms, due_on = EXCLUDED.due_on, settled_on = EXCLUDED.settled_on
+    WHERE (d.client_id, d.contract_id, d.payment_terms, d.due_on, d.settled_on)
+          IS DISTINCT FROM (EXCLUDED.client_id, EXCLUDED.contract_id, EXCLUDED.payment_terms,
+                            EXCLUDED.due_on, EXCLUDED.settled_on)"""
+"""``period_debts`` (migration 0008) in step for the periods a batch touches: the periods
+written or removed, those whose payments changed, and every period of a contract written (a
+termination voids its later periods); primary-key probes and ``periods_contract_idx``. The
+rows that qualify are upserted, the others deleted — two disjoint sets, so one statement."""
+
+
+def _debt_rows(ws: WorkingSet) -> tuple[list[UUID], list[UUID]] | None:
+    """($1, $2) of ``REFRESH_DEBTS``; None if the batch cannot change what is owed."""
+    periods = ws.dirty_periods | ws.removed_periods
+    periods |= {ws.payments[p].period_id for p in ws.dirty_payments}
+    return (list(periods), list(ws.dirty_contracts)) if periods or ws.dirty_contracts else None
+
+
 def _income_rows(ws: WorkingSet) -> tuple[list[UUID], list[UUID], list[UUID]] | None:
     """($1, $2, $3) of ``INCOME_OF_ROWS`` for the rows a batch changes; None if none can
     change income (client details, positions)."""
@@ -237,17 +263,20 @@ class ReadModelStore:
         return ws
 
     async def save(self, conn: asyncpg.Connection, ws: WorkingSet, *, rollups: bool = True) -> None:
-        """Write the dirty rows; with ``rollups``, keep ``income_months`` in step in the same
-        transaction (a rebuild leaves them out and fills them once at the end)."""
+        """Write the dirty rows; with ``rollups``, keep ``income_months`` and ``period_debts`` in
+        step in the same transaction (a rebuild leaves them out and fills them once at the end)."""
         touched = _income_rows(ws) if rollups else None
         if not touched:
             await self._write_rows(conn, ws)
-            return
-        before = await conn.fetch(INCOME_OF_ROWS, *touched)
-        await self._write_rows(conn, ws)
-        cells = await conn.fetch(ADD_INCOME, *touched, *_negated(before))
-        if any(r["items"] == 0 for r in cells):
-            await conn.execute("DELETE FROM income_months WHERE items = 0")
+        else:
+            before = await conn.fetch(INCOME_OF_ROWS, *touched)
+            await self._write_rows(conn, ws)
+            cells = await conn.fetch(ADD_INCOME, *touched, *_negated(before))
+            if any(r["items"] == 0 for r in cells):
+                await conn.execute("DELETE FROM income_months WHERE items = 0")
+        debts = _debt_rows(ws) if rollups else None
+        if debts:
+            await conn.execute(REFRESH_DEBTS, *debts)
 
     async def _write_rows(self, conn: asyncpg.Connection, ws: WorkingSet) -> None:
         writes = (

@@ -85,9 +85,18 @@ class ReadModel(Protocol):
         ...
 
     async def owed_periods(
-        self, *, on: date, payment_terms: str | None, client_id: UUID | None, limit: int, offset: int, grace_days: int
+        self,
+        *,
+        on: date,
+        payment_terms: str | None,
+        client_id: UUID | None,
+        limit: int,
+        offset: int,
+        grace_days: int,
+        after: tuple[str | None, UUID] | None = None,
     ) -> tuple[int | None, Sequence[Row]]:
-        """(position, periods overdue on ``on`` of one page of debtor clients)."""
+        """(position, periods overdue on ``on`` of one page of debtor clients by (name, id):
+        from ``offset``, or after the client ``after`` (a keyset cursor; ``offset`` then 0))."""
         ...
 
     async def income(

@@ -43,6 +43,8 @@ from services.projections.domain.debts import Debtor, group_debtors
 from services.projections.domain.income import MonthIncome, income_by_month, next_month
 
 T = TypeVar("T")
+DebtorKey = tuple[str | None, UUID]
+"""Where a debtors page starts with a keyset cursor: after this (client name, client id)."""
 
 
 class UnknownClient(LookupError):
@@ -66,6 +68,8 @@ class Answer(Generic[T]):
 class Page(Generic[T]):
     items: list[T]
     next_page: int | None
+    next_after: tuple[Any, ...] | None = None
+    """The sort key of the last item when there is more (a keyset list's cursor)."""
 
 
 def _consumed(done: Offsets, ends: Offsets) -> bool:
@@ -221,7 +225,11 @@ class Queries:
         page: int,
         page_size: int,
         min_position: int | None,
+        after: DebtorKey | None = None,
     ) -> Answer[Page[Debtor]]:
+        """One page of debtors by (client name, client id): the ``page``-th, or with ``after``
+        (a keyset cursor, ``page`` then 1) the one after that client. ``next_after`` is the
+        last client's key when there is more; ``next_page`` only without ``after``."""
         reached = await self.wait_for(client_id, min_position)
         position, rows = await self._read_model.owed_periods(
             on=on,
@@ -230,8 +238,10 @@ class Queries:
             limit=page_size + 1,
             offset=(page - 1) * page_size,
             grace_days=self._grace_days,
+            after=after,
         )
-        clients = list(dict.fromkeys(r["client_id"] for r in rows))
+        names = {r["client_id"]: r["client_name"] for r in rows}
+        clients = list(names)
         shown, next_page = _page(clients, page, page_size)
         keep = set(shown)
         owed_rows = []
@@ -241,7 +251,9 @@ class Queries:
                 and (o := overdue(self._read_model.period_state(r), on, self._grace_days)) is not None
             ):
                 owed_rows.append((r["client_id"], r["client_name"], o))
-        return await self._answer(Page(group_debtors(owed_rows), next_page), position, reached, min_position, client_id)
+        next_after = (names[shown[-1]], shown[-1]) if next_page is not None else None
+        page_of = Page(group_debtors(owed_rows), None if after is not None else next_page, next_after)
+        return await self._answer(page_of, position, reached, min_position, client_id)
 
     async def income(
         self, *, first: date, last: date, client_id: UUID | None, on: date, min_position: int | None

@@ -1,7 +1,8 @@
 """EXPLAIN evidence: with a realistic spread of rows, coverage is an index lookup, a debtors
-page walks clients in its order and stops at the page (not every owed period), income reads the
-rollup and keeping the rollup up
-to date probes the rows a batch touches — no sequential scan of periods.
+page walks clients in its order and stops at the page when many owe, and gathers the few
+owing clients from the open debts when few do (never a walk over every client), income reads
+the rollup and keeping the rollup up to date probes the rows a batch touches — no sequential
+scan of periods.
 
 Rows are seeded with COPY into a scratch schema made by the same DDL function as the live
 one, and ANALYZEd; the planner is left alone (no enable_seqscan tricks)."""
@@ -18,6 +19,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from services.projections.adapters import reads
 from services.projections.adapters.reads import (
     COVERAGE_SQL,
     INCOME_SQL,
@@ -107,6 +109,8 @@ async def seeded(projections_dsn):
     await conn.copy_records_to_table("payments", records=payments, schema_name=pg_schema)
     await conn.execute("ANALYZE")
     await conn.execute("SELECT projections_meta.fill_income_months($1)", pg_schema)
+    await conn.execute("SELECT projections_meta.fill_period_debts($1)", pg_schema)
+    await conn.execute("ANALYZE period_debts")
     yield conn, clients
     await conn.execute(f"DROP SCHEMA {pg_schema} CASCADE")
     await conn.close()
@@ -128,6 +132,9 @@ async def explain_debtors(conn: asyncpg.Connection, options: str, **kwargs: obje
     captured: list[list[asyncpg.Record]] = []
 
     class Explaining:
+        async def fetchval(self, sql: str, *args: object) -> object:  # the bounded count: run as is
+            return await conn.fetchval(sql, *args)
+
         async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
             captured.append(await conn.fetch(f"EXPLAIN ({options}) " + sql, *args))
             return []
@@ -140,34 +147,50 @@ def nodes(plan: dict) -> list[dict]:
     return [plan, *(n for child in plan.get("Plans", []) for n in nodes(child))]
 
 
-async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded) -> None:
+async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded, monkeypatch) -> None:
     """On 2025-06-01 about half the seeded clients owe something (0.9 of the periods are paid,
-    ~8 have fallen due per client), as on a real "today". The first page of 20 must walk
-    clients in the answer's order (name, id) on clients_name_idx under a Limit, probe each
-    one's unpaid periods on periods_client_owed_idx, and stop after ~40 clients: the work is
-    O(page), not O(owed periods) — neither periods_owed_idx (every period owed on D) nor a
-    sequential scan of periods. EXPLAIN ANALYZE shows how many clients were actually read.
-    The planner is left alone: 2,000 ANALYZEd clients already make the early stop its clear
-    choice (its estimate of the rows to read is tiny next to a hash of every owed period)."""
-    conn, _ = seeded
+    ~8 have fallen due per client), as on a real "today". With more periods owed than the
+    gather bound, the first page of 20 must walk clients in the answer's order (name, id) on
+    clients_name_idx under a Limit, probe each one's debts on period_debts_client_idx, and stop
+    after ~40 clients: the work is O(page), not O(owed periods). A cursor page (``after``)
+    starts its walk at the cursor: as few clients read as for the first page.
+    The planner is left alone (no enable_seqscan tricks)."""
+    conn, clients = seeded
+    monkeypatch.setattr(reads, "DEBTS_GATHER_BOUND", 100)  # 2,000 clients: make "many" owe
     on = date(2025, 6, 1)
-    kwargs = dict(on=on, payment_terms=None, client_id=None, limit=21, offset=0)
-    text = plan_text(await explain_debtors(conn, "COSTS OFF", **kwargs))
-    assert "clients_name_idx" in text and "periods_client_owed_idx" in text, text
-    assert "periods_owed_idx" not in text and "Seq Scan" not in text, text
+    names = sorted((c[1], c[0]) for c in clients)
+    for after in (None, names[1500]):
+        kwargs = dict(on=on, payment_terms=None, client_id=None, limit=21, offset=0, after=after)
+        text = plan_text(await explain_debtors(conn, "COSTS OFF", **kwargs))
+        assert "clients_name_idx" in text and "period_debts_client_idx" in text, text
+        assert "period_debts_owed_idx" not in text and "Seq Scan" not in text, text
 
+        [root] = json.loads((await explain_debtors(conn, "ANALYZE, FORMAT JSON", **kwargs))[0][0])
+        plan = nodes(root["Plan"])
+        walk = [n for n in plan if n.get("Index Name") == "clients_name_idx"]
+        assert walk and all(n["Actual Loops"] == 1 for n in walk), plan
+        # the probe is a filter on the walk: the clients read are those kept plus those removed
+        read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in walk)
+        assert 21 <= read <= 200 < CLIENTS, f"read {read} of {CLIENTS} clients for a page of 20 after {after}"
+        probes = [n for n in plan if n.get("Index Name") == "period_debts_client_idx"]
+        assert sum(n["Actual Loops"] for n in probes) <= read + 21, probes
+
+
+async def test_a_debtors_page_when_few_owe_reads_only_their_debts(seeded) -> None:
+    """On 2024-01-01 only the prepaid periods starting that day are owed (about 2,000 of 24k,
+    paid later that month — fewer than the gather bound): the page gathers their clients from
+    period_debts_owed_idx (the periods owed on D), probes clients_pkey for each and sorts them —
+    no walk over the clients in name order, no scan of periods or clients."""
+    conn, _ = seeded
+    kwargs = dict(on=date(2024, 1, 1), payment_terms=None, client_id=None, limit=21, offset=0)
+    text = plan_text(await explain_debtors(conn, "COSTS OFF", **kwargs))
+    assert "period_debts_owed_idx" in text, text
+    assert "clients_name_idx" not in text and "Seq Scan on periods" not in text and "Seq Scan on clients" not in text, (
+        text
+    )
     [root] = json.loads((await explain_debtors(conn, "ANALYZE, FORMAT JSON", **kwargs))[0][0])
-    plan = nodes(root["Plan"])
-    walk = [n for n in plan if n.get("Index Name") == "clients_name_idx"]
-    assert len(walk) == 1 and walk[0]["Actual Loops"] == 1, plan
-    # the probe is a filter on the walk (an EXISTS over "unpaid now" and "paid only after D"):
-    # the clients read are those kept plus those the filter removed
-    read = walk[0]["Actual Rows"] + walk[0].get("Rows Removed by Filter", 0)
-    assert 21 <= read <= 200 < CLIENTS, f"read {read} of {CLIENTS} clients for a page of 20"
-    limit = next(n for n in plan if n["Node Type"] == "Limit")
-    assert any(n.get("Index Name") == "clients_name_idx" for n in nodes(limit)), limit
-    probes = [n for n in plan if n.get("Index Name") == "periods_client_owed_idx"]
-    assert sum(n["Actual Loops"] for n in probes) <= read + 21, probes
+    gathered = [n for n in nodes(root["Plan"]) if n.get("Index Name") == "period_debts_owed_idx"]
+    assert gathered and sum(n["Actual Rows"] for n in gathered) < reads.DEBTS_GATHER_BOUND, gathered
 
 
 async def test_debtors_pages_are_the_domain_rule(seeded) -> None:

@@ -65,3 +65,25 @@ def test_a_readme_without_the_profile_block_is_left_alone(tmp_path: Path) -> Non
     readme.write_text("# Benchmarks\n")
     assert not _report().write_readme(tmp_path / "full.md", readme)
     assert readme.read_text() == "# Benchmarks\n"
+
+
+def test_each_figure_is_read_as_a_share_of_its_ceiling_in_the_same_run() -> None:
+    """Issue 20's yardstick: the ratio to the ceiling measured beside the figure, with its verdict."""
+    report = Report(profile="quick", command="python -m bench --profile quick", data="tiny")
+    report.add("1 write path", "commands/s capacity", "/s", [560, 568, 590], key="write_capacity")
+    report.add("1 write path", "pgbench", "tps", [17234, 17000], ceiling=True, key="pgbench")
+    report.add("1 write path", "loop", "ev/s", [2840], ceiling=True, key="append_ceiling")
+    report.add("2 outbox relay", "events/s", "ev/s", [53377], key="relay")
+    report.add("2 outbox relay", "ProducerPerformance", "rec/s", [60000], ceiling=True, key="producer_perf")
+    report.add("4 end-to-end", "accepted → visible p50", "ms", [30.0], key="visible_p50")
+    report.add("4 end-to-end", "↳ stage Kafka", "ms", [4.0], key="readable_p50")
+    rows = {r.key: report.ratios(r) for r in report.rows}
+    assert rows["write_capacity"] == [
+        "0.0332 of pgbench (≥ 0.12: MISSED 3.6×)",
+        "0.2 of asyncpg+aiokafka loop",
+    ]
+    assert rows["relay"] == ["0.89 of ProducerPerformance (≥ 0.8: met)"]
+    assert rows["visible_p50"] == ["7.5 of Kafka produced → readable p50 (≤ 6: MISSED 1.2×)"]
+    assert rows["pgbench"] == [] and rows["readable_p50"] == []
+    summary = report.summary("results/quick-1.md")
+    assert "0.0332 of pgbench" in summary and "0.89 of ProducerPerformance" in summary

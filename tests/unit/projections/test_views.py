@@ -18,6 +18,7 @@ from services.projections.domain.coverage import PeriodState, assess
 from services.projections.domain.debts import group_debtors
 from services.projections.domain.income import MonthIncome
 from services.projections.entrypoints.http import schemas, views
+from shared.http.paging import decode_cursor, encode_cursor
 
 ON = date(2026, 4, 10)
 
@@ -65,6 +66,15 @@ def test_debtors_body() -> None:
     body = views.debtors(ON, Answer(Page(debtors, 2), None, True), 1, 100)
     same_as_model(schemas.DebtorsOut, body)
     same_as_model(schemas.DebtorOut, body["items"][0])
+    assert body["next_after"] is None
+
+
+def test_a_debtors_page_with_more_after_it_answers_a_cursor_to_it() -> None:
+    last = uuid4()
+    body = views.debtors(ON, Answer(Page([], None, ("Жуков & Co", last)), 7, False), 1, 100)
+    same_as_model(schemas.DebtorsOut, body)
+    assert decode_cursor(body["next_after"]) == ["Жуков & Co", str(last)]
+    assert decode_cursor("not a cursor!") is None and decode_cursor(encode_cursor([None, "x"])) == [None, "x"]
 
 
 def test_contracts_body() -> None:

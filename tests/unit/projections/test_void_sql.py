@@ -19,3 +19,8 @@ def test_the_income_views_mirror_it() -> None:
     where = "WHERE " + not_void_sql("p.starts_on", "c.terminated_on").strip("()")
     # the template for new schemas and the live view: both say void as shared.owed does
     assert latest.read_text().count(where) == 2, latest.name
+
+
+def test_the_debts_view_mirrors_it() -> None:
+    """``period_debt_rows`` (migration 0008) keeps no void period, by the same text."""
+    assert (MIGRATIONS / "0008_period_debts.sql").read_text().count(f"WHERE {NOT_VOID}") == 1

@@ -63,6 +63,23 @@ async def every_page(
         number, wait = answer.result.next_page, None
 
 
+async def every_keyset_page(
+    fetch: Callable[[Any, int | None], Awaitable[Any]],
+    rows: Callable[[Any], list[Row]],
+    min_position: int | None,
+) -> AsyncIterator[list[Row]]:
+    """``every_page`` for a list paged by a keyset cursor: ``fetch(after, min_position)``, the
+    first with ``after`` None, each next one after the last item of the page before — each page
+    costs what the first costs, so a long download stays linear."""
+    after, wait = None, min_position
+    while True:
+        answer = await fetch(after, wait)
+        yield rows(answer.result.items)
+        if answer.result.next_after is None:
+            return
+        after, wait = answer.result.next_after, None
+
+
 def wanted(request: Request, given: Format | None) -> Format:
     if given is not None:
         return given

@@ -19,14 +19,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.projections.application.ports import PeriodFilter
-from services.projections.application.queries import Answer, Page, Queries, UnknownClient
+from services.projections.application.queries import Answer, DebtorKey, Page, Queries, UnknownClient
 from services.projections.domain.debts import Debtor
 from services.projections.domain.income import MAX_MONTHS, months_between, parse_month
 from services.projections.entrypoints.http import export, schemas, views
 from shared.auth import Role, allow
 from shared.dates import MONTH_PATTERN, IsoDate
 from shared.http.errors import ApiError
-from shared.http.paging import MAX_POSITION, PageNo, PageSize
+from shared.http.paging import MAX_POSITION, AfterCursor, PageNo, PageSize, decode_cursor
 from shared.owed import PaymentTerms
 
 router = APIRouter(tags=["read models"])
@@ -224,6 +224,7 @@ async def list_debtors(
     client_id: UUID | None = None,
     page_size: PageSize = 100,
     page: PageNo = 1,
+    after: AfterCursor = None,
     min_position: MinPosition = None,
     format: Format = None,
 ) -> Response:
@@ -231,17 +232,18 @@ async def list_debtors(
     fmt = export.wanted(request, format)
     if fmt != "json":
 
-        def debtors_page(number: int, wait: int | None) -> Awaitable[Answer[Page[Debtor]]]:
+        def debtors_page(key: DebtorKey | None, wait: int | None) -> Awaitable[Answer[Page[Debtor]]]:
             return queries.debtors(
                 on=day,
                 payment_terms=payment_terms,
                 client_id=client_id,
-                page=number,
+                page=1,
                 page_size=export.EXPORT_PAGE,
                 min_position=wait,
+                after=key,
             )
 
-        pages = export.every_page(debtors_page, export.debtor_rows, min_position)
+        pages = export.every_keyset_page(debtors_page, export.debtor_rows, min_position)
         return export.download(fmt, "debtors", export.DEBTOR_COLUMNS, pages)
     answer = await queries.debtors(
         on=day,
@@ -250,8 +252,24 @@ async def list_debtors(
         page=page,
         page_size=page_size,
         min_position=min_position,
+        after=_debtor_key(after, page),
     )
     return views.JsonBody(views.debtors(day, answer, page, page_size))
+
+
+def _debtor_key(after: str | None, page: int) -> DebtorKey | None:
+    """The (client name, client id) a debtors cursor names; 422 if it names none."""
+    if after is None:
+        return None
+    if page != 1:
+        raise ApiError(422, "after_with_page", "after (a cursor) starts its own page: leave page at 1", field="page")
+    key = decode_cursor(after)
+    if key is not None and len(key) == 2 and (key[0] is None or isinstance(key[0], str)) and isinstance(key[1], str):
+        try:
+            return key[0], UUID(key[1])
+        except ValueError:
+            pass
+    raise ApiError(422, "bad_cursor", "after is not a next_after this list answered", field="after")
 
 
 @router.get(

@@ -117,7 +117,12 @@ class DebtorsOut(Freshness):
     items: list[DebtorOut] = Field(description="one item per client and currency, by client name")
     page: int
     page_size: int
-    next_page: int | None = Field(description="the page to ask for next; null on the last")
+    next_page: int | None = Field(
+        description="the page to ask for next; null on the last, and with after (follow next_after)"
+    )
+    next_after: str | None = Field(
+        description="a cursor: ask with after=<it> for the next page (as cheap as the first); null on the last"
+    )
 
 
 class MonthOut(BaseModel):

@@ -19,6 +19,7 @@ from services.projections.application.queries import Answer, Page
 from services.projections.domain.coverage import Coverage, OwedPeriod
 from services.projections.domain.debts import Debtor
 from services.projections.domain.income import MonthIncome
+from shared.http.paging import encode_cursor
 from shared.money import format_amount
 
 Body = dict[str, Any]
@@ -142,6 +143,7 @@ def debtor(d: Debtor) -> Body:
 
 
 def debtors(on: Any, answer: Answer[Page[Debtor]], page: int, page_size: int) -> Body:
+    after = answer.result.next_after
     return {
         **_freshness(answer),
         "on": on,
@@ -149,6 +151,7 @@ def debtors(on: Any, answer: Answer[Page[Debtor]], page: int, page_size: int) ->
         "page": page,
         "page_size": page_size,
         "next_page": answer.result.next_page,
+        "next_after": None if after is None else encode_cursor([after[0], str(after[1])]),
     }
 
 

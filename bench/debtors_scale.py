@@ -1,0 +1,196 @@
+"""Debtors at docs/design.md §7 scale, the released walk against ``period_debts`` (issue 20),
+on the same synthetic rows in one run: PostgreSQL CPU per query (the backend's own
+user+system time, which other load on the machine hardly moves) and wall time.
+
+    python -m bench.debtors_scale --dsn postgresql://…/projections [--clients 100000]
+
+The rows are made in SQL (no events, no Kafka) in a scratch database beside ``dsn``: per client
+3 contracts of ~7 monthly periods from 2024 on (2.1 M periods at 100 k clients), 65 % prepaid;
+75 % of clients pay on time, 15 % 5–60 days late, 10 % leave their last periods unpaid — the
+mix of ``bench/datagen.py``. Then ``period_debts`` is filled as a rebuild fills it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+import uvloop
+
+from bench.tools import scratch_database
+from services.projections.adapters import reads
+from services.projections.adapters.reads import NOT_VOID, _Params, paid_as_at, period_state
+from shared.db.migrations import apply_migrations, migrations_dir
+
+SEED = """
+INSERT INTO clients (client_id, name, position)
+  SELECT md5('c' || g)::uuid, 'Client ' || lpad(g::text, 6, '0'), g FROM generate_series(1, $1) g;
+INSERT INTO contracts (contract_id, client_id, number, title, signed_on, status)
+  SELECT md5('k' || g || '-' || k)::uuid, md5('c' || g)::uuid, 'N-' || g || '-' || k, 't', date '2024-01-01', 'active'
+  FROM generate_series(1, $1) g, generate_series(1, 3) k;
+INSERT INTO periods (period_id, contract_id, client_id, starts_on, ends_on, amount, currency, payment_terms,
+                     paid_amount)
+  SELECT md5('p' || g || '-' || k || '-' || n)::uuid, md5('k' || g || '-' || k)::uuid, md5('c' || g)::uuid,
+         s.starts_on, (s.starts_on + interval '1 month' - interval '1 day')::date, 1000, 'RUB',
+         CASE WHEN (g + k) % 20 < 13 THEN 'prepaid' ELSE 'postpaid' END, 0
+  FROM generate_series(1, $1) g, generate_series(1, 3) k, generate_series(0, 6) n,
+       LATERAL (SELECT (date '2024-01-01' + ((g * 7 + k * 131) % 700) * interval '1 day'
+                        + n * interval '1 month')::date AS starts_on) s;
+-- who pays how: 75 % on the day it is owed, 15 % late, 10 % leave the last three unpaid
+INSERT INTO payments (payment_id, period_id, contract_id, client_id, amount, currency, paid_on)
+  SELECT md5('q' || p.period_id)::uuid, p.period_id, p.contract_id, p.client_id, p.amount, 'RUB',
+         p.due_on + CASE WHEN h % 100 < 75 THEN 0 ELSE 5 + h % 56 END
+  FROM (SELECT p.*, abs(hashtext(p.client_id::text)) AS h,
+               row_number() OVER (PARTITION BY p.contract_id ORDER BY p.starts_on DESC) AS from_last
+        FROM periods p) p
+  WHERE p.due_on <= date '2026-11-30' AND NOT (p.h % 100 >= 90 AND p.from_last <= 3);
+UPDATE periods p SET paid_amount = q.amount FROM payments q WHERE q.period_id = p.period_id;
+"""
+
+
+async def released_owed_periods(
+    conn: asyncpg.Connection,
+    *,
+    on: date,
+    payment_terms: str | None,
+    limit: int,
+    offset: int,
+    grace_days: int = 0,
+    client_id: UUID | None = None,
+) -> list[asyncpg.Record]:
+    """The debtors query as released before issue 20 (adapters/reads.py at e505ee5): walk every
+    client by name, probe its unpaid periods and its payments dated after D. Kept as the
+    reference the new one is held to (tests/integration/projections/test_period_debts.py)."""
+    param = _Params()
+    day = param(on)
+    common = [f"p.due_on <= {param(on - timedelta(days=grace_days))}", NOT_VOID]
+    if payment_terms is not None:
+        common.append(f"p.payment_terms = {param(payment_terms)}")
+    clients = f"cl.client_id = {param(client_id)}" if client_id is not None else "true"
+    base = "FROM periods p JOIN contracts c ON c.contract_id = p.contract_id WHERE "
+    owed = base + " AND ".join(["p.client_id = cl.client_id", "NOT p.paid", *common])
+    paid_later = base + " AND ".join(
+        [
+            f"p.period_id IN (SELECT q.period_id FROM payments q WHERE q.client_id = cl.client_id "
+            f"AND q.paid_on > {day} AND NOT q.cancelled)",
+            "p.paid",
+            *common,
+            f"{paid_as_at(day)} < p.amount",
+        ]
+    )
+    columns = f"p.client_id, {period_state(day)}"
+    sql = f"""
+        SELECT cl.name AS client_name, o.*
+        FROM (SELECT cl.client_id, cl.name FROM clients cl
+              WHERE {clients} AND EXISTS (SELECT 1 {owed} UNION ALL SELECT 1 {paid_later})
+              ORDER BY cl.name NULLS LAST, cl.client_id
+              LIMIT {int(limit)} OFFSET {int(offset)}) cl
+        CROSS JOIN LATERAL (SELECT {columns} {owed} UNION ALL SELECT {columns} {paid_later}) o
+        ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
+    return await conn.fetch(sql, *param.values)
+
+
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (a PostgreSQL backend on this host)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _seed(url: str, clients: int) -> asyncpg.Connection:
+    await apply_migrations(url, migrations_dir("projections"))
+    conn = await asyncpg.connect(url, command_timeout=3600)
+    await conn.execute("DROP SCHEMA IF EXISTS scale CASCADE")
+    await conn.execute("SELECT projections_meta.create_read_model('scale', false)")
+    await conn.execute("SET search_path TO scale")
+    started = time.perf_counter()
+    for statement in SEED.split(";\n"):
+        if statement.strip():
+            await conn.execute(statement.replace("$1", str(int(clients))))
+    await conn.execute("SELECT projections_meta.create_read_model_indexes('scale')")
+    filled = time.perf_counter()
+    await conn.execute("SELECT projections_meta.fill_period_debts('scale')")
+    print(f"seeded in {filled - started:.0f} s; period_debts filled in {time.perf_counter() - filled:.1f} s")
+    await conn.execute("VACUUM ANALYZE")
+    return conn
+
+
+async def _time(conn: asyncpg.Connection, pid: int, runs: int, query) -> tuple[float, float, float, int]:
+    """(CPU ms per query of the backend, wall p50 ms, wall max ms, clients answered)."""
+    rows = await query()  # warm: plans cached, pages in memory
+    walls = []
+    cpu = _cpu(pid)
+    for _ in range(runs):
+        t = time.perf_counter()
+        await query()
+        walls.append((time.perf_counter() - t) * 1000)
+    cpu_ms = (_cpu(pid) - cpu) * 1000 / runs
+    return cpu_ms, statistics.median(walls), max(walls), len({r["client_id"] for r in rows})
+
+
+async def main(dsn: str, clients: int, runs: int) -> None:
+    url = await scratch_database(dsn, "bench_debtors_scale")
+    conn = await _seed(url, clients)
+    try:
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+        counts = await conn.fetchrow(
+            "SELECT (SELECT count(*) FROM periods) AS periods, (SELECT count(*) FROM payments) AS payments, "
+            "(SELECT count(*) FROM period_debts) AS debts"
+        )
+        print(
+            f"{clients:,} clients, {counts['periods']:,} periods, {counts['payments']:,} payments, "
+            f"{counts['debts']:,} period_debts rows; load average {os.getloadavg()[0]:.1f}"
+        )
+        today = date(2026, 11, 30)
+        everyone = await reads.owed_periods(conn, on=today, payment_terms=None, client_id=None, limit=10**6, offset=0)
+        debtors = list(dict.fromkeys((r["client_name"], r["client_id"]) for r in everyone))
+        deep = max(len(debtors) // 200, 1)  # the page half-way through today's debtors
+        print(f"{len(debtors):,} debtors today; the deep page is page {deep + 1}")
+        cases = [
+            ("today (2026-11-30), page 1", today, None, 0),
+            ("a year ago (2025-11-30), page 1", date(2025, 11, 30), None, 0),
+            ("few owe (2024-01-05), page 1", date(2024, 1, 5), None, 0),
+            ("none owe: postpaid on 2024-02-05, page 1", date(2024, 2, 5), "postpaid", 0),
+            (f"today, page {deep + 1} (offset {deep * 100:,})", today, None, deep),
+        ]
+        print("| case | released: PG CPU ms/query · wall p50 · max | period_debts: same | clients on the page |")
+        print("|---|---|---|---|")
+        for label, on, terms, page in cases:
+            kw = dict(on=on, payment_terms=terms, limit=101, offset=page * 100)
+            old = await _time(conn, pid, runs, lambda kw=kw: released_owed_periods(conn, **kw))
+            new = await _time(conn, pid, runs, lambda kw=kw: reads.owed_periods(conn, client_id=None, **kw))
+            print(
+                f"| {label} | {old[0]:.1f} · {old[1]:.1f} · {old[2]:.1f} | {new[0]:.1f} · {new[1]:.1f} · "
+                f"{new[2]:.1f} | {old[3]} / {new[3]} |"
+            )
+        # the same deep page by cursor: after the last debtor of the page before it
+        last = debtors[deep * 100 - 1]
+        new = await _time(
+            conn,
+            pid,
+            runs,
+            lambda: reads.owed_periods(
+                conn, on=today, payment_terms=None, client_id=None, limit=101, offset=0, after=last
+            ),
+        )
+        print(
+            f"| today, page {deep + 1} by `after` cursor | – | {new[0]:.1f} · {new[1]:.1f} · {new[2]:.1f} | {new[3]} |"
+        )
+    finally:
+        await conn.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--dsn", required=True, help="a PostgreSQL URL on this host (its backends' CPU is read from /proc)"
+    )
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    uvloop.run(main(args.dsn, args.clients, args.runs))
