@@ -173,6 +173,11 @@ RU: dict[str, str] = {
     "Debtors: days overdue": "Должники: дней просрочки",
     "on this page": "на этой странице",
     "Go": "Перейти",
+    "The form was not accepted": "Форма не принята",
+    "It did not come from a page of this console opened in this session (another site's form, or a page "
+    "from before you signed in again). Nothing was saved.": "Она отправлена не со страницы этой консоли, "
+    "открытой в этом сеансе (форма другого сайта или страница, открытая до нового входа). Ничего не сохранено.",
+    "Go back, reload the page and send the form again.": "Вернитесь, обновите страницу и отправьте форму ещё раз.",
 }
 
 
