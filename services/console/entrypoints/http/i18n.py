@@ -181,6 +181,13 @@ RU: dict[str, str] = {
 }
 
 
+EN: dict[str, str] = {
+    "not_covered": "not covered",
+    "unpaid": "unpaid periods",
+}
+"""The API's codes shown as words in English (everything else is written in English already)."""
+
+
 def pick_language(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
         return cookie
@@ -207,7 +214,7 @@ class Texts:
         self.locale = "ru_RU" if self.language == "ru" else "en_GB"
 
     def __call__(self, text: str) -> str:
-        return RU.get(text, text) if self.language == "ru" else text
+        return RU.get(text, text) if self.language == "ru" else EN.get(text, text)
 
     def date(self, value: str | date | None) -> str:
         if not value:
