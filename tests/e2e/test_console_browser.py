@@ -184,6 +184,10 @@ async def test_the_reference_scenario_through_the_console(browser, system):
     await page.goto(card)
     await expect(page.locator(".banner")).to_be_visible(timeout=WAIT)
     await shot(page, "6-client-card")
+    await page.click("details.history summary")  # read when opened, not with the card
+    history = page.locator("details.history table.history tbody tr")
+    await expect(history.first).to_be_visible(timeout=WAIT)
+    await expect(page.locator("details.history")).to_contain_text("PaymentRecorded")
 
     # the prepay-debtors reading, downloaded as CSV and XLSX
     await page.goto(f"{console}/contracts")

@@ -172,3 +172,20 @@ async def test_the_dispatcher_sees_coverage_as_soon_as_a_client_is_chosen(as_rol
     registered = await post_form(web, "/tickets/new", {"client_id": CLIENT, "title": "Printer", "registered_at": ""})
     assert registered.status_code == 303
     assert ("tickets", "register", {"client_id": CLIENT, "title": "Printer"}) in calls.made
+
+
+async def test_the_card_asks_contracts_once_per_contract_and_the_history_when_opened(as_role, calls):
+    manager = await as_role("manager")
+    page = await manager.get(f"/clients/{CLIENT}")
+    assert page.status_code == 200 and "History" in page.text
+    asked = [what for service, what, _ in calls.made if service == "contracts"]
+    assert asked == ["contract"], "the card reads each contract's view, not its history"
+    url = f"/clients/{CLIENT}/contracts/{CONTRACT}/history"
+    assert f'data-history="{url}"' in page.text
+    fragment = await manager.get(url, headers={"X-Console-Fragment": "1"})
+    assert fragment.status_code == 200 and "ContractOpened" in fragment.text and "<html" not in fragment.text
+    whole = await manager.get(url)
+    assert "<html" in whole.text and "ContractOpened" in whole.text
+    accountant = await as_role("accountant")
+    assert "data-history" not in (await accountant.get(f"/clients/{CLIENT}")).text
+    assert (await accountant.get(url)).status_code == 403
