@@ -22,7 +22,7 @@ from pathlib import Path
 import asyncpg
 
 from bench.context import Ctx
-from bench.environment import cpu_of
+from bench.environment import cpu_of, free_port
 from bench.measure import cpu_note
 from bench.profiling import profiled
 from bench.results import Target
@@ -66,6 +66,8 @@ def _relay_process(ctx: Ctx, dsn: str, log: Path) -> subprocess.Popen[bytes]:
             "bench-relay",
             "--log-format",
             "json",
+            "--http-port",  # its probes: a free port, not the default 8006 another stack may hold
+            str(free_port()),
         ],
         stdout=out,
         stderr=subprocess.STDOUT,

@@ -8,17 +8,24 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from pydantic import SecretStr
+from starlette.middleware import Middleware
 
 from services.console.adapters.http_apis import Service, http_apis
 from services.console.application.ports import Apis
-from services.console.entrypoints.http import clients, lists, signin, tickets
-from services.console.entrypoints.http.web import install_page_errors
+from services.console.entrypoints.http import clients, lists, signin, tickets, timing
+from services.console.entrypoints.http.csrf import CsrfCheck, derive_key
+from services.console.entrypoints.http.web import SESSION, forged, install_page_errors
 from services.console.settings import ConsoleSettings
 from shared.http.app import create_service_app
 from shared.logging import configure_logging, get_logger
 
 log = get_logger("console")
 STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def create_app(settings: ConsoleSettings | None = None, apis: Apis | None = None) -> FastAPI:
@@ -36,7 +43,7 @@ def create_app(settings: ConsoleSettings | None = None, apis: Apis | None = None
                 "tickets": settings.tickets_url,
                 "notifier": settings.notifier_url,
             }
-            app.state.apis, pools = http_apis(urls, settings.api_timeout_seconds)
+            app.state.apis, pools = http_apis(urls, settings.api_timeout_seconds, observe=timing.observe)
         else:
             app.state.apis = apis
         log.info("console started", port=settings.http_port, sso=settings.sso)
@@ -61,6 +68,19 @@ def create_app(settings: ConsoleSettings | None = None, apis: Apis | None = None
     app.state.calendar = settings.calendar.calendar()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_page_errors(app)
+    # innermost (appended, not added): after the request limits, so the body it reads is capped
+    app.user_middleware.append(
+        Middleware(
+            CsrfCheck,
+            key=derive_key(
+                *(_secret(s) for s in (settings.csrf_secret, settings.session_secret, settings.auth.hs256_secret))
+            ),
+            session=SESSION,
+            refuse=forged,
+            secure=settings.cookie_secure,
+        )
+    )
+    app.add_middleware(timing.ServerTiming)  # outermost of the console's own: the whole answer
     if settings.sso:
         from authlib.integrations.starlette_client import OAuth
         from starlette.middleware.sessions import SessionMiddleware

@@ -43,6 +43,9 @@ class ConsoleSettings(BaseSettings):
     verify with ``ABONENT_AUTH_JWKS_URL``: audience, issuer and a ``roles`` claim)."""
     session_secret: SecretStr | None = None
     """Signs the short-lived OIDC login state cookie (required with single sign-on)."""
+    csrf_secret: SecretStr | None = None
+    """Keys the forms' anti-forgery tokens; unset, they are keyed by ``session_secret`` or else
+    the development sign-in's ``ABONENT_AUTH_HS256_SECRET`` (every replica must share it)."""
     auth: AuthSettings = Field(default_factory=AuthSettings)
     calendar: CalendarSettings = Field(default_factory=calendar_settings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -184,6 +184,10 @@ async def test_the_reference_scenario_through_the_console(browser, system):
     await page.goto(card)
     await expect(page.locator(".banner")).to_be_visible(timeout=WAIT)
     await shot(page, "6-client-card")
+    await page.click("details.history summary")  # read when opened, not with the card
+    history = page.locator("details.history table.history tbody tr")
+    await expect(history.first).to_be_visible(timeout=WAIT)
+    await expect(page.locator("details.history")).to_contain_text("PaymentRecorded")
 
     # the prepay-debtors reading, downloaded as CSV and XLSX
     await page.goto(f"{console}/contracts")
@@ -232,3 +236,105 @@ async def test_the_projections_api_streams_the_same_lists_as_csv_and_xlsx(system
         assert rows[0] == ("month", "currency", "due", "received", "outstanding") and len(rows) >= 4
         as_json = await api.get("/income", params={"from": "2020-01", "to": "2020-03"})
         assert as_json.headers["content-type"] == "application/json" and len(as_json.json()["months"]) >= 3
+
+
+async def test_the_dispatcher_prices_a_ticket_from_the_price_list(browser, system, abonent):
+    tag = uuid.uuid4().hex[:6]
+    admin = bearer("admin")
+    async with httpx.AsyncClient(base_url=system["tickets"], timeout=30, headers=admin) as tickets:
+        for code, name, unit, price in (
+            (f"visit-{tag}", "On-site visit", "visit", "2500"),
+            (f"hour-{tag}", "Engineer's hour", "hour", "1800.50"),
+        ):
+            answer = await tickets.post(
+                "/price-list", json={"code": code, "name": name, "unit": unit, "price": price, "currency": "RUB"}
+            )
+            assert answer.status_code == 201, answer.text
+    client = await abonent.register_client(f"Прайс {tag}", "Maria Manager", f"maria.{tag}@example.com")
+    ticket = await abonent.register_ticket(
+        client["id"], "Server room audit", date.today().isoformat(), min_position=client.get("position")
+    )
+    outside: list[str] = []
+    context = await offline(browser, outside)
+    page = await context.new_page()
+    await sign_in(page, system["console"], "dispatcher", "Dmitry Dispatcher")
+    await page.goto(f"{system['console']}/tickets/{ticket['id']}")
+    lines = page.locator("table.lines tbody tr")
+    await expect(lines).to_have_count(0)
+
+    # two on-site visits, then a quantity the API refuses (kept, its message beside the field),
+    # then an hour and a half of an engineer
+    await page.select_option("#code", f"visit-{tag}")
+    await page.fill("#quantity", "2")
+    await page.click("form.row button[type=submit]")
+    await expect(lines).to_have_count(1, timeout=WAIT)
+    await expect(lines.nth(0)).to_contain_text("On-site visit")
+    await expect(lines.nth(0).locator("td").nth(3)).to_contain_text("5,000.00")
+    await page.select_option("#code", f"hour-{tag}")
+    await page.fill("#quantity", "-1")
+    await page.click("form.row button[type=submit]")
+    await expect(page.locator("#quantity-error")).to_be_visible()
+    await expect(page.locator("#quantity")).to_have_value("-1")
+    await expect(lines).to_have_count(1)
+    await page.select_option("#code", f"hour-{tag}")
+    await page.fill("#quantity", "1.5")
+    await page.click("form.row button[type=submit]")
+    await expect(lines).to_have_count(2, timeout=WAIT)
+    await expect(lines.nth(1)).to_contain_text("Engineer's hour")
+    await expect(lines.nth(1).locator("td").nth(3)).to_contain_text("2,700.75")
+    await expect(page.locator("table.lines tfoot tr.total")).to_contain_text("7,700.75")
+    await shot(page, "9-dispatcher-ticket-cost")
+    answer = await abonent.tickets.get(f"/tickets/{ticket['id']}")
+    assert answer.json()["totals"] == [{"amount": "7700.75", "currency": "RUB"}]
+    await context.close()
+    assert outside == [], f"the console asked for {outside}"
+
+
+ATTACKER = """<!doctype html><html><body><h1>You won a prize</h1>
+<form id="f" method="post" action="{action}">
+  <input name="amount" value="30000"><input name="paid_on" value="{paid_on}"><input name="reference" value="forged">
+</form><script>document.getElementById("f").submit()</script></body></html>"""
+
+
+async def test_a_form_on_another_port_of_the_same_host_records_no_payment(browser, system, abonent):
+    """127.0.0.1:<another port> is another origin but the same site: SameSite=Lax sends the
+    session cookie with its POST. The form token is what refuses it."""
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    from tests.support.servers import serving
+
+    year = date.today().year
+    tag = uuid.uuid4().hex[:6]
+    client = await abonent.register_client(f"Подделка {tag}", "Maria Manager", f"maria.{tag}@example.com")
+    contract = await abonent.open_contract(client["id"], f"F-{tag}", "IT outsourcing", f"{year}-01-01")
+    scheduled = await abonent.schedule(
+        contract["id"],
+        starts_on=f"{year}-01-01",
+        ends_on=f"{year}-12-31",
+        every="quarter",
+        amount="30000.00",
+        currency="RUB",
+        payment_terms="prepaid",
+    )
+    period = scheduled["period_ids"][0]
+    action = f"{system['console']}/clients/{client['id']}/contracts/{contract['id']}/periods/{period}/pay"
+    site = FastAPI()
+
+    @site.get("/prize")
+    async def prize() -> HTMLResponse:
+        return HTMLResponse(ATTACKER.format(action=action, paid_on=f"{year}-01-10"))
+
+    outside: list[str] = []
+    context = await offline(browser, outside)
+    page = await context.new_page()
+    await sign_in(page, system["console"], "accountant", "Anna Accountant")
+    await expect(page.locator("h1")).to_be_visible(timeout=WAIT)
+    async with serving(site, role=None) as attacker:
+        await page.goto(f"{str(attacker.base_url).rstrip('/')}/prize")
+        await expect(page.locator("#csrf-refused")).to_be_visible(timeout=WAIT)
+    assert page.url == action
+    await shot(page, "10-forged-form-refused")
+    await context.close()
+    periods = (await abonent.contract(contract["id"]))["periods"]
+    assert not any(p["payments"] for p in periods), "nothing was recorded"

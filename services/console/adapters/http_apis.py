@@ -8,6 +8,8 @@ extension member, with ``detail`` when there is no list); no connection, a timeo
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -39,11 +41,22 @@ def _errors(body: Any, status: int) -> list[FieldError]:
     return [FieldError(None, "http_error", f"HTTP {status}")]
 
 
+Observe = Callable[[str, str, str, float], None]
+"""``observe(service, method, path, seconds)`` after every call (the page's Server-Timing)."""
+
+
 class Service:
     """One service's base URL and connection pool."""
 
-    def __init__(self, name: str, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None):
-        self.name = name
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        observe: Observe | None = None,
+    ):
+        self.name, self.observe = name, observe
         self.http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=timeout,
@@ -72,12 +85,16 @@ class Service:
     async def call(
         self, method: str, path: str, user: User, *, params: Params | None = None, body: Json | None = None
     ) -> Json:
+        started = time.perf_counter()
         try:
             response = await self.http.request(method, path, params=params, json=body, headers=self._auth(user))
         except httpx.TimeoutException:
             raise ServiceDown(self.name, "no answer in time") from None
         except httpx.TransportError as exc:
             raise ServiceDown(self.name, f"unreachable ({type(exc).__name__})") from None
+        finally:
+            if self.observe is not None:
+                self.observe(self.name, method, path, time.perf_counter() - started)
         self._check(response)
         result = response.json()
         return result if isinstance(result, dict) else {"items": result}
@@ -200,10 +217,11 @@ class HttpNotifier:
         return await self.s.call("POST", f"/notifications/{event_id}/retry", user)
 
 
-def http_apis(urls: dict[str, str], timeout: float) -> tuple[Apis, list[Service]]:
+def http_apis(urls: dict[str, str], timeout: float, observe: Observe | None = None) -> tuple[Apis, list[Service]]:
     """The four APIs and their pools (closed by the caller at shutdown)."""
     services = {
-        name: Service(name, urls[name], timeout) for name in ("contracts", "projections", "tickets", "notifier")
+        name: Service(name, urls[name], timeout, observe=observe)
+        for name in ("contracts", "projections", "tickets", "notifier")
     }
     apis = Apis(
         HttpContracts(services["contracts"]),

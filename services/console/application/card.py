@@ -2,9 +2,11 @@
 
 Round one (at once): the client (projections), its contracts (projections' list), today's
 coverage (projections), its tickets (tickets). Round two (at once): each contract's periods and
-payments, and its history (contracts). So the page costs the slowest call of each round, not
-their sum. Each part the person may not read is not asked for; a part whose service is down is
-reported as such and the rest of the card is still shown.
+payments (contracts). So the page costs the slowest call of each round, not their sum. A
+contract's history is not part of the card: it is read when the person opens it
+(``contract_history``), which halves the calls to contracts and the rendering of every card
+(bench/README.md, "The client card"). Each part the person may not read is not asked for; a
+part whose service is down is reported as such and the rest of the card is still shown.
 """
 
 from __future__ import annotations
@@ -84,22 +86,24 @@ async def client_card(apis: Apis, user: User, client_id: str, on: date, min_posi
     card.client, card.coverage = client, coverage
     card.tickets = (tickets or {}).get("items", [])
     ids = [c["contract_id"] for c in (listed or {}).get("items", [])]
-    history = may(user, "read_history")
 
     async def one(contract_id: str) -> Json | None:
-        view, events = await asyncio.gather(
-            _part(card, apis.contracts.contract(user, contract_id)),
-            _part(card, apis.contracts.events(user, contract_id)) if history else _part(card, nothing()),
-        )
+        view = await _part(card, apis.contracts.contract(user, contract_id))
         if view is None:
             return None
         periods = [_period(p) for p in view.get("periods", []) if not p.get("void")]
-        items: list[Any] = list(reversed((events or {}).get("items", [])))
-        return {**view, "periods": periods, "history": items}
+        return {**view, "periods": periods}
 
     found = await asyncio.gather(*(one(i) for i in ids))
     card.contracts = [c for c in found if c is not None]
     return card
 
 
-__all__ = ["Card", "SignInAgain", "client_card"]
+async def contract_history(apis: Apis, user: User, contract_id: str) -> list[Json]:
+    """Who did what, when, to one contract: newest first."""
+    events = await apis.contracts.events(user, contract_id)
+    items: list[Any] = list(reversed(events.get("items", [])))
+    return items
+
+
+__all__ = ["Card", "SignInAgain", "client_card", "contract_history"]

@@ -15,3 +15,15 @@ document.addEventListener("change", async (event) => {
   const banner = target.querySelector("[data-status]");
   form.querySelector("#override").hidden = !(banner && banner.dataset.status === "not_covered");
 });
+
+// A contract's history is read when the person opens it, not with every card (the card's
+// calls to contracts halve). Without script its link opens the history as a page.
+document.addEventListener("toggle", async (event) => {
+  const details = event.target;
+  if (!(details instanceof HTMLDetailsElement) || !details.open || !details.dataset.history) return;
+  if (details.dataset.loaded) return;
+  details.dataset.loaded = "1";
+  const response = await fetch(details.dataset.history, { headers: { "X-Console-Fragment": "1" }, credentials: "same-origin" });
+  if (response.redirected || !response.ok) { window.location.href = details.dataset.history; return; }
+  details.querySelector(".history-body").innerHTML = await response.text();
+}, true);

@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from services.console.bootstrap import create_app
+from services.console.entrypoints.http.csrf import BROWSER, derive_key, form_token
 from services.console.entrypoints.http.web import SESSION
 from services.console.settings import ConsoleSettings
 from shared.auth import AuthSettings
@@ -115,5 +116,7 @@ async def test_the_authorization_code_flow_signs_the_person_in_and_returns_to_th
 
 async def test_the_development_sign_in_is_refused_under_single_sign_on(sso) -> None:
     _, console = sso
-    refused = await console.post("/sign-in", data={"role": "admin", "name": "Eve"})
+    await console.get("/lang/en")  # any page: the browser gets its pre-session cookie
+    token = form_token(derive_key("x" * 40), None, console.cookies[BROWSER])
+    refused = await console.post("/sign-in", data={"role": "admin", "name": "Eve", "csrf_token": token})
     assert refused.status_code == 404 and SESSION not in refused.cookies

@@ -3,8 +3,11 @@ one quarterly contract; a payment dated 2026-02-30 is refused the way contracts 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
+
+import httpx
 
 from services.console.application.ports import (
     Apis,
@@ -261,3 +264,19 @@ class FakeNotifier:
 
 def fake_apis(calls: Calls, projections_down: bool = False) -> Apis:
     return Apis(FakeContracts(calls), FakeProjections(calls, projections_down), FakeTickets(calls), FakeNotifier())
+
+
+TOKEN_FIELD = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
+
+
+async def form_token(web: httpx.AsyncClient, page: str = "/sign-in") -> str:
+    """The anti-forgery token of this session's forms, read from a rendered page as a browser
+    has it (``web`` keeps the cookie the page sets before sign-in)."""
+    found = TOKEN_FIELD.search((await web.get(page)).text)
+    assert found, f"{page} has no form token"
+    return found.group(1)
+
+
+async def post_form(web: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
+    """A form's POST as the console's own page sends it: with the session's token."""
+    return await web.post(url, data={**data, "csrf_token": await form_token(web)})

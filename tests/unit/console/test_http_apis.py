@@ -56,3 +56,28 @@ async def test_a_service_nobody_listens_on_is_down_by_name():
     finally:
         await service.close()
     assert down.value.service == "notifier" and "unreachable" in down.value.reason
+
+
+async def test_every_call_a_page_makes_shows_in_its_server_timing():
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from services.console.entrypoints.http import timing
+
+    service = Service("projections", "http://projections", 1, answering(200, {"name": "x"}), observe=timing.observe)
+
+    async def page(request):
+        await service.call("GET", "/clients/11111111-1111-1111-1111-111111111111", USER)
+        await service.call("GET", "/contracts", USER, params={"client_id": "x"})
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/card", page)])
+    app.add_middleware(timing.ServerTiming)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as web:
+        value = (await web.get("/card")).headers["server-timing"]
+    parts = [p.strip() for p in value.split(",")]
+    assert parts[0].startswith("app;dur=") and float(parts[0].split("=")[1]) >= 0
+    assert parts[1].startswith('api;desc="projections GET /clients/{id}";dur=')
+    assert parts[2].startswith('api;desc="projections GET /contracts";dur=') and len(parts) == 3
+    timing.observe("projections", "GET", "/elsewhere", 0.1)  # outside a request: nowhere to go, no error

@@ -11,7 +11,7 @@ from services.console.bootstrap import create_app
 from services.console.entrypoints.http.web import SESSION
 from services.console.settings import ConsoleSettings
 from shared.auth import AuthSettings, mint
-from tests.unit.console.fakes import Calls, fake_apis
+from tests.unit.console.fakes import Calls, fake_apis, post_form
 
 SECRET = "a-console-test-secret-of-at-least-32-bytes"
 EVENT = "66666666-6666-6666-6666-666666666666"
@@ -58,8 +58,8 @@ async def test_failures_are_shown_and_only_admin_may_retry():
         page = await manager.get("/notifications")
         assert page.status_code == 200 and "550 mailbox unavailable" in page.text and "maria@example.com" in page.text
         assert "Retry" not in page.text
-        assert (await manager.post(f"/notifications/{EVENT}/retry")).status_code == 403
+        assert (await post_form(manager, f"/notifications/{EVENT}/retry", {})).status_code == 403
     async with web("admin", notifier) as admin:
         assert f'action="/notifications/{EVENT}/retry"' in (await admin.get("/notifications")).text
-        retried = await admin.post(f"/notifications/{EVENT}/retry")
+        retried = await post_form(admin, f"/notifications/{EVENT}/retry", {})
         assert retried.status_code == 303 and notifier.retried == [EVENT]

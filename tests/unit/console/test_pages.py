@@ -13,10 +13,11 @@ import jwt
 import pytest
 
 from services.console.bootstrap import create_app
+from services.console.entrypoints.http.csrf import BROWSER, derive_key, form_token
 from services.console.entrypoints.http.web import SESSION
 from services.console.settings import ConsoleSettings
 from shared.auth import AuthSettings, mint
-from tests.unit.console.fakes import CLIENT, CONTRACT, PERIODS, Calls, fake_apis
+from tests.unit.console.fakes import CLIENT, CONTRACT, PERIODS, Calls, fake_apis, post_form
 
 SECRET = "a-console-test-secret-of-at-least-32-bytes"
 
@@ -61,8 +62,8 @@ async def test_sign_in_issues_a_token_for_the_chosen_role_and_returns_to_the_pag
     assert parse_qs(urlsplit(page.headers["location"]).query)["next"] == [f"/clients/{CLIENT}"]
     form = await web.get(page.headers["location"])
     assert form.status_code == 200 and 'name="role"' in form.text and '<label for="name">' in form.text
-    signed = await web.post(
-        "/sign-in", data={"role": "accountant", "name": "Anna Accountant", "next": f"/clients/{CLIENT}"}
+    signed = await post_form(
+        web, "/sign-in", {"role": "accountant", "name": "Anna Accountant", "next": f"/clients/{CLIENT}"}
     )
     assert signed.status_code == 303 and signed.headers["location"] == f"/clients/{CLIENT}"
     claims = jwt.decode(signed.cookies[SESSION], SECRET, algorithms=["HS256"], audience="abonent")
@@ -71,7 +72,7 @@ async def test_sign_in_issues_a_token_for_the_chosen_role_and_returns_to_the_pag
 
 async def test_sign_in_refuses_an_unknown_role_and_keeps_the_name(as_role):
     web = await as_role(None)
-    answer = await web.post("/sign-in", data={"role": "root", "name": "Eve", "next": "/"})
+    answer = await post_form(web, "/sign-in", {"role": "root", "name": "Eve", "next": "/"})
     assert answer.status_code == 422 and "choose one of the roles" in answer.text and 'value="Eve"' in answer.text
 
 
@@ -79,8 +80,10 @@ async def test_development_sign_in_is_refused_when_single_sign_on_is_configured(
     sso = settings(oidc_issuer="https://sso.example", oidc_client_id="console", session_secret="s" * 40)
     app = create_app(sso, fake_apis(calls))
     async with await client_for(app, None) as web:
-        assert (await web.post("/sign-in", data={"role": "admin", "name": "Eve"})).status_code == 404
-        assert SESSION not in (await web.post("/sign-in", data={"role": "admin", "name": "Eve"})).cookies
+        await web.get("/lang/en")  # any page: the browser gets its pre-session cookie
+        token = form_token(derive_key("s" * 40), None, web.cookies[BROWSER])
+        refused = await web.post("/sign-in", data={"role": "admin", "name": "Eve", "csrf_token": token})
+        assert refused.status_code == 404 and SESSION not in refused.cookies
 
 
 async def test_an_expired_session_goes_to_sign_in_and_then_back(calls):
@@ -94,7 +97,7 @@ async def test_an_expired_session_goes_to_sign_in_and_then_back(calls):
         location = page.headers["location"]
         assert parse_qs(urlsplit(location).query) == {"next": ["/debtors?on=2026-05-15"], "expired": ["1"]}
         assert "Your session has ended" in (await web.get(location)).text
-        back = await web.post("/sign-in", data={"role": "manager", "name": "Maria", "next": "/debtors?on=2026-05-15"})
+        back = await post_form(web, "/sign-in", {"role": "manager", "name": "Maria", "next": "/debtors?on=2026-05-15"})
         assert back.headers["location"] == "/debtors?on=2026-05-15"
 
 
@@ -112,17 +115,17 @@ async def test_the_card_offers_only_what_the_role_may_do(as_role, calls):
     assert sum(1 for _, what, _ in calls.made if what == "coverage") == asked, "so it is not asked for"
     dispatcher = await as_role("dispatcher")
     assert (await dispatcher.get("/contracts")).status_code == 403
-    assert (await dispatcher.post("/clients/new", data={"name": "x"})).status_code == 403
+    assert (await post_form(dispatcher, "/clients/new", {"name": "x"})).status_code == 403
 
 
 async def test_a_refused_payment_shows_the_api_message_beside_the_field_and_keeps_the_input(as_role):
     web = await as_role("accountant")
     url = f"/clients/{CLIENT}/contracts/{CONTRACT}/periods/{PERIODS[1]}/pay"
-    answer = await web.post(url, data={"amount": "30000", "paid_on": "2026-02-30", "reference": "PP-1"})
+    answer = await post_form(web, url, {"amount": "30000", "paid_on": "2026-02-30", "reference": "PP-1"})
     assert answer.status_code == 422
     assert 'id="paid_on-error">paid_on must be a real date in YYYY-MM-DD<' in answer.text
     assert 'value="2026-02-30"' in answer.text and 'value="PP-1"' in answer.text and 'value="30000"' in answer.text
-    done = await web.post(url, data={"amount": "", "paid_on": "2026-04-10", "reference": ""})
+    done = await post_form(web, url, {"amount": "", "paid_on": "2026-04-10", "reference": ""})
     assert done.status_code == 303 and done.headers["location"] == f"/clients/{CLIENT}?min_position=10"
 
 
@@ -166,6 +169,23 @@ async def test_the_dispatcher_sees_coverage_as_soon_as_a_client_is_chosen(as_rol
     fragment = await web.get(f"/tickets/coverage?client_id={CLIENT}&on=2026-05-15")
     assert 'data-status="unpaid"' in fragment.text and "44" in fragment.text
     assert ("projections", "coverage", {"on": "2026-05-15"}) in calls.made
-    registered = await web.post("/tickets/new", data={"client_id": CLIENT, "title": "Printer", "registered_at": ""})
+    registered = await post_form(web, "/tickets/new", {"client_id": CLIENT, "title": "Printer", "registered_at": ""})
     assert registered.status_code == 303
     assert ("tickets", "register", {"client_id": CLIENT, "title": "Printer"}) in calls.made
+
+
+async def test_the_card_asks_contracts_once_per_contract_and_the_history_when_opened(as_role, calls):
+    manager = await as_role("manager")
+    page = await manager.get(f"/clients/{CLIENT}")
+    assert page.status_code == 200 and "History" in page.text
+    asked = [what for service, what, _ in calls.made if service == "contracts"]
+    assert asked == ["contract"], "the card reads each contract's view, not its history"
+    url = f"/clients/{CLIENT}/contracts/{CONTRACT}/history"
+    assert f'data-history="{url}"' in page.text
+    fragment = await manager.get(url, headers={"X-Console-Fragment": "1"})
+    assert fragment.status_code == 200 and "ContractOpened" in fragment.text and "<html" not in fragment.text
+    whole = await manager.get(url)
+    assert "<html" in whole.text and "ContractOpened" in whole.text
+    accountant = await as_role("accountant")
+    assert "data-history" not in (await accountant.get(f"/clients/{CLIENT}")).text
+    assert (await accountant.get(url)).status_code == 403

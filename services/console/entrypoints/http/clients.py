@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console.application.access import may
-from services.console.application.card import client_card
+from services.console.application.card import client_card, contract_history
 from services.console.application.ports import User
 from services.console.entrypoints.http.forms import Field, show, submit, with_position
 from services.console.entrypoints.http.web import Forbidden, apis, current_user, form, render
@@ -124,6 +124,16 @@ async def open_contract(request: Request, client_id: str, user: Person) -> Respo
 
 
 ContractPath = "/clients/{client_id}/contracts/{contract_id}"
+
+
+@router.get(ContractPath + "/history")
+async def history(request: Request, client_id: str, contract_id: str, user: Person) -> Response:
+    """Who did what, when: a page, or (``X-Console-Fragment: 1``) the table alone, which
+    console.js puts into the card when the person opens a contract's history."""
+    _need(user, "read_history")
+    items = await contract_history(apis(request), user, contract_id)
+    template = "_history.html" if request.headers.get("x-console-fragment") == "1" else "history.html"
+    return render(request, template, user, history=items, client_id=client_id, contract_id=contract_id)
 
 
 @router.get(ContractPath + "/periods/new")

@@ -101,14 +101,37 @@ async def register_ticket(request: Request, user: Person) -> Response:
     return RedirectResponse(f"/tickets/{answer['id']}", status_code=303)
 
 
-@router.get("/tickets/{ticket_id}")
-async def ticket(request: Request, ticket_id: str, user: Person) -> Response:
-    _need(user, "read_tickets")
+async def _ticket_page(
+    request: Request,
+    user: User,
+    ticket_id: str,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    general: list[str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    """The ticket with its cost specification, and the form adding a line from the price list
+    (its active items; after a refusal: the API's messages, what was chosen and typed kept)."""
     found = await apis(request).tickets.ticket(user, ticket_id)
     prices = (await apis(request).tickets.price_list(user)).get("items", []) if may(user, "read_price_list") else []
     return render(
-        request, "ticket.html", user, ticket=found, prices=[p for p in prices if p.get("active", True)], errors={}
+        request,
+        "ticket.html",
+        user,
+        status=status,
+        ticket=found,
+        prices=[p for p in prices if p.get("active", True)],
+        errors=errors or {},
+        general=general or [],
+        values=values or {},
     )
+
+
+@router.get("/tickets/{ticket_id}")
+async def ticket(request: Request, ticket_id: str, user: Person) -> Response:
+    _need(user, "read_tickets")
+    return await _ticket_page(request, user, ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/items")
@@ -121,15 +144,12 @@ async def add_item(request: Request, ticket_id: str, user: Person) -> Response:
         )
     except Refused as exc:
         errors, general = field_errors(exc)
-        found = await apis(request).tickets.ticket(user, ticket_id)
-        prices = (await apis(request).tickets.price_list(user)).get("items", [])
-        return render(
+        general += [message for name, message in errors.items() if name not in ("code", "quantity")]
+        return await _ticket_page(
             request,
-            "ticket.html",
             user,
-            status=422,
-            ticket=found,
-            prices=prices,
+            ticket_id,
+            status=422 if exc.status in (400, 422) else exc.status,
             errors=errors,
             general=general,
             values=values,

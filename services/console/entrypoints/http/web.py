@@ -19,6 +19,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.console.application.access import allowed
 from services.console.application.ports import Apis, Refused, ServiceDown, SignInAgain, User
+from services.console.entrypoints.http.csrf import FIELD as CSRF_FIELD
+from services.console.entrypoints.http.csrf import token_for
 from services.console.entrypoints.http.i18n import Texts, pick_language
 from shared.auth.keys import AuthFailure
 from shared.auth.verify import Verifier
@@ -105,9 +107,17 @@ def render(request: Request, template: str, user: User | None = None, status: in
         can=allowed(user) if user else {},
         path=here(request),
         quote=quote,
+        csrf_field=CSRF_FIELD,
+        csrf_token=token_for(request),
         **context,
     )
     return HTMLResponse(html, status_code=status)
+
+
+def forged(request: Request) -> Response:
+    """A POST without this session's form token (another site's form, or a page from before
+    signing in again): refused before any service is called."""
+    return render(request, "csrf.html", None, status=403)
 
 
 def field_errors(exc: Refused) -> tuple[dict[str, str], list[str]]:
