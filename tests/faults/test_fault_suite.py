@@ -469,7 +469,7 @@ def summary(tally: Tally, seconds: float, seed: int) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(1800)  # a loaded 2-core machine: ~18 min seen at load 10-26
 async def test_under_faults_nothing_is_lost_duplicated_or_left_behind(stack, system: System) -> None:
     seed = int(os.environ.get("ABONENT_FAULT_SEED", random.randrange(1 << 30)))
     rng, tally, started = random.Random(seed), Tally(), time.monotonic()
