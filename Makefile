@@ -81,7 +81,7 @@ test-integration: install ## integration tests (starts its own stack on free por
 test-e2e: install browser ## the reference scenario through the running processes (and the console in Chromium)
 	@$(BIN)/pytest -q -p no:cacheprovider tests/e2e
 
-test-faults: install ## the fault suite alone, on a stack of its own: processes, broker and PostgreSQL killed under load (make test runs it last)
+test-faults: install ## the fault suite alone, on a stack of its own with a 3-broker Kafka: processes, brokers (one for good) and PostgreSQL killed under load (make test runs it last)
 	@$(BIN)/pytest -q -p no:cacheprovider -s tests/faults
 
 # The offline checks of deploy/ (tests/deploy): hadolint and kubernetes-validate come with the

@@ -77,13 +77,16 @@ def auth_secret_of(run: RunDir) -> str:
 def info(run: RunDir, ports: StackPorts, auth_secret: str = "") -> StackInfo:
     return StackInfo(
         run_dir=run.root,
-        kafka_bootstrap=f"127.0.0.1:{ports.kafka}",
+        kafka_bootstrap=ports.bootstrap,
         database_urls={s: postgres.url(ports, database_name(s), postgres.password(run)) for s in SERVICES},
         smtp_host="127.0.0.1",
         smtp_port=ports.smtp,
         maildir=run.mail,
         pids={
-            "kafka": processes.running(kafka.pidfile(run)),
+            **{
+                "kafka" if n == 1 else f"kafka-{n}": processes.running(kafka.pidfile(run, n))
+                for n in range(1, len(ports.brokers) + 1)
+            },
             "postgres": postgres.pid(run),
             "smtp": processes.running(_smtp_pidfile(run)),
         },
@@ -122,6 +125,8 @@ def start_stack(
 ) -> StackInfo:
     """Bring everything up (idempotent). On failure, stop what this call started, then raise.
 
+    ``ports.more_brokers`` makes Kafka a cluster of that many more nodes, its topics with 3
+    copies of each partition and ``min.insync.replicas`` 2 (:func:`kafka.replication`).
     ``auth_secret``: the HS256 token secret to write to ``stack.env`` (default: the one
     already there, else a new random one)."""
     run = RunDir(run_dir)
@@ -143,16 +148,22 @@ def start_stack(
         for service, versions in applied.items():
             if versions:
                 progress(f"  {service}: applied {', '.join(versions)}")
-        if processes.running(kafka.pidfile(run)) is None:
+        if any(processes.running(p) is None for p in kafka.pidfiles(run, ports)):
             progress("Kafka: fetching jars (cached after the first run)")
             kafka.fetch_jars()
-            progress(f"Kafka: starting KRaft broker on 127.0.0.1:{ports.kafka}")
+            if ports.more_brokers:
+                progress(f"Kafka: starting a KRaft cluster of {len(ports.brokers)} brokers on {ports.bootstrap}")
+            else:
+                progress(f"Kafka: starting KRaft broker on 127.0.0.1:{ports.kafka}")
             kafka.start(run, ports)
             started.append("kafka")
-        bootstrap = f"127.0.0.1:{ports.kafka}"
-        created = run_async(create_topics(plaintext(bootstrap)))
+        copies = kafka.replication(len(ports.brokers))
+        created = run_async(create_topics(plaintext(ports.bootstrap), copies))
         if created:
-            progress(f"Kafka: created topics {', '.join(created)}")
+            progress(
+                f"Kafka: created topics {', '.join(created)} (replication factor {copies.replication_factor}, "
+                f"min.insync.replicas {copies.min_insync_replicas})"
+            )
         if processes.running(_smtp_pidfile(run)) is None:
             progress(f"SMTP sink: starting on 127.0.0.1:{ports.smtp}, mail kept in {run.mail}")
             start_smtp(run, ports)
@@ -208,8 +219,18 @@ def stop_kafka(run_dir: Path) -> None:
 
 
 def start_kafka(run_dir: Path) -> None:
+    """Start every Kafka node of the stack that is not running (all of them, or the ones a test killed)."""
     run = RunDir(run_dir)
+    kafka.start(run, _ports(run))
+
+
+def broker_pid(run_dir: Path, node: int) -> int | None:
+    """The running pid of Kafka node ``node`` (1-based, its ``node.id``)."""
+    return processes.running(kafka.pidfile(RunDir(run_dir), node))
+
+
+def _ports(run: RunDir) -> StackPorts:
     ports = run.load_ports()
     if ports is None:
-        raise LauncherError(f"{run_dir} has no stack")
-    kafka.start(run, ports)
+        raise LauncherError(f"{run.root} has no stack")
+    return ports

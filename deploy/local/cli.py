@@ -29,12 +29,19 @@ def up(
     controller_port: int = typer.Option(19093, envvar="ABONENT_KAFKA_CONTROLLER_PORT"),
     pg_port: int = typer.Option(15432, envvar="ABONENT_PG_PORT"),
     smtp_port: int = typer.Option(11025, envvar="ABONENT_SMTP_PORT"),
+    brokers: int = typer.Option(
+        1,
+        min=1,
+        envvar="ABONENT_KAFKA_BROKERS",
+        help="Kafka nodes: 3 makes a local cluster (nodes 2 and 3 on the next ports, topics with "
+        "3 copies and min.insync.replicas 2); a run dir keeps the size it was made with",
+    ),
 ) -> None:
     """Start Kafka, PostgreSQL (databases + migrations), topics and the SMTP sink; idempotent."""
     try:
         api.start_stack(
             run_dir,
-            StackPorts(kafka_port, controller_port, pg_port, smtp_port),
+            StackPorts(kafka_port, controller_port, pg_port, smtp_port).with_brokers(brokers),
             progress=lambda m: console.print(f"[cyan]•[/] {m}", highlight=False),
         )
     except LauncherError as exc:
@@ -65,12 +72,15 @@ def status(run_dir: Path = RUN_DIR) -> None:
         table.add_column(col)
     rows = [
         (
-            "Kafka (KRaft)",
-            processes.running(kafka.pidfile(run)),
-            f"127.0.0.1:{ports.kafka}",
-            ports.kafka,
-            f"{run.kafka / 'kafka.log'}",
-        ),
+            "Kafka (KRaft)" if len(ports.brokers) == 1 else f"Kafka node {n}",
+            processes.running(kafka.pidfile(run, n)),
+            f"127.0.0.1:{broker.client}",
+            broker.client,
+            f"{kafka.node_dir(run, n) / 'kafka.log'}",
+        )
+        for n, broker in enumerate(ports.brokers, start=1)
+    ]
+    rows += [
         (
             "PostgreSQL",
             postgres.pid(run) if postgres.is_running(run) else None,

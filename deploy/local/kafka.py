@@ -1,4 +1,5 @@
-"""A real single-node KRaft Kafka broker from the official jars that Maven fetches.
+"""A real KRaft Kafka broker from the official jars that Maven fetches: one node, or a cluster
+of several (each node broker and controller, one voter of a static quorum of them all).
 
 Its client listener is PLAINTEXT (the local stack) or SASL_SSL with SCRAM users (a
 :class:`SaslSsl` given to :func:`start`; the users are written at storage format time).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from deploy.local import processes
 from deploy.local.errors import LauncherError
 from deploy.local.layout import REPO, RunDir, StackPorts, port_is_free, port_is_open, run_async
 from shared.kafka_security import client_options, plaintext
+from shared.kafka_topics import TopicSettings
 from shared.settings import KafkaSettings
 
 POM_DIR = REPO / "deploy" / "kafka"
@@ -114,30 +117,54 @@ def _java(main: str, *args: str, heap: str = "512m") -> list[str]:
     ]
 
 
-def write_config(run: RunDir, ports: StackPorts, sasl_ssl: SaslSsl | None = None) -> Path:
-    run.kafka.mkdir(parents=True, exist_ok=True)
-    config = run.kafka / "server.properties"
+def replication(nodes: int) -> TopicSettings:
+    """How many copies of each partition a cluster of ``nodes`` keeps, and how many an
+    ``acks=all`` write needs: 1/1 on one broker; 3/2 from three brokers on (a write survives
+    one broker lost, and is refused rather than land on one copy only)."""
+    copies = min(nodes, 3)
+    return TopicSettings(replication_factor=copies, min_insync_replicas=max(copies - 1, 1))
+
+
+def node_dir(run: RunDir, node: int = 1) -> Path:
+    """Node 1 keeps the single broker's place (``<run>/kafka``); node n lives in ``<run>/kafka/node-n``."""
+    return run.kafka if node == 1 else run.kafka / f"node-{node}"
+
+
+def write_config(run: RunDir, ports: StackPorts, sasl_ssl: SaslSsl | None = None, node: int = 1) -> Path:
+    """``server.properties`` of ``node`` (1-based): every node is broker and controller, one
+    voter of the static quorum of all ``ports.brokers``."""
+    folder = node_dir(run, node)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "server.properties"
     client = "SASL_SSL" if sasl_ssl else "PLAINTEXT"
+    me = ports.brokers[node - 1]
+    copies = replication(len(ports.brokers))
+    rf, min_isr = str(copies.replication_factor), str(copies.min_insync_replicas)
     settings = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@127.0.0.1:{ports.controller}",
-        "listeners": f"{client}://127.0.0.1:{ports.kafka},CONTROLLER://127.0.0.1:{ports.controller}",
-        "advertised.listeners": f"{client}://127.0.0.1:{ports.kafka}",
+        "node.id": str(node),
+        "controller.quorum.voters": ",".join(
+            f"{n}@127.0.0.1:{b.controller}" for n, b in enumerate(ports.brokers, start=1)
+        ),
+        "listeners": f"{client}://127.0.0.1:{me.client},CONTROLLER://127.0.0.1:{me.controller}",
+        "advertised.listeners": f"{client}://127.0.0.1:{me.client}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": client,
         "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,{client}:{client}",
         **(sasl_ssl.broker_config() if sasl_ssl else {}),
-        "log.dirs": str(run.kafka / "data"),
+        "log.dirs": str(folder / "data"),
         "num.partitions": "12",
         "auto.create.topics.enable": "false",
-        "offsets.topic.replication.factor": "1",
+        # the internal topics and any topic created without saying: as many copies as ours
+        "default.replication.factor": rf,
+        "min.insync.replicas": min_isr,
+        "offsets.topic.replication.factor": rf,
         "offsets.topic.num.partitions": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.replication.factor": rf,
+        "transaction.state.log.min.isr": min_isr,
         "transaction.state.log.num.partitions": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": rf,
+        "share.coordinator.state.topic.min.isr": min_isr,
         "group.initial.rebalance.delay.ms": "0",
         "log.retention.hours": "-1",
     }
@@ -163,67 +190,110 @@ def _cluster_id(run: RunDir) -> str:
     return path.read_text().strip()
 
 
-def pidfile(run: RunDir) -> Path:
-    return run.kafka / "kafka.pid"
+def pidfile(run: RunDir, node: int = 1) -> Path:
+    return node_dir(run, node) / "kafka.pid"
+
+
+def pidfiles(run: RunDir, ports: StackPorts) -> list[Path]:
+    return [pidfile(run, n) for n in range(1, len(ports.brokers) + 1)]
 
 
 def start(run: RunDir, ports: StackPorts, timeout: float = 90.0, sasl_ssl: SaslSsl | None = None) -> int:
-    """Start the broker (formatting its storage the first time); wait until it answers."""
-    pid = processes.running(pidfile(run))
-    if pid is not None:
-        return pid
-    if not port_is_free(ports.kafka) or not port_is_free(ports.controller):
-        raise LauncherError(
-            f"port {ports.kafka} or {ports.controller} is in use by another program: "
-            "stop it or choose other ports (--kafka-port)"
-        )
-    config = write_config(run, ports, sasl_ssl)
-    if not (run.kafka / "data" / "meta.properties").exists():
+    """Start every node not running (formatting its storage the first time); wait until each
+    answers and, on a cluster, until every broker has joined. Returns node 1's pid."""
+    nodes = [n for n in range(1, len(ports.brokers) + 1) if processes.running(pidfile(run, n)) is None]
+    for n in nodes:
+        me = ports.brokers[n - 1]
+        if not port_is_free(me.client) or not port_is_free(me.controller):
+            raise LauncherError(
+                f"port {me.client} or {me.controller} (Kafka node {n}) is in use by another program: "
+                "stop it or choose other ports (--kafka-port)"
+            )
+    configs = {n: write_config(run, ports, sasl_ssl, n) for n in nodes}
+    unformatted = [n for n in nodes if not (node_dir(run, n) / "data" / "meta.properties").exists()]
+    if unformatted:  # one JVM each: formatted side by side
+        cluster_id = _cluster_id(run)
         scram = sasl_ssl.format_args() if sasl_ssl else []
-        result = subprocess.run(
-            _java(
-                "kafka.tools.StorageTool",
-                "format",
-                "-t",
-                _cluster_id(run),
-                "-c",
-                str(config),
-                "--ignore-formatted",
-                *scram,
-                heap="256m",
-            ),
-            capture_output=True,
-            text=True,
+        formats = {
+            n: subprocess.Popen(
+                _java(
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(configs[n]),
+                    "--ignore-formatted",
+                    *scram,
+                    heap="256m",
+                ),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in unformatted
+        }
+        for n, proc in formats.items():
+            _, stderr = proc.communicate()
+            if proc.returncode != 0:  # stderr never holds the SCRAM passwords (they are argv)
+                raise LauncherError(f"Kafka storage format (node {n}) failed: {stderr.strip()[-200:]}")
+    for n in nodes:  # all before waiting: a node answers only once a quorum of controllers runs
+        log = node_dir(run, n) / "kafka.log"
+        processes.spawn(_java("kafka.Kafka", str(configs[n])), log=log, pidfile=pidfile(run, n))
+    deadline = time.monotonic() + timeout
+    for n in nodes:
+        client = _client(ports, n, sasl_ssl)
+        me = ports.brokers[n - 1]
+        processes.wait_for(
+            lambda me=me, client=client: _answers(me.client, client),
+            max(deadline - time.monotonic(), 1.0),
+            "Kafka" if len(ports.brokers) == 1 else f"Kafka node {n}",
+            node_dir(run, n) / "kafka.log",
+            pidfile(run, n),
         )
-        if result.returncode != 0:  # stderr never holds the SCRAM passwords (they are argv)
-            raise LauncherError(f"Kafka storage format failed: {result.stderr.strip()[-200:]}")
-    log = run.kafka / "kafka.log"
-    bootstrap = f"127.0.0.1:{ports.kafka}"
-    client = sasl_ssl.client(bootstrap, sasl_ssl.broker_user) if sasl_ssl else plaintext(bootstrap)
-    processes.spawn(_java("kafka.Kafka", str(config)), log=log, pidfile=pidfile(run))
-    processes.wait_for(lambda: _answers(ports.kafka, client), timeout, "Kafka", log, pidfile(run))
+    if len(ports.brokers) > 1:
+        client = _client(ports, None, sasl_ssl)
+        processes.wait_for(
+            lambda: brokers_joined(client) >= len(ports.brokers),
+            max(deadline - time.monotonic(), 1.0),
+            f"every one of the {len(ports.brokers)} Kafka brokers to join the cluster",
+            run.kafka / "kafka.log",
+        )
     return processes.read_pid(pidfile(run)) or 0
 
 
-def _answers(port: int, kafka: KafkaSettings) -> bool:
-    """True once the broker serves metadata (its socket only opens when it accepts clients)."""
-    if not port_is_open(port):
-        return False
+def _client(ports: StackPorts, node: int | None, sasl_ssl: SaslSsl | None) -> KafkaSettings:
+    """A client of ``node`` alone, or (None) of the whole cluster."""
+    bootstrap = ports.bootstrap if node is None else f"127.0.0.1:{ports.brokers[node - 1].client}"
+    return sasl_ssl.client(bootstrap, sasl_ssl.broker_user) if sasl_ssl else plaintext(bootstrap)
+
+
+def brokers_joined(kafka: KafkaSettings) -> int:
+    """How many brokers the cluster's metadata names now (0 when it does not answer)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    async def probe() -> bool:
+    async def probe() -> int:
         admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=3000)
         try:
             await admin.start()
-            await admin.describe_cluster()
-            return True
+            return len((await admin.describe_cluster())["brokers"])
         except Exception:  # noqa: BLE001 - "not yet" is the answer to any failure here
-            return False
+            return 0
         finally:
             await admin.close()
 
     return run_async(probe())
 
 
+def _answers(port: int, kafka: KafkaSettings) -> bool:
+    """True once the broker serves metadata (its socket only opens when it accepts clients)."""
+    return port_is_open(port) and brokers_joined(kafka) > 0
+
+
 def stop(run: RunDir) -> bool:
-    return processes.stop(pidfile(run), timeout=60)
+    """Stop every node this run dir started, all at once (one by one, the last ones would wait
+    for a controller quorum that is already gone); True if any ran. A cluster's nodes get 30 s:
+    without a quorum a broker's controlled shutdown waits for a controller that never comes
+    (then SIGKILL, which the next start recovers from, as the fault suite shows)."""
+    found = sorted(run.kafka.glob("node-*/kafka.pid")) if run.kafka.exists() else []
+    return processes.stop_all([pidfile(run), *found], timeout=30 if found else 60)

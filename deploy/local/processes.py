@@ -59,22 +59,30 @@ def running(pidfile: Path) -> int | None:
 
 def stop(pidfile: Path, timeout: float = 30.0) -> bool:
     """SIGTERM the recorded pid, SIGKILL after ``timeout``; remove the pid file. True if it ran."""
-    pid = read_pid(pidfile)
-    was_running = alive(pid)
-    if pid is not None and was_running:
+    return stop_all([pidfile], timeout)
+
+
+def stop_all(pidfiles: Sequence[Path], timeout: float = 30.0) -> bool:
+    """SIGTERM every recorded pid at once, SIGKILL those still running after ``timeout``;
+    remove the pid files. True if any ran."""
+    pids = [pid for pid in map(read_pid, pidfiles) if pid is not None and alive(pid)]
+    for pid in pids:
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while alive(pid) and time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        for pid in pids:
             _reap(pid)
-            time.sleep(0.1)
+        time.sleep(0.1)
+    for pid in pids:
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
             while alive(pid):
                 _reap(pid)
                 time.sleep(0.05)
         _reap(pid)
-    pidfile.unlink(missing_ok=True)
-    return was_running
+    for pidfile in pidfiles:
+        pidfile.unlink(missing_ok=True)
+    return bool(pids)
 
 
 def _reap(pid: int) -> None:

@@ -47,6 +47,9 @@ def urls(ports: dict[str, int]) -> dict[str, str]:
 
 
 def service_env(stack_env: dict[str, str], ports: dict[str, int]) -> dict[str, str]:
+    """The stack's environment, each service's port and the local defaults below for what
+    ``stack_env`` leaves unset; ``CONTRACTS_INVOICE_DAYS_BEFORE_DUE=""`` turns the automatic
+    invoices off (the variable unset: invoices by hand only)."""
     env = dict(stack_env)
     for spec in SERVICES:
         if spec.port_env is not None and spec.name in ports:
@@ -58,7 +61,8 @@ def service_env(stack_env: dict[str, str], ports: dict[str, int]) -> dict[str, s
     env.setdefault("NOTIFY_FROM_EMAIL", "abonent@example.com")
     env.setdefault("CONTRACTS_SCHEDULER_INTERVAL_SECONDS", "3600")
     # invoices (issue 17): the demo company, and invoices 10 days before each period falls due
-    env.setdefault("CONTRACTS_INVOICE_DAYS_BEFORE_DUE", "10")
+    if env.setdefault("CONTRACTS_INVOICE_DAYS_BEFORE_DUE", "10") == "":
+        del env["CONTRACTS_INVOICE_DAYS_BEFORE_DUE"]
     env.setdefault("CONTRACTS_COMPANY_NAME", "ООО «Абонент Сервис»")
     env.setdefault("CONTRACTS_COMPANY_TAX_ID", "7701234567")
     env.setdefault("CONTRACTS_COMPANY_ADDRESS", "125009, Москва, ул. Тверская, д. 1, офис 10")

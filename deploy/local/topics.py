@@ -1,4 +1,4 @@
-"""Create the topics of docs/design.md §3 (idempotent) on the local single broker."""
+"""Create the topics of docs/design.md §3 (idempotent) on the local broker or cluster."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from shared.kafka_topics import create_topics as _create
 from shared.settings import KafkaSettings
 
 
-async def create_topics(kafka: KafkaSettings) -> list[str]:
-    """One broker: one copy of each partition."""
-    return await _create(kafka, TopicSettings(replication_factor=1, min_insync_replicas=1))
+async def create_topics(kafka: KafkaSettings, copies: TopicSettings | None = None) -> list[str]:
+    """``copies``: default one copy of each partition (one broker); a cluster passes
+    ``deploy.local.kafka.replication`` of its size."""
+    return await _create(kafka, copies or TopicSettings(replication_factor=1, min_insync_replicas=1))
