@@ -37,6 +37,10 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect now
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections, out of memory or disk
     asyncpg.InterfaceError,  # "connection is closed", "pool is closing"
+    # The driver's state machine broken by a connection lost mid-operation ("cannot switch to
+    # state 12; another operation is in progress", seen while PostgreSQL shut down): the
+    # connection is discarded and a retry gets a fresh one.
+    asyncpg.InternalClientError,
     OSError,  # connection refused, reset, unreachable (ConnectionError is one)
     asyncio.TimeoutError,  # a connect or command that did not answer in time
 )

@@ -31,6 +31,10 @@ def app():
     async def database() -> None:
         raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
 
+    @router.get("/shutting-down", dependencies=[allow(Role.MANAGER)])
+    async def shutting_down() -> None:  # what the fault suite saw while PostgreSQL stopped
+        raise asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+
     @router.get("/refused", dependencies=[allow(Role.MANAGER)])
     async def refused() -> None:
         raise ConnectionRefusedError(111, "Connect call failed")
@@ -73,7 +77,7 @@ async def test_an_unexpected_error_is_a_500_problem_with_the_correlation_id(api)
     assert "a bug" not in r.text  # internals stay in the log
 
 
-@pytest.mark.parametrize("path", ["/database", "/refused", "/dependency"])
+@pytest.mark.parametrize("path", ["/database", "/shutting-down", "/refused", "/dependency"])
 async def test_a_dependency_down_is_a_503_with_retry_after(api, path):
     r = await api.get(path)
     problem(r, 503, "dependency_unavailable")
