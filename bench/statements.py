@@ -17,6 +17,7 @@ unreadable amount (rejected). Memory: the process's RSS sampled every 0.2 s duri
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 import tempfile
 import threading
@@ -38,6 +39,7 @@ from services.contracts.bootstrap import contracts_application, statement_import
 from services.contracts.domain import commands as cmd
 from services.contracts.entrypoints.cli import file_source
 from services.contracts.settings import ContractsSettings
+from shared.auth.settings import AuthSettings
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import create_pool
 from shared.eventstore.records import CommandContext
@@ -64,6 +66,11 @@ class RssSampler(threading.Thread):
         while not self.stopping.is_set():
             self.samples.append(rss_mb())
             time.sleep(self.every)
+
+
+def settings(dsn: str) -> ContractsSettings:
+    """The contracts settings the import is built from; it serves no request, so any token key does."""
+    return ContractsSettings(database_url=dsn, auth=AuthSettings(hs256_secret=secrets.token_hex(32)))
 
 
 def ctx() -> CommandContext:
@@ -149,7 +156,7 @@ async def measure_import(dsn: str, path: Path) -> Measured:
     """The CLI's import (``cli.import_file``) with a progress hook that notes the RSS."""
     pool = await create_pool(dsn, min_size=1, max_size=4)
     try:
-        service = statement_import(pool, contracts_application(pool, ContractsSettings(), 0))
+        service = statement_import(pool, contracts_application(pool, settings(dsn), 0))
         source = file_source(path)
         sampler = RssSampler()
         sampler.start()
@@ -178,7 +185,7 @@ async def bench(dsn: str, payments: int, payers: int, work: Path) -> None:
     pool = await create_pool(dsn, min_size=1, max_size=8)
     try:
         started = time.perf_counter()
-        numbers = await seed(contracts_application(pool, ContractsSettings(), 0), payers)
+        numbers = await seed(contracts_application(pool, settings(dsn), 0), payers)
         console.print(f"seeded {payers:,} payers in {time.perf_counter() - started:.1f} s")
     finally:
         await pool.close()

@@ -19,7 +19,7 @@ from deploy.demo.mailbox import read_mailbox
 from deploy.demo.scenario import Story, play, story_year
 from deploy.local.layout import DEFAULT_RUN_DIR
 from deploy.local.services import SERVICES
-from shared.auth.settings import settings_from
+from shared.auth.settings import AuthSettings, settings_from
 
 console = Console()
 
@@ -40,6 +40,22 @@ def say(kind: str, what: Any) -> None:
         console.print(
             f"✂  {what['client']}: terminated on {what['on']} (first day without service), the running quarter prorated"
         )
+    elif kind == "statement":
+        a = what["answer"]
+        by = ", ".join(f"{n} by {rule}" for rule, n in a["matched_by"].items())
+        console.print(
+            f"🏦 {what['on']}  bank statement imported ({a['payments']} payments): "
+            f"{a['matched']} matched{f' ({by})' if by else ''}, {a['already_imported']} already imported, "
+            f"{a['unallocated']} unallocated, {a['rejected']} rejected"
+        )
+    elif kind == "allocated":
+        r = what["receipt"]
+        console.print(
+            f"   waiting in /payments/unallocated: {r['amount']} {r['currency']} from {escape(r['payer'])} "
+            f"(«{escape(r['purpose'])}»): {escape(r['reason'] or '')}"
+        )
+        recorded = len(what["answer"]["payments"])
+        console.print(f"✋ the accountant allocates it by hand to {what['client']}: {recorded} payment recorded")
     elif kind == "tick":
         if what["emitted"]:
             console.print(
@@ -95,7 +111,7 @@ def notifications_table(title: str, notes: list[dict[str, Any]]) -> Table:
 
 async def show_mail(api: Abonent, story: Story, maildir: Path) -> None:
     romashka, gamma = story.clients["romashka"], story.clients["gamma"]
-    notes = await notifications_of(api, romashka.id, settled=7)
+    notes = await notifications_of(api, romashka.id, settled=10)
     console.print(notifications_table(f"E-mails about {escape(romashka.name)} (from GET /notifications)", notes))
     mails = sorted((m for m in read_mailbox(maildir) if romashka.manager_email in m.to), key=lambda m: m.subject)
     reminders = [m for m in mails if m.subject.startswith("Напоминание")] or mails
@@ -107,7 +123,7 @@ async def show_mail(api: Abonent, story: Story, maildir: Path) -> None:
                 expand=False,
             )
         )
-    late = await notifications_of(api, gamma.id, settled=5)
+    late = await notifications_of(api, gamma.id, settled=7)
     console.print(
         notifications_table(f"{escape(gamma.name)}, entered late: old news recorded as skipped_late, not mailed", late)
     )
@@ -116,7 +132,12 @@ async def show_mail(api: Abonent, story: Story, maildir: Path) -> None:
 async def main() -> int:
     urls = {s.name: f"http://127.0.0.1:{s.default_port}" for s in SERVICES if s.default_port}
     env = dict(line.split("=", 1) for line in (DEFAULT_RUN_DIR / "stack.env").read_text().splitlines() if "=" in line)
-    api = Abonent.connect(urls, auth=settings_from(DEFAULT_RUN_DIR / "stack.env"))
+    return await tell(urls, settings_from(DEFAULT_RUN_DIR / "stack.env"), Path(env["ABONENT_MAILDIR"]))
+
+
+async def tell(urls: dict[str, str], auth: AuthSettings, maildir: Path) -> int:
+    """Play the scenario against the services at ``urls`` and tell it (``maildir``: the SMTP sink's)."""
+    api = Abonent.connect(urls, auth=auth)
     year = story_year()
     console.rule(f"[bold]Abonent — the reference scenario, year {year}")
     try:
@@ -126,7 +147,7 @@ async def main() -> int:
                 f"{name}: "
                 + json.dumps({k: story.answers[name][k] for k in ("on", "status", "total_owed")}, ensure_ascii=False)
             )
-        await show_mail(api, story, Path(env["ABONENT_MAILDIR"]))
+        await show_mail(api, story, maildir)
     finally:
         await api.close()
     console.rule("[bold]Where to look next")
@@ -134,7 +155,7 @@ async def main() -> int:
     for name, url in urls.items():
         docs = "" if name == "scheduler" else f"{url}/docs   "  # the scheduler answers only probes and metrics
         console.print(f"  {name:<12} {docs}(health: {url}/health/ready, metrics: {url}/metrics)")
-    console.print(f"  e-mails      {env['ABONENT_MAILDIR']}/*.eml")
+    console.print(f"  e-mails      {maildir}/*.eml")
     console.print("  AsyncAPI     docs/asyncapi/payments.v1.json (public feed), docs/asyncapi/contracts-internal.json")
     console.print("  stop         make down        (make clean also deletes data and mail)")
     return 0

@@ -138,6 +138,32 @@ class Abonent:
             )
         )
 
+    async def import_statement(self, data: bytes, name: str = "statement.txt") -> dict[str, Any]:
+        """``POST /payments/import``: the accountant uploads the bank's statement file."""
+        return _ok(
+            await self.contracts.post(
+                "/payments/import", files={"file": (name, data, "text/plain")}, headers=self.as_(Role.ACCOUNTANT)
+            )
+        )
+
+    async def unallocated(self, page: int = 1) -> dict[str, Any]:
+        return _ok(
+            await self.contracts.get(
+                "/payments/unallocated", params={"page": page, "page_size": 500}, headers=self.as_(Role.ACCOUNTANT)
+            )
+        )
+
+    async def allocate(self, receipt_id: str, contract_id: str) -> dict[str, Any]:
+        """An unallocated receipt recorded on ``contract_id`` by hand (oldest debt first)."""
+        return _ok(
+            await self.contracts.post(
+                f"/payments/unallocated/{receipt_id}/allocate",
+                json={"contract_id": contract_id},
+                headers=self.as_(Role.ACCOUNTANT),
+            ),
+            201,
+        )
+
     async def tick(self, as_of: str) -> dict[str, Any]:
         return _ok(await self.contracts.post("/scheduler/tick", json={"as_of": as_of}, headers=self.as_(Role.ADMIN)))
 
@@ -146,6 +172,17 @@ class Abonent:
 
     async def events(self, contract_id: str) -> dict[str, Any]:
         return _ok(await self.contracts.get(f"/contracts/{contract_id}/events"))
+
+    async def last_position(self, contract_id: str) -> int:
+        """The position of the contract's last event (what a read about its client waits for
+        after a write that answered with another client's position, like an import)."""
+        position, page = 0, 1
+        while True:
+            answer = _ok(await self.contracts.get(f"/contracts/{contract_id}/events", params={"page": page}))
+            position = max([position, *(e["position"] for e in answer["items"])])
+            if answer.get("next_page") is None:
+                return position
+            page = answer["next_page"]
 
     # --- projections (reads wait for min_position instead of sleeping) -------------------
     async def coverage(self, client_id: str, on: str, min_position: int | None = None) -> dict[str, Any]:

@@ -15,6 +15,13 @@ period's invoice is issued 10 days before it falls due (``CONTRACTS_INVOICE_DAYS
 on the local stack); Ромашка's Q2 invoice, dated 22 March, is mailed to its accountant
 (``billing_email``) with the PDF, the manager getting a copy.
 
+Bank statements (issue 17): the accountant imports the bank's statements (1C client-bank
+exchange files). April's pays Сидоров's Q2, matched by its contract number and tax id. May's
+overlaps it (banks re-export documents): Сидоров's payment again (skipped: already imported),
+Ромашка's Q2 payment naming its invoice (matched by the invoice number: Q2 becomes paid) and a
+payer nobody knows, which waits in ``GET /payments/unallocated`` until the accountant, who knows
+it paid for АО «Вектор», allocates it to Вектор's contract by hand (its March is paid).
+
 The story is a timeline of dated steps; the scheduler is moved to each date with
 ``POST /scheduler/tick``. ``make demo`` prints it; ``tests/e2e`` asserts every answer.
 """
@@ -28,6 +35,7 @@ from datetime import date
 from typing import Any
 
 from deploy.demo.client import Abonent
+from deploy.demo.statement import Doc, exchange_1c
 
 Say = Callable[[str, Any], None]
 
@@ -42,6 +50,7 @@ class Client:
     address: str | None = None
     id: str = ""
     contract_id: str = ""
+    number: str = ""
     period_ids: list[str] = field(default_factory=list)
     position: int = 0  # the last position our writes for this client got
 
@@ -56,6 +65,8 @@ class Story:
     year: int
     clients: dict[str, Client]
     answers: dict[str, Any] = field(default_factory=dict)
+    stranger: Doc | None = None
+    """The bank payment from a payer nobody knows (allocated by hand)."""
 
     @property
     def position(self) -> int:
@@ -81,7 +92,9 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
                 address="115054, Москва, ул. Садовая, д. 5",
             ),
             "vector": Client(f"АО «Вектор» [{run}]", "Олег Смирнов", f"oleg+{run}@vector.example"),
-            "sidorov": Client(f"ИП Сидоров [{run}]", "Анна Сидорова", f"anna+{run}@sidorov.example"),
+            "sidorov": Client(
+                f"ИП Сидоров [{run}]", "Анна Сидорова", f"anna+{run}@sidorov.example", tax_id="500100732259"
+            ),
             "no_contract": Client(f"ООО «Без договора» [{run}]", "Пётр Иванов", f"petr+{run}@nocontract.example"),
             "gamma": Client(f"ООО «Гамма» [{run}]", "Мария Котова", f"maria+{run}@gamma.example"),
         },
@@ -101,8 +114,8 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
                 address=client.address,
             )
         )["id"]
-        number = f"{key[:3].upper()}-{y}/{run}"
-        opened = client.saw(await api.open_contract(client.id, number, title, f"{year - 1}-12-20"))
+        client.number = f"{key[:3].upper()}-{y}/{run}"
+        opened = client.saw(await api.open_contract(client.id, client.number, title, f"{year - 1}-12-20"))
         client.contract_id = opened["id"]
         scheduled = client.saw(
             await api.schedule(
@@ -167,6 +180,79 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         story.answers["gamma_terminated"] = answer
         say("terminated", {"client": client.name, "on": f"{y}-08-16"})
 
+    # --- bank statements ------------------------------------------------------------------
+    def sidorov_q2() -> Doc:
+        """Сидоров's payment of 10 April for Q2, as both statements export it."""
+        return Doc(
+            f"19-{run}",
+            "45000.00",
+            c["sidorov"].tax_id or "",
+            f"Оплата по договору {c['sidorov'].number} за 2 квартал",
+            on=date(year, 4, 10),
+            payer="ИП Сидоров Алексей Викторович",
+            payer_account="40802810500000000019",
+        )
+
+    async def import_statement(name: str, docs: list[Doc]) -> None:
+        on = max(d.on for d in docs).isoformat()
+        answer = await api.import_statement(exchange_1c(docs).encode("cp1251"), f"{name}.txt")
+        story.answers[name] = answer
+        for client in c.values():  # a read about a client waits for that client's own last event
+            if client.contract_id and any(client.tax_id == d.payer_tax_id for d in docs):
+                client.position = max(client.position, await api.last_position(client.contract_id))
+        say("statement", {"name": name, "on": on, "answer": answer})
+
+    async def statement_april() -> None:
+        await import_statement("statement_april", [sidorov_q2()])
+
+    async def statement_may() -> None:
+        romashka = c["romashka"]
+        invoice = (await api.contract(romashka.contract_id))["periods"][1]["invoice"]["number"]
+        stranger = Doc(
+            f"318-{run}",
+            "12000.00",
+            f"77{int(run, 16) % 10**8:08d}",
+            "Оплата за АО «Вектор» по письму № 14: обслуживание принтеров, март",
+            on=date(year, 5, 19),
+            payer="ООО «Вектор-Лизинг»",
+            payer_account="40702810400000000318",
+        )
+        story.stranger = stranger
+        await import_statement(
+            "statement_may",
+            [
+                sidorov_q2(),  # the bank exported 10 April again: already imported
+                Doc(
+                    f"245-{run}",
+                    "30000.00",
+                    romashka.tax_id or "",
+                    f"Оплата по счёту № {invoice} за ИТ-аутсорсинг, 2 квартал",
+                    on=date(year, 5, 18),
+                    payer="ООО «Ромашка»",
+                    payer_account="40702810100000000245",
+                ),
+                stranger,
+            ],
+        )
+
+    async def allocate_by_hand() -> None:
+        # The accountant finds the payer nobody knows among the unallocated receipts, reads its
+        # purpose, and records it on Вектор's contract (oldest debt first: March).
+        assert story.stranger is not None
+        number = story.stranger.number
+        waiting: list[dict[str, Any]] = []
+        page: int | None = 1
+        while page is not None:
+            answer = await api.unallocated(page)
+            waiting += [r for r in answer["items"] if r["document_number"] == number]
+            page = answer.get("next_page")
+        (receipt,) = waiting
+        story.answers["unallocated_stranger"] = receipt
+        vector = c["vector"]
+        written = vector.saw(await api.allocate(receipt["id"], vector.contract_id))
+        story.answers["allocated_stranger"] = written
+        say("allocated", {"receipt": receipt, "client": vector.name, "answer": written})
+
     async def ticket(name: str, key: str, on: str, title: str) -> None:
         client = c[key]
         answer = await api.register_ticket(client.id, title, on, min_position=client.position)
@@ -183,13 +269,15 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
         (f"{y}-03-21", lambda: tick(f"{y}-03-21")),
         (f"{y}-03-22", lambda: tick(f"{y}-03-22")),  # Q2's invoices: 10 days before 1 April
         (f"{y}-04-01", lambda: tick(f"{y}-04-01")),
-        (f"{y}-04-10", lambda: pay("sidorov", 1, f"{y}-04-10", "п/п 19")),
+        (f"{y}-04-15", statement_april),  # Сидоров paid Q2 on 10 April
         (f"{y}-04-15", lambda: tick(f"{y}-04-15")),
         (f"{y}-04-15", lambda: _debtors(api, story, f"{y}-04-15", say)),
         (
             f"{y}-05-15",
             lambda: ticket("ticket_q2", "romashka", f"{y}-05-15", "Новый сотрудник: настроить рабочее место"),
         ),
+        (f"{y}-05-20", statement_may),  # Ромашка paid Q2 on 18 May; a stranger paid on 19 May
+        (f"{y}-05-20", allocate_by_hand),
         (f"{y}-06-20", enter_late),
         (f"{y}-06-20", lambda: tick(f"{y}-06-20")),
         (f"{y}-07-01", lambda: pay("sidorov", 2, f"{y}-07-01", "п/п 33")),
@@ -225,7 +313,8 @@ async def play(api: Abonent, year: int, say: Say = _quiet) -> Story:
     story.answers["gamma_coverage_oct"] = await api.coverage(gamma.id, f"{y}-10-10", min_position=gamma.position)
     story.answers["gamma_contract"] = await api.contract(gamma.contract_id)
     story.answers["sidorov_contract"] = await api.contract(c["sidorov"].contract_id)
-    romashka_contract = await api.contract(c["romashka"].contract_id)
+    romashka_contract = story.answers["romashka_contract"] = await api.contract(c["romashka"].contract_id)
+    story.answers["vector_contract"] = await api.contract(c["vector"].contract_id)
     q2_invoice = romashka_contract["periods"][1]["invoice"]
     story.answers["romashka_q2_invoice"] = q2_invoice and await api.invoice(q2_invoice["invoice_id"])
     say("invoice", story.answers["romashka_q2_invoice"])

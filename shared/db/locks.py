@@ -9,7 +9,7 @@ fixed ids with a probability of about 4 in 2**64 — a wait, never a wrong answe
 | lock | database | taken by | how |
 |---|---|---|---|
 | ``MIGRATION_LOCK`` | every service's | ``shared.db.migrations`` | per session (polled), exclusive |
-| ``key_lock(key)`` | contracts, tickets | ``shared.eventstore.store`` append | per transaction, exclusive |
+| ``key_lock(key)`` | contracts, tickets | eventstore append, append_many (ascending) | per transaction, exclusive |
 | ``RELAY_LOCK`` | contracts, tickets | ``shared.outbox.relay`` | try, per transaction |
 | ``SWAP_LOCK`` | projections | live batches (shared), rebuild swap (exclusive) | per transaction / session |
 | ``REBUILD_LOCK`` | projections | ``cli rebuild`` / ``cli check`` | try, per session |

@@ -25,7 +25,7 @@ from shared.domain_errors import DomainError
 from shared.events.base import EventData, registry
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.ports import EventStore, Transaction
-from shared.eventstore.records import NEW_STREAM, CommandContext, NewEvent, RecordedEvent
+from shared.eventstore.records import NEW_STREAM, Append, CommandContext, NewEvent, RecordedEvent
 from shared.fold import fold
 
 S = TypeVar("S")
@@ -88,6 +88,22 @@ class StateCache(Generic[S]):
         self._items.pop(stream_id, None)
 
 
+@dataclass(frozen=True)
+class Decided(Generic[S]):
+    """A command decided outside ``execute`` (``AggregateRepository.append_decided`` writes
+    several together): the state it started from, the events, the state they make."""
+
+    stream_id: str
+    start: Loaded[S]
+    events: Sequence[EventData]
+    after: S
+    partition_key: str
+
+
+InTransactionManyWithState = Callable[[Transaction, list[tuple[S, list[RecordedEvent]]]], Awaitable[None]]
+"""``append_decided``'s hook: each stream's state after the command and its recorded events."""
+
+
 NEW = Loaded[Any](None, NEW_STREAM, [])
 """What a stream the command creates is known to be, without reading it."""
 
@@ -108,6 +124,45 @@ class AggregateRepository(Generic[S]):
         """The latest state a command can start from: cached, else folded from the store."""
         hit = self._cache.get(stream_id)
         return hit.state if hit is not None else (await self._fold(stream_id)).state
+
+    async def start(self, stream_id: str) -> Loaded[S]:
+        """What a command starts from, with its version: cached, else folded from the store."""
+        hit = self._cache.get(stream_id)
+        return hit if hit is not None else await self._fold(stream_id)
+
+    async def append_decided(
+        self,
+        decided: Sequence[Decided[S]],
+        *,
+        ctx: CommandContext,
+        in_transaction: InTransactionManyWithState[S] | None = None,
+    ) -> list[Executed[S]]:
+        """Write several streams' decisions in one transaction (a group commit), each at the
+        version it started from. A clash on any stream writes nothing: ConcurrencyError, and
+        the streams are re-read next time (the caller decides again, one by one if it likes)."""
+        decided = [d for d in decided if d.events]
+        if not decided:
+            return []
+
+        async def hook(tx: Transaction, recorded: list[list[RecordedEvent]]) -> None:
+            if in_transaction is not None:
+                await in_transaction(tx, [(d.after, r) for d, r in zip(decided, recorded, strict=True)])
+
+        try:
+            recorded = await self._store.append_many(
+                [Append(d.stream_id, d.start.version, to_new_events(d.events, ctx), d.partition_key) for d in decided],
+                ctx=ctx,
+                in_transaction=hook,
+            )
+        except Exception:
+            for d in decided:
+                self._cache.drop(d.stream_id)
+            raise
+        done = []
+        for d, r in zip(decided, recorded, strict=True):
+            self._cache.put(d.stream_id, d.after, r[-1].stream_version)
+            done.append(Executed(d.after, r, r[-1].stream_version))
+        return done
 
     async def _fold(self, stream_id: str) -> Loaded[S]:
         """Like ``load`` but reads only what folding needs (commands never need the metadata)."""

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.ports import InTransaction
-from shared.eventstore.records import ANY_VERSION, CommandContext, NewEvent, RecordedEvent
+from shared.eventstore.ports import InTransaction, InTransactionMany
+from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, RecordedEvent
 from shared.outbox.messages import OutboxMessage, OutboxRouter
 
 
@@ -81,39 +81,65 @@ class MemoryEventStore:
     ) -> list[RecordedEvent]:
         if not events:
             return []
+
+        async def hook(tx: MemoryTransaction, recorded: list[list[RecordedEvent]]) -> None:
+            if in_transaction is not None:
+                await in_transaction(tx, recorded[0])
+
+        (recorded,) = await self.append_many(
+            [Append(stream_id, expected_version, events, partition_key)], ctx=ctx, in_transaction=hook
+        )
+        return recorded
+
+    async def append_many(
+        self, appends: Sequence[Append], *, ctx: CommandContext, in_transaction: InTransactionMany | None = None
+    ) -> list[list[RecordedEvent]]:
+        appends = [a for a in appends if a.events]
+        if not appends:
+            return []
+        if len({a.stream_id for a in appends}) < len(appends):
+            raise ValueError("append_many: a stream appears twice (decide its events together)")
         async with self._lock:
-            current = len(self._streams.get(stream_id, ()))
-            if expected_version != ANY_VERSION and expected_version != current:
-                raise ConcurrencyError(stream_id, expected_version, current)
-            ids = [e.event_id for e in events]
+            for a in appends:
+                current = len(self._streams.get(a.stream_id, ()))
+                if a.expected_version != ANY_VERSION and a.expected_version != current:
+                    raise ConcurrencyError(a.stream_id, a.expected_version, current)
+            ids = [e.event_id for a in appends for e in a.events]
             if len(set(ids)) < len(ids) or self._event_ids.intersection(ids):
                 raise DuplicateEventId(f"event_id already recorded: {sorted(map(str, ids))}")
             now = datetime.now(UTC)
-            recorded = [
-                RecordedEvent(
-                    position=next(self._positions),
-                    event_id=e.event_id,
-                    stream_id=stream_id,
-                    stream_version=current + n,
-                    event_type=e.event_type,
-                    schema_version=e.schema_version,
-                    partition_key=partition_key,
-                    data=e.data,
-                    occurred_at=e.occurred_at,
-                    recorded_at=now,
-                    correlation_id=ctx.correlation_id,
-                    causation_id=ctx.causation_id,
-                    actor=ctx.actor,
+            recorded: list[list[RecordedEvent]] = []
+            for a in appends:
+                current = len(self._streams.get(a.stream_id, ()))
+                recorded.append(
+                    [
+                        RecordedEvent(
+                            position=next(self._positions),
+                            event_id=e.event_id,
+                            stream_id=a.stream_id,
+                            stream_version=current + n,
+                            event_type=e.event_type,
+                            schema_version=e.schema_version,
+                            partition_key=a.partition_key,
+                            data=e.data,
+                            occurred_at=e.occurred_at,
+                            recorded_at=now,
+                            correlation_id=ctx.correlation_id,
+                            causation_id=ctx.causation_id,
+                            actor=ctx.actor,
+                        )
+                        for n, e in enumerate(a.events, start=1)
+                    ]
                 )
-                for n, e in enumerate(events, start=1)
-            ]
-            messages = [m for r in recorded for m in self._router(r)] if self._router else []
+            flat = [r for part in recorded for r in part]
+            messages = [m for r in flat for m in self._router(r)] if self._router else []
             tx = MemoryTransaction()
             if in_transaction is not None:
                 await in_transaction(tx, recorded)
             # commit: nothing above wrote anything, so a failure left the store as it was
-            self._streams.setdefault(stream_id, []).extend(recorded)
-            self._all.extend(recorded)
+            for r in flat:
+                self._streams.setdefault(r.stream_id, []).append(r)
+            self._all.extend(flat)
             self._event_ids.update(ids)
             self.outbox.extend(messages)
             tx.commit()

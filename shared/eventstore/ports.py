@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from shared.eventstore.records import CommandContext, NewEvent, RecordedEvent
+from shared.eventstore.records import Append, CommandContext, NewEvent, RecordedEvent
 
 Transaction = Any
 """The append's open transaction as the store that opened it knows it: an
@@ -19,6 +19,9 @@ the same backend writes through it; application code just passes it on."""
 
 InTransaction = Callable[[Transaction, list[RecordedEvent]], Awaitable[None]]
 """A write of the caller's that commits with the events or not at all."""
+
+InTransactionMany = Callable[[Transaction, list[list[RecordedEvent]]], Awaitable[None]]
+"""The same for ``append_many``: given each append's recorded events, in the order of the appends."""
 
 
 class EventStore(Protocol):
@@ -47,4 +50,14 @@ class EventStore(Protocol):
         """Append after ``expected_version`` (NEW_STREAM, an exact version, or ANY_VERSION),
         with the outbox messages and ``in_transaction`` in one transaction; ConcurrencyError when the
         stream moved on (nothing is written then)."""
+        ...
+
+    async def append_many(
+        self, appends: Sequence[Append], *, ctx: CommandContext, in_transaction: InTransactionMany | None = None
+    ) -> list[list[RecordedEvent]]:
+        """Several streams' appends in one transaction (a group commit: one commit for many
+        commands), each after its ``expected_version``: a clash on any stream writes nothing
+        and raises ConcurrencyError naming it. Positions follow the order of ``appends``, and
+        every partition key involved is held as in ``append``, so per key, commit order stays
+        position order."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,16 @@ class NewEvent:
     schema_version: int
     data: dict[str, Any]
     occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Append:
+    """One stream's part of an append over several streams (``EventStore.append_many``)."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[NewEvent]
+    partition_key: str
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from prometheus_client import Counter
 from shared import tracing
 from shared.db.locks import key_lock
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.ports import InTransaction
-from shared.eventstore.records import ANY_VERSION, CommandContext, NewEvent, RecordedEvent
+from shared.eventstore.ports import InTransaction, InTransactionMany
+from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, RecordedEvent
 from shared.outbox.messages import OutboxRouter, enqueue
 
 _COLUMNS = """position, event_id, stream_id, stream_version, event_type, schema_version,
@@ -39,6 +39,25 @@ RETURNING {_COLUMNS}
 """Version check and insert in one statement (one round trip). It runs after the key's lock
 is held, and in READ COMMITTED each statement sees every commit made before it started, so
 ``cur`` is the stream's true head: no row comes back when the stream is not where expected."""
+
+
+_APPEND_MANY = f"""
+WITH heads AS (
+    SELECT s, x, coalesce((SELECT max(stream_version) FROM events WHERE stream_id = s), 0) AS v
+    FROM unnest($1::text[], $2::int[]) AS h(s, x)),
+ok AS (SELECT bool_and(x = {ANY_VERSION} OR v = x) AS fine FROM heads)
+INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
+                    partition_key, data, occurred_at, correlation_id, causation_id, actor)
+SELECT u.a, u.s, heads.v + u.n, u.d, u.e, u.k, u.g, u.h, $11, $12, $13
+FROM ok, unnest($3::uuid[], $4::text[], $5::int[], $6::text[], $7::int[], $8::text[], $9::jsonb[],
+                $10::timestamptz[]) WITH ORDINALITY AS u(a, s, n, d, e, k, g, h, o)
+JOIN heads ON heads.s = u.s
+WHERE ok.fine
+ORDER BY u.o
+RETURNING {_COLUMNS}
+"""
+"""``_APPEND`` for several streams (each once): every head is checked, and either all events
+are inserted, in the order given (``n`` numbers each stream's events from 1), or none."""
 
 
 VERSION_CONFLICTS = Counter(
@@ -142,6 +161,85 @@ class PostgresEventStore:
                     await conn.execute("ROLLBACK")
                 raise
         return recorded
+
+    async def append_many(
+        self, appends: Sequence[Append], *, ctx: CommandContext, in_transaction: InTransactionMany | None = None
+    ) -> list[list[RecordedEvent]]:
+        """``EventStore.append_many``: one transaction, one lock statement, one insert and one
+        outbox insert for every stream (a stream appears at most once)."""
+        appends = [a for a in appends if a.events]
+        if not appends:
+            return []
+        if len({a.stream_id for a in appends}) < len(appends):
+            raise ValueError("append_many: a stream appears twice (decide its events together)")
+        # Every key's lock, in one order for every writer (no deadlock between two groups; a
+        # single append holds one key): per key, insert order = commit order, as in ``append``.
+        locks = ",".join(str(k) for k in sorted({key_lock(a.partition_key) for a in appends}))
+        with tracing.span("eventstore append_many", streams=len(appends)):
+            async with self._pool.acquire() as conn:
+                await conn.execute(
+                    f"BEGIN; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{{{locks}}}'::bigint[]) AS k"
+                )
+                try:
+                    recorded = await self._insert_many(conn, appends, ctx)
+                    if self._router is not None:
+                        await enqueue(conn, [m for part in recorded for r in part for m in self._router(r)])
+                    if in_transaction is not None:
+                        await in_transaction(conn, recorded)
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    with suppress(Exception):
+                        await conn.execute("ROLLBACK")
+                    raise
+        return recorded
+
+    async def _insert_many(
+        self, conn: asyncpg.Connection, appends: Sequence[Append], ctx: CommandContext
+    ) -> list[list[RecordedEvent]]:
+        events = [(a, n, e) for a in appends for n, e in enumerate(a.events, start=1)]
+        try:
+            rows = await conn.fetch(
+                _APPEND_MANY,
+                [a.stream_id for a in appends],
+                [a.expected_version for a in appends],
+                [e.event_id for _, _, e in events],
+                [a.stream_id for a, _, _ in events],
+                [n for _, n, _ in events],
+                [e.event_type for _, _, e in events],
+                [e.schema_version for _, _, e in events],
+                [a.partition_key for a, _, _ in events],
+                [e.data for _, _, e in events],
+                [e.occurred_at for _, _, e in events],
+                ctx.correlation_id,
+                ctx.causation_id,
+                ctx.actor,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "events_stream_version_key":
+                self._conflicts.inc()
+                raise ConcurrencyError(appends[0].stream_id, appends[0].expected_version) from exc
+            raise
+        if not rows:
+            heads = dict(
+                await conn.fetch(
+                    "SELECT stream_id, max(stream_version) FROM events WHERE stream_id = ANY($1::text[]) GROUP BY 1",
+                    [a.stream_id for a in appends],
+                )
+            )
+            self._conflicts.inc()
+            clash = next(
+                (
+                    a
+                    for a in appends
+                    if a.expected_version != ANY_VERSION and heads.get(a.stream_id, 0) != a.expected_version
+                ),
+                appends[0],
+            )
+            raise ConcurrencyError(clash.stream_id, clash.expected_version, heads.get(clash.stream_id, 0))
+        by_stream: dict[str, list[RecordedEvent]] = {}
+        for row in rows:
+            by_stream.setdefault(row["stream_id"], []).append(_record(row))
+        return [sorted(by_stream[a.stream_id], key=lambda r: r.stream_version) for a in appends]
 
     async def _insert(
         self,

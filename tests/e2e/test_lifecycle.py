@@ -223,12 +223,58 @@ async def test_case_8_a_bounced_payment_reopens_the_debt_with_an_email_and_a_pub
     ]
 
     notes = await notifications_settled(api, c["client_id"], 3)
-    # its invoice's day was 11 days before the tick: recorded, not mailed (old news)
-    assert sorted((n["kind"], n["status"]) for n in notes) == [("debt_notice", "sent")] * 2 + [
-        ("invoice", "skipped_late")
-    ]
+    # its invoice's day was 11 days before the tick, but the period fell due only yesterday:
+    # the invoice is still what the client pays by, so it is mailed (to the manager: no billing_email)
+    assert sorted((n["kind"], n["status"]) for n in notes) == [("debt_notice", "sent")] * 2 + [("invoice", "sent")]
+    mails = await mails_to(stack, c["email"], 3)
+    assert sorted(m.subject.split()[0] for m in mails) == ["Задолженность:", "Задолженность:", "Счёт"]
+
+
+async def mails_to(stack, address: str, count: int, timeout: float = 30.0) -> list:
+    """The e-mails to ``address`` in the sink once there are ``count`` (bounded wait)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while len(mails := [m for m in read_mailbox(stack.maildir) if c["email"] in m.to]) < 2 and loop.time() < deadline:
+    deadline = loop.time() + timeout
+    while len(mails := [m for m in read_mailbox(stack.maildir) if address in m.to]) < count and loop.time() < deadline:
         await asyncio.sleep(0.3)
-    assert len(mails) == 2
+    return mails
+
+
+async def test_a_period_added_or_renewed_inside_the_invoice_window_has_its_invoice_mailed(abonent, stack):
+    """The stack invoices 10 days before a period falls due (CONTRACTS_INVOICE_DAYS_BEFORE_DUE).
+    A period entered on 27 March for 1 April, and a renewal entered on 27 June for 1 July, are
+    already inside that window: the next tick issues each invoice and the client's accountant
+    and the manager receive it, like every other invoice (they were recorded as skipped_late:
+    their day, 22 March and 21 June, was more than ABONENT_LATE_EVENT_DAYS gone)."""
+    api, y = abonent, LAST_YEAR
+    tag = uuid.uuid4().hex[:8]
+    manager, accountant = f"irina.{tag}@example.com", f"buh.{tag}@example.com"
+    client = await api.register_client(f"Window {tag}", "Ирина Петрова", manager, billing_email=accountant)
+    contract = await api.open_contract(client["id"], f"WI-{tag}", "IT outsourcing", f"{y}-03-01")
+    added = await api.contracts.post(
+        f"/contracts/{contract['id']}/periods",
+        json={
+            "starts_on": f"{y}-04-01",
+            "ends_on": f"{y}-06-30",
+            "amount": "30000.00",
+            "currency": "RUB",
+            "payment_terms": "prepaid",
+        },
+    )
+    assert added.status_code == 201, added.text
+    await api.tick(f"{y}-03-27")  # the day it was entered, as the scheduler's loop would tick
+    await api.renew(contract["id"], f"{y}-09-30")
+    await api.tick(f"{y}-06-27")  # Q2 is old debt by now (skipped_late); Q3's invoice is news
+
+    periods = (await api.contract(contract["id"]))["periods"]
+    numbers = [p["invoice"]["number"] for p in periods]
+    assert [p["invoice"]["issued_on"] for p in periods] == [f"{y}-03-27", f"{y}-06-27"]
+    notes = await notifications_settled(api, client["id"], 3)
+    assert sorted((n["kind"], n["status"]) for n in notes) == [
+        ("debt_notice", "skipped_late"),
+        ("invoice", "sent"),
+        ("invoice", "sent"),
+    ]
+    assert [sorted(n["recipients"]) for n in notes if n["kind"] == "invoice"] == [sorted([accountant, manager])] * 2
+    for address in (accountant, manager):
+        mails = await mails_to(stack, address, 2)
+        assert sorted(n for m in mails for n in numbers if n in m.subject) == sorted(numbers), address

@@ -19,7 +19,7 @@ import pytest
 
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.ports import EventStore
-from shared.eventstore.records import ANY_VERSION, NEW_STREAM, CommandContext, NewEvent
+from shared.eventstore.records import ANY_VERSION, NEW_STREAM, Append, CommandContext, NewEvent
 from shared.outbox.messages import OutboxRouter, envelope_message
 
 
@@ -144,3 +144,54 @@ async def test_read_all_returns_committed_events_in_position_order(backend: Even
         everything[4].stream_id,
         everything[5].stream_id,
     ]
+
+
+async def test_append_many_writes_several_streams_in_one_transaction(backend: EventStoreBackend) -> None:
+    """A group commit: each stream at its own version, positions in the order given, the
+    outbox in that order, the hook given each append's events."""
+    store = backend.store(router=lambda e: [envelope_message("t", e)])
+    old, fresh, other = (f"thing-{uuid.uuid4()}" for _ in range(3))
+    await store.append(old, NEW_STREAM, new(2), partition_key="k1", ctx=ctx())
+    seen: list[list[int]] = []
+
+    async def hook(tx, recorded):
+        seen.extend([r.stream_version for r in part] for part in recorded)
+
+    recorded = await store.append_many(
+        [
+            Append(old, 2, new(2), "k1"),
+            Append(fresh, NEW_STREAM, new(1), "k2"),
+            Append(other, ANY_VERSION, new(3), "k1"),
+        ],
+        ctx=ctx(),
+        in_transaction=hook,
+    )
+    assert seen == [[3, 4], [1], [1, 2, 3]]
+    assert [[r.stream_id for r in part] for part in recorded] == [[old, old], [fresh], [other] * 3]
+    flat = [r for part in recorded for r in part]
+    assert [r.position for r in flat] == sorted(r.position for r in flat)
+    assert [e.stream_version for e in await store.read_stream(old)] == [1, 2, 3, 4]
+    rows = await backend.outbox_of([r.event_id for r in flat])
+    assert [r.event_id for r in rows] == [r.event_id for r in flat]
+    assert await store.append_many([Append(fresh, 1, [], "k2")], ctx=ctx()) == []
+
+
+async def test_append_many_with_one_stream_moved_on_writes_nothing(backend: EventStoreBackend) -> None:
+    store = backend.store(router=lambda e: [envelope_message("t", e)])
+    ahead, fine = f"thing-{uuid.uuid4()}", f"thing-{uuid.uuid4()}"
+    await store.append(ahead, NEW_STREAM, new(2), partition_key="k1", ctx=ctx())
+    attempted = [Append(fine, NEW_STREAM, new(2), "k2"), Append(ahead, 1, new(1), "k1")]
+    with pytest.raises(ConcurrencyError) as err:
+        await store.append_many(attempted, ctx=ctx())
+    assert (err.value.stream_id, err.value.expected, err.value.actual) == (ahead, 1, 2)
+    assert await store.read_stream(fine) == [] and len(await store.read_stream(ahead)) == 2
+    assert await backend.outbox_of([e.event_id for a in attempted for e in a.events]) == []
+
+    async def fail(tx, recorded):
+        raise RuntimeError("the caller's own write failed")
+
+    with pytest.raises(RuntimeError):
+        await store.append_many([Append(fine, NEW_STREAM, new(1), "k2")], ctx=ctx(), in_transaction=fail)
+    assert await store.read_stream(fine) == []
+    with pytest.raises(ValueError, match="twice"):
+        await store.append_many([Append(fine, NEW_STREAM, new(1), "k2"), Append(fine, 1, new(1), "k2")], ctx=ctx())

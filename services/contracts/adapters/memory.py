@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from uuid import UUID
@@ -25,6 +25,10 @@ class MemoryTimeEventsDue:
     async def replace(self, tx: MemoryTransaction, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
         rows = tuple(due)
         tx.stage(lambda: self._set(contract_id, rows))
+
+    async def replace_many(self, tx: MemoryTransaction, due: Mapping[UUID, Sequence[TimeEventDue]]) -> None:
+        for contract_id, rows in due.items():
+            await self.replace(tx, contract_id, rows)
 
     def _set(self, contract_id: UUID, rows: tuple[TimeEventDue, ...]) -> None:
         if rows:
@@ -132,6 +136,12 @@ class MemoryStatementLedger:
             self._keep(line, "matched", None, contract_id, actor)
 
         tx.stage(keep)
+
+    async def record_matched_many(
+        self, tx: MemoryTransaction, rows: Sequence[tuple[BankLine, UUID, str]], actor: str
+    ) -> None:
+        for line, contract_id, rule in rows:
+            await self.record_matched(tx, line, contract_id, rule, actor)
 
     async def keep_unallocated(self, lines: Sequence[tuple[BankLine, str]], actor: str) -> set[UUID]:
         return {line.id for line, reason in lines if self._keep(line, "unallocated", reason, None, actor)}

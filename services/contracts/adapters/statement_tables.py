@@ -130,6 +130,19 @@ class PostgresStatementLedger:
         if not inserted:
             raise LineAlreadyImported(line.id)
 
+    async def record_matched_many(
+        self, tx: asyncpg.Connection, rows: Sequence[tuple[BankLine, UUID, str]], actor: str
+    ) -> None:
+        inserted = {
+            r["id"]
+            for r in await tx.fetch(
+                _INSERT, *_columns([(line, "matched", None, rule, contract) for line, contract, rule in rows], actor)
+            )
+        }
+        missing = next((line.id for line, _, _ in rows if line.id not in inserted), None)
+        if missing is not None:
+            raise LineAlreadyImported(missing)
+
     async def keep_unallocated(self, lines: Sequence[tuple[BankLine, str]], actor: str) -> set[UUID]:
         rows = await self._pool.fetch(
             _INSERT, *_columns([(line, "unallocated", reason, None, None) for line, reason in lines], actor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from uuid import UUID
 
@@ -38,6 +38,30 @@ async def write_pending(conn: asyncpg.Connection, contract_id: UUID, due: Sequen
     )
 
 
+async def write_pending_many(conn: asyncpg.Connection, due: Mapping[UUID, Sequence[TimeEventDue]]) -> None:
+    """``write_pending`` for several contracts in one statement (one round trip)."""
+    rows = [(contract_id, d) for contract_id, pending in due.items() for d in pending]
+    await conn.execute(
+        """WITH pending AS (
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::date[]) AS u(c, k, kd, p, d)),
+           gone AS (
+               DELETE FROM time_events_due t WHERE t.contract_id = ANY($6::uuid[])
+               AND NOT EXISTS (SELECT 1 FROM pending WHERE pending.c = t.contract_id AND pending.k = t.key))
+           INSERT INTO time_events_due (contract_id, key, kind, period_id, due_on)
+           SELECT c, k, kd, p, d FROM pending
+           ON CONFLICT (contract_id, key) DO UPDATE
+              SET kind = excluded.kind, period_id = excluded.period_id, due_on = excluded.due_on
+              WHERE (time_events_due.kind, time_events_due.period_id, time_events_due.due_on)
+                    IS DISTINCT FROM (excluded.kind, excluded.period_id, excluded.due_on)""",
+        [c for c, _ in rows],
+        [d.key for _, d in rows],
+        [d.kind for _, d in rows],
+        [d.period_id for _, d in rows],
+        [d.due_on for _, d in rows],
+        list(due),
+    )
+
+
 class PostgresTimeEventsDue:
     """``application.ports.TimeEventsDue`` in the ``time_events_due`` table."""
 
@@ -46,6 +70,9 @@ class PostgresTimeEventsDue:
 
     async def replace(self, tx: asyncpg.Connection, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
         await write_pending(tx, contract_id, due)
+
+    async def replace_many(self, tx: asyncpg.Connection, due: Mapping[UUID, Sequence[TimeEventDue]]) -> None:
+        await write_pending_many(tx, due)
 
     async def contracts_due(self, as_of: date, limit: int) -> list[UUID]:
         rows = await self._pool.fetch(

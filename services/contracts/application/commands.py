@@ -48,7 +48,7 @@ from shared.domain_errors import NotFound, RuleViolated
 from shared.events import contracts as ev_contracts
 from shared.events.base import EventData
 from shared.events.contracts import InvoiceIssued
-from shared.eventstore.aggregates import AggregateRepository, Executed
+from shared.eventstore.aggregates import AggregateRepository, Decided, Executed
 from shared.eventstore.ports import EventStore, Transaction
 from shared.eventstore.records import CommandContext, RecordedEvent
 
@@ -166,6 +166,10 @@ class ContractsApplication:
 
     async def _rearm(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
         await self.time_events.replace(tx, state.id, pending_time_events(state, self.grace_days, self.invoice_days))
+        await self._index(tx, state, recorded)
+
+    async def _index(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
+        """Keep the invoice book and the payer directory up with what the append recorded."""
         issued = [r for r in recorded if r.event_type == InvoiceIssued.event_type]
         if issued:
             if self.invoices is None:
@@ -299,6 +303,24 @@ class ContractsApplication:
             await self._position_of(command.contract_id, recorded),
             retried=True,
         )
+
+    async def write_decided(
+        self, decided: Sequence[Decided[ContractState]], ctx: CommandContext, also: AlsoWrite | None = None
+    ) -> list[Executed[ContractState]]:
+        """Commands on several contracts, decided by the caller on the states it read
+        (``contracts.start``), in one transaction with each contract's scheduler rows and
+        ``also``; ConcurrencyError (nothing written) when any contract moved on meanwhile."""
+
+        async def hook(tx: Transaction, results: list[tuple[ContractState, list[RecordedEvent]]]) -> None:
+            await self.time_events.replace_many(
+                tx, {s.id: pending_time_events(s, self.grace_days, self.invoice_days) for s, _ in results}
+            )
+            for state, recorded in results:
+                await self._index(tx, state, recorded)
+            if also is not None:
+                await also(tx)
+
+        return await self.contracts.append_decided(decided, ctx=ctx, in_transaction=hook)
 
     async def _position_of(self, contract_id: UUID, payments: Sequence[Payment]) -> int | None:
         """The position of the last event the original command wrote: its last PaymentRecorded

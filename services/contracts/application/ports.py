@@ -6,7 +6,7 @@ service, memory in the application tests.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +23,10 @@ class TimeEventsDue(Protocol):
 
     async def replace(self, tx: Transaction, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
         """Make the contract's pending time events ``due``, inside the append's transaction."""
+        ...
+
+    async def replace_many(self, tx: Transaction, due: Mapping[UUID, Sequence[TimeEventDue]]) -> None:
+        """``replace`` for several contracts in one go (a group commit's)."""
         ...
 
     async def contracts_due(self, as_of: date, limit: int) -> list[UUID]:
@@ -116,6 +120,13 @@ class StatementLedger(Protocol):
 
     async def record_matched(self, tx: Transaction, line: BankLine, contract_id: UUID, rule: str, actor: str) -> None:
         """Inside the receipt's append; ``LineAlreadyImported`` when the line is there already."""
+        ...
+
+    async def record_matched_many(
+        self, tx: Transaction, rows: Sequence[tuple[BankLine, UUID, str]], actor: str
+    ) -> None:
+        """``record_matched`` for (line, contract, rule) rows in one statement (a group commit);
+        ``LineAlreadyImported`` when any line is there already."""
         ...
 
     async def keep_unallocated(self, lines: Sequence[tuple[BankLine, str]], actor: str) -> set[UUID]:

@@ -10,6 +10,12 @@ in the same transaction; any other line is kept as an unallocated receipt with t
 line that did not parse (an amount, a date) is reported with its line number and the problem,
 and the lines before and after it are imported as if it were not there.
 
+A batch's receipts are matched and decided in file order, each on the state the ones before
+it left, and written in one transaction (``receipt_group``: a group commit, one per batch
+instead of one per payment); what the group cannot take — a payment its contract refuses, a
+batch another writer got in the way of — is recorded one by one after it, each payer's and
+each contract's lines still in file order.
+
 A crash in the second pass leaves the lines applied so far applied; importing the same file
 again applies the rest and records nothing twice.
 """
@@ -31,6 +37,7 @@ from services.contracts.application.ports import (
     PayerDirectory,
     StatementLedger,
 )
+from services.contracts.application.receipt_group import ReceiptGroup
 from services.contracts.domain.commands import Allocation, RecordReceipt
 from services.contracts.domain.contract import ContractState
 from services.contracts.domain.statements.lines import BankLine, LineRejected, Outgoing, Parsed
@@ -39,7 +46,10 @@ from services.contracts.domain.statements.parse import read_statement
 from shared.domain_errors import Conflict, DomainError, NotFound, RuleViolated
 from shared.eventstore.ports import Transaction
 from shared.eventstore.records import CommandContext
+from shared.logging import get_logger
 from shared.money import money_text
+
+log = get_logger("contracts.statements")
 
 Source = Callable[[], Iterable[bytes]]
 """Opens the file afresh: its bytes in pieces (the import reads it twice)."""
@@ -70,6 +80,12 @@ class ImportReport:
     outgoing: int = 0
     matched_by: Counter[str] = field(default_factory=Counter)
     rejections: list[LineRejected] = field(default_factory=list)
+    position: int | None = None
+    """The position of the last event the import wrote (None: it wrote none)."""
+
+    def saw(self, position: int | None) -> None:
+        if position is not None:
+            self.position = max(self.position or 0, position)
 
 
 def check(source: Source) -> Checked:
@@ -94,16 +110,14 @@ class StatementImport:
         *,
         rules: Sequence[Rule] = RULES,
         batch: int = 500,
-        concurrency: int = 4,
     ) -> None:
-        """``concurrency``: payers whose lines are recorded at the same time (each payer's
-        contracts are its own, so their appends never clash; one payer's lines keep their order)."""
+        """``batch``: payments read, matched and written together (``ReceiptGroup``: one
+        transaction for the batch's receipts)."""
         self.contracts = contracts
         self.directory = directory
         self.ledger = ledger
         self.rules = rules
         self.batch = batch
-        self.concurrency = concurrency
 
     async def run(
         self,
@@ -139,23 +153,43 @@ class StatementImport:
             else:
                 lines.append(item)
         known = await self.ledger.imported([line.id for line in lines])
-        by_payer: dict[str, list[BankLine]] = {}
+        fresh: list[BankLine] = []
         for line in lines:
             if line.id in known:
                 report.already_imported += 1
                 continue
             known.add(line.id)  # the same document twice in one file
-            by_payer.setdefault(line.payer_tax_id or "", []).append(line)
-        payers = await self.directory.contracts_paid_by([t for t in by_payer if t])
+            fresh.append(line)
+        payers = await self.directory.contracts_paid_by({line.payer_tax_id for line in fresh if line.payer_tax_id})
         unmatched: list[tuple[BankLine, str]] = []
-        slots = asyncio.Semaphore(self.concurrency)
-
-        async def settle(tax_id: str, lines: list[BankLine]) -> None:
-            async with slots:  # one payer's lines in file order; payers side by side
-                for line in lines:
-                    await self._settle(line, payers.get(tax_id, []), report, unmatched, ctx, latest_paid_on)
-
-        await asyncio.gather(*(settle(tax_id, group) for tax_id, group in by_payer.items()))
+        group = ReceiptGroup(self.contracts)
+        later: list[BankLine] = []  # the one-by-one path, after the group
+        held: set[str] = set()
+        for line in fresh:  # in file order: each decision sees the receipts before it
+            payer = line.payer_tax_id or ""
+            if payer in held:  # one payer's lines keep their order
+                later.append(line)
+                continue
+            contracts = await group.states(payers.get(payer, []))
+            found = await self._by_invoice(line) or match(line, contracts, self.rules)
+            if found is None:
+                unmatched.append((line, why_unmatched(line, contracts)))
+            elif not await group.take(line, found, self._command(line, found, latest_paid_on)):
+                held.add(payer)
+                group.hold([found.contract_id, *payers.get(payer, [])])
+                later.append(line)
+        if group:
+            try:
+                position = await group.commit(ctx, self.ledger)
+            except Exception as failed:  # noqa: BLE001 - whatever it was, the one-by-one path decides afresh
+                log.warning("statement batch not written together; recording it line by line", error=repr(failed))
+                later = sorted([t.line for t in group.taken] + later, key=lambda line: line.line)
+            else:
+                report.matched += len(group)
+                report.matched_by.update(t.match.rule for t in group.taken)
+                report.saw(position)
+        for line in later:
+            await self._settle(line, payers.get(line.payer_tax_id or "", []), report, unmatched, ctx, latest_paid_on)
         if unmatched:
             kept = await self.ledger.keep_unallocated(unmatched, ctx.actor)
             report.unallocated += len(kept)
@@ -191,6 +225,7 @@ class StatementImport:
             else:
                 report.matched += 1
                 report.matched_by[found.rule] += 1
+                report.saw(written.position)
 
     async def _by_invoice(self, line: BankLine) -> Match | None:
         """Rule 1: the invoices the purpose names by number (the lookup is I/O, the rule is not)."""
@@ -204,13 +239,10 @@ class StatementImport:
         states = [await self.contracts.contracts.current(contract_stream(i)) for i in ids]
         return [s for s in states if s is not None]
 
-    async def _record(
-        self, line: BankLine, found: Match, ctx: CommandContext, latest_paid_on: date | None
-    ) -> ReceiptWritten:
-        async def ledger_row(tx: Transaction) -> None:
-            await self.ledger.record_matched(tx, line, found.contract_id, found.rule, ctx.actor)
-
-        command = RecordReceipt(
+    @staticmethod
+    def _command(line: BankLine, found: Match, latest_paid_on: date | None) -> RecordReceipt:
+        """The receipt ``line`` makes on the contract ``found`` names, under the bank document."""
+        return RecordReceipt(
             found.contract_id,
             line.id,
             line.amount,
@@ -219,7 +251,14 @@ class StatementImport:
             list(found.allocations) if found.allocations is not None else None,
             latest_paid_on,
         )
-        return await self.contracts.record_receipt(command, ctx, also=ledger_row)
+
+    async def _record(
+        self, line: BankLine, found: Match, ctx: CommandContext, latest_paid_on: date | None
+    ) -> ReceiptWritten:
+        async def ledger_row(tx: Transaction) -> None:
+            await self.ledger.record_matched(tx, line, found.contract_id, found.rule, ctx.actor)
+
+        return await self.contracts.record_receipt(self._command(line, found, latest_paid_on), ctx, also=ledger_row)
 
     # --- unallocated receipts ---------------------------------------------------------
 

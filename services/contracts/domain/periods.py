@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from uuid import UUID
 
 from shared import owed
@@ -67,11 +68,13 @@ class Period:
     """A cancelled payment made the period owed again after it was paid in full: its next
     overdue event is today's news whatever its date (never ``late``)."""
 
-    @property
+    # Cached on the instance: a period is immutable (every change is a new one), and these are
+    # read for every period on every decision (a contract with many payments made them costly).
+    @cached_property
     def active_payments(self) -> tuple[Payment, ...]:
         return tuple(p for p in self.payments if not p.cancelled)
 
-    @property
+    @cached_property
     def paid_amount(self) -> Decimal:
         return in_currency(sum((p.amount for p in self.active_payments), Decimal(0)), self.currency)
 

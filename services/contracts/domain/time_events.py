@@ -30,7 +30,9 @@ moves what is still pending and repeats nothing already sent. Each pending event
 
 An event whose date is more than ``ABONENT_LATE_EVENT_DAYS`` before the moment it is emitted
 (``EmitDueTimeEvents.now``) carries ``late=True``: history stays complete, the notifier does
-not mail old news.
+not mail old news. An invoice counts from its period's ``due_on``, not from its own day: a
+period added or renewed inside the invoice window gets its invoice mailed on the next tick;
+only a period already past due by then has old news for an invoice.
 """
 
 from __future__ import annotations
@@ -232,6 +234,10 @@ def emit_one(
     assert period is not None
     late = command.now is not None and command.calendar.is_late(due.due_on, command.now)
     if due.kind == "invoice":
+        # An invoice is news until its period is old debt: one issued late because the period
+        # was added, renewed or moved inside the window (or the scheduler was down) is still
+        # what the client pays by, so lateness counts from the day the period falls due.
+        late = command.now is not None and command.calendar.is_late(period.due_on, command.now)
         terms = command.invoicing
         if terms is None or terms.numbering is None:
             raise ValueError("an invoice is due but the command brings no invoice numbering")

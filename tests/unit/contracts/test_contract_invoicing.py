@@ -108,3 +108,16 @@ def test_the_reminder_carries_the_next_periods_invoice_when_issued():
     events = when(state, tick("2026-03-25", days=None))
     reminder = next(e for e in events if isinstance(e, sch.ServicePeriodEndingSoon))
     assert reminder.next_invoice is not None and reminder.next_invoice.number == "2026-000123"
+
+
+def test_a_period_added_inside_the_window_gets_an_invoice_that_is_news():
+    """Added on 27 March for 1 April: its invoice day (22 March) passed five days ago, but the
+    invoice is what the client pays by, so it is not old news (mailed); once the period is past
+    due by more than ABONENT_LATE_EVENT_DAYS (3), it is."""
+    state = given(opened(), added(Q2, "2026-04-01", "2026-06-30"))
+    (invoice,) = [e for e in when(state, tick("2026-03-27")) if isinstance(e, ev.InvoiceIssued)]
+    assert (invoice.invoice.issued_on, invoice.late) == (d("2026-03-27"), False)
+    (on_time,) = [e for e in when(state, tick("2026-04-04")) if isinstance(e, ev.InvoiceIssued)]
+    assert not on_time.late
+    (old,) = [e for e in when(state, tick("2026-04-05")) if isinstance(e, ev.InvoiceIssued)]
+    assert old.late

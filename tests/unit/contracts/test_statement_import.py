@@ -22,6 +22,7 @@ from services.contracts.application.statements import StatementImport
 from services.contracts.domain import commands as cmd
 from services.contracts.domain.statements.lines import StatementUnreadable
 from shared.domain_errors import Conflict, RuleViolated
+from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.memory import MemoryEventStore
 from shared.eventstore.records import CommandContext
 from tests.support.statements import Doc, csv_text, exchange_1c
@@ -34,9 +35,27 @@ def ctx() -> CommandContext:
     return CommandContext(correlation_id=str(uuid4()), actor="accountant-1", now=NOW)
 
 
-class World:
+class CountingStore(MemoryEventStore):
+    """The memory store counting its transactions (every append is one ``append_many``);
+    ``clash``: the next one finds its first stream moved on (another writer got there first)."""
+
     def __init__(self) -> None:
-        self.store = MemoryEventStore(router=route)
+        super().__init__(router=route)
+        self.streams_per_transaction: list[int] = []
+        self.clash = False
+
+    async def append_many(self, appends, *, ctx, in_transaction=None):
+        self.streams_per_transaction.append(len(appends))
+        if self.clash:
+            self.clash = False
+            first = appends[0]
+            raise ConcurrencyError(first.stream_id, first.expected_version, first.expected_version + 1)
+        return await super().append_many(appends, ctx=ctx, in_transaction=in_transaction)
+
+
+class World:
+    def __init__(self, store: MemoryEventStore | None = None) -> None:
+        self.store = store or MemoryEventStore(router=route)
         self.directory = MemoryPayerDirectory()
         self.ledger = MemoryStatementLedger()
         self.app = ContractsApplication(
@@ -246,4 +265,67 @@ async def test_a_number_shaped_like_an_invoice_that_was_never_issued_falls_throu
     contract, _ = await w.contract(client, "AB-17")
     report = await w.run(exchange_1c([Doc("63", "30000.00", TAX, "Счёт 2026-999999 по договору AB-17")]))
     assert report.matched_by == {"contract_number": 1}
+    assert await w.paid(contract) == ["30000.00", "0.00", "0.00", "0.00"]
+
+
+async def test_a_batch_of_receipts_on_several_contracts_is_one_transaction_in_file_order():
+    """The group commit: four payments to three contracts of two payers are one transaction
+    (one append per contract); a contract's two payments apply in file order, the second on
+    the state the first left (Q1 paid, so it pays Q2 and part of Q3)."""
+    store = CountingStore()
+    w = World(store)
+    w.statements.batch = 500
+    alpha, beta = await w.client(), await w.client(tax_id="7701000002")
+    (a1, _), (a2, _), (b1, _) = [
+        await w.contract(c, n) for c, n in ((alpha, "AB-21"), (alpha, "AB-22"), (beta, "BE-1"))
+    ]
+    before = len(store.streams_per_transaction)
+    report = await w.run(
+        exchange_1c(
+            [
+                Doc("1", "30000.00", TAX, "AB-21 за 1 кв."),
+                Doc("2", "20000.00", "7701000002", "по договору BE-1"),
+                Doc("3", "45000.00", TAX, "AB-21 за 2-3 кв."),
+                Doc("4", "5.00", "7800000002", "?"),
+                Doc("5", "100.00", TAX, "AB-22"),
+            ]
+        )
+    )
+    assert (report.matched, report.unallocated, report.matched_by) == (4, 1, {"contract_number": 4})
+    assert store.streams_per_transaction[before:] == [3]
+    assert await w.paid(a1) == ["30000.00", "30000.00", "15000.00", "0.00"]
+    assert (await w.paid(a2))[0] == "100.00" and (await w.paid(b1))[0] == "20000.00"
+    assert report.position == (await w.store.read_all())[-1].position
+    assert {r.status for r in w.ledger.rows.values()} == {"matched", "unallocated"} and len(w.ledger.rows) == 5
+
+
+async def test_a_batch_another_writer_got_in_the_way_of_is_recorded_line_by_line_once():
+    """The group's transaction fails (a contract moved on): nothing of it was written, and the
+    one-by-one path records every payment once, in file order."""
+    store = CountingStore()
+    w = World(store)
+    w.statements.batch = 500
+    contract, _ = await w.contract(await w.client(), "AB-23")
+    store.clash = True
+    before = len(store.streams_per_transaction)
+    report = await w.run(exchange_1c([Doc("1", "30000.00", TAX, "AB-23"), Doc("2", "45000.00", TAX, "AB-23")]))
+    assert store.streams_per_transaction[before:] == [1, 1, 1]  # the failed group, then each line
+    assert (report.matched, report.already_imported, report.matched_by) == (2, 0, {"contract_number": 2})
+    assert await w.paid(contract) == ["30000.00", "30000.00", "15000.00", "0.00"]
+    _, events = await w.app.get_contract(contract)
+    assert len({e.data["receipt_id"] for e in events if e.event_type == "PaymentRecorded"}) == 2
+    assert len(w.ledger.rows) == 2
+
+
+async def test_a_line_recorded_meanwhile_by_another_import_is_not_recorded_twice():
+    """Two imports of one statement at once: the ledger said "new" to both, but the receipt is
+    the contract's already (same reference, same values), so the second records nothing."""
+    w = World()
+    w.statements.batch = 500
+    contract, _ = await w.contract(await w.client(), "AB-24")
+    text = exchange_1c([Doc("1", "30000.00", TAX, "AB-24")])
+    assert (await w.run(text)).matched == 1
+    w.ledger.rows.clear()  # as if the other import had not committed its ledger row yet
+    again = await w.run(text)
+    assert (again.matched, again.already_imported) == (0, 1)
     assert await w.paid(contract) == ["30000.00", "0.00", "0.00", "0.00"]

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from uuid import UUID, uuid5
 
 MAX_LINE_BYTES = 64 * 1024
@@ -67,7 +68,7 @@ class BankLine:
     account: str | None = None
     """Our account the money came to (1C), None for a CSV."""
 
-    @property
+    @cached_property  # the line is immutable; its id is asked for at every step of an import
     def key(self) -> str:
         """What makes this payment the same payment in another export (overlapping periods
         re-export documents; ``Номер`` alone repeats): our account, the document's number,
@@ -84,7 +85,7 @@ class BankLine:
         )
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
-    @property
+    @cached_property
     def id(self) -> UUID:
         """The line's id as an imported receipt: the same for every import of the document."""
         return uuid5(STATEMENT_NAMESPACE, self.key)

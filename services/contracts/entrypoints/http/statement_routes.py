@@ -96,6 +96,7 @@ async def import_statement(request: Request, ctx: Context, latest_paid_on: Lates
         outgoing=report.outgoing,
         matched_by=dict(report.matched_by),
         rejections=[ss.RejectedLine(line=r.line, rule=r.rule, message=r.message) for r in report.rejections],
+        position=report.position,
     )
 
 

@@ -27,6 +27,11 @@ class ImportAnswer(BaseModel):
     outgoing: int = Field(description="money out or between our accounts: not imported")
     matched_by: dict[str, int] = Field(description="matched payments by the rule that matched them")
     rejections: list[RejectedLine] = Field(description="each rejected line with its problem (the first 1000)")
+    position: int | None = Field(
+        default=None,
+        description="the position of the last event the import wrote (null: none); it spans clients, so a read "
+        "about one client waits for that client's own last position (GET /contracts/{id}/events)",
+    )
 
 
 class UnallocatedReceipt(BaseModel):
