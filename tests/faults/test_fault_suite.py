@@ -44,7 +44,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
@@ -59,6 +59,7 @@ from shared.kafka_security import plaintext
 from shared.topics import ALL_TOPICS, CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, TICKETS_EVENTS
 from tests.faults.conftest import PROCESSES, System
 from tests.integration.projections.helpers import end_offsets
+from tests.support.kafka import partitions_of
 
 TODAY = date.today()
 NOTICES = ("ServicePeriodEndingSoon", "ServicePeriodBecameOverdue")
@@ -335,14 +336,7 @@ async def outbox_empty(url: str) -> bool:
 async def on_kafka(bootstrap: str, topics: tuple[str, ...]) -> dict[str, list[tuple[str, str, int]]]:
     """Every record of ``topics`` up to their end now: topic -> [(event id, key, position)] in
     partition order (first sight of an event id only)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    tps = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
-    assert tps, f"no partitions of {topics}"
+    tps = await partitions_of(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)

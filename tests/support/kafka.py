@@ -41,10 +41,8 @@ async def collect(
     return found
 
 
-async def catch_up(bootstrap: str, group: str, topics: Sequence[str]) -> None:
-    """Commit ``group``'s offsets at the end of every one of ``topics``: a consumer under test
-    starts as one that has caught up, instead of first handling what other test packages
-    produced (the notifier reads two topics; skipping one left it mailing every earlier invoice)."""
+async def partitions_of(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of ``topics`` (each topic must exist)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -53,6 +51,14 @@ async def catch_up(bootstrap: str, group: str, topics: Sequence[str]) -> None:
         await admin.close()
     partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
     assert {p.topic for p in partitions} == set(topics), f"not every topic of {topics} exists"
+    return partitions
+
+
+async def catch_up(bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    """Commit ``group``'s offsets at the end of every one of ``topics``: a consumer under test
+    starts as one that has caught up, instead of first handling what other test packages
+    produced (the notifier reads two topics; skipping one left it mailing every earlier invoice)."""
+    partitions = await partitions_of(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
