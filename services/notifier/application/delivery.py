@@ -11,20 +11,25 @@ the consumer 130–610 s per event). After ``max_attempts`` (counted in the log,
 do not reset it) the delivery is ``dead`` and the event is dead-lettered. Permanent
 failures (5xx to the envelope or data) are ``failed`` at once.
 
-The window that remains, honestly: the SMTP server has accepted the message (its final
-"250" is on the wire) but the notifier dies — or loses its database connection, or the
-"250" is lost — before the ``sent`` row commits. The row rolls back to ``pending``, Kafka
-redelivers the event (or the schedule comes round again), and the recipient gets the
-e-mail a second time. That second copy carries the same ``Message-ID`` (derived from event
-and recipient), so mail systems and people can recognise it as the same message. No SMTP
-protocol lets a client make "accepted" and "recorded" one atomic step; the window is one
-SMTP round-trip wide.
+Between the server's "250" and the commit of the ``sent`` row the database may go away (a
+restart, a failover, a cut connection): the row rolls back to ``pending`` and the event
+comes again. The deliverer remembers, for as long as the process lives, every e-mail the
+server accepted whose ``sent`` row has not committed yet; the next attempt at it records
+``sent`` without mailing it again.
+
+The window that remains, honestly: the notifier process dies (or its partition moves to
+another replica while the database is away) after the server accepted the message and
+before the ``sent`` row commits — or the "250" itself is lost. The recipient then gets the
+e-mail a second time, with the same ``Message-ID`` (derived from event and recipient), so
+mail systems and people can recognise it as the same message. No SMTP protocol lets a
+client make "accepted" and "recorded" one atomic step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from uuid import UUID
 
 from services.notifier.application.ports import Log, Metrics, NoMetrics, Sender
 from services.notifier.domain.emails import DeliveryResult, OutgoingEmail
@@ -67,6 +72,8 @@ class Deliverer:
         self._metrics = metrics or NoMetrics()
         self._busy = busy_exceptions
         self._stopping = asyncio.Event()
+        self._accepted_unrecorded: set[tuple[UUID, str]] = set()
+        """(event, recipient) the SMTP server accepted whose ``sent`` row has not committed."""
 
     def stop(self) -> None:
         """Finish the attempts in flight, but start no new one."""
@@ -87,6 +94,8 @@ class Deliverer:
         except self._busy as exc:
             raise TryAgain(str(exc)) from exc
         # the outcome is committed: count and log it only now
+        if result.status != "pending":
+            self._accepted_unrecorded.discard((email.event_id, email.recipient))
         if result.already_done:
             return result
         if result.status == "sent":
@@ -123,6 +132,15 @@ class Deliverer:
                 await claim.mark_dead(claim.attempts, error)
                 return DeliveryResult(email.recipient, "dead", claim.attempts, error)
             attempts = claim.attempts + 1
+            key = (email.event_id, email.recipient)
+            if key in self._accepted_unrecorded:  # sent before the database went away
+                log.warning(
+                    "recording an e-mail the server accepted before the database went away",
+                    recipient=email.recipient,
+                    message_id=email.message_id,
+                )
+                await claim.mark_sent(attempts)
+                return DeliveryResult(email.recipient, "sent", attempts)
             try:
                 await self._sender.send(email)
             except SendFailure as failure:
@@ -135,5 +153,6 @@ class Deliverer:
                     return DeliveryResult(email.recipient, "dead", attempts, error)
                 await claim.mark_retry(attempts, error, retry_delay(self.policy, attempts))
                 return DeliveryResult(email.recipient, "pending", attempts, error)
+            self._accepted_unrecorded.add(key)  # until the block below commits the row
             await claim.mark_sent(attempts)
             return DeliveryResult(email.recipient, "sent", attempts)

@@ -115,6 +115,51 @@ async def test_a_crash_between_sent_and_recorded_resends_with_the_same_message_i
     assert copies[0].message["Message-ID"] == copies[1].message["Message-ID"] == email.message_id
 
 
+class LosesTheDatabaseAfterSending:
+    """An SMTP sender after whose "250" the notifier's database connection is gone: the
+    claim's session is terminated, as a PostgreSQL restart (or a network cut) does."""
+
+    def __init__(self, sender: SmtpSender, admin: asyncpg.Pool) -> None:
+        self._sender, self._admin, self.cuts = sender, admin, 0
+
+    async def send(self, email: OutgoingEmail) -> None:
+        await self._sender.send(email)
+        if self.cuts == 0:
+            self.cuts += 1
+            await self._admin.execute(
+                """SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                   WHERE c.relname = 'deliveries' AND l.pid <> pg_backend_pid()"""
+            )
+
+
+async def test_a_database_lost_between_sent_and_recorded_records_it_without_sending_again(
+    two_pools: tuple[asyncpg.Pool, asyncpg.Pool], mailbox: Mailbox
+) -> None:
+    pool, admin = two_pools
+    log = DeliveryLog(pool)
+    sender = LosesTheDatabaseAfterSending(
+        SmtpSender(SmtpConfig("127.0.0.1", mailbox.port, tls="none", timeout=5)), admin
+    )
+    deliverer = Deliverer(log, sender, RetryPolicy(3, 0.05, 0.1))
+    email = await recorded_email(log)
+
+    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
+        await deliverer.deliver(email)  # accepted by the server; the "sent" row never committed
+    assert sender.cuts == 1
+    row = await admin.fetchrow("SELECT status, attempts FROM deliveries WHERE event_id = $1", email.event_id)
+    assert (row["status"], row["attempts"]) == ("pending", 0)
+
+    # the database is back and the event comes again (Kafka's redelivery): the process still
+    # knows the server accepted it, so it records "sent" and mails nothing more
+    result = await deliverer.deliver(email)
+    assert (result.status, result.already_done) == ("sent", False)
+    row = await admin.fetchrow("SELECT status, attempts FROM deliveries WHERE event_id = $1", email.event_id)
+    assert (row["status"], row["attempts"]) == ("sent", 1)
+    assert len(mailbox.for_event(email.event_id)) == 1
+    again = await deliverer.deliver(email)  # and from then on the log says it is done
+    assert again.already_done and len(mailbox.for_event(email.event_id)) == 1
+
+
 async def test_attempts_running_out_dead_letter_the_event_and_a_retry_sends_it_later(
     two_pools: tuple[asyncpg.Pool, asyncpg.Pool],
     stack: Any,
