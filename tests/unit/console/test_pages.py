@@ -174,6 +174,19 @@ async def test_the_dispatcher_sees_coverage_as_soon_as_a_client_is_chosen(as_rol
     assert ("tickets", "register", {"client_id": CLIENT, "title": "Printer"}) in calls.made
 
 
+async def test_without_script_the_coverage_check_posts_the_form_and_registers_nothing(as_role, calls):
+    web = await as_role("dispatcher")
+    form_page = await web.get("/tickets/new")
+    assert 'formmethod="get"' not in form_page.text, "a GET would put the form's CSRF token in the URL"
+    assert 'name="check"' in form_page.text
+    checked = await post_form(
+        web, "/tickets/new", {"client_id": CLIENT, "title": "Printer", "registered_at": "2026-05-15", "check": "1"}
+    )
+    assert checked.status_code == 200 and 'data-status="unpaid"' in checked.text and 'value="Printer"' in checked.text
+    assert ("projections", "coverage", {"on": "2026-05-15"}) in calls.made
+    assert not [c for c in calls.made if c[:2] == ("tickets", "register")]
+
+
 async def test_the_card_asks_contracts_once_per_contract_and_the_history_when_opened(as_role, calls):
     manager = await as_role("manager")
     page = await manager.get(f"/clients/{CLIENT}")

@@ -83,6 +83,8 @@ async def coverage_fragment(request: Request, user: Person, client_id: str = "",
 async def register_ticket(request: Request, user: Person) -> Response:
     _need(user, "register_ticket")
     values = await form(request)
+    if values.get("check"):  # the form's no-script "check the client's coverage": registers nothing
+        return await _form_page(request, user, values)
     body = {
         k: values[k].strip()
         for k in ("client_id", "title", "description", "registered_at", "override_reason")
