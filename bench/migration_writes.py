@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
 import statistics
 import tempfile
 import time
@@ -29,9 +28,7 @@ import asyncpg
 import uvloop
 
 from bench.debtors_scale import _seed
-from bench.tools import scratch_database
-from deploy.local import postgres
-from deploy.local.layout import RunDir, StackPorts
+from bench.tools import own_postgres, scratch_database
 from shared.db.migrations import apply_migrations
 
 ORDINARY = "CREATE INDEX periods_bench_plain_idx ON scale.periods (client_id, ends_on, amount);\n"
@@ -123,15 +120,8 @@ async def main(dsn: str, clients: int, lock_timeout_ms: int) -> None:
 
 
 def run_on_own_postgres(clients: int, lock_timeout_ms: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="abonent-bench-migrations-"))
-    run, ports = RunDir(work / "run"), StackPorts.free()
-    try:
-        postgres.start(run, ports)
-        dsn = postgres.url(ports, "postgres", postgres.password(run))
-        uvloop.run(main(dsn, clients, lock_timeout_ms))
-    finally:
-        postgres.stop(run)
-        shutil.rmtree(work, ignore_errors=True)
+    with own_postgres("migrations") as (_, server):
+        uvloop.run(main(server, clients, lock_timeout_ms))
 
 
 if __name__ == "__main__":

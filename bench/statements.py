@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -31,8 +29,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from bench.tools import own_postgres, with_database
 from deploy.local import postgres
-from deploy.local.layout import RunDir, StackPorts
 from services.contracts.application.commands import ContractsApplication
 from services.contracts.application.statements import ImportReport, check
 from services.contracts.bootstrap import contracts_application, statement_import
@@ -212,17 +210,9 @@ def main(
     payments: int = typer.Option(100_000, help="documents in the statement"),
     payers: int = typer.Option(2_000, help="clients with a tax id and a contract"),
 ) -> None:
-    work = Path(tempfile.mkdtemp(prefix="abonent-bench-statements-"))
-    run = RunDir(work / "run")
-    ports = StackPorts.free()
-    try:
-        postgres.start(run, ports)
-        secret = postgres.password(run)
-        asyncio.run(postgres.create_databases(postgres.url(ports, "postgres", secret), ["contracts"]))
-        asyncio.run(bench(postgres.url(ports, "contracts", secret), payments, payers, work))
-    finally:
-        postgres.stop(run)
-        shutil.rmtree(work, ignore_errors=True)
+    with own_postgres("statements") as (work, server):
+        asyncio.run(postgres.create_databases(server, ["contracts"]))
+        asyncio.run(bench(with_database(server, "contracts"), payments, payers, work))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -15,13 +17,29 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from deploy.local import postgres
 from deploy.local.kafka import LIBS, LOG4J
+from deploy.local.layout import RunDir, StackPorts
 from deploy.local.postgres import bindir
 
 
 def with_database(dsn: str, name: str) -> str:
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextmanager
+def own_postgres(name: str) -> Iterator[tuple[Path, str]]:
+    """A PostgreSQL server of the bench's own (free port, temp dir), stopped and removed after:
+    (the work directory, the URL of its ``postgres`` database)."""
+    work = Path(tempfile.mkdtemp(prefix=f"abonent-bench-{name}-"))
+    run, ports = RunDir(work / "run"), StackPorts.free()
+    try:
+        postgres.start(run, ports)
+        yield work, postgres.url(ports, "postgres", postgres.password(run))
+    finally:
+        postgres.stop(run)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 async def scratch_database(dsn: str, name: str) -> str:
