@@ -30,10 +30,9 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
-from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, PAYMENTS, TICKETS_EVENTS
+from shared.topics import ALL_TOPICS, CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, PAYMENTS, TICKETS_EVENTS
 
 REPO = Path(__file__).resolve().parents[1]
 TOPICS = {"contracts": (CONTRACTS_EVENTS, CONTRACTS_SCHEDULE), "tickets": (TICKETS_EVENTS,)}
@@ -109,20 +108,15 @@ async def stored_events(dsn: str, prefix: str) -> tuple[list[Stored], dict[str, 
     return [Stored(r[0], r[1], r[2], r[3]) for r in rows], positions, transactions
 
 
-async def partitions_of(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    return [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+def partitions_of(topics: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of ``topics``, as the launcher creates them (``shared.topics``)."""
+    return [TopicPartition(s.name, p) for s in ALL_TOPICS if s.name in topics for p in range(s.partitions)]
 
 
 async def published(bootstrap: str, topics: Sequence[str], prefix: str) -> dict[str, list[tuple[str, str, int]]]:
     """Every record on ``topics`` (to their end now) whose correlation id is the ledger's:
     topic → [(event id, key, position)] in partition order, repeats included."""
-    tps = await partitions_of(bootstrap, topics)
+    tps = partitions_of(topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
@@ -155,7 +149,7 @@ async def drained(dsns: dict[str, str], projections_dsn: str, bootstrap: str, ti
     its topics (what the checks need: nothing still on its way)."""
     from services.projections.entrypoints.consumer import TOPICS as PROJECTED
 
-    tps = await partitions_of(bootstrap, PROJECTED)
+    tps = partitions_of(PROJECTED)
     conns = {name: await asyncpg.connect(dsn) for name, dsn in {**dsns, "projections": projections_dsn}.items()}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
