@@ -3,7 +3,8 @@
 Never the developer's ``.run``: a bench starts everything it measures and stops it after,
 so numbers are not mixed with whatever else is running, and nothing of the developer's is
 touched. Services are started one by one (``start``), so a benchmark can run, say, the
-contracts service without its in-process relay.
+contracts service without its in-process relay; ``start("contracts-2")`` starts a second
+replica (``deploy.local.services``: its own port, the same databases and consumer groups).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import httpx
 from deploy.local import processes
 from deploy.local.api import StackInfo, start_stack, stop_stack
 from deploy.local.layout import REPO, StackPorts
-from deploy.local.services import SERVICES, service_env
+from deploy.local.services import SERVICES, instance_names, replica_env, replica_name, service_env, spec_of
 
 HTTP_SERVICES = ("contracts", "projections", "tickets", "notifier")
 MAIL = {"NOTIFY_GENERAL_EMAIL": "service-desk@abonent.example", "NOTIFY_FROM_EMAIL": "abonent@abonent.example"}
@@ -73,9 +74,13 @@ class BenchEnv:
         return processes.running(self._pidfile(name))
 
     def start(self, name: str, *, timeout: float = 120.0, **extra_env: str) -> None:
-        """Start one service (``contracts``, …, ``scheduler``); wait until /health/ready is 200."""
-        spec = next(s for s in SERVICES if s.name == name)
+        """Start one service (``contracts``, …, ``scheduler``) or a replica of one (``contracts-2``:
+        on a free port of its own); wait until /health/ready is 200."""
+        spec, _ = spec_of(name)
+        if spec.name in HTTP_SERVICES:
+            self.ports.setdefault(name, free_port())
         env = {**os.environ, **service_env({**self.stack.env(), **MAIL}, self.ports), **extra_env}
+        env = replica_env(env, self.ports, name)
         env.setdefault("ABONENT_LOG_LEVEL", "WARNING")
         self.services_dir.mkdir(parents=True, exist_ok=True)
         log = self.services_dir / f"{name}.log"
@@ -96,13 +101,26 @@ class BenchEnv:
             time.sleep(0.2)
         raise RuntimeError(f"{name} not ready after {timeout:.0f}s; see {log}")
 
+    def reserve_replicas(self, n: int, services: tuple[str, ...]) -> list[str]:
+        """Ports for replica ``n`` of each of ``services``, before any starts (so tickets-n
+        knows where projections-n will answer); returns their names."""
+        names = [replica_name(s, n) for s in services]
+        for name in names:
+            self.ports.setdefault(name, free_port())
+        return names
+
+    def names(self) -> list[str]:
+        """Every service process this env started (replicas too), in start order."""
+        known = {s.name for s in SERVICES}
+        return instance_names(known | {p.stem for p in self.services_dir.glob("*.pid")})
+
     def sample_rss(self) -> dict[str, int]:
         """Record every running service's peak RSS (VmHWM, kB) so far; returns it."""
-        for spec in SERVICES:
-            pid = self.pid(spec.name)
+        for name in self.names():
+            pid = self.pid(name)
             kb = peak_rss_kb(pid) if pid else None
             if kb:
-                self.peak_rss_kb[spec.name] = max(self.peak_rss_kb.get(spec.name, 0), kb)
+                self.peak_rss_kb[name] = max(self.peak_rss_kb.get(name, 0), kb)
         return dict(self.peak_rss_kb)
 
     def stop(self, name: str) -> None:
@@ -110,18 +128,18 @@ class BenchEnv:
         processes.stop(self._pidfile(name))
 
     def stop_all(self) -> None:
-        for spec in reversed(SERVICES):
-            if self.pid(spec.name) is not None:
-                self.stop(spec.name)
+        for name in reversed(self.names()):
+            if self.pid(name) is not None:
+                self.stop(name)
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) used so far by each process of this stack: the services,
         PostgreSQL (postmaster and every backend), Kafka, and the bench process itself."""
         out: dict[str, float] = {}
-        for spec in SERVICES:
-            pid = self.pid(spec.name)
+        for name in self.names():
+            pid = self.pid(name)
             if pid and (t := cpu_of(pid)) is not None:
-                out[spec.name] = t
+                out[name] = t
         out["postgres"] = sum(cpu_of(p) or 0.0 for p in _family(self.stack.pids.get("postgres")))
         out["kafka"] = cpu_of(self.stack.pids.get("kafka")) or 0.0
         mine = os.times()

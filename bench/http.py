@@ -93,6 +93,7 @@ class HttpPool:
         json: Any = None,
         params: dict[str, Any] | None = None,
         as_token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
         if params:
             path = f"{path}?{urlencode({k: v for k, v in params.items() if v is not None})}"
@@ -105,6 +106,8 @@ class HttpPool:
         )
         if json is not None:
             head += b"Content-Type: application/json\r\n"
+        for name, value in (headers or {}).items():
+            head += f"{name}: {value}\r\n".encode()
         head += b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
         for attempt in (1, 2):
             conn = await self._acquire()
@@ -161,8 +164,9 @@ class HttpPool:
         json: Any = None,
         params: dict[str, Any] | None = None,
         as_token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
-        status, payload = await self.request(method, path, json=json, params=params, as_token=as_token)
+        status, payload = await self.request(method, path, json=json, params=params, as_token=as_token, headers=headers)
         if status not in expect:
             raise HttpError(status, payload)
         return orjson.loads(payload)

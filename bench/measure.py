@@ -51,7 +51,7 @@ async def settle(ctx: Ctx, timeout: float = 120.0) -> dict[str, float]:
             await asyncio.sleep(1.0)
             after = ctx.env.cpu_seconds()
             idle = {k: after[k] - before.get(k, 0.0) for k in after}  # per second
-            busy = max(idle.get(s, 0.0) for s in SERVICES)
+            busy = max((rate for name, rate in idle.items() if name.rsplit("-", 1)[0] in SERVICES), default=0.0)
             if pending == 0 and applied >= ends and busy < QUIET_CPU:
                 return idle
             if time.perf_counter() - started > timeout:

@@ -115,16 +115,28 @@ def _stack_env(run_dir: Path) -> dict[str, str]:
 
 
 @app.command("services-up")
-def services_up(run_dir: Path = RUN_DIR) -> None:
+def services_up(
+    run_dir: Path = RUN_DIR,
+    replicas: int = typer.Option(
+        1,
+        min=1,
+        envvar="ABONENT_REPLICAS",
+        help="processes of contracts, projections and tickets each: replica n on the service's port "
+        "+ 10·(n−1) (contracts-2 on 8011, projections-2 on 8012, tickets-2 on 8013)",
+    ),
+) -> None:
     """Start contracts, projections, tickets, notifier and the scheduler in the background."""
     try:
         found = services.start_services(
-            run_dir, _stack_env(run_dir), progress=lambda m: console.print(f"[cyan]•[/] {m}", highlight=False)
+            run_dir,
+            _stack_env(run_dir),
+            services.default_ports(replicas),
+            progress=lambda m: console.print(f"[cyan]•[/] {m}", highlight=False),
         )
     except LauncherError as exc:
         _fail(exc)
     for name, url in found.items():
-        console.print(f"  {name:<12} {url}  (API docs: {url}/docs)")
+        console.print(f"  {name:<14} {url}  (API docs: {url}/docs)")
     console.print(f"  logs: {run_dir / 'services'}/*.log")
 
 
@@ -139,4 +151,4 @@ def services_down(run_dir: Path = RUN_DIR) -> None:
 def services_status(run_dir: Path = RUN_DIR) -> None:
     """Which services run, with which pid."""
     for name, pid in services.service_pids(run_dir).items():
-        console.print(f"  {name:<12} {'pid ' + str(pid) if pid else '[red]not running[/]'}")
+        console.print(f"  {name:<14} {'pid ' + str(pid) if pid else '[red]not running[/]'}")
