@@ -180,7 +180,9 @@ class ContractsApplication:
         pending time events as of its last append (each append writes them in its transaction,
         and an append from a state that is not the stream's head fails on its version), so a
         command that leaves them as they were — a part payment, a renaming — has nothing to
-        write there, and its append is one round trip."""
+        write there, and its append is one round trip. (So a changed ``ABONENT_GRACE_DAYS``
+        reaches a contract's rows with the next command that changes its pending events, not
+        with any command.)"""
         if any(e.event_type in _INDEXED for e in events):
             return True
         before_due = [] if before is None else pending_time_events(before, self.grace_days, self.invoice_days)
