@@ -3,11 +3,23 @@
 PyJWT checks the signature with the configured key and its one algorithm, and ``iss``,
 ``aud``, ``exp``, ``nbf`` (and ``iat``) with a small leeway. The reasons are short phrases,
 safe to answer and to log; the token itself is never put in either.
+
+A token that verified is remembered (``VerifiedTokens``: a bounded LRU by token string), so
+the many requests of one client with one token pay for the signature and the claims once.
+What a token is worth does not change by it. There is no revocation list: a token is good
+until its ``exp`` (plus the leeway), and a cached one is refused from then on like any other.
+The one other way a token stops working, its signing key leaving the SSO's key set, is asked
+on every use: the key source must still give the key that verified it (``JwksKeys`` fetches
+the set again as before), else the token is verified afresh and refused if its key is gone.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -42,13 +54,62 @@ def bearer_token(authorization: str | None) -> str:
     return match.group(1)
 
 
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    header: dict[str, Any]
+    key: Any
+    good_until: float
+    """``exp`` + the leeway: PyJWT refuses the token from then on ("token expired")."""
+
+
+class VerifiedTokens:
+    """Tokens that verified, by token string, least recently used dropped beyond ``size``."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: OrderedDict[str, _Verified] = OrderedDict()
+
+    def get(self, token: str) -> _Verified | None:
+        hit = self._items.get(token)
+        if hit is not None:
+            self._items.move_to_end(token)
+        return hit
+
+    def put(self, token: str, verified: _Verified) -> None:
+        self._items[token] = verified
+        self._items.move_to_end(token)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def drop(self, token: str) -> None:
+        self._items.pop(token, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class Verifier:
-    def __init__(self, settings: AuthSettings, keys: KeySource | None = None) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        keys: KeySource | None = None,
+        *,
+        cache_size: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._settings = settings
         self._keys = keys or key_source(settings)
+        self._verified = VerifiedTokens(cache_size)
+        self._clock = clock
 
     async def verify(self, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
+        hit = self._verified.get(token)
+        if hit is not None:
+            if self._clock() < hit.good_until and (await self._keys.key_for(hit.header))[0] is hit.key:
+                return hit.principal
+            self._verified.drop(token)  # expired, or its key rotated out: verified afresh (and refused)
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -72,7 +133,10 @@ class Verifier:
             raise AuthFailure(
                 next((reason for kind, reason in _REASONS if isinstance(exc, kind)), "malformed token")
             ) from None
-        return principal_of(claims)
+        principal = principal_of(claims)
+        good_until = int(claims["exp"]) + self._settings.leeway_seconds  # PyJWT: expired once exp <= now - leeway
+        self._verified.put(token, _Verified(principal, header, key, good_until))
+        return principal
 
 
 def _text(claims: dict[str, Any], name: str) -> str | None:

@@ -24,7 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from shared.domain_errors import DomainError
 from shared.events.base import EventData, registry
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.ports import EventStore, Transaction
+from shared.eventstore.ports import EventStore, InTransaction, Transaction
 from shared.eventstore.records import NEW_STREAM, Append, CommandContext, NewEvent, RecordedEvent
 from shared.fold import fold
 
@@ -33,6 +33,9 @@ S = TypeVar("S")
 Evolve = Callable[[S | None, EventData], S]
 InTransactionWithState = Callable[[Transaction, S, list[RecordedEvent]], Awaitable[None]]
 """``InTransaction`` that is also given the state after the command."""
+WritesIf = Callable[[S | None, S, Sequence[EventData]], bool]
+"""Whether a command (the state before, after, its events) needs the ``InTransactionWithState``
+write at all: an append without one is a single round trip (``PostgresEventStore.append``)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,26 @@ class Decided(Generic[S]):
 
 InTransactionManyWithState = Callable[[Transaction, list[tuple[S, list[RecordedEvent]]]], Awaitable[None]]
 """``append_decided``'s hook: each stream's state after the command and its recorded events."""
+
+
+@dataclass(frozen=True)
+class _HookSpec(Generic[S]):
+    """``execute``'s ``in_transaction`` and ``writes_if``, turned into one command's hook."""
+
+    write: InTransactionWithState[S] | None
+    writes_if: WritesIf[S] | None
+
+    def for_command(self, before: S | None, after: S | None, events: Sequence[EventData]) -> InTransaction | None:
+        write = self.write
+        if write is None or after is None:
+            return None
+        if self.writes_if is not None and not self.writes_if(before, after, events):
+            return None
+
+        async def hook(tx: Transaction, recorded: list[RecordedEvent]) -> None:
+            await write(tx, after, recorded)
+
+        return hook
 
 
 NEW = Loaded[Any](None, NEW_STREAM, [])
@@ -184,14 +207,17 @@ class AggregateRepository(Generic[S]):
         partition_key: Callable[[S | None, Sequence[EventData]], str],
         ctx: CommandContext,
         in_transaction: InTransactionWithState[S] | None = None,
+        writes_if: WritesIf[S] | None = None,
         attempts: int = 20,
         creates: bool = False,
     ) -> Executed[S]:
         """Run a command against the stream. ``creates``: the stream id was minted for this
-        command (a new client, a new contract), so it is known to be empty without a read."""
+        command (a new client, a new contract), so it is known to be empty without a read.
+        ``writes_if``: when given, ``in_transaction`` runs only for the commands it says need it."""
+        hooked = _HookSpec(in_transaction, writes_if)
         start = NEW if creates else self._cache.get(stream_id)
         try:  # the common case, without the retry machinery's cost
-            return await self._execute_once(stream_id, start, decide, partition_key, ctx, in_transaction)
+            return await self._execute_once(stream_id, start, decide, partition_key, ctx, hooked)
         except ConcurrencyError:
             if attempts <= 1:
                 raise
@@ -207,7 +233,7 @@ class AggregateRepository(Generic[S]):
         async for attempt in retrying:
             with attempt:
                 return await self._execute_once(
-                    stream_id, self._cache.get(stream_id), decide, partition_key, ctx, in_transaction
+                    stream_id, self._cache.get(stream_id), decide, partition_key, ctx, hooked
                 )
         raise AssertionError("unreachable")
 
@@ -218,7 +244,7 @@ class AggregateRepository(Generic[S]):
         decide: Callable[[S | None], Sequence[EventData]],
         partition_key: Callable[[S | None, Sequence[EventData]], str],
         ctx: CommandContext,
-        in_transaction: InTransactionWithState[S] | None,
+        hooked: _HookSpec[S],
     ) -> Executed[S]:
         """Decide on ``start`` (a cached or assumed state) or, without one, on the stream read now.
 
@@ -234,20 +260,15 @@ class AggregateRepository(Generic[S]):
         except DomainError:
             if fresh or await self._store.stream_version(stream_id) == loaded.version:
                 raise
-            return await self._execute_once(stream_id, None, decide, partition_key, ctx, in_transaction)
+            return await self._execute_once(stream_id, None, decide, partition_key, ctx, hooked)
         if not events:
             if fresh or await self._store.stream_version(stream_id) == loaded.version:
                 return Executed(loaded.state, [], loaded.version)
-            return await self._execute_once(stream_id, None, decide, partition_key, ctx, in_transaction)
+            return await self._execute_once(stream_id, None, decide, partition_key, ctx, hooked)
         state = loaded.state
         for e in events:
             state = self._evolve(state, e)
         after = state
-
-        async def hook(tx: Transaction, recorded: list[RecordedEvent]) -> None:
-            if in_transaction is not None and after is not None:
-                await in_transaction(tx, after, recorded)
-
         try:
             recorded = await self._store.append(
                 stream_id,
@@ -255,7 +276,7 @@ class AggregateRepository(Generic[S]):
                 to_new_events(events, ctx),
                 partition_key=partition_key(loaded.state, events),
                 ctx=ctx,
-                in_transaction=hook,
+                in_transaction=hooked.for_command(loaded.state, after, events),
             )
         except ConcurrencyError:
             self._cache.drop(stream_id)

@@ -21,7 +21,7 @@ from typing import Any
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.ports import InTransaction, InTransactionMany
 from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, RecordedEvent
-from shared.outbox.messages import OutboxMessage, OutboxRouter
+from shared.outbox.messages import OutboxMessage, OutboxRouter, stamped
 
 
 class DuplicateEventId(ValueError):
@@ -132,7 +132,7 @@ class MemoryEventStore:
                     ]
                 )
             flat = [r for part in recorded for r in part]
-            messages = [m for r in flat for m in self._router(r)] if self._router else []
+            messages = [stamped(m, r) for r in flat for m in self._router(r)] if self._router else []
             tx = MemoryTransaction()
             if in_transaction is not None:
                 await in_transaction(tx, recorded)

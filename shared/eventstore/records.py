@@ -46,20 +46,43 @@ class Append:
 
 
 @dataclass(frozen=True)
-class RecordedEvent:
-    position: int
+class PendingEvent:
+    """An event as the outbox router sees it: all but what the store assigns as it records
+    it (``position``, ``stream_version``, ``recorded_at``), so that routing can happen before
+    the one statement that records the event and queues its messages (``shared.outbox.messages``)."""
+
     event_id: UUID
     stream_id: str
-    stream_version: int
     event_type: str
     schema_version: int
     partition_key: str
     data: dict[str, Any]
     occurred_at: datetime
-    recorded_at: datetime
     correlation_id: str
     causation_id: str | None
     actor: str
+
+    def envelope_fields(self) -> dict[str, Any]:
+        """The envelope (``Envelope``'s fields) without the store-assigned ones, for orjson."""
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "stream_id": self.stream_id,
+            "partition_key": self.partition_key,
+            "occurred_at": self.occurred_at,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "actor": self.actor,
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordedEvent(PendingEvent):
+    position: int
+    stream_version: int
+    recorded_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
 
     def envelope(self) -> Envelope:

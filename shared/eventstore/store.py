@@ -19,26 +19,17 @@ from shared import tracing
 from shared.db.locks import key_lock
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.ports import InTransaction, InTransactionMany
-from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, RecordedEvent
-from shared.outbox.messages import OutboxRouter, enqueue
+from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, PendingEvent, RecordedEvent
+from shared.outbox.messages import OutboxRouter, enqueue, stamped
 
 _COLUMNS = """position, event_id, stream_id, stream_version, event_type, schema_version,
     partition_key, data, occurred_at, recorded_at, correlation_id, causation_id, actor"""
 
-_APPEND = f"""
-WITH cur AS (SELECT coalesce(max(stream_version), 0) AS v FROM events WHERE stream_id = $2)
-INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
-                    partition_key, data, occurred_at, correlation_id, causation_id, actor)
-SELECT a, $2, cur.v + n, d, e, $6, g, h, $7, $8, $9
-FROM cur, unnest($1::uuid[], $4::text[], $5::int[], $10::jsonb[], $11::timestamptz[])
-          WITH ORDINALITY AS u(a, d, e, g, h, n)
-WHERE $3::int = {ANY_VERSION} OR cur.v = $3::int
-ORDER BY n
-RETURNING {_COLUMNS}
-"""
-"""Version check and insert in one statement (one round trip). It runs after the key's lock
-is held, and in READ COMMITTED each statement sees every commit made before it started, so
-``cur`` is the stream's true head: no row comes back when the stream is not where expected."""
+_APPEND = """SELECT appended_position, appended_version, appended_at
+FROM eventstore_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"""
+"""The key's lock, the version check, the events, their outbox rows and the relay's wake-up in
+one round trip (the function: shared/eventstore/sql/0004_append_function.sql). Without the
+caller's own writes it runs alone, in autocommit: one statement is one transaction."""
 
 
 _APPEND_MANY = f"""
@@ -144,23 +135,90 @@ class PostgresEventStore:
         ctx: CommandContext,
         in_transaction: InTransaction | None,
     ) -> list[RecordedEvent]:
+        pending = [
+            PendingEvent(
+                e.event_id,
+                stream_id,
+                e.event_type,
+                e.schema_version,
+                partition_key,
+                e.data,
+                e.occurred_at,
+                ctx.correlation_id,
+                ctx.causation_id,
+                ctx.actor,
+            )
+            for e in events
+        ]
+        messages = [(n, m) for n, p in enumerate(pending, start=1) for m in self._router(p)] if self._router else []
+        args = (
+            key_lock(partition_key),  # same key -> commits in position order; the relay and consumers rely on it
+            stream_id,
+            expected_version,
+            partition_key,
+            ctx.correlation_id,
+            ctx.causation_id,
+            ctx.actor,
+            [e.event_id for e in events],
+            [e.event_type for e in events],
+            [e.schema_version for e in events],
+            [e.data for e in events],
+            [e.occurred_at for e in events],
+            [m.topic for _, m in messages],
+            [m.key for _, m in messages],
+            [m.event_id for _, m in messages],
+            [m.payload for _, m in messages],
+            [m.headers for _, m in messages],
+            [n if m.stamp else None for n, m in messages],
+        )
         async with self._pool.acquire() as conn:
-            # Same key -> commits in position order; the relay and consumers rely on it.
-            # BEGIN and the lock go in one round trip; the rest of the transaction is ours to end
-            # (on any failure the pool's reset on release rolls back as well).
-            await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({key_lock(partition_key)})")
-            try:
-                recorded = await self._insert(conn, stream_id, expected_version, events, partition_key, ctx)
-                if self._router is not None:
-                    await enqueue(conn, [m for r in recorded for m in self._router(r)])
-                if in_transaction is not None:
-                    await in_transaction(conn, recorded)
+            if in_transaction is None:
+                return self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
+            await conn.execute("BEGIN")
+            try:  # the rest of the transaction is ours to end (on any failure the pool's reset rolls back as well)
+                recorded = self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
+                await in_transaction(conn, recorded)
                 await conn.execute("COMMIT")
             except BaseException:
                 with suppress(Exception):  # a broken connection is reset (rolled back) by the pool
                     await conn.execute("ROLLBACK")
                 raise
         return recorded
+
+    async def _call(self, conn: asyncpg.Connection, args: tuple[Any, ...]) -> list[asyncpg.Record]:
+        try:
+            rows: list[asyncpg.Record] = await conn.fetch(_APPEND, *args)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "events_stream_version_key":  # written under another key's lock
+                self._conflicts.inc()
+                raise ConcurrencyError(args[1], args[2]) from exc
+            raise
+        return rows
+
+    def _recorded(
+        self, stream_id: str, expected_version: int, pending: list[PendingEvent], rows: list[asyncpg.Record]
+    ) -> list[RecordedEvent]:
+        if rows[0][0] is None:  # the stream is not at the expected version: nothing was written
+            self._conflicts.inc()
+            raise ConcurrencyError(stream_id, expected_version, rows[0][1])
+        return [
+            RecordedEvent(
+                event_id=p.event_id,
+                stream_id=p.stream_id,
+                event_type=p.event_type,
+                schema_version=p.schema_version,
+                partition_key=p.partition_key,
+                data=p.data,
+                occurred_at=p.occurred_at,
+                correlation_id=p.correlation_id,
+                causation_id=p.causation_id,
+                actor=p.actor,
+                position=row[0],
+                stream_version=row[1],
+                recorded_at=row[2],
+            )
+            for p, row in zip(pending, rows, strict=True)
+        ]
 
     async def append_many(
         self, appends: Sequence[Append], *, ctx: CommandContext, in_transaction: InTransactionMany | None = None
@@ -183,7 +241,7 @@ class PostgresEventStore:
                 try:
                     recorded = await self._insert_many(conn, appends, ctx)
                     if self._router is not None:
-                        await enqueue(conn, [m for part in recorded for r in part for m in self._router(r)])
+                        await enqueue(conn, [stamped(m, r) for part in recorded for r in part for m in self._router(r)])
                     if in_transaction is not None:
                         await in_transaction(conn, recorded)
                     await conn.execute("COMMIT")
@@ -240,40 +298,3 @@ class PostgresEventStore:
         for row in rows:
             by_stream.setdefault(row["stream_id"], []).append(_record(row))
         return [sorted(by_stream[a.stream_id], key=lambda r: r.stream_version) for a in appends]
-
-    async def _insert(
-        self,
-        conn: asyncpg.Connection,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        partition_key: str,
-        ctx: CommandContext,
-    ) -> list[RecordedEvent]:
-        try:
-            rows = await conn.fetch(
-                _APPEND,
-                [e.event_id for e in events],
-                stream_id,
-                expected_version,
-                [e.event_type for e in events],
-                [e.schema_version for e in events],
-                partition_key,
-                ctx.correlation_id,
-                ctx.causation_id,
-                ctx.actor,
-                [e.data for e in events],
-                [e.occurred_at for e in events],
-            )
-        except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name == "events_stream_version_key":  # written under another key's lock
-                self._conflicts.inc()
-                raise ConcurrencyError(stream_id, expected_version) from exc
-            raise
-        if not rows:
-            actual = await conn.fetchval(
-                "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
-            )
-            self._conflicts.inc()
-            raise ConcurrencyError(stream_id, expected_version, actual)
-        return sorted((_record(r) for r in rows), key=lambda r: r.stream_version)

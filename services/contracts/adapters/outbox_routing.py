@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 
 from shared.events.base import registry
-from shared.events.envelope import Envelope
 from shared.events.payments import PUBLISHED_TYPES, to_public
 from shared.events.schedule import (
     ServicePeriodBecameOverdue,
@@ -19,8 +18,8 @@ from shared.events.schedule import (
     ServicePeriodEndingSoon,
     ServicePeriodStarted,
 )
-from shared.eventstore.records import RecordedEvent
-from shared.outbox.messages import OutboxMessage, envelope_message, outbox_headers
+from shared.eventstore.records import PendingEvent
+from shared.outbox.messages import OutboxMessage, envelope_draft, envelope_message
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, PAYMENTS
 
 SCHEDULE_TYPES = frozenset(
@@ -34,35 +33,22 @@ def public_event_id(internal_event_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_PUBLIC_NAMESPACE, str(internal_event_id))
 
 
-def route(event: RecordedEvent) -> list[OutboxMessage]:
+def route(event: PendingEvent) -> list[OutboxMessage]:
     topic = CONTRACTS_SCHEDULE if event.event_type in SCHEDULE_TYPES else CONTRACTS_EVENTS
     messages = [envelope_message(topic, event)]
     if event.event_type not in PUBLISHED_TYPES:  # most events: no payload model to build
         return messages
     public = to_public(registry.load(event.event_type, event.schema_version, event.data))
     if public is not None:
-        env = Envelope(
+        # the same envelope around the public payload; the store stamps position,
+        # stream_version and recorded_at into it as into the internal one
+        fields = event.envelope_fields()
+        fields.update(
             event_id=public_event_id(event.event_id),
             event_type=public.event_type,
             schema_version=public.schema_version,
-            stream_id=event.stream_id,
-            stream_version=event.stream_version,
-            position=event.position,
-            partition_key=event.partition_key,
-            occurred_at=event.occurred_at,
-            recorded_at=event.recorded_at,
-            correlation_id=event.correlation_id,
             causation_id=str(event.event_id),
-            actor=event.actor,
             data=public.model_dump(mode="json"),
         )
-        messages.append(
-            OutboxMessage(
-                topic=PAYMENTS,
-                key=event.partition_key,
-                event_id=env.event_id,
-                payload=env.to_bytes(),
-                headers=outbox_headers(env),
-            )
-        )
+        messages.append(envelope_draft(PAYMENTS, event.partition_key, fields))
     return messages

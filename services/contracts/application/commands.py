@@ -56,6 +56,15 @@ NUMBERING_ATTEMPTS = 20
 """How often a decision is made again when other writers took its invoice numbers first."""
 
 
+_INDEXED = frozenset({InvoiceIssued.event_type, ev_contracts.ContractOpened.event_type})
+"""Events ``ContractsApplication._index`` writes an index row for (the invoice book, the payer directory)."""
+
+
+def _tax_id_changed(before: ClientState | None, after: ClientState, events: Sequence[EventData]) -> bool:
+    """The payer directory keeps a client's tax id as of its last append: only a change is written."""
+    return (before.tax_id if before is not None else None) != after.tax_id
+
+
 def client_stream(client_id: UUID) -> str:
     return f"client-{client_id}"
 
@@ -125,6 +134,7 @@ class ContractsApplication:
             partition_key=lambda *_: str(command.client_id),
             ctx=ctx,
             in_transaction=self._index_client if self.directory is not None else None,
+            writes_if=_tax_id_changed,
             creates=isinstance(command, RegisterClient),
         )
 
@@ -161,11 +171,27 @@ class ContractsApplication:
             partition_key=key,
             ctx=ctx,
             in_transaction=self._rearm if also is None else self._rearm_and(also),
+            writes_if=self._rearm_needed if also is None else None,
             creates=isinstance(command, OpenContract),
         )
 
+    def _rearm_needed(self, before: ContractState | None, after: ContractState, events: Sequence[EventData]) -> bool:
+        """Whether ``_rearm`` has anything to write. The scheduler's rows of a contract are its
+        pending time events as of its last append (each append writes them in its transaction,
+        and an append from a state that is not the stream's head fails on its version), so a
+        command that leaves them as they were — a part payment, a renaming — has nothing to
+        write there, and its append is one round trip. (So a changed ``ABONENT_GRACE_DAYS``
+        reaches a contract's rows with the next command that changes its pending events, not
+        with any command.)"""
+        if any(e.event_type in _INDEXED for e in events):
+            return True
+        before_due = [] if before is None else pending_time_events(before, self.grace_days, self.invoice_days)
+        return before_due != pending_time_events(after, self.grace_days, self.invoice_days)
+
     async def _rearm(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
-        await self.time_events.replace(tx, state.id, pending_time_events(state, self.grace_days, self.invoice_days))
+        due = pending_time_events(state, self.grace_days, self.invoice_days)
+        if due or recorded[0].stream_version > 1:  # a contract opened just now has no rows to clear
+            await self.time_events.replace(tx, state.id, due)
         await self._index(tx, state, recorded)
 
     async def _index(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:

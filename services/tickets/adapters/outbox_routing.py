@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from shared.eventstore.records import RecordedEvent
+from shared.eventstore.records import PendingEvent
 from shared.outbox.messages import OutboxMessage, envelope_message
 from shared.topics import TICKETS_EVENTS
 
 
-def route(event: RecordedEvent) -> list[OutboxMessage]:
+def route(event: PendingEvent) -> list[OutboxMessage]:
     return [envelope_message(TICKETS_EVENTS, event)]

@@ -171,3 +171,30 @@ async def test_a_contract_that_always_fails_is_skipped_counted_and_the_others_go
     world.app.broken = None  # the fix is deployed: the next tick emits it
     again = await tick(world.app, date(2026, 1, 10), ctx())
     assert (again.contracts, again.emitted, again.failed) == (1, 2, 0)
+
+
+class CountingTimeEventsDue(MemoryTimeEventsDue):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    async def replace(self, tx, contract_id, due):
+        self.writes += 1
+        await super().replace(tx, contract_id, due)
+
+
+async def test_an_append_that_leaves_the_pending_time_events_as_they_were_does_not_write_them():
+    """A part payment leaves the period owed: its pending time events (and so the scheduler's
+    rows) are what they were, and its append has no write of the caller's (one round trip on
+    PostgreSQL). A payment that settles the period drops its overdue event: written."""
+    world = World()
+    world.due = world.app.time_events = CountingTimeEventsDue()
+    contract_id, [q1] = await world.contract(("2026-02-01", "2026-02-28"))
+    world.due.writes = 0
+    before = world.due.pending[contract_id]
+    await world.app.record_payment(payment(contract_id, q1, "100.00"), ctx())
+    assert world.due.writes == 0 and world.due.pending[contract_id] == before
+    await world.app.record_payment(payment(contract_id, q1, "29900.00"), ctx())
+    assert world.due.writes == 1
+    assert "overdue" not in {d.kind for d in world.due.pending[contract_id]}
+    assert "overdue" in {d.kind for d in before}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
 
+import jwt
 import pytest
 
 from shared.auth import AuthFailure, AuthSettings, Verifier
@@ -126,3 +128,58 @@ def test_exactly_one_key_source_and_a_long_enough_secret():
         AuthSettings(hs256_secret=SECRET, jwks_url="http://sso.example/jwks")
     with pytest.raises(ValueError, match="at least 32"):
         only(hs256_secret="short")
+
+
+class CountingKeys:
+    """A key source that counts the verifications it is asked for, and can drop its key."""
+
+    def __init__(self) -> None:
+        self.asked, self.key = 0, SECRET
+
+    async def key_for(self, header):
+        self.asked += 1
+        if self.key is None:
+            raise AuthFailure("unknown signing key")
+        return self.key, "HS256"
+
+
+async def test_a_verified_token_is_not_decoded_again_until_it_expires(monkeypatch):
+    """The cache saves the signature and claims checks, never the refusal of an expired token:
+    ``exp`` (plus the leeway) is checked on every use, as PyJWT does."""
+    decoded = []
+    real_decode = jwt.decode
+    monkeypatch.setattr("shared.auth.verify.jwt.decode", lambda *a, **k: decoded.append(1) or real_decode(*a, **k))
+    v = Verifier(only(hs256_secret=SECRET, leeway_seconds=0))
+    expires = int(time.time()) + 1
+    token = f"Bearer {signed(exp=expires)}"
+    for _ in range(5):
+        assert (await v.verify(token)).sub == "irina"
+    assert len(decoded) == 1
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.05)
+    with pytest.raises(AuthFailure, match="token expired"):
+        await v.verify(token)
+    assert len(decoded) == 2  # verified afresh, and refused for PyJWT's reason
+
+
+async def test_a_cached_token_whose_signing_key_is_gone_is_refused():
+    keys = CountingKeys()
+    v = Verifier(HS, keys)
+    token = f"Bearer {signed()}"
+    await v.verify(token)
+    await v.verify(token)
+    assert keys.asked == 2  # the key source is asked on every use, cached or not
+    keys.key = None  # the SSO's key set no longer has it
+    with pytest.raises(AuthFailure, match="unknown signing key"):
+        await v.verify(token)
+    keys.key = "another secret of at least thirty-two bytes"  # a new key under the same kid
+    with pytest.raises(AuthFailure, match="bad signature"):
+        await v.verify(token)
+
+
+async def test_the_cache_of_verified_tokens_is_bounded():
+    v = Verifier(HS, cache_size=3)
+    tokens = [f"Bearer {signed(sub=f'user-{i}')}" for i in range(5)]
+    for token in tokens:
+        await v.verify(token)
+    assert len(v._verified) == 3
+    assert [(await v.verify(t)).sub for t in tokens] == [f"user-{i}" for i in range(5)]

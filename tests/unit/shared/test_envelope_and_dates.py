@@ -88,3 +88,36 @@ def test_a_recorded_event_builds_the_same_envelope_as_a_validated_one():
     validated = Envelope.model_validate(built.model_dump())
     assert built.to_bytes() == validated.to_bytes()
     assert built.kafka_headers() == validated.kafka_headers()
+
+
+async def test_a_stamped_envelope_message_is_the_recorded_events_envelope_and_headers():
+    """Routing happens before the store assigns position, stream_version and recorded_at; the
+    message then carries the envelope without them and the store stamps them in (in SQL, in
+    ``eventstore_append``; ``stamped`` is its Python twin, checked against it in
+    tests/integration/test_append_function.py)."""
+    from shared.eventstore.records import RecordedEvent
+    from shared.outbox.messages import enqueue, envelope_message, outbox_headers, stamped
+
+    recorded = RecordedEvent(
+        position=41,
+        event_id=uuid.uuid4(),
+        stream_id="contract-x",
+        stream_version=2,
+        event_type="PaymentRecorded",
+        schema_version=1,
+        partition_key="client-1",
+        data={"amount": "10.00", "nested": {"b": [1, 2]}},
+        occurred_at=datetime(2026, 3, 1, 12, 30, tzinfo=UTC),
+        recorded_at=datetime(2026, 3, 1, 12, 30, 0, 123456, tzinfo=UTC),
+        correlation_id="c",
+        causation_id=None,
+        actor="ops",
+    )
+    draft = envelope_message("t", recorded)
+    assert draft.stamp and b"position" not in draft.payload and "position" not in draft.headers
+    message = stamped(draft, recorded)
+    assert not message.stamp
+    assert Envelope.from_bytes(message.payload) == recorded.envelope()
+    assert message.headers == outbox_headers(recorded.envelope())
+    with pytest.raises(ValueError, match="position"):
+        await enqueue(None, [draft])  # refused before any I/O

@@ -30,3 +30,15 @@ def test_the_marker_on_the_first_line_makes_a_file_run_outside_a_transaction() -
     ).transactional
     assert Migration("0009_x", path, "CREATE INDEX i ON t (a);\n", "c").transactional
     assert Migration("0009_x", path, f"-- note\n{NO_TRANSACTION}\n", "c").transactional  # first line only
+
+
+def test_every_event_store_database_gets_the_same_append_function() -> None:
+    """``eventstore_append`` is one function in three files (the event store's own schema for
+    tests, and the contracts and tickets databases): they must not drift apart."""
+    repo = Path(__file__).resolve().parents[3]
+    copies = [
+        repo / "shared/eventstore/sql/0004_append_function.sql",
+        repo / "services/contracts/migrations/0009_append_function.sql",
+        repo / "services/tickets/migrations/0007_append_function.sql",
+    ]
+    assert len({path.read_text() for path in copies}) == 1
