@@ -283,8 +283,8 @@ async def read_side_plans(conn: asyncpg.Connection, clients: list) -> list[str]:
         for terms in (None, "prepaid"):
             await owed_periods(explaining, on=on, payment_terms=terms, client_id=None, limit=21, offset=0)
     for paid in (False, True):
-        for on in (None, date(2025, 6, 1)):
-            periods = PeriodFilter(starts_to=date(2025, 6, 1), paid=paid, payment_terms="prepaid", on=on)
+        for as_at in (None, date(2025, 6, 1)):
+            periods = PeriodFilter(starts_to=date(2025, 6, 1), paid=paid, payment_terms="prepaid", on=as_at)
             for client in (None, clients[7][0]):
                 await reads.contracts_page(
                     explaining, client_id=client, status=None, periods=periods, limit=50, offset=0
