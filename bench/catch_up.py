@@ -255,7 +255,7 @@ from shared.logging import configure_logging
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
-async def main(dsn, bootstrap, total, name, settings):
+async def main(dsn, bootstrap, total, name, settings, rate):
     configure_logging("json", "WARNING")  # as the service runs: debug lines filtered out
     await apply_migrations(dsn, migrations_dir("projections"))
     kafka = plaintext(bootstrap)
@@ -278,19 +278,81 @@ async def main(dsn, bootstrap, total, name, settings):
     cpu = usage.ru_utime + usage.ru_stime - cpu
     parked = metrics.EVENTS.labels("parked")._value.get()
     batches = metrics.BATCH_SIZE._sum.get(), sum(b.get() for b in metrics.BATCH_SIZE._buckets)
+    delays = await steady(pool, bootstrap, total, rate) if rate else {}
     await consumer.stop()
     await pool.close()
     print(json.dumps({"seconds": seconds, "cpu": cpu, "parked": parked, "rss_growth_mb": rss - base,
-                      "batches": batches[1]}))
+                      "batches": batches[1], **delays}))
 
-uvloop.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5])))
+async def steady(pool, bootstrap, total, rate, seconds=10):
+    # Caught up: a payment a tick at `rate`/s on contracts opened just before (each its own
+    # stream: v1 opened, v2 period added, v3 paid), then produced -> applied quantiles from the
+    # consumer's own histogram (interpolated within its buckets, as bench/stages.py reads it).
+    from datetime import UTC, datetime
+    from uuid import uuid4
+    from aiokafka import AIOKafkaProducer
+    from shared.events.envelope import Envelope
+    from shared.topics import CONTRACTS_EVENTS
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2)
+    await producer.start()
+    n = int(rate * seconds)
+    def env(client, stream, version, event_type, data):
+        now = datetime.now(UTC)
+        return Envelope(event_id=uuid4(), event_type=event_type, schema_version=1, stream_id=stream,
+                        stream_version=version, position=None, partition_key=str(client), occurred_at=now,
+                        recorded_at=now, correlation_id=str(uuid4()), actor="bench",
+                        data={"client_id": str(client), **data})
+    def send(e):
+        return producer.send(CONTRACTS_EVENTS, value=e.to_bytes(), key=e.partition_key.encode(),
+                             headers=e.kafka_headers())
+    contracts = [(uuid4(), uuid4(), uuid4()) for _ in range(n)]
+    setup = []
+    for client, contract, period in contracts:
+        stream = f"contract-{contract}"
+        setup.append(await send(env(client, stream, 1, "ContractOpened", {"contract_id": str(contract),
+                     "number": "S-" + str(contract)[:8], "title": "IT", "signed_on": "2026-01-01"})))
+        setup.append(await send(env(client, stream, 2, "ServicePeriodAdded", {"contract_id": str(contract),
+                     "period_id": str(period), "starts_on": "2026-01-01", "ends_on": "2026-01-31",
+                     "amount": "10.00", "currency": "RUB", "payment_terms": "prepaid", "remind_on": None})))
+    await asyncio.gather(*setup)
+    total += 2 * n
+    while (await pool.fetchval("SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets")) < total:
+        await asyncio.sleep(0.05)
+    before = [b.get() for b in metrics.SINCE_PRODUCED._buckets]
+    loop = asyncio.get_running_loop()
+    start, sent = loop.time(), []
+    for i, (client, contract, period) in enumerate(contracts):
+        await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+        sent.append(await send(env(client, f"contract-{contract}", 3, "PaymentRecorded", {
+            "contract_id": str(contract), "period_id": str(period), "payment_id": str(uuid4()),
+            "amount": "10.00", "currency": "RUB", "paid_on": "2026-01-02", "reference": "s",
+            "period_paid_amount": "10.00", "period_paid": True})))
+    await asyncio.gather(*sent)
+    await producer.stop()
+    total += n
+    while (await pool.fetchval("SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets")) < total:
+        await asyncio.sleep(0.05)
+    bounds = list(metrics.SINCE_PRODUCED._upper_bounds)
+    counts, below, out = [b.get() - a for a, b in zip(before, metrics.SINCE_PRODUCED._buckets)], 0.0, {}
+    cumulative = [sum(counts[: k + 1]) for k in range(len(counts))]
+    for name, q in (("p50_ms", 0.5), ("p90_ms", 0.9), ("p99_ms", 0.99)):
+        rank, lower, prev = q * cumulative[-1], 0.0, 0.0
+        for upper, c in zip(bounds, cumulative):
+            if c >= rank:
+                inside = (upper - lower) * (rank - prev) / max(c - prev, 1e-9)
+                out[name] = (lower if upper == float("inf") else lower + inside) * 1000
+                break
+            lower, prev = upper, c
+    return out
+
+uvloop.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5]), int(sys.argv[6])))
 """
 """Applies the backlog with the consumer of the source tree it runs in (its cwd): this one, or
 a checkout of an earlier commit (``--before``), in a fresh interpreter each."""
 
 
 async def apply_backlog(
-    stack: api.StackInfo, tree: Path, setting: Setting, total: int, postmaster: int
+    stack: api.StackInfo, tree: Path, setting: Setting, total: int, postmaster: int, rate: int = 0
 ) -> dict[str, float]:
     base = stack.database_urls["projections"]
     name = f"catchup_{uuid4().hex[:8]}"
@@ -311,6 +373,7 @@ async def apply_backlog(
         str(total),
         name,
         json.dumps(settings if setting.name != BEFORE else {}),
+        str(rate),
         cwd=tree,
         env={**os.environ, "PYTHONPATH": str(tree)},
         stdout=subprocess.PIPE,
@@ -328,6 +391,7 @@ async def apply_backlog(
         "parked": result["parked"],
         "rss_growth_mb": result["rss_growth_mb"],
         "batches": result["batches"],
+        **{k: v for k, v in result.items() if k.endswith("_ms")},
     }
 
 
@@ -353,7 +417,7 @@ async def main(args: argparse.Namespace) -> None:
             runs = [(args.before, Setting(BEFORE, False, 0))] if args.before else []
             runs += [(REPO, SETTINGS[key]) for key in args.settings.split(",")]
             for tree, setting in runs:
-                result = await apply_backlog(stack, tree, setting, total, _postmaster(run_dir))
+                result = await apply_backlog(stack, tree, setting, total, _postmaster(run_dir), args.steady)
                 rows.append((setting.name, result))
                 print(f"  {setting.name}: {result}", flush=True)
         ceiling = [r["events_per_second"] for name, r in rows if name.startswith("bare")]
@@ -361,16 +425,20 @@ async def main(args: argparse.Namespace) -> None:
         print(f"\nload average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; {total:,} events")
         print(
             "| consumer | events/s | ÷ bare consumer | s | consumer CPU µs/event | PostgreSQL CPU µs/event "
-            "| parked | batches | consumer RSS growth MB |"
+            "| parked | batches | consumer RSS growth MB | caught up: produced → applied p50 · p90 · p99 ms |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, r in rows:
             print(
                 f"| {name} | {r['events_per_second']:,.0f} | {r['events_per_second'] / bare:.3f} | "
                 f"{r.get('seconds', 0):.1f} | {r.get('cpu_us_per_event', 0):.0f} | "
                 f"{r.get('pg_cpu_us_per_event', 0):.0f} | {r.get('parked', 0):,.0f} | {r.get('batches', 0):,.0f} | "
-                f"{r.get('rss_growth_mb', 0):.0f} |"
+                f"{r.get('rss_growth_mb', 0):.0f} | "
+                + " · ".join(f"{r[q]:.1f}" for q in ("p50_ms", "p90_ms", "p99_ms") if q in r)
+                + " |"
             )
+        if args.steady:
+            print(f"caught up: {args.steady} payments/s for 10 s, each on a contract of its own")
     finally:
         await asyncio.to_thread(api.stop_stack, run_dir, purge=True)
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -382,4 +450,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--settings", default="released,in_step", help=f"comma-separated: {', '.join(SETTINGS)}")
     parser.add_argument("--before", type=Path, help="a source tree of an earlier commit: its consumer runs too")
+    parser.add_argument(
+        "--steady", type=int, default=0, help="then, caught up, this many payments/s for 10 s: produced -> applied"
+    )
     uvloop.run(main(parser.parse_args()))
