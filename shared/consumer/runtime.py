@@ -282,8 +282,10 @@ class ConsumerRuntime:
         broker (a catch-up: it is being fetched; what the others hold is newer)."""
         held = self.in_step
         for _ in range(2):
+            if len(held) and not self._backlog(consumer, sub):
+                break
             idle = [tp for tp in consumer.assignment() if not held.holds((tp.topic, tp.partition))]
-            if len(held) and not any(self._behind(consumer, tp) for tp in idle):
+            if len(held) and not any(self._behind(consumer, tp) > 0 for tp in idle):
                 break
             self._arrived.clear()
             with suppress(TimeoutError):
@@ -291,10 +293,9 @@ class ConsumerRuntime:
         return self._take(consumer, sub)
 
     def _take(self, consumer: AIOKafkaConsumer, sub: Subscription) -> list[ConsumerRecord]:
-        """Up to ``max_records`` of what is held: in step while a partition has more on the
-        broker than was fetched (a backlog), everything otherwise (caught up: nothing to wait for)."""
-        lagging = any(self._behind(consumer, tp) for tp in consumer.assignment())
-        records = self.in_step.take(sub.max_records, in_step=lagging)
+        """Up to ``max_records`` of what is held: in step during a backlog, everything otherwise
+        (caught up, holding records back only splits what arrived into more transactions)."""
+        records = self.in_step.take(sub.max_records, in_step=self._backlog(consumer, sub))
         if records:
             self._taken.set()
         return records
@@ -309,10 +310,14 @@ class ConsumerRuntime:
             self.handler.look_ahead(following)
         return following
 
-    def _behind(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
-        """More on the broker than was fetched (as of the last fetch's highwater)."""
+    def _behind(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> int:
+        """Records on the broker not fetched yet (as of the last fetch's highwater; 0: unknown)."""
         high, reach = consumer.highwater(tp), self.in_step.reach((tp.topic, tp.partition))
-        return high is not None and reach is not None and high > reach
+        return max(high - reach, 0) if high is not None and reach is not None else 0
+
+    def _backlog(self, consumer: AIOKafkaConsumer, sub: Subscription) -> bool:
+        """A backlog: more on the broker, not fetched yet, than one batch takes."""
+        return sum(self._behind(consumer, tp) for tp in consumer.assignment()) > sub.max_records
 
     async def process(self, records: Sequence[ConsumerRecord]) -> bool:
         """Handle one fetch: True when it is settled (its offsets are committed), False when

@@ -33,10 +33,11 @@ class FakeConsumer:
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
     ) -> dict[TopicPartition, list[Any]]:
-        await asyncio.sleep(0)
         keys = sorted((tp.topic, tp.partition) for tp in partitions) or sorted(self.high)
         self.fetches.append((keys, timeout_ms))
-        return {TopicPartition(*k): self.chunks[k].pop(0) for k in keys if self.chunks.get(k)}
+        fetched = {TopicPartition(*k): self.chunks[k].pop(0) for k in keys if self.chunks.get(k)}
+        await asyncio.sleep(0 if fetched else 0.001)  # nothing to fetch: a poll takes a moment
+        return fetched
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.seeks.append((tp.topic, tp.partition, offset))

@@ -86,7 +86,8 @@ FACTS, SCHEDULE = ("facts", 0), ("schedule", 0)
 
 async def test_in_a_backlog_a_partition_ahead_waits_for_the_one_behind() -> None:
     handler = Handler(stop_after=2)
-    r, kafka = in_step(handler, {FACTS: 6, SCHEDULE: 3})  # facts has more on the broker than fetched
+    # a backlog: facts has more on the broker than fetched, more than a batch takes
+    r, kafka = in_step(handler, {FACTS: 500, SCHEDULE: 3})
     kafka.chunks = {FACTS: [chunk("facts", 0, 1, 2, 3)], SCHEDULE: [chunk("schedule", 0, 2, 5, 9)]}
     handle = handler.handle
 
@@ -98,7 +99,22 @@ async def test_in_a_backlog_a_partition_ahead_waits_for_the_one_behind() -> None
     await r._consume()
     assert [stamps(b) for b in handler.handled] == [
         [("facts", 1), ("facts", 2), ("facts", 3), ("schedule", 2)],  # schedule's 5 and 9: newer than facts reached
-        [("schedule", 5), ("schedule", 9), ("facts", 6), ("facts", 7), ("facts", 10)],  # all fetched: all go
+        [("schedule", 5), ("schedule", 9), ("facts", 6), ("facts", 7)],  # facts' 10: newer than schedule reached
+    ]
+
+
+async def test_caught_up_nothing_waits_for_a_partition_a_few_records_behind() -> None:
+    handler = Handler(stop_after=1)
+    r, kafka = in_step(handler, {FACTS: 6, SCHEDULE: 3})  # 3 records behind: less than a batch
+    kafka.chunks = {FACTS: [chunk("facts", 0, 1, 2, 3)], SCHEDULE: [chunk("schedule", 0, 2, 5, 9)]}
+    await r._consume()
+    assert [stamps(b) for b in handler.handled][0] == [
+        ("facts", 1),
+        ("facts", 2),
+        ("facts", 3),
+        ("schedule", 2),
+        ("schedule", 5),
+        ("schedule", 9),
     ]
 
 
@@ -128,7 +144,7 @@ async def test_the_next_batch_is_handed_ahead_while_one_is_handled_then_handled_
 
 async def test_when_a_batch_fails_the_one_taken_ahead_goes_back_too() -> None:
     handler = LookingAhead(errors=[RuntimeError("database down")], stop_after=1)
-    r, kafka = in_step(handler, {FACTS: 6, SCHEDULE: 3}, max_records=2)
+    r, kafka = in_step(handler, {FACTS: 500, SCHEDULE: 3}, max_records=2)
     kafka.chunks = {FACTS: [chunk("facts", 0, 1, 2, 3)], SCHEDULE: [chunk("schedule", 0, 2, 5, 9)]}
     await r._consume()
     assert [stamps(b) for b in handler.ahead] == [[("schedule", 2), ("facts", 3)]]
