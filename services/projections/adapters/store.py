@@ -94,10 +94,12 @@ UPSERT_VERSIONS = """
     INSERT INTO stream_versions (stream_id, version) SELECT * FROM unnest($1::text[], $2::int[])
     ON CONFLICT (stream_id) DO UPDATE SET version = GREATEST(stream_versions.version, EXCLUDED.version)"""
 LOAD_STREAMS = """
-    SELECT s.stream_id, v.version,
-           EXISTS (SELECT 1 FROM parked_events p WHERE p.stream_id = s.stream_id) AS parked,
-           EXISTS (SELECT 1 FROM stopped_streams x WHERE x.stream_id = s.stream_id) AS stopped
-    FROM unnest($1::text[]) AS s(stream_id) LEFT JOIN stream_versions v ON v.stream_id = s.stream_id"""
+    SELECT 'v' AS kind, stream_id, version FROM stream_versions WHERE stream_id = ANY($1::text[])
+    UNION ALL
+    SELECT DISTINCT 'p', stream_id, NULL::int FROM parked_events WHERE stream_id = ANY($1::text[])
+    UNION ALL
+    SELECT 's', stream_id, NULL FROM stopped_streams WHERE stream_id = ANY($1::text[])"""
+"""Primary-key probes only (``= ANY``): a join to ``unnest`` could be planned as a scan."""
 UPSERT_OFFSETS = """
     INSERT INTO consumed_offsets (topic, partition, next_offset)
     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
@@ -238,9 +240,9 @@ class ReadModelStore:
         """The last applied version of every stream, and the parked events and stops of those
         that have any — one round trip when none has (as in most batches)."""
         rows = await conn.fetch(LOAD_STREAMS, streams)
-        versions = {r["stream_id"]: r["version"] for r in rows if r["version"] is not None}
-        parked = [r["stream_id"] for r in rows if r["parked"]]
-        stopped = [r["stream_id"] for r in rows if r["stopped"]]
+        versions = {r["stream_id"]: r["version"] for r in rows if r["kind"] == "v"}
+        parked = [r["stream_id"] for r in rows if r["kind"] == "p"]
+        stopped = [r["stream_id"] for r in rows if r["kind"] == "s"]
         return (
             versions,
             await self.load_parked(conn, parked) if parked else [],

@@ -91,6 +91,7 @@ async def test_a_backlog_caught_up_live_is_what_a_rebuild_makes(stack, producer)
         client_id=name,
         max_records=2000,
         group=f"test.{name}",
+        in_step=True,
     )
     sizes: list[int] = []
     handle = consumer.handler.handle
