@@ -11,7 +11,7 @@ RUN := python -m deploy.local
 
 .PHONY: help system-packages install up down status services-up services-down demo lint test test-unit test-integration \
         test-e2e test-faults asyncapi asyncapi-check asyncapi-examples run-contracts run-projections run-tickets run-notifier \
-        run-scheduler rebuild-projections bench bench-full bench-statements bench-console bench-migrations bench-scale duplicates clean token deploy-tools test-deploy browser run-console
+        run-scheduler rebuild-projections bench bench-full bench-statements bench-console bench-migrations bench-scale bench-catch-up duplicates clean token deploy-tools test-deploy browser run-console
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -166,6 +166,9 @@ bench-migrations: install ## writes during an index migration on 2.1M periods, o
 
 bench-scale: install ## two replicas each of contracts, projections, tickets vs one: lost/duplicated effects, CPU per command (own stack; ~10 min)
 	@$(BIN)/python -m bench.scale_out
+
+bench-catch-up: install ## the projections consumer applying a backlog, released vs in-step settings (own stack; minutes)
+	@$(BIN)/python -m bench.catch_up
 
 duplicates: ## show repeated code (a place to look, not a verdict)
 	@duplicates

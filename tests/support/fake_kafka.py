@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,10 @@ class FakeConsumer:
     committed: list[dict[tuple[str, int], int]] = field(default_factory=list)
     seeks: list[tuple[str, int, int]] = field(default_factory=list)
     stopped: bool = False
+    chunks: dict[tuple[str, int], list[list[Any]]] = field(default_factory=dict)
+    """What ``getmany`` returns: per partition, one list of records per fetch."""
+    fetches: list[tuple[list[tuple[str, int]], int]] = field(default_factory=list)
+    """Every ``getmany``: the partitions asked for (all assigned when none named) and its timeout."""
 
     @property
     def commits(self) -> int:
@@ -24,6 +29,15 @@ class FakeConsumer:
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.committed.append({(tp.topic, tp.partition): o for tp, o in offsets.items()})
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[Any]]:
+        keys = sorted((tp.topic, tp.partition) for tp in partitions) or sorted(self.high)
+        self.fetches.append((keys, timeout_ms))
+        fetched = {TopicPartition(*k): self.chunks[k].pop(0) for k in keys if self.chunks.get(k)}
+        await asyncio.sleep(0 if fetched else 0.001)  # nothing to fetch: a poll takes a moment
+        return fetched
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.seeks.append((tp.topic, tp.partition, offset))

@@ -82,8 +82,8 @@ class PostgresPgSchemas:
             await conn.close()
 
     async def fill_rollups(self, conn: asyncpg.Connection, pg_schema: str) -> None:
-        """Sum a replayed schema's tables into its rollups (the replay does not maintain them:
-        one pass at the end is far cheaper than an update per batch)."""
+        """Sum a replayed schema's tables into its rollups (the bulk replay does not maintain
+        them: one pass is far cheaper than an update per batch; after it, batches keep them)."""
         await conn.execute(f"SELECT {META_PG_SCHEMA}.fill_income_months($1)", pg_schema)
         await conn.execute(f"SELECT {META_PG_SCHEMA}.fill_period_debts($1)", pg_schema)
 

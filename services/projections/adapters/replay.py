@@ -8,7 +8,8 @@ Records come back in step across partitions (by their Kafka timestamps), about i
 the relay published them. A contract's stream is split over two topics; a fetch brings megabytes
 of one partition at a time, so read as fetched the schedule topic ran far ahead of the facts
 and a large share of a replay was parked and unparked through the database (and validated
-twice). Records fetched beyond what every other partition has reached are held back here.
+twice). Records fetched beyond what every other partition has reached are held back here
+(``shared.consumer.in_step``, which the live consumer uses too).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.consumer.in_step import oldest
 from shared.kafka_security import client_options
 from shared.settings import KafkaSettings
 
@@ -86,7 +88,7 @@ class TopicReplay:
         if not active:
             return None
         await self._fetch([tp for tp in active if not self._held[tp]], limits, max_records)
-        out = _oldest([self._held[tp] for tp in active], max_records)
+        out = oldest([self._held[tp] for tp in active], max_records)
         for tp in active:
             key = (tp.topic, tp.partition)
             held = self._held[tp]
@@ -103,19 +105,3 @@ class TopicReplay:
             if len(keep) < len(records):
                 self._consumer.seek(tp, limit)  # records past the limit are read again later
             self._held[tp].extend(keep)
-
-
-def _oldest(held: Sequence[deque[ConsumerRecord]], max_records: int) -> list[ConsumerRecord]:
-    """Take from the front of every partition's held records those no newer than the newest
-    record of the partition that is furthest behind (the watermark): what the partitions
-    holding records return later is newer. Up to ``max_records``, the partition with the
-    oldest record first: every call with records makes progress, even if timestamps go back."""
-    fetched = sorted((h for h in held if h), key=lambda h: h[0].timestamp)
-    if not fetched:
-        return []
-    watermark = max(min(h[-1].timestamp for h in fetched), fetched[0][0].timestamp)
-    out: list[ConsumerRecord] = []
-    for h in fetched:
-        while h and h[0].timestamp <= watermark and len(out) < max_records:
-            out.append(h.popleft())
-    return out

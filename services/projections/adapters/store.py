@@ -93,6 +93,13 @@ UPSERT_PAYMENTS = _upsert(
 UPSERT_VERSIONS = """
     INSERT INTO stream_versions (stream_id, version) SELECT * FROM unnest($1::text[], $2::int[])
     ON CONFLICT (stream_id) DO UPDATE SET version = GREATEST(stream_versions.version, EXCLUDED.version)"""
+LOAD_STREAMS = """
+    SELECT 'v' AS kind, stream_id, version FROM stream_versions WHERE stream_id = ANY($1::text[])
+    UNION ALL
+    SELECT DISTINCT 'p', stream_id, NULL::int FROM parked_events WHERE stream_id = ANY($1::text[])
+    UNION ALL
+    SELECT 's', stream_id, NULL FROM stopped_streams WHERE stream_id = ANY($1::text[])"""
+"""Primary-key probes only (``= ANY``): a join to ``unnest`` could be planned as a scan."""
 UPSERT_OFFSETS = """
     INSERT INTO consumed_offsets (topic, partition, next_offset)
     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
@@ -227,11 +234,20 @@ class ReadModelStore:
             )
         )
 
-    async def load_versions(self, conn: asyncpg.Connection, streams: Sequence[str]) -> dict[str, int]:
-        rows = await conn.fetch(
-            "SELECT stream_id, version FROM stream_versions WHERE stream_id = ANY($1::text[])", streams
+    async def load_streams(
+        self, conn: asyncpg.Connection, streams: Sequence[str]
+    ) -> tuple[dict[str, int], list[asyncpg.Record], list[asyncpg.Record]]:
+        """The last applied version of every stream, and the parked events and stops of those
+        that have any — one round trip when none has (as in most batches)."""
+        rows = await conn.fetch(LOAD_STREAMS, streams)
+        versions = {r["stream_id"]: r["version"] for r in rows if r["kind"] == "v"}
+        parked = [r["stream_id"] for r in rows if r["kind"] == "p"]
+        stopped = [r["stream_id"] for r in rows if r["kind"] == "s"]
+        return (
+            versions,
+            await self.load_parked(conn, parked) if parked else [],
+            await self.load_stopped(conn, stopped) if stopped else [],
         )
-        return {r["stream_id"]: r["version"] for r in rows}
 
     async def load_parked(self, conn: asyncpg.Connection, streams: Sequence[str]) -> list[asyncpg.Record]:
         return await conn.fetch("SELECT * FROM parked_events WHERE stream_id = ANY($1::text[])", streams)

@@ -219,37 +219,46 @@ class Projector:
         return incoming, poison
 
     async def apply_or_isolate(
-        self, conn: Connection, batch: Sequence[RawRecord] | Prepared, *, live: bool = True
+        self,
+        conn: Connection,
+        batch: Sequence[RawRecord] | Prepared,
+        *,
+        live: bool = True,
+        rollups: bool | None = None,
     ) -> BatchResult:
         """:meth:`apply`; if the database refuses the batch for good, :meth:`isolate` it."""
         try:
-            return await self.apply(conn, batch, live=live)
+            return await self.apply(conn, batch, live=live, rollups=rollups)
         except self._store.refused:
             records = batch.records if isinstance(batch, Prepared) else batch
-            return await self.isolate(conn, records, live=live)
+            return await self.isolate(conn, records, live=live, rollups=rollups)
 
-    async def isolate(self, conn: Connection, records: Sequence[RawRecord], *, live: bool = True) -> BatchResult:
+    async def isolate(
+        self, conn: Connection, records: Sequence[RawRecord], *, live: bool = True, rollups: bool | None = None
+    ) -> BatchResult:
         """Apply a batch one record per transaction. A record that fails on its own, for any
         reason but an outage, is dead-lettered and stops its client's stream (the event kept
         to apply later, when it can be stored), so the partition moves on."""
         total = BatchResult(received=len(records))
         for record in records:
             try:
-                result = await self.apply(conn, [record], live=live)
+                result = await self.apply(conn, [record], live=live, rollups=rollups)
             except self._store.passing:
                 raise
             except self._store.refused as exc:  # its data cannot be stored, not even parked
-                result = await self._stop_record(conn, record, f"cannot apply: {exc!r}"[:1000], keep=False, live=live)
+                reason = f"cannot apply: {exc!r}"[:1000]
+                result = await self._stop_record(conn, record, reason, keep=False, live=live, rollups=rollups)
             except Exception as exc:
                 log.exception("an event fails on its own: its stream stops", topic=record.topic, offset=record.offset)
-                result = await self._stop_record(conn, record, f"cannot apply: {exc!r}"[:1000], keep=True, live=live)
+                reason = f"cannot apply: {exc!r}"[:1000]
+                result = await self._stop_record(conn, record, reason, keep=True, live=live, rollups=rollups)
             for name in ("applied", "skipped", "parked", "unparked", "dead_lettered", "stopped", "resumed"):
                 setattr(total, name, getattr(total, name) + getattr(result, name))
             total.next_offsets.update(result.next_offsets)
         return total
 
     async def _stop_record(
-        self, conn: Connection, record: RawRecord, reason: str, *, keep: bool, live: bool
+        self, conn: Connection, record: RawRecord, reason: str, *, keep: bool, live: bool, rollups: bool | None
     ) -> BatchResult:
         await self._dead_letters([Poison(record, reason)])
         batch = self.prepare([record])
@@ -262,7 +271,7 @@ class Projector:
             if live:
                 await self._store.lock_for_batch(conn, [record.partition])
             if held is not None:
-                await self._apply_streams(conn, [], [held], result, live=live)
+                await self._apply_streams(conn, [], [held], result, live=live, rollups=rollups)
             await self._store.save_offsets(conn, result.next_offsets, notify=live)
         return result
 
@@ -306,10 +315,17 @@ class Projector:
         return Prepared(len(records), incoming, poison, next_offsets, records)
 
     async def apply(
-        self, conn: Connection, records: Sequence[RawRecord] | Prepared, *, live: bool = True
+        self,
+        conn: Connection,
+        records: Sequence[RawRecord] | Prepared,
+        *,
+        live: bool = True,
+        rollups: bool | None = None,
     ) -> BatchResult:
         """``live``: take the batch locks, keep the rollups in step and NOTIFY waiting queries
-        (off for a rebuild's private schema, which fills its rollups once at the end)."""
+        (off for a rebuild's private schema). ``rollups`` (default: ``live``): keep
+        ``income_months`` and ``period_debts`` in step — a rebuild fills them once after its
+        bulk replay, then keeps them while it chases the live consumer."""
         batch = records if isinstance(records, Prepared) else self.prepare(records)
         incoming, poison = batch.incoming, batch.poison
         result = BatchResult(received=batch.received, next_offsets=batch.next_offsets)
@@ -321,7 +337,7 @@ class Projector:
         async with store.transaction(conn):
             if live:
                 await self._store.lock_for_batch(conn, (p for _, p in result.next_offsets))
-            applying, decision = await self._apply_streams(conn, incoming, held, result, live=live)
+            applying, decision = await self._apply_streams(conn, incoming, held, result, live=live, rollups=rollups)
             # every live batch wakes waiters: a global min_position also waits for consumed offsets
             await self._store.save_offsets(conn, result.next_offsets, notify=live, position=result.max_position)
 
@@ -339,19 +355,18 @@ class Projector:
         result: BatchResult,
         *,
         live: bool,
+        rollups: bool | None = None,
         also: Sequence[str] = (),
     ) -> tuple[list[Incoming], Plan[Incoming | ParkedRow]]:
         """Inside the caller's transaction: sequence, fold and write the events of the streams
         of ``incoming``, ``held`` and ``also``; stop the streams of ``held``."""
         store = self._store
         streams = list({i.stream_id for i in incoming} | {h.stream_id for h in held} | set(also))
-        last = await store.load_versions(conn, streams) if streams else {}
+        last, parked_rows, stopped_rows = await store.load_streams(conn, streams) if streams else ({}, [], [])
         waiting: dict[str, dict[int, Incoming | ParkedRow]] = {}
-        for row in await store.load_parked(conn, streams) if streams else []:
+        for row in parked_rows:
             waiting.setdefault(row["stream_id"], {})[row["stream_version"]] = ParkedRow(row)
-        stops = (
-            {r["stream_id"]: r["stream_version"] for r in await store.load_stopped(conn, streams)} if streams else {}
-        )
+        stops = {r["stream_id"]: r["stream_version"] for r in stopped_rows}
         # an event published again at the version its stream stopped at (fixed) lifts the stop
         lifted = [i for i in incoming if stops.get(i.stream_id) == i.stream_version]
         for item in lifted:
@@ -383,7 +398,7 @@ class Projector:
         )
         for item in applying:
             evolve(ws, item.fact)
-        await store.save(conn, ws, rollups=live)
+        await store.save(conn, ws, rollups=live if rollups is None else rollups)
         await store.save_versions(conn, decision.versions)
         # only this batch's own events are newly parked: Incoming, never a ParkedRow
         await store.park(conn, [*(i.parked_row() for i in decision.park), *held_rows])  # type: ignore[union-attr]  # a decision with events to park always has its rows

@@ -4,17 +4,21 @@ Phases — the live consumer keeps running throughout:
 
 1. **Replay** from offset 0 into ``<live>_rebuild_<stamp>`` up to the topics' end offsets
    (``check``: up to the live read model's consumed offsets, never beyond them), into
-   UNLOGGED tables with primary keys only; then (``rebuild`` only) SET LOGGED and build the
-   secondary indexes once — far less WAL and index upkeep than row-by-row maintenance.
-2. **Chase** the live consumer, still without blocking it, until within ``close_enough``.
+   UNLOGGED tables with primary keys only, the rollups (``income_months``, ``period_debts``)
+   left out; then (``rebuild`` only) fill the rollups from the tables in one pass each, SET
+   LOGGED and build the secondary indexes once — far less WAL and index upkeep than
+   row-by-row maintenance.
+2. **Chase** the live consumer, still without blocking it, until within ``close_enough``
+   (``rebuild``: keeping the rollups in step batch by batch, as the live consumer does).
 3. **Final step under SWAP_LOCK** (live batches wait, briefly): read the live consumed
    offsets — they can no longer move — and catch up to them.
-   Then fill the new schema's rollups from its tables (the replay leaves them out).
    * ``rebuild``: in that same transaction rename live → ``<live>_retired_<stamp>`` and the new
      schema → live; drop the retired one after. The new schema is at or past the live one on
      every partition, so no event is lost; events it has and the live consumer will still
      deliver are skipped by the stream-version check.
-   * ``check``: pin a snapshot, release the lock, and compare both schemas table by table.
+   * ``check``: fill the rollups from the tables (under the lock: ``check`` builds no
+     indexes, which keeping them batch by batch would need), pin a snapshot, release the
+     lock, and compare both schemas table by table.
 """
 
 from __future__ import annotations
@@ -70,7 +74,14 @@ class Rebuild:
         self._close_enough = close_enough
 
     async def _replay(
-        self, conn: Connection, source: Source, limits: Offsets, report: RebuildReport, progress: Progress
+        self,
+        conn: Connection,
+        source: Source,
+        limits: Offsets,
+        report: RebuildReport,
+        progress: Progress,
+        *,
+        rollups: bool = False,
     ) -> None:
         """Pipelined: while one batch's transaction runs, the next is read and decoded (in a
         worker thread, so the database and the decoding work at the same time)."""
@@ -85,7 +96,7 @@ class Rebuild:
         try:
             while (batch := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(next_batch())
-                result = await self._projector.apply_or_isolate(conn, batch, live=False)
+                result = await self._projector.apply_or_isolate(conn, batch, live=False, rollups=rollups)
                 report.read += result.received
                 report.applied += result.applied
                 report.skipped += result.skipped
@@ -131,20 +142,20 @@ class Rebuild:
         limits = ends if swap else {p: min(e, live_now.get(p, 0)) for p, e in ends.items()}
         log.info("replaying", pg_schema=target, records=source.remaining(limits))
         await self._replay(conn, source, limits, report, progress)
-        if swap:
+        if swap:  # the rollups filled before the indexes (no index upkeep), then kept per batch
+            await self._pg_schemas.fill_rollups(conn, target)
             await self._pg_schemas.finish(target)
 
         for _ in range(20):  # chase the live consumer without blocking it
             live_now = await self._live_offsets(conn)
             if source.remaining(live_now) <= self._close_enough:
                 break
-            await self._replay(conn, source, live_now, report, progress)
+            await self._replay(conn, source, live_now, report, progress, rollups=swap)
 
         if swap:
             retired = f"{self._pg_schemas.live}_retired_{target.rsplit('_', 1)[1]}"
             async with self._pg_schemas.swap_lock() as locked:
-                await self._replay(conn, source, await self._live_offsets(locked), report, progress)
-                await self._pg_schemas.fill_rollups(locked, target)
+                await self._replay(conn, source, await self._live_offsets(locked), report, progress, rollups=True)
                 await self._pg_schemas.swap(locked, target, retired)
             await self._pg_schemas.drop(retired)
             log.info("rebuilt read model swapped in", pg_schema=self._pg_schemas.live, retired=retired)

@@ -8,8 +8,12 @@ It runs on ``shared.consumer``'s runtime; what is particular to it:
 * the two topics are co-partitioned (key = client id, same partition count) and the range
   assignor gives partition N of both to the same member;
 * group ``abonent.projections``, ``auto_offset_reset="earliest"`` (a new group replays all);
-* up to ``max_records`` records of one fetch applied in ONE database transaction (a fetch is
-  whatever is there: ``getmany`` returns as soon as any record is, it never lingers for more);
+* ``in_step=True`` reads partitions in step (``Subscription.in_step``, as the rebuild reads
+  them): a catch-up parks a tenth and runs ~1.4x faster, but caught up at 300 events/s its
+  produced -> applied p50 was seconds (bench.catch_up --steady), so it is OFF for the live
+  service until that is understood (bench/README.md, "Live catch-up");
+* up to ``max_records`` records applied in ONE database transaction (a batch is whatever is
+  there: a fetch returns as soon as any record is, it never lingers for more);
 * offsets are committed to Kafka only *after* the transaction commits, in the background so
   the next batch does not wait for the broker. A failed batch is sought back and retried
   after a back-off: at-least-once delivery, exactly-once effect (the stream-version check
@@ -23,6 +27,7 @@ It runs on ``shared.consumer``'s runtime; what is particular to it:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 
@@ -42,6 +47,9 @@ TOPICS = (CONTRACTS_EVENTS, CONTRACTS_SCHEDULE)
 ISOLATE_AFTER = 3
 """Consecutive failures after which a batch is applied record by record (see Projector.isolate)."""
 REDELIVERY = Backoff(0.4, 5.0)
+FETCH_BYTES = 256 * 1024
+"""Per partition and fetch: ~200 events. In step, a partition holds up to ``HOLD`` records
+plus a fetch and aiokafka prefetches the next: ~650 events a partition at most in memory."""
 
 log = get_logger("projections.consumer")
 
@@ -76,14 +84,26 @@ class SeekToStoredOffsets:
 
 
 class ApplyBatches:
-    """The runtime's handler: one fetch → one transaction of the read model."""
+    """The runtime's handler: one batch → one transaction of the read model."""
 
     def __init__(self, pool: asyncpg.Pool, projector: Projector) -> None:
         self.pool, self.projector = pool, projector
+        self._ahead: tuple[Sequence[ConsumerRecord], asyncio.Future[Prepared]] | None = None
+
+    def look_ahead(self, records: Sequence[ConsumerRecord]) -> None:
+        """Decode the next batch in a worker thread while this one's transaction runs (as the
+        rebuild does): the database and the decoding work at the same time."""
+        self._ahead = (records, asyncio.ensure_future(asyncio.to_thread(self.projector.prepare, records)))
+
+    async def _prepared(self, records: Sequence[ConsumerRecord]) -> Prepared:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] is records:
+            return await ahead[1]
+        return self.projector.prepare(records)
 
     async def handle(self, records: Sequence[ConsumerRecord], failures: int) -> Offsets:
         started = time.perf_counter()
-        batch = self.projector.prepare(records) if failures < ISOLATE_AFTER else None
+        batch = await self._prepared(records) if failures < ISOLATE_AFTER else None
         # one span per record, in the trace of the request that wrote it (when tracing is on)
         with tracing.consuming_batch("projections apply", records):
             async with self.pool.acquire() as conn:
@@ -133,10 +153,11 @@ def events_consumer(
     dead_letters: DeadLetterProducer,
     *,
     client_id: str,
-    max_records: int = 500,
+    max_records: int = 2000,
     poll_timeout_ms: int = 100,
     topics: tuple[str, ...] = TOPICS,
     group: str = PROJECTIONS_GROUP,
+    in_step: bool = False,
 ) -> ConsumerRuntime:
     subscription = Subscription(
         topics,
@@ -144,7 +165,8 @@ def events_consumer(
         client_id,
         max_records,
         poll_timeout_ms,
-        {"partition_assignment_strategy": (RangePartitionAssignor,)},
+        {"partition_assignment_strategy": (RangePartitionAssignor,), "max_partition_fetch_bytes": FETCH_BYTES},
+        in_step=in_step,
     )
     return ConsumerRuntime(
         kafka,

@@ -14,6 +14,7 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -27,7 +28,8 @@ from services.projections.adapters.reads import (
     owed_periods,
     to_period_state,
 )
-from services.projections.adapters.store import ADD_INCOME
+from services.projections.adapters.store import ADD_INCOME, REFRESH_DEBTS
+from services.projections.application.ports import PeriodFilter
 from services.projections.domain.coverage import PeriodState, owed
 from shared.owed import paid_as_at
 
@@ -251,3 +253,59 @@ async def test_keeping_the_rollup_probes_the_touched_rows(seeded) -> None:
     plan = plan_text(await conn.fetch("EXPLAIN " + ADD_INCOME, [period], [contract], [uuid4()], [], [], [], [], [], []))
     assert "Seq Scan on periods" not in plan, plan  # (payments: none seeded, a scan of nothing)
     assert "periods_pkey" in plan and "periods_contract_idx" in plan, plan
+
+
+DROPPED_BY_0009 = {
+    "periods_owed_idx": "ON periods (due_on, client_id) WHERE NOT paid",
+    "periods_client_owed_idx": "ON periods (client_id, due_on) WHERE NOT paid",
+}
+
+
+async def read_side_plans(conn: asyncpg.Connection, clients: list) -> list[str]:
+    """EXPLAIN of every query of the read side that reads periods, and of the batch's upkeep
+    of ``period_debts``: coverage, debtors (walking and gathering), income, the contracts list
+    with period filters (the bench's "prepay debtors" reading: started by a day, not paid,
+    prepaid; now and as at a day; all contracts and one client's)."""
+    plans: list[str] = []
+
+    class Explaining:
+        async def fetchval(self, sql: str, *args: object) -> object:
+            plans.append(plan_text(await conn.fetch("EXPLAIN " + sql, *args)))
+            return await conn.fetchval(sql, *args)
+
+        async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+            plans.append(plan_text(await conn.fetch("EXPLAIN " + sql, *args)))
+            return await conn.fetch(sql, *args)
+
+    explaining: Any = Explaining()
+    await reads.coverage_periods(explaining, clients[5][0], date(2025, 3, 1))
+    for on in (date(2024, 1, 1), date(2025, 6, 1)):
+        for terms in (None, "prepaid"):
+            await owed_periods(explaining, on=on, payment_terms=terms, client_id=None, limit=21, offset=0)
+    for paid in (False, True):
+        for as_at in (None, date(2025, 6, 1)):
+            periods = PeriodFilter(starts_to=date(2025, 6, 1), paid=paid, payment_terms="prepaid", on=as_at)
+            for client in (None, clients[7][0]):
+                await reads.contracts_page(
+                    explaining, client_id=client, status=None, periods=periods, limit=50, offset=0
+                )
+    day = date(2025, 6, 1)
+    plans.append(plan_text(await conn.fetch("EXPLAIN " + INCOME_SQL, date(2024, 1, 1), date(2025, 1, 1), day)))
+    period, contract = await conn.fetchrow("SELECT period_id, contract_id FROM periods LIMIT 1")
+    plans.append(plan_text(await conn.fetch("EXPLAIN " + REFRESH_DEBTS, [period], [contract])))
+    return plans
+
+
+async def test_the_read_side_reads_periods_by_index_without_the_indexes_migration_0009_drops(seeded) -> None:
+    """Issue 20: the two partial indexes of the debtors queries released before
+    ``period_debts`` (0001, 0003) are gone from a new read model, and every query of the read
+    side still reads periods through an index — never a sequential scan. (Where they exist,
+    the planner ANDs ``periods_client_owed_idx`` into the bitmap of a page's periods filtered
+    ``paid=false``, which ``periods_contract_idx`` reads and rechecks as well.)"""
+    conn, clients = seeded
+    indexes = {r[0] for r in await conn.fetch("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+    assert "periods_contract_idx" in indexes and not indexes & set(DROPPED_BY_0009)
+    plans = await read_side_plans(conn, clients)
+    assert len(plans) >= 20
+    for plan in plans:
+        assert "Seq Scan on periods" not in plan, plan

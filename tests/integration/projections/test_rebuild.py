@@ -7,7 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -35,10 +35,10 @@ async def a_client(producer) -> ClientFeed:
     return feed
 
 
-def run_cli(stack, command: str) -> subprocess.CompletedProcess[str]:
+def run_cli(stack, command: str, dsn: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "PROJECTIONS_DATABASE_URL": stack.database_urls["projections"],
+        "PROJECTIONS_DATABASE_URL": dsn or stack.database_urls["projections"],
         "ABONENT_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
     }
     return subprocess.run(
@@ -133,3 +133,57 @@ async def test_check_reports_a_difference_and_rebuild_repairs_it(
     assert repaired["status"] == "covered"
     before = await snapshot(projections_dsn)
     assert before["periods"][0] > 0
+
+
+async def test_a_rebuild_leaves_every_debtors_answer_as_it_was(
+    projections_api, producer, stack, projections_dsn
+) -> None:
+    """Issue 20: a rebuild fills ``period_debts`` (and ``income_months``) once after its bulk
+    replay, before indexing, and keeps them in step while it chases the live consumer — no
+    fill under the swap lock. Debtors answer the same before and after, on dates when many
+    and when few owe, per payment terms, first pages and pages by cursor."""
+    last = 0
+    for n in range(6):
+        feed, contract, other = ClientFeed(f"Rebuilt debtor {uuid4().hex[:6]} {n}"), uuid4(), uuid4()
+        periods = [(uuid4(), date(2026, m, 1), date(2026, m + 1, 1) - timedelta(days=1)) for m in (1, 2, 3)]
+        events = [feed.registered(), feed.contract_opened(contract, f"RD-{n}", date(2026, 1, 1))]
+        events += [
+            feed.period_added(contract, p, s, e, "300.00", ("prepaid", "postpaid")[n % 2]) for p, s, e in periods
+        ]
+        events.append(
+            feed.payment(contract, periods[0][0], "300.00", date(2026, 1, 1) + timedelta(days=3 * n), "300.00", True)
+        )
+        if n % 3 == 0:
+            events += [
+                feed.contract_opened(other, f"RD-{n}-b", date(2026, 1, 1)),
+                feed.period_added(other, uuid4(), date(2026, 1, 1), date(2026, 6, 30), "900.00"),
+                feed.terminated(other, date(2026, 2, 1)),
+            ]
+        await publish(producer, feed, *events)
+        last = max(last, feed.last_position)
+    await fresh(projections_api, "/debtors", {"on": "2026-03-01", "min_position": last})
+    await wait_consumed(projections_dsn, stack.kafka_bootstrap)
+
+    async def answers() -> dict[tuple[str, str], list[dict]]:
+        out = {}
+        for on in ("2026-01-02", "2026-01-20", "2026-02-15", "2026-04-10", "2025-06-01"):
+            for terms in ("", "prepaid", "postpaid"):
+                params = {"on": on, "page_size": 40, **({"payment_terms": terms} if terms else {})}
+                pages, body = [], {"next_after": None}
+                while True:
+                    response = await projections_api.get("/debtors", params=params)
+                    assert response.status_code == 200, response.text
+                    body = response.json()
+                    pages.append(body)
+                    if body["next_after"] is None or len(pages) == 3:
+                        break
+                    params = {**params, "after": body["next_after"]}
+                out[(on, terms)] = pages
+        return out
+
+    before, tables = await answers(), await snapshot(projections_dsn)
+    report = await create_rebuild(projections_settings(stack)).run(swap=True)
+    assert report.swapped
+    assert await answers() == before
+    after = await snapshot(projections_dsn)
+    assert after["period_debts"] == tables["period_debts"] and after["income_months"] == tables["income_months"]

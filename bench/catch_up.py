@@ -1,0 +1,456 @@
+"""Live catch-up on its own: the projections consumer applying a backlog, consumer settings side by side.
+
+``python -m bench.catch_up --clients 2000`` (``make bench-catch-up``) starts its own Kafka and
+PostgreSQL (free ports, a temp dir; stopped and deleted at the end), publishes a synthetic
+history as the relay would (per client: registration, 2 contracts of 12 monthly periods; then
+month by month, across all clients, each period's start on the schedule topic and 3 of 4
+periods paid on the events topic — the two topics interleave as in production), then for
+each consumer setting applies the whole backlog from offset 0 into a fresh database with the
+service's own consumer (``events_consumer``: the runtime, the projector, the store; a fresh
+interpreter on uvloop per setting). ``--before DIR`` adds the consumer of another source tree
+(``git archive <commit> | tar -x -C DIR``: its code, its migrations, its defaults) on the same
+topics in the same run. Per setting: events/s from start to everything consumed, the CPU per
+event of the consumer's process and of PostgreSQL, the events parked on the way, the batches,
+the consumer's RSS growth; and the bare aiokafka consumer on the same topics (the ceiling
+issue 20 measures catch-up against).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import uvloop
+from aiokafka import AIOKafkaProducer
+
+import shared.events.contracts  # noqa: F401 - registers the payload models
+from bench.projections import bare_consumer
+from deploy.local import api
+from deploy.local.layout import REPO, StackPorts
+from shared.events.envelope import Envelope
+from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    in_step: bool
+    max_records: int
+
+
+BEFORE = "the --before tree's consumer, its defaults"
+SETTINGS = {
+    "released": Setting("this tree, as fetched, 500 records a batch", False, 500),
+    "in_step": Setting("this tree, in step, 2,000 records a batch", True, 2000),
+    "in_step_1000": Setting("this tree, in step, 1,000 records a batch", True, 1000),
+}
+
+
+class History:
+    """Envelopes of synthetic clients, in the order the relay would publish them."""
+
+    def __init__(self) -> None:
+        self.position = 0
+        self.versions: dict[str, int] = {}
+
+    def envelope(self, client: UUID, stream: str, event_type: str, data: dict[str, Any]) -> Envelope:
+        self.position += 1
+        self.versions[stream] = version = self.versions.get(stream, 0) + 1
+        now = datetime.now(UTC)
+        return Envelope(
+            event_id=uuid4(),
+            event_type=event_type,
+            schema_version=1,
+            stream_id=stream,
+            stream_version=version,
+            position=self.position,
+            partition_key=str(client),
+            occurred_at=now,
+            recorded_at=now,
+            correlation_id=str(uuid4()),
+            actor="bench",
+            data={"client_id": str(client), **data},
+        )
+
+
+def history(clients: int, seed: int = 7) -> list[tuple[str, Envelope]]:
+    rnd = random.Random(seed)
+    h, out = History(), []
+    books = []  # (client, contract, [(period, starts, ends)])
+    for n in range(clients):
+        client = UUID(int=rnd.getrandbits(128))
+        name = f"Client {n:06d}"
+        out.append(
+            (
+                CONTRACTS_EVENTS,
+                h.envelope(
+                    client,
+                    f"client-{client}",
+                    "ClientRegistered",
+                    {"name": name, "manager_name": "Ivan Petrov", "manager_email": "ivan@example.com"},
+                ),
+            )
+        )
+        for c in range(2):
+            contract = UUID(int=rnd.getrandbits(128))
+            stream = f"contract-{contract}"
+            number = f"B-{n}-{c}"
+            out.append(
+                (
+                    CONTRACTS_EVENTS,
+                    h.envelope(
+                        client,
+                        stream,
+                        "ContractOpened",
+                        {"contract_id": str(contract), "number": number, "title": "IT", "signed_on": "2026-01-01"},
+                    ),
+                )
+            )
+            periods = []
+            for m in range(1, 13):
+                period = UUID(int=rnd.getrandbits(128))
+                starts = date(2026, m, 1)
+                ends = date(2026 + m // 12, m % 12 + 1, 1) - timedelta(days=1)
+                periods.append((period, starts, ends))
+                out.append(
+                    (
+                        CONTRACTS_EVENTS,
+                        h.envelope(
+                            client,
+                            stream,
+                            "ServicePeriodAdded",
+                            {
+                                "contract_id": str(contract),
+                                "period_id": str(period),
+                                "starts_on": starts.isoformat(),
+                                "ends_on": ends.isoformat(),
+                                "amount": "1000.00",
+                                "currency": "RUB",
+                                "payment_terms": rnd.choice(("prepaid", "postpaid")),
+                                "remind_on": None,
+                            },
+                        ),
+                    )
+                )
+            books.append((client, name, contract, number, periods))
+    for m in range(12):
+        for client, name, contract, number, periods in books:
+            period, starts, ends = periods[m]
+            stream = f"contract-{contract}"
+            common = {"contract_id": str(contract), "period_id": str(period)}
+            out.append(
+                (
+                    CONTRACTS_SCHEDULE,
+                    h.envelope(
+                        client,
+                        stream,
+                        "ServicePeriodStarted",
+                        {
+                            **common,
+                            "client_name": name,
+                            "manager_name": "Ivan Petrov",
+                            "manager_email": "ivan@example.com",
+                            "contract_number": number,
+                            "contract_title": "IT",
+                            "starts_on": starts.isoformat(),
+                            "ends_on": ends.isoformat(),
+                            "amount": "1000.00",
+                            "currency": "RUB",
+                            "payment_terms": "prepaid",
+                            "paid_amount": "0.00",
+                            "paid": False,
+                        },
+                    ),
+                )
+            )
+            if rnd.random() < 0.75:
+                out.append(
+                    (
+                        CONTRACTS_EVENTS,
+                        h.envelope(
+                            client,
+                            stream,
+                            "PaymentRecorded",
+                            {
+                                **common,
+                                "payment_id": str(UUID(int=rnd.getrandbits(128))),
+                                "amount": "1000.00",
+                                "currency": "RUB",
+                                "paid_on": starts.isoformat(),
+                                "reference": "pp",
+                                "period_paid_amount": "1000.00",
+                                "period_paid": True,
+                            },
+                        ),
+                    )
+                )
+    return out
+
+
+async def publish(bootstrap: str, events: list[tuple[str, Envelope]]) -> float:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5, max_batch_size=256 * 1024
+    )
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        for i in range(0, len(events), 5000):
+            sent = [
+                await producer.send(t, value=e.to_bytes(), key=e.partition_key.encode(), headers=e.kafka_headers())
+                for t, e in events[i : i + 5000]
+            ]
+            await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+def _cpu_of_children(parent: int) -> float:
+    """User + system seconds of ``parent``'s child processes (PostgreSQL's backends): those
+    running, and those that ended (the parent's cutime + cstime)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            total += (int(fields[11]) + int(fields[12])) / tick
+        if int(entry.name) == parent:
+            total += (int(fields[13]) + int(fields[14])) / tick
+    return total
+
+
+CHILD = """
+import asyncio, inspect, json, os, resource, sys, time
+import uvloop
+import shared.events.contracts
+from services.projections.adapters.db import open_pool
+from services.projections.adapters.store import ReadModelStore
+from services.projections.application.projector import Projector
+from services.projections.entrypoints import metrics
+from services.projections.entrypoints.consumer import events_consumer
+from shared.consumer import DeadLetterProducer, DeadLetterPublisher
+from shared.db.migrations import apply_migrations, migrations_dir
+from shared.kafka_security import plaintext
+from shared.logging import configure_logging
+
+def rss_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+async def main(dsn, bootstrap, total, name, settings, rate):
+    configure_logging("json", "WARNING")  # as the service runs: debug lines filtered out
+    await apply_migrations(dsn, migrations_dir("projections"))
+    kafka = plaintext(bootstrap)
+    pool = await open_pool(dsn, min_size=2, max_size=4)
+    dead_letters = DeadLetterProducer(kafka, name + "-dlq")
+    publisher = DeadLetterPublisher(dead_letters.send, "bench." + name)
+    known = inspect.signature(events_consumer).parameters
+    settings = {k: v for k, v in settings.items() if k in known}
+    consumer = events_consumer(kafka, pool, Projector(ReadModelStore(), publisher.publish_all), dead_letters,
+                               client_id=name, group="bench." + name, **settings)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu, rss = usage.ru_utime + usage.ru_stime, rss_mb()
+    base, started = rss, time.perf_counter()
+    consumer.start()
+    while (await pool.fetchval("SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets")) < total:
+        rss = max(rss, rss_mb())
+        await asyncio.sleep(0.05)
+    seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu
+    parked = metrics.EVENTS.labels("parked")._value.get()
+    batches = metrics.BATCH_SIZE._sum.get(), sum(b.get() for b in metrics.BATCH_SIZE._buckets)
+    delays = await steady(pool, bootstrap, total, rate) if rate else {}
+    await consumer.stop()
+    await pool.close()
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "parked": parked, "rss_growth_mb": rss - base,
+                      "batches": batches[1], **delays}))
+
+async def steady(pool, bootstrap, total, rate, seconds=10):
+    # Caught up: a payment a tick at `rate`/s on contracts opened just before (each its own
+    # stream: v1 opened, v2 period added, v3 paid), then produced -> applied quantiles from the
+    # consumer's own histogram (interpolated within its buckets, as bench/stages.py reads it).
+    from datetime import UTC, datetime
+    from uuid import uuid4
+    from aiokafka import AIOKafkaProducer
+    from shared.events.envelope import Envelope
+    from shared.topics import CONTRACTS_EVENTS
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2)
+    await producer.start()
+    n = int(rate * seconds)
+    def env(client, stream, version, event_type, data):
+        now = datetime.now(UTC)
+        return Envelope(event_id=uuid4(), event_type=event_type, schema_version=1, stream_id=stream,
+                        stream_version=version, position=None, partition_key=str(client), occurred_at=now,
+                        recorded_at=now, correlation_id=str(uuid4()), actor="bench",
+                        data={"client_id": str(client), **data})
+    def send(e):
+        return producer.send(CONTRACTS_EVENTS, value=e.to_bytes(), key=e.partition_key.encode(),
+                             headers=e.kafka_headers())
+    contracts = [(uuid4(), uuid4(), uuid4()) for _ in range(n)]
+    setup = []
+    for client, contract, period in contracts:
+        stream = f"contract-{contract}"
+        setup.append(await send(env(client, stream, 1, "ContractOpened", {"contract_id": str(contract),
+                     "number": "S-" + str(contract)[:8], "title": "IT", "signed_on": "2026-01-01"})))
+        setup.append(await send(env(client, stream, 2, "ServicePeriodAdded", {"contract_id": str(contract),
+                     "period_id": str(period), "starts_on": "2026-01-01", "ends_on": "2026-01-31",
+                     "amount": "10.00", "currency": "RUB", "payment_terms": "prepaid", "remind_on": None})))
+    await asyncio.gather(*setup)
+    total += 2 * n
+    while (await pool.fetchval("SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets")) < total:
+        await asyncio.sleep(0.05)
+    before = [b.get() for b in metrics.SINCE_PRODUCED._buckets]
+    loop = asyncio.get_running_loop()
+    start, sent = loop.time(), []
+    for i, (client, contract, period) in enumerate(contracts):
+        await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+        sent.append(await send(env(client, f"contract-{contract}", 3, "PaymentRecorded", {
+            "contract_id": str(contract), "period_id": str(period), "payment_id": str(uuid4()),
+            "amount": "10.00", "currency": "RUB", "paid_on": "2026-01-02", "reference": "s",
+            "period_paid_amount": "10.00", "period_paid": True})))
+    await asyncio.gather(*sent)
+    await producer.stop()
+    total += n
+    while (await pool.fetchval("SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets")) < total:
+        await asyncio.sleep(0.05)
+    bounds = list(metrics.SINCE_PRODUCED._upper_bounds)
+    counts, below, out = [b.get() - a for a, b in zip(before, metrics.SINCE_PRODUCED._buckets)], 0.0, {}
+    cumulative = [sum(counts[: k + 1]) for k in range(len(counts))]
+    for name, q in (("p50_ms", 0.5), ("p90_ms", 0.9), ("p99_ms", 0.99)):
+        rank, lower, prev = q * cumulative[-1], 0.0, 0.0
+        for upper, c in zip(bounds, cumulative):
+            if c >= rank:
+                inside = (upper - lower) * (rank - prev) / max(c - prev, 1e-9)
+                out[name] = (lower if upper == float("inf") else lower + inside) * 1000
+                break
+            lower, prev = upper, c
+    return out
+
+uvloop.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5]), int(sys.argv[6])))
+"""
+"""Applies the backlog with the consumer of the source tree it runs in (its cwd): this one, or
+a checkout of an earlier commit (``--before``), in a fresh interpreter each."""
+
+
+async def apply_backlog(
+    stack: api.StackInfo, tree: Path, setting: Setting, total: int, postmaster: int, rate: int = 0
+) -> dict[str, float]:
+    base = stack.database_urls["projections"]
+    name = f"catchup_{uuid4().hex[:8]}"
+    admin = await asyncpg.connect(base)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = base.rsplit("/", 1)[0] + f"/{name}"
+    settings = {"max_records": setting.max_records, "in_step": setting.in_step}
+    pg = _cpu_of_children(postmaster)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CHILD,
+        dsn,
+        stack.kafka_bootstrap,
+        str(total),
+        name,
+        json.dumps(settings if setting.name != BEFORE else {}),
+        str(rate),
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        stdout=subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(child.communicate(), 1800)
+    if child.returncode != 0:
+        raise RuntimeError(f"{setting.name}: the consumer exited {child.returncode}")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    pg = _cpu_of_children(postmaster) - pg
+    return {
+        "events_per_second": total / result["seconds"],
+        "seconds": result["seconds"],
+        "cpu_us_per_event": result["cpu"] / total * 1e6,
+        "pg_cpu_us_per_event": pg / total * 1e6,
+        "parked": result["parked"],
+        "rss_growth_mb": result["rss_growth_mb"],
+        "batches": result["batches"],
+        **{k: v for k, v in result.items() if k.endswith("_ms")},
+    }
+
+
+def _postmaster(run_dir: Path) -> int:
+    return int(next(run_dir.rglob("postmaster.pid")).read_text().split()[0])
+
+
+async def main(args: argparse.Namespace) -> None:
+    run_dir = Path(tempfile.mkdtemp(prefix="abonent-catchup-"))
+    stack = await asyncio.to_thread(api.start_stack, run_dir, StackPorts.free(), progress=lambda _: None)
+    try:
+        events = history(args.clients)
+        seconds = await publish(stack.kafka_bootstrap, events)
+        total = len(events)
+        del events
+        gc.collect()
+        print(f"published {total:,} events of {args.clients:,} clients in {seconds:.1f} s", flush=True)
+        load = os.getloadavg()[0]
+        rows = []
+        for _ in range(args.runs):
+            n, s = await bare_consumer(stack.kafka_bootstrap)
+            rows.append(("bare aiokafka consumer (ceiling)", {"events_per_second": n / s}))
+            runs = [(args.before, Setting(BEFORE, False, 0))] if args.before else []
+            runs += [(REPO, SETTINGS[key]) for key in args.settings.split(",")]
+            for tree, setting in runs:
+                result = await apply_backlog(stack, tree, setting, total, _postmaster(run_dir), args.steady)
+                rows.append((setting.name, result))
+                print(f"  {setting.name}: {result}", flush=True)
+        ceiling = [r["events_per_second"] for name, r in rows if name.startswith("bare")]
+        bare = sorted(ceiling)[len(ceiling) // 2]
+        print(f"\nload average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; {total:,} events")
+        print(
+            "| consumer | events/s | ÷ bare consumer | s | consumer CPU µs/event | PostgreSQL CPU µs/event "
+            "| parked | batches | consumer RSS growth MB | caught up: produced → applied p50 · p90 · p99 ms |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for name, r in rows:
+            print(
+                f"| {name} | {r['events_per_second']:,.0f} | {r['events_per_second'] / bare:.3f} | "
+                f"{r.get('seconds', 0):.1f} | {r.get('cpu_us_per_event', 0):.0f} | "
+                f"{r.get('pg_cpu_us_per_event', 0):.0f} | {r.get('parked', 0):,.0f} | {r.get('batches', 0):,.0f} | "
+                f"{r.get('rss_growth_mb', 0):.0f} | "
+                + " · ".join(f"{r[q]:.1f}" for q in ("p50_ms", "p90_ms", "p99_ms") if q in r)
+                + " |"
+            )
+        if args.steady:
+            print(f"caught up: {args.steady} payments/s for 10 s, each on a contract of its own")
+    finally:
+        await asyncio.to_thread(api.stop_stack, run_dir, purge=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--settings", default="released,in_step", help=f"comma-separated: {', '.join(SETTINGS)}")
+    parser.add_argument("--before", type=Path, help="a source tree of an earlier commit: its consumer runs too")
+    parser.add_argument(
+        "--steady", type=int, default=0, help="then, caught up, this many payments/s for 10 s: produced -> applied"
+    )
+    uvloop.run(main(parser.parse_args()))
