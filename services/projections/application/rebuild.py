@@ -5,9 +5,10 @@ Phases — the live consumer keeps running throughout:
 1. **Replay** from offset 0 into ``<live>_rebuild_<stamp>`` up to the topics' end offsets
    (``check``: up to the live read model's consumed offsets, never beyond them), into
    UNLOGGED tables with primary keys only, the rollups (``income_months``, ``period_debts``)
-   left out; then (``rebuild`` only) fill the rollups from the tables in one pass each, SET
-   LOGGED and build the secondary indexes once — far less WAL and index upkeep than
-   row-by-row maintenance.
+   left out; then (``rebuild`` only) SET LOGGED, build the secondary indexes once — far less
+   WAL and index upkeep than row-by-row maintenance — and fill the rollups from the tables in
+   one pass each (after the indexes: ``period_debts`` reads each paid period's payments by
+   ``period_id``; without the index that is a scan of all payments per period).
 2. **Chase** the live consumer, still without blocking it, until within ``close_enough``
    (``rebuild``: keeping the rollups in step batch by batch, as the live consumer does).
 3. **Final step under SWAP_LOCK** (live batches wait, briefly): read the live consumed
@@ -142,9 +143,9 @@ class Rebuild:
         limits = ends if swap else {p: min(e, live_now.get(p, 0)) for p, e in ends.items()}
         log.info("replaying", pg_schema=target, records=source.remaining(limits))
         await self._replay(conn, source, limits, report, progress)
-        if swap:  # the rollups filled before the indexes (no index upkeep), then kept per batch
-            await self._pg_schemas.fill_rollups(conn, target)
+        if swap:  # indexed first: the fill reads each paid period's payments by period_id
             await self._pg_schemas.finish(target)
+            await self._pg_schemas.fill_rollups(conn, target)  # then kept per batch
 
         for _ in range(20):  # chase the live consumer without blocking it
             live_now = await self._live_offsets(conn)
