@@ -53,11 +53,24 @@ REFUSED_FOR_GOOD: tuple[type[Exception], ...] = (
 )
 """Errors the same row meets again on every try; any other error is a passing outage."""
 
-SELECT_BATCH = """
+_NOT_WAITING = "NOT EXISTS (SELECT 1 FROM outbox_quarantine q WHERE q.key = o.key)"
+
+SELECT_BATCH = f"""
     SELECT id, topic, key, payload, headers FROM outbox o
-    WHERE NOT EXISTS (SELECT 1 FROM outbox_quarantine q WHERE q.key = o.key)
+    WHERE {_NOT_WAITING}
     ORDER BY id LIMIT $1"""
 """The next rows in id order, but none of a key with a quarantined row (they wait behind it)."""
+
+DELETE_AND_SELECT_AFTER = f"""
+    WITH published AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]))
+    SELECT id, topic, key, payload, headers FROM outbox o
+    WHERE id > $2 AND {_NOT_WAITING}
+    ORDER BY id LIMIT $3"""
+"""Delete rows Kafka acknowledged ($1) and read the next rows after id $2, in one round trip.
+
+A row with a smaller id that commits later is left for the next transaction's
+:data:`SELECT_BATCH`: its key's later rows commit after it (writers lock per key), so none
+of them can have gone ahead of it."""
 
 MOVE = """
     WITH moved AS (DELETE FROM outbox WHERE id = $1 RETURNING *)

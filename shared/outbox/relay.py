@@ -14,6 +14,10 @@ Rules that keep it correct:
   acknowledged every message of the batch. If Kafka is down, the batch is rolled back and
   retried after a back-off. A crash between the acks and the commit republishes the batch:
   delivery is at-least-once, and consumers deduplicate by event id / stream version.
+* **Pipelined, never ahead.** One transaction publishes up to ``rounds`` batches: while Kafka
+  acknowledges batch N, the rows of N-1 are deleted and N+1 is read and built, but N+1 is sent
+  only after every record of N is acknowledged — so nothing is ever sent past a batch that
+  failed, and a rollback leaves every row the transaction read.
 * **Nothing blocks the rest.** A row the broker refuses for good (too large, no such topic)
   is moved to ``outbox_quarantine`` with the error, and the rows of its key after it wait
   behind it (``shared.outbox.quarantine``); every other key goes on.
@@ -35,6 +39,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -48,7 +53,7 @@ from shared.db.locks import RELAY_LOCK
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.outbox.messages import NOTIFY_CHANNEL
-from shared.outbox.quarantine import REFUSED_FOR_GOOD, SELECT_BATCH, isolate
+from shared.outbox.quarantine import DELETE_AND_SELECT_AFTER, REFUSED_FOR_GOOD, SELECT_BATCH, isolate
 from shared.settings import KafkaSettings
 
 log = get_logger("outbox.relay")
@@ -109,11 +114,14 @@ class OutboxRelay:
         producer_factory: Callable[[], AIOKafkaProducer],
         *,
         batch_size: int = 1000,
+        rounds: int = 10,
         idle_wait: float = 0.5,
         max_backoff: float = 5.0,
         service: str = "outbox",
     ) -> None:
-        """``service``: the ``service`` label of this relay's metrics (contracts, tickets)."""
+        """``service``: the ``service`` label of this relay's metrics (contracts, tickets).
+        ``rounds``: batches of ``batch_size`` rows one transaction publishes at most, each read
+        while Kafka acknowledges the one before (see ``publish_batch``)."""
         self._pool = pool
         self.service = service
         self._published = PUBLISHED.labels(service)
@@ -122,6 +130,8 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._listener: asyncpg.Connection | None = None
         self._batch_size = batch_size
+        self._rounds = rounds
+        self._backlog = False  # the last transaction stopped with rows left behind it
         self._idle_wait = idle_wait
         self._backoff = Backoff(0.1, max_backoff)
         self._wake = asyncio.Event()
@@ -153,11 +163,12 @@ class OutboxRelay:
                 # Cleared before the batch is read, not before the sleep: a NOTIFY for a
                 # commit that lands while this batch is published must cut the sleep short.
                 self._wake.clear()
-                sent = await self.publish_batch()
+                self._backlog = False
+                await self.publish_batch()
                 failures = 0
                 if time.monotonic() - self._measured_at >= MEASURE_EVERY:
                     await self.measure()
-                if sent < self._batch_size:
+                if not self._backlog:
                     await self._sleep(self._idle_wait)
             except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 self.stats.failures += 1
@@ -185,7 +196,15 @@ class OutboxRelay:
                 log.debug("producer stop failed", error=repr(exc))
 
     async def publish_batch(self) -> int:
-        """Publish one batch if this relay holds the lock; returns how many were published."""
+        """Publish up to ``rounds`` batches in one transaction if this relay holds the lock;
+        returns how many rows were published.
+
+        Pipelined, in order: batch N is sent; while Kafka acknowledges it, the rows batch N-1
+        published are deleted and batch N+1 is read and built (one round trip, one CPU slice);
+        batch N+1 is sent only once every record of N is acknowledged. So a failure leaves
+        nothing sent after what failed, and a rolled-back transaction leaves every row it read
+        in the outbox (sent again later: at-least-once, as after a crash before the commit).
+        """
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK):
                 return 0
@@ -194,17 +213,39 @@ class OutboxRelay:
                 return 0
             producer = self._producer
             assert producer is not None
+            acknowledged: list[int] = []  # published, not deleted yet
+            published = quarantined = 0
             try:
-                await publish(producer, rows)
+                prepared = await prepare(producer, rows)
+                for round_ in range(1, self._rounds + 1):
+                    sent = await send(producer, prepared)
+                    following: list[asyncpg.Record] = []
+                    if len(rows) == self._batch_size:
+                        if round_ < self._rounds:
+                            following = await conn.fetch(
+                                DELETE_AND_SELECT_AFTER, acknowledged, rows[-1][0], self._batch_size
+                            )
+                            acknowledged = []
+                        else:
+                            self._backlog = True  # a full last batch: more may be waiting
+                    await acknowledged_all(sent)
+                    acknowledged.extend(row[0] for row in rows)
+                    published += len(rows)
+                    if not following:
+                        break
+                    rows = following
+                    prepared = await prepare(producer, rows)
             except REFUSED_FOR_GOOD as exc:
+                # ``rows`` is the batch not (wholly) acknowledged; nothing after it was sent.
                 log.warning("the broker refused a batch for good: publishing it row by row", error=repr(exc))
-                published, quarantined = await isolate(conn, await self._fresh_producer(), rows, self.service, publish)
+                await conn.execute(DELETE, acknowledged)
+                sent_alone, quarantined = await isolate(conn, await self._fresh_producer(), rows, self.service, publish)
+                published += sent_alone
                 self.stats.quarantined += quarantined
                 await self._close_producer()  # the next batch starts a fresh idempotent sequence
-                self._wake.set()  # the rows after the quarantined one go at once, not after idle_wait
+                self._backlog = True  # the rows after the quarantined one go at once, not after idle_wait
             else:
-                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r[0] for r in rows])
-                published = len(rows)
+                await conn.execute(DELETE, acknowledged)
         self.stats.published += published
         self._published.inc(published)
         self.stats.batches += 1
@@ -255,12 +296,23 @@ class OutboxRelay:
         return count
 
 
+DELETE = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
+ACK_TIMEOUT = 30.0
+
+Prepared = list[tuple[Destination, BatchBuilder]]
+
+
 async def publish(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:
     """Send outbox ``rows`` (id, topic, key, payload, headers) and wait for every ack.
 
     Raises ``KafkaError`` (or ``TimeoutError``) if any record batch is not acknowledged, so
     the caller rolls back and nothing is deleted.
     """
+    await acknowledged_all(await send(producer, await prepare(producer, rows)))
+
+
+async def prepare(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> Prepared:
+    """``rows`` as record batches per partition, in the order they are to be sent."""
     topics = {row[1] for row in rows}
     partitions = {topic: sorted(await producer.partitions_for(topic)) for topic in topics}
     queued = [
@@ -271,8 +323,16 @@ async def publish(producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) ->
     # Every partition's first batch before any second one: send_batch waits until the
     # previous batch of the same partition is drained, which would hold the others back.
     queued.sort(key=itemgetter(0))
-    futures = [await producer.send_batch(batch, topic, partition=partition) for _, (topic, partition), batch in queued]
-    await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+    return [(tp, batch) for _, tp, batch in queued]
+
+
+async def send(producer: AIOKafkaProducer, prepared: Prepared) -> list[asyncio.Future[Any]]:
+    """Hand the batches to the producer; their futures resolve on Kafka's acknowledgement."""
+    return [await producer.send_batch(batch, topic, partition=partition) for (topic, partition), batch in prepared]
+
+
+async def acknowledged_all(futures: list[asyncio.Future[Any]]) -> None:
+    await asyncio.wait_for(asyncio.gather(*futures), timeout=ACK_TIMEOUT)
 
 
 def group_by_partition(

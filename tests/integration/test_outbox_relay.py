@@ -219,3 +219,62 @@ async def _at_least(items: list, n: int) -> bool:
 
 async def _outbox_empty(pool) -> bool:
     return await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_a_refusal_in_a_later_round_quarantines_one_row_and_every_other_key_follows_in_order(
+    stack, eventstore_pool, fresh_topic
+):
+    """Several batches per transaction (``rounds``): the batch that meets the broker's "never"
+    is published row by row, the batches before it stay published, nothing after it was sent
+    ahead of it, and the next transaction goes on from there."""
+    keys = [f"client-{i}" for i in range(20)]
+    rows = [
+        OutboxMessage(topic=fresh_topic, key=keys[i % 20], event_id=uuid.uuid4(), payload=b'{"n": %d}' % i, headers={})
+        for i in range(400)
+    ]
+    too_big = rows[183] = OutboxMessage(
+        topic=fresh_topic, key=rows[183].key, event_id=rows[183].event_id, payload=b"x" * 3_000_000, headers={}
+    )
+    async with eventstore_pool.acquire() as conn, conn.transaction():
+        await enqueue(conn, rows)
+    relay = OutboxRelay(
+        eventstore_pool,
+        lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay-rounds"),
+        batch_size=50,
+        rounds=5,
+        idle_wait=0.2,
+        service="test-rounds",
+    )
+    task = asyncio.create_task(relay.run())
+    held_back = [m for m in rows[184:] if m.key == too_big.key]
+    try:
+
+        async def only_held_back_left() -> bool:
+            left = await eventstore_pool.fetchval("SELECT count(*) FROM outbox")
+            return left == len(held_back)
+
+        await wait_until(only_held_back_left, 90, "every row but those behind the refused one to leave")
+    finally:
+        relay.stop()
+        await task
+    assert [r["event_id"] for r in await eventstore_pool.fetch("SELECT event_id FROM outbox_quarantine")] == [
+        too_big.event_id
+    ]
+    expected = [m for m in rows if m is not too_big and m not in held_back]
+    consumer = AIOKafkaConsumer(
+        fresh_topic, bootstrap_servers=stack.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    first: dict[bytes, str] = {}
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(first) < len(expected) and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    first.setdefault(r.value, r.key.decode())
+    finally:
+        await consumer.stop()
+    assert set(first) == {m.payload for m in expected}  # none lost; none of the held-back key's later rows
+    for key in keys:  # per key, first arrivals in outbox order
+        arrived = [p for p, k in first.items() if k == key]
+        assert arrived == [m.payload for m in expected if m.key == key], key
