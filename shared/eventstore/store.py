@@ -18,6 +18,7 @@ from prometheus_client import Counter
 from shared import tracing
 from shared.db.locks import key_lock
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.group_commit import GroupCommit, Queued
 from shared.eventstore.ports import InTransaction, InTransactionMany
 from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, PendingEvent, RecordedEvent
 from shared.outbox.messages import OutboxRouter, enqueue, stamped
@@ -63,10 +64,20 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
 
 
 class PostgresEventStore:
-    def __init__(self, pool: asyncpg.Pool, router: OutboxRouter | None = None, *, service: str = "unknown") -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        router: OutboxRouter | None = None,
+        *,
+        service: str = "unknown",
+        group_commit: bool = False,
+    ) -> None:
+        """``group_commit``: appends without the caller's own writes, from concurrent commands on
+        different streams, are written together (``shared.eventstore.group_commit``)."""
         self._pool = pool
         self._router = router
         self._conflicts = VERSION_CONFLICTS.labels(service)
+        self._group = GroupCommit(pool, self._conflicts.inc) if group_commit else None
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         rows = await self._pool.fetch(
@@ -171,9 +182,20 @@ class PostgresEventStore:
             [m.headers for _, m in messages],
             [n if m.stamp else None for n, m in messages],
         )
+        if in_transaction is None:
+            if self._group is not None:
+                return await self._group.append(
+                    Queued(
+                        stream_id,
+                        expected_version,
+                        pending,
+                        messages,
+                        args[0],
+                        lambda: self._alone(stream_id, expected_version, pending, args),
+                    )
+                )
+            return await self._alone(stream_id, expected_version, pending, args)
         async with self._pool.acquire() as conn:
-            if in_transaction is None:
-                return self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
             await conn.execute("BEGIN")
             try:  # the rest of the transaction is ours to end (on any failure the pool's reset rolls back as well)
                 recorded = self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
@@ -184,6 +206,13 @@ class PostgresEventStore:
                     await conn.execute("ROLLBACK")
                 raise
         return recorded
+
+    async def _alone(
+        self, stream_id: str, expected_version: int, pending: list[PendingEvent], args: tuple[Any, ...]
+    ) -> list[RecordedEvent]:
+        """The append as one call of ``eventstore_append``, in autocommit: one round trip."""
+        async with self._pool.acquire() as conn:
+            return self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
 
     async def _call(self, conn: asyncpg.Connection, args: tuple[Any, ...]) -> list[asyncpg.Record]:
         try:
