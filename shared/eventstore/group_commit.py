@@ -1,31 +1,32 @@
 """Group commit: appends of concurrent commands on different streams written in one transaction.
 
-An append that is its own transaction (no ``in_transaction`` writes) costs a round trip, a
-statement and a commit whatever it carries; measured, eight streams in one transaction cost
-about a quarter of the CPU per stream of eight separate appends, in this process and in
-PostgreSQL alike (``python -m bench.append_cost``; figures in docs/decisions/performance.md).
-So such appends queue here, and one writer at a time takes what has queued — up to
-``max_streams``, each stream once — and writes it in one transaction of four round trips:
+An append costs a round trip, a statement and a commit whatever it carries; measured, eight
+streams in one transaction cost about a quarter of the CPU per stream of eight separate
+appends, in this process and in PostgreSQL alike (``python -m bench.append_cost``; figures in
+docs/decisions/performance.md). So appends queue here, and one writer at a time takes what has
+queued — up to ``max_streams``, each stream once — and writes it in one transaction:
 
 1. ``BEGIN`` and every key's advisory lock, in one sorted order (as ``append_many``: per key,
    insert order = commit order, and no two groups wait on each other);
 2. the insert of every event whose stream is at its expected version (checked in the same
    statement, after the locks: its snapshot sees every commit of those keys);
 3. their outbox rows, stamped with the positions just assigned, and the relay's wake-up;
-4. ``COMMIT``.
+4. each member's own writes (``in_transaction``: the scheduler's rows, the payer directory…),
+   one after another, on the group's connection;
+5. ``COMMIT``.
 
 Nothing waits for a group to fill: an append finding the writer idle is written at once, alone,
 by the one-call path (``eventstore_append``); what queues while a write is in flight goes next,
 together. What one member's failure does to the others:
 
 - a stream not at its expected version: only its command gets ``ConcurrencyError`` (the others
-  are written, it is not);
-- a statement error (a duplicate event id, a stream version taken under another key's lock):
-  the transaction rolls back and every member is written again alone, so each gets its own
-  outcome (the failing one its error, the others their events);
-- anything else (a lost connection, a cancelled writer): every member gets that error, as a
-  single append would — nothing of the group is committed, or (a connection lost in the
-  commit's reply) it is unknown, the same for all.
+  are written, it is not, and its own writes do not run);
+- any failure before the commit (a duplicate event id, a stream version taken under another
+  key's lock, one member's own writes raising, a connection lost): the transaction rolls back
+  and every member is written again alone, so each gets its own outcome (the failing one its
+  error, the others their events);
+- the commit's answer lost with the connection: every member gets that error, as a single
+  append would — committed or not, the same for all. A cancelled writer cancels every member.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any
 import asyncpg
 
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.ports import InTransaction
 from shared.eventstore.records import ANY_VERSION, PendingEvent, RecordedEvent
 from shared.outbox.messages import OutboxMessage, enqueue, stamped
 
@@ -74,6 +76,8 @@ class Queued:
     messages: list[tuple[int, OutboxMessage]]
     """Each outbox message with the 1-based number of the event (in ``pending``) it was routed from."""
     lock: int
+    in_transaction: InTransaction | None
+    """The caller's own writes, run in the group's transaction after the events are inserted."""
     alone: Callable[[], Awaitable[list[RecordedEvent]]]
     """The same append written by itself (the one-call path)."""
     done: asyncio.Future[list[RecordedEvent]] = field(
@@ -138,20 +142,24 @@ class GroupCommit:
             _settle(q, exc)
 
     async def _write(self, batch: list[Queued]) -> None:
+        committing = [False]
         try:
-            outcomes = await self._transaction(batch)
-        except asyncpg.PostgresError:
-            # the statement failed for one member and rolled back for all: each alone, its own outcome
+            outcomes = await self._transaction(batch, committing)
+        except Exception as exc:  # noqa: BLE001 - handed to every member, or each member goes alone
+            if committing[0] and not isinstance(exc, asyncpg.PostgresError):
+                for q in batch:  # the COMMIT's answer was lost: committed or not, the same for all
+                    _settle(q, exc)
+                return
+            # rolled back for all (one member's statement or write failed, or the connection
+            # before the commit): each alone, each with its own outcome
             await asyncio.gather(*(self._alone(q) for q in batch))
-            return
-        except Exception as exc:  # noqa: BLE001 - handed to every member, raised there
-            for q in batch:
-                _settle(q, exc)
             return
         for q, outcome in zip(batch, outcomes, strict=True):
             _settle(q, outcome)
 
-    async def _transaction(self, batch: list[Queued]) -> list[list[RecordedEvent] | BaseException]:
+    async def _transaction(
+        self, batch: list[Queued], committing: list[bool]
+    ) -> list[list[RecordedEvent] | BaseException]:
         events = [(q, n, p) for q in batch for n, p in enumerate(q.pending, start=1)]
         locks = ",".join(str(k) for k in sorted({q.lock for q in batch}))
         async with self._pool.acquire() as conn:
@@ -176,6 +184,10 @@ class GroupCommit:
                     messages += [stamped(m, recorded[n - 1]) if m.stamp else m for n, m in q.messages]
                     outcomes.append(recorded)
                 await enqueue(conn, messages)
+                for q, outcome in zip(batch, outcomes, strict=True):
+                    if q.in_transaction is not None and isinstance(outcome, list):
+                        await q.in_transaction(conn, outcome)
+                committing[0] = True
                 await conn.execute("COMMIT")
             except BaseException:
                 with suppress(Exception):  # a broken connection is reset (rolled back) by the pool

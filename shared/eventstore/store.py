@@ -72,8 +72,8 @@ class PostgresEventStore:
         service: str = "unknown",
         group_commit: bool = False,
     ) -> None:
-        """``group_commit``: appends without the caller's own writes, from concurrent commands on
-        different streams, are written together (``shared.eventstore.group_commit``)."""
+        """``group_commit``: appends of concurrent commands on different streams are written
+        together, with the callers' own writes, in one transaction (``shared.eventstore.group_commit``)."""
         self._pool = pool
         self._router = router
         self._conflicts = VERSION_CONFLICTS.labels(service)
@@ -182,20 +182,33 @@ class PostgresEventStore:
             [m.headers for _, m in messages],
             [n if m.stamp else None for n, m in messages],
         )
-        if in_transaction is None:
-            if self._group is not None:
-                return await self._group.append(
-                    Queued(
-                        stream_id,
-                        expected_version,
-                        pending,
-                        messages,
-                        args[0],
-                        lambda: self._alone(stream_id, expected_version, pending, args),
-                    )
+        if self._group is not None:
+            return await self._group.append(
+                Queued(
+                    stream_id,
+                    expected_version,
+                    pending,
+                    messages,
+                    args[0],
+                    in_transaction,
+                    lambda: self._alone(stream_id, expected_version, pending, args, in_transaction),
                 )
-            return await self._alone(stream_id, expected_version, pending, args)
+            )
+        return await self._alone(stream_id, expected_version, pending, args, in_transaction)
+
+    async def _alone(
+        self,
+        stream_id: str,
+        expected_version: int,
+        pending: list[PendingEvent],
+        args: tuple[Any, ...],
+        in_transaction: InTransaction | None,
+    ) -> list[RecordedEvent]:
+        """The append as one call of ``eventstore_append``: alone, in autocommit (one round trip);
+        with the caller's writes, in a transaction of its own."""
         async with self._pool.acquire() as conn:
+            if in_transaction is None:
+                return self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
             await conn.execute("BEGIN")
             try:  # the rest of the transaction is ours to end (on any failure the pool's reset rolls back as well)
                 recorded = self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
@@ -206,13 +219,6 @@ class PostgresEventStore:
                     await conn.execute("ROLLBACK")
                 raise
         return recorded
-
-    async def _alone(
-        self, stream_id: str, expected_version: int, pending: list[PendingEvent], args: tuple[Any, ...]
-    ) -> list[RecordedEvent]:
-        """The append as one call of ``eventstore_append``, in autocommit: one round trip."""
-        async with self._pool.acquire() as conn:
-            return self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
 
     async def _call(self, conn: asyncpg.Connection, args: tuple[Any, ...]) -> list[asyncpg.Record]:
         try:

@@ -140,3 +140,64 @@ async def test_a_cancelled_command_waiting_for_its_group_is_not_written(eventsto
     assert len(recorded) == 1
     await asyncio.sleep(0.05)
     assert await store.read_stream(waiting) == []
+
+
+async def test_each_members_own_writes_run_in_the_group_and_a_failing_one_fails_alone(
+    eventstore_pool: asyncpg.Pool,
+) -> None:
+    pool = CountingPool(eventstore_pool)
+    store = PostgresEventStore(pool, group_commit=True)
+    await eventstore_pool.execute("CREATE TABLE IF NOT EXISTS group_hook_rows (stream_id text, version int)")
+    names = streams(10)
+    failing = names[4]
+    seen: list[str] = []
+
+    def hook(name: str):
+        async def write(tx: asyncpg.Connection, recorded: list[RecordedEvent]) -> None:
+            seen.append(name)
+            await tx.execute(
+                "INSERT INTO group_hook_rows VALUES ($1, $2)", recorded[-1].stream_id, recorded[-1].stream_version
+            )
+            if name == failing:
+                raise RuntimeError("this command's own write failed")
+
+        return write
+
+    results = await asyncio.gather(
+        *(store.append(s, NEW_STREAM, new(2), partition_key=s, ctx=ctx(), in_transaction=hook(s)) for s in names),
+        return_exceptions=True,
+    )
+    assert pool.acquired == 1 + len(names)  # the group, rolled back; then each member alone
+    assert len(seen) == 5 + len(names)  # in the group up to the failing one; then each alone
+    assert isinstance(results[4], RuntimeError)
+    assert all(isinstance(r, list) for i, r in enumerate(results) if i != 4)
+    assert await store.read_stream(failing) == []
+    rows = dict(
+        await eventstore_pool.fetch(
+            "SELECT stream_id, version FROM group_hook_rows WHERE stream_id = ANY($1::text[])", names
+        )
+    )
+    assert rows == {s: 2 for s in names if s != failing}
+
+
+async def test_each_members_own_writes_commit_with_its_events_in_one_group(eventstore_pool: asyncpg.Pool) -> None:
+    pool = CountingPool(eventstore_pool)
+    store = PostgresEventStore(pool, group_commit=True)
+    await eventstore_pool.execute("CREATE TABLE IF NOT EXISTS group_hook_rows (stream_id text, version int)")
+    names = streams(10)
+
+    async def write(tx: asyncpg.Connection, recorded: list[RecordedEvent]) -> None:
+        await tx.execute(
+            "INSERT INTO group_hook_rows VALUES ($1, $2)", recorded[-1].stream_id, recorded[-1].stream_version
+        )
+
+    await asyncio.gather(
+        *(store.append(s, NEW_STREAM, new(3), partition_key=s, ctx=ctx(), in_transaction=write) for s in names)
+    )
+    assert pool.acquired == 1  # all ten in one transaction
+    rows = dict(
+        await eventstore_pool.fetch(
+            "SELECT stream_id, version FROM group_hook_rows WHERE stream_id = ANY($1::text[])", names
+        )
+    )
+    assert rows == {s: 3 for s in names}
