@@ -4,7 +4,8 @@ An append costs a round trip, a statement and a commit whatever it carries; meas
 streams in one transaction cost about a quarter of the CPU per stream of eight separate
 appends, in this process and in PostgreSQL alike (``python -m bench.append_cost``; figures in
 docs/decisions/performance.md). So appends queue here, and one writer at a time takes what has
-queued — up to ``max_streams``, each stream once — and writes it in one transaction:
+queued — up to ``max_streams``, each stream once — and writes it in one transaction (up to
+``writers`` such transactions at once):
 
 1. ``BEGIN`` and every key's advisory lock, in one sorted order (as ``append_many``: per key,
    insert order = commit order, and no two groups wait on each other);
@@ -46,6 +47,10 @@ from shared.outbox.messages import OutboxMessage, enqueue, stamped
 
 MAX_STREAMS = 64
 """Streams per group at most (one statement's arrays)."""
+WRITERS = 4
+"""Groups in flight at once. One writer would serialise every append of the process behind one
+transaction's round trips (the members' own writes run one after another); a few keep the
+connections busy while what queues meanwhile still goes together."""
 
 _INSERT = f"""
 WITH heads AS (
@@ -95,17 +100,24 @@ def _settle(q: Queued, result: list[RecordedEvent] | BaseException) -> None:
 
 
 class GroupCommit:
-    def __init__(self, pool: asyncpg.Pool, on_conflict: Callable[[], None], max_streams: int = MAX_STREAMS) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        on_conflict: Callable[[], None],
+        max_streams: int = MAX_STREAMS,
+        writers: int = WRITERS,
+    ) -> None:
         self._pool = pool
         self._on_conflict = on_conflict
         self._max = max_streams
+        self._writers = writers
         self._queue: list[Queued] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     async def append(self, q: Queued) -> list[RecordedEvent]:
         self._queue.append(q)
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+        if len(self._running) < self._writers:
+            self._running.add(asyncio.get_running_loop().create_task(self._write_queued()))
         return await q.done
 
     async def _write_queued(self) -> None:
@@ -132,8 +144,8 @@ class GroupCommit:
                     q.done.cancel() if isinstance(exc, asyncio.CancelledError) else q.done.set_exception(exc)
             self._queue = []
             raise
-        finally:
-            self._writer = None
+        finally:  # at once, not in a done-callback: an append queued from now on starts a writer
+            self._running.discard(asyncio.current_task())
 
     async def _alone(self, q: Queued) -> None:
         try:

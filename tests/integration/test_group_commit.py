@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.records import NEW_STREAM, RecordedEvent
+from shared.eventstore.records import ANY_VERSION, NEW_STREAM, RecordedEvent
 from shared.eventstore.store import PostgresEventStore
 from shared.outbox.messages import envelope_message
 from tests.support.eventstore_contract import ctx, new
@@ -201,3 +201,36 @@ async def test_each_members_own_writes_commit_with_its_events_in_one_group(event
         )
     )
     assert rows == {s: 3 for s in names}
+
+
+async def test_waves_of_appends_all_finish_with_several_groups_in_flight(eventstore_pool: asyncpg.Pool) -> None:
+    """Several writers at once: every append is answered (none left queued without a writer),
+    and each stream's versions are contiguous in position order."""
+    store = PostgresEventStore(eventstore_pool, group_commit=True)
+    names = streams(30)
+    for _ in range(3):
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    store.append(s, ANY_VERSION, new(1), partition_key=f"k{i % 3}", ctx=ctx())
+                    for i, s in enumerate(names)
+                ),
+                *(
+                    store.append(s, ANY_VERSION, new(1), partition_key=f"k{i % 3}", ctx=ctx())
+                    for i, s in enumerate(names)
+                ),
+            ),
+            timeout=60,
+        )
+        assert all(len(r) == 1 for r in results)
+        await asyncio.sleep(0)
+    for name in names:
+        assert [e.stream_version for e in await store.read_stream(name)] == list(range(1, 7))
+    rows = await eventstore_pool.fetch(
+        "SELECT stream_id, stream_version FROM events WHERE stream_id = ANY($1::text[]) ORDER BY position",
+        names,
+    )
+    last: dict[str, int] = {}
+    for row in rows:
+        assert row["stream_version"] == last.get(row["stream_id"], 0) + 1
+        last[row["stream_id"]] = row["stream_version"]
