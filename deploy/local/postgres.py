@@ -180,6 +180,8 @@ def start(run: RunDir, ports: StackPorts) -> None:
     if not (data_dir(run) / "PG_VERSION").exists():
         _initdb(run, bins)
     options = " ".join(f"-c {k}={v}" for k, v in SETTINGS.items())
+    # extra server settings for a profiling run, e.g. bench.write_profile's pg_stat_statements
+    options += "".join(f" -c {kv}" for kv in os.environ.get("ABONENT_PG_SETTINGS", "").split())
     options += f" -p {ports.postgres} -k {run.pg}"
     _run(
         [

@@ -39,7 +39,8 @@ def contracts_application(
     """The application on PostgreSQL (the HTTP service and the scheduler loop build the same)."""
     invoices = PostgresInvoiceBook(pool)
     return ContractsApplication(
-        PostgresEventStore(pool, router=route, service=service),
+        # concurrent commands' one-call appends share transactions (shared/eventstore/group_commit.py)
+        PostgresEventStore(pool, router=route, service=service, group_commit=True),
         PostgresTimeEventsDue(pool),
         grace_days,
         invoices=invoices,

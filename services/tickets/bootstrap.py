@@ -55,7 +55,8 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
         app.state.idempotency = PostgresIdempotencyStore(pool)
         app.state.coverage = coverage
         app.state.tickets = TicketsApplication(
-            PostgresEventStore(pool, router=route, service="tickets"),
+            # concurrent registrations share transactions (shared/eventstore/group_commit.py)
+            PostgresEventStore(pool, router=route, service="tickets", group_commit=True),
             coverage,
             price_list,
             TicketsTable(pool),

@@ -18,6 +18,7 @@ from prometheus_client import Counter
 from shared import tracing
 from shared.db.locks import key_lock
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.group_commit import GroupCommit, Queued
 from shared.eventstore.ports import InTransaction, InTransactionMany
 from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, PendingEvent, RecordedEvent
 from shared.outbox.messages import OutboxRouter, enqueue, stamped
@@ -63,10 +64,20 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
 
 
 class PostgresEventStore:
-    def __init__(self, pool: asyncpg.Pool, router: OutboxRouter | None = None, *, service: str = "unknown") -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        router: OutboxRouter | None = None,
+        *,
+        service: str = "unknown",
+        group_commit: bool = False,
+    ) -> None:
+        """``group_commit``: appends of concurrent commands on different streams are written
+        together, with the callers' own writes, in one transaction (``shared.eventstore.group_commit``)."""
         self._pool = pool
         self._router = router
         self._conflicts = VERSION_CONFLICTS.labels(service)
+        self._group = GroupCommit(pool, self._conflicts.inc) if group_commit else None
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         rows = await self._pool.fetch(
@@ -171,6 +182,30 @@ class PostgresEventStore:
             [m.headers for _, m in messages],
             [n if m.stamp else None for n, m in messages],
         )
+        if self._group is not None:
+            return await self._group.append(
+                Queued(
+                    stream_id,
+                    expected_version,
+                    pending,
+                    messages,
+                    args[0],
+                    in_transaction,
+                    lambda: self._alone(stream_id, expected_version, pending, args, in_transaction),
+                )
+            )
+        return await self._alone(stream_id, expected_version, pending, args, in_transaction)
+
+    async def _alone(
+        self,
+        stream_id: str,
+        expected_version: int,
+        pending: list[PendingEvent],
+        args: tuple[Any, ...],
+        in_transaction: InTransaction | None,
+    ) -> list[RecordedEvent]:
+        """The append as one call of ``eventstore_append``: alone, in autocommit (one round trip);
+        with the caller's writes, in a transaction of its own."""
         async with self._pool.acquire() as conn:
             if in_transaction is None:
                 return self._recorded(stream_id, expected_version, pending, await self._call(conn, args))

@@ -18,11 +18,12 @@ from tests.support.eventstore_contract import QueuedMessage
 
 
 class PostgresBackend:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, group_commit: bool = False) -> None:
         self._pool = pool
+        self._group_commit = group_commit
 
     def store(self, router: OutboxRouter | None = None) -> PostgresEventStore:
-        return PostgresEventStore(self._pool, router=router)
+        return PostgresEventStore(self._pool, router=router, group_commit=self._group_commit)
 
     async def outbox_of(self, event_ids: Sequence[UUID]) -> list[QueuedMessage]:
         rows = await self._pool.fetch(
@@ -31,6 +32,7 @@ class PostgresBackend:
         return [QueuedMessage(r["event_id"], r["key"], r["headers"]) for r in rows]
 
 
-@pytest.fixture
-def backend(eventstore_pool: asyncpg.Pool) -> PostgresBackend:
-    return PostgresBackend(eventstore_pool)
+@pytest.fixture(params=[False, True], ids=["one-call", "group-commit"])
+def backend(eventstore_pool: asyncpg.Pool, request: pytest.FixtureRequest) -> PostgresBackend:
+    """Every contract test runs on the store as the services use it (group commit on) and without."""
+    return PostgresBackend(eventstore_pool, group_commit=request.param)
