@@ -55,6 +55,7 @@ class Setting:
 
 BEFORE = "the --before tree's consumer, its defaults"
 SETTINGS = {
+    "live": Setting("this tree, the live service's settings: as fetched, 2,000 records a batch", False, 2000),
     "released": Setting("this tree, as fetched, 500 records a batch", False, 500),
     "in_step": Setting("this tree, in step, 2,000 records a batch", True, 2000),
     "in_step_1000": Setting("this tree, in step, 1,000 records a batch", True, 1000),
