@@ -249,12 +249,14 @@ from shared.consumer import DeadLetterProducer, DeadLetterPublisher
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.kafka_security import plaintext
 from shared.logging import configure_logging
+from shared.runtime import tune_gc
 
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 async def main(dsn, bootstrap, total, name, settings, rate):
     configure_logging("json", "WARNING")  # as the service runs: debug lines filtered out
+    tune_gc()  # as the service's server does (shared.http.server)
     await apply_migrations(dsn, migrations_dir("projections"))
     kafka = plaintext(bootstrap)
     pool = await open_pool(dsn, min_size=2, max_size=4)

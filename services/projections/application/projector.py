@@ -42,8 +42,8 @@ from shared.logging import bound_context, get_logger
 
 PoisonSink = Callable[[Sequence[Poison]], Awaitable[None]]
 PARKED_MEMORY = 5000
-"""Parked events kept decoded in memory (see ``Projector._unparked``): a batch of 2,000 read as
-fetched parks up to a third of it, and most are applied a batch or two later."""
+"""Parked events whose validated payloads are kept (see ``Projector._unparked``): a batch of
+2,000 read as fetched parks up to a third of it, and most are applied a batch or two later."""
 
 log = get_logger("projections.projector")
 
@@ -212,9 +212,9 @@ class Projector:
         self._store = store
         self._dead_letters = dead_letters
         self._events = events
-        self._parked: dict[tuple[str, int], Incoming] = {}
-        """The events this projector parked lately, decoded: unparked, they are taken from here
-        instead of being validated again from their stored rows (:meth:`_unparked`)."""
+        self._parked: dict[tuple[str, int], tuple[UUID, Fact]] = {}
+        """The events this projector parked lately, validated: unparked, their payloads are taken
+        from here instead of being validated again from their stored rows (:meth:`_unparked`)."""
 
     def decode(self, records: Iterable[RawRecord]) -> tuple[list[Incoming], list[Poison]]:
         decoded, poison = decode_batch(records, self._events)
@@ -357,18 +357,26 @@ class Projector:
         return result
 
     def _remember_parked(self, parked: Sequence[Incoming]) -> None:
-        for item in parked:
-            self._parked[(item.stream_id, item.stream_version)] = item
+        for item in parked:  # the validated payload only: the rest comes with the stored row
+            self._parked[(item.stream_id, item.stream_version)] = (item.event_id, item.fact)
         while len(self._parked) > PARKED_MEMORY:
             del self._parked[next(iter(self._parked))]
 
     def _unparked(self, row: Row) -> Incoming:
-        """A parked event, decoded: remembered from when it was parked (the same ``event_id``:
-        events are immutable), or validated from its stored row."""
+        """A parked event, decoded: its payload as validated when this projector parked it (the
+        same ``event_id``: events are immutable), or validated again from its stored row."""
         known = self._parked.pop((row["stream_id"], row["stream_version"]), None)
-        if known is not None and known.event_id == row["event_id"]:
-            return known
-        return incoming_from_parked(row, self._events)
+        if known is None or known[0] != row["event_id"]:
+            return incoming_from_parked(row, self._events)
+        return Incoming(
+            known[1],
+            row["event_id"],
+            row["schema_version"],
+            row["data"] if isinstance(row["data"], dict) else orjson.loads(row["data"]),
+            row["source_topic"],
+            row["source_partition"],
+            row["source_offset"],
+        )
 
     async def _apply_streams(
         self,

@@ -36,16 +36,18 @@ def test_unparked_from_memory_only_for_the_same_event(monkeypatch) -> None:
     assert orjson.loads(row["data"]) == item.decoded.wire_data()  # parked with its wire data
 
     projector._remember_parked([item])
-    assert projector._unparked(row) is item  # taken from memory
-    again = projector._unparked(row)  # taken once: now from the row
-    assert again is not item and again.fact == item.fact
+    remembered = projector._unparked(row)
+    assert remembered.fact is item.fact  # the payload validated when it was parked
+    assert remembered.wire_data == item.decoded.wire_data() and remembered.offset == item.offset
+    again = projector._unparked(row)  # taken once: now validated from the row
+    assert again.fact is not item.fact and again.fact == item.fact
 
     other = incoming_from(decode_record(relayed(envelope())))
     projector._remember_parked([other])
     stranger = {**parked_row(other), "event_id": uuid4()}  # same place, another event
-    assert projector._unparked(stranger) is not other
+    assert projector._unparked(stranger).fact is not other.fact
 
     monkeypatch.setattr(projector_module, "PARKED_MEMORY", 2)
     many = [incoming_from(decode_record(relayed(envelope()))) for _ in range(5)]
     projector._remember_parked(many)
-    assert list(projector._parked.values()) == many[-2:]  # the oldest are forgotten
+    assert [fact for _, fact in projector._parked.values()] == [m.fact for m in many[-2:]]  # the oldest go
