@@ -41,9 +41,6 @@ from shared.events.envelope import Envelope, EnvelopeHead
 from shared.logging import bound_context, get_logger
 
 PoisonSink = Callable[[Sequence[Poison]], Awaitable[None]]
-PARKED_MEMORY = 5000
-"""Parked events whose validated payloads are kept (see ``Projector._unparked``): a batch of
-2,000 read as fetched parks up to a third of it, and most are applied a batch or two later."""
 
 log = get_logger("projections.projector")
 
@@ -212,9 +209,6 @@ class Projector:
         self._store = store
         self._dead_letters = dead_letters
         self._events = events
-        self._parked: dict[tuple[str, int], tuple[UUID, Fact]] = {}
-        """The events this projector parked lately, validated: unparked, their payloads are taken
-        from here instead of being validated again from their stored rows (:meth:`_unparked`)."""
 
     def decode(self, records: Iterable[RawRecord]) -> tuple[list[Incoming], list[Poison]]:
         decoded, poison = decode_batch(records, self._events)
@@ -356,28 +350,6 @@ class Projector:
             _log_each(decision.park, "event parked until its predecessor arrives")  # type: ignore[arg-type]  # parked items are log-able incoming facts
         return result
 
-    def _remember_parked(self, parked: Sequence[Incoming]) -> None:
-        for item in parked:  # the validated payload only: the rest comes with the stored row
-            self._parked[(item.stream_id, item.stream_version)] = (item.event_id, item.fact)
-        while len(self._parked) > PARKED_MEMORY:
-            del self._parked[next(iter(self._parked))]
-
-    def _unparked(self, row: Row) -> Incoming:
-        """A parked event, decoded: its payload as validated when this projector parked it (the
-        same ``event_id``: events are immutable), or validated again from its stored row."""
-        known = self._parked.pop((row["stream_id"], row["stream_version"]), None)
-        if known is None or known[0] != row["event_id"]:
-            return incoming_from_parked(row, self._events)
-        return Incoming(
-            known[1],
-            row["event_id"],
-            row["schema_version"],
-            row["data"] if isinstance(row["data"], dict) else orjson.loads(row["data"]),
-            row["source_topic"],
-            row["source_partition"],
-            row["source_offset"],
-        )
-
     async def _apply_streams(
         self,
         conn: Connection,
@@ -414,7 +386,7 @@ class Projector:
                 stops[h.stream_id] = h.stream_version
                 stopping.append(h)
         decision = plan(incoming, last, waiting, stops)
-        applying = [i if isinstance(i, Incoming) else self._unparked(i.row) for i in decision.apply]
+        applying = [i if isinstance(i, Incoming) else incoming_from_parked(i.row, self._events) for i in decision.apply]
 
         touched: dict[str, set[UUID]] = {"contract_id": set(), "period_id": set(), "payment_id": set()}
         for item in applying:
@@ -440,7 +412,6 @@ class Projector:
         )
         await store.unstop(conn, [i.stream_id for i in lifted])
         await store.stop(conn, [h.stop_row() for h in stopping])
-        self._remember_parked(decision.park)  # type: ignore[arg-type]  # as for store.park above
         for h in stopping:
             log.error(
                 "a client's stream stops: an event cannot be applied; answers about the client are stale",
