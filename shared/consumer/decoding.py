@@ -123,6 +123,8 @@ def typed_envelope(model: type[EventData]) -> type[EnvelopeHead]:
     return typed
 
 
+MAX_HEADER_PAIRS = 1000
+"""Distinct (event_type, schema_version) header pairs remembered per registry (ours: a few dozen)."""
 _AT = [0, 0]
 """Where the last record carried its ``event_type`` and ``schema_version`` headers: one
 producer (our relay) writes them at the same places every time, so a look there usually
@@ -169,6 +171,8 @@ def _by_header(record: RawRecord, events: EventRegistry) -> type[EnvelopeHead] |
             typed = typed_envelope(model)
     except ValueError:  # not UTF-8, not a number
         pass
+    if len(events.decoders) >= MAX_HEADER_PAIRS:  # junk headers from some producer: start again
+        events.decoders.clear()
     events.decoders[key] = typed
     return typed
 

@@ -174,3 +174,17 @@ def test_a_model_registered_later_is_used_by_the_header() -> None:
     decoded = decode_record(relayed(env), events)
     assert decoded.payload == LateComer(title="t") and not isinstance(decoded.envelope, Envelope)
     assert typed_envelope(LateComer) is typed_envelope(LateComer)
+
+
+def test_junk_header_values_do_not_grow_the_cache_without_bound(monkeypatch) -> None:
+    from shared.consumer import decoding
+
+    monkeypatch.setattr(decoding, "MAX_HEADER_PAIRS", 10)
+    events = EventRegistry()
+    env = envelope()
+    for n in range(25):
+        with pytest.raises(PoisonMessage):
+            decode_record(
+                Record(env.to_bytes(), [("event_type", f"Junk{n}".encode()), ("schema_version", b"1")]), events
+            )
+        assert len(events.decoders) <= 10
