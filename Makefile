@@ -167,7 +167,7 @@ bench-migrations: install ## writes during an index migration on 2.1M periods, o
 bench-scale: install ## two replicas each of contracts, projections, tickets vs one: lost/duplicated effects, CPU per command (own stack; ~10 min)
 	@$(BIN)/python -m bench.scale_out
 
-bench-catch-up: install ## the projections consumer applying a backlog, released vs in-step settings (own stack; minutes)
+bench-catch-up: install ## the projections consumer applying a backlog beside the bare consumer (own stack; minutes)
 	@$(BIN)/python -m bench.catch_up
 
 duplicates: ## show repeated code (a place to look, not a verdict)

@@ -49,15 +49,13 @@ from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
 @dataclass(frozen=True)
 class Setting:
     name: str
-    in_step: bool
     max_records: int
 
 
 BEFORE = "the --before tree's consumer, its defaults"
 SETTINGS = {
-    "released": Setting("this tree, as fetched, 500 records a batch", False, 500),
-    "in_step": Setting("this tree, in step, 2,000 records a batch", True, 2000),
-    "in_step_1000": Setting("this tree, in step, 1,000 records a batch", True, 1000),
+    "live": Setting("this tree, the live service's settings: 2,000 records a batch", 2000),
+    "released": Setting("this tree, 500 records a batch", 500),
 }
 
 
@@ -251,12 +249,14 @@ from shared.consumer import DeadLetterProducer, DeadLetterPublisher
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.kafka_security import plaintext
 from shared.logging import configure_logging
+from shared.runtime import tune_gc
 
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 async def main(dsn, bootstrap, total, name, settings, rate):
     configure_logging("json", "WARNING")  # as the service runs: debug lines filtered out
+    tune_gc()  # as the service's server does (shared.http.server)
     await apply_migrations(dsn, migrations_dir("projections"))
     kafka = plaintext(bootstrap)
     pool = await open_pool(dsn, min_size=2, max_size=4)
@@ -362,7 +362,7 @@ async def apply_backlog(
     finally:
         await admin.close()
     dsn = base.rsplit("/", 1)[0] + f"/{name}"
-    settings = {"max_records": setting.max_records, "in_step": setting.in_step}
+    settings = {"max_records": setting.max_records}
     pg = _cpu_of_children(postmaster)
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -414,7 +414,7 @@ async def main(args: argparse.Namespace) -> None:
         for _ in range(args.runs):
             n, s = await bare_consumer(stack.kafka_bootstrap)
             rows.append(("bare aiokafka consumer (ceiling)", {"events_per_second": n / s}))
-            runs = [(args.before, Setting(BEFORE, False, 0))] if args.before else []
+            runs = [(args.before, Setting(BEFORE, 0))] if args.before else []
             runs += [(REPO, SETTINGS[key]) for key in args.settings.split(",")]
             for tree, setting in runs:
                 result = await apply_backlog(stack, tree, setting, total, _postmaster(run_dir), args.steady)
@@ -448,7 +448,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--settings", default="released,in_step", help=f"comma-separated: {', '.join(SETTINGS)}")
+    parser.add_argument("--settings", default="live", help=f"comma-separated: {', '.join(SETTINGS)}")
     parser.add_argument("--before", type=Path, help="a source tree of an earlier commit: its consumer runs too")
     parser.add_argument(
         "--steady", type=int, default=0, help="then, caught up, this many payments/s for 10 s: produced -> applied"

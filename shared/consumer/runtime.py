@@ -2,10 +2,9 @@
 
 * **Start with retry**: the dead-letter producer and the group consumer start together and
   are retried on the back-off while Kafka is unreachable (the service answers meanwhile).
-* **Handle**: the handler gets the raw records of one fetch (at most ``max_records``) and
-  settles every one of them — applies its effect, or dead-letters it — or raises. With
-  ``Subscription.in_step`` the fetched records are held per partition and handed out in step
-  across partitions (``in_step``): a batch never runs far ahead on one partition.
+* **Handle**: the handler gets the raw records of one fetch (at most ``max_records``, as
+  fetched: whatever is there, it never lingers for more) and settles every one of them —
+  applies its effect, or dead-letters it — or raises.
 * **Commit with the effect**: only after the handler returned are the fetch's next offsets
   committed to Kafka (auto-commit is off), in the background (``commits``); pending commits
   are flushed before partitions are revoked and before the consumer stops.
@@ -24,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import ConsumerStoppedError, KafkaError
@@ -32,7 +31,6 @@ from aiokafka.errors import ConsumerStoppedError, KafkaError
 from shared.backoff import Backoff, retry_until_done
 from shared.consumer.commits import BackgroundCommits, Offsets
 from shared.consumer.dead_letter import DeadLetterProducer
-from shared.consumer.in_step import InStep
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
@@ -40,8 +38,6 @@ from shared.settings import KafkaSettings
 log = get_logger("consumer.runtime")
 
 START_BACKOFF = Backoff(0.5, 10.0)
-HOLD = 250
-"""In step, a partition holding fewer records is topped up from aiokafka (see ``_pump``)."""
 
 
 class Handler(Protocol):
@@ -53,14 +49,6 @@ class Handler(Protocol):
     async def failed(self, records: Sequence[ConsumerRecord], error: Exception, failures: int) -> bool:
         """After ``handle`` raised ``error`` (the ``failures``-th failure in a row): True when
         the records were settled anyway (dead-lettered), False to redeliver them."""
-
-
-@runtime_checkable
-class LooksAhead(Protocol):
-    def look_ahead(self, records: Sequence[ConsumerRecord]) -> None:
-        """The batch after the one being handled, known early (in step, from held records):
-        start its CPU-only preparation now. The runtime hands this very list to ``handle``
-        next, unless the batch before fails or a rebalance comes between."""
 
 
 OnAssigned = Callable[[AIOKafkaConsumer, Sequence[TopicPartition]], Awaitable[None]]
@@ -76,9 +64,6 @@ class Subscription:
     """The longest one idle poll waits; a record arriving ends it at once."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """More ``AIOKafkaConsumer`` arguments (assignor, max_poll_interval_ms …)."""
-    in_step: bool = False
-    """Hold fetched records per partition and hand out batches in step across partitions
-    (``shared.consumer.in_step``) instead of as fetched."""
 
 
 def next_offsets(records: Sequence[ConsumerRecord]) -> dict[tuple[str, int], int]:
@@ -94,15 +79,12 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka s
         self._runtime, self._consumer = runtime, consumer
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        # held records are fetched again from the committed offsets by whoever owns them next
-        self._runtime.in_step.clear()
         # what was settled is committed by its owner (bounded: the group waits meanwhile)
         await self._runtime.flush_commits(timeout=10.0)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         runtime = self._runtime
         runtime.joined = True  # a member of the group, even with no partition to consume
-        runtime.in_step.clear()  # positions are set anew (committed offsets, or on_assigned's seeks)
         log.info(
             "partitions assigned",
             group=runtime.subscription.group,
@@ -138,9 +120,6 @@ class ConsumerRuntime:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._commits = BackgroundCommits(lambda: self.client, subscription.group)
-        self.in_step = InStep()
-        """Fetched, not handed out yet (``Subscription.in_step``)."""
-        self._arrived, self._taken = asyncio.Event(), asyncio.Event()
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -196,128 +175,28 @@ class ConsumerRuntime:
     async def _consume(self) -> None:
         consumer, sub = self.client, self.subscription
         assert consumer is not None
-        pump = (
-            asyncio.create_task(self._pump(consumer, sub), name=f"consumer-pump-{self.group}") if sub.in_step else None
-        )
-        try:
-            await self._loop(consumer, sub)
-        finally:
-            if pump is not None:
-                pump.cancel()
-                with suppress(asyncio.CancelledError):
-                    await pump
-
-    async def _loop(self, consumer: AIOKafkaConsumer, sub: Subscription) -> None:
         fetch_errors = 0
-        ahead: tuple[list[ConsumerRecord], int] | None = None  # the next batch, taken early
         while not self._stopping.is_set():
-            if ahead is not None and ahead[1] == self.in_step.generation:
-                records = ahead[0]
-            elif sub.in_step:  # none ahead, or a rebalance since: the new assignment's positions hold
-                records = await self._next_in_step(consumer, sub)
-            else:
-                try:
-                    fetched = await consumer.getmany(timeout_ms=sub.poll_timeout_ms, max_records=sub.max_records)
-                except ConsumerStoppedError:
-                    return
-                except KafkaError as exc:
-                    fetch_errors += 1
-                    await self._fetch_failed(exc, fetch_errors)
-                    continue
-                fetch_errors = 0
-                records = list(chain.from_iterable(fetched.values()))
-            ahead = None
-            if not records:
-                continue
-            generation = self.in_step.generation
-            following = self._look_ahead(consumer, sub)
             try:
-                settled = await self.process(records)
-            except Exception:
-                log.exception("consumer loop error; the records will be redelivered", group=self.group)
-                self._redeliver(records)
-                settled = False
-                await self._pause(self._backoff.delay(max(self.failures, 1)))
-            if not settled and following:  # every partition back to its first record of both
-                self._redeliver([*records, *following])
-            elif following:
-                ahead = (following, generation)
-
-    async def _fetch_failed(self, exc: Exception, errors: int) -> None:
-        delay = self._start_backoff.delay(errors)
-        log.error("fetching failed", error=repr(exc), retry_in=delay, group=self.group)
-        await self._pause(delay)
-
-    async def _pump(self, consumer: AIOKafkaConsumer, sub: Subscription) -> None:
-        """In step: keep taking what aiokafka fetched into ``in_step`` while batches are handled,
-        so its fetcher goes on fetching (it sends nothing to a broker while a fetched partition
-        waits to be consumed) — records arriving during a batch are there for the next one.
-        Only partitions holding fewer than ``HOLD`` records are taken: per partition at most
-        about that, one fetch more, and aiokafka's next fetch are in memory."""
-        held, errors = self.in_step, 0
-        while not self._stopping.is_set():
-            self._taken.clear()
-            assigned = consumer.assignment()
-            short = [tp for tp in assigned if held.count((tp.topic, tp.partition)) < HOLD]
-            if assigned and not short:  # every partition holds enough: wait until a batch takes some
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._taken.wait(), sub.poll_timeout_ms / 1000)
-                continue
-            try:
-                fetched = await consumer.getmany(*short, timeout_ms=sub.poll_timeout_ms)
+                fetched = await consumer.getmany(timeout_ms=sub.poll_timeout_ms, max_records=sub.max_records)
             except ConsumerStoppedError:
                 return
             except KafkaError as exc:
-                errors += 1
-                await self._fetch_failed(exc, errors)
+                fetch_errors += 1
+                delay = self._start_backoff.delay(fetch_errors)
+                log.error("fetching failed", error=repr(exc), retry_in=delay, group=self.group)
+                await self._pause(delay)
                 continue
-            errors = 0
-            if fetched:
-                held.add(fetched)  # no await since getmany returned: a seek or revoke comes before or after
-                self._arrived.set()
-
-    async def _next_in_step(self, consumer: AIOKafkaConsumer, sub: Subscription) -> list[ConsumerRecord]:
-        """The next batch from what the pump holds: waits (one idle poll at most) for records
-        when none are held, and once more when a partition with nothing held has more on the
-        broker (a catch-up: it is being fetched; what the others hold is newer)."""
-        held = self.in_step
-        for _ in range(2):
-            if len(held) and not self._backlog(consumer, sub):
-                break
-            idle = [tp for tp in consumer.assignment() if not held.holds((tp.topic, tp.partition))]
-            if len(held) and not any(self._behind(consumer, tp) > 0 for tp in idle):
-                break
-            self._arrived.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), sub.poll_timeout_ms / 1000)
-        return self._take(consumer, sub)
-
-    def _take(self, consumer: AIOKafkaConsumer, sub: Subscription) -> list[ConsumerRecord]:
-        """Up to ``max_records`` of what is held: in step during a backlog, everything otherwise
-        (caught up, holding records back only splits what arrived into more transactions)."""
-        records = self.in_step.take(sub.max_records, in_step=self._backlog(consumer, sub))
-        if records:
-            self._taken.set()
-        return records
-
-    def _look_ahead(self, consumer: AIOKafkaConsumer, sub: Subscription) -> list[ConsumerRecord]:
-        """In step, with a handler that prepares ahead: the next batch from what is held,
-        handed to ``look_ahead`` while this one is handled."""
-        if not sub.in_step or not isinstance(self.handler, LooksAhead) or not len(self.in_step):
-            return []
-        following = self._take(consumer, sub)
-        if following:
-            self.handler.look_ahead(following)
-        return following
-
-    def _behind(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> int:
-        """Records on the broker not fetched yet (as of the last fetch's highwater; 0: unknown)."""
-        high, reach = consumer.highwater(tp), self.in_step.reach((tp.topic, tp.partition))
-        return max(high - reach, 0) if high is not None and reach is not None else 0
-
-    def _backlog(self, consumer: AIOKafkaConsumer, sub: Subscription) -> bool:
-        """A backlog: more on the broker, not fetched yet, than one batch takes."""
-        return sum(self._behind(consumer, tp) for tp in consumer.assignment()) > sub.max_records
+            fetch_errors = 0
+            if not fetched:
+                continue
+            records = list(chain.from_iterable(fetched.values()))
+            try:
+                await self.process(records)
+            except Exception:
+                log.exception("consumer loop error; the records will be redelivered", group=self.group)
+                self._redeliver(records)
+                await self._pause(self._backoff.delay(max(self.failures, 1)))
 
     async def process(self, records: Sequence[ConsumerRecord]) -> bool:
         """Handle one fetch: True when it is settled (its offsets are committed), False when
@@ -370,13 +249,12 @@ class ConsumerRuntime:
         return True
 
     def _redeliver(self, records: Sequence[ConsumerRecord]) -> None:
-        """Seek every partition of the fetch back to its first record in it (what is held of
-        them, later records, is fetched again)."""
+        """Seek every partition of the fetch back to its first record in it (later records are
+        fetched again)."""
         first: dict[tuple[str, int], int] = {}
         for r in records:
             key = (r.topic, r.partition)
             first[key] = min(first.get(key, r.offset), r.offset)
-        self.in_step.drop(first)
         if self.client is not None:
             for (topic, partition), offset in first.items():
                 with suppress(Exception):  # a partition revoked meanwhile: its new owner reads it

@@ -52,6 +52,9 @@ class EventRegistry:
     def __init__(self) -> None:
         self._models: dict[str, type[EventData]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self.decoders: dict[Any, Any] = {}
+        """A cache for code that decodes with this registry (``shared.consumer.decoding``),
+        emptied whenever a model or an upcaster is registered."""
 
     def event(self, model: type[EventData]) -> type[EventData]:
         """Class decorator: register ``model`` as the current schema of its event type."""
@@ -59,6 +62,7 @@ class EventRegistry:
         if current is not None and current is not model:
             raise ValueError(f"event type {model.event_type!r} is already registered")
         self._models[model.event_type] = model
+        self.decoders.clear()
         return model
 
     def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -66,6 +70,7 @@ class EventRegistry:
 
         def register(fn: Upcaster) -> Upcaster:
             self._upcasters[(event_type, from_version)] = fn
+            self.decoders.clear()
             return fn
 
         return register
@@ -75,6 +80,10 @@ class EventRegistry:
             return self._models[event_type]
         except KeyError:
             raise UnknownEventType(event_type) from None
+
+    def current(self, event_type: str) -> type[EventData] | None:
+        """The current model of ``event_type`` (None: not registered)."""
+        return self._models.get(event_type)
 
     def __contains__(self, event_type: str) -> bool:
         return event_type in self._models

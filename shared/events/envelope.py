@@ -27,8 +27,9 @@ HEADER_NAMES = (
 )
 
 
-class Envelope(BaseModel):
-    """One event as it leaves a service (docs/design.md §3). Field names may grow, never change."""
+class EnvelopeHead(BaseModel):
+    """Every field of an :class:`Envelope` but ``data``: what a consumer that validated the
+    payload on its own (``shared.consumer.decoding``'s envelope typed per event type) keeps."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -44,6 +45,21 @@ class Envelope(BaseModel):
     correlation_id: str
     causation_id: str | None = None
     actor: str
+
+    def log_context(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "stream": self.stream_id,
+            "stream_version": self.stream_version,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+        }
+
+
+class Envelope(EnvelopeHead):
+    """One event as it leaves a service (docs/design.md §3). Field names may grow, never change."""
+
     data: dict[str, Any]
 
     def to_bytes(self) -> bytes:
@@ -68,16 +84,6 @@ class Envelope(BaseModel):
         headers = [(k, str(v).encode()) for k, v in values.items() if v is not None]
         headers.append(("content-type", CONTENT_TYPE.encode()))
         return headers
-
-    def log_context(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "stream": self.stream_id,
-            "stream_version": self.stream_version,
-            "correlation_id": self.correlation_id,
-            "causation_id": self.causation_id,
-        }
 
 
 def headers_to_dict(headers: Any) -> dict[str, str]:

@@ -46,7 +46,7 @@ from services.notifier.domain.recipients import (
 )
 from shared.consumer.decoding import Decoded, PoisonMessage, RawRecord, decode_record
 from shared.events.contracts import InvoiceIssued
-from shared.events.envelope import Envelope, headers_to_dict
+from shared.events.envelope import Envelope, EnvelopeHead, headers_to_dict
 from shared.events.schedule import ServicePeriodBecameOverdue, ServicePeriodEndingSoon
 from shared.logging import bound_context, get_logger
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
@@ -173,7 +173,7 @@ class ScheduleNotifier:
     async def _notify(self, decoded: Decoded, kind: NotificationKind) -> Handled:
         event = decoded.payload
         assert isinstance(event, Notified)
-        env = decoded.envelope
+        env = decoded.full_envelope()  # kept whole in the log, for retries
         if isinstance(event, InvoiceIssued):
             who = invoice_audience(event.billing_email, event.manager_name, event.manager_email)
         else:
@@ -287,7 +287,7 @@ class ScheduleNotifier:
         role = who.rejected[0].role if who.rejected else "general"
         return self._renderer.render(kind, event, Recipient("-", role, event.manager_name)).subject
 
-    async def _reject(self, record: RawRecord, reason: str, env: Envelope | _Hint | None, category: str) -> Handled:
+    async def _reject(self, record: RawRecord, reason: str, env: EnvelopeHead | _Hint | None, category: str) -> Handled:
         event_id = getattr(env, "event_id", None)
         event_type = getattr(env, "event_type", None)
         log.warning(

@@ -9,22 +9,43 @@ the relay published them. A contract's stream is split over two topics; a fetch 
 of one partition at a time, so read as fetched the schedule topic ran far ahead of the facts
 and a large share of a replay was parked and unparked through the database (and validated
 twice). Records fetched beyond what every other partition has reached are held back here
-(``shared.consumer.in_step``, which the live consumer uses too).
+(:func:`oldest`).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.consumer.in_step import oldest
 from shared.kafka_security import client_options
 from shared.settings import KafkaSettings
 
 Key = tuple[str, int]
+
+
+class Stamped(Protocol):
+    timestamp: int
+
+
+def oldest(held: Sequence[deque[Any]], max_records: int) -> list[Any]:
+    """Take from the front of every partition's held records (each a deque of
+    :class:`Stamped`) those no newer than the newest record of the partition that is furthest
+    behind (the watermark): what the partitions holding records return later is newer. Up to
+    ``max_records``, the partition with the oldest record first: every call with records makes
+    progress, even if timestamps go back."""
+    fetched = sorted((h for h in held if h), key=lambda h: h[0].timestamp)
+    if not fetched:
+        return []
+    watermark = max(min(h[-1].timestamp for h in fetched), fetched[0][0].timestamp)
+    out: list[Any] = []
+    for h in fetched:
+        while h and h[0].timestamp <= watermark and len(out) < max_records:
+            out.append(h.popleft())
+    return out
 
 
 class TopicReplay:

@@ -37,7 +37,7 @@ from services.projections.domain.sequencing import Plan, plan
 from shared.consumer import Decoded, Poison, decode_batch
 from shared.consumer.decoding import RawRecord
 from shared.events.base import EventRegistry, UnknownEventType, registry
-from shared.events.envelope import Envelope
+from shared.events.envelope import Envelope, EnvelopeHead
 from shared.logging import bound_context, get_logger
 
 PoisonSink = Callable[[Sequence[Poison]], Awaitable[None]]
@@ -53,12 +53,14 @@ class Incoming:
     fact: Fact
     event_id: UUID
     schema_version: int
-    wire_data: dict[str, Any]
+    wire_data: dict[str, Any] | None
+    """The payload as stored or received; None: read from ``decoded`` if it is parked."""
     topic: str
     partition: int
     offset: int
-    envelope: Envelope | None = None
+    envelope: EnvelopeHead | None = None
     """For log context (None when reloaded from the parked table)."""
+    decoded: Decoded | None = None
 
     @property
     def stream_id(self) -> str:
@@ -78,7 +80,7 @@ class Incoming:
             self.schema_version,
             f.client_id,
             f.position,
-            self.wire_data,
+            self.wire_data if self.wire_data is not None or self.decoded is None else self.decoded.wire_data(),
             self.topic,
             self.partition,
             self.offset,
@@ -116,7 +118,7 @@ def incoming_from(decoded: Decoded) -> Incoming:
     client_id = getattr(event, "client_id", None) or UUID(env.partition_key)  # every contracts event has it
     fact = Fact(env.stream_id, env.stream_version, client_id, env.position, event)
     return Incoming(
-        fact, env.event_id, env.schema_version, env.data, record.topic, record.partition, record.offset, env
+        fact, env.event_id, env.schema_version, None, record.topic, record.partition, record.offset, env, decoded
     )
 
 
@@ -215,7 +217,7 @@ class Projector:
             try:
                 incoming.append(incoming_from(d))
             except (ValueError, KeyError, TypeError) as exc:
-                poison.append(Poison(d.record, f"cannot read {d.envelope.event_type}: {exc!r}", d.envelope))
+                poison.append(Poison(d.record, f"cannot read {d.envelope.event_type}: {exc!r}", d.full_envelope()))
         return incoming, poison
 
     async def apply_or_isolate(
@@ -262,8 +264,9 @@ class Projector:
     ) -> BatchResult:
         await self._dead_letters([Poison(record, reason)])
         batch = self.prepare([record])
+        decoded = batch.incoming[0].decoded if batch.incoming else None
         envelope = (
-            batch.incoming[0].envelope if batch.incoming else (batch.poison[0].envelope if batch.poison else None)
+            decoded.full_envelope() if decoded is not None else (batch.poison[0].envelope if batch.poison else None)
         )
         held = held_from(envelope, record, reason, keep=keep)
         result = BatchResult(received=1, next_offsets=batch.next_offsets, dead_lettered=1)

@@ -8,10 +8,10 @@ It runs on ``shared.consumer``'s runtime; what is particular to it:
 * the two topics are co-partitioned (key = client id, same partition count) and the range
   assignor gives partition N of both to the same member;
 * group ``abonent.projections``, ``auto_offset_reset="earliest"`` (a new group replays all);
-* ``in_step=True`` reads partitions in step (``Subscription.in_step``, as the rebuild reads
-  them): a catch-up parks a tenth and runs ~1.4x faster, but caught up at 300 events/s its
-  produced -> applied p50 was seconds (bench.catch_up --steady), so it is OFF for the live
-  service until that is understood (bench/README.md, "Live catch-up");
+* records are read as fetched (issue 20 tried reading the partitions in step, as the rebuild
+  does: a catch-up parked a tenth, but caught up at 300 events/s it fell seconds behind, so
+  it was removed — bench/README.md, "Live catch-up"); an event read before its predecessor
+  on the other topic is parked until its predecessor is applied;
 * up to ``max_records`` records applied in ONE database transaction (a batch is whatever is
   there: a fetch returns as soon as any record is, it never lingers for more);
 * offsets are committed to Kafka only *after* the transaction commits, in the background so
@@ -27,7 +27,6 @@ It runs on ``shared.consumer``'s runtime; what is particular to it:
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 
@@ -48,8 +47,7 @@ ISOLATE_AFTER = 3
 """Consecutive failures after which a batch is applied record by record (see Projector.isolate)."""
 REDELIVERY = Backoff(0.4, 5.0)
 FETCH_BYTES = 256 * 1024
-"""Per partition and fetch: ~200 events. In step, a partition holds up to ``HOLD`` records
-plus a fetch and aiokafka prefetches the next: ~650 events a partition at most in memory."""
+"""Per partition and fetch: ~200 events."""
 
 log = get_logger("projections.consumer")
 
@@ -88,22 +86,10 @@ class ApplyBatches:
 
     def __init__(self, pool: asyncpg.Pool, projector: Projector) -> None:
         self.pool, self.projector = pool, projector
-        self._ahead: tuple[Sequence[ConsumerRecord], asyncio.Future[Prepared]] | None = None
-
-    def look_ahead(self, records: Sequence[ConsumerRecord]) -> None:
-        """Decode the next batch in a worker thread while this one's transaction runs (as the
-        rebuild does): the database and the decoding work at the same time."""
-        self._ahead = (records, asyncio.ensure_future(asyncio.to_thread(self.projector.prepare, records)))
-
-    async def _prepared(self, records: Sequence[ConsumerRecord]) -> Prepared:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] is records:
-            return await ahead[1]
-        return self.projector.prepare(records)
 
     async def handle(self, records: Sequence[ConsumerRecord], failures: int) -> Offsets:
         started = time.perf_counter()
-        batch = await self._prepared(records) if failures < ISOLATE_AFTER else None
+        batch = self.projector.prepare(records) if failures < ISOLATE_AFTER else None
         # one span per record, in the trace of the request that wrote it (when tracing is on)
         with tracing.consuming_batch("projections apply", records):
             async with self.pool.acquire() as conn:
@@ -157,7 +143,6 @@ def events_consumer(
     poll_timeout_ms: int = 100,
     topics: tuple[str, ...] = TOPICS,
     group: str = PROJECTIONS_GROUP,
-    in_step: bool = False,
 ) -> ConsumerRuntime:
     subscription = Subscription(
         topics,
@@ -166,7 +151,6 @@ def events_consumer(
         max_records,
         poll_timeout_ms,
         {"partition_assignment_strategy": (RangePartitionAssignor,), "max_partition_fetch_bytes": FETCH_BYTES},
-        in_step=in_step,
     )
     return ConsumerRuntime(
         kafka,

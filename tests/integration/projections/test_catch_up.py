@@ -3,8 +3,9 @@
 A fresh read model (its own database, its own consumer group) consumes both contracts topics
 from offset 0 — a backlog of every event the session published so far plus a few thousand of
 this test's, facts and time events interleaved month by month as the relay publishes them —
-with the service's own consumer (``events_consumer``: partitions read in step, batches of up
-to 2,000 records in one transaction each). Then ``cli check`` replays the topics into a scratch
+with the service's own consumer (``events_consumer``: records as fetched — an event read before
+its predecessor on the other topic is parked —, batches of up to 2,000 records in one
+transaction each). Then ``cli check`` replays the topics into a scratch
 schema and compares every table: no difference."""
 
 from __future__ import annotations
@@ -91,7 +92,6 @@ async def test_a_backlog_caught_up_live_is_what_a_rebuild_makes(stack, producer)
         client_id=name,
         max_records=2000,
         group=f"test.{name}",
-        in_step=True,
     )
     sizes: list[int] = []
     handle = consumer.handler.handle

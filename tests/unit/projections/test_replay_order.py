@@ -3,7 +3,7 @@
 from collections import deque
 from dataclasses import dataclass
 
-from shared.consumer.in_step import oldest as _oldest
+from services.projections.adapters.replay import oldest as _oldest
 
 
 @dataclass(frozen=True)
