@@ -15,7 +15,7 @@ import asyncpg
 
 from services.projections.adapters import reads
 from services.projections.application.ports import ClientMark, Offsets, PeriodFilter
-from services.projections.domain.coverage import PeriodState
+from services.projections.domain.coverage import OwedPeriod, PeriodState
 
 
 class PostgresReadModel:
@@ -104,5 +104,5 @@ class PostgresReadModel:
         async with self._pool.acquire() as conn:
             return await reads.client(conn, client_id)
 
-    def period_state(self, row: asyncpg.Record) -> PeriodState:
-        return reads.to_period_state(row)
+    def owed_period(self, row: asyncpg.Record) -> OwedPeriod:
+        return reads.to_owed_period(row)

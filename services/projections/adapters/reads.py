@@ -16,7 +16,7 @@ import asyncpg
 
 from services.projections.adapters.store import income_cells
 from services.projections.application.ports import ClientMark, PeriodFilter
-from services.projections.domain.coverage import PeriodState
+from services.projections.domain.coverage import OwedPeriod, PeriodState
 from shared.owed import not_void_sql
 
 NOT_VOID = not_void_sql("p.starts_on", "c.terminated_on")
@@ -42,6 +42,33 @@ def period_state(on: str | None) -> str:
 
 
 PERIOD_STATE = period_state(None)
+
+OWED_COLUMNS = (
+    "client_id",
+    "contract_id",
+    "period_id",
+    "starts_on",
+    "ends_on",
+    "payment_terms",
+    "due_on",
+    "amount_due",
+    "currency",
+    "days_overdue",
+)
+"""A debtors row after ``client_name``: the client, then an ``OwedPeriod``'s fields in its order."""
+
+
+def owed_columns(on: str) -> str:
+    """The columns of a period owed on the day ``on`` (a parameter), in ``OWED_COLUMNS`` order,
+    computed where the row is read: ``due_on`` is ``period_debts``' (``shared.owed.due_on``, kept
+    by the consumer), ``amount_due`` is the amount less what was paid as at ``on``. A period with
+    nothing paid now had nothing paid then: its payments are not probed (most debts: unpaid).
+    ``d``'s columns are all in ``period_debts_client_idx`` (the probe stays index-only); the
+    rest is the period's own row."""
+    return f"""d.client_id, p.contract_id, d.period_id, p.starts_on, p.ends_on, d.payment_terms, d.due_on,
+    p.amount - CASE WHEN p.paid_amount = 0 THEN 0 ELSE {paid_as_at(on)} END AS amount_due, p.currency,
+    {on}::date - d.due_on AS days_overdue"""
+
 
 COVERAGE_SQL = f"""
     SELECT cl.position, {period_state("$2")}
@@ -69,6 +96,21 @@ def to_period_state(r: asyncpg.Record) -> PeriodState:
         r["payment_terms"],
         r["paid_amount"],
         r["terminated_on"],
+    )
+
+
+def to_owed_period(r: asyncpg.Record) -> OwedPeriod:
+    """A row of ``owed_periods`` as the domain's owed period."""
+    return OwedPeriod(
+        r["contract_id"],
+        r["period_id"],
+        r["starts_on"],
+        r["ends_on"],
+        r["payment_terms"],
+        r["due_on"],
+        r["amount_due"],
+        r["currency"],
+        r["days_overdue"],
     )
 
 
@@ -262,7 +304,10 @@ async def owed_periods(
 
     ``after`` (a keyset cursor) starts the page after that client, at the cost of a first
     page; ``offset`` (the page number's) is for callers without one. Then the owed periods of
-    those clients only, their paid amounts as at D (``period_state``).
+    those clients only, as ``client_name`` + ``OWED_COLUMNS`` (``owed_columns``: the amount due
+    as at D, the days overdue): ``period_debts`` holds no void period (the consumer refreshes a
+    contract's periods when it is terminated), so no contract is read per row, and the rows are
+    already the domain's answer (``test_query_plans``: every page is ``domain.coverage.owed``).
 
     LIMIT and OFFSET are written into the text (ints, never user text): as parameters, a
     generic plan — which PostgreSQL may switch to after five executions of the cached
@@ -303,10 +348,9 @@ async def owed_periods(
         SELECT cl.name AS client_name, o.*
         FROM {chosen} cl
         CROSS JOIN LATERAL (
-            SELECT p.client_id, {period_state(day)}
+            SELECT {owed_columns(day)}
             FROM period_debts d
             JOIN periods p ON p.period_id = d.period_id
-            JOIN contracts c ON c.contract_id = p.contract_id
             WHERE d.client_id = cl.client_id AND {owed_on_d} OFFSET 0) o
         ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
     return await conn.fetch(sql, *param.values)

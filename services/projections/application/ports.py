@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
-from services.projections.domain.coverage import PeriodState
+from services.projections.domain.coverage import OwedPeriod, PeriodState
 from services.projections.domain.fold import WorkingSet
 
 Offsets = dict[tuple[str, int], int]
@@ -114,7 +114,9 @@ class ReadModel(Protocol):
         """One client's row (with its ``position``), None when none of its events is applied."""
         ...
 
-    def period_state(self, row: Row) -> PeriodState: ...
+    def owed_period(self, row: Row) -> OwedPeriod:
+        """One row of ``owed_periods`` as the domain's owed period."""
+        ...
 
 
 class ProjectionStore(Protocol):
