@@ -37,7 +37,9 @@ class PostgresReadModel:
         async with self._pool.acquire() as conn:
             return await reads.consumed_offsets(conn)
 
-    async def coverage_periods(self, client_id: UUID, on: date) -> tuple[bool, int | None, list[PeriodState]]:
+    async def coverage_periods(
+        self, client_id: UUID, on: date
+    ) -> tuple[bool, int | None, list[PeriodState], str | None]:
         return await reads.coverage_periods(self._pool, client_id, on)
 
     @asynccontextmanager

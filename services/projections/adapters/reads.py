@@ -70,18 +70,24 @@ def owed_columns(on: str) -> str:
     {on}::date - d.due_on AS days_overdue"""
 
 
+STOPPED_COLUMNS = "stream_id, stream_version, event_type, reason"
+"""What ``stopped_reason`` says of a stopped stream (``stopped_streams``, migration 0007)."""
+
 COVERAGE_SQL = f"""
-    SELECT cl.position, {period_state("$2")}
+    SELECT cl.position, st.stream_id, st.stream_version, st.event_type, st.reason, {period_state("$2")}
     FROM clients cl
+    LEFT JOIN LATERAL (SELECT {STOPPED_COLUMNS} FROM stopped_streams s
+                       WHERE s.client_id = cl.client_id ORDER BY s.stream_id LIMIT 1) st ON true
     LEFT JOIN (periods p JOIN contracts c ON c.contract_id = p.contract_id)
            ON p.client_id = cl.client_id AND p.starts_on <= $2
     WHERE cl.client_id = $1"""
-"""The client's position and its periods in ONE statement — one round trip and, being one
-statement, one snapshot (no transaction needed). No row: the client is unknown; one row with
-a NULL ``period_id``: known, no periods. Periods starting after D can neither cover nor be
-owed on D: a range scan of ``periods_client_idx (client_id, starts_on)`` plus a primary-key
-probe per contract. Order does not matter: ``domain.coverage.assess`` sorts. Paid amounts
-are as at D (``paid_as_at``)."""
+"""The client's position, its first stopped stream if any (``client_stopped``) and its
+periods in ONE statement — one round trip and, being one statement, one snapshot (no
+transaction needed). No row: the client is unknown; one row with a NULL ``period_id``: known,
+no periods. Periods starting after D can neither cover nor be owed on D: a range scan of
+``periods_client_idx (client_id, starts_on)`` plus a primary-key probe per contract; the
+stopped stream is a probe of ``stopped_streams_client_idx`` (nearly always empty). Order does
+not matter: ``domain.coverage.assess`` sorts. Paid amounts are as at D (``paid_as_at``)."""
 
 
 def to_period_state(r: asyncpg.Record) -> PeriodState:
@@ -144,11 +150,15 @@ async def client_mark(conn: asyncpg.Connection, client_id: UUID, up_to: int) -> 
 
 async def client_stopped(conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID) -> str | None:
     row = await conn.fetchrow(
-        """SELECT stream_id, stream_version, event_type, reason FROM stopped_streams
-           WHERE client_id = $1 ORDER BY stream_id LIMIT 1""",
+        f"SELECT {STOPPED_COLUMNS} FROM stopped_streams WHERE client_id = $1 ORDER BY stream_id LIMIT 1",
         client_id,
     )
-    if row is None:
+    return None if row is None else stopped_reason(row)
+
+
+def stopped_reason(row: asyncpg.Record) -> str | None:
+    """Why a stream stopped, from a row with ``STOPPED_COLUMNS`` (None: no stream stopped)."""
+    if row["stream_id"] is None:
         return None
     return (
         f"event {row['stream_version']} of stream {row['stream_id']} ({row['event_type'] or 'unreadable'}) "
@@ -167,13 +177,14 @@ async def consumed_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], in
 
 async def coverage_periods(
     conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID, on: date
-) -> tuple[bool, int | None, list[PeriodState]]:
-    """(known, position, periods) of one client: see ``COVERAGE_SQL``."""
+) -> tuple[bool, int | None, list[PeriodState], str | None]:
+    """(known, position, periods, why its events stopped being applied) of one client: see
+    ``COVERAGE_SQL``."""
     rows = await conn.fetch(COVERAGE_SQL, client_id, on)
     if not rows:
-        return False, None, []
+        return False, None, [], None
     periods = [to_period_state(r) for r in rows if r["period_id"] is not None]
-    return True, rows[0]["position"], periods
+    return True, rows[0]["position"], periods, stopped_reason(rows[0])
 
 
 def filter_sql(periods: PeriodFilter, param: _Params) -> list[str]:

@@ -74,8 +74,11 @@ class ReadModel(Protocol):
 
     async def consumed_offsets(self) -> Offsets: ...
 
-    async def coverage_periods(self, client_id: UUID, on: date) -> tuple[bool, int | None, list[PeriodState]]:
-        """(known, position, periods starting on or before ``on``) of one client."""
+    async def coverage_periods(
+        self, client_id: UUID, on: date
+    ) -> tuple[bool, int | None, list[PeriodState], str | None]:
+        """(known, position, periods starting on or before ``on``, ``client_stopped``) of one
+        client, one snapshot."""
         ...
 
     async def contracts_page(

@@ -179,6 +179,12 @@ class Queries:
         """The answer with its freshness: stale when ``min_position`` was not reached, and for
         one client also when its stream is stopped (an event that cannot be applied)."""
         stopped = await self._read_model.client_stopped(client_id) if client_id is not None else None
+        return self._fresh(result, position, reached, min_position, stopped)
+
+    def _fresh(
+        self, result: T, position: int | None, reached: bool, min_position: int | None, stopped: str | None
+    ) -> Answer[T]:
+        """``_answer`` with the stopped stream's reason (``client_stopped``) already read."""
         if stopped is not None:
             return Answer(result, position, True, stopped)
         if self._stale(reached, position, min_position):
@@ -189,11 +195,11 @@ class Queries:
         self, client_id: UUID, on: date, min_position: int | None, max_wait: float | None = None
     ) -> Answer[Coverage]:
         reached = await self.wait_for(client_id, min_position, max_wait)
-        known, position, periods = await self._read_model.coverage_periods(client_id, on)
+        known, position, periods, stopped = await self._read_model.coverage_periods(client_id, on)
         if not known:
             stopped = await self._read_model.client_stopped(client_id)  # its first event cannot be applied
             raise UnknownClient(client_id, stale=min_position is not None or stopped is not None)
-        return await self._answer(assess(periods, on, self._grace_days), position, reached, min_position, client_id)
+        return self._fresh(assess(periods, on, self._grace_days), position, reached, min_position, stopped)
 
     async def contracts(
         self,
