@@ -1,7 +1,7 @@
 """SQL of the four queries. The position an answer reports and the rows it returns must be
-one snapshot: coverage and income read both in ONE statement (any connection, no
-transaction); contracts and debtors take the connection of a read-only REPEATABLE READ
-transaction because they need several statements.
+one snapshot: coverage, debtors and income read both in ONE statement (any connection, no
+transaction); contracts takes the connection of a read-only REPEATABLE READ transaction
+because it needs several statements.
 
 Filters are added only when given (no ``$n IS NULL OR …``), so every plan can use the
 index the filter needs. Values always travel as parameters.
@@ -299,6 +299,8 @@ async def owed_periods(
     offset: int,
     grace_days: int = 0,
     after: After | None = None,
+    few: bool | None = None,
+    with_position: bool = False,
 ) -> list[asyncpg.Record]:
     """Periods overdue on ``on`` (owed since at least ``grace_days``), as at ``on``, of one page
     of debtor clients (by name, id), from ``period_debts`` (migration 0008): a period is owed
@@ -320,6 +322,13 @@ async def owed_periods(
     contract's periods when it is terminated), so no contract is read per row, and the rows are
     already the domain's answer (``test_query_plans``: every page is ``domain.coverage.owed``).
 
+    ``few``: the caller's ``few_owe`` for these arguments (None: counted here). Either way the
+    answer is the same; the count only picks the cheaper way to it.
+
+    ``with_position``: every row starts with ``position`` (the highest applied, or the
+    client's), read in the same statement, so the position and the rows are one snapshot
+    without a transaction; a page without debtors is one row of NULLs but for it.
+
     LIMIT and OFFSET are written into the text (ints, never user text): as parameters, a
     generic plan — which PostgreSQL may switch to after five executions of the cached
     statement — assumes a LIMIT of 10 % of the rows (docs/decisions/performance.md)."""
@@ -329,8 +338,11 @@ async def owed_periods(
     day, due = param(on), param(on - timedelta(days=grace_days))
     terms = "" if payment_terms is None else f" AND d.payment_terms = {param(payment_terms)}"
     owed_on_d = f"d.due_on <= {due} AND (d.settled_on IS NULL OR d.settled_on > {day}){terms}"
-    gather = client_id is None and await _few_owe(conn, on, grace_days, payment_terms)
-    clients = f"cl.client_id = {param(client_id)}" if client_id is not None else "true"
+    if few is None:
+        few = client_id is None and await few_owe(conn, on, grace_days, payment_terms)
+    gather = client_id is None and few
+    client = None if client_id is None else param(client_id)
+    clients = "true" if client is None else f"cl.client_id = {client}"
     branches = _after_branches(after, param)
     if gather:
         owing = _owed_on(terms, due, day, "d.client_id")
@@ -355,19 +367,30 @@ async def owed_periods(
             f"(SELECT * FROM ({' UNION ALL '.join(page)}) b ORDER BY b.name NULLS LAST, b.client_id LIMIT {int(limit)})"
         )
     )
-    sql = f"""{head}
+    rows = f"""
         SELECT cl.name AS client_name, o.*
         FROM {chosen} cl
         CROSS JOIN LATERAL (
             SELECT {owed_columns(day)}
             FROM period_debts d
             JOIN periods p ON p.period_id = d.period_id
-            WHERE d.client_id = cl.client_id AND {owed_on_d} OFFSET 0) o
-        ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
+            WHERE d.client_id = cl.client_id AND {owed_on_d} OFFSET 0) o"""
+    if with_position:
+        position = (
+            "SELECT max(position) FROM clients"
+            if client is None
+            else f"SELECT position FROM clients WHERE client_id = {client}"
+        )
+        sql = f"""{head}
+            SELECT pos.position, r.* FROM ({position}) pos (position) LEFT JOIN ({rows}) r ON true
+            ORDER BY r.client_name NULLS LAST, r.client_id, r.currency, r.starts_on, r.period_id"""
+    else:
+        sql = f"""{head}{rows}
+            ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
     return await conn.fetch(sql, *param.values)
 
 
-async def _few_owe(conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> bool:
+async def few_owe(conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> bool:
     """Whether fewer than ``DEBTS_GATHER_BOUND`` periods are owed on ``on`` (a bounded count)."""
     terms = "" if payment_terms is None else " AND d.payment_terms = $3"
     args: list[object] = [on - timedelta(days=grace_days), on]

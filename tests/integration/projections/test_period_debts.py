@@ -237,3 +237,38 @@ async def test_every_page_is_the_released_answer(kept, bound, monkeypatch) -> No
             one = _plain(await reads.owed_periods(conn, limit=2, offset=0, **{**kwargs, "client_id": client_id}))
             assert one == mine, (on, client_id)
     assert owing_days > len(DAYS) // 2 and compared > 1000, (owing_days, compared)
+
+
+async def test_a_page_read_with_its_position_is_the_same_page(kept) -> None:
+    """The HTTP path reads the position in the page's own statement (one snapshot, no
+    transaction) and may reuse an earlier count's choice of plan (``few``): the same rows, gathered
+    or walked, each with the position; a page without debtors is one row with only the position."""
+    conn = kept
+    undo = conn.transaction()
+    await undo.start()
+    try:
+        # the history is saved without positions: give each client one (rolled back after)
+        await conn.execute("UPDATE clients SET position = ('x' || substr(md5(client_id::text), 1, 8))::bit(32)::int")
+        top = await conn.fetchval("SELECT max(position) FROM clients")
+        for on in [date(2000, 1, 1), *DAYS[::3]]:
+            plain = _plain(
+                await reads.owed_periods(conn, on=on, payment_terms=None, client_id=None, limit=18, offset=0)
+            )
+            for few in (True, False):
+                rows = await reads.owed_periods(
+                    conn, on=on, payment_terms=None, client_id=None, limit=18, offset=0, few=few, with_position=True
+                )
+                assert {r["position"] for r in rows} == {top}, on
+                page = [
+                    {k: v for k, v in dict(r).items() if k != "position"} for r in rows if r["client_id"] is not None
+                ]
+                assert page == plain, (on, few)
+                if not plain:
+                    assert len(rows) == 1, rows
+        one = await conn.fetchrow("SELECT client_id, position FROM clients ORDER BY position DESC LIMIT 1 OFFSET 3")
+        rows = await reads.owed_periods(
+            conn, on=DAYS[-1], payment_terms=None, client_id=one["client_id"], limit=2, offset=0, with_position=True
+        )
+        assert {r["position"] for r in rows} == {one["position"]}
+    finally:
+        await undo.rollback()
