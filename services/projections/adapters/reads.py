@@ -382,7 +382,7 @@ async def owed_periods(
             else f"SELECT position FROM clients WHERE client_id = {client}"
         )
         sql = f"""{head}
-            SELECT pos.position, r.* FROM ({position}) pos (position) LEFT JOIN ({rows}) r ON true
+            SELECT pos.position, r.* FROM (SELECT ({position}) AS position) pos LEFT JOIN ({rows}) r ON true
             ORDER BY r.client_name NULLS LAST, r.client_id, r.currency, r.starts_on, r.period_id"""
     else:
         sql = f"""{head}{rows}

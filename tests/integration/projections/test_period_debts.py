@@ -270,5 +270,10 @@ async def test_a_page_read_with_its_position_is_the_same_page(kept) -> None:
             conn, on=DAYS[-1], payment_terms=None, client_id=one["client_id"], limit=2, offset=0, with_position=True
         )
         assert {r["position"] for r in rows} == {one["position"]}
+        # a client no event of which was applied: one row, no position, no debts
+        rows = await reads.owed_periods(
+            conn, on=DAYS[-1], payment_terms=None, client_id=uuid4(), limit=2, offset=0, with_position=True
+        )
+        assert [dict(r)["position"] for r in rows] == [None] and rows[0]["client_id"] is None
     finally:
         await undo.rollback()
