@@ -3,6 +3,11 @@ on the same synthetic rows in one run: PostgreSQL CPU per query (the backend's o
 user+system time, which other load on the machine hardly moves) and wall time.
 
     python -m bench.debtors_scale --dsn postgresql://…/projections [--clients 100000]
+    python -m bench.debtors_scale --dsn … --reuse --before /tmp/old/services/projections/adapters/reads.py
+
+``--before FILE`` compares against another version of ``adapters/reads.py`` (e.g. from
+``git archive``) instead of the released walk; ``--reuse`` keeps the rows of an earlier run
+(seeding 100 k clients takes minutes).
 
 The rows are made in SQL (no events, no Kafka) in a scratch database beside ``dsn``: per client
 3 contracts of ~7 monthly periods from 2024 on (2.1 M periods at 100 k clients), 65 % prepaid;
@@ -13,17 +18,19 @@ mix of ``bench/datagen.py``. Then ``period_debts`` is filled as a rebuild fills 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import uvloop
 
-from bench.tools import scratch_database
+from bench.tools import scratch_database, with_database
 from services.projections.adapters import reads
 from services.projections.adapters.reads import NOT_VOID, _Params, paid_as_at, period_state
 from shared.db.migrations import apply_migrations, migrations_dir
@@ -133,9 +140,36 @@ async def _time(conn: asyncpg.Connection, pid: int, runs: int, query) -> tuple[f
     return cpu_ms, statistics.median(walls), max(walls), len({r["client_id"] for r in rows})
 
 
-async def main(dsn: str, clients: int, runs: int) -> None:
-    url = await scratch_database(dsn, "bench_debtors_scale")
-    conn = await _seed(url, clients)
+def _load_reads(path: str) -> Any:
+    """Another version of ``adapters/reads.py`` as a module of its own (its imports resolve here)."""
+    spec = importlib.util.spec_from_file_location("reads_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def _reused(dsn: str) -> asyncpg.Connection | None:
+    """The rows of an earlier run, if its database and schema are there."""
+    try:
+        conn = await asyncpg.connect(with_database(dsn, "bench_debtors_scale"), command_timeout=3600)
+    except asyncpg.InvalidCatalogNameError:
+        return None
+    if await conn.fetchval("SELECT to_regclass('scale.period_debts')") is None:
+        await conn.close()
+        return None
+    await conn.execute("SET search_path TO scale")
+    return conn
+
+
+async def main(dsn: str, clients: int, runs: int, before: str | None = None, reuse: bool = False) -> None:
+    conn = await _reused(dsn) if reuse else None
+    if conn is None:
+        conn = await _seed(await scratch_database(dsn, "bench_debtors_scale"), clients)
+        clients = await conn.fetchval("SELECT count(*) FROM clients")
+    else:
+        clients = await conn.fetchval("SELECT count(*) FROM clients")
+    old_reads = _load_reads(before) if before else None
     try:
         pid = await conn.fetchval("SELECT pg_backend_pid()")
         counts = await conn.fetchrow(
@@ -158,11 +192,19 @@ async def main(dsn: str, clients: int, runs: int) -> None:
             ("none owe: postpaid on 2024-02-05, page 1", date(2024, 2, 5), "postpaid", 0),
             (f"today, page {deep + 1} (offset {deep * 100:,})", today, None, deep),
         ]
-        print("| case | released: PG CPU ms/query · wall p50 · max | period_debts: same | clients on the page |")
+        was = "released" if old_reads is None else "before"
+        print(f"| case | {was}: PG CPU ms/query · wall p50 · max | now: same | clients on the page |")
         print("|---|---|---|---|")
         for label, on, terms, page in cases:
             kw = dict(on=on, payment_terms=terms, limit=101, offset=page * 100)
-            old = await _time(conn, pid, runs, lambda kw=kw: released_owed_periods(conn, **kw))
+            old = await _time(
+                conn,
+                pid,
+                runs,
+                (lambda kw=kw: released_owed_periods(conn, **kw))
+                if old_reads is None
+                else (lambda kw=kw: old_reads.owed_periods(conn, client_id=None, **kw)),
+            )
             new = await _time(conn, pid, runs, lambda kw=kw: reads.owed_periods(conn, client_id=None, **kw))
             print(
                 f"| {label} | {old[0]:.1f} · {old[1]:.1f} · {old[2]:.1f} | {new[0]:.1f} · {new[1]:.1f} · "
@@ -170,16 +212,17 @@ async def main(dsn: str, clients: int, runs: int) -> None:
             )
         # the same deep page by cursor: after the last debtor of the page before it
         last = debtors[deep * 100 - 1]
-        new = await _time(
-            conn,
-            pid,
-            runs,
-            lambda: reads.owed_periods(
-                conn, on=today, payment_terms=None, client_id=None, limit=101, offset=0, after=last
-            ),
+        cursor: dict[str, Any] = dict(on=today, payment_terms=None, client_id=None, limit=101, offset=0, after=last)
+        was_cursor = (
+            await _time(conn, pid, runs, lambda: old_reads.owed_periods(conn, **cursor))
+            if old_reads is not None
+            else None
         )
+        new = await _time(conn, pid, runs, lambda: reads.owed_periods(conn, **cursor))
+        was_text = "–" if was_cursor is None else f"{was_cursor[0]:.1f} · {was_cursor[1]:.1f} · {was_cursor[2]:.1f}"
         print(
-            f"| today, page {deep + 1} by `after` cursor | – | {new[0]:.1f} · {new[1]:.1f} · {new[2]:.1f} | {new[3]} |"
+            f"| today, page {deep + 1} by `after` cursor | {was_text} | {new[0]:.1f} · {new[1]:.1f} · "
+            f"{new[2]:.1f} | {new[3]} |"
         )
     finally:
         await conn.close()
@@ -192,5 +235,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--before", help="another adapters/reads.py to compare with (instead of the released walk)")
+    parser.add_argument("--reuse", action="store_true", help="keep the rows of an earlier run if they are there")
     args = parser.parse_args()
-    uvloop.run(main(args.dsn, args.clients, args.runs))
+    uvloop.run(main(args.dsn, args.clients, args.runs, args.before, args.reuse))

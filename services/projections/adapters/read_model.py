@@ -1,11 +1,13 @@
 """``application.ports.ReadModel`` over the read-model tables (the SQL is in ``reads``).
 
-Coverage and income are one statement each (one snapshot, any connection); contracts and
-debtors read their position and rows in one read-only REPEATABLE READ transaction.
+Coverage, debtors and income are one statement each (one snapshot, any connection; debtors
+may count first, which only picks a plan); contracts reads its position and rows in one
+read-only REPEATABLE READ transaction.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -15,12 +17,16 @@ import asyncpg
 
 from services.projections.adapters import reads
 from services.projections.application.ports import ClientMark, Offsets, PeriodFilter
-from services.projections.domain.coverage import PeriodState
+from services.projections.domain.coverage import OwedPeriod, PeriodState
+
+FEW_OWE_SECONDS = 10.0
+"""How long a debtors count (gather or walk) is reused for the same day, grace and terms."""
 
 
 class PostgresReadModel:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._few: dict[tuple[date, int, str | None], tuple[float, bool]] = {}
 
     async def client_mark(self, client_id: UUID, up_to: int) -> ClientMark:
         async with self._pool.acquire() as conn:
@@ -37,7 +43,9 @@ class PostgresReadModel:
         async with self._pool.acquire() as conn:
             return await reads.consumed_offsets(conn)
 
-    async def coverage_periods(self, client_id: UUID, on: date) -> tuple[bool, int | None, list[PeriodState]]:
+    async def coverage_periods(
+        self, client_id: UUID, on: date
+    ) -> tuple[bool, int | None, list[PeriodState], str | None]:
         return await reads.coverage_periods(self._pool, client_id, on)
 
     @asynccontextmanager
@@ -77,8 +85,8 @@ class PostgresReadModel:
         grace_days: int,
         after: reads.After | None = None,
     ) -> tuple[int | None, list[asyncpg.Record]]:
-        async with self._snapshot() as conn:
-            position = await self._position(conn, client_id)
+        async with self._pool.acquire() as conn:
+            few = client_id is None and await self._few_owe(conn, on, grace_days, payment_terms)
             rows = await reads.owed_periods(
                 conn,
                 on=on,
@@ -88,8 +96,24 @@ class PostgresReadModel:
                 offset=offset,
                 grace_days=grace_days,
                 after=after,
+                few=few,
+                with_position=True,
             )
-        return position, rows
+        return rows[0]["position"], [r for r in rows if r["client_id"] is not None]
+
+    async def _few_owe(self, conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> bool:
+        """``reads.few_owe``, remembered for ``FEW_OWE_SECONDS``: it only picks the cheaper of two
+        ways to the same answer, so an old count costs time at worst, never a wrong page."""
+        key = (on, grace_days, payment_terms)
+        now = time.monotonic()
+        known = self._few.get(key)
+        if known is not None and known[0] > now:
+            return known[1]
+        few = await reads.few_owe(conn, on, grace_days, payment_terms)
+        if len(self._few) >= 64:
+            self._few.clear()
+        self._few[key] = (now + FEW_OWE_SECONDS, few)
+        return few
 
     async def income(
         self, *, start: date, end: date, client_id: UUID | None, on: date
@@ -104,5 +128,5 @@ class PostgresReadModel:
         async with self._pool.acquire() as conn:
             return await reads.client(conn, client_id)
 
-    def period_state(self, row: asyncpg.Record) -> PeriodState:
-        return reads.to_period_state(row)
+    def owed_period(self, row: asyncpg.Record) -> OwedPeriod:
+        return reads.to_owed_period(row)

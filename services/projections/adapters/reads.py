@@ -1,7 +1,7 @@
 """SQL of the four queries. The position an answer reports and the rows it returns must be
-one snapshot: coverage and income read both in ONE statement (any connection, no
-transaction); contracts and debtors take the connection of a read-only REPEATABLE READ
-transaction because they need several statements.
+one snapshot: coverage, debtors and income read both in ONE statement (any connection, no
+transaction); contracts takes the connection of a read-only REPEATABLE READ transaction
+because it needs several statements.
 
 Filters are added only when given (no ``$n IS NULL OR …``), so every plan can use the
 index the filter needs. Values always travel as parameters.
@@ -16,7 +16,7 @@ import asyncpg
 
 from services.projections.adapters.store import income_cells
 from services.projections.application.ports import ClientMark, PeriodFilter
-from services.projections.domain.coverage import PeriodState
+from services.projections.domain.coverage import OwedPeriod, PeriodState
 from shared.owed import not_void_sql
 
 NOT_VOID = not_void_sql("p.starts_on", "c.terminated_on")
@@ -43,18 +43,51 @@ def period_state(on: str | None) -> str:
 
 PERIOD_STATE = period_state(None)
 
+OWED_COLUMNS = (
+    "client_id",
+    "contract_id",
+    "period_id",
+    "starts_on",
+    "ends_on",
+    "payment_terms",
+    "due_on",
+    "amount_due",
+    "currency",
+    "days_overdue",
+)
+"""A debtors row after ``client_name``: the client, then an ``OwedPeriod``'s fields in its order."""
+
+
+def owed_columns(on: str) -> str:
+    """The columns of a period owed on the day ``on`` (a parameter), in ``OWED_COLUMNS`` order,
+    computed where the row is read: ``due_on`` is ``period_debts``' (``shared.owed.due_on``, kept
+    by the consumer), ``amount_due`` is the amount less what was paid as at ``on``. A period with
+    nothing paid now had nothing paid then: its payments are not probed (most debts: unpaid).
+    ``d``'s columns are all in ``period_debts_client_idx`` (the probe stays index-only); the
+    rest is the period's own row."""
+    return f"""d.client_id, p.contract_id, d.period_id, p.starts_on, p.ends_on, d.payment_terms, d.due_on,
+    p.amount - CASE WHEN p.paid_amount = 0 THEN 0 ELSE {paid_as_at(on)} END AS amount_due, p.currency,
+    {on}::date - d.due_on AS days_overdue"""
+
+
+STOPPED_COLUMNS = "stream_id, stream_version, event_type, reason"
+"""What ``stopped_reason`` says of a stopped stream (``stopped_streams``, migration 0007)."""
+
 COVERAGE_SQL = f"""
-    SELECT cl.position, {period_state("$2")}
+    SELECT cl.position, st.stream_id, st.stream_version, st.event_type, st.reason, {period_state("$2")}
     FROM clients cl
+    LEFT JOIN LATERAL (SELECT {STOPPED_COLUMNS} FROM stopped_streams s
+                       WHERE s.client_id = cl.client_id ORDER BY s.stream_id LIMIT 1) st ON true
     LEFT JOIN (periods p JOIN contracts c ON c.contract_id = p.contract_id)
            ON p.client_id = cl.client_id AND p.starts_on <= $2
     WHERE cl.client_id = $1"""
-"""The client's position and its periods in ONE statement — one round trip and, being one
-statement, one snapshot (no transaction needed). No row: the client is unknown; one row with
-a NULL ``period_id``: known, no periods. Periods starting after D can neither cover nor be
-owed on D: a range scan of ``periods_client_idx (client_id, starts_on)`` plus a primary-key
-probe per contract. Order does not matter: ``domain.coverage.assess`` sorts. Paid amounts
-are as at D (``paid_as_at``)."""
+"""The client's position, its first stopped stream if any (``client_stopped``) and its
+periods in ONE statement — one round trip and, being one statement, one snapshot (no
+transaction needed). No row: the client is unknown; one row with a NULL ``period_id``: known,
+no periods. Periods starting after D can neither cover nor be owed on D: a range scan of
+``periods_client_idx (client_id, starts_on)`` plus a primary-key probe per contract; the
+stopped stream is a probe of ``stopped_streams_client_idx`` (nearly always empty). Order does
+not matter: ``domain.coverage.assess`` sorts. Paid amounts are as at D (``paid_as_at``)."""
 
 
 def to_period_state(r: asyncpg.Record) -> PeriodState:
@@ -69,6 +102,21 @@ def to_period_state(r: asyncpg.Record) -> PeriodState:
         r["payment_terms"],
         r["paid_amount"],
         r["terminated_on"],
+    )
+
+
+def to_owed_period(r: asyncpg.Record) -> OwedPeriod:
+    """A row of ``owed_periods`` as the domain's owed period."""
+    return OwedPeriod(
+        r["contract_id"],
+        r["period_id"],
+        r["starts_on"],
+        r["ends_on"],
+        r["payment_terms"],
+        r["due_on"],
+        r["amount_due"],
+        r["currency"],
+        r["days_overdue"],
     )
 
 
@@ -102,11 +150,15 @@ async def client_mark(conn: asyncpg.Connection, client_id: UUID, up_to: int) -> 
 
 async def client_stopped(conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID) -> str | None:
     row = await conn.fetchrow(
-        """SELECT stream_id, stream_version, event_type, reason FROM stopped_streams
-           WHERE client_id = $1 ORDER BY stream_id LIMIT 1""",
+        f"SELECT {STOPPED_COLUMNS} FROM stopped_streams WHERE client_id = $1 ORDER BY stream_id LIMIT 1",
         client_id,
     )
-    if row is None:
+    return None if row is None else stopped_reason(row)
+
+
+def stopped_reason(row: asyncpg.Record) -> str | None:
+    """Why a stream stopped, from a row with ``STOPPED_COLUMNS`` (None: no stream stopped)."""
+    if row["stream_id"] is None:
         return None
     return (
         f"event {row['stream_version']} of stream {row['stream_id']} ({row['event_type'] or 'unreadable'}) "
@@ -125,13 +177,14 @@ async def consumed_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], in
 
 async def coverage_periods(
     conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID, on: date
-) -> tuple[bool, int | None, list[PeriodState]]:
-    """(known, position, periods) of one client: see ``COVERAGE_SQL``."""
+) -> tuple[bool, int | None, list[PeriodState], str | None]:
+    """(known, position, periods, why its events stopped being applied) of one client: see
+    ``COVERAGE_SQL``."""
     rows = await conn.fetch(COVERAGE_SQL, client_id, on)
     if not rows:
-        return False, None, []
+        return False, None, [], None
     periods = [to_period_state(r) for r in rows if r["period_id"] is not None]
-    return True, rows[0]["position"], periods
+    return True, rows[0]["position"], periods, stopped_reason(rows[0])
 
 
 def filter_sql(periods: PeriodFilter, param: _Params) -> list[str]:
@@ -246,6 +299,8 @@ async def owed_periods(
     offset: int,
     grace_days: int = 0,
     after: After | None = None,
+    few: bool | None = None,
+    with_position: bool = False,
 ) -> list[asyncpg.Record]:
     """Periods overdue on ``on`` (owed since at least ``grace_days``), as at ``on``, of one page
     of debtor clients (by name, id), from ``period_debts`` (migration 0008): a period is owed
@@ -262,7 +317,17 @@ async def owed_periods(
 
     ``after`` (a keyset cursor) starts the page after that client, at the cost of a first
     page; ``offset`` (the page number's) is for callers without one. Then the owed periods of
-    those clients only, their paid amounts as at D (``period_state``).
+    those clients only, as ``client_name`` + ``OWED_COLUMNS`` (``owed_columns``: the amount due
+    as at D, the days overdue): ``period_debts`` holds no void period (the consumer refreshes a
+    contract's periods when it is terminated), so no contract is read per row, and the rows are
+    already the domain's answer (``test_query_plans``: every page is ``domain.coverage.owed``).
+
+    ``few``: the caller's ``few_owe`` for these arguments (None: counted here). Either way the
+    answer is the same; the count only picks the cheaper way to it.
+
+    ``with_position``: every row starts with ``position`` (the highest applied, or the
+    client's), read in the same statement, so the position and the rows are one snapshot
+    without a transaction; a page without debtors is one row of NULLs but for it.
 
     LIMIT and OFFSET are written into the text (ints, never user text): as parameters, a
     generic plan — which PostgreSQL may switch to after five executions of the cached
@@ -273,8 +338,11 @@ async def owed_periods(
     day, due = param(on), param(on - timedelta(days=grace_days))
     terms = "" if payment_terms is None else f" AND d.payment_terms = {param(payment_terms)}"
     owed_on_d = f"d.due_on <= {due} AND (d.settled_on IS NULL OR d.settled_on > {day}){terms}"
-    gather = client_id is None and await _few_owe(conn, on, grace_days, payment_terms)
-    clients = f"cl.client_id = {param(client_id)}" if client_id is not None else "true"
+    if few is None:
+        few = client_id is None and await few_owe(conn, on, grace_days, payment_terms)
+    gather = client_id is None and few
+    client = None if client_id is None else param(client_id)
+    clients = "true" if client is None else f"cl.client_id = {client}"
     branches = _after_branches(after, param)
     if gather:
         owing = _owed_on(terms, due, day, "d.client_id")
@@ -299,20 +367,30 @@ async def owed_periods(
             f"(SELECT * FROM ({' UNION ALL '.join(page)}) b ORDER BY b.name NULLS LAST, b.client_id LIMIT {int(limit)})"
         )
     )
-    sql = f"""{head}
+    rows = f"""
         SELECT cl.name AS client_name, o.*
         FROM {chosen} cl
         CROSS JOIN LATERAL (
-            SELECT p.client_id, {period_state(day)}
+            SELECT {owed_columns(day)}
             FROM period_debts d
             JOIN periods p ON p.period_id = d.period_id
-            JOIN contracts c ON c.contract_id = p.contract_id
-            WHERE d.client_id = cl.client_id AND {owed_on_d} OFFSET 0) o
-        ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
+            WHERE d.client_id = cl.client_id AND {owed_on_d} OFFSET 0) o"""
+    if with_position:
+        position = (
+            "SELECT max(position) FROM clients"
+            if client is None
+            else f"SELECT position FROM clients WHERE client_id = {client}"
+        )
+        sql = f"""{head}
+            SELECT pos.position, r.* FROM (SELECT ({position}) AS position) pos LEFT JOIN ({rows}) r ON true
+            ORDER BY r.client_name NULLS LAST, r.client_id, r.currency, r.starts_on, r.period_id"""
+    else:
+        sql = f"""{head}{rows}
+            ORDER BY cl.name NULLS LAST, cl.client_id, o.currency, o.starts_on, o.period_id"""
     return await conn.fetch(sql, *param.values)
 
 
-async def _few_owe(conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> bool:
+async def few_owe(conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> bool:
     """Whether fewer than ``DEBTS_GATHER_BOUND`` periods are owed on ``on`` (a bounded count)."""
     terms = "" if payment_terms is None else " AND d.payment_terms = $3"
     args: list[object] = [on - timedelta(days=grace_days), on]

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
-from services.projections.domain.coverage import PeriodState
+from services.projections.domain.coverage import OwedPeriod, PeriodState
 from services.projections.domain.fold import WorkingSet
 
 Offsets = dict[tuple[str, int], int]
@@ -74,8 +74,11 @@ class ReadModel(Protocol):
 
     async def consumed_offsets(self) -> Offsets: ...
 
-    async def coverage_periods(self, client_id: UUID, on: date) -> tuple[bool, int | None, list[PeriodState]]:
-        """(known, position, periods starting on or before ``on``) of one client."""
+    async def coverage_periods(
+        self, client_id: UUID, on: date
+    ) -> tuple[bool, int | None, list[PeriodState], str | None]:
+        """(known, position, periods starting on or before ``on``, ``client_stopped``) of one
+        client, one snapshot."""
         ...
 
     async def contracts_page(
@@ -114,7 +117,9 @@ class ReadModel(Protocol):
         """One client's row (with its ``position``), None when none of its events is applied."""
         ...
 
-    def period_state(self, row: Row) -> PeriodState: ...
+    def owed_period(self, row: Row) -> OwedPeriod:
+        """One row of ``owed_periods`` as the domain's owed period."""
+        ...
 
 
 class ProjectionStore(Protocol):

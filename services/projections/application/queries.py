@@ -38,7 +38,7 @@ from services.projections.application.ports import (
     TopicEnds,
     Wakeups,
 )
-from services.projections.domain.coverage import Coverage, assess, overdue
+from services.projections.domain.coverage import Coverage, assess
 from services.projections.domain.debts import Debtor, group_debtors
 from services.projections.domain.income import MonthIncome, income_by_month, next_month
 
@@ -179,6 +179,12 @@ class Queries:
         """The answer with its freshness: stale when ``min_position`` was not reached, and for
         one client also when its stream is stopped (an event that cannot be applied)."""
         stopped = await self._read_model.client_stopped(client_id) if client_id is not None else None
+        return self._fresh(result, position, reached, min_position, stopped)
+
+    def _fresh(
+        self, result: T, position: int | None, reached: bool, min_position: int | None, stopped: str | None
+    ) -> Answer[T]:
+        """``_answer`` with the stopped stream's reason (``client_stopped``) already read."""
         if stopped is not None:
             return Answer(result, position, True, stopped)
         if self._stale(reached, position, min_position):
@@ -189,11 +195,11 @@ class Queries:
         self, client_id: UUID, on: date, min_position: int | None, max_wait: float | None = None
     ) -> Answer[Coverage]:
         reached = await self.wait_for(client_id, min_position, max_wait)
-        known, position, periods = await self._read_model.coverage_periods(client_id, on)
+        known, position, periods, stopped = await self._read_model.coverage_periods(client_id, on)
         if not known:
             stopped = await self._read_model.client_stopped(client_id)  # its first event cannot be applied
             raise UnknownClient(client_id, stale=min_position is not None or stopped is not None)
-        return await self._answer(assess(periods, on, self._grace_days), position, reached, min_position, client_id)
+        return self._fresh(assess(periods, on, self._grace_days), position, reached, min_position, stopped)
 
     async def contracts(
         self,
@@ -244,13 +250,10 @@ class Queries:
         clients = list(names)
         shown, next_page = _page(clients, page, page_size)
         keep = set(shown)
-        owed_rows = []
-        for r in rows:
-            if (
-                r["client_id"] in keep
-                and (o := overdue(self._read_model.period_state(r), on, self._grace_days)) is not None
-            ):
-                owed_rows.append((r["client_id"], r["client_name"], o))
+        # the rows are the periods overdue on ``on`` already (the read model's filter is
+        # shared.owed's rule, held equal to it by the integration tests): one OwedPeriod each
+        owed_period = self._read_model.owed_period
+        owed_rows = [(r["client_id"], r["client_name"], owed_period(r)) for r in rows if r["client_id"] in keep]
         next_after = (names[shown[-1]], shown[-1]) if next_page is not None else None
         page_of = Page(group_debtors(owed_rows), None if after is not None else next_page, next_after)
         return await self._answer(page_of, position, reached, min_position, client_id)

@@ -9,7 +9,8 @@ one — is written through the live consumer's own ``ReadModelStore.save`` in ba
 * the kept table equals a fill of it from the tables (``fill_period_debts``, the rebuild's);
 * for dates across the whole history, each payment-terms filter and a grace, every page the
   new query answers — gathering or walking, by OFFSET or by an ``after`` cursor chain — is
-  the released query's page, row for row.
+  the released query's page, row for row (its due day, days overdue and amount due as
+  ``shared.owed`` computes them from the released row).
 
 Real PostgreSQL (a scratch schema made by the live DDL function)."""
 
@@ -29,6 +30,7 @@ from services.projections.adapters import reads
 from services.projections.adapters.store import ReadModelStore
 from services.projections.domain.fold import WorkingSet
 from services.projections.domain.rows import ClientRow, ContractRow, PaymentRow, PeriodRow
+from shared import owed as owing
 
 CLIENTS = 160
 DAYS = [date(2023, 12, 20) + timedelta(days=n) for n in range(0, 1200, 59)]
@@ -167,6 +169,30 @@ def _plain(rows: list[asyncpg.Record]) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def _released(rows: list[asyncpg.Record], on: date) -> list[dict]:
+    """The released query's rows (a ``PeriodState`` each) in the shape ``owed_periods`` answers:
+    the due day and days overdue by ``shared.owed``, the amount due what is left as at ``on``."""
+    out = []
+    for r in rows:
+        due = owing.due_on(r["payment_terms"], r["starts_on"], r["ends_on"])
+        out.append(
+            {
+                "client_name": r["client_name"],
+                "client_id": r["client_id"],
+                "contract_id": r["contract_id"],
+                "period_id": r["period_id"],
+                "starts_on": r["starts_on"],
+                "ends_on": r["ends_on"],
+                "payment_terms": r["payment_terms"],
+                "due_on": due,
+                "amount_due": r["amount"] - r["paid_amount"],
+                "currency": r["currency"],
+                "days_overdue": owing.days_overdue(due, on),
+            }
+        )
+    return out
+
+
 async def _keyset_pages(conn, *, limit: int, **kwargs: Any) -> list[list[dict]]:
     """Every page of ``limit`` clients through ``after`` cursors, as the HTTP layer chains them."""
     pages: list[list[dict]] = []
@@ -190,13 +216,16 @@ async def test_every_page_is_the_released_answer(kept, bound, monkeypatch) -> No
         terms = (None, "prepaid", "postpaid")[n % 3]
         grace = 7 if n % 4 == 3 else 0
         kwargs: dict[str, Any] = dict(on=on, payment_terms=terms, client_id=None, grace_days=grace)
-        whole = _plain(
-            await released_owed_periods(conn, on=on, payment_terms=terms, limit=10_000, offset=0, grace_days=grace)
+        whole = _released(
+            await released_owed_periods(conn, on=on, payment_terms=terms, limit=10_000, offset=0, grace_days=grace), on
         )
         owing_days += bool(whole)
         for offset in (0, 17, 34):
-            old = _plain(
-                await released_owed_periods(conn, on=on, payment_terms=terms, limit=18, offset=offset, grace_days=grace)
+            old = _released(
+                await released_owed_periods(
+                    conn, on=on, payment_terms=terms, limit=18, offset=offset, grace_days=grace
+                ),
+                on,
             )
             new = _plain(await reads.owed_periods(conn, limit=18, offset=offset, **kwargs))
             assert new == old, (on, terms, grace, offset)
@@ -208,3 +237,43 @@ async def test_every_page_is_the_released_answer(kept, bound, monkeypatch) -> No
             one = _plain(await reads.owed_periods(conn, limit=2, offset=0, **{**kwargs, "client_id": client_id}))
             assert one == mine, (on, client_id)
     assert owing_days > len(DAYS) // 2 and compared > 1000, (owing_days, compared)
+
+
+async def test_a_page_read_with_its_position_is_the_same_page(kept) -> None:
+    """The HTTP path reads the position in the page's own statement (one snapshot, no
+    transaction) and may reuse an earlier count's choice of plan (``few``): the same rows, gathered
+    or walked, each with the position; a page without debtors is one row with only the position."""
+    conn = kept
+    undo = conn.transaction()
+    await undo.start()
+    try:
+        # the history is saved without positions: give each client one (rolled back after)
+        await conn.execute("UPDATE clients SET position = ('x' || substr(md5(client_id::text), 1, 8))::bit(32)::int")
+        top = await conn.fetchval("SELECT max(position) FROM clients")
+        for on in [date(2000, 1, 1), *DAYS[::3]]:
+            plain = _plain(
+                await reads.owed_periods(conn, on=on, payment_terms=None, client_id=None, limit=18, offset=0)
+            )
+            for few in (True, False):
+                rows = await reads.owed_periods(
+                    conn, on=on, payment_terms=None, client_id=None, limit=18, offset=0, few=few, with_position=True
+                )
+                assert {r["position"] for r in rows} == {top}, on
+                page = [
+                    {k: v for k, v in dict(r).items() if k != "position"} for r in rows if r["client_id"] is not None
+                ]
+                assert page == plain, (on, few)
+                if not plain:
+                    assert len(rows) == 1, rows
+        one = await conn.fetchrow("SELECT client_id, position FROM clients ORDER BY position DESC LIMIT 1 OFFSET 3")
+        rows = await reads.owed_periods(
+            conn, on=DAYS[-1], payment_terms=None, client_id=one["client_id"], limit=2, offset=0, with_position=True
+        )
+        assert {r["position"] for r in rows} == {one["position"]}
+        # a client no event of which was applied: one row, no position, no debts
+        rows = await reads.owed_periods(
+            conn, on=DAYS[-1], payment_terms=None, client_id=uuid4(), limit=2, offset=0, with_position=True
+        )
+        assert [dict(r)["position"] for r in rows] == [None] and rows[0]["client_id"] is None
+    finally:
+        await undo.rollback()

@@ -9,6 +9,8 @@ serialised by orjson in the same form pydantic uses; money is formatted here.
 
 from __future__ import annotations
 
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +44,14 @@ def _uuid(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+@lru_cache(maxsize=4096)
+def money(amount: Decimal, currency: str) -> str:
+    """``format_amount`` with a currency, remembered: a page repeats a few amounts (prices,
+    what is left of them) hundreds of times. Equal amounts format alike in one currency
+    (``Decimal("5")`` and ``Decimal("5.00")`` both give its digits), so the cache is exact."""
+    return format_amount(amount, currency)
+
+
 def _freshness(answer: Answer[Any]) -> Body:
     return {"position": answer.position, "stale": answer.stale, "stale_reason": answer.stale_reason}
 
@@ -54,7 +64,7 @@ def owed(o: OwedPeriod) -> Body:
         "ends_on": o.ends_on,
         "payment_terms": o.payment_terms,
         "due_on": o.due_on,
-        "amount_due": format_amount(o.amount_due, o.currency),
+        "amount_due": money(o.amount_due, o.currency),
         "currency": o.currency,
         "days_overdue": o.days_overdue,
     }
@@ -78,17 +88,15 @@ def coverage(client_id: UUID, answer: Answer[Coverage]) -> Body:
             "starts_on": active.starts_on,
             "ends_on": active.ends_on,
             "payment_terms": active.payment_terms,
-            "amount": format_amount(active.amount, active.currency),
-            "paid_amount": format_amount(active.paid_amount, active.currency),
+            "amount": money(active.amount, active.currency),
+            "paid_amount": money(active.paid_amount, active.currency),
             "paid": active.paid,
             "currency": active.currency,
         },
         "owed": [owed(o) for o in c.owed],
-        "total_owed": (format_amount(*next(iter((v, k) for k, v in totals.items()))) if totals else "0.00")
-        if single
-        else None,
+        "total_owed": (money(*next(iter((v, k) for k, v in totals.items()))) if totals else "0.00") if single else None,
         "currency": next(iter(totals)) if len(totals) == 1 else None,
-        "totals": [{"amount": format_amount(v, k), "currency": k} for k, v in totals.items()],
+        "totals": [{"amount": money(v, k), "currency": k} for k, v in totals.items()],
         "warnings": [{"code": w.code, "message": w.message} for w in c.warnings],
     }
 
@@ -98,11 +106,11 @@ def period(r: dict[str, Any]) -> Body:
         "period_id": r["period_id"],
         "starts_on": r["starts_on"],
         "ends_on": r["ends_on"],
-        "amount": format_amount(r["amount"], r["currency"]),
+        "amount": money(r["amount"], r["currency"]),
         "currency": r["currency"],
         "payment_terms": r["payment_terms"],
         "remind_on": r["remind_on"],
-        "paid_amount": format_amount(r["paid_amount"], r["currency"]),
+        "paid_amount": money(r["paid_amount"], r["currency"]),
         "paid": r["paid"],
         "due_on": r["due_on"],
     }
@@ -135,10 +143,10 @@ def debtor(d: Debtor) -> Body:
     return {
         "client_id": d.client_id,
         "client_name": d.client_name,
-        "total_owed": format_amount(d.total_owed, d.currency),
+        "total_owed": money(d.total_owed, d.currency),
         "currency": d.currency,
         "periods": [owed(o) for o in d.periods],
-        "ageing": {k: format_amount(v, d.currency) for k, v in d.ageing.items()},
+        "ageing": {k: money(v, d.currency) for k, v in d.ageing.items()},
     }
 
 
@@ -162,9 +170,9 @@ def income(answer: Answer[list[MonthIncome]]) -> Body:
             {
                 "month": m.month.strftime("%Y-%m"),
                 "currency": m.currency,
-                "due": format_amount(m.due, m.currency),
-                "received": format_amount(m.received, m.currency),
-                "outstanding": format_amount(m.outstanding, m.currency),
+                "due": money(m.due, m.currency),
+                "received": money(m.received, m.currency),
+                "outstanding": money(m.outstanding, m.currency),
             }
             for m in answer.result
         ],
