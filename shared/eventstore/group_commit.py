@@ -192,7 +192,7 @@ class GroupCommit:
                         outcomes.append(ConcurrencyError(q.stream_id, q.expected_version))
                         continue
                     start = first[q.stream_id]
-                    recorded = [_recorded(p, at[(q.stream_id, start + i)]) for i, p in enumerate(q.pending)]
+                    recorded = [p.recorded(*_assigned(at[(q.stream_id, start + i)])) for i, p in enumerate(q.pending)]
                     messages += [stamped(m, recorded[n - 1]) if m.stamp else m for n, m in q.messages]
                     outcomes.append(recorded)
                 await enqueue(conn, messages)
@@ -226,19 +226,6 @@ def _insert_args(batch: list[Queued], events: list[tuple[Queued, int, PendingEve
     )
 
 
-def _recorded(p: PendingEvent, row: asyncpg.Record) -> RecordedEvent:
-    return RecordedEvent(
-        event_id=p.event_id,
-        stream_id=p.stream_id,
-        event_type=p.event_type,
-        schema_version=p.schema_version,
-        partition_key=p.partition_key,
-        data=p.data,
-        occurred_at=p.occurred_at,
-        correlation_id=p.correlation_id,
-        causation_id=p.causation_id,
-        actor=p.actor,
-        position=row[2],
-        stream_version=row[1],
-        recorded_at=row[3],
-    )
+def _assigned(row: asyncpg.Record) -> tuple[int, int, Any]:
+    """(position, stream_version, recorded_at) of a row of ``_INSERT``."""
+    return row[2], row[1], row[3]

@@ -62,6 +62,24 @@ class PendingEvent:
     causation_id: str | None
     actor: str
 
+    def recorded(self, position: int, stream_version: int, recorded_at: datetime) -> RecordedEvent:
+        """The event as the store recorded it, with what the store assigned."""
+        return RecordedEvent(
+            event_id=self.event_id,
+            stream_id=self.stream_id,
+            event_type=self.event_type,
+            schema_version=self.schema_version,
+            partition_key=self.partition_key,
+            data=self.data,
+            occurred_at=self.occurred_at,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            actor=self.actor,
+            position=position,
+            stream_version=stream_version,
+            recorded_at=recorded_at,
+        )
+
     def envelope_fields(self) -> dict[str, Any]:
         """The envelope (``Envelope``'s fields) without the store-assigned ones, for orjson."""
         return {

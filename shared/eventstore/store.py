@@ -236,24 +236,7 @@ class PostgresEventStore:
         if rows[0][0] is None:  # the stream is not at the expected version: nothing was written
             self._conflicts.inc()
             raise ConcurrencyError(stream_id, expected_version, rows[0][1])
-        return [
-            RecordedEvent(
-                event_id=p.event_id,
-                stream_id=p.stream_id,
-                event_type=p.event_type,
-                schema_version=p.schema_version,
-                partition_key=p.partition_key,
-                data=p.data,
-                occurred_at=p.occurred_at,
-                correlation_id=p.correlation_id,
-                causation_id=p.causation_id,
-                actor=p.actor,
-                position=row[0],
-                stream_version=row[1],
-                recorded_at=row[2],
-            )
-            for p, row in zip(pending, rows, strict=True)
-        ]
+        return [p.recorded(row[0], row[1], row[2]) for p, row in zip(pending, rows, strict=True)]
 
     async def append_many(
         self, appends: Sequence[Append], *, ctx: CommandContext, in_transaction: InTransactionMany | None = None
