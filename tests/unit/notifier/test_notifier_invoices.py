@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-import uuid
 from datetime import date
-from decimal import Decimal
 
 from services.notifier.adapters.smtp import build_message
 from services.notifier.adapters.templates import TemplateRenderer
@@ -15,28 +13,17 @@ from services.notifier.domain.recipients import Recipient
 from shared.events import contracts as ev
 from shared.formatting import Locale
 from shared.topics import CONTRACTS_EVENTS
+from tests.support.invoices import invoice_document
 from tests.unit.notifier.notifier_events import Client, ending_soon, envelope, record_of
 from tests.unit.notifier.test_notifier_application import make
 
 
 def invoice_issued(client: Client, billing_email: str | None = "buh@romashka.example") -> ev.InvoiceIssued:
-    doc = ev.InvoiceDocument(
-        invoice_id=uuid.uuid4(),
-        number="2026-000042",
-        issued_on=date(2026, 3, 22),
-        due_on=date(2026, 4, 1),
-        seller=ev.Party(name="ООО «Абонент Сервис»", tax_id="7701234567", bank_account="р/с 40702810900000000001"),
+    doc = invoice_document(
         buyer=ev.Party(name=client.name, tax_id="7712345678"),
         contract_id=client.contract_id,
         contract_number=client.number,
         contract_title=client.title,
-        contract_signed_on=date(2025, 12, 20),
-        period_id=uuid.uuid4(),
-        starts_on=date(2026, 4, 1),
-        ends_on=date(2026, 6, 30),
-        payment_terms="prepaid",
-        amount=Decimal("30000.00"),
-        currency="RUB",
     )
     return ev.InvoiceIssued(
         contract_id=client.contract_id,
