@@ -6,7 +6,9 @@ Rules that keep it correct:
   ``pg_try_advisory_xact_lock(RELAY_LOCK)``. A second relay (another replica, or a restarted
   one while the old one is still dying) finds the lock taken and waits, so two relays never
   publish the same rows, or publish them out of order, at once. If the holder dies, its
-  transaction aborts, the lock goes with it and the rows are still there.
+  transaction aborts, the lock goes with it and the rows are still there. A relay that found
+  the lock taken is a standby: it tries again every ``idle_wait``, not on every commit's
+  NOTIFY (which would cost it, and PostgreSQL, a transaction per commit of the service).
 * **Order per key.** Writers take a per-key advisory lock before their outbox insert, so for
   one key id order = commit order; the relay reads in id order and the idempotent producer
   (``enable_idempotence`` forces ``acks=all``) keeps that order inside each partition.
@@ -132,6 +134,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._rounds = rounds
         self._backlog = False  # the last transaction stopped with rows left behind it
+        self._standby = False  # the last transaction found another relay holding the lock
         self._idle_wait = idle_wait
         self._backoff = Backoff(0.1, max_backoff)
         self._wake = asyncio.Event()
@@ -169,7 +172,7 @@ class OutboxRelay:
                 if time.monotonic() - self._measured_at >= MEASURE_EVERY:
                     await self.measure()
                 if not self._backlog:
-                    await self._sleep(self._idle_wait)
+                    await self._sleep(self._idle_wait, wake_on_notify=not self._standby)
             except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 self.stats.failures += 1
                 FAILURES.labels(self.service, failure_reason(exc)).inc()
@@ -206,7 +209,8 @@ class OutboxRelay:
         in the outbox (sent again later: at-least-once, as after a crash before the commit).
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK):
+            self._standby = not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK)
+            if self._standby:
                 return 0
             rows = await conn.fetch(SELECT_BATCH, self._batch_size)
             if not rows:

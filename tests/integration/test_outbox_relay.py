@@ -2,7 +2,8 @@
 
 10,000 events from 8 concurrent writers over 500 streams must reach Kafka exactly once after
 dedup by event id, in stream order per key. A commit that lands while a batch is being
-published must not wait for the relay's idle timeout.
+published must not wait for the relay's idle timeout; a standby relay (the lock held by
+another) does not wake on every commit.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from contextlib import suppress
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from deploy.local import api
 from deploy.local.layout import StackPorts
+from shared.db.locks import RELAY_LOCK
 from shared.events.envelope import Envelope
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import CommandContext, NewEvent
@@ -203,6 +207,55 @@ async def test_a_commit_during_a_publish_is_published_without_waiting_for_idle_w
         relay.stop()
         await task
     assert waited < idle_wait / 5, f"the second row waited {waited:.2f}s: its NOTIFY was lost"
+
+
+class CountingRelay(OutboxRelay):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.attempts = 0
+
+    async def publish_batch(self) -> int:
+        self.attempts += 1
+        return await super().publish_batch()
+
+
+async def test_a_standby_relay_tries_the_lock_every_idle_wait_not_on_every_commit(
+    stack,
+    eventstore_pool,
+    fresh_topic,
+):
+    """Another relay holds ``RELAY_LOCK`` while 30 transactions commit (30 NOTIFYs): the standby
+    tries once per ``idle_wait``, and publishes everything once the lock is free."""
+    idle_wait, commits = 2.0, 30
+    holder = await eventstore_pool.acquire()
+    holding = holder.transaction()
+    await holding.start()
+    await holder.execute("SELECT pg_advisory_xact_lock($1)", RELAY_LOCK)
+    relay = CountingRelay(
+        eventstore_pool, lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay"), idle_wait=idle_wait
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await wait_until(lambda: _at_least_attempts(relay, 1), 30, "the relay's first try")
+        for _ in range(commits):
+            async with eventstore_pool.acquire() as conn, conn.transaction():
+                await enqueue(conn, [message(fresh_topic)])
+            await asyncio.sleep(0.02)
+        tries_while_standby = relay.attempts
+        assert relay.stats.published == 0
+        assert tries_while_standby <= 3, f"{tries_while_standby} tries for {commits} commits: it woke on NOTIFY"
+        await holding.rollback()
+        await wait_until(lambda: _at_least_published(relay, commits), 4 * idle_wait, "the rows once the lock is free")
+    finally:
+        relay.stop()
+        await task
+        with suppress(asyncpg.InterfaceError):  # already rolled back unless an assertion failed first
+            await holding.rollback()
+        await eventstore_pool.release(holder)
+
+
+async def _at_least_attempts(relay: CountingRelay, n: int) -> bool:
+    return relay.attempts >= n
 
 
 async def _is_set(event: asyncio.Event) -> bool:
