@@ -54,6 +54,7 @@ class Ratio:
 RATIOS = (
     Ratio("write_capacity", "pgbench", "pgbench", Target(">=", 0.12, "≥ 0.12")),
     Ratio("write_capacity", "append_ceiling", "asyncpg+aiokafka loop"),
+    Ratio("write_capacity", "http_ceiling", "HTTP shell alone"),
     Ratio("relay", "producer_perf", "ProducerPerformance", Target(">=", 0.8, "≥ 0.8")),
     Ratio("replay", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),
     Ratio("catch_up", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),

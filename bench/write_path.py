@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 from collections import deque
 
 from bench.append_ceiling import WRITERS as APPEND_WRITERS
 from bench.append_ceiling import append_and_publish
 from bench.context import Ctx
 from bench.http import HttpPool
-from bench.measure import add_sweep_rows, sweep
+from bench.http_ceiling import measure_shell
+from bench.measure import CAPACITY_CLIENTS, add_sweep_rows, sweep
 from bench.results import Target
 from bench.targets import Targets, load_targets
 from bench.tools import pgbench, prepare_pgbench
@@ -98,12 +100,20 @@ async def run(ctx: Ctx) -> None:
     pool = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("manager"))
 
     loop: list[float] = []
+    shell: list[float] = []
+    shell_cpu: list[float] = []
 
     async def ceiling_first(n: int) -> None:
         ceiling.append(await asyncio.to_thread(pgbench, url, ctx.profile.pgbench_seconds))
         ctx.say(f"  pgbench run {n + 1}: {ceiling[-1]:,.0f} single-row INSERT tps")
         loop.append(await append_and_publish(ctx.env.dsn("contracts"), ctx.env.bootstrap, ctx.profile.pgbench_seconds))
         ctx.say(f"  asyncpg + aiokafka loop run {n + 1}: {loop[-1]:,.0f} events/s appended and published")
+        rate, cpu = await measure_shell(
+            ctx.env.stack.env(), ctx.env.token("accountant"), ctx.today.isoformat(), ctx.profile.pgbench_seconds
+        )
+        shell.append(rate)
+        shell_cpu.append(cpu)
+        ctx.say(f"  HTTP shell run {n + 1}: {rate:,.0f} requests/s, server CPU {cpu:.2f} ms per request")
 
     try:
         await pool.json("GET", "/health/ready")
@@ -141,4 +151,14 @@ async def run(ctx: Ctx) -> None:
         loop,
         ceiling=True,
         key="append_ceiling",
+    )
+    cpu, cores = sorted(shell_cpu)[len(shell_cpu) // 2], os.cpu_count() or 1
+    ctx.report.add(
+        BENCH,
+        f"the HTTP shell alone: the record-payment route, no database ({CAPACITY_CLIENTS} clients back to back; "
+        f"server CPU {cpu:.2f} ms per request, so at most ≈ {cores * 1000 / cpu:,.0f}/s on {cores} idle cores)",
+        "/s",
+        shell,
+        ceiling=True,
+        key="http_ceiling",
     )
