@@ -1,21 +1,21 @@
-"""A ceiling for the write path's HTTP shell: the contracts service's record-payment route with
-everything the services share in front of it and nothing behind it.
+"""A ceiling for the write path's HTTP shell: the contracts service's routes with everything the
+services share in front of them and nothing behind them.
 
-The app is ``shared.http.app.create_service_app`` served by ``shared.http.server.serve``, as
-every service is: uvicorn on uvloop and httptools, the request limits, correlation ids, the
-catch-all, idempotency keys, bearer authentication with the role check, the body's validation
-and the answer's serialisation. Its one route has the signature of contracts'
-``POST /contracts/{contract_id}/periods/{period_id}/payments`` (the same path, schemas and
-dependencies) and builds the same domain command, then answers 201 without the database, the
-aggregate or the event store. So the commands/s the write path reaches can be read as a share
-of what this shell alone does on the same cores, and its CPU per request is the part of each
-command's CPU no change behind the route can remove (issue 20: "less per-request work in the
-HTTP shell").
+The app is ``shared.http.app.create_service_app`` with contracts' own routers, served by
+``shared.http.server.serve``, as the service is: uvicorn on uvloop and httptools, the request
+limits, correlation ids, the catch-all, idempotency keys, bearer authentication with the role
+check, the route's body validation, its domain command and the answer's serialisation. Only
+the application behind the routes is replaced: its ``record_payment`` answers at once, without
+the database, the aggregate or the event store. So the commands/s the write path reaches can be
+read as a share of what the shell alone does on the same cores, and its CPU per request is the
+part of each command's CPU no change behind the route can remove (issue 20: "less per-request
+work in the HTTP shell").
 
     python -m bench.http_ceiling --port 8099     # serves (the bench starts it with the stack's env)
 
-``measure_shell`` starts it, drives it with the capacity probe's 32 clients back to back for
-``seconds`` and returns (requests/s, the server's CPU ms per request).
+``measure_shell`` starts it, drives ``POST /contracts/{id}/periods/{id}/payments`` with the
+capacity probe's 32 clients back to back for ``seconds`` and returns (requests/s, the server's
+CPU ms per request).
 """
 
 from __future__ import annotations
@@ -27,55 +27,45 @@ import subprocess
 import sys
 import time
 import uuid
-from uuid import UUID
 
 import typer
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import FastAPI
 
 from bench.environment import cpu_of, free_port
 from bench.http import HttpPool
 from bench.loadgen import closed_loop
 from bench.measure import CAPACITY_CLIENTS
 from deploy.local.layout import REPO
-from services.contracts.domain import commands as cmd
-from services.contracts.entrypoints.http import schemas as s
-from services.contracts.entrypoints.http.deps import Contracts, LatestPaidOn
-from shared.auth import Role, allow
+from services.contracts.application.commands import CommandWritten
+from services.contracts.domain.commands import RecordPayment
+from services.contracts.entrypoints.http.invoice_routes import router as invoice_router
+from services.contracts.entrypoints.http.routes import router
+from services.contracts.entrypoints.http.statement_routes import router as statement_router
+from shared.eventstore.records import CommandContext
 from shared.http.app import create_service_app
-from shared.http.commands import Context
-from shared.http.idempotency import IDEMPOTENT
 
 PATH = "/contracts/{contract_id}/periods/{period_id}/payments"
 
 
+class NothingBehind:
+    """The application's ``record_payment`` without its work: the payment is "recorded" at
+    the next position, nothing is read or written."""
+
+    def __init__(self) -> None:
+        self._positions = itertools.count(1)
+
+    async def record_payment(self, command: RecordPayment, ctx: CommandContext) -> CommandWritten:
+        return CommandWritten(command.payment_id, next(self._positions))
+
+
 def shell_app() -> FastAPI:
-    router = APIRouter()
-    positions = itertools.count(1)
-
-    @router.post(
-        PATH,
-        status_code=201,
-        response_model=s.PaymentCreated,
-        dependencies=[allow(Role.ACCOUNTANT, Role.INTEGRATION), IDEMPOTENT],
-    )
-    async def record_payment(
-        contract_id: UUID,
-        period_id: UUID,
-        body: s.RecordPaymentRequest,
-        app: Contracts,
-        ctx: Context,
-        latest_paid_on: LatestPaidOn,
-        response: Response,
-    ) -> s.PaymentCreated:
-        command = cmd.RecordPayment(
-            contract_id, period_id, uuid.uuid4(), body.paid_on, body.amount, body.reference, latest_paid_on
-        )
-        return s.PaymentCreated(payment_id=command.payment_id, position=next(positions))
-
     app = create_service_app(
-        title="HTTP shell ceiling", description="The shared shell, no database.", routers=[router], checks={}
+        title="HTTP shell ceiling",
+        description="Contracts' routes and the shared shell, nothing behind them.",
+        routers=[router, invoice_router, statement_router],
+        checks={},
     )
-    app.state.contracts = None
+    app.state.contracts = NothingBehind()
     app.state.latest_paid_on = lambda: None
     return app
 

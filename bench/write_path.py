@@ -155,7 +155,7 @@ async def run(ctx: Ctx) -> None:
     cpu, cores = sorted(shell_cpu)[len(shell_cpu) // 2], os.cpu_count() or 1
     ctx.report.add(
         BENCH,
-        f"the HTTP shell alone: the record-payment route, no database ({CAPACITY_CLIENTS} clients back to back; "
+        f"the HTTP shell alone: contracts' payment route, nothing behind it ({CAPACITY_CLIENTS} clients back to back; "
         f"server CPU {cpu:.2f} ms per request, so at most ≈ {cores * 1000 / cpu:,.0f}/s on {cores} idle cores)",
         "/s",
         shell,

@@ -1,5 +1,6 @@
-"""The HTTP shell ceiling does the shell's whole work: it authenticates, checks the role,
-validates the body, and answers the route's 201 — only the database is missing."""
+"""The HTTP shell ceiling does the shell's whole work with contracts' real route: it
+authenticates, checks the role, validates the body, and answers 201 — only the application's
+work (the database) is missing."""
 
 from __future__ import annotations
 
