@@ -20,7 +20,7 @@ from typing import Any
 
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.ports import InTransaction, InTransactionMany
-from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, RecordedEvent
+from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, PendingEvent, RecordedEvent
 from shared.outbox.messages import OutboxMessage, OutboxRouter, stamped
 
 
@@ -113,20 +113,8 @@ class MemoryEventStore:
                 current = len(self._streams.get(a.stream_id, ()))
                 recorded.append(
                     [
-                        RecordedEvent(
-                            position=next(self._positions),
-                            event_id=e.event_id,
-                            stream_id=a.stream_id,
-                            stream_version=current + n,
-                            event_type=e.event_type,
-                            schema_version=e.schema_version,
-                            partition_key=a.partition_key,
-                            data=e.data,
-                            occurred_at=e.occurred_at,
-                            recorded_at=now,
-                            correlation_id=ctx.correlation_id,
-                            causation_id=ctx.causation_id,
-                            actor=ctx.actor,
+                        PendingEvent.of(a.stream_id, a.partition_key, e, ctx).recorded(
+                            next(self._positions), current + n, now
                         )
                         for n, e in enumerate(a.events, start=1)
                     ]

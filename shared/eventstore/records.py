@@ -62,6 +62,22 @@ class PendingEvent:
     causation_id: str | None
     actor: str
 
+    @classmethod
+    def of(cls, stream_id: str, partition_key: str, event: NewEvent, ctx: CommandContext) -> PendingEvent:
+        """``event`` of a command (``ctx``) appended to ``stream_id``."""
+        return cls(
+            event.event_id,
+            stream_id,
+            event.event_type,
+            event.schema_version,
+            partition_key,
+            event.data,
+            event.occurred_at,
+            ctx.correlation_id,
+            ctx.causation_id,
+            ctx.actor,
+        )
+
     def recorded(self, position: int, stream_version: int, recorded_at: datetime) -> RecordedEvent:
         """The event as the store recorded it, with what the store assigned."""
         return RecordedEvent(

@@ -146,21 +146,7 @@ class PostgresEventStore:
         ctx: CommandContext,
         in_transaction: InTransaction | None,
     ) -> list[RecordedEvent]:
-        pending = [
-            PendingEvent(
-                e.event_id,
-                stream_id,
-                e.event_type,
-                e.schema_version,
-                partition_key,
-                e.data,
-                e.occurred_at,
-                ctx.correlation_id,
-                ctx.causation_id,
-                ctx.actor,
-            )
-            for e in events
-        ]
+        pending = [PendingEvent.of(stream_id, partition_key, e, ctx) for e in events]
         messages = [(n, m) for n, p in enumerate(pending, start=1) for m in self._router(p)] if self._router else []
         args = (
             key_lock(partition_key),  # same key -> commits in position order; the relay and consumers rely on it
