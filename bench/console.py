@@ -284,7 +284,7 @@ def main(
     say(f"load average at start: {os.getloadavg()[0]:.1f}")
     env = open_env(say)
     try:
-        loaded = datagen.load(env.dsn("contracts"), seed)  # before any event loop: it forks workers
+        loaded = datagen.load(env.dsn("contracts"), seed, today=env.today())  # before any event loop: it forks workers
         say(f"  {loaded.events:,} events in {loaded.seconds:.0f}s")
         sizes, results = asyncio.run(_run(env, seed, copies, cards, say))
     finally:

@@ -18,6 +18,10 @@ class Ctx:
     profile: Profile
     report: Report
     say: Callable[[str], None]
-    today: date = field(default_factory=date.today)
     data: dict[str, Any] = field(default_factory=dict)
     """Things one step finds for the next (e.g. the outbox sample, ids to write against)."""
+
+    @property
+    def today(self) -> date:
+        """Today in the stack's company time zone (the services' and the data set's today)."""
+        return self.env.today()

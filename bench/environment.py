@@ -15,7 +15,9 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
@@ -24,10 +26,16 @@ from deploy.local import processes
 from deploy.local.api import StackInfo, start_stack, stop_stack
 from deploy.local.layout import REPO, StackPorts
 from deploy.local.services import SERVICES, instance_names, replica_env, replica_name, service_env, spec_of
+from shared.calendar import CalendarSettings, CompanyCalendar
 
 HTTP_SERVICES = ("contracts", "projections", "tickets", "notifier")
 MAIL = {"NOTIFY_GENERAL_EMAIL": "service-desk@abonent.example", "NOTIFY_FROM_EMAIL": "abonent@abonent.example"}
 """The notifier refuses reserved domains such as ``.local`` (the launcher's defaults)."""
+
+
+def company_calendar(stack_env: Mapping[str, str]) -> CompanyCalendar:
+    """The calendar the stack's services run by (``ABONENT_TIMEZONE`` in their environment)."""
+    return CalendarSettings(timezone=stack_env.get("ABONENT_TIMEZONE", "UTC")).calendar()
 
 
 def free_port() -> int:
@@ -59,6 +67,10 @@ class BenchEnv:
 
         settings = AuthSettings(hs256_secret=self.stack.auth_secret, public_key_file=None, jwks_url=None)
         return mint(settings, [role], f"bench-{role}", ttl=timedelta(hours=12))
+
+    def today(self, now: datetime | None = None) -> date:
+        """Today in the stack's company time zone: the scheduler's today, so the data set's."""
+        return company_calendar(self.stack.env()).today(now)
 
     def dsn(self, service: str) -> str:
         return self.stack.database_urls[service]

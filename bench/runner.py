@@ -111,7 +111,7 @@ def run(
                 else "--py-spy asked for, but py-spy was not found"
             )
         say(f"data: {profile.scale}")
-        loaded = datagen.load(env.dsn("contracts"), profile.scale)
+        loaded = datagen.load(env.dsn("contracts"), profile.scale, today=env.today())
         report.data = f"{profile.scale}, {loaded.events:,} events"
         report.add(
             "0 data load",

@@ -340,7 +340,7 @@ def main(
     env = open_env(print)
     try:
         ctx = Ctx(env, profile, report, print)
-        loaded = datagen.load(env.dsn("contracts"), profile.scale)
+        loaded = datagen.load(env.dsn("contracts"), profile.scale, today=env.today())
         report.data = f"{profile.scale}, {loaded.events:,} events"
         phases, ledger = uvloop.run(_online(ctx, rate, seconds, runs))
         print("checking: every accepted command in the store once and on Kafka once; cli check")

@@ -180,7 +180,7 @@ def main(
     lines: list[str] = []
     try:
         ctx = Ctx(env, profile, report, print, data={"py_spy": True})
-        datagen.load(env.dsn("contracts"), profile.scale)
+        datagen.load(env.dsn("contracts"), profile.scale, today=env.today())
         lines = uvloop.run(_online(ctx, {s.strip() for s in only.split(",")}, seconds))
     finally:
         close_env(env)
