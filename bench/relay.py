@@ -4,8 +4,10 @@ Each run fills a scratch database's outbox with copies of rows the data generato
 (same payloads, keys and headers; topic ``bench.relay.v1``) and starts the standalone relay
 (``python -m shared.outbox``, the code the services run in-process). The rate is rows
 published / time from the first row leaving the outbox to the outbox being empty (start-up
-is not counted). Runs alternate with ``ProducerPerformance`` from the kafka-tools jar, with
-the relay's producer settings and records of the same average size (payload + key + headers).
+is not counted). Runs alternate with two ceilings, with the relay's producer settings and
+records of the same average size (payload + key + headers): ``ProducerPerformance`` from the
+kafka-tools jar (Kafka's own, Java) and ``bench.producer_ceiling`` (aiokafka alone, sending as
+the relay does, from memory: what Python does at best).
 
 ``drain_generated`` publishes the data set itself the same way (one run: it is the real
 path that feeds the projections) and is reported beside it.
@@ -24,6 +26,7 @@ import asyncpg
 from bench.context import Ctx
 from bench.environment import cpu_of, free_port
 from bench.measure import cpu_note
+from bench.producer_ceiling import measure as bare_producer
 from bench.profiling import profiled
 from bench.results import Target
 from bench.tools import create_topic, producer_performance, scratch_database
@@ -35,6 +38,7 @@ from shared.outbox.messages import NOTIFY_CHANNEL
 BENCH = "2 outbox relay"
 TOPIC = "bench.relay.v1"
 PERF_TOPIC = "bench.producer-perf.v1"
+BARE_TOPIC = "bench.bare-producer.v1"
 SAMPLE_LIMIT = 200_000
 
 
@@ -168,14 +172,20 @@ async def run(ctx: Ctx) -> None:
     await apply_migrations(dsn, migrations_dir("contracts"))
     await create_topic(ctx.env.bootstrap, TOPIC)
     await create_topic(ctx.env.bootstrap, PERF_TOPIC)
+    await create_topic(ctx.env.bootstrap, BARE_TOPIC)
     size, records = ctx.data["record_size"], ctx.profile.producer_records
     relay: list[float] = []
     ceiling: list[float] = []
+    bare: list[float] = []
     cpu: list[dict[str, float]] = []
     for i in range(ctx.profile.runs):
         ceiling.append(await asyncio.to_thread(producer_performance, ctx.env.bootstrap, PERF_TOPIC, records, size))
+        bare.append(await asyncio.to_thread(bare_producer, ctx.env.bootstrap, BARE_TOPIC, records, size))
         relay.append(await _relay_run(ctx, dsn, cpu, profile=i == ctx.profile.runs - 1))
-        ctx.say(f"  relay run {i + 1}: {relay[-1]:,.0f} events/s; ProducerPerformance {ceiling[-1]:,.0f} records/s")
+        ctx.say(
+            f"  relay run {i + 1}: {relay[-1]:,.0f} events/s; ProducerPerformance {ceiling[-1]:,.0f} records/s; "
+            f"bare aiokafka {bare[-1]:,.0f} records/s"
+        )
     ctx.report.add(
         BENCH,
         f"events/s to Kafka, standalone relay, {ctx.profile.relay_messages:,} rows/run",
@@ -192,6 +202,14 @@ async def run(ctx: Ctx) -> None:
         ceiling,
         ceiling=True,
         key="producer_perf",
+    )
+    ctx.report.add(
+        BENCH,
+        f"bare aiokafka producer (bench.producer_ceiling), relay's settings, {records:,} × {size} B",
+        "rec/s",
+        bare,
+        ceiling=True,
+        key="aiokafka_producer",
     )
 
 

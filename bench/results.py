@@ -56,6 +56,7 @@ RATIOS = (
     Ratio("write_capacity", "append_ceiling", "asyncpg+aiokafka loop"),
     Ratio("write_capacity", "http_ceiling", "HTTP shell alone"),
     Ratio("relay", "producer_perf", "ProducerPerformance", Target(">=", 0.8, "≥ 0.8")),
+    Ratio("relay", "aiokafka_producer", "bare aiokafka producer"),
     Ratio("replay", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),
     Ratio("catch_up", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),
     Ratio("visible_p50", "readable_p50", "Kafka produced → readable p50", Target("<=", 6, "≤ 6")),
