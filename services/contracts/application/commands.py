@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from services.contracts.application.pending import PendingOfRecentStates
 from services.contracts.application.ports import (
     InvoiceBook,
     InvoiceNumberTaken,
@@ -42,7 +43,7 @@ from services.contracts.domain.commands import (
 from services.contracts.domain.contract import ContractState
 from services.contracts.domain.periods import Payment
 from services.contracts.domain.schedule_plan import periods_needed
-from services.contracts.domain.time_events import issued_on, pending_time_events
+from services.contracts.domain.time_events import issued_on
 from shared.calendar import CompanyCalendar
 from shared.domain_errors import NotFound, RuleViolated
 from shared.events import contracts as ev_contracts
@@ -123,6 +124,7 @@ class ContractsApplication:
         self.company = company or CompanyDetails("Abonent")
         self.invoice_days = invoice_days_before_due if invoices is not None else None
         self.directory = directory
+        self.pending = PendingOfRecentStates(grace_days, self.invoice_days)
         self.clients: AggregateRepository[ClientState] = AggregateRepository(store, client_agg.evolve)
         self.contracts: AggregateRepository[ContractState] = AggregateRepository(store, contract_agg.evolve)
 
@@ -185,11 +187,10 @@ class ContractsApplication:
         with any command.)"""
         if any(e.event_type in _INDEXED for e in events):
             return True
-        before_due = [] if before is None else pending_time_events(before, self.grace_days, self.invoice_days)
-        return before_due != pending_time_events(after, self.grace_days, self.invoice_days)
+        return (() if before is None else self.pending(before)) != self.pending(after)
 
     async def _rearm(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
-        due = pending_time_events(state, self.grace_days, self.invoice_days)
+        due = self.pending(state)
         if due or recorded[0].stream_version > 1:  # a contract opened just now has no rows to clear
             await self.time_events.replace(tx, state.id, due)
         await self._index(tx, state, recorded)
@@ -338,9 +339,7 @@ class ContractsApplication:
         ``also``; ConcurrencyError (nothing written) when any contract moved on meanwhile."""
 
         async def hook(tx: Transaction, results: list[tuple[ContractState, list[RecordedEvent]]]) -> None:
-            await self.time_events.replace_many(
-                tx, {s.id: pending_time_events(s, self.grace_days, self.invoice_days) for s, _ in results}
-            )
+            await self.time_events.replace_many(tx, {s.id: self.pending(s) for s, _ in results})
             for state, recorded in results:
                 await self._index(tx, state, recorded)
             if also is not None:
