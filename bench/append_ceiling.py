@@ -27,6 +27,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from bench.tools import create_topic, scratch_database
+from shared.outbox.relay import make_producer
+from shared.settings import KafkaSettings
 
 WRITERS = 32
 TOPIC = "bench.append.v1"
@@ -92,13 +94,7 @@ async def append_and_publish(dsn: str, bootstrap: str, seconds: float, writers: 
     finally:
         await setup.close()
     pool = await asyncpg.create_pool(url, min_size=writers + 1, max_size=writers + 1)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=2,
-        max_batch_size=256 * 1024,
-    )
+    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap), "bench-append-ceiling")  # the relay's settings
     await producer.start()
     try:
         started = time.perf_counter()

@@ -24,10 +24,11 @@ import time
 
 import orjson
 import uvloop
-from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from deploy.local.layout import REPO
+from shared.outbox.relay import make_producer
+from shared.settings import KafkaSettings
 
 CHUNK = 1000
 """Records whose acks are awaited together: the relay's default ``batch_size``."""
@@ -41,14 +42,7 @@ def _keys() -> list[bytes]:
 
 async def bare_producer(bootstrap: str, topic: str, records: int, size: int) -> float:
     """Send ``records`` records of ``size`` bytes (key + value) to ``topic``; records/s."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        client_id="bench-bare-producer",
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=2,
-        max_batch_size=256 * 1024,
-    )
+    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap), "bench-bare-producer")  # the relay's settings
     await producer.start()
     try:
         partitions = sorted(await producer.partitions_for(topic))
