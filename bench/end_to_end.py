@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 
 from bench.context import Ctx
 from bench.http import HttpPool
+from bench.loadgen import Operation
 from bench.measure import add_load_rows, half_of, measure
 from bench.results import Target
-from bench.stages import Breakdown, Command, Tap, applied_summary, scrape_delays
+from bench.stages import Breakdown, Command, Scraped, Tap, applied_summary, looks_per_wait, scrape
 from bench.stats import latency_summary, spread
-from bench.targets import load_targets
+from bench.targets import Payable, load_targets
 
 BENCH = "4 end-to-end"
 RATE = 300
@@ -50,6 +52,7 @@ async def run(ctx: Ctx) -> None:
     totals: dict[int, list] = {r: [] for r in rates}
     visible_runs: dict[int, list[dict[str, float]]] = {r: [] for r in rates}
     stage_runs: dict[int, list[dict[str, dict[str, float]]]] = {r: [] for r in rates}
+    looks_runs: dict[int, list[float]] = {r: [] for r in rates}
     tap = Tap(ctx.env.bootstrap)
     await tap.start()
     try:
@@ -57,26 +60,9 @@ async def run(ctx: Ctx) -> None:
             for rate in rates:
                 commands: list[Command] = []
 
-                async def op(i: int, commands: list[Command] = commands) -> None:
-                    t = next(payable)
-                    answer = await contracts.json(
-                        "POST",
-                        f"/contracts/{t.contract_id}/periods/{t.period_id}/payments",
-                        json={"amount": "1.00", "paid_on": today},
-                        expect=(201,),
-                    )
-                    accepted = time.time()
-                    coverage = await projections.json(
-                        "GET",
-                        f"/clients/{t.client_id}/coverage",
-                        params={"on": today, "min_position": answer["position"]},
-                    )
-                    if coverage.get("stale") or (coverage.get("position") or 0) < answer["position"]:
-                        raise Stale(f"position {coverage.get('position')} < {answer['position']}")
-                    commands.append(Command(answer["position"], accepted, time.time()))
-
+                op = pay_and_look(contracts, projections, payable, today, commands)
                 sampled = n == ctx.profile.runs - 1 and rate == RATE
-                applied_before = await scrape_delays(projections)
+                before = await scrape(projections)
                 result = await measure(
                     ctx,
                     op,
@@ -84,7 +70,10 @@ async def run(ctx: Ctx) -> None:
                     profile=("contracts", "projections"),
                     profile_label=f"{BENCH} at {rate}/s" if sampled else None,
                 )
-                stages = _stages(commands, tap, applied_before, await scrape_delays(projections))
+                after = await scrape(projections)
+                stages = _stages(commands, tap, before, after)
+                if (looks := looks_per_wait(before, after)) is not None:
+                    looks_runs[rate].append(looks)
                 totals[rate].append(result)
                 visible_runs[rate].append(latency_summary([c.visible - c.accepted for c in commands]))
                 stage_runs[rate].append(stages)
@@ -115,18 +104,51 @@ async def run(ctx: Ctx) -> None:
                 key="visible_p50" if rate == RATE and q == "p50" else "",
             )
         _add_stage_rows(ctx, label, stage_runs[rate], keyed=rate == RATE)
+        if looks_runs[rate]:
+            ctx.report.add(
+                BENCH,
+                f"↳ looks at the read model per coverage query waiting for min_position, {label}",
+                "looks",
+                looks_runs[rate],
+                note="projections_min_position_looks: the first look, and one per wake-up",
+            )
         add_load_rows(ctx, BENCH, "command + coverage (total)", totals[rate])
+
+
+def pay_and_look(
+    contracts: HttpPool, projections: HttpPool, payable: Iterator[Payable], today: str, commands: list[Command]
+) -> Operation:
+    """One end-to-end command: record 1.00 on the next unpaid period, then ask for its client's
+    coverage at the position the answer gave; a stale answer raises ``Stale``."""
+
+    async def op(i: int) -> None:
+        t = next(payable)
+        answer = await contracts.json(
+            "POST",
+            f"/contracts/{t.contract_id}/periods/{t.period_id}/payments",
+            json={"amount": "1.00", "paid_on": today},
+            expect=(201,),
+        )
+        accepted = time.time()
+        coverage = await projections.json(
+            "GET",
+            f"/clients/{t.client_id}/coverage",
+            params={"on": today, "min_position": answer["position"]},
+        )
+        if coverage.get("stale") or (coverage.get("position") or 0) < answer["position"]:
+            raise Stale(f"position {coverage.get('position')} < {answer['position']}")
+        commands.append(Command(answer["position"], accepted, time.time()))
+
+    return op
 
 
 APPLIED = "produced → applied (projections commit; histogram, interpolated)"
 
 
-def _stages(
-    commands: list[Command], tap: Tap, applied_before: dict[float, float], applied_after: dict[float, float]
-) -> dict[str, dict[str, float]]:
+def _stages(commands: list[Command], tap: Tap, before: Scraped, after: Scraped) -> dict[str, dict[str, float]]:
     """One run's per-stage p50/p90/p99 (ms): exact from the tap, the apply from the metric."""
     stages = Breakdown.of(commands, tap.seen).summaries()
-    stages[APPLIED] = applied_summary(applied_before, applied_after)
+    stages[APPLIED] = applied_summary(before, after)
     return stages
 
 

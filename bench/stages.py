@@ -33,6 +33,7 @@ from services.projections.entrypoints.consumer import TOPICS
 from shared.topics import ALL_TOPICS
 
 DELAY_METRIC = "projections_event_delay_seconds"
+LOOKS_METRIC = "projections_min_position_looks"
 
 
 @dataclass(frozen=True)
@@ -91,18 +92,37 @@ class Tap:
         await self._consumer.stop()
 
 
-async def scrape_delays(projections: HttpPool) -> dict[float, float]:
-    """The cumulative bucket counts (upper bound → count) of the projections' produced → applied
-    histogram, ``inf`` included."""
+@dataclass(frozen=True)
+class Scraped:
+    """What the bench reads from projections' ``/metrics`` before and after a run."""
+
+    delays: dict[float, float]
+    """The produced → applied histogram: cumulative count per bucket's upper bound (``inf`` too)."""
+    looks: tuple[float, float] = (0.0, 0.0)
+    """``projections_min_position_looks``: (sum, count) — looks at the read model, waits."""
+
+
+async def scrape(projections: HttpPool) -> Scraped:
     _, body = await projections.request("GET", "/metrics")
-    out: dict[float, float] = {}
+    delays: dict[float, float] = {}
+    looks = [0.0, 0.0]
     for family in text_string_to_metric_families(body.decode()):
-        if family.name != DELAY_METRIC:
-            continue
         for sample in family.samples:
-            if sample.name.endswith("_bucket") and sample.labels.get("since") == "produced":
-                out[float(sample.labels["le"])] = sample.value
-    return out
+            if family.name == DELAY_METRIC:
+                if sample.name.endswith("_bucket") and sample.labels.get("since") == "produced":
+                    delays[float(sample.labels["le"])] = sample.value
+            elif family.name == LOOKS_METRIC:
+                if sample.name.endswith("_sum"):
+                    looks[0] = sample.value
+                elif sample.name.endswith("_count"):
+                    looks[1] = sample.value
+    return Scraped(delays, (looks[0], looks[1]))
+
+
+def looks_per_wait(before: Scraped, after: Scraped) -> float | None:
+    """The mean looks at the read model per ``min_position`` wait during a run."""
+    waits = after.looks[1] - before.looks[1]
+    return (after.looks[0] - before.looks[0]) / waits if waits > 0 else None
 
 
 def _bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
@@ -120,9 +140,9 @@ def _bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
     return lower
 
 
-def applied_summary(before: dict[float, float], after: dict[float, float]) -> dict[str, float]:
+def applied_summary(before: Scraped, after: Scraped) -> dict[str, float]:
     """p50/p90/p99 (ms, interpolated) of produced → applied for the events of one run."""
-    buckets = sorted((le, after[le] - before.get(le, 0.0)) for le in after)
+    buckets = sorted((le, after.delays[le] - before.delays.get(le, 0.0)) for le in after.delays)
     return {name: _bucket_quantile(buckets, q) * 1000 for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))}
 
 

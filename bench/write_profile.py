@@ -5,7 +5,8 @@ Starts the bench's own stack (free ports, temp dir, removed after) with PostgreS
 too), loads the smoke data set, starts the services as ``python -m bench`` does, then per
 benchmark runs its capacity mix (32 clients back to back, the same requests as
 ``bench/write_path.py`` and ``bench/tickets.py``) for ``--seconds`` while py-spy samples the
-service, and prints:
+service — or, for ``e2e``, ``bench/end_to_end.py``'s command and coverage read at 50/s while
+py-spy samples projections — and prints:
 
 - CPU ms per request of every process of the stack (the bench's own accounting);
 - PostgreSQL: each statement's calls and execution time per request, top-level and nested;
@@ -19,6 +20,7 @@ other load, the shares within one process not at all.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 import tempfile
@@ -31,7 +33,7 @@ import asyncpg
 import typer
 import uvloop
 
-from bench import datagen, relay, tickets, write_path
+from bench import datagen, end_to_end, relay, tickets, write_path
 from bench.context import Ctx
 from bench.environment import close_env, open_env
 from bench.http import HttpPool
@@ -80,14 +82,15 @@ async def _reset(ctx: Ctx) -> None:
         await conn.close()
 
 
-async def _one(ctx: Ctx, name: str, service: str, op, seconds: float) -> list[str]:
+async def _one(ctx: Ctx, name: str, service: str, op, seconds: float, rate: float | None = None) -> list[str]:
+    """``op`` for ``seconds``: at its capacity (32 clients back to back), or at ``rate`` (open loop)."""
     from bench.measure import settle
 
     await settle(ctx)
     await _reset(ctx)
-    label = f"{name} capacity"
+    label = f"{name} capacity" if rate is None else f"{name} at {rate:g}/s"
     result: LoadResult = await measure(
-        ctx, op, concurrency=32, duration=seconds, profile_label=label, profile=(service,)
+        ctx, op, rate=rate, concurrency=32, duration=seconds, profile_label=label, profile=(service,)
     )
     lines = [
         f"## {name}: {result.ok:,} requests in {seconds:.0f} s ({result.throughput:,.0f}/s, "
@@ -166,12 +169,23 @@ async def _online(ctx: Ctx, only: set[str], seconds: float) -> list[str]:
             out += await _one(ctx, "tickets (POST /tickets)", "tickets", register, seconds)
         finally:
             await pool.close()
+    if "e2e" in only:
+        contracts = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("accountant"))
+        projections = HttpPool(ctx.env.url("projections"), size=256, token=ctx.env.token("manager"))
+        try:
+            payable = itertools.cycle(targets.payable)
+            op = end_to_end.pay_and_look(contracts, projections, payable, ctx.today.isoformat(), [])
+            name = "end to end (payment, then coverage with min_position)"
+            out += await _one(ctx, name, "projections", op, seconds, rate=end_to_end.UNLOADED_RATE)
+        finally:
+            await contracts.close()
+            await projections.close()
     return out
 
 
 def main(
     seconds: float = typer.Option(20.0, help="length of each capacity run"),
-    only: str = typer.Option("write,tickets", help="write, tickets, or both"),
+    only: str = typer.Option("write,tickets", help="any of write, tickets, e2e (comma-separated)"),
 ) -> None:
     os.environ["ABONENT_PG_SETTINGS"] = PG_SETTINGS
     profile = PROFILES["smoke"]

@@ -69,6 +69,7 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
             end_offsets,
             settings.min_position_wait_seconds,
             grace_days=settings.calendar.grace_days,
+            on_looks=metrics.WAIT_LOOKS.observe,
         )
         dead_letters = DeadLetterProducer(kafka, f"{client_id}-dlq")
         publisher = DeadLetterPublisher(dead_letters.send, PROJECTIONS_GROUP, on_published=metrics.DEAD_LETTERS.inc)

@@ -19,6 +19,7 @@ from services.projections.adapters.db import (
     open_connection,
     quote_pg_schema,
 )
+from services.projections.adapters.notifications import ANYTHING
 from services.projections.application.ports import TableDiff
 from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
 from shared.db.pool import connect
@@ -144,7 +145,7 @@ class PostgresPgSchemas:
     async def swap(self, conn: asyncpg.Connection, rebuilt: str, retired: str) -> None:
         await conn.execute(f"ALTER SCHEMA {quote_pg_schema(self.live)} RENAME TO {quote_pg_schema(retired)}")
         await conn.execute(f"ALTER SCHEMA {quote_pg_schema(rebuilt)} RENAME TO {quote_pg_schema(self.live)}")
-        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, ANYTHING)  # every waiter looks again
 
     @asynccontextmanager
     async def frozen(self) -> AsyncIterator[tuple[asyncpg.Connection, asyncpg.Connection]]:

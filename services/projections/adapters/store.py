@@ -7,7 +7,7 @@ Unqualified table names resolve through the connection's ``search_path`` (see ``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +15,7 @@ import asyncpg
 from asyncpg.transaction import Transaction
 
 from services.projections.adapters.db import NOTIFY_CHANNEL
+from services.projections.adapters.notifications import applied_payload
 from services.projections.domain.fold import WorkingSet
 from services.projections.domain.rows import ClientRow, ContractRow, PaymentRow, PeriodRow
 from shared.db.locks import PARTITION_LOCK_CLASS, SWAP_LOCK
@@ -325,10 +326,11 @@ class ReadModelStore:
         next_offsets: dict[tuple[str, int], int],
         *,
         notify: bool = False,
-        position: int | None = None,
+        reached: Mapping[int, int] | None = None,
     ) -> None:
         """Store the next offset of every partition seen; ``notify``: in the same round trip,
-        NOTIFY (delivered on commit) the queries waiting for ``min_position``."""
+        NOTIFY (delivered on commit) the queries waiting for ``min_position`` of what the batch
+        ``reached`` (the highest position applied per client bucket)."""
         keys = list(next_offsets)
         columns = [[k[0] for k in keys], [k[1] for k in keys], list(next_offsets.values())]
         if notify:
@@ -336,7 +338,7 @@ class ReadModelStore:
                 f"WITH saved AS ({UPSERT_OFFSETS}) SELECT pg_notify($4, $5)",
                 *columns,
                 NOTIFY_CHANNEL,
-                str(position or ""),
+                applied_payload(reached or {}),
             )
         elif keys:
             await conn.execute(UPSERT_OFFSETS, *columns)

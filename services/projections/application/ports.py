@@ -14,7 +14,7 @@ projector and back, never using it itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -169,8 +169,10 @@ class ProjectionStore(Protocol):
         next_offsets: dict[tuple[str, int], int],
         *,
         notify: bool = False,
-        position: int | None = None,
-    ) -> None: ...
+        reached: Mapping[int, int] | None = None,
+    ) -> None:
+        """``notify``: wake the waiting queries on commit, telling them ``reached`` (the
+        highest position applied per client bucket, ``application.reached``)."""
 
 
 class Wakeups(Protocol):
@@ -178,9 +180,11 @@ class Wakeups(Protocol):
     def seen(self) -> int:
         """Batches committed so far, as far as this process has heard."""
 
-    async def wait(self, timeout: float, since: int, reaching: int | None = None) -> None:
-        """Return once ``seen`` has moved past ``since`` (by a batch that applied a position ≥
-        ``reaching``, when given), or after ``timeout`` seconds."""
+    async def wait(self, timeout: float, since: int, reaching: tuple[int, int] | None = None) -> None:
+        """Return once ``seen`` has moved past ``since`` (when ``reaching`` = (bucket, position)
+        is given: by a batch that applied a position ≥ it in that client bucket), or after
+        ``timeout`` seconds, or sooner when the waiter should look again anyway (polling while
+        batches cannot be heard)."""
 
 
 class TopicEnds(Protocol):

@@ -31,6 +31,7 @@ import orjson
 from pydantic import ValidationError
 
 from services.projections.application.ports import Connection, ProjectionStore, Row
+from services.projections.application.reached import note_applied
 from services.projections.domain.fold import evolve, ids_touched
 from services.projections.domain.rows import Fact
 from services.projections.domain.sequencing import Plan, plan
@@ -104,7 +105,8 @@ class BatchResult:
     parked: int = 0
     unparked: int = 0
     dead_lettered: int = 0
-    max_position: int | None = None
+    reached: dict[int, int] = field(default_factory=dict)
+    """The highest position applied per client bucket (``application.reached``)."""
     stopped: int = 0
     """Streams newly stopped by this batch."""
     resumed: int = 0
@@ -298,7 +300,7 @@ class Projector:
                     await self._store.lock_for_batch(conn, [parked[0]["source_partition"]])
                     await self._store.unstop(conn, [stream])
                     await self._apply_streams(conn, [], [], result, live=True, also=[stream])
-                    await self._store.save_offsets(conn, {}, notify=True, position=result.max_position)
+                    await self._store.save_offsets(conn, {}, notify=True, reached=result.reached)
             except self._store.passing:
                 raise
             except Exception as exc:  # noqa: BLE001 - still failing: it stays stopped, logged
@@ -342,7 +344,7 @@ class Projector:
                 await self._store.lock_for_batch(conn, (p for _, p in result.next_offsets))
             applying, decision = await self._apply_streams(conn, incoming, held, result, live=live, rollups=rollups)
             # every live batch wakes waiters: a global min_position also waits for consumed offsets
-            await self._store.save_offsets(conn, result.next_offsets, notify=live, position=result.max_position)
+            await self._store.save_offsets(conn, result.next_offsets, notify=live, reached=result.reached)
 
         if logging.getLogger("projections.projector").isEnabledFor(logging.DEBUG):
             _log_each(applying, "event applied")
@@ -422,8 +424,7 @@ class Projector:
                 event_type=h.event_type,
                 reason=h.reason,
             )
-        positions = [i.fact.position for i in applying if i.fact.position is not None]
-        result.max_position = max(positions, default=None)
+        note_applied(result.reached, ((i.fact.client_id, i.fact.position) for i in applying))
         result.applied += len(applying)
         result.skipped += decision.skipped
         result.parked += len(decision.park) + len(held_rows)

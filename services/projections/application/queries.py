@@ -24,7 +24,7 @@ at most ``max_wait`` seconds, then it answers anyway, with ``stale: true`` if no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -38,6 +38,7 @@ from services.projections.application.ports import (
     TopicEnds,
     Wakeups,
 )
+from services.projections.application.reached import bucket_of
 from services.projections.domain.coverage import Coverage, assess
 from services.projections.domain.debts import Debtor, group_debtors
 from services.projections.domain.income import MonthIncome, income_by_month, next_month
@@ -96,23 +97,26 @@ class Queries:
         wakeups: Wakeups,
         end_offsets: TopicEnds,
         max_wait: float = 2.0,
-        poll_every: float = 0.25,
         grace_days: int = 0,
+        on_looks: Callable[[int], None] | None = None,
     ) -> None:
-        """``grace_days``: ``ABONENT_GRACE_DAYS``, days after ``due_on`` before a debt is overdue."""
+        """``grace_days``: ``ABONENT_GRACE_DAYS``, days after ``due_on`` before a debt is overdue;
+        ``on_looks``: told how many times each ``min_position`` wait looked at the database."""
         self._read_model = read_model
         self._grace_days = grace_days
         self._wakeups = wakeups
         self._end_offsets = end_offsets
         self._max_wait = max_wait
-        self._poll_every = poll_every
+        self._on_looks = on_looks
 
     async def wait_for(self, client_id: UUID | None, min_position: int | None, max_wait: float | None = None) -> bool:
         """True once ``min_position`` is reached (at once without one), False after the wait
         (``max_wait`` seconds if the caller asked for less than the service's bound).
 
         The wake-up count is read *before* each look at the database, so a batch committing
-        during the look ends the next wait at once instead of being slept through.
+        during the look ends the next wait at once instead of being slept through. While the
+        client's position is below ``min_position``, only a batch that applied a position at
+        least that high in the client's bucket wakes the wait (``application.reached``).
         """
         if min_position is None:
             return True
@@ -120,9 +124,11 @@ class Queries:
         deadline = loop.time() + (self._max_wait if max_wait is None else min(max_wait, self._max_wait))
         ends: Offsets | None = None
         model = self._read_model
+        looks = 0
         while True:
             seen = self._wakeups.seen
-            reaching: int | None = None
+            reaching: tuple[int, int] | None = None
+            looks += 1
             if client_id is None:
                 position = await model.global_position()
                 reached = position is not None and position >= min_position
@@ -133,14 +139,16 @@ class Queries:
             else:
                 mark = await model.client_mark(client_id, min_position)
                 if mark.position is None or mark.position < min_position:
-                    # only a batch applying a position at least as high can reach it
-                    reached, reaching = False, min_position
+                    # only a batch applying one of the client's events at least as high can reach it
+                    reached, reaching = False, (bucket_of(client_id), min_position)
                 else:
                     reached, ends = await self._client_complete(client_id, mark, min_position, ends)
             remaining = deadline - loop.time()
             if reached or remaining <= 0:
+                if self._on_looks is not None:
+                    self._on_looks(looks)
                 return reached
-            await self._wakeups.wait(min(remaining, self._poll_every), since=seen, reaching=reaching)
+            await self._wakeups.wait(remaining, since=seen, reaching=reaching)
 
     async def _client_complete(
         self,

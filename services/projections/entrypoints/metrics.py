@@ -22,6 +22,12 @@ PARKED = Gauge("projections_parked_events", "Events waiting for a missing predec
 STALE_CLIENTS = Gauge(
     "projections_stale_clients", "Clients whose stream is stopped at an event that cannot be applied (answers stale)"
 )
+WAIT_LOOKS = Histogram(
+    "projections_min_position_looks",
+    "Looks at the read model per query waiting for min_position (1: reached, or stale, at the "
+    "first look); each wake-up of a waiting query costs one",
+    buckets=(1, 2, 3, 5, 8, 13, 21),
+)
 FAILURES = Counter("projections_batch_failures_total", "Batches that failed and will be redelivered")
 EVENT_DELAY = Histogram(
     "projections_event_delay_seconds",

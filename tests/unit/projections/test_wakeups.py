@@ -2,8 +2,10 @@
 end that query's next wait at once (it used to sleep a whole poll interval)."""
 
 import asyncio
+from uuid import UUID
 
-from services.projections.adapters.notifications import Generations
+from services.projections.adapters.notifications import ANYTHING, Generations, applied_payload, reached_of
+from services.projections.application.reached import BUCKETS, note_applied
 
 
 async def test_a_batch_committed_during_the_look_ends_the_wait_at_once() -> None:
@@ -38,14 +40,39 @@ async def test_no_batch_means_waiting_the_whole_timeout() -> None:
 async def test_a_client_waiter_sleeps_through_batches_below_its_position() -> None:
     batches = Generations()
     seen = batches.current
-    waiter = asyncio.create_task(batches.wait_past(seen, timeout=5.0, reaching=100))
+    waiter = asyncio.create_task(batches.wait_past(seen, timeout=5.0, reaching=(7, 100)))
     everyone = asyncio.create_task(batches.wait_past(seen, timeout=5.0))
-    batches.advance(99)  # other clients' events, all before 100
-    batches.advance(float("-inf"))  # a batch that applied nothing
+    batches.advance({7: 99})  # the client's bucket, all before 100
+    batches.advance({})  # a batch that applied nothing
     await asyncio.wait_for(everyone, 1.0)  # a global waiter looks again on any batch
     await asyncio.sleep(0.01)
     assert not waiter.done()
-    batches.advance(140)  # the batch that can hold position 100
+    batches.advance({7: 140})  # the batch that can hold position 100
+    await asyncio.wait_for(waiter, 1.0)
+
+
+async def test_a_client_waiter_sleeps_through_other_buckets_whatever_their_positions() -> None:
+    """Under load nearly every batch applies some position above a waiter's: only one in its
+    own client's bucket can have answered it."""
+    batches = Generations()
+    seen = batches.current
+    waiter = asyncio.create_task(batches.wait_past(seen, timeout=5.0, reaching=(7, 100)))
+    for bucket in range(BUCKETS):
+        if bucket != 7:
+            batches.advance({bucket: 10_000 + bucket})
+    await asyncio.sleep(0.01)
+    assert not waiter.done()
+    batches.advance({3: 500, 7: 100})
+    await asyncio.wait_for(waiter, 1.0)
+
+
+async def test_a_batch_of_unknown_reach_wakes_every_waiter() -> None:
+    """A rebuilt read model swapped in, or a lost LISTEN connection: anything may have changed."""
+    batches = Generations()
+    seen = batches.current
+    waiter = asyncio.create_task(batches.wait_past(seen, timeout=5.0, reaching=(7, 100)))
+    await asyncio.sleep(0.01)
+    batches.advance(reached_of(ANYTHING))
     await asyncio.wait_for(waiter, 1.0)
 
 
@@ -53,5 +80,26 @@ async def test_a_waiter_further_behind_than_the_window_looks_again() -> None:
     batches = Generations()
     seen = batches.current
     for _ in range(Generations.WINDOW + 5):
-        batches.advance(1)
-    await asyncio.wait_for(batches.wait_past(seen, timeout=5.0, reaching=100), 1.0)
+        batches.advance({7: 1})
+    await asyncio.wait_for(batches.wait_past(seen, timeout=5.0, reaching=(7, 100)), 1.0)
+
+
+def test_the_payload_carries_each_buckets_highest_position() -> None:
+    reached: dict[int, int] = {}
+    a, b = UUID(int=BUCKETS * 5 + 7), UUID(int=BUCKETS * 9 + 7)  # both in bucket 7
+    note_applied(reached, [(a, 120), (b, 101), (UUID(int=3), 90), (UUID(int=4), None)])
+    assert reached == {7: 120, 3: 90}
+    assert reached_of(applied_payload(reached)) == reached
+    assert reached_of("") == {}  # a batch that applied nothing
+    assert reached_of(ANYTHING) is None
+
+
+def test_every_bucket_fits_one_notification() -> None:
+    """PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more."""
+    assert len(applied_payload(dict.fromkeys(range(BUCKETS), 2**63 - 1))) < 8000
+
+
+def test_an_earlier_releases_payload_reads_as_its_highest_position_in_every_bucket() -> None:
+    """During a rolling upgrade a replica of the earlier release sends a bare position."""
+    reached = reached_of("1234")
+    assert reached is not None and set(reached) == set(range(BUCKETS)) and set(reached.values()) == {1234}
