@@ -1,9 +1,11 @@
 """Offsets committed to Kafka after the effect, in the background, one commit at a time.
 
 The next fetch does not wait for a broker round trip; the newest offsets of every partition
-are merged while a commit is in flight. A failed commit (``CommitFailedError`` after a
-rebalance) is only logged: the partition's new owner gets the records again and the
-handler's idempotence absorbs them.
+are merged while a commit is in flight, and for ``every`` seconds after one (at most one
+commit a second by default: at a trickle of records a commit per batch was a fifth of the
+broker's work, issue 20). ``flush`` (partitions revoked, consumer stopping) commits at once.
+A failed or skipped commit is only logged: the partition's new owner gets the records again
+and the handler's idempotence absorbs them.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ Offsets = Mapping[tuple[str, int], int]
 
 
 class BackgroundCommits:
-    def __init__(self, client: Callable[[], AIOKafkaConsumer | None], group: str) -> None:
-        self._client, self._group = client, group
+    def __init__(self, client: Callable[[], AIOKafkaConsumer | None], group: str, every: float = 1.0) -> None:
+        self._client, self._group, self._every = client, group, every
         self._uncommitted: dict[tuple[str, int], int] = {}
         self._committer: asyncio.Task[None] | None = None
+        self._now = asyncio.Event()
+        """Set by ``flush``: commit what is pending without waiting out the interval."""
 
     def soon(self, offsets: Offsets) -> None:
         self._uncommitted.update(offsets)
@@ -41,9 +45,16 @@ class BackgroundCommits:
                 await client.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
             except KafkaError as exc:
                 log.warning("offset commit failed after handling", error=repr(exc), group=self._group)
+            if self._every > 0 and not self._now.is_set():
+                with suppress(TimeoutError):  # what settles meanwhile goes in the next commit
+                    await asyncio.wait_for(self._now.wait(), self._every)
 
     async def flush(self, timeout: float | None = None) -> None:
         committer = self._committer
         if committer is not None and not committer.done():
-            with suppress(TimeoutError):  # a commit left behind: idempotence absorbs it
-                await asyncio.wait_for(asyncio.shield(committer), timeout)
+            self._now.set()
+            try:
+                with suppress(TimeoutError):  # a commit left behind: idempotence absorbs it
+                    await asyncio.wait_for(asyncio.shield(committer), timeout)
+            finally:
+                self._now.clear()

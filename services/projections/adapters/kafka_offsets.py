@@ -24,9 +24,21 @@ def partition_of(key: str, partitions: int) -> int:
     return int(_partitioner(key.encode(), every, every))
 
 
+def _retrieved(request: asyncio.Future[dict[Key, int]]) -> None:
+    """Every caller of a shared request may have gone: its error is theirs, not the loop's."""
+    if not request.cancelled():
+        request.exception()
+
+
 class EndOffsets:
     """``await end_offsets()`` → next offset to be written, per (topic, partition)
-    (``application.ports.TopicEnds``)."""
+    (``application.ports.TopicEnds``).
+
+    A waiting query needs end offsets read *after* it asked (read-your-writes rule (b) in
+    ``application.queries``), so concurrent callers share one request only if it is sent after
+    each of them asked: callers arriving while a request is in flight wait for it and share the
+    next one. Under load that is one request per round trip instead of one per query.
+    """
 
     partition_of = staticmethod(partition_of)
 
@@ -43,6 +55,9 @@ class EndOffsets:
         self._consumer: AIOKafkaConsumer | None = None
         self._partitions: list[TopicPartition] = []
         self._lock = asyncio.Lock()
+        self._asking: asyncio.Lock = asyncio.Lock()
+        self._next: asyncio.Future[dict[Key, int]] | None = None
+        """The request every caller since the one in flight shares: not sent yet."""
 
     async def _start(self) -> AIOKafkaConsumer:
         async with self._lock:
@@ -64,6 +79,17 @@ class EndOffsets:
             return self._consumer
 
     async def __call__(self) -> dict[Key, int]:
+        if self._next is None:
+            self._next = asyncio.ensure_future(self._send_next())
+            self._next.add_done_callback(_retrieved)
+        return await asyncio.shield(self._next)  # a caller cancelled does not cancel the others'
+
+    async def _send_next(self) -> dict[Key, int]:
+        async with self._asking:  # the request before this one is answered: send this one
+            self._next = None  # whoever asks from now on shares the request after this one
+            return await self._ask()
+
+    async def _ask(self) -> dict[Key, int]:
         consumer = await asyncio.wait_for(self._start(), self._start_timeout)
         try:
             ends = await asyncio.wait_for(consumer.end_offsets(self._partitions), self._timeout)
