@@ -247,9 +247,9 @@ def add_sweep_rows(
     result: Sweep,
     *,
     rates: tuple[int, ...],
-    throughput_target: Target,
+    throughput_target: Target | None = None,
     latency_rate: int,
-    latency_target: Target,
+    latency_target: Target | None,
     capacity_key: str = "",
 ) -> None:
     add_load_rows(
