@@ -132,7 +132,7 @@ def _deeper(ctx: Ctx, label: str, service: str, top: int = 45) -> list[str]:
     return [*lines, "```"]
 
 
-async def _online(ctx: Ctx, only: set[str], seconds: float) -> list[str]:
+async def _online(ctx: Ctx, only: set[str], seconds: float, e2e_rate: float) -> list[str]:
     await relay.drain_generated(ctx)
     from bench.projections import catch_up
 
@@ -176,7 +176,7 @@ async def _online(ctx: Ctx, only: set[str], seconds: float) -> list[str]:
             payable = itertools.cycle(targets.payable)
             op = end_to_end.pay_and_look(contracts, projections, payable, ctx.today.isoformat(), [])
             name = "end to end (payment, then coverage with min_position)"
-            out += await _one(ctx, name, "projections", op, seconds, rate=end_to_end.UNLOADED_RATE)
+            out += await _one(ctx, name, "projections", op, seconds, rate=e2e_rate)
         finally:
             await contracts.close()
             await projections.close()
@@ -186,6 +186,9 @@ async def _online(ctx: Ctx, only: set[str], seconds: float) -> list[str]:
 def main(
     seconds: float = typer.Option(20.0, help="length of each capacity run"),
     only: str = typer.Option("write,tickets", help="any of write, tickets, e2e (comma-separated)"),
+    e2e_rate: float = typer.Option(
+        end_to_end.UNLOADED_RATE, help="commands/s of the e2e mix (near the CPU-bound ceiling the consumer trails)"
+    ),
 ) -> None:
     os.environ["ABONENT_PG_SETTINGS"] = PG_SETTINGS
     profile = PROFILES["smoke"]
@@ -195,7 +198,7 @@ def main(
     try:
         ctx = Ctx(env, profile, report, print, data={"py_spy": True})
         datagen.load(env.dsn("contracts"), profile.scale, today=env.today())
-        lines = uvloop.run(_online(ctx, {s.strip() for s in only.split(",")}, seconds))
+        lines = uvloop.run(_online(ctx, {s.strip() for s in only.split(",")}, seconds, e2e_rate))
     finally:
         close_env(env)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
