@@ -47,6 +47,7 @@ def contracts_application(
         company=settings.company(),
         invoice_days_before_due=settings.invoice_days_before_due,
         directory=PostgresPayerDirectory(pool),
+        state_cache_size=settings.state_cache_size,
     )
 
 

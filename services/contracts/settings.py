@@ -37,6 +37,9 @@ class ContractsSettings(ServiceSettings):
     """Issue each period's invoice this many days before it falls due (None: only by hand)."""
     invoice_locale: Literal["ru", "en"] = "ru"
     """The language of ``GET /invoices/{id}.pdf`` when the request names none."""
+    state_cache_size: int = Field(default=4096, ge=0)
+    """Clients and contracts (each) whose last state the process keeps, so a command on one
+    of them starts without reading its stream; 0: every command reads its stream."""
 
     def company(self) -> CompanyDetails:
         return CompanyDetails(self.company_name, self.company_tax_id, self.company_address, self.company_bank_account)

@@ -110,13 +110,14 @@ class ContractsApplication:
         company: CompanyDetails | None = None,
         invoice_days_before_due: int | None = None,
         directory: PayerDirectory | None = None,
+        state_cache_size: int = 4096,
     ) -> None:
         """``grace_days``: the company's ``ABONENT_GRACE_DAYS`` (when an unpaid period's overdue
         event falls due: ``due_on + grace_days``). ``invoices``: the invoice numbers and index
         (None: this application issues no invoices); ``company``: who issues them;
         ``invoice_days_before_due``: ``CONTRACTS_INVOICE_DAYS_BEFORE_DUE`` (None: only by hand);
         ``directory``: where clients' tax ids and contracts' numbers are kept for matching bank
-        statements (written with each append)."""
+        statements (written with each append); ``state_cache_size``: ``CONTRACTS_STATE_CACHE_SIZE``."""
         self.store = store
         self.time_events = time_events
         self.grace_days = grace_days
@@ -125,8 +126,12 @@ class ContractsApplication:
         self.invoice_days = invoice_days_before_due if invoices is not None else None
         self.directory = directory
         self.pending = PendingOfRecentStates(grace_days, self.invoice_days)
-        self.clients: AggregateRepository[ClientState] = AggregateRepository(store, client_agg.evolve)
-        self.contracts: AggregateRepository[ContractState] = AggregateRepository(store, contract_agg.evolve)
+        self.clients: AggregateRepository[ClientState] = AggregateRepository(
+            store, client_agg.evolve, cache_size=state_cache_size
+        )
+        self.contracts: AggregateRepository[ContractState] = AggregateRepository(
+            store, contract_agg.evolve, cache_size=state_cache_size
+        )
 
     # --- clients -------------------------------------------------------------------
     async def handle_client(self, command: ClientCommand, ctx: CommandContext) -> Executed[ClientState]:

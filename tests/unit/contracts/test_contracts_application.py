@@ -198,3 +198,30 @@ async def test_an_append_that_leaves_the_pending_time_events_as_they_were_does_n
     assert world.due.writes == 1
     assert "overdue" not in {d.kind for d in world.due.pending[contract_id]}
     assert "overdue" in {d.kind for d in before}
+
+
+class CountedReads(MemoryEventStore):
+    def __init__(self) -> None:
+        super().__init__(router=route)
+        self.reads: list[str] = []
+
+    async def read_payloads(self, stream_id: str):  # type: ignore[no-untyped-def]  # the store's own signature
+        self.reads.append(stream_id)
+        return await super().read_payloads(stream_id)
+
+
+@pytest.mark.parametrize(("cache_size", "reads_of_the_contract"), [(4096, 0), (0, 3)])
+async def test_commands_start_from_the_kept_state_unless_the_cache_is_off(cache_size, reads_of_the_contract):
+    """``CONTRACTS_STATE_CACHE_SIZE``: memory against re-reads (0: each command reads its stream)."""
+    store = CountedReads()
+    app = ContractsApplication(store, MemoryTimeEventsDue(), state_cache_size=cache_size)
+    client_id, contract_id, period_id = uuid4(), uuid4(), uuid4()
+    await app.handle_client(cmd.RegisterClient(client_id, "ООО Ромашка", "Ivan Petrov", "ivan@example.com"), ctx())
+    await app.handle_contract(cmd.OpenContract(contract_id, client_id, "A-1", "x", date(2026, 1, 1)), ctx())
+    add = cmd.AddServicePeriod(
+        contract_id, period_id, date(2026, 1, 1), date(2026, 3, 31), Decimal("100.00"), "RUB", "prepaid", None
+    )
+    await app.handle_contract(add, ctx())
+    await app.handle_contract(payment(contract_id, period_id, "40.00"), ctx())
+    await app.handle_contract(payment(contract_id, period_id, "60.00"), ctx())
+    assert store.reads.count(contract_stream(contract_id)) == reads_of_the_contract
