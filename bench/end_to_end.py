@@ -5,9 +5,11 @@ as soon as the contracts service answers with the ``position`` its events got, a
 projections for that client's coverage with ``min_position``: projections answers once the
 event has come through outbox → relay → Kafka → consumer → read model (bounded wait; a
 ``stale`` answer counts as a failure). Per run: the mix's own capacity (32 clients back to
-back), then open loop at a fixed 300 commands/s (the target's rate) and at half that capacity
-(where nothing queues: a command with its coverage read costs the stack about three times
-a write alone, so half the *write* capacity, used before, queued on a slow host).
+back: on a fast host that is bound by their latency, 32 ÷ the round trip, not by CPU), then
+open loop at a fixed 300 commands/s (the target's rate) and at half the capacity measured in
+the first run (a rate the stack sustains with room: a command with its coverage read costs
+the stack about three times a write alone, so half the *write* capacity, used before, queued
+on a slow host).
 
 Two latencies: **accepted → visible** (from the command's answer to the coverage answer
 that includes it: the pipeline's own delay) and **total** (from the request's due time).

@@ -84,6 +84,8 @@ async def run(ctx: Ctx) -> None:
             name,
             swept[name],
             rates=(rate,),
+            # a host that cannot carry the profile's rate says so, whatever its latency below it
+            throughput_target=Target(">=", rate, f"≥ {rate:,} /s (the profile's rate)"),
             latency_rate=verdict_rate(rate, swept[name].capacity[0].throughput),
             latency_target=target,
         )

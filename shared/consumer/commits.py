@@ -41,8 +41,14 @@ class BackgroundCommits:
     async def _commit_pending(self) -> None:
         while self._uncommitted and (client := self._client()) is not None:
             offsets, self._uncommitted = self._uncommitted, {}
+            # a partition revoked since it settled is its new owner's to commit; and aiokafka
+            # refuses a whole commit naming one that is not assigned
+            assigned = client.assignment()
+            owned = {TopicPartition(t, p): o for (t, p), o in offsets.items() if TopicPartition(t, p) in assigned}
+            if not owned:
+                continue
             try:
-                await client.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
+                await client.commit(owned)
             except KafkaError as exc:
                 log.warning("offset commit failed after handling", error=repr(exc), group=self._group)
             if self._every > 0 and not self._now.is_set():

@@ -28,6 +28,8 @@ class FakeConsumer:
         return len(self.committed)
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        # as aiokafka: a commit naming a partition not assigned is refused whole
+        assert all((tp.topic, tp.partition) in self.high for tp in offsets), "Partition is not assigned"
         self.committed.append({(tp.topic, tp.partition): o for tp, o in offsets.items()})
 
     async def getmany(

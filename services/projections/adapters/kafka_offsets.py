@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import suppress
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -22,12 +23,6 @@ def partition_of(key: str, partitions: int) -> int:
     uses) puts ``key`` in, out of ``partitions``."""
     every = list(range(partitions))
     return int(_partitioner(key.encode(), every, every))
-
-
-def _retrieved(request: asyncio.Future[dict[Key, int]]) -> None:
-    """Every caller of a shared request may have gone: its error is theirs, not the loop's."""
-    if not request.cancelled():
-        request.exception()
 
 
 class EndOffsets:
@@ -58,6 +53,8 @@ class EndOffsets:
         self._asking: asyncio.Lock = asyncio.Lock()
         self._next: asyncio.Future[dict[Key, int]] | None = None
         """The request every caller since the one in flight shares: not sent yet."""
+        self._requests: set[asyncio.Future[dict[Key, int]]] = set()
+        """Requests sent or waiting to be: cancelled by ``close``."""
 
     async def _start(self) -> AIOKafkaConsumer:
         async with self._lock:
@@ -80,9 +77,17 @@ class EndOffsets:
 
     async def __call__(self) -> dict[Key, int]:
         if self._next is None:
-            self._next = asyncio.ensure_future(self._send_next())
-            self._next.add_done_callback(_retrieved)
+            request = asyncio.ensure_future(self._send_next())
+            request.add_done_callback(self._done)
+            self._next = request
+            self._requests.add(request)
         return await asyncio.shield(self._next)  # a caller cancelled does not cancel the others'
+
+    def _done(self, request: asyncio.Future[dict[Key, int]]) -> None:
+        """Every caller of a shared request may have gone: its error is theirs, not the loop's."""
+        self._requests.discard(request)
+        if not request.cancelled():
+            request.exception()
 
     async def _send_next(self) -> dict[Key, int]:
         async with self._asking:  # the request before this one is answered: send this one
@@ -94,18 +99,24 @@ class EndOffsets:
         try:
             ends = await asyncio.wait_for(consumer.end_offsets(self._partitions), self._timeout)
         except Exception:
-            await self.close()
+            await self._disconnect()  # the next request connects afresh
             raise
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
     async def warm_up(self) -> None:
         """Connect ahead of the first query that needs it; failures are retried on use."""
-        try:
+        with suppress(Exception):  # Kafka not there yet: the first waiting query retries
             await self()
-        except Exception:  # noqa: BLE001 - Kafka not there yet: the first waiting query retries
-            await self.close()
 
     async def close(self) -> None:
+        """At shutdown: the requests in flight or waiting are cancelled, then the client stops."""
+        for request in list(self._requests):
+            request.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await request
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()

@@ -277,7 +277,7 @@ class Projector:
                 await self._store.lock_for_batch(conn, [record.partition])
             if held is not None:
                 await self._apply_streams(conn, [], [held], result, live=live, rollups=rollups)
-            await self._store.save_offsets(conn, result.next_offsets, notify=live)
+            await self._store.save_offsets(conn, result.next_offsets, notify=live, reached=result.reached)
         return result
 
     async def resume(self, conn: Connection) -> int:

@@ -134,7 +134,7 @@ class Queries:
                 reached = position is not None and position >= min_position
                 if reached:
                     if ends is None:
-                        ends = await self._ends()
+                        ends = await self._ends(deadline)
                     reached = ends is not None and _consumed(await model.consumed_offsets(), ends)
             else:
                 mark = await model.client_mark(client_id, min_position)
@@ -142,7 +142,7 @@ class Queries:
                     # only a batch applying one of the client's events at least as high can reach it
                     reached, reaching = False, (bucket_of(client_id), min_position)
                 else:
-                    reached, ends = await self._client_complete(client_id, mark, min_position, ends)
+                    reached, ends = await self._client_complete(client_id, mark, min_position, ends, deadline)
             remaining = deadline - loop.time()
             if reached or remaining <= 0:
                 if self._on_looks is not None:
@@ -156,6 +156,7 @@ class Queries:
         mark: ClientMark,
         min_position: int,
         ends: Offsets | None,
+        deadline: float,
     ) -> tuple[bool, Offsets | None]:
         """(reached, end offsets asked): the client's position is ≥ ``min_position``; is every
         event of it up to there applied, on both topics? (rules (a) and (b) above)."""
@@ -164,17 +165,20 @@ class Queries:
         if min(mark.events_position or 0, mark.schedule_position or 0) >= min_position:
             return True, ends
         if ends is None:
-            ends = await self._ends()
+            ends = await self._ends(deadline)
             if ends is None:
                 return False, None
         return _consumed(
             await self._read_model.consumed_offsets(), _partitions_of(client_id, ends, self._end_offsets)
         ), ends
 
-    async def _ends(self) -> Offsets | None:
+    async def _ends(self, deadline: float) -> Offsets | None:
+        """Kafka's end offsets now, or None (the answer is stale) when Kafka cannot say before
+        the wait's ``deadline`` (a loop time)."""
+        remaining = max(deadline - asyncio.get_running_loop().time(), 0.01)
         try:
-            return await self._end_offsets()
-        except Exception:  # noqa: BLE001 - Kafka unreachable: cannot tell, the answer is stale
+            return await asyncio.wait_for(self._end_offsets(), remaining)
+        except Exception:  # noqa: BLE001 - Kafka unreachable or slow: cannot tell, the answer is stale
             return None
 
     @staticmethod

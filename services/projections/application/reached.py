@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 BUCKETS = 64
-"""One notification names at most this many (bucket, position) pairs: under 1.3 kB."""
+"""One notification names at most this many (bucket, position) pairs: about 1.5 kB at most."""
 
 
 def bucket_of(client_id: UUID) -> int:

@@ -12,4 +12,3 @@ def test_a_slower_host_is_judged_at_half_its_capacity() -> None:
     """The 1 December full-scale run offered coverage 500/s on a host that managed about as
     much flat out: its p99 of 5.4 s measured the queue."""
     assert verdict_rate(500, capacity=520) == 260
-

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from services.projections.adapters.kafka_offsets import EndOffsets
 from shared.kafka_security import plaintext
 
@@ -48,3 +50,34 @@ async def test_a_caller_that_gives_up_does_not_fail_the_others() -> None:
     impatient.cancel()
     ends.answer.set()
     assert await patient == {("t", 0): 1}
+
+
+async def test_a_failed_request_fails_everyone_who_shared_it_and_the_next_one_is_asked_afresh() -> None:
+    class Failing(Counted):
+        async def _ask(self) -> dict[tuple[str, int], int]:
+            if not self.sent:
+                self.sent.append(self.asked)
+                await self.answer.wait()
+                raise ConnectionError("broker gone")
+            return await super()._ask()
+
+    ends = Failing()
+    sharers = [asyncio.create_task(ends()) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    ends.answer.set()
+    results = await asyncio.gather(*sharers, return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    assert await ends() == {("t", 0): 2}
+
+
+async def test_close_cancels_what_is_in_flight_and_waiting() -> None:
+    ends = Counted()
+    first = asyncio.create_task(ends())
+    await asyncio.sleep(0)
+    second = asyncio.create_task(ends())
+    await asyncio.sleep(0.01)
+    await ends.close()
+    for caller in (first, second):
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+    assert not ends._requests

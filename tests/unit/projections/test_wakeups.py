@@ -4,7 +4,13 @@ end that query's next wait at once (it used to sleep a whole poll interval)."""
 import asyncio
 from uuid import UUID
 
-from services.projections.adapters.notifications import ANYTHING, Generations, applied_payload, reached_of
+from services.projections.adapters.notifications import (
+    ANYTHING,
+    AppliedNotifications,
+    Generations,
+    applied_payload,
+    reached_of,
+)
 from services.projections.application.reached import BUCKETS, note_applied
 
 
@@ -103,3 +109,54 @@ def test_an_earlier_releases_payload_reads_as_its_highest_position_in_every_buck
     """During a rolling upgrade a replica of the earlier release sends a bare position."""
     reached = reached_of("1234")
     assert reached is not None and set(reached) == set(range(BUCKETS)) and set(reached.values()) == {1234}
+
+
+def test_a_payload_counting_buckets_differently_wakes_every_waiter() -> None:
+    """A later release with another bucket count: replicas that disagree cost looks, never a
+    wake-up slept through."""
+    assert reached_of(f"{BUCKETS * 2}/3:100") is None
+    assert reached_of(f"{BUCKETS}/{BUCKETS}:100") is None  # no such bucket
+    assert reached_of(f"{BUCKETS}/3:100 junk") is None
+    assert reached_of(f"{BUCKETS}/3:100 3:50") == {3: 100}  # the highest of a bucket counts
+
+
+async def test_a_waiter_for_one_bucket_is_not_even_resumed_by_other_buckets() -> None:
+    batches = Generations()
+    seen = batches.current
+    resumed = 0
+    original = batches._arrived
+
+    def counting(seen: int, reaching: tuple[int, int] | None) -> bool:
+        nonlocal resumed
+        resumed += 1
+        return original(seen, reaching)
+
+    batches._arrived = counting  # type: ignore[method-assign]  # counts the waiter's looks at the batches
+    waiter = asyncio.create_task(batches.wait_past(seen, timeout=5.0, reaching=(7, 100)))
+    await asyncio.sleep(0.01)
+    for n in range(50):
+        batches.advance({8: 1_000 + n})
+        await asyncio.sleep(0)
+    assert resumed == 1 and not waiter.done()  # the look before it slept, none since
+    batches.advance({7: 100})
+    await asyncio.wait_for(waiter, 1.0)
+
+
+async def test_without_a_listen_connection_a_waiter_polls() -> None:
+    """Nothing listening (PostgreSQL unreachable): the wait ends after ``poll_every``, so the
+    query looks at the database again instead of sleeping its whole wait."""
+    heard = AppliedNotifications("postgresql://nobody@127.0.0.1:1/none", poll_every=0.05, connect_timeout=0.5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await heard.wait(5.0, since=heard.seen, reaching=(7, 100))
+    assert not heard.listening and loop.time() - started < 2.0
+    await heard.close()
+
+
+async def test_a_closed_listen_connection_wakes_every_waiter() -> None:
+    heard = AppliedNotifications("postgresql://nobody@127.0.0.1:1/none")
+    seen = heard.seen
+    waiters = [asyncio.create_task(heard._batches.wait_past(seen, 5.0, (b, 100))) for b in (1, 2, 3)]
+    await asyncio.sleep(0.01)
+    heard._on_closed(None)  # what asyncpg calls when the connection goes
+    await asyncio.wait_for(asyncio.gather(*waiters), 1.0)
