@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.contracts.application.commands import STATE_CACHE_SIZE
 from services.contracts.domain.commands import CompanyDetails
 from shared.settings import ServiceSettings
 
@@ -37,7 +38,7 @@ class ContractsSettings(ServiceSettings):
     """Issue each period's invoice this many days before it falls due (None: only by hand)."""
     invoice_locale: Literal["ru", "en"] = "ru"
     """The language of ``GET /invoices/{id}.pdf`` when the request names none."""
-    state_cache_size: int = Field(default=4096, ge=0)
+    state_cache_size: int = Field(default=STATE_CACHE_SIZE, ge=0)
     """Clients and contracts (each) whose last state the process keeps, so a command on one
     of them starts without reading its stream; 0: every command reads its stream."""
 

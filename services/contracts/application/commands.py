@@ -99,6 +99,12 @@ class ReceiptWritten:
     retried: bool = False
 
 
+STATE_CACHE_SIZE = 1024
+"""Client and contract states (each) a process keeps by default. 4,096 put the contracts
+process at 182 MB peak RSS in the quick benchmark profile; 1,024 at 139 MB (target 150).
+A command on a stream not kept reads and folds it (bench/results/notes-20261201-contracts-memory.md)."""
+
+
 class ContractsApplication:
     def __init__(
         self,
@@ -110,7 +116,7 @@ class ContractsApplication:
         company: CompanyDetails | None = None,
         invoice_days_before_due: int | None = None,
         directory: PayerDirectory | None = None,
-        state_cache_size: int = 4096,
+        state_cache_size: int = STATE_CACHE_SIZE,
     ) -> None:
         """``grace_days``: the company's ``ABONENT_GRACE_DAYS`` (when an unpaid period's overdue
         event falls due: ``due_on + grace_days``). ``invoices``: the invoice numbers and index

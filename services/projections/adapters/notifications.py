@@ -210,9 +210,9 @@ class AppliedNotifications:
             self._heard = asyncio.get_running_loop().time()
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("the LISTEN connection does not answer; dialling again", error=repr(exc))
+            conn.terminate()
             if self._conn is conn:
                 self._conn = None
-            conn.terminate()
             self._batches.advance()  # batches may have committed unheard: waiters look again
 
     async def wait(self, timeout: float, since: int, reaching: tuple[int, int] | None = None) -> None:
