@@ -37,7 +37,7 @@ def make(notifier: Notifier) -> tuple[ConsumerRuntime, FakeConsumer]:
         DeadLetterProducer(kafka, "t-dlq"),
         backoff=Backoff(0, 0),
     )  # no pauses
-    return c, attach(c, FakeConsumer())
+    return c, attach(c, FakeConsumer(high={("contracts.schedule.v1", 0): 10}))  # the partition is assigned
 
 
 async def deliver(c: ConsumerRuntime, record: Record) -> None:
