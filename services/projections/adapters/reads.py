@@ -135,14 +135,15 @@ async def client_position(conn: asyncpg.Connection, client_id: UUID) -> tuple[bo
     return (row is not None, row["position"] if row is not None else None)
 
 
+CLIENT_MARK_SQL = """SELECT position, events_position, schedule_position,
+       EXISTS (SELECT 1 FROM parked_events WHERE client_id = $1 AND position <= $2) AS parked
+FROM clients WHERE client_id = $1"""
+"""How far a client's events are applied, and whether one up to ``$2`` waits parked (read at
+every look of a ``min_position`` wait: ``parked_events_client_idx``, migration 0010)."""
+
+
 async def client_mark(conn: asyncpg.Connection, client_id: UUID, up_to: int) -> ClientMark:
-    row = await conn.fetchrow(
-        """SELECT position, events_position, schedule_position,
-                  EXISTS (SELECT 1 FROM parked_events WHERE client_id = $1 AND position <= $2) AS parked
-           FROM clients WHERE client_id = $1""",
-        client_id,
-        up_to,
-    )
+    row = await conn.fetchrow(CLIENT_MARK_SQL, client_id, up_to)
     if row is None:
         return ClientMark(None, None, None, False)
     return ClientMark(row["position"], row["events_position"], row["schedule_position"], row["parked"])

@@ -309,3 +309,27 @@ async def test_the_read_side_reads_periods_by_index_without_the_indexes_migratio
     assert len(plans) >= 20
     for plan in plans:
         assert "Seq Scan on periods" not in plan, plan
+
+
+async def test_a_waiting_querys_look_finds_the_clients_parked_events_by_index(projections_dsn) -> None:
+    """Every look of a ``min_position`` wait asks whether one of the client's events up to N
+    waits parked. With thousands parked (a stopped stream holding its successors, a member
+    catching up) that must not be a scan of ``parked_events`` per look (migration 0010)."""
+    pg_schema = f"plans_parked_{uuid4().hex[:8]}"
+    conn = await asyncpg.connect(projections_dsn)
+    try:
+        await conn.execute("SELECT projections_meta.create_read_model($1)", pg_schema)
+        await conn.execute(f"SET search_path TO {pg_schema}")
+        owners = [uuid4() for _ in range(500)]
+        parked = [
+            (f"contract-{i % 2_000}", i, uuid4(), "PaymentRecorded", 1, owners[i % 500], i, "{}", "t", 0, i)
+            for i in range(10_000)
+        ]
+        await conn.copy_records_to_table("parked_events", records=parked, schema_name=pg_schema)
+        await conn.execute("ANALYZE parked_events")
+        plan = plan_text(await conn.fetch("EXPLAIN " + reads.CLIENT_MARK_SQL, owners[7], 5_000))
+        assert "parked_events_client_idx" in plan, plan
+        assert "Seq Scan on parked_events" not in plan, plan
+    finally:
+        await conn.execute(f"DROP SCHEMA {pg_schema} CASCADE")
+        await conn.close()
