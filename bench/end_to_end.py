@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 from bench.context import Ctx
 from bench.http import HttpPool
@@ -47,8 +48,11 @@ async def run(ctx: Ctx) -> None:
     targets = await load_targets(ctx)
     payable = itertools.cycle(targets.payable[len(targets.payable) // 2 :] or targets.payable)
     today = ctx.today.isoformat()
-    contracts = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("accountant"))
-    projections = HttpPool(ctx.env.url("projections"), size=256, token=ctx.env.token("manager"))
+    async with pools(ctx) as (contracts, projections):
+        await _runs(ctx, contracts, projections, payable, today)
+
+
+async def _runs(ctx: Ctx, contracts: HttpPool, projections: HttpPool, payable: Iterator[Payable], today: str) -> None:
     capacity: list[LoadResult] = []
     rates: list[int] = []
     totals: dict[int, list] = {}
@@ -94,8 +98,6 @@ async def run(ctx: Ctx) -> None:
                     ctx.say(f"    {name}: p50 {s['p50']:.1f} · p90 {s['p90']:.1f} · p99 {s['p99']:.1f} ms")
     finally:
         await tap.stop()
-        await contracts.close()
-        await projections.close()
     add_load_rows(
         ctx, BENCH, "command + coverage (total)", capacity, label=f"capacity ({CAPACITY_CLIENTS} clients back to back)"
     )
@@ -125,6 +127,18 @@ async def run(ctx: Ctx) -> None:
                 note="projections_min_position_looks: the first look, and one per wake-up",
             )
         add_load_rows(ctx, BENCH, "command + coverage (total)", totals[rate])
+
+
+@asynccontextmanager
+async def pools(ctx: Ctx) -> AsyncIterator[tuple[HttpPool, HttpPool]]:
+    """The mix's clients: contracts as an accountant (payments), projections as a manager."""
+    contracts = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("accountant"))
+    projections = HttpPool(ctx.env.url("projections"), size=256, token=ctx.env.token("manager"))
+    try:
+        yield contracts, projections
+    finally:
+        await contracts.close()
+        await projections.close()
 
 
 def pay_and_look(

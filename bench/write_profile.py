@@ -5,7 +5,7 @@ Starts the bench's own stack (free ports, temp dir, removed after) with PostgreS
 too), loads the smoke data set, starts the services as ``python -m bench`` does, then per
 benchmark runs its capacity mix (32 clients back to back, the same requests as
 ``bench/write_path.py`` and ``bench/tickets.py``) for ``--seconds`` while py-spy samples the
-service — or, for ``e2e``, ``bench/end_to_end.py``'s command and coverage read at 50/s while
+service — or, for ``e2e``, ``bench/end_to_end.py``'s command and coverage read at ``--e2e-rate`` (50/s) while
 py-spy samples projections — and prints:
 
 - CPU ms per request of every process of the stack (the bench's own accounting);
@@ -170,16 +170,11 @@ async def _online(ctx: Ctx, only: set[str], seconds: float, e2e_rate: float) -> 
         finally:
             await pool.close()
     if "e2e" in only:
-        contracts = HttpPool(ctx.env.url("contracts"), size=256, token=ctx.env.token("accountant"))
-        projections = HttpPool(ctx.env.url("projections"), size=256, token=ctx.env.token("manager"))
-        try:
+        async with end_to_end.pools(ctx) as (contracts, projections):
             payable = itertools.cycle(targets.payable)
             op = end_to_end.pay_and_look(contracts, projections, payable, ctx.today.isoformat(), [])
             name = "end to end (payment, then coverage with min_position)"
             out += await _one(ctx, name, "projections", op, seconds, rate=e2e_rate)
-        finally:
-            await contracts.close()
-            await projections.close()
     return out
 
 

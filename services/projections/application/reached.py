@@ -31,6 +31,6 @@ def note_applied(reached: dict[int, int], applied: Iterable[tuple[UUID, int | No
     for client_id, position in applied:
         if position is None:
             continue
-        bucket = client_id.int % BUCKETS
+        bucket = bucket_of(client_id)
         if position > reached.get(bucket, -1):
             reached[bucket] = position
