@@ -39,6 +39,7 @@ import uvloop
 from aiokafka import AIOKafkaProducer
 
 import shared.events.contracts  # noqa: F401 - registers the payload models
+from bench.environment import family_cpu
 from bench.projections import bare_consumer
 from deploy.local import api
 from deploy.local.layout import REPO, StackPorts
@@ -218,24 +219,6 @@ async def publish(bootstrap: str, events: list[tuple[str, Envelope]]) -> float:
     return time.perf_counter() - started
 
 
-def _cpu_of_children(parent: int) -> float:
-    """User + system seconds of ``parent``'s child processes (PostgreSQL's backends): those
-    running, and those that ended (the parent's cutime + cstime)."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            total += (int(fields[11]) + int(fields[12])) / tick
-        if int(entry.name) == parent:
-            total += (int(fields[13]) + int(fields[14])) / tick
-    return total
-
-
 CHILD = """
 import asyncio, inspect, json, os, resource, sys, time
 import uvloop
@@ -363,7 +346,7 @@ async def apply_backlog(
         await admin.close()
     dsn = base.rsplit("/", 1)[0] + f"/{name}"
     settings = {"max_records": setting.max_records}
-    pg = _cpu_of_children(postmaster)
+    pg = family_cpu(postmaster)
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -382,7 +365,7 @@ async def apply_backlog(
     if child.returncode != 0:
         raise RuntimeError(f"{setting.name}: the consumer exited {child.returncode}")
     result = json.loads(out.decode().strip().splitlines()[-1])
-    pg = _cpu_of_children(postmaster) - pg
+    pg = family_cpu(postmaster) - pg
     return {
         "events_per_second": total / result["seconds"],
         "seconds": result["seconds"],

@@ -146,13 +146,14 @@ class BenchEnv:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) used so far by each process of this stack: the services,
-        PostgreSQL (postmaster and every backend), Kafka, and the bench process itself."""
+        PostgreSQL (postmaster and every backend, ended ones too), Kafka, and the bench process
+        itself."""
         out: dict[str, float] = {}
         for name in self.names():
             pid = self.pid(name)
             if pid and (t := cpu_of(pid)) is not None:
                 out[name] = t
-        out["postgres"] = sum(cpu_of(p) or 0.0 for p in _family(self.stack.pids.get("postgres")))
+        out["postgres"] = family_cpu(self.stack.pids.get("postgres"))
         out["kafka"] = cpu_of(self.stack.pids.get("kafka")) or 0.0
         mine = os.times()
         out["bench (load generator)"] = mine.user + mine.system
@@ -173,18 +174,26 @@ def cpu_of(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def _family(root: int | None) -> list[int]:
-    """``root`` and its direct children (PostgreSQL's backends are the postmaster's children)."""
+def family_cpu(root: int | None) -> float:
+    """User + system seconds of ``root`` and its child processes (PostgreSQL's postmaster and
+    backends): the running children, and the ended ones (reaped: ``root``'s cutime + cstime).
+    Without the ended ones a connection opened and closed between two readings (the rebuild
+    CLI's, a one-off script's) would count nothing, and one closed meanwhile would count less
+    than nothing."""
     if not root:
-        return []
-    found = [root]
+        return 0.0
+    total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == root:
-                found.append(int(stat.parent.name))
+            pid = int(stat.parent.name)
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if pid == root:
+                total += sum(int(f) for f in fields[11:15]) / CLOCK_TICKS
+            elif int(fields[1]) == root:
+                total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
         except (OSError, ValueError, IndexError):
             continue
-    return found
+    return total
 
 
 def peak_rss_kb(pid: int) -> int | None:
