@@ -7,18 +7,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from services.contracts.bootstrap import create_app
 from services.contracts.settings import ContractsSettings
 from tests.support.servers import serving
-from tests.support.tcp_proxy import TcpProxy
-
-
-def through(url: str, port: int) -> str:
-    parts = urlsplit(url)
-    credentials = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
-    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{port}"))
+from tests.support.tcp_proxy import TcpProxy, through
 
 
 async def test_database_down_answers_503_fast_and_recovers(stack):

@@ -1,12 +1,14 @@
 """The wake-ups of ``min_position`` waits through real PostgreSQL: a batch's NOTIFY, written by
 the read-model store in its transaction, wakes a waiter of its client bucket on commit and not
 one of another bucket; a LISTEN connection the server drops wakes every waiter, and the next
-wait listens again. (The waits also look at least once a second whatever they hear, so the
+wait listens again; one that goes silent without a reset is found by its check and dialled
+again. (The waits also look at least once a second whatever they hear, so the
 read-your-writes tests would pass on a broken payload, only slower: these use a long look.)"""
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import asyncpg
@@ -14,6 +16,7 @@ import asyncpg
 from services.projections.adapters.db import with_search_path
 from services.projections.adapters.notifications import AppliedNotifications
 from services.projections.adapters.store import ReadModelStore
+from tests.support.tcp_proxy import TcpProxy, through
 
 HIGH = 10**15
 """A position no real batch of the test session reaches: only the test's own NOTIFY wakes."""
@@ -86,3 +89,44 @@ async def test_a_dropped_listen_connection_wakes_every_waiter_and_the_next_wait_
     finally:
         await admin.close()
         await heard.close()
+
+
+async def test_a_listen_connection_gone_silent_is_checked_wakes_every_waiter_and_is_dialled_again(
+    projections_dsn,
+) -> None:
+    """A connection cut without a reset (a failover, a dropped NAT entry) stays "open" and
+    hears nothing: after ``check_every`` seconds of silence a ``SELECT 1`` that gets no answer
+    drops it, which wakes the waiters, and the next wait dials again."""
+    target = urlsplit(projections_dsn)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    heard = AppliedNotifications(
+        through(projections_dsn, proxy.port), look_every=60.0, reconnect_every=0.0, check_every=0.5, connect_timeout=1.0
+    )
+    try:
+        await heard.start()
+        assert heard.listening
+        proxy.stall()
+        seen = heard.seen
+        waiter = asyncio.create_task(heard.wait(30.0, since=seen, reaching=(3, HIGH)))
+        await asyncio.sleep(0.1)
+        await commit_batch(projections_dsn, {3: HIGH})  # its NOTIFY is held in the silent connection
+        await asyncio.sleep(0.6)
+        assert not waiter.done() and heard.listening  # nothing says the connection is dead yet
+
+        await heard.start()  # what any wait does first: silent for over check_every, so check it
+        await asyncio.wait_for(waiter, 5.0)  # the check got no answer: every waiter looks again
+        assert not heard.listening
+
+        proxy.resume()
+        await heard.start()
+        assert heard.listening
+        seen = heard.seen
+        again = asyncio.create_task(heard.wait(30.0, since=seen, reaching=(4, HIGH)))
+        await asyncio.sleep(0.1)
+        await commit_batch(projections_dsn, {4: HIGH})
+        await asyncio.wait_for(again, 5.0)  # heard on the new connection
+    finally:
+        proxy.resume()
+        await heard.close()
+        await proxy.cut()
