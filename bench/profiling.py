@@ -137,6 +137,7 @@ async def profiled(ctx, label: str, pids: dict[str, int | None]) -> AsyncIterato
                     "-o",
                     str(out),
                     "--nonblocking",
+                    "--subprocesses",  # the rebuild's worker processes
                     "-d",
                     "3600",
                 ],

@@ -7,7 +7,8 @@ the settings they need.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -28,7 +29,8 @@ from services.projections.entrypoints import metrics
 from services.projections.entrypoints.consumer import TOPICS, events_consumer
 from services.projections.entrypoints.http import routes
 from services.projections.entrypoints.http.health import consumer_report
-from services.projections.settings import ProjectionsSettings
+from services.projections.entrypoints.replay_workers import ProcessSlices
+from services.projections.settings import MAX_REBUILD_WORKERS, ProjectionsSettings
 from shared.consumer import DeadLetterProducer, DeadLetterPublisher
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.http.app import create_service_app
@@ -146,17 +148,24 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
     return app
 
 
-def create_rebuild(settings: ProjectionsSettings) -> Rebuild:
+def create_rebuild(settings: ProjectionsSettings, *, partitions: Collection[tuple[str, int]] | None = None) -> Rebuild:
     """The rebuild/check use case: replays the topic with its own group-less reader; poison
-    messages are only counted (the live consumer already dead-lettered them)."""
+    messages are only counted (the live consumer already dead-lettered them). ``partitions``:
+    a worker process's slice (it replays only those, and splits nothing further)."""
 
     async def count_only(_: Any) -> None:
         return None
 
     pg_schemas = PostgresPgSchemas(settings.database_url.get_secret_value(), settings.read_model_schema)
+    workers = settings.rebuild_workers or min(os.cpu_count() or 1, MAX_REBUILD_WORKERS)
     return Rebuild(
         pg_schemas,
-        lambda: TopicReplay(settings.kafka, TOPICS, f"{settings.kafka.client_id_prefix}-projections-rebuild"),
+        lambda: TopicReplay(
+            settings.kafka, TOPICS, f"{settings.kafka.client_id_prefix}-projections-rebuild", only=partitions
+        ),
         Projector(ReadModelStore(), count_only),
         batch_records=settings.rebuild_batch_records,
+        slices=ProcessSlices(settings) if partitions is None else None,
+        workers=workers,
+        parallel_from=settings.rebuild_parallel_from,
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.projections.adapters.db import LIVE_PG_SCHEMA
 from shared.settings import ServiceSettings
+
+MAX_REBUILD_WORKERS = 8
+"""The default's cap, so a big host does not open dozens of Kafka readers and database
+connections unless asked to (``PROJECTIONS_REBUILD_WORKERS``)."""
 
 
 class ProjectionsSettings(ServiceSettings):
@@ -22,3 +27,9 @@ class ProjectionsSettings(ServiceSettings):
     min_position_wait_seconds: float = 2.0
     ready_max_lag: int | None = None
     rebuild_batch_records: int = 5000
+    rebuild_workers: int = Field(default=0, ge=0)
+    """Processes a rebuild's bulk replay is split over (by partition number); 0: one per core,
+    up to ``MAX_REBUILD_WORKERS``."""
+    rebuild_parallel_from: int = Field(default=100_000, ge=0)
+    """A bulk replay of fewer records runs in the rebuild's own process: starting a worker
+    (a fresh interpreter, its imports, its Kafka and database connections) takes a second or two."""

@@ -15,7 +15,7 @@ twice). Records fetched beyond what every other partition has reached are held b
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -49,8 +49,12 @@ def oldest(held: Sequence[deque[Any]], max_records: int) -> list[Any]:
 
 
 class TopicReplay:
-    def __init__(self, kafka: KafkaSettings, topics: Sequence[str], client_id: str) -> None:
+    def __init__(
+        self, kafka: KafkaSettings, topics: Sequence[str], client_id: str, only: Collection[Key] | None = None
+    ) -> None:
+        """``only``: these partitions of the topics (a rebuild worker's slice); default all."""
         self.topics = tuple(topics)
+        self._only = None if only is None else frozenset(only)
         self._kafka = kafka
         self._consumer = AIOKafkaConsumer(
             **client_options(kafka),
@@ -65,6 +69,7 @@ class TopicReplay:
         self._held: dict[TopicPartition, deque[ConsumerRecord]] = {}
         """Fetched, below the limit, not returned yet: newer than other partitions' reach."""
         self.positions: dict[Key, int] = {}
+        self._assigned = False
 
     async def _partitions(self) -> dict[str, list[int]]:
         admin = AIOKafkaAdminClient(**client_options(self._kafka))
@@ -80,17 +85,39 @@ class TopicReplay:
         return out
 
     async def start(self) -> None:
+        """Find the partitions and where they begin. They are assigned (and fetching starts)
+        at the first :meth:`read`, from wherever :meth:`seek` put them by then."""
         partitions = await self._partitions()
         await self._consumer.start()
-        self._tps = [TopicPartition(t, p) for t in self.topics for p in partitions[t]]
-        self._consumer.assign(self._tps)
-        await self._consumer.seek_to_beginning(*self._tps)
+        self._tps = [
+            TopicPartition(t, p)
+            for t in self.topics
+            for p in partitions[t]
+            if self._only is None or (t, p) in self._only
+        ]
         starts = await self._consumer.beginning_offsets(self._tps)
         self.positions = {(tp.topic, tp.partition): off for tp, off in starts.items()}
         self._held = {tp: deque() for tp in self._tps}
+        self._assigned = False
+
+    def _assign(self) -> None:
+        if not self._assigned:
+            self._consumer.assign(self._tps)
+            for tp in self._tps:
+                self._consumer.seek(tp, self.positions[(tp.topic, tp.partition)])
+            self._assigned = True
 
     async def stop(self) -> None:
         await self._consumer.stop()
+
+    async def seek(self, offsets: dict[Key, int]) -> None:
+        for tp in self._tps:
+            key = (tp.topic, tp.partition)
+            if key in offsets:
+                self.positions[key] = offsets[key]
+                self._held[tp].clear()
+                if self._assigned:
+                    self._consumer.seek(tp, offsets[key])
 
     async def end_offsets(self) -> dict[Key, int]:
         ends = await self._consumer.end_offsets(self._tps)
@@ -108,6 +135,7 @@ class TopicReplay:
         ]
         if not active:
             return None
+        self._assign()
         await self._fetch([tp for tp in active if not self._held[tp]], limits, max_records)
         out = oldest([self._held[tp] for tp in active], max_records)
         for tp in active:

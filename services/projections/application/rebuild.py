@@ -5,10 +5,12 @@ Phases — the live consumer keeps running throughout:
 1. **Replay** from offset 0 into ``<live>_rebuild_<stamp>`` up to the topics' end offsets
    (``check``: up to the live read model's consumed offsets, never beyond them), into
    UNLOGGED tables with primary keys only, the rollups (``income_months``, ``period_debts``)
-   left out; then (``rebuild`` only) SET LOGGED, build the secondary indexes once — far less
-   WAL and index upkeep than row-by-row maintenance — and fill the rollups from the tables in
-   one pass each (after the indexes: ``period_debts`` reads each paid period's payments by
-   ``period_id``; without the index that is a scan of all payments per period).
+   left out — split over worker processes by partition number when a ``SliceReplay`` is given
+   and the backlog is large enough (:func:`partition_slices`); then (``rebuild`` only) SET
+   LOGGED, build the secondary indexes once — far less WAL and index upkeep than row-by-row
+   maintenance — and fill the rollups from the tables in one pass each (after the indexes:
+   ``period_debts`` reads each paid period's payments by ``period_id``; without the index that
+   is a scan of all payments per period).
 2. **Chase** the live consumer, still without blocking it, until within ``close_enough``
    (``rebuild``: keeping the rollups in step batch by batch, as the live consumer does).
 3. **Final step under SWAP_LOCK** (live batches wait, briefly): read the live consumed
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -46,6 +48,8 @@ class RebuildReport:
     parked: int = 0
     dead_letters: int = 0
     seconds: float = 0.0
+    workers: int = 1
+    """Processes the bulk replay ran in."""
     swapped: bool = False
     differences: list[TableDiff] = field(default_factory=list)
 
@@ -53,9 +57,36 @@ class RebuildReport:
     def events_per_second(self) -> float:
         return self.read / self.seconds if self.seconds else 0.0
 
+    def add(self, other: RebuildReport) -> None:
+        """Count another replay's records (a worker's slice) in this one."""
+        self.read += other.read
+        self.applied += other.applied
+        self.skipped += other.skipped
+        self.parked += other.parked
+        self.dead_letters += other.dead_letters
+
 
 Progress = Callable[[int, int], None]
 """``progress(done_now, total_so_far)``: records just read, and the current known total."""
+
+SliceReplay = Callable[[str, Sequence[Offsets], Progress], Awaitable[RebuildReport]]
+"""Replays each slice of partitions (up to its offsets) into the schema named, each in a
+process of its own, and returns their counts together (``progress`` gets records done)."""
+
+
+def partition_slices(limits: Offsets, workers: int) -> list[Offsets]:
+    """``limits`` split into up to ``workers`` slices by partition number, every topic's
+    partition *p* in the same slice: a client's key lands on the same partition number in
+    each topic of one partition count, so each stream is replayed whole by one worker (its
+    versions, parked events and rows are nobody else's). Topics of different partition
+    counts do not line up that way: one slice then."""
+    counts = {topic: sum(1 for t, _ in limits if t == topic) for topic, _ in limits}
+    if workers <= 1 or len(set(counts.values())) != 1:
+        return [dict(limits)]
+    slices: list[Offsets] = [{} for _ in range(min(workers, next(iter(counts.values()))))]
+    for (topic, partition), offset in sorted(limits.items()):
+        slices[partition % len(slices)][(topic, partition)] = offset
+    return slices
 
 
 class Rebuild:
@@ -67,12 +98,48 @@ class Rebuild:
         *,
         batch_records: int = 5000,
         close_enough: int = 5000,
+        slices: SliceReplay | None = None,
+        workers: int = 1,
+        parallel_from: int = 100_000,
     ) -> None:
+        """``slices``, ``workers``: the bulk replay split over this many processes when it has
+        at least ``parallel_from`` records (below that a process's start-up costs more than it
+        saves)."""
         self._pg_schemas = pg_schemas
         self._source_factory = source_factory
         self._projector = projector
         self._batch = batch_records
         self._close_enough = close_enough
+        self._slices, self._workers, self._parallel_from = slices, workers, parallel_from
+
+    async def replay_slice(self, pg_schema: str, limits: Offsets, progress: Progress) -> RebuildReport:
+        """A worker's part of the bulk replay: this source's partitions up to ``limits`` into
+        ``pg_schema`` (made by the rebuild that split the work), no rollups."""
+        report = RebuildReport(pg_schema)
+        conn = await self._pg_schemas.connect(pg_schema)
+        source = self._source_factory()
+        try:
+            await source.start()
+            await self._replay(conn, source, limits, report, progress)
+        finally:
+            await source.stop()
+            await conn.close()
+        return report
+
+    async def _bulk(
+        self, conn: Connection, source: Source, target: str, limits: Offsets, report: RebuildReport, progress: Progress
+    ) -> None:
+        """Phase 1: in worker processes when worth it, else here; either way ``source`` ends
+        at ``limits``."""
+        slices = partition_slices(limits, self._workers)
+        if self._slices is None or len(slices) < 2 or source.remaining(limits) < self._parallel_from:
+            await self._replay(conn, source, limits, report, progress)
+            return
+        log.info("replaying in worker processes", workers=len(slices))
+        total = source.remaining(limits)
+        report.add(await self._slices(target, slices, lambda done, _total: progress(done, total)))
+        report.workers = len(slices)
+        await source.seek(limits)
 
     async def _replay(
         self,
@@ -142,7 +209,7 @@ class Rebuild:
         live_now = await self._live_offsets(conn)
         limits = ends if swap else {p: min(e, live_now.get(p, 0)) for p, e in ends.items()}
         log.info("replaying", pg_schema=target, records=source.remaining(limits))
-        await self._replay(conn, source, limits, report, progress)
+        await self._bulk(conn, source, target, limits, report, progress)
         if swap:  # indexed first: the fill reads each paid period's payments by period_id
             await self._pg_schemas.finish(target)
             await self._pg_schemas.fill_rollups(conn, target)  # then kept per batch

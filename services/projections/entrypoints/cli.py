@@ -26,11 +26,13 @@ app = typer.Typer(help="Projections read-model operations.", no_args_is_help=Tru
 console = Console(stderr=True)
 
 
-def _run(swap: bool, batch: int | None) -> RebuildReport:
+def _run(swap: bool, batch: int | None, workers: int | None) -> RebuildReport:
     settings = load_or_exit(ProjectionsSettings)
     configure_logging(settings.log.format, "WARNING")
     if batch:
         settings.rebuild_batch_records = batch
+    if workers:
+        settings.rebuild_workers = workers
     rebuild = create_rebuild(settings)
     tune_gc()
     bar = tqdm(total=0, unit="ev", unit_scale=True, desc="replaying", dynamic_ncols=True)
@@ -53,21 +55,25 @@ def _summary(report: RebuildReport) -> None:
         f"({report.events_per_second:,.0f} ev/s): {report.applied:,} applied, "
         f"{report.skipped:,} duplicates skipped, {report.parked:,} parked, "
         f"{report.dead_letters:,} undecodable"
+        + (f"; the bulk replay in {report.workers} processes" if report.workers > 1 else "")
     )
 
 
+WORKERS = typer.Option(None, help="processes the bulk replay is split over (default: one per core)")
+
+
 @app.command()
-def rebuild(batch: int = typer.Option(None, help="records per transaction")) -> None:
+def rebuild(batch: int = typer.Option(None, help="records per transaction"), workers: int = WORKERS) -> None:
     """Replay every event from offset 0 into a fresh schema and swap it in, no downtime."""
-    report = _run(swap=True, batch=batch)
+    report = _run(swap=True, batch=batch, workers=workers)
     _summary(report)
     console.print(f"[green]swapped in[/] the rebuilt read model ({report.pg_schema})")
 
 
 @app.command()
-def check(batch: int = typer.Option(None, help="records per transaction")) -> None:
+def check(batch: int = typer.Option(None, help="records per transaction"), workers: int = WORKERS) -> None:
     """Replay into a scratch schema up to the live offsets and compare with the live read model."""
-    report = _run(swap=False, batch=batch)
+    report = _run(swap=False, batch=batch, workers=workers)
     _summary(report)
     table = Table("table", "only in live", "only in rebuild", "examples")
     for d in report.differences:

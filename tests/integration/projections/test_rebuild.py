@@ -35,11 +35,14 @@ async def a_client(producer) -> ClientFeed:
     return feed
 
 
-def run_cli(stack, command: str, dsn: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    stack, command: str, dsn: str | None = None, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PROJECTIONS_DATABASE_URL": dsn or stack.database_urls["projections"],
         "ABONENT_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        **(extra or {}),
     }
     return subprocess.run(
         [sys.executable, "-m", "services.projections.entrypoints.cli", command],
@@ -102,6 +105,34 @@ async def test_rebuild_on_a_live_system_yields_the_same_read_model(
     checked = await asyncio.to_thread(run_cli, stack, "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "no differences" in checked.stderr
+
+
+async def test_a_rebuild_split_over_worker_processes_equals_one_made_in_one_process(
+    projections_api, producer, stack, projections_dsn
+) -> None:
+    """Each worker replays its partitions of both topics into the one fresh schema; the
+    swapped-in result then equals a replay made in one process (``check``, whose backlog here
+    is under ``parallel_from``), and a check split over workers finds no difference either."""
+    for _ in range(6):
+        last = await a_client(producer)
+    await fresh(
+        projections_api, f"/clients/{last.client_id}/coverage", {"on": "2026-06-01", "min_position": last.last_position}
+    )
+    settings = projections_settings(stack)
+    settings.rebuild_workers, settings.rebuild_parallel_from = 2, 0
+    report = await create_rebuild(settings).run(swap=True)
+    assert report.swapped and report.workers == 2
+    assert report.read > 0 and report.applied > 0 and report.dead_letters == 0
+    await wait_consumed(projections_dsn, stack.kafka_bootstrap)
+
+    in_one = await asyncio.to_thread(run_cli, stack, "check")
+    assert in_one.returncode == 0, in_one.stdout + in_one.stderr
+    assert "no differences" in in_one.stderr and "processes" not in in_one.stderr
+    split = await asyncio.to_thread(
+        run_cli, stack, "check", None, {"PROJECTIONS_REBUILD_WORKERS": "3", "PROJECTIONS_REBUILD_PARALLEL_FROM": "0"}
+    )
+    assert split.returncode == 0, split.stdout + split.stderr
+    assert "in 3 processes" in split.stderr and "no differences" in split.stderr
 
 
 async def test_check_reports_a_difference_and_rebuild_repairs_it(
