@@ -157,7 +157,8 @@ def create_rebuild(settings: ProjectionsSettings, *, partitions: Collection[tupl
         return None
 
     pg_schemas = PostgresPgSchemas(settings.database_url.get_secret_value(), settings.read_model_schema)
-    workers = settings.rebuild_workers or min(os.cpu_count() or 1, MAX_REBUILD_WORKERS)
+    # the CPUs this process may run on (a cpuset narrows them; a CFS quota does not show here)
+    workers = settings.rebuild_workers or min(len(os.sched_getaffinity(0)), MAX_REBUILD_WORKERS)
     return Rebuild(
         pg_schemas,
         lambda: TopicReplay(

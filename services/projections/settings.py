@@ -28,7 +28,7 @@ class ProjectionsSettings(ServiceSettings):
     ready_max_lag: int | None = None
     rebuild_batch_records: int = 5000
     rebuild_workers: int = Field(default=0, ge=0)
-    """Processes a rebuild's bulk replay is split over (by partition number); 0: one per core,
+    """Processes a rebuild's bulk replay is split over (by partition number); 0: one per CPU it may use,
     up to ``MAX_REBUILD_WORKERS``."""
     rebuild_parallel_from: int = Field(default=100_000, ge=0)
     """A bulk replay of fewer records runs in the rebuild's own process: starting a worker
