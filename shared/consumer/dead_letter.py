@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter
 
+from shared.kafka_producer import stop_producer
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
@@ -83,7 +84,7 @@ class DeadLetterProducer:
         try:
             await producer.start()
         except Exception:
-            await producer.stop()
+            await stop_producer(producer)
             raise
         self.producer = producer
 
@@ -95,7 +96,7 @@ class DeadLetterProducer:
     async def stop(self) -> None:
         producer, self.producer = self.producer, None
         if producer is not None:
-            await producer.stop()
+            await stop_producer(producer)
 
 
 def _raw_headers(headers: object) -> Headers:

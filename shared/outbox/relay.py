@@ -52,6 +52,7 @@ from prometheus_client import Counter, Gauge
 
 from shared.backoff import Backoff
 from shared.db.locks import RELAY_LOCK
+from shared.kafka_producer import stop_producer
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.outbox.messages import NOTIFY_CHANNEL
@@ -95,29 +96,6 @@ class RelayStats:
     failures: int = 0
     quarantined: int = 0
     last_published_at: float | None = None
-
-
-PRODUCER_FLUSH_SECONDS = 5.0
-"""How long closing a producer waits for the records it still holds."""
-
-
-async def stop_producer(producer: AIOKafkaProducer, flush_seconds: float = PRODUCER_FLUSH_SECONDS) -> None:
-    """``producer.stop()``, but never waiting more than ``flush_seconds`` for its records.
-
-    aiokafka's ``stop`` waits until every record it holds is delivered. A producer whose known
-    cluster is only a broker that is gone for good (it learnt the cluster from a broker that had
-    just restarted and knew only itself, then that broker died) retries that broker forever, so
-    the relay waited forever for it and published nothing (seen in the fault suite). After the
-    wait its sender is stopped, which fails the records it held — their rows were rolled back
-    and go again with a fresh producer, and nothing the old one held can land after them — and
-    its connections are closed. (The sender is the producer's own attribute: what ``stop``
-    itself closes after the flush, aiokafka pinned in pyproject.toml.)"""
-    try:
-        await asyncio.wait_for(producer.stop(), flush_seconds)
-    except TimeoutError:
-        log.warning("the Kafka producer did not deliver what it held in time; dropping it", seconds=flush_seconds)
-        await producer._sender.close()  # private: see the docstring
-        await producer.client.close()
 
 
 def make_producer(kafka: KafkaSettings, client_id: str) -> AIOKafkaProducer:

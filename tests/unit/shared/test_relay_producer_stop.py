@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.outbox.relay import stop_producer
+from shared.kafka_producer import stop_producer
 
 
 class Closable:
