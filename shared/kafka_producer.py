@@ -23,8 +23,9 @@ async def stop_producer(producer: AIOKafkaProducer, flush_seconds: float = PRODU
     a relay waited forever for it and published nothing (seen in the fault suite). After the
     wait its sender is stopped, which fails the records it held (the relay's rows were rolled
     back and go again with a fresh producer, so nothing the old one held can land after them;
-    a dead letter not sent leaves its record uncommitted), and its connections are closed. (The sender is the producer's own attribute: what ``stop``
-    itself closes after the flush, aiokafka pinned in pyproject.toml.)"""
+    a dead letter not sent leaves its record uncommitted), and its connections are closed. (The
+    sender is the producer's own attribute: what ``stop`` itself closes after the flush;
+    aiokafka is pinned in pyproject.toml.)"""
     try:
         await asyncio.wait_for(producer.stop(), flush_seconds)
     except TimeoutError:

@@ -35,11 +35,11 @@ class FineProducer(StuckProducer):
 
 async def test_a_producer_that_cannot_flush_is_dropped_after_the_wait() -> None:
     producer = StuckProducer()
-    await asyncio.wait_for(stop_producer(producer, flush_seconds=0.1), 5)  # type: ignore[arg-type]
+    await asyncio.wait_for(stop_producer(producer, flush_seconds=0.1), 5)
     assert producer._sender.closed and producer.client.closed  # its records failed, nothing left to land late
 
 
 async def test_a_producer_that_flushes_is_stopped_as_usual() -> None:
     producer = FineProducer()
-    await stop_producer(producer, flush_seconds=5)  # type: ignore[arg-type]
+    await stop_producer(producer, flush_seconds=5)
     assert producer._sender.closed and producer.client.closed
