@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import statistics
 import time
@@ -127,17 +128,41 @@ async def _seed(url: str, clients: int) -> asyncpg.Connection:
     return conn
 
 
-async def _time(conn: asyncpg.Connection, pid: int, runs: int, query) -> tuple[float, float, float, int]:
-    """(CPU ms per query of the backend, wall p50 ms, wall max ms, clients answered)."""
-    rows = await query()  # warm: plans cached, pages in memory
+async def _time(conn: asyncpg.Connection, pid: int, runs: int, query) -> tuple[float, float, float, int, int]:
+    """(CPU ms per query of the backend, wall p50 ms, wall max ms, clients answered, buffers a
+    query touches); ``query(conn)`` runs it."""
+    rows = await query(conn)  # warm: plans cached, pages in memory
     walls = []
     cpu = _cpu(pid)
     for _ in range(runs):
         t = time.perf_counter()
-        await query()
+        await query(conn)
         walls.append((time.perf_counter() - t) * 1000)
     cpu_ms = (_cpu(pid) - cpu) * 1000 / runs
-    return cpu_ms, statistics.median(walls), max(walls), len({r["client_id"] for r in rows})
+    counting = _CountingBuffers(conn)
+    await query(counting)
+    return cpu_ms, statistics.median(walls), max(walls), len({r["client_id"] for r in rows}), counting.buffers
+
+
+class _CountingBuffers:
+    """A connection that adds up the shared buffers (hit + read) each statement's plan touches,
+    from ``EXPLAIN (ANALYZE, BUFFERS)``: how much of the database a query reads, which decides
+    its cost when those pages are not in shared buffers (and does not move with the machine)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn, self.buffers = conn, 0
+
+    async def _count(self, sql: str, *args: object) -> None:
+        [plan] = json.loads(await self.conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args))
+        self.buffers += plan["Plan"]["Shared Hit Blocks"] + plan["Plan"]["Shared Read Blocks"]
+
+    async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        await self._count(sql, *args)
+        return await self.conn.fetch(sql, *args)
+
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        await self._count(sql, *args)
+        return await self.conn.fetchval(sql, *args)
 
 
 def _load_reads(path: str) -> Any:
@@ -193,37 +218,35 @@ async def main(dsn: str, clients: int, runs: int, before: str | None = None, reu
             (f"today, page {deep + 1} (offset {deep * 100:,})", today, None, deep),
         ]
         was = "released" if old_reads is None else "before"
-        print(f"| case | {was}: PG CPU ms/query · wall p50 · max | now: same | clients on the page |")
+        print(f"| case | {was}: PG CPU ms/query · wall p50 · max · buffers | now: same | clients on the page |")
         print("|---|---|---|---|")
+
+        def cells(t: tuple[float, float, float, int, int]) -> str:
+            return f"{t[0]:.1f} · {t[1]:.1f} · {t[2]:.1f} · {t[4]:,}"
+
         for label, on, terms, page in cases:
             kw = dict(on=on, payment_terms=terms, limit=101, offset=page * 100)
             old = await _time(
                 conn,
                 pid,
                 runs,
-                (lambda kw=kw: released_owed_periods(conn, **kw))
+                (lambda c, kw=kw: released_owed_periods(c, **kw))
                 if old_reads is None
-                else (lambda kw=kw: old_reads.owed_periods(conn, client_id=None, **kw)),
+                else (lambda c, kw=kw: old_reads.owed_periods(c, client_id=None, **kw)),
             )
-            new = await _time(conn, pid, runs, lambda kw=kw: reads.owed_periods(conn, client_id=None, **kw))
-            print(
-                f"| {label} | {old[0]:.1f} · {old[1]:.1f} · {old[2]:.1f} | {new[0]:.1f} · {new[1]:.1f} · "
-                f"{new[2]:.1f} | {old[3]} / {new[3]} |"
-            )
+            new = await _time(conn, pid, runs, lambda c, kw=kw: reads.owed_periods(c, client_id=None, **kw))
+            print(f"| {label} | {cells(old)} | {cells(new)} | {old[3]} / {new[3]} |")
         # the same deep page by cursor: after the last debtor of the page before it
         last = debtors[deep * 100 - 1]
         cursor: dict[str, Any] = dict(on=today, payment_terms=None, client_id=None, limit=101, offset=0, after=last)
         was_cursor = (
-            await _time(conn, pid, runs, lambda: old_reads.owed_periods(conn, **cursor))
+            await _time(conn, pid, runs, lambda c: old_reads.owed_periods(c, **cursor))
             if old_reads is not None
             else None
         )
-        new = await _time(conn, pid, runs, lambda: reads.owed_periods(conn, **cursor))
-        was_text = "–" if was_cursor is None else f"{was_cursor[0]:.1f} · {was_cursor[1]:.1f} · {was_cursor[2]:.1f}"
-        print(
-            f"| today, page {deep + 1} by `after` cursor | {was_text} | {new[0]:.1f} · {new[1]:.1f} · "
-            f"{new[2]:.1f} | {new[3]} |"
-        )
+        new = await _time(conn, pid, runs, lambda c: reads.owed_periods(c, **cursor))
+        was_text = "–" if was_cursor is None else cells(was_cursor)
+        print(f"| today, page {deep + 1} by `after` cursor | {was_text} | {cells(new)} | {new[3]} |")
     finally:
         await conn.close()
 

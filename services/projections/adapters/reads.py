@@ -24,12 +24,14 @@ NOT_VOID = not_void_sql("p.starts_on", "c.terminated_on")
 whether the termination has taken effect yet or is still ahead: it is in no answer."""
 
 
-def paid_as_at(on: str) -> str:
-    """``p``'s paid amount as at the day ``on`` (a parameter): what is paid now less the payments
-    dated after it (docs/design.md §8; ``shared.owed.paid_as_at``). One probe of ``payments_period_idx``."""
+def paid_as_at(on: str, row: str = "p") -> str:
+    """The paid amount of ``row`` (an alias with ``period_id`` and ``paid_amount``: a period, or
+    its ``period_debts`` row) as at the day ``on`` (a parameter): what is paid now less the
+    payments dated after it (docs/design.md §8; ``shared.owed.paid_as_at``). One probe of
+    ``payments_period_idx``."""
     return (
-        f"(p.paid_amount - coalesce((SELECT sum(q.amount) FROM payments q WHERE q.period_id = "
-        f"p.period_id AND q.paid_on > {on} AND NOT q.cancelled), 0))"
+        f"({row}.paid_amount - coalesce((SELECT sum(q.amount) FROM payments q WHERE q.period_id = "
+        f"{row}.period_id AND q.paid_on > {on} AND NOT q.cancelled), 0))"
     )
 
 
@@ -60,13 +62,13 @@ OWED_COLUMNS = (
 
 def owed_columns(on: str) -> str:
     """The columns of a period owed on the day ``on`` (a parameter), in ``OWED_COLUMNS`` order,
-    computed where the row is read: ``due_on`` is ``period_debts``' (``shared.owed.due_on``, kept
-    by the consumer), ``amount_due`` is the amount less what was paid as at ``on``. A period with
-    nothing paid now had nothing paid then: its payments are not probed (most debts: unpaid).
-    ``d``'s columns are all in ``period_debts_client_idx`` (the probe stays index-only); the
-    rest is the period's own row."""
-    return f"""d.client_id, p.contract_id, d.period_id, p.starts_on, p.ends_on, d.payment_terms, d.due_on,
-    p.amount - CASE WHEN p.paid_amount = 0 THEN 0 ELSE {paid_as_at(on)} END AS amount_due, p.currency,
+    all from ``d``, the period's ``period_debts`` row (migration 0011 gave it the period's own
+    columns): ``due_on`` is ``shared.owed.due_on``, kept by the consumer; ``amount_due`` is the
+    amount less what was paid as at ``on``. A period with nothing paid now had nothing paid then:
+    its payments are not probed (most debts: unpaid). Every column is in
+    ``period_debts_rows_idx``, so a page's rows are an index-only range per client."""
+    return f"""d.client_id, d.contract_id, d.period_id, d.starts_on, d.ends_on, d.payment_terms, d.due_on,
+    d.amount - CASE WHEN d.paid_amount = 0 THEN 0 ELSE {paid_as_at(on, "d")} END AS amount_due, d.currency,
     {on}::date - d.due_on AS days_overdue"""
 
 
@@ -313,13 +315,14 @@ async def owed_periods(
       on ``period_debts_open_idx`` and those paid since on ``period_debts_owed_idx``): gather
       their clients, sort them, take the page;
     * many: walk ``clients_name_idx (name, client_id)`` in the answer's order and keep a client
-      when ``period_debts_client_idx`` has a debt of it owed on D — an index-only probe, under a
+      when ``period_debts_rows_idx`` has a debt of it owed on D — an index-only probe, under a
       Limit, so the walk stops at the page.
 
     ``after`` (a keyset cursor) starts the page after that client, at the cost of a first
     page; ``offset`` (the page number's) is for callers without one. Then the owed periods of
     those clients only, as ``client_name`` + ``OWED_COLUMNS`` (``owed_columns``: the amount due
-    as at D, the days overdue): ``period_debts`` holds no void period (the consumer refreshes a
+    as at D, the days overdue), from the same index (no ``periods`` row read, migration 0011):
+    ``period_debts`` holds no void period (the consumer refreshes a
     contract's periods when it is terminated), so no contract is read per row, and the rows are
     already the domain's answer (``test_query_plans``: every page is ``domain.coverage.owed``).
 
@@ -349,7 +352,7 @@ async def owed_periods(
         owing = _owed_on(terms, due, day, "d.client_id")
         head = f"WITH owing AS MATERIALIZED (SELECT DISTINCT client_id FROM ({owing}) o) "
         # OFFSET 0 keeps each lateral a probe (here of clients_pkey, below of
-        # period_debts_client_idx): flattened, the planner may hash the whole table instead
+        # period_debts_rows_idx): flattened, the planner may hash the whole table instead
         source = "owing o CROSS JOIN LATERAL (SELECT * FROM clients c1 WHERE c1.client_id = o.client_id OFFSET 0) cl"
         probe = "true"
     else:
@@ -374,7 +377,6 @@ async def owed_periods(
         CROSS JOIN LATERAL (
             SELECT {owed_columns(day)}
             FROM period_debts d
-            JOIN periods p ON p.period_id = d.period_id
             WHERE d.client_id = cl.client_id AND {owed_on_d} OFFSET 0) o"""
     if with_position:
         position = (

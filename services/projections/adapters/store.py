@@ -164,10 +164,10 @@ REFRESH_DEBTS = """
     INSERT INTO period_debts AS d SELECT * FROM fresh
     ON CONFLICT (period_id) DO UPDATE SET
       client_id = EXCLUDED.client_id, contract_id = EXCLUDED.contract_id,
-      payment_terms = EXCLUDED.payment_terms, due_on = EXCLUDED.due_on, settled_on = EXCLUDED.settled_on
-    WHERE (d.client_id, d.contract_id, d.payment_terms, d.due_on, d.settled_on)
-          IS DISTINCT FROM (EXCLUDED.client_id, EXCLUDED.contract_id, EXCLUDED.payment_terms,
-                            EXCLUDED.due_on, EXCLUDED.settled_on)"""
+      payment_terms = EXCLUDED.payment_terms, due_on = EXCLUDED.due_on, settled_on = EXCLUDED.settled_on,
+      starts_on = EXCLUDED.starts_on, ends_on = EXCLUDED.ends_on, amount = EXCLUDED.amount,
+      currency = EXCLUDED.currency, paid_amount = EXCLUDED.paid_amount
+    WHERE d IS DISTINCT FROM EXCLUDED"""
 """``period_debts`` (migration 0008) in step for the periods a batch touches: the periods
 written or removed, those whose payments changed, and every period of a contract written (a
 termination voids its later periods); primary-key probes and ``periods_contract_idx``. The

@@ -153,7 +153,7 @@ async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded, monkey
     """On 2025-06-01 about half the seeded clients owe something (0.9 of the periods are paid,
     ~8 have fallen due per client), as on a real "today". With more periods owed than the
     gather bound, the first page of 20 must walk clients in the answer's order (name, id) on
-    clients_name_idx under a Limit, probe each one's debts on period_debts_client_idx, and stop
+    clients_name_idx under a Limit, probe each one's debts on period_debts_rows_idx, and stop
     after ~40 clients: the work is O(page), not O(owed periods). A cursor page (``after``)
     starts its walk at the cursor: as few clients read as for the first page.
     The planner is left alone (no enable_seqscan tricks)."""
@@ -164,7 +164,7 @@ async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded, monkey
     for after in (None, names[1500]):
         kwargs = dict(on=on, payment_terms=None, client_id=None, limit=21, offset=0, after=after)
         text = plan_text(await explain_debtors(conn, "COSTS OFF", **kwargs))
-        assert "clients_name_idx" in text and "period_debts_client_idx" in text, text
+        assert "clients_name_idx" in text and "period_debts_rows_idx" in text, text
         assert "period_debts_owed_idx" not in text and "Seq Scan" not in text, text
 
         [root] = json.loads((await explain_debtors(conn, "ANALYZE, FORMAT JSON", **kwargs))[0][0])
@@ -174,7 +174,7 @@ async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded, monkey
         # the probe is a filter on the walk: the clients read are those kept plus those removed
         read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in walk)
         assert 21 <= read <= 200 < CLIENTS, f"read {read} of {CLIENTS} clients for a page of 20 after {after}"
-        probes = [n for n in plan if n.get("Index Name") == "period_debts_client_idx"]
+        probes = [n for n in plan if n.get("Index Name") == "period_debts_rows_idx"]
         assert sum(n["Actual Loops"] for n in probes) <= read + 21, probes
 
 
