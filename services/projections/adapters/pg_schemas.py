@@ -35,6 +35,7 @@ COMPARED = {  # table -> key shown in samples of differing rows
     "stopped_streams": "stream_id",
     "income_months": "month || ' ' || currency",
     "period_debts": "period_id",
+    "debtor_clients": "client_id",
 }
 
 

@@ -26,7 +26,7 @@ FEW_OWE_SECONDS = 10.0
 class PostgresReadModel:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._few: dict[tuple[date, int, str | None], tuple[float, bool]] = {}
+        self._few: dict[tuple[date, int, str | None], tuple[float, reads.Owing]] = {}
 
     async def client_mark(self, client_id: UUID, up_to: int) -> ClientMark:
         async with self._pool.acquire() as conn:
@@ -86,7 +86,7 @@ class PostgresReadModel:
         after: reads.After | None = None,
     ) -> tuple[int | None, list[asyncpg.Record]]:
         async with self._pool.acquire() as conn:
-            few = client_id is None and await self._few_owe(conn, on, grace_days, payment_terms)
+            few = None if client_id is not None else await self._few_owe(conn, on, grace_days, payment_terms)
             rows = await reads.owed_periods(
                 conn,
                 on=on,
@@ -101,7 +101,9 @@ class PostgresReadModel:
             )
         return rows[0]["position"], [r for r in rows if r["client_id"] is not None]
 
-    async def _few_owe(self, conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> bool:
+    async def _few_owe(
+        self, conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None
+    ) -> reads.Owing:
         """``reads.few_owe``, remembered for ``FEW_OWE_SECONDS``: it only picks the cheaper of two
         ways to the same answer, so an old count costs time at worst, never a wrong page."""
         key = (on, grace_days, payment_terms)

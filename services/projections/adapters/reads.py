@@ -10,6 +10,7 @@ index the filter needs. Values always travel as parameters.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -273,6 +274,9 @@ DEBTS_GATHER_BOUND = 2000
 in the answer's order (the walk then finds a page after about page_size / share-owing
 clients). Chosen on the synthetic 100 k-client set of docs/decisions/performance.md."""
 
+DUE_COLUMN = {"prepaid": "prepaid_due", "postpaid": "postpaid_due"}
+"""``debtor_clients``' earliest unpaid due day, per payment terms (migration 0012)."""
+
 After = tuple[str | None, UUID]
 """A keyset cursor: the (name, client_id) of the last client of the page before."""
 
@@ -302,21 +306,26 @@ async def owed_periods(
     offset: int,
     grace_days: int = 0,
     after: After | None = None,
-    few: bool | None = None,
+    few: Owing | None = None,
     with_position: bool = False,
 ) -> list[asyncpg.Record]:
     """Periods overdue on ``on`` (owed since at least ``grace_days``), as at ``on``, of one page
     of debtor clients (by name, id), from ``period_debts`` (migration 0008): a period is owed
     on D iff ``due_on <= D - grace`` and it was not yet settled as at D, and not void.
 
-    The page of clients is chosen first, in one of two ways:
+    The page of clients is chosen first:
 
-    * few periods owed on D (a count, stopped at ``DEBTS_GATHER_BOUND``, of those unpaid now
-      on ``period_debts_open_idx`` and those paid since on ``period_debts_owed_idx``): gather
-      their clients, sort them, take the page;
-    * many: walk ``clients_name_idx (name, client_id)`` in the answer's order and keep a client
-      when ``period_debts_rows_idx`` has a debt of it owed on D — an index-only probe, under a
-      Limit, so the walk stops at the page.
+    * few periods owed on D (``few_owe``: a count, stopped at ``DEBTS_GATHER_BOUND``, of those
+      unpaid now on ``period_debts_open_idx`` and those paid since on ``period_debts_owed_idx``):
+      gather their clients, sort them, take the page;
+    * many, of which few settled after D (every "today"): walk ``debtor_clients_name_idx
+      (name, client_id)`` — only clients with a debt unpaid now (migration 0012) — in the
+      answer's order, keeping those whose earliest unpaid debt is due by D (index-only, under a
+      Limit: the walk stops at the page, no client probed), merged with the few clients of debts
+      settled after D, gathered;
+    * many of both (a day long ago): walk ``clients_name_idx`` in the answer's order and keep a
+      client when ``period_debts_rows_idx`` has a debt of it owed on D (an index-only probe);
+    * one client (``client_id``): its debts probed.
 
     ``after`` (a keyset cursor) starts the page after that client, at the cost of a first
     page; ``offset`` (the page number's) is for callers without one. Then the owed periods of
@@ -327,7 +336,7 @@ async def owed_periods(
     already the domain's answer (``test_query_plans``: every page is ``domain.coverage.owed``).
 
     ``few``: the caller's ``few_owe`` for these arguments (None: counted here). Either way the
-    answer is the same; the count only picks the cheaper way to it.
+    answer is the same; the counts only pick the cheaper way to it.
 
     ``with_position``: every row starts with ``position`` (the highest applied, or the
     client's), read in the same statement, so the position and the rows are one snapshot
@@ -342,35 +351,61 @@ async def owed_periods(
     day, due = param(on), param(on - timedelta(days=grace_days))
     terms = "" if payment_terms is None else f" AND d.payment_terms = {param(payment_terms)}"
     owed_on_d = f"d.due_on <= {due} AND (d.settled_on IS NULL OR d.settled_on > {day}){terms}"
-    if few is None:
-        few = client_id is None and await few_owe(conn, on, grace_days, payment_terms)
-    gather = client_id is None and few
+    if client_id is None and few is None:
+        few = await few_owe(conn, on, grace_days, payment_terms)
     client = None if client_id is None else param(client_id)
-    clients = "true" if client is None else f"cl.client_id = {client}"
     branches = _after_branches(after, param)
-    if gather:
-        owing = _owed_on(terms, due, day, "d.client_id")
-        head = f"WITH owing AS MATERIALIZED (SELECT DISTINCT client_id FROM ({owing}) o) "
-        # OFFSET 0 keeps each lateral a probe (here of clients_pkey, below of
-        # period_debts_rows_idx): flattened, the planner may hash the whole table instead
-        source = "owing o CROSS JOIN LATERAL (SELECT * FROM clients c1 WHERE c1.client_id = o.client_id OFFSET 0) cl"
-        probe = "true"
-    else:
-        head = ""
-        source = "clients cl"
-        probe = f"EXISTS (SELECT 1 FROM period_debts d WHERE d.client_id = cl.client_id AND {owed_on_d})"
-    page = [
-        f"(SELECT cl.client_id, cl.name FROM {source} WHERE {clients} AND {cond} AND {probe} "
-        f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)})"
-        for cond, order in branches
-    ]
-    chosen = (
-        page[0]
-        if len(page) == 1
-        else (
-            f"(SELECT * FROM ({' UNION ALL '.join(page)}) b ORDER BY b.name NULLS LAST, b.client_id LIMIT {int(limit)})"
+    # each source: (FROM, the condition that keeps a client); OFFSET 0 keeps each lateral a
+    # probe (of clients_pkey): flattened, the planner may hash the whole table instead
+    gathered = "{0} o CROSS JOIN LATERAL (SELECT * FROM clients c1 WHERE c1.client_id = o.client_id OFFSET 0) cl"
+    ctes: list[str] = []
+    if client is not None:  # one client: its debts probed
+        sources = [
+            (
+                "clients cl",
+                f"cl.client_id = {client} AND EXISTS (SELECT 1 FROM period_debts d WHERE d.client_id = cl.client_id "
+                f"AND {owed_on_d})",
+            )
+        ]
+    elif few is not None and few.few:  # every debt owed on D, gathered
+        ctes.append(
+            f"owing AS MATERIALIZED (SELECT DISTINCT client_id FROM ({_owed_on(terms, due, day, 'd.client_id')}) o)"
         )
-    )
+        sources = [(gathered.format("owing"), "true")]
+    elif few is not None and few.few_later:  # the clients with a debt unpaid now and due + a few
+        unpaid_due = (
+            f"(cl.prepaid_due <= {due} OR cl.postpaid_due <= {due})"
+            if payment_terms is None
+            else f"cl.{DUE_COLUMN[payment_terms]} <= {due}"
+        )
+        later = _settled_later(terms, due, day, "d.client_id")
+        ctes.append(f"later AS MATERIALIZED (SELECT DISTINCT client_id FROM ({later}) o)")
+        sources = [("debtor_clients cl", unpaid_due), (gathered.format("later"), "true")]
+    else:  # many debts settled after D too (a day long ago): every client walked, its debts probed
+        sources = [
+            (
+                "clients cl",
+                f"EXISTS (SELECT 1 FROM period_debts d WHERE d.client_id = cl.client_id AND {owed_on_d})",
+            )
+        ]
+    head = f"WITH {', '.join(ctes)} " if ctes else ""
+    parts = [(source, keep, cond, order) for source, keep in sources for cond, order in branches]
+    if len(parts) == 1:
+        [(source, keep, cond, order)] = parts
+        chosen = (
+            f"(SELECT cl.client_id, cl.name FROM {source} WHERE {keep} AND {cond} "
+            f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)})"
+        )
+    else:  # each part's first offset + limit in order, merged (a client may be in two)
+        page = " UNION ".join(
+            f"(SELECT cl.client_id, cl.name FROM {source} WHERE {keep} AND {cond} "
+            f"ORDER BY {order} LIMIT {int(limit) + int(offset)})"
+            for source, keep, cond, order in parts
+        )
+        chosen = (
+            f"(SELECT * FROM ({page}) b ORDER BY b.name NULLS LAST, b.client_id "
+            f"LIMIT {int(limit)} OFFSET {int(offset)})"
+        )
     rows = f"""
         SELECT cl.name AS client_name, o.*
         FROM {chosen} cl
@@ -393,26 +428,56 @@ async def owed_periods(
     return await conn.fetch(sql, *param.values)
 
 
-async def few_owe(conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> bool:
-    """Whether fewer than ``DEBTS_GATHER_BOUND`` periods are owed on ``on`` (a bounded count)."""
+class Owing(NamedTuple):
+    """How many debts are owed on a day, as far as choosing a debtors plan needs to know."""
+
+    few: bool
+    """Fewer than ``DEBTS_GATHER_BOUND`` debts owed on D: gather their clients."""
+    few_later: bool
+    """(When not ``few``.) Fewer than ``LATER_GATHER_BOUND`` of them settled only after D:
+    walk ``debtor_clients`` and gather those beside it (none at all for today)."""
+
+
+LATER_GATHER_BOUND = 500
+"""At most this many debts owed on D and settled after it: gathered beside the walk of
+``debtor_clients``. More (a day long ago, when many paid late): every client is walked instead,
+as a gather of them would read that many debts and a second walk would probe as many clients."""
+
+
+async def few_owe(conn: asyncpg.Connection, on: date, grace_days: int, payment_terms: str | None) -> Owing:
+    """Bounded counts of the debts owed on ``on`` (stopped at ``DEBTS_GATHER_BOUND``) and, only
+    when that many are, of those of them settled after it (stopped at ``LATER_GATHER_BOUND``)."""
     terms = "" if payment_terms is None else " AND d.payment_terms = $3"
     args: list[object] = [on - timedelta(days=grace_days), on]
     if payment_terms is not None:
         args.append(payment_terms)
-    count = await conn.fetchval(
-        f"SELECT count(*) FROM ({_owed_on(terms)} LIMIT {DEBTS_GATHER_BOUND}) s",
+    # the CASE evaluates the second count only when its branch is taken
+    counts = await conn.fetchrow(
+        f"WITH o AS (SELECT count(*) AS n FROM ({_owed_on(terms)} LIMIT {DEBTS_GATHER_BOUND}) s) "
+        f"SELECT o.n AS owed, CASE WHEN o.n >= {DEBTS_GATHER_BOUND} THEN "
+        f"(SELECT count(*) FROM ({_settled_later(terms)} LIMIT {LATER_GATHER_BOUND}) s) END AS later FROM o",
         *args,
     )
-    return bool(count < DEBTS_GATHER_BOUND)
+    if counts["later"] is None:
+        return Owing(few=True, few_later=True)
+    return Owing(few=False, few_later=counts["later"] < LATER_GATHER_BOUND)
 
 
 def _owed_on(more: str, due: str = "$1", day: str = "$2", column: str = "1") -> str:
     """``column`` of every debt owed on ``day`` (due by ``due``): those unpaid now on
     ``period_debts_open_idx``, a btree range the Append reads first and a Limit stops early, then
-    those paid since on ``period_debts_owed_idx``."""
+    those paid since (``_settled_later``)."""
     return (
         f"SELECT {column} FROM period_debts d WHERE d.settled_on IS NULL AND d.due_on <= {due}{more} "
-        f"UNION ALL SELECT {column} FROM period_debts d WHERE d.settled_on IS NOT NULL "
+        f"UNION ALL {_settled_later(more, due, day, column)}"
+    )
+
+
+def _settled_later(more: str, due: str = "$1", day: str = "$2", column: str = "1") -> str:
+    """``column`` of every debt due by ``due`` and settled only after ``day``, on
+    ``period_debts_owed_idx`` (a GiST on ``daterange(due_on, settled_on)``)."""
+    return (
+        f"SELECT {column} FROM period_debts d WHERE d.settled_on IS NOT NULL "
         f"AND daterange(d.due_on, d.settled_on) @> {due}::date AND d.settled_on > {day}{more}"
     )
 

@@ -160,18 +160,37 @@ REFRESH_DEBTS = """
                      UNION SELECT unnest($1::uuid[])),
     fresh AS (SELECT r.* FROM period_debt_rows r WHERE r.period_id IN (SELECT period_id FROM touched)),
     gone AS (DELETE FROM period_debts d USING touched t
-             WHERE d.period_id = t.period_id AND d.period_id NOT IN (SELECT period_id FROM fresh))
-    INSERT INTO period_debts AS d SELECT * FROM fresh
-    ON CONFLICT (period_id) DO UPDATE SET
-      client_id = EXCLUDED.client_id, contract_id = EXCLUDED.contract_id,
-      payment_terms = EXCLUDED.payment_terms, due_on = EXCLUDED.due_on, settled_on = EXCLUDED.settled_on,
-      starts_on = EXCLUDED.starts_on, ends_on = EXCLUDED.ends_on, amount = EXCLUDED.amount,
-      currency = EXCLUDED.currency, paid_amount = EXCLUDED.paid_amount
-    WHERE d IS DISTINCT FROM EXCLUDED"""
+             WHERE d.period_id = t.period_id AND d.period_id NOT IN (SELECT period_id FROM fresh)
+             RETURNING d.client_id),
+    kept AS (INSERT INTO period_debts AS d SELECT * FROM fresh
+             ON CONFLICT (period_id) DO UPDATE SET
+               client_id = EXCLUDED.client_id, contract_id = EXCLUDED.contract_id,
+               payment_terms = EXCLUDED.payment_terms, due_on = EXCLUDED.due_on, settled_on = EXCLUDED.settled_on,
+               starts_on = EXCLUDED.starts_on, ends_on = EXCLUDED.ends_on, amount = EXCLUDED.amount,
+               currency = EXCLUDED.currency, paid_amount = EXCLUDED.paid_amount
+             WHERE d IS DISTINCT FROM EXCLUDED
+             RETURNING d.client_id)
+    SELECT client_id FROM gone UNION SELECT client_id FROM kept"""
 """``period_debts`` (migration 0008) in step for the periods a batch touches: the periods
 written or removed, those whose payments changed, and every period of a contract written (a
 termination voids its later periods); primary-key probes and ``periods_contract_idx``. The
-rows that qualify are upserted, the others deleted — two disjoint sets, so one statement."""
+rows that qualify are upserted, the others deleted — two disjoint sets, so one statement.
+Returns the clients of the rows it wrote or deleted (for ``REFRESH_DEBTORS``)."""
+
+REFRESH_DEBTORS = """
+    WITH fresh AS (SELECT * FROM debtor_client_rows WHERE client_id = ANY($1::uuid[])),
+    gone AS (DELETE FROM debtor_clients t
+             WHERE t.client_id = ANY($1::uuid[]) AND t.client_id NOT IN (SELECT client_id FROM fresh)),
+    renamed AS (UPDATE debtor_clients t SET name = c.name FROM clients c
+                WHERE c.client_id = ANY($2::uuid[]) AND NOT c.client_id = ANY($1::uuid[])
+                  AND t.client_id = c.client_id AND t.name IS DISTINCT FROM c.name)
+    INSERT INTO debtor_clients AS t SELECT * FROM fresh
+    ON CONFLICT (client_id) DO UPDATE SET
+      name = EXCLUDED.name, prepaid_due = EXCLUDED.prepaid_due, postpaid_due = EXCLUDED.postpaid_due
+    WHERE t IS DISTINCT FROM EXCLUDED"""
+"""``debtor_clients`` (migration 0012) in step: the clients whose debts a batch changed ($1)
+recomputed from their ``period_debts`` rows (``period_debts_rows_idx``), and the name of the
+batch's other clients ($2, a primary-key probe each) where it changed."""
 
 
 def _debt_rows(ws: WorkingSet) -> tuple[list[UUID], list[UUID]] | None:
@@ -280,8 +299,9 @@ class ReadModelStore:
         return ws
 
     async def save(self, conn: asyncpg.Connection, ws: WorkingSet, *, rollups: bool = True) -> None:
-        """Write the dirty rows; with ``rollups``, keep ``income_months`` and ``period_debts`` in
-        step in the same transaction (a rebuild leaves them out and fills them once at the end)."""
+        """Write the dirty rows; with ``rollups``, keep ``income_months``, ``period_debts`` and
+        ``debtor_clients`` in step in the same transaction (a rebuild leaves them out and fills
+        them once at the end)."""
         touched = _income_rows(ws) if rollups else None
         if not touched:
             await self._write_rows(conn, ws)
@@ -292,8 +312,9 @@ class ReadModelStore:
             if any(r["items"] == 0 for r in cells):
                 await conn.execute("DELETE FROM income_months WHERE items = 0")
         debts = _debt_rows(ws) if rollups else None
-        if debts:
-            await conn.execute(REFRESH_DEBTS, *debts)
+        changed = [r[0] for r in await conn.fetch(REFRESH_DEBTS, *debts)] if debts else []
+        if rollups and (changed or ws.dirty_clients):
+            await conn.execute(REFRESH_DEBTORS, changed, list(ws.dirty_clients))
 
     async def _write_rows(self, conn: asyncpg.Connection, ws: WorkingSet) -> None:
         writes = (

@@ -28,7 +28,7 @@ from services.projections.adapters.reads import (
     owed_periods,
     to_period_state,
 )
-from services.projections.adapters.store import ADD_INCOME, REFRESH_DEBTS
+from services.projections.adapters.store import ADD_INCOME, REFRESH_DEBTORS, REFRESH_DEBTS
 from services.projections.application.ports import PeriodFilter
 from services.projections.domain.coverage import PeriodState, owed
 from shared.owed import paid_as_at
@@ -134,8 +134,8 @@ async def explain_debtors(conn: asyncpg.Connection, options: str, **kwargs: obje
     captured: list[list[asyncpg.Record]] = []
 
     class Explaining:
-        async def fetchval(self, sql: str, *args: object) -> object:  # the bounded count: run as is
-            return await conn.fetchval(sql, *args)
+        async def fetchrow(self, sql: str, *args: object) -> object:  # the bounded counts: run as is
+            return await conn.fetchrow(sql, *args)
 
         async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
             captured.append(await conn.fetch(f"EXPLAIN ({options}) " + sql, *args))
@@ -152,30 +152,52 @@ def nodes(plan: dict) -> list[dict]:
 async def test_a_debtors_page_walks_clients_and_stops_at_the_page(seeded, monkeypatch) -> None:
     """On 2025-06-01 about half the seeded clients owe something (0.9 of the periods are paid,
     ~8 have fallen due per client), as on a real "today". With more periods owed than the
-    gather bound, the first page of 20 must walk clients in the answer's order (name, id) on
-    clients_name_idx under a Limit, probe each one's debts on period_debts_rows_idx, and stop
-    after ~40 clients: the work is O(page), not O(owed periods). A cursor page (``after``)
-    starts its walk at the cursor: as few clients read as for the first page.
-    The planner is left alone (no enable_seqscan tricks)."""
+    gather bound, the first page of 20 must walk the clients with an unpaid debt in the answer's
+    order (name, id) on debtor_clients_name_idx under a Limit and stop after ~20 of them: the
+    work is O(page), not O(owed periods), and no client is probed. The clients of debts settled
+    after the day (none here: payments come within a month) are gathered beside it.
+    A cursor page (``after``) starts its walk at the cursor: as few clients read as for the
+    first page. The planner is left alone (no enable_seqscan tricks)."""
     conn, clients = seeded
     monkeypatch.setattr(reads, "DEBTS_GATHER_BOUND", 100)  # 2,000 clients: make "many" owe
     on = date(2025, 6, 1)
+    assert await reads.few_owe(conn, on, 0, None) == reads.Owing(few=False, few_later=True)
     names = sorted((c[1], c[0]) for c in clients)
     for after in (None, names[1500]):
         kwargs = dict(on=on, payment_terms=None, client_id=None, limit=21, offset=0, after=after)
         text = plan_text(await explain_debtors(conn, "COSTS OFF", **kwargs))
-        assert "clients_name_idx" in text and "period_debts_rows_idx" in text, text
-        assert "period_debts_owed_idx" not in text and "Seq Scan" not in text, text
+        assert "debtor_clients_name_idx" in text and "period_debts_owed_idx" in text, text
+        assert "clients_name_idx on clients" not in text and "Seq Scan" not in text, text
 
         [root] = json.loads((await explain_debtors(conn, "ANALYZE, FORMAT JSON", **kwargs))[0][0])
         plan = nodes(root["Plan"])
-        walk = [n for n in plan if n.get("Index Name") == "clients_name_idx"]
+        walk = [n for n in plan if n.get("Index Name") == "debtor_clients_name_idx"]
         assert walk and all(n["Actual Loops"] == 1 for n in walk), plan
-        # the probe is a filter on the walk: the clients read are those kept plus those removed
+        # the due filter is on the walk: the clients read are those kept plus those removed
         read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in walk)
-        assert 21 <= read <= 200 < CLIENTS, f"read {read} of {CLIENTS} clients for a page of 20 after {after}"
+        assert 21 <= read <= 60 < CLIENTS, f"read {read} of {CLIENTS} clients for a page of 20 after {after}"
         probes = [n for n in plan if n.get("Index Name") == "period_debts_rows_idx"]
-        assert sum(n["Actual Loops"] for n in probes) <= read + 21, probes
+        assert sum(n["Actual Loops"] for n in probes) <= 21, probes  # the page's rows only
+
+
+async def test_a_debtors_page_when_many_debts_were_settled_after_the_day_walks_every_client(
+    seeded, monkeypatch
+) -> None:
+    """On 2024-01-15 the prepaid periods that started on 2024-01-01 are owed and most are paid
+    later that month: with the bounds at 100, many owe and many settled after the day. The page
+    walks clients_name_idx probing period_debts_rows_idx, under a Limit too."""
+    conn, _ = seeded
+    monkeypatch.setattr(reads, "DEBTS_GATHER_BOUND", 100)
+    monkeypatch.setattr(reads, "LATER_GATHER_BOUND", 100)
+    on = date(2024, 1, 15)
+    assert await reads.few_owe(conn, on, 0, None) == reads.Owing(few=False, few_later=False)
+    kwargs = dict(on=on, payment_terms=None, client_id=None, limit=21, offset=0)
+    text = plan_text(await explain_debtors(conn, "COSTS OFF", **kwargs))
+    assert "clients_name_idx on clients" in text and "period_debts_rows_idx" in text, text
+    assert "debtor_clients" not in text and "Seq Scan" not in text, text
+    [root] = json.loads((await explain_debtors(conn, "ANALYZE, FORMAT JSON", **kwargs))[0][0])
+    walk = [n for n in nodes(root["Plan"]) if n.get("Index Name") == "clients_name_idx"]
+    assert walk and sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in walk) < CLIENTS // 4, walk
 
 
 async def test_a_debtors_page_when_few_owe_reads_only_their_debts(seeded) -> None:
@@ -269,9 +291,9 @@ async def read_side_plans(conn: asyncpg.Connection, clients: list) -> list[str]:
     plans: list[str] = []
 
     class Explaining:
-        async def fetchval(self, sql: str, *args: object) -> object:
+        async def fetchrow(self, sql: str, *args: object) -> object:
             plans.append(plan_text(await conn.fetch("EXPLAIN " + sql, *args)))
-            return await conn.fetchval(sql, *args)
+            return await conn.fetchrow(sql, *args)
 
         async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
             plans.append(plan_text(await conn.fetch("EXPLAIN " + sql, *args)))
@@ -293,6 +315,7 @@ async def read_side_plans(conn: asyncpg.Connection, clients: list) -> list[str]:
     plans.append(plan_text(await conn.fetch("EXPLAIN " + INCOME_SQL, date(2024, 1, 1), date(2025, 1, 1), day)))
     period, contract = await conn.fetchrow("SELECT period_id, contract_id FROM periods LIMIT 1")
     plans.append(plan_text(await conn.fetch("EXPLAIN " + REFRESH_DEBTS, [period], [contract])))
+    plans.append(plan_text(await conn.fetch("EXPLAIN " + REFRESH_DEBTORS, [clients[1][0]], [clients[2][0]])))
     return plans
 
 
