@@ -51,12 +51,14 @@ from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
 class Setting:
     name: str
     max_records: int
+    paced: bool = True
 
 
 BEFORE = "the --before tree's consumer, its defaults"
 SETTINGS = {
     "live": Setting("this tree, the live service's settings: 2,000 records a batch", 2000),
     "released": Setting("this tree, 500 records a batch", 500),
+    "unpaced": Setting("this tree, 2,000 records a batch, nothing paused (as fetched, before pacing)", 2000, False),
 }
 
 
@@ -246,7 +248,10 @@ async def main(dsn, bootstrap, total, name, settings, rate):
     dead_letters = DeadLetterProducer(kafka, name + "-dlq")
     publisher = DeadLetterPublisher(dead_letters.send, "bench." + name)
     known = inspect.signature(events_consumer).parameters
+    paced = settings.pop("paced", True)
     settings = {k: v for k, v in settings.items() if k in known}
+    if not paced:
+        settings["pacing"] = lambda: None
     consumer = events_consumer(kafka, pool, Projector(ReadModelStore(), publisher.publish_all), dead_letters,
                                client_id=name, group="bench." + name, **settings)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -264,8 +269,9 @@ async def main(dsn, bootstrap, total, name, settings, rate):
     delays = await steady(pool, bootstrap, total, rate) if rate else {}
     await consumer.stop()
     await pool.close()
+    pauses = consumer.pacing.pauses if getattr(consumer, "pacing", None) is not None else 0
     print(json.dumps({"seconds": seconds, "cpu": cpu, "parked": parked, "rss_growth_mb": rss - base,
-                      "batches": batches[1], **delays}))
+                      "batches": batches[1], "pauses": pauses, **delays}))
 
 async def steady(pool, bootstrap, total, rate, seconds=10):
     # Caught up: a payment a tick at `rate`/s on contracts opened just before (each its own
@@ -345,7 +351,7 @@ async def apply_backlog(
     finally:
         await admin.close()
     dsn = base.rsplit("/", 1)[0] + f"/{name}"
-    settings = {"max_records": setting.max_records}
+    settings = {"max_records": setting.max_records, "paced": setting.paced}
     pg = family_cpu(postmaster)
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -374,6 +380,7 @@ async def apply_backlog(
         "parked": result["parked"],
         "rss_growth_mb": result["rss_growth_mb"],
         "batches": result["batches"],
+        "pauses": result.get("pauses", 0),
         **{k: v for k, v in result.items() if k.endswith("_ms")},
     }
 
@@ -408,14 +415,15 @@ async def main(args: argparse.Namespace) -> None:
         print(f"\nload average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; {total:,} events")
         print(
             "| consumer | events/s | ÷ bare consumer | s | consumer CPU µs/event | PostgreSQL CPU µs/event "
-            "| parked | batches | consumer RSS growth MB | caught up: produced → applied p50 · p90 · p99 ms |"
+            "| parked | pauses | batches | consumer RSS growth MB | caught up: produced → applied p50 · p90 · p99 ms |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, r in rows:
             print(
                 f"| {name} | {r['events_per_second']:,.0f} | {r['events_per_second'] / bare:.3f} | "
                 f"{r.get('seconds', 0):.1f} | {r.get('cpu_us_per_event', 0):.0f} | "
-                f"{r.get('pg_cpu_us_per_event', 0):.0f} | {r.get('parked', 0):,.0f} | {r.get('batches', 0):,.0f} | "
+                f"{r.get('pg_cpu_us_per_event', 0):.0f} | {r.get('parked', 0):,.0f} | {r.get('pauses', 0):,.0f} | "
+                f"{r.get('batches', 0):,.0f} | "
                 f"{r.get('rss_growth_mb', 0):.0f} | "
                 + " · ".join(f"{r[q]:.1f}" for q in ("p50_ms", "p90_ms", "p99_ms") if q in r)
                 + " |"

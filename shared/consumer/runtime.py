@@ -31,6 +31,7 @@ from aiokafka.errors import ConsumerStoppedError, KafkaError
 from shared.backoff import Backoff, retry_until_done
 from shared.consumer.commits import BackgroundCommits, Offsets
 from shared.consumer.dead_letter import DeadLetterProducer
+from shared.consumer.pacing import Pacing
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
@@ -81,6 +82,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka s
     async def on_partitions_revoked(self, revoked: Any) -> None:
         # what was settled is committed by its owner (bounded: the group waits meanwhile)
         await self._runtime.flush_commits(timeout=10.0)
+        if self._runtime.pacing is not None:
+            self._runtime.pacing.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         runtime = self._runtime
@@ -108,11 +111,14 @@ class ConsumerRuntime:
         on_lag: Callable[[str, int, int], None] | None = None,
         graceful_seconds: float = 15.0,
         start_backoff: Backoff = START_BACKOFF,
+        pacing: Pacing | None = None,
     ) -> None:
+        """``pacing``: keep co-partitioned topics in step during a backlog (``shared.consumer.pacing``)."""
         self.subscription, self.handler, self.dead_letters = subscription, handler, dead_letters
         self.on_assigned, self._on_failure, self._on_lag = on_assigned, on_failure, on_lag
         self._kafka, self._backoff, self._start_backoff = kafka, backoff, start_backoff
         self._graceful = graceful_seconds
+        self.pacing = pacing
         self.client: AIOKafkaConsumer | None = None
         self.joined = False
         self.next_offsets: dict[tuple[str, int], int] = {}
@@ -189,6 +195,8 @@ class ConsumerRuntime:
                 continue
             fetch_errors = 0
             if not fetched:
+                if self.pacing is not None:
+                    self.pacing.release(consumer)
                 continue
             records = list(chain.from_iterable(fetched.values()))
             try:
@@ -240,6 +248,9 @@ class ConsumerRuntime:
         self.next_offsets.update(offsets)
         self._commits.soon(offsets)
         consumer = self.client
+        if self.pacing is not None and consumer is not None:
+            self.pacing.handled(records)
+            self.pacing.steer(consumer, self.next_offsets)
         if self._on_lag is not None and consumer is not None:
             assigned = consumer.assignment()  # a partition revoked while handling has no highwater
             for (topic, partition), nxt in offsets.items():

@@ -22,6 +22,7 @@ class FakeConsumer:
     """What ``getmany`` returns: per partition, one list of records per fetch."""
     fetches: list[tuple[list[tuple[str, int]], int]] = field(default_factory=list)
     """Every ``getmany``: the partitions asked for (all assigned when none named) and its timeout."""
+    paused: set[tuple[str, int]] = field(default_factory=set)
 
     @property
     def commits(self) -> int:
@@ -43,6 +44,13 @@ class FakeConsumer:
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.seeks.append((tp.topic, tp.partition, offset))
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        assert all((tp.topic, tp.partition) in self.high for tp in partitions), "Partition is not assigned"
+        self.paused |= {(tp.topic, tp.partition) for tp in partitions}
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.paused -= {(tp.topic, tp.partition) for tp in partitions}
 
     def highwater(self, tp: TopicPartition) -> int | None:
         assert (tp.topic, tp.partition) in self.high, "Partition is not assigned"  # as aiokafka

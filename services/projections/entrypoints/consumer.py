@@ -8,10 +8,13 @@ It runs on ``shared.consumer``'s runtime; what is particular to it:
 * the two topics are co-partitioned (key = client id, same partition count) and the range
   assignor gives partition N of both to the same member;
 * group ``abonent.projections``, ``auto_offset_reset="earliest"`` (a new group replays all);
-* records are read as fetched (issue 20 tried reading the partitions in step, as the rebuild
-  does: a catch-up parked a tenth, but caught up at 300 events/s it fell seconds behind, so
-  it was removed — bench/README.md, "Live catch-up"); an event read before its predecessor
-  on the other topic is parked until its predecessor is applied;
+* records are read as fetched; while a partition works off a backlog, the same partition
+  number of the other topic is paused whenever it runs ahead of it (``shared.consumer.pacing``:
+  read as fetched, a catch-up parked a third of its events). Caught up, nothing is paused.
+  (Issue 20 first tried reading the partitions in step, as the rebuild does, with a pump
+  task: caught up at 300 events/s it fell seconds behind, so it was removed — bench/README.md,
+  "Live catch-up".) An event read before its predecessor on the other topic is parked until
+  its predecessor is applied;
 * up to ``max_records`` records applied in ONE database transaction (a batch is whatever is
   there: a fetch returns as soon as any record is, it never lingers for more);
 * offsets are committed to Kafka only *after* the transaction commits, in the background so
@@ -28,7 +31,7 @@ It runs on ``shared.consumer``'s runtime; what is particular to it:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -38,6 +41,7 @@ from services.projections.application.projector import BatchResult, Prepared, Pr
 from services.projections.entrypoints import metrics
 from shared import tracing
 from shared.consumer import Backoff, ConsumerRuntime, DeadLetterProducer, Offsets, Subscription
+from shared.consumer.pacing import Pacing
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, PROJECTIONS_GROUP
@@ -143,7 +147,9 @@ def events_consumer(
     poll_timeout_ms: int = 100,
     topics: tuple[str, ...] = TOPICS,
     group: str = PROJECTIONS_GROUP,
+    pacing: Callable[[], Pacing | None] = Pacing,
 ) -> ConsumerRuntime:
+    """``pacing``: makes the runtime's :class:`Pacing` (None: read as fetched, nothing paused)."""
     subscription = Subscription(
         topics,
         group,
@@ -161,4 +167,5 @@ def events_consumer(
         on_assigned=SeekToStoredOffsets(pool),
         on_failure=metrics.FAILURES.inc,
         on_lag=_lag,
+        pacing=pacing(),
     )

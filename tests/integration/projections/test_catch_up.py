@@ -5,7 +5,9 @@ from offset 0 — a backlog of every event the session published so far plus a f
 this test's, facts and time events interleaved month by month as the relay publishes them —
 with the service's own consumer (``events_consumer``: records as fetched — an event read before
 its predecessor on the other topic is parked —, batches of up to 2,000 records in one
-transaction each). Then ``cli check`` replays the topics into a scratch
+transaction each), its pacing made eager (a partition ahead of its partner by more than 50
+positions is paused while the partner has records waiting) so that the pauses and resumes
+happen on this small backlog too. Then ``cli check`` replays the topics into a scratch
 schema and compares every table: no difference."""
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from services.projections.adapters.store import ReadModelStore
 from services.projections.application.projector import Projector
 from services.projections.entrypoints.consumer import events_consumer
 from shared.consumer import DeadLetterProducer
+from shared.consumer.pacing import Pacing
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.events.envelope import Envelope
 from shared.kafka_security import plaintext
@@ -92,6 +95,7 @@ async def test_a_backlog_caught_up_live_is_what_a_rebuild_makes(stack, producer)
         client_id=name,
         max_records=2000,
         group=f"test.{name}",
+        pacing=lambda: Pacing(backlog=1, lead=50),
     )
     sizes: list[int] = []
     handle = consumer.handler.handle
@@ -108,6 +112,7 @@ async def test_a_backlog_caught_up_live_is_what_a_rebuild_makes(stack, producer)
         await consumer.stop()
         await pool.close()
     assert sum(sizes) >= len(events) and max(sizes) > 500, sizes  # the backlog, in big batches
+    assert consumer.pacing is not None and consumer.pacing.pauses > 0
 
     checked = await asyncio.to_thread(run_cli, stack, "check", dsn)
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -1,0 +1,155 @@
+"""shared.consumer.pacing: a partition ahead of its partner with a backlog is paused until the
+partner has caught up with it; caught up, nothing is paused."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiokafka import TopicPartition
+
+from shared.backoff import Backoff
+from shared.consumer import ConsumerRuntime, DeadLetterProducer, Subscription
+from shared.consumer.pacing import Pacing, record_position
+from shared.kafka_security import plaintext
+from tests.support.fake_kafka import FakeConsumer, attach
+
+
+@dataclass
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def at(topic: str, partition: int, offset: int, position: int | None) -> Record:
+    headers = [("event_type", b"x"), ("position", str(position).encode())] if position is not None else []
+    return Record(topic, partition, offset, headers)
+
+
+EVENTS, SCHEDULE = "events", "schedule"
+
+
+def consumer(high: dict[tuple[str, int], int]) -> FakeConsumer:
+    return FakeConsumer(high=high)
+
+
+def offsets(*records: Record) -> dict[tuple[str, int], int]:
+    return {(r.topic, r.partition): r.offset + 1 for r in records}
+
+
+def test_the_position_header_is_read_and_a_record_without_one_has_none() -> None:
+    assert record_position(at(EVENTS, 0, 0, 42)) == 42
+    assert record_position(at(EVENTS, 0, 0, None)) is None
+    assert record_position(Record(EVENTS, 0, 0, [("position", b"not a number")])) is None
+
+
+def test_a_partition_ahead_of_its_partner_with_a_backlog_is_paused_until_the_partner_passes_it() -> None:
+    kafka = consumer({(EVENTS, 0): 10_000, (SCHEDULE, 0): 10_000, (EVENTS, 1): 10, (SCHEDULE, 1): 10})
+    pacing = Pacing(backlog=500, lead=100)
+    ahead, behind = at(SCHEDULE, 0, 99, 50_000), at(EVENTS, 0, 99, 1_000)
+    pacing.handled([ahead, behind])
+    pacing.steer(kafka, offsets(ahead, behind))
+    assert kafka.paused == {(SCHEDULE, 0)}  # partition 1 has no backlog: untouched
+
+    # the partner moves, still behind: the partition stays paused
+    behind = at(EVENTS, 0, 2_000, 30_000)
+    pacing.handled([behind])
+    pacing.steer(kafka, offsets(ahead, behind))
+    assert kafka.paused == {(SCHEDULE, 0)}
+
+    # the partner passes it: resumed (and the partner, now ahead by less than the lead, runs on)
+    behind = at(EVENTS, 0, 4_000, 50_050)
+    pacing.handled([behind])
+    pacing.steer(kafka, offsets(ahead, behind))
+    assert kafka.paused == set()
+
+
+def test_a_partner_whose_backlog_is_worked_off_releases_the_partition_ahead() -> None:
+    kafka = consumer({(EVENTS, 0): 10_000, (SCHEDULE, 0): 10_000})
+    pacing = Pacing(backlog=500, lead=100)
+    ahead, behind = at(SCHEDULE, 0, 99, 50_000), at(EVENTS, 0, 99, 1_000)
+    pacing.handled([ahead, behind])
+    pacing.steer(kafka, offsets(ahead, behind))
+    assert kafka.paused == {(SCHEDULE, 0)}
+    behind = at(EVENTS, 0, 9_600, 20_000)  # 399 records left: under the backlog
+    pacing.handled([behind])
+    pacing.steer(kafka, offsets(ahead, behind))
+    assert kafka.paused == set()
+
+
+def test_caught_up_nothing_is_paused_however_far_apart_the_positions() -> None:
+    kafka = consumer({(EVENTS, 0): 100, (SCHEDULE, 0): 3})
+    pacing = Pacing(backlog=500, lead=100)
+    records = [at(SCHEDULE, 0, 2, 90_000), at(EVENTS, 0, 99, 10)]
+    pacing.handled(records)
+    pacing.steer(kafka, offsets(*records))
+    assert kafka.paused == set()
+
+
+def test_within_the_lead_nothing_is_paused_and_an_unknown_place_pauses_nothing() -> None:
+    kafka = consumer({(EVENTS, 0): 10_000, (SCHEDULE, 0): 10_000})
+    pacing = Pacing(backlog=500, lead=100)
+    records = [at(SCHEDULE, 0, 99, 1_100), at(EVENTS, 0, 99, 1_000)]
+    pacing.handled(records)
+    pacing.steer(kafka, offsets(*records))
+    assert kafka.paused == set()
+
+    other = Pacing(backlog=500, lead=100)
+    records = [at(SCHEDULE, 0, 99, 90_000), at(EVENTS, 0, 99, None)]  # the partner's place unknown
+    other.handled(records)
+    other.steer(kafka, offsets(*records))
+    assert kafka.paused == set()
+
+
+def test_a_rebalance_forgets_the_revoked_partitions_and_what_was_paused() -> None:
+    pacing = Pacing()
+    pacing.handled([at(EVENTS, 0, 1, 5), at(EVENTS, 1, 1, 7)])
+    pacing.paused = {TopicPartition(EVENTS, 1)}
+    pacing.forget({TopicPartition(EVENTS, 0)})
+    assert pacing.positions == {TopicPartition(EVENTS, 1): 7} and pacing.paused == set()
+
+
+class Settle:
+    async def handle(self, records: object, failures: int) -> None:
+        return None
+
+    async def failed(self, records: object, error: Exception, failures: int) -> bool:
+        return False
+
+
+def paced_runtime() -> tuple[ConsumerRuntime, FakeConsumer]:
+    kafka_settings = plaintext("127.0.0.1:1")
+    runtime = ConsumerRuntime(
+        kafka_settings,
+        Subscription((EVENTS, SCHEDULE), "group", "client", poll_timeout_ms=1),
+        Settle(),
+        DeadLetterProducer(kafka_settings, "client-dlq"),
+        backoff=Backoff(0, 0),
+        pacing=Pacing(backlog=500, lead=100),
+    )
+    return runtime, attach(runtime, consumer({(EVENTS, 0): 10_000, (SCHEDULE, 0): 10_000}))
+
+
+async def test_the_runtime_paces_after_each_settled_fetch() -> None:
+    runtime, kafka = paced_runtime()
+    assert await runtime.process([at(SCHEDULE, 0, 99, 50_000), at(EVENTS, 0, 99, 1_000)])
+    assert kafka.paused == {(SCHEDULE, 0)}
+    assert await runtime.process([at(EVENTS, 0, 5_000, 60_000)])
+    assert kafka.paused == {(EVENTS, 0)}  # now the events partition is ahead of the schedule's backlog
+
+
+async def test_an_idle_poll_resumes_every_paused_partition() -> None:
+    """The partner is not delivering (its leader moving, say): nothing stays held back for it."""
+    runtime, kafka = paced_runtime()
+    assert await runtime.process([at(SCHEDULE, 0, 99, 50_000), at(EVENTS, 0, 99, 1_000)])
+    assert kafka.paused == {(SCHEDULE, 0)}
+    loop = asyncio.create_task(runtime._consume())  # the fake has nothing to fetch: an idle poll
+    for _ in range(100):
+        await asyncio.sleep(0.005)
+        if not kafka.paused:
+            break
+    runtime.request_stop()
+    await loop
+    assert kafka.paused == set() and runtime.pacing is not None and runtime.pacing.paused == set()
