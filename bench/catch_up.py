@@ -442,6 +442,10 @@ if __name__ == "__main__":
     parser.add_argument("--settings", default="live", help=f"comma-separated: {', '.join(SETTINGS)}")
     parser.add_argument("--before", type=Path, help="a source tree of an earlier commit: its consumer runs too")
     parser.add_argument(
-        "--steady", type=int, default=0, help="then, caught up, this many payments/s for 10 s: produced -> applied"
+        "--steady",
+        type=int,
+        default=0,
+        help="then, caught up, this many payments/s for 10 s: produced -> applied (read it for the first setting "
+        "of a run only: a later one also reads the earlier ones' steady records as backlog)",
     )
     uvloop.run(main(parser.parse_args()))
