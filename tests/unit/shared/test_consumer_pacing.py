@@ -45,62 +45,45 @@ def test_the_position_header_is_read_and_a_record_without_one_has_none() -> None
     assert record_position(Record(EVENTS, 0, 0, [("position", b"not a number")])) is None
 
 
+def steer(
+    pacing: Pacing, kafka: FakeConsumer, *handled: Record, earlier: tuple[Record, ...] = ()
+) -> set[tuple[str, int]]:
+    """``handled`` settled, after ``earlier`` fetches: what is paused now."""
+    pacing.handled(list(handled))
+    pacing.steer(kafka, offsets(*earlier, *handled))
+    return kafka.paused
+
+
 def test_a_partition_ahead_of_its_partner_with_a_backlog_is_paused_until_the_partner_passes_it() -> None:
     kafka = consumer({(EVENTS, 0): 10_000, (SCHEDULE, 0): 10_000, (EVENTS, 1): 10, (SCHEDULE, 1): 10})
     pacing = Pacing(backlog=500, lead=100)
-    ahead, behind = at(SCHEDULE, 0, 99, 50_000), at(EVENTS, 0, 99, 1_000)
-    pacing.handled([ahead, behind])
-    pacing.steer(kafka, offsets(ahead, behind))
-    assert kafka.paused == {(SCHEDULE, 0)}  # partition 1 has no backlog: untouched
-
+    ahead = at(SCHEDULE, 0, 99, 50_000)
+    assert steer(pacing, kafka, ahead, at(EVENTS, 0, 99, 1_000)) == {(SCHEDULE, 0)}  # partition 1: no backlog
     # the partner moves, still behind: the partition stays paused
-    behind = at(EVENTS, 0, 2_000, 30_000)
-    pacing.handled([behind])
-    pacing.steer(kafka, offsets(ahead, behind))
-    assert kafka.paused == {(SCHEDULE, 0)}
-
+    assert steer(pacing, kafka, at(EVENTS, 0, 2_000, 30_000), earlier=(ahead,)) == {(SCHEDULE, 0)}
     # the partner passes it: resumed (and the partner, now ahead by less than the lead, runs on)
-    behind = at(EVENTS, 0, 4_000, 50_050)
-    pacing.handled([behind])
-    pacing.steer(kafka, offsets(ahead, behind))
-    assert kafka.paused == set()
+    assert steer(pacing, kafka, at(EVENTS, 0, 4_000, 50_050), earlier=(ahead,)) == set()
 
 
 def test_a_partner_whose_backlog_is_worked_off_releases_the_partition_ahead() -> None:
     kafka = consumer({(EVENTS, 0): 10_000, (SCHEDULE, 0): 10_000})
     pacing = Pacing(backlog=500, lead=100)
-    ahead, behind = at(SCHEDULE, 0, 99, 50_000), at(EVENTS, 0, 99, 1_000)
-    pacing.handled([ahead, behind])
-    pacing.steer(kafka, offsets(ahead, behind))
-    assert kafka.paused == {(SCHEDULE, 0)}
-    behind = at(EVENTS, 0, 9_600, 20_000)  # 399 records left: under the backlog
-    pacing.handled([behind])
-    pacing.steer(kafka, offsets(ahead, behind))
-    assert kafka.paused == set()
+    ahead = at(SCHEDULE, 0, 99, 50_000)
+    assert steer(pacing, kafka, ahead, at(EVENTS, 0, 99, 1_000)) == {(SCHEDULE, 0)}
+    # 399 records left: under the backlog
+    assert steer(pacing, kafka, at(EVENTS, 0, 9_600, 20_000), earlier=(ahead,)) == set()
 
 
 def test_caught_up_nothing_is_paused_however_far_apart_the_positions() -> None:
     kafka = consumer({(EVENTS, 0): 100, (SCHEDULE, 0): 3})
-    pacing = Pacing(backlog=500, lead=100)
-    records = [at(SCHEDULE, 0, 2, 90_000), at(EVENTS, 0, 99, 10)]
-    pacing.handled(records)
-    pacing.steer(kafka, offsets(*records))
-    assert kafka.paused == set()
+    assert steer(Pacing(backlog=500, lead=100), kafka, at(SCHEDULE, 0, 2, 90_000), at(EVENTS, 0, 99, 10)) == set()
 
 
 def test_within_the_lead_nothing_is_paused_and_an_unknown_place_pauses_nothing() -> None:
     kafka = consumer({(EVENTS, 0): 10_000, (SCHEDULE, 0): 10_000})
-    pacing = Pacing(backlog=500, lead=100)
-    records = [at(SCHEDULE, 0, 99, 1_100), at(EVENTS, 0, 99, 1_000)]
-    pacing.handled(records)
-    pacing.steer(kafka, offsets(*records))
-    assert kafka.paused == set()
-
-    other = Pacing(backlog=500, lead=100)
-    records = [at(SCHEDULE, 0, 99, 90_000), at(EVENTS, 0, 99, None)]  # the partner's place unknown
-    other.handled(records)
-    other.steer(kafka, offsets(*records))
-    assert kafka.paused == set()
+    assert steer(Pacing(backlog=500, lead=100), kafka, at(SCHEDULE, 0, 99, 1_100), at(EVENTS, 0, 99, 1_000)) == set()
+    # the partner's place unknown
+    assert steer(Pacing(backlog=500, lead=100), kafka, at(SCHEDULE, 0, 99, 90_000), at(EVENTS, 0, 99, None)) == set()
 
 
 def test_a_rebalance_forgets_the_revoked_partitions_and_what_was_paused() -> None:
