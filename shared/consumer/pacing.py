@@ -45,14 +45,19 @@ class PausableConsumer(Protocol):
 
 
 def record_position(record: Any) -> int | None:
-    """The event store's position a record carries in its headers (None: it carries none)."""
-    for name, value in record.headers or ():
-        if name == POSITION_HEADER:
-            try:
-                return int(value)
-            except (TypeError, ValueError):
-                return None
-    return None
+    """The event store's position a record carries in its headers (None: it carries none).
+    Headers as aiokafka gives them (name, value pairs) or as a mapping, as decoding reads them."""
+    headers = record.headers
+    if not headers:
+        return None
+    if isinstance(headers, Mapping):
+        value = headers.get(POSITION_HEADER)
+    else:
+        value = next((v for name, v in headers if name == POSITION_HEADER), None)
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class Pacing:

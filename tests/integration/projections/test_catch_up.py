@@ -108,6 +108,12 @@ async def test_a_backlog_caught_up_live_is_what_a_rebuild_makes(stack, producer)
     consumer.start()
     try:
         await wait_consumed(dsn, stack.kafka_bootstrap, timeout=120)
+        # caught up, the next idle poll resumes whatever pacing paused (aiokafka's own state)
+        for _ in range(50):
+            if consumer.client is not None and not consumer.client.paused():
+                break
+            await asyncio.sleep(0.1)
+        assert consumer.client is not None and not consumer.client.paused()
     finally:
         await consumer.stop()
         await pool.close()

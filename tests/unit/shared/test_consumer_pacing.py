@@ -43,6 +43,7 @@ def test_the_position_header_is_read_and_a_record_without_one_has_none() -> None
     assert record_position(at(EVENTS, 0, 0, 42)) == 42
     assert record_position(at(EVENTS, 0, 0, None)) is None
     assert record_position(Record(EVENTS, 0, 0, [("position", b"not a number")])) is None
+    assert record_position(Record(EVENTS, 0, 0, {"position": b"7"})) == 7  # type: ignore[arg-type]  # a mapping, as decoding accepts
 
 
 def steer(
