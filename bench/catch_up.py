@@ -54,6 +54,7 @@ class Setting:
     paced: bool = True
 
 
+PG_STATEMENTS = "shared_preload_libraries=pg_stat_statements pg_stat_statements.track=top"
 BEFORE = "the --before tree's consumer, its defaults"
 SETTINGS = {
     "live": Setting("this tree, the live service's settings: 2,000 records a batch", 2000),
@@ -340,14 +341,36 @@ uvloop.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], json.lo
 a checkout of an earlier commit (``--before``), in a fresh interpreter each."""
 
 
+STATEMENTS = """SELECT s.calls, s.total_exec_time, s.rows, regexp_replace(left(s.query, 140), '\\s+', ' ', 'g') AS query
+FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+WHERE d.datname = $1 AND s.toplevel ORDER BY s.total_exec_time DESC LIMIT $2"""
+
+
+async def statements(base: str, name: str, total: int, top: int) -> list[str]:
+    """The consumer's top-level statements in its database, by execution time per event."""
+    conn = await asyncpg.connect(base)
+    try:
+        rows = await conn.fetch(STATEMENTS, name, top)
+    finally:
+        await conn.close()
+    return [
+        f"    {r['total_exec_time'] * 1000 / total:7.1f} µs/event {r['calls']:>7,} calls "
+        f"{r['rows'] / max(r['calls'], 1):8.1f} rows/call  {r['query']}"
+        for r in rows
+    ]
+
+
 async def apply_backlog(
-    stack: api.StackInfo, tree: Path, setting: Setting, total: int, postmaster: int, rate: int = 0
+    stack: api.StackInfo, tree: Path, setting: Setting, total: int, postmaster: int, rate: int = 0, top: int = 0
 ) -> dict[str, float]:
     base = stack.database_urls["projections"]
     name = f"catchup_{uuid4().hex[:8]}"
     admin = await asyncpg.connect(base)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
+        if top:
+            await admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            await admin.execute("SELECT pg_stat_statements_reset()")
     finally:
         await admin.close()
     dsn = base.rsplit("/", 1)[0] + f"/{name}"
@@ -372,6 +395,8 @@ async def apply_backlog(
         raise RuntimeError(f"{setting.name}: the consumer exited {child.returncode}")
     result = json.loads(out.decode().strip().splitlines()[-1])
     pg = family_cpu(postmaster) - pg
+    if top:
+        print("\n".join([f"  {setting.name}: top statements", *await statements(base, name, total, top)]), flush=True)
     return {
         "events_per_second": total / result["seconds"],
         "seconds": result["seconds"],
@@ -390,6 +415,8 @@ def _postmaster(run_dir: Path) -> int:
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.statements:  # read by deploy.local.postgres when it starts the server
+        os.environ["ABONENT_PG_SETTINGS"] = PG_STATEMENTS
     run_dir = Path(tempfile.mkdtemp(prefix="abonent-catchup-"))
     stack = await asyncio.to_thread(api.start_stack, run_dir, StackPorts.free(), progress=lambda _: None)
     try:
@@ -407,7 +434,9 @@ async def main(args: argparse.Namespace) -> None:
             runs = [(args.before, Setting(BEFORE, 0))] if args.before else []
             runs += [(REPO, SETTINGS[key]) for key in args.settings.split(",")]
             for tree, setting in runs:
-                result = await apply_backlog(stack, tree, setting, total, _postmaster(run_dir), args.steady)
+                result = await apply_backlog(
+                    stack, tree, setting, total, _postmaster(run_dir), args.steady, args.statements
+                )
                 rows.append((setting.name, result))
                 print(f"  {setting.name}: {result}", flush=True)
         ceiling = [r["events_per_second"] for name, r in rows if name.startswith("bare")]
@@ -447,5 +476,12 @@ if __name__ == "__main__":
         default=0,
         help="then, caught up, this many payments/s for 10 s: produced -> applied (read it for the first setting "
         "of a run only: a later one also reads the earlier ones' steady records as backlog)",
+    )
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="load pg_stat_statements and print each consumer's N costliest statements (µs of execution per event)",
     )
     uvloop.run(main(parser.parse_args()))

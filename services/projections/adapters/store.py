@@ -193,6 +193,20 @@ recomputed from their ``period_debts`` rows (``period_debts_rows_idx``), and the
 batch's other clients ($2, a primary-key probe each) where it changed."""
 
 
+BATCH_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+"""A batch's statements probe tables with arrays of hundreds of keys (``= ANY($1)``). A cached
+generic plan guesses ten keys and keeps the plan it chose while the tables were small — a
+sequential scan testing every row against every key, linearly: during a catch-up into a fresh
+read model ``LOAD_STREAMS`` alone took 50 ms a batch so. A custom plan sees the array: it probes
+the index, or hashes the keys when it scans (PostgreSQL ≥ 14 hashes a constant array). Planning
+each statement afresh costs far less at these batch sizes (bench/results/notes-20261202-live-
+catch-up-plans.md). ``LOCAL``: the transaction's own; the pool's read queries keep their cached
+plans."""
+LARGE_BATCH = 200
+"""Records from which a batch plans afresh: a backlog's batches. A caught-up batch (a few
+records, a few keys per array) keeps the cached plans and saves planning its ten statements."""
+
+
 def _debt_rows(ws: WorkingSet) -> tuple[list[UUID], list[UUID]] | None:
     """($1, $2) of ``REFRESH_DEBTS``; None if the batch cannot change what is owed."""
     periods = ws.dirty_periods | ws.removed_periods
@@ -239,14 +253,17 @@ class ReadModelStore:
     def transaction(self, conn: asyncpg.Connection) -> Transaction:
         return conn.transaction()
 
-    async def lock_for_batch(self, conn: asyncpg.Connection, partitions: Iterable[int]) -> None:
-        """SWAP_LOCK shared, then one lock per partition NUMBER: both topics are keyed by client
-        with the same partition count, so partition N of either carries the same clients."""
+    async def begin_batch(self, conn: asyncpg.Connection, partitions: Iterable[int], size: int = 1) -> None:
+        """At the start of a live batch's transaction of ``size`` records: for a large one, plan
+        its statements for the arrays they are given (``BATCH_PLANS``); then take SWAP_LOCK
+        shared and one lock per partition NUMBER: both topics are keyed by client with the same
+        partition count, so partition N of either carries the same clients."""
         # One round trip: a multi-statement simple query runs its statements in order (SWAP_LOCK
         # first, then the partitions sorted: no lock-order deadlocks). Only ints go into the text.
+        plans = [BATCH_PLANS] if size >= LARGE_BATCH else []
         await conn.execute(
             "; ".join(
-                [f"SELECT pg_advisory_xact_lock_shared({int(SWAP_LOCK)})"]
+                [*plans, f"SELECT pg_advisory_xact_lock_shared({int(SWAP_LOCK)})"]
                 + [
                     f"SELECT pg_advisory_xact_lock({int(PARTITION_LOCK_CLASS)}, {int(p)})"
                     for p in sorted(set(partitions))

@@ -274,7 +274,7 @@ class Projector:
         result = BatchResult(received=1, next_offsets=batch.next_offsets, dead_lettered=1)
         async with self._store.transaction(conn):
             if live:
-                await self._store.lock_for_batch(conn, [record.partition])
+                await self._store.begin_batch(conn, [record.partition])
             if held is not None:
                 await self._apply_streams(conn, [], [held], result, live=live, rollups=rollups)
             await self._store.save_offsets(conn, result.next_offsets, notify=live, reached=result.reached)
@@ -297,7 +297,7 @@ class Projector:
             result = BatchResult()
             try:
                 async with self._store.transaction(conn):
-                    await self._store.lock_for_batch(conn, [parked[0]["source_partition"]])
+                    await self._store.begin_batch(conn, [parked[0]["source_partition"]])
                     await self._store.unstop(conn, [stream])
                     await self._apply_streams(conn, [], [], result, live=True, also=[stream])
                     await self._store.save_offsets(conn, {}, notify=True, reached=result.reached)
@@ -341,7 +341,7 @@ class Projector:
         store = self._store
         async with store.transaction(conn):
             if live:
-                await self._store.lock_for_batch(conn, (p for _, p in result.next_offsets))
+                await self._store.begin_batch(conn, (p for _, p in result.next_offsets), batch.received)
             applying, decision = await self._apply_streams(conn, incoming, held, result, live=live, rollups=rollups)
             # every live batch wakes waiters: a global min_position also waits for consumed offsets
             await self._store.save_offsets(conn, result.next_offsets, notify=live, reached=result.reached)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -28,7 +29,14 @@ from services.projections.adapters.reads import (
     owed_periods,
     to_period_state,
 )
-from services.projections.adapters.store import ADD_INCOME, REFRESH_DEBTORS, REFRESH_DEBTS
+from services.projections.adapters.store import (
+    ADD_INCOME,
+    LARGE_BATCH,
+    LOAD_STREAMS,
+    REFRESH_DEBTORS,
+    REFRESH_DEBTS,
+    ReadModelStore,
+)
 from services.projections.application.ports import PeriodFilter
 from services.projections.domain.coverage import PeriodState, owed
 from shared.owed import paid_as_at
@@ -353,6 +361,53 @@ async def test_a_waiting_querys_look_finds_the_clients_parked_events_by_index(pr
         plan = plan_text(await conn.fetch("EXPLAIN " + reads.CLIENT_MARK_SQL, owners[7], 5_000))
         assert "parked_events_client_idx" in plan, plan
         assert "Seq Scan on parked_events" not in plan, plan
+    finally:
+        await conn.execute(f"DROP SCHEMA {pg_schema} CASCADE")
+        await conn.close()
+
+
+async def test_a_batch_plans_its_key_arrays_with_the_tables_as_they_are_now(projections_dsn) -> None:
+    """A live catch-up starts on empty tables. A connection that caches a generic plan of a
+    batch statement then keeps it as the tables grow: it guesses ten keys per array and scans,
+    testing each row against each of a batch's thousand keys (50 ms a batch of
+    ``LOAD_STREAMS`` at 3,000 streams, seen in ``bench.catch_up``). A batch's transaction plans
+    its statements afresh (``BATCH_PLANS``), so the planner sees the array it is given; outside
+    a batch, or in a caught-up batch of a few records, the cached plans serve."""
+    pg_schema = f"plans_batch_{uuid4().hex[:8]}"
+    conn = await asyncpg.connect(projections_dsn)
+    store = ReadModelStore()
+    try:
+        await conn.execute("SELECT projections_meta.create_read_model($1)", pg_schema)
+        await conn.execute(f"SET search_path TO {pg_schema}")
+        await conn.execute("SET plan_cache_mode = force_generic_plan")  # PostgreSQL's choice, made sure of
+        streams = [f"contract-{i}" for i in range(20_000)]
+        rows = [(s, 3) for s in streams]
+        await conn.copy_records_to_table("stream_versions", records=rows[:50], schema_name=pg_schema)
+        await conn.execute("ANALYZE stream_versions")  # the first batches' few rows, counted
+        await conn.execute(f"PREPARE load_streams(text[]) AS {LOAD_STREAMS}")
+        await conn.execute("EXECUTE load_streams('{contract-0}')")  # its plan is cached now
+        await conn.copy_records_to_table("stream_versions", records=rows[50:], schema_name=pg_schema)
+        explain = "EXPLAIN EXECUTE load_streams('{" + ",".join(streams[::10]) + "}')"
+
+        def scan(plan: list[asyncpg.Record]) -> str:  # how stream_versions is read (not the keys)
+            return next(r[0] for r in plan if "stream_versions" in r[0]).strip()
+
+        def estimated(node: str) -> int:
+            return int(re.search(r" rows=(\d+) ", node).group(1))  # type: ignore[union-attr]
+
+        cached = await conn.fetch(explain)
+        assert scan(cached).startswith("->  Seq Scan") and "ANY ($1)" in plan_text(cached), plan_text(cached)[:400]
+        async with conn.transaction():
+            await store.begin_batch(conn, [0], size=3)  # caught up: the cached plans serve
+            assert await conn.fetch(explain) == cached
+        async with conn.transaction():
+            await store.begin_batch(conn, [0], size=LARGE_BATCH)
+            batch = await conn.fetch(explain)
+        # the array is a constant to the planner: it counts its keys, and hashes them when it
+        # scans (PostgreSQL >= 14 hashes a constant array of nine or more) — linear either way
+        assert "$1" not in plan_text(batch), plan_text(batch)[:400]
+        assert estimated(scan(batch)) == 2_000 and estimated(scan(cached)) <= 10, (scan(cached), scan(batch))
+        assert await conn.fetch(explain) == cached  # LOCAL: the transaction's own
     finally:
         await conn.execute(f"DROP SCHEMA {pg_schema} CASCADE")
         await conn.close()
