@@ -114,6 +114,17 @@ class BatchResult:
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     applied_types: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: BatchResult) -> None:
+        """Count ``other`` (another part of the same fetch) in too; ``received`` stays."""
+        for name in ("applied", "skipped", "parked", "unparked", "dead_lettered", "stopped", "resumed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for bucket, position in other.reached.items():
+            self.reached[bucket] = max(self.reached.get(bucket, position), position)
+        for key, offset in other.next_offsets.items():
+            self.next_offsets[key] = max(self.next_offsets.get(key, offset), offset)
+        for event_type, n in other.applied_types.items():
+            self.applied_types[event_type] = self.applied_types.get(event_type, 0) + n
+
 
 def incoming_from(decoded: Decoded) -> Incoming:
     env, record, event = decoded.envelope, decoded.record, decoded.payload
@@ -256,9 +267,7 @@ class Projector:
                 log.exception("an event fails on its own: its stream stops", topic=record.topic, offset=record.offset)
                 reason = f"cannot apply: {exc!r}"[:1000]
                 result = await self._stop_record(conn, record, reason, keep=True, live=live, rollups=rollups)
-            for name in ("applied", "skipped", "parked", "unparked", "dead_lettered", "stopped", "resumed"):
-                setattr(total, name, getattr(total, name) + getattr(result, name))
-            total.next_offsets.update(result.next_offsets)
+            total.add(result)
         return total
 
     async def _stop_record(
