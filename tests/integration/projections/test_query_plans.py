@@ -31,6 +31,7 @@ from services.projections.adapters.reads import (
 )
 from services.projections.adapters.store import (
     ADD_INCOME,
+    BATCH_PLANS,
     LARGE_BATCH,
     LOAD_STREAMS,
     REFRESH_DEBTORS,
@@ -283,6 +284,23 @@ async def test_keeping_the_rollup_probes_the_touched_rows(seeded) -> None:
     plan = plan_text(await conn.fetch("EXPLAIN " + ADD_INCOME, [period], [contract], [uuid4()], [], [], [], [], [], []))
     assert "Seq Scan on periods" not in plan, plan  # (payments: none seeded, a scan of nothing)
     assert "periods_pkey" in plan and "periods_contract_idx" in plan, plan
+
+
+async def test_a_backlogs_batch_keeps_the_open_debts_by_probing_its_periods(seeded) -> None:
+    """A catch-up's batch touches a thousand periods of 24,000: keeping ``period_debts`` in
+    step reads only those periods (``= ANY`` of the batch's arrays, which a batch plans as
+    constants: probed by index, or hashed in a scan), never a join over every period."""
+    conn, _ = seeded
+    rows = await conn.fetch("SELECT period_id, contract_id FROM periods ORDER BY period_id LIMIT 1000")
+    periods, contracts = [r[0] for r in rows], list({r[1] for r in rows[:300]})
+    async with conn.transaction():
+        await conn.execute(BATCH_PLANS)
+        plan = plan_text(await conn.fetch("EXPLAIN " + REFRESH_DEBTS, periods, contracts))
+    lines = plan.splitlines()
+    reads = [i for i, line in enumerate(lines) if " on periods " in line]
+    assert reads, plan
+    for i in reads:  # every read of periods is of the batch's own keys (a scan filters by them)
+        assert "ANY (" in lines[i + 1], "\n".join(lines[i : i + 2])[:300]
 
 
 DROPPED_BY_0009 = {
