@@ -158,7 +158,8 @@ in (month, currency) order, so two batches never deadlock on the rollup."""
 REFRESH_DEBTS = """
     WITH touched AS (SELECT period_id FROM periods WHERE period_id = ANY($1::uuid[]) OR contract_id = ANY($2::uuid[])
                      UNION SELECT unnest($1::uuid[])),
-    fresh AS (SELECT r.* FROM period_debt_rows r WHERE r.period_id = ANY($1::uuid[]) OR r.contract_id = ANY($2::uuid[])),
+    fresh AS (SELECT r.* FROM period_debt_rows r
+              WHERE r.period_id = ANY($1::uuid[]) OR r.contract_id = ANY($2::uuid[])),
     gone AS (DELETE FROM period_debts d USING touched t
              WHERE d.period_id = t.period_id AND d.period_id NOT IN (SELECT period_id FROM fresh)
              RETURNING d.client_id),
