@@ -432,7 +432,7 @@ async def main(args: argparse.Namespace) -> None:
             n, s = await bare_consumer(stack.kafka_bootstrap)
             rows.append(("bare aiokafka consumer (ceiling)", {"events_per_second": n / s}))
             runs = [(args.before, Setting(BEFORE, 0))] if args.before else []
-            runs += [(REPO, SETTINGS[key]) for key in args.settings.split(",")]
+            runs += [(REPO, SETTINGS[key]) for key in args.settings.split(",") if key]
             for tree, setting in runs:
                 result = await apply_backlog(
                     stack, tree, setting, total, _postmaster(run_dir), args.steady, args.statements
@@ -468,7 +468,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--settings", default="live", help=f"comma-separated: {', '.join(SETTINGS)}")
+    parser.add_argument(
+        "--settings", default="live", help=f"comma-separated: {', '.join(SETTINGS)} (empty: --before only)"
+    )
     parser.add_argument("--before", type=Path, help="a source tree of an earlier commit: its consumer runs too")
     parser.add_argument(
         "--steady",

@@ -194,15 +194,16 @@ recomputed from their ``period_debts`` rows (``period_debts_rows_idx``), and the
 batch's other clients ($2, a primary-key probe each) where it changed."""
 
 
-BATCH_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+BATCH_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off"
 """A batch's statements probe tables with arrays of hundreds of keys (``= ANY($1)``). A cached
 generic plan guesses ten keys and keeps the plan it chose while the tables were small — a
-sequential scan testing every row against every key, linearly: during a catch-up into a fresh
-read model ``LOAD_STREAMS`` alone took 50 ms a batch so. A custom plan sees the array: it probes
-the index, or hashes the keys when it scans (PostgreSQL ≥ 14 hashes a constant array). Planning
-each statement afresh costs far less at these batch sizes (bench/results/notes-20261202-live-
-catch-up-plans.md). ``LOCAL``: the transaction's own; the pool's read queries keep their cached
-plans."""
+sequential scan testing every row against every key: during a catch-up into a fresh read
+model ``LOAD_STREAMS`` alone took 50 ms a batch so. A custom plan sees the array: it probes
+the index, or hashes the keys when it scans (PostgreSQL ≥ 14 hashes a constant array).
+Planning each statement afresh costs far less at these batch sizes. Seeing a thousand keys,
+the planner also costs ``REFRESH_DEBTS`` past JIT's thresholds, and compiling it took 0.5 s of
+a 0.54 s statement: no JIT in these batches (bench/results/notes-20261202-live-catch-up-
+plans.md). ``LOCAL``: the transaction's own; the pool's read queries keep their cached plans."""
 LARGE_BATCH = 200
 """Records from which a batch plans afresh: a backlog's batches. A caught-up batch (a few
 records, a few keys per array) keeps the cached plans and saves planning its ten statements."""
