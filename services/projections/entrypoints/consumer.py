@@ -42,6 +42,7 @@ from services.projections.entrypoints import metrics
 from shared import tracing
 from shared.consumer import Backoff, ConsumerRuntime, DeadLetterProducer, Offsets, Subscription
 from shared.consumer.pacing import Pacing
+from shared.histogram import observe_all
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE, PROJECTIONS_GROUP
@@ -59,12 +60,15 @@ log = get_logger("projections.consumer")
 def _observe_delays(records: Sequence[ConsumerRecord], batch: Prepared | None, committed: float) -> None:
     """How long after each event was recorded, and sent to Kafka, its batch committed (the
     moment queries can see it). Read from the decoded batch: no extra decoding."""
-    for record in records:
-        if (produced := getattr(record, "timestamp", None)) is not None:
-            metrics.SINCE_PRODUCED.observe(max(committed - produced / 1000, 0.0))
-    for item in batch.incoming if batch is not None else ():
-        if item.envelope is not None:
-            metrics.SINCE_RECORDED.observe(max(committed - item.envelope.recorded_at.timestamp(), 0.0))
+    observe_all(
+        metrics.SINCE_PRODUCED,
+        (max(committed - r.timestamp / 1000, 0.0) for r in records if getattr(r, "timestamp", None) is not None),
+    )
+    incoming = batch.incoming if batch is not None else ()
+    observe_all(
+        metrics.SINCE_RECORDED,
+        (max(committed - i.envelope.recorded_at.timestamp(), 0.0) for i in incoming if i.envelope is not None),
+    )
 
 
 class SeekToStoredOffsets:
