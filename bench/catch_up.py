@@ -237,12 +237,23 @@ from shared.kafka_security import plaintext
 from shared.logging import configure_logging
 from shared.runtime import tune_gc
 
+GC = {"start": 0.0, "longest_ms": 0.0, "full": 0}
+
+def note_gc(phase, info):  # the consumer's longest collection: a pause of everything it does
+    if phase == "start":
+        GC["start"] = time.perf_counter()
+    else:
+        GC["longest_ms"] = max(GC["longest_ms"], (time.perf_counter() - GC["start"]) * 1000)
+        GC["full"] += info["generation"] == 2
+
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 async def main(dsn, bootstrap, total, name, settings, rate):
     configure_logging("json", "WARNING")  # as the service runs: debug lines filtered out
     tune_gc()  # as the service's server does (shared.http.server)
+    import gc
+    gc.callbacks.append(note_gc)
     await apply_migrations(dsn, migrations_dir("projections"))
     kafka = plaintext(bootstrap)
     pool = await open_pool(dsn, min_size=2, max_size=4)
@@ -272,7 +283,13 @@ async def main(dsn, bootstrap, total, name, settings, rate):
     await pool.close()
     pauses = consumer.pacing.pauses if getattr(consumer, "pacing", None) is not None else 0
     print(json.dumps({"seconds": seconds, "cpu": cpu, "parked": parked, "rss_growth_mb": rss - base,
-                      "batches": batches[1], "pauses": pauses, **delays}))
+                      "batches": batches[1], "pauses": pauses, "gc_longest_ms": GC["longest_ms"],
+                      "gc_full": GC["full"], "batch_longest_s": batch_longest(), **delays}))
+
+def batch_longest():  # the upper bound of the slowest batch's bucket (the histogram's resolution)
+    bounds = list(metrics.BATCH_SECONDS._upper_bounds)
+    filled = [b for b, n in zip(bounds, metrics.BATCH_SECONDS._buckets) if n.get() > 0]
+    return filled[-1] if filled else 0.0
 
 async def steady(pool, bootstrap, total, rate, seconds=10):
     # Caught up: a payment a tick at `rate`/s on contracts opened just before (each its own
@@ -404,6 +421,8 @@ async def apply_backlog(
         "pg_cpu_us_per_event": pg / total * 1e6,
         "parked": result["parked"],
         "rss_growth_mb": result["rss_growth_mb"],
+        "gc_longest_ms": result.get("gc_longest_ms", 0.0),
+        "batch_longest_s": result.get("batch_longest_s", 0.0),
         "batches": result["batches"],
         "pauses": result.get("pauses", 0),
         **{k: v for k, v in result.items() if k.endswith("_ms")},
@@ -444,9 +463,10 @@ async def main(args: argparse.Namespace) -> None:
         print(f"\nload average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; {total:,} events")
         print(
             "| consumer | events/s | ÷ bare consumer | s | consumer CPU µs/event | PostgreSQL CPU µs/event "
-            "| parked | pauses | batches | consumer RSS growth MB | caught up: produced → applied p50 · p90 · p99 ms |"
+            "| parked | pauses | batches | consumer RSS growth MB | longest GC pause ms | slowest batch ≤ s "
+            "| caught up: produced → applied p50 · p90 · p99 ms |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, r in rows:
             print(
                 f"| {name} | {r['events_per_second']:,.0f} | {r['events_per_second'] / bare:.3f} | "
@@ -454,6 +474,7 @@ async def main(args: argparse.Namespace) -> None:
                 f"{r.get('pg_cpu_us_per_event', 0):.0f} | {r.get('parked', 0):,.0f} | {r.get('pauses', 0):,.0f} | "
                 f"{r.get('batches', 0):,.0f} | "
                 f"{r.get('rss_growth_mb', 0):.0f} | "
+                f"{r.get('gc_longest_ms', 0):.1f} | {r.get('batch_longest_s', 0):g} | "
                 + " · ".join(f"{r[q]:.1f}" for q in ("p50_ms", "p90_ms", "p99_ms") if q in r)
                 + " |"
             )
