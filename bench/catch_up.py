@@ -11,8 +11,9 @@ interpreter on uvloop per setting). ``--before DIR`` adds the consumer of anothe
 (``git archive <commit> | tar -x -C DIR``: its code, its migrations, its defaults) on the same
 topics in the same run. Per setting: events/s from start to everything consumed, the CPU per
 event of the consumer's process and of PostgreSQL, the events parked on the way, the batches,
-the consumer's RSS growth; and the bare aiokafka consumer on the same topics (the ceiling
-issue 20 measures catch-up against).
+the consumer's RSS growth, its longest GC pause and slowest batch; and the bare aiokafka
+consumer on the same topics (the ceiling issue 20 measures catch-up against). ``--statements
+N``: each consumer's N costliest statements (``pg_stat_statements``, µs per event).
 """
 
 from __future__ import annotations
