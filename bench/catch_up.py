@@ -41,6 +41,7 @@ from aiokafka import AIOKafkaProducer
 
 import shared.events.contracts  # noqa: F401 - registers the payload models
 from bench.environment import family_cpu
+from bench.profiling import PG_STATEMENTS_SETTINGS
 from bench.projections import bare_consumer
 from deploy.local import api
 from deploy.local.layout import REPO, StackPorts
@@ -55,7 +56,6 @@ class Setting:
     paced: bool = True
 
 
-PG_STATEMENTS = "shared_preload_libraries=pg_stat_statements pg_stat_statements.track=top"
 BEFORE = "the --before tree's consumer, its defaults"
 SETTINGS = {
     "live": Setting("this tree, the live service's settings: 2,000 records a batch", 2000),
@@ -436,7 +436,7 @@ def _postmaster(run_dir: Path) -> int:
 
 async def main(args: argparse.Namespace) -> None:
     if args.statements:  # read by deploy.local.postgres when it starts the server
-        os.environ["ABONENT_PG_SETTINGS"] = PG_STATEMENTS
+        os.environ["ABONENT_PG_SETTINGS"] = PG_STATEMENTS_SETTINGS
     run_dir = Path(tempfile.mkdtemp(prefix="abonent-catchup-"))
     stack = await asyncio.to_thread(api.start_stack, run_dir, StackPorts.free(), progress=lambda _: None)
     try:

@@ -23,6 +23,10 @@ from pathlib import Path
 
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 
+PG_STATEMENTS_SETTINGS = "shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all"
+"""``ABONENT_PG_SETTINGS`` for a profiling stack: ``pg_stat_statements`` loaded, statements inside
+plpgsql functions counted too (``track=all``; a report of top-level ones filters ``toplevel``)."""
+
 
 def py_spy() -> str | None:
     beside_python = Path(sys.executable).with_name("py-spy")  # the venv's, when not on PATH

@@ -40,12 +40,11 @@ from bench.http import HttpPool
 from bench.loadgen import LoadResult
 from bench.measure import cpu_note, measure
 from bench.profiles import PROFILES
-from bench.profiling import _short
+from bench.profiling import PG_STATEMENTS_SETTINGS, _short
 from bench.results import Report
 from bench.runner import notifier_starts_at_the_end
 from bench.targets import load_targets
 
-PG_SETTINGS = "shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all"
 STATEMENTS = """SELECT d.datname, s.toplevel, s.calls, s.total_exec_time, s.rows,
        regexp_replace(left(s.query, 160), '\\s+', ' ', 'g') AS query
 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
@@ -185,7 +184,7 @@ def main(
         end_to_end.UNLOADED_RATE, help="commands/s of the e2e mix (near the CPU-bound ceiling the consumer trails)"
     ),
 ) -> None:
-    os.environ["ABONENT_PG_SETTINGS"] = PG_SETTINGS
+    os.environ["ABONENT_PG_SETTINGS"] = PG_STATEMENTS_SETTINGS
     profile = PROFILES["smoke"]
     report = Report(profile.name, "python -m bench.write_profile")
     env = open_env(print)

@@ -286,7 +286,7 @@ async def test_keeping_the_rollup_probes_the_touched_rows(seeded) -> None:
     assert "periods_pkey" in plan and "periods_contract_idx" in plan, plan
 
 
-async def test_a_backlogs_batch_keeps_the_open_debts_by_probing_its_periods(seeded) -> None:
+async def test_a_backlogs_batch_keeps_the_open_debts_reading_only_its_periods(seeded) -> None:
     """A catch-up's batch touches a thousand periods of 24,000: keeping ``period_debts`` in
     step reads only those periods (``= ANY`` of the batch's arrays, which a batch plans as
     constants: probed by index, or hashed in a scan), never a join over every period."""
