@@ -14,6 +14,9 @@ event of the consumer's process and of PostgreSQL, the events parked on the way,
 the consumer's RSS growth, its longest GC pause and slowest batch; and the bare aiokafka
 consumer on the same topics (the ceiling issue 20 measures catch-up against). ``--statements
 N``: each consumer's N costliest statements (``pg_stat_statements``, µs per event).
+``--members N``: N consumer processes in the one group, each with its share of the partitions
+(what replicas give a deployment; the rebuild runs one worker per core): events/s from the
+first one's start to the last one's end, CPU summed over them.
 """
 
 from __future__ import annotations
@@ -269,7 +272,7 @@ async def main(dsn, bootstrap, total, name, settings, rate):
                                client_id=name, group="bench." + name, **settings)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu, rss = usage.ru_utime + usage.ru_stime, rss_mb()
-    base, started = rss, time.perf_counter()
+    base, started, wall = rss, time.perf_counter(), time.time()
     consumer.start()
     while (await pool.fetchval("SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets")) < total:
         rss = max(rss, rss_mb())
@@ -283,7 +286,8 @@ async def main(dsn, bootstrap, total, name, settings, rate):
     await consumer.stop()
     await pool.close()
     pauses = consumer.pacing.pauses if getattr(consumer, "pacing", None) is not None else 0
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "parked": parked, "rss_growth_mb": rss - base,
+    print(json.dumps({"seconds": seconds, "began": wall, "ended": wall + seconds, "cpu": cpu, "parked": parked,
+                      "rss_growth_mb": rss - base,
                       "batches": batches[1], "pauses": pauses, "gc_longest_ms": GC["longest_ms"],
                       "gc_full": GC["full"], "batch_longest_s": batch_longest(), **delays}))
 
@@ -379,7 +383,14 @@ async def statements(base: str, name: str, total: int, top: int) -> list[str]:
 
 
 async def apply_backlog(
-    stack: api.StackInfo, tree: Path, setting: Setting, total: int, postmaster: int, rate: int = 0, top: int = 0
+    stack: api.StackInfo,
+    tree: Path,
+    setting: Setting,
+    total: int,
+    postmaster: int,
+    rate: int = 0,
+    top: int = 0,
+    members: int = 1,
 ) -> dict[str, float]:
     base = stack.database_urls["projections"]
     name = f"catchup_{uuid4().hex[:8]}"
@@ -394,24 +405,34 @@ async def apply_backlog(
     dsn = base.rsplit("/", 1)[0] + f"/{name}"
     settings = {"max_records": setting.max_records, "paced": setting.paced}
     pg = family_cpu(postmaster)
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        CHILD,
-        dsn,
-        stack.kafka_bootstrap,
-        str(total),
-        name,
-        json.dumps(settings if setting.name != BEFORE else {}),
-        str(rate),
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
-        stdout=subprocess.PIPE,
-    )
-    out, _ = await asyncio.wait_for(child.communicate(), 1800)
-    if child.returncode != 0:
-        raise RuntimeError(f"{setting.name}: the consumer exited {child.returncode}")
-    result = json.loads(out.decode().strip().splitlines()[-1])
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            CHILD,
+            dsn,
+            stack.kafka_bootstrap,
+            str(total),
+            name,
+            json.dumps(settings if setting.name != BEFORE else {}),
+            str(rate if member == 0 else 0),
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)},
+            stdout=subprocess.PIPE,
+        )
+        for member in range(members)
+    ]
+    outs = await asyncio.wait_for(asyncio.gather(*(c.communicate() for c in children)), 1800)
+    if failed := [c.returncode for c in children if c.returncode != 0]:
+        raise RuntimeError(f"{setting.name}: a consumer exited {failed[0]}")
+    each = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outs]
+    result = dict(each[0])  # the first member's own figures (its steady phase, its RSS)
+    if members > 1:  # one group: from the first member's start to the last one's end, CPU summed
+        result["seconds"] = max(r["ended"] for r in each) - min(r["began"] for r in each)
+        for key in ("cpu", "parked", "batches", "pauses"):
+            result[key] = sum(r.get(key, 0) for r in each)
+        for key in ("rss_growth_mb", "gc_longest_ms", "batch_longest_s"):
+            result[key] = max(r.get(key, 0) for r in each)
     pg = family_cpu(postmaster) - pg
     if top:
         print("\n".join([f"  {setting.name}: top statements", *await statements(base, name, total, top)]), flush=True)
@@ -455,7 +476,7 @@ async def main(args: argparse.Namespace) -> None:
             runs += [(REPO, SETTINGS[key]) for key in args.settings.split(",") if key]
             for tree, setting in runs:
                 result = await apply_backlog(
-                    stack, tree, setting, total, _postmaster(run_dir), args.steady, args.statements
+                    stack, tree, setting, total, _postmaster(run_dir), args.steady, args.statements, args.members
                 )
                 rows.append((setting.name, result))
                 print(f"  {setting.name}: {result}", flush=True)
@@ -507,5 +528,13 @@ if __name__ == "__main__":
         default=0,
         metavar="N",
         help="load pg_stat_statements and print each consumer's N costliest statements (µs of execution per event)",
+    )
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        help="consumer processes in the one group, each with its share of the partitions (the scale-out a "
+        "deployment gets from replicas; the rebuild runs one worker per core): events/s from the first one's "
+        "start to the last one's end, CPU per event summed over them",
     )
     uvloop.run(main(parser.parse_args()))
