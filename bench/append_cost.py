@@ -9,7 +9,12 @@ connection: a single-row ``INSERT`` (pgbench's statement) as the floor of one ro
 
 Variants of the server side are compared on one server, back to back (``--variants``):
 ``default`` (as released), ``generic`` (the session's ``plan_cache_mode = force_generic_plan``:
-the function's statements planned once per connection), ``custom`` (planned on every call).
+the function's statements planned once per connection), ``custom`` (planned on every call),
+``many<N>`` (``append_many`` of N streams: a group commit's transaction). With a row of the
+caller's (the payer directory's row of the client, as a registration writes it): ``hooked``
+(the row in the append's transaction by a hook of its own — ``BEGIN``, the append, the row,
+``COMMIT``: how such a command was written before), ``rowwrite`` (the same row as a
+``RowWrite``, in the append's own statement).
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from bench.environment import cpu_of
 from bench.tools import own_postgres, with_database
 from deploy.local import postgres
 from services.contracts.adapters.outbox_routing import route
+from services.contracts.adapters.statement_tables import PostgresPayerDirectory
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.db.pool import _init_connection, _keep_session
+from shared.eventstore.ports import InTransaction
 from shared.eventstore.records import NEW_STREAM, Append, CommandContext, NewEvent
 from shared.eventstore.store import PostgresEventStore
 
@@ -66,6 +73,25 @@ async def _one(dsn: str, variant: str, appends: int) -> dict[str, float]:
 
     group = int(variant[4:]) if variant.startswith("many") else 0
 
+    directory = PostgresPayerDirectory(pool)
+
+    def row(e: NewEvent) -> InTransaction | None:
+        client_id, tax_id = uuid.UUID(e.data["client_id"]), str(e.data["client_id"])[:12]
+        if variant == "rowwrite":
+            return directory.recording_client(client_id, tax_id)
+        if variant != "hooked":
+            return None
+
+        async def hook(tx: asyncpg.Connection, _: list) -> None:  # the row as it was written before
+            await tx.execute(
+                """INSERT INTO payer_tax_ids (client_id, tax_id) VALUES ($1, $2)
+                   ON CONFLICT (client_id) DO UPDATE SET tax_id = excluded.tax_id""",
+                client_id,
+                tax_id,
+            )
+
+        return hook
+
     async def append(n: int) -> None:
         if group:  # append_many: one transaction for ``group`` streams (what a group commit would do)
             for _ in range(n // group):
@@ -78,7 +104,12 @@ async def _one(dsn: str, variant: str, appends: int) -> dict[str, float]:
         for _ in range(n):
             e = event()
             await store.append(
-                f"client-{e.data['client_id']}", NEW_STREAM, [e], partition_key=e.data["client_id"], ctx=ctx
+                f"client-{e.data['client_id']}",
+                NEW_STREAM,
+                [e],
+                partition_key=e.data["client_id"],
+                ctx=ctx,
+                in_transaction=row(e),
             )
 
     await append(200)  # warm-up: plans cached, codecs introspected

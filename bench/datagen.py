@@ -29,7 +29,8 @@ from tqdm import tqdm
 
 from bench.stories import StreamWrite, client_story
 from services.contracts.adapters.outbox_routing import route
-from services.contracts.adapters.time_events_table import replace_pending
+from services.contracts.adapters.time_events_table import pending_rows
+from services.contracts.domain.time_events import pending_time_events
 from shared.db.pool import create_pool
 from shared.eventstore.records import NEW_STREAM, CommandContext
 from shared.eventstore.store import PostgresEventStore
@@ -91,10 +92,8 @@ def plan(scale: Scale, seed: int) -> list[list[int]]:
 
 
 async def _append(store: PostgresEventStore, write: StreamWrite, ctx: CommandContext) -> None:
-    async def pending(conn, _recorded):
-        if write.contract is not None:
-            await replace_pending(conn, write.contract)
-
+    contract = write.contract
+    pending = None if contract is None else pending_rows(contract.id, pending_time_events(contract, 0))
     await store.append(
         write.stream_id, NEW_STREAM, write.events, partition_key=write.partition_key, ctx=ctx, in_transaction=pending
     )

@@ -33,9 +33,10 @@ S = TypeVar("S")
 Evolve = Callable[[S | None, EventData], S]
 InTransactionWithState = Callable[[Transaction, S, list[RecordedEvent]], Awaitable[None]]
 """``InTransaction`` that is also given the state after the command."""
-WritesIf = Callable[[S | None, S, Sequence[EventData]], bool]
-"""Whether a command (the state before, after, its events) needs the ``InTransactionWithState``
-write at all: an append without one is a single round trip (``PostgresEventStore.append``)."""
+WriteFor = Callable[[S | None, S, Sequence[EventData]], InTransaction | None]
+"""A command's own write (None: nothing to write), made from the state before it, the state after
+it and its events before the append, so that the PostgreSQL store can send a ``RowWrite`` in the
+append's own statement."""
 
 
 @dataclass(frozen=True)
@@ -109,16 +110,18 @@ InTransactionManyWithState = Callable[[Transaction, list[tuple[S, list[RecordedE
 
 @dataclass(frozen=True)
 class _HookSpec(Generic[S]):
-    """``execute``'s ``in_transaction`` and ``writes_if``, turned into one command's hook."""
+    """``execute``'s ``in_transaction`` or ``writes``, turned into one command's hook."""
 
     write: InTransactionWithState[S] | None
-    writes_if: WritesIf[S] | None
+    writes: WriteFor[S] | None = None
 
     def for_command(self, before: S | None, after: S | None, events: Sequence[EventData]) -> InTransaction | None:
         write = self.write
-        if write is None or after is None:
+        if after is None:
             return None
-        if self.writes_if is not None and not self.writes_if(before, after, events):
+        if self.writes is not None:
+            return self.writes(before, after, events)
+        if write is None:
             return None
 
         async def hook(tx: Transaction, recorded: list[RecordedEvent]) -> None:
@@ -207,14 +210,17 @@ class AggregateRepository(Generic[S]):
         partition_key: Callable[[S | None, Sequence[EventData]], str],
         ctx: CommandContext,
         in_transaction: InTransactionWithState[S] | None = None,
-        writes_if: WritesIf[S] | None = None,
+        writes: WriteFor[S] | None = None,
         attempts: int = 20,
         creates: bool = False,
     ) -> Executed[S]:
         """Run a command against the stream. ``creates``: the stream id was minted for this
         command (a new client, a new contract), so it is known to be empty without a read.
-        ``writes_if``: when given, ``in_transaction`` runs only for the commands it says need it."""
-        hooked = _HookSpec(in_transaction, writes_if)
+        ``in_transaction``: the caller's write, given the state after the command, in the append's
+        transaction. ``writes``: instead, the command's write made before the append (None when it
+        has nothing to write: its append is then one round trip; a ``RowWrite`` goes in the
+        append's own statement, one round trip as well)."""
+        hooked = _HookSpec(in_transaction, writes)
         start = NEW if creates else self._cache.get(stream_id)
         try:  # the common case, without the retry machinery's cost
             return await self._execute_once(stream_id, start, decide, partition_key, ctx, hooked)

@@ -12,8 +12,9 @@ queued — up to ``max_streams``, each stream once — and writes it in one tran
 2. the insert of every event whose stream is at its expected version (checked in the same
    statement, after the locks: its snapshot sees every commit of those keys);
 3. their outbox rows, stamped with the positions just assigned, and the relay's wake-up;
-4. each member's own writes (``in_transaction``: the scheduler's rows, the payer directory…),
-   one after another, on the group's connection;
+4. each member's own writes (``in_transaction``: the scheduler's rows, the payer directory…)
+   on the group's connection: the ``RowWrite`` s of one shape in one round trip, others one
+   after another (``shared.eventstore.row_write.run_each``);
 5. ``COMMIT``.
 
 Nothing waits for a group to fill: an append finding the writer idle is written at once, alone,
@@ -43,6 +44,7 @@ import asyncpg
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.ports import InTransaction
 from shared.eventstore.records import ANY_VERSION, PendingEvent, RecordedEvent
+from shared.eventstore.row_write import run_each
 from shared.outbox.messages import OutboxMessage, enqueue, stamped
 
 MAX_STREAMS = 64
@@ -196,9 +198,14 @@ class GroupCommit:
                     messages += [stamped(m, recorded[n - 1]) if m.stamp else m for n, m in q.messages]
                     outcomes.append(recorded)
                 await enqueue(conn, messages)
-                for q, outcome in zip(batch, outcomes, strict=True):
-                    if q.in_transaction is not None and isinstance(outcome, list):
-                        await q.in_transaction(conn, outcome)
+                await run_each(
+                    conn,
+                    [
+                        (q.in_transaction, outcome)
+                        for q, outcome in zip(batch, outcomes, strict=True)
+                        if q.in_transaction is not None and isinstance(outcome, list)
+                    ],
+                )
                 committing[0] = True
                 await conn.execute("COMMIT")
             except BaseException:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +40,15 @@ class MemoryTransaction:
     def commit(self) -> None:
         for change in self._staged:
             change()
+
+
+def staged(change: Callable[[], None]) -> Callable[[MemoryTransaction, list[RecordedEvent]], Awaitable[None]]:
+    """An ``in_transaction`` write that applies ``change`` when the append commits."""
+
+    async def write(tx: MemoryTransaction, _: list[RecordedEvent]) -> None:
+        tx.stage(change)
+
+    return write
 
 
 class MemoryEventStore:

@@ -21,6 +21,7 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.group_commit import GroupCommit, Queued
 from shared.eventstore.ports import InTransaction, InTransactionMany
 from shared.eventstore.records import ANY_VERSION, Append, CommandContext, NewEvent, PendingEvent, RecordedEvent
+from shared.eventstore.row_write import RowWrite, with_append
 from shared.outbox.messages import OutboxRouter, enqueue, stamped
 
 _COLUMNS = """position, event_id, stream_id, stream_version, event_type, schema_version,
@@ -190,11 +191,16 @@ class PostgresEventStore:
         args: tuple[Any, ...],
         in_transaction: InTransaction | None,
     ) -> list[RecordedEvent]:
-        """The append as one call of ``eventstore_append``: alone, in autocommit (one round trip);
-        with the caller's writes, in a transaction of its own."""
+        """The append as one call of ``eventstore_append``: alone, in autocommit (one round trip),
+        with the caller's write when it is a :class:`RowWrite` (in the same statement); with
+        other writes of the caller's, in a transaction of its own."""
         async with self._pool.acquire() as conn:
             if in_transaction is None:
                 return self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
+            if isinstance(in_transaction, RowWrite):
+                sql = with_append(_APPEND, len(args), in_transaction.shape)
+                rows = await self._call(conn, (*args, *in_transaction.args), sql)
+                return self._recorded(stream_id, expected_version, pending, rows)
             await conn.execute("BEGIN")
             try:  # the rest of the transaction is ours to end (on any failure the pool's reset rolls back as well)
                 recorded = self._recorded(stream_id, expected_version, pending, await self._call(conn, args))
@@ -206,9 +212,9 @@ class PostgresEventStore:
                 raise
         return recorded
 
-    async def _call(self, conn: asyncpg.Connection, args: tuple[Any, ...]) -> list[asyncpg.Record]:
+    async def _call(self, conn: asyncpg.Connection, args: tuple[Any, ...], sql: str = _APPEND) -> list[asyncpg.Record]:
         try:
-            rows: list[asyncpg.Record] = await conn.fetch(_APPEND, *args)
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version_key":  # written under another key's lock
                 self._conflicts.inc()

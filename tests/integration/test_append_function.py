@@ -3,6 +3,7 @@ envelopes it stamps are the ones Python would have written."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ import pytest
 from shared.events.envelope import Envelope
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.records import NEW_STREAM, PendingEvent
+from shared.eventstore.row_write import RowWrite
 from shared.eventstore.store import PostgresEventStore
 from shared.outbox.messages import OutboxMessage, envelope_draft, envelope_message, stamped
 from tests.support.eventstore_contract import ctx, new
@@ -31,7 +33,8 @@ class Counted:
             return method
 
         async def counted(query: str, *args: Any) -> Any:
-            self._sent.append(query.split("(")[0].split()[-1] if "eventstore_append" in query else query)
+            plain_append = query.startswith("SELECT appended_position") and "eventstore_append" in query
+            self._sent.append("eventstore_append" if plain_append else query)
             return await method(query, *args)
 
         return counted
@@ -117,3 +120,96 @@ async def test_with_the_callers_own_write_the_append_runs_inside_its_transaction
     )
     assert pool.sent == ["BEGIN", "eventstore_append", "INSERT INTO side VALUES ($1)", "COMMIT"]
     assert await eventstore_pool.fetchval("SELECT count(*) FROM side WHERE position = $1", recorded[0].position) == 1
+
+
+SIDE_ROW = """INSERT INTO side_rows (stream_id, label, position)
+SELECT $1::text, $2::text, appended.position FROM appended"""
+
+
+async def side_rows(pool: asyncpg.Pool) -> None:
+    await pool.execute(
+        "CREATE TABLE IF NOT EXISTS side_rows"
+        " (stream_id text PRIMARY KEY, label text NOT NULL, position bigint NOT NULL)"
+    )
+
+
+async def test_a_row_write_goes_in_the_appends_own_statement_at_its_last_position(eventstore_pool):
+    """The tickets list's row: one round trip, not BEGIN / append / row / COMMIT."""
+    await side_rows(eventstore_pool)
+    pool = CountingPool(eventstore_pool)
+    store = PostgresEventStore(pool, router=route)
+    stream = f"thing-{uuid.uuid4()}"
+    recorded = await store.append(
+        stream,
+        NEW_STREAM,
+        new(2),
+        partition_key=f"client-{uuid.uuid4()}",
+        ctx=ctx(),
+        in_transaction=RowWrite.of(SIDE_ROW, stream, "first"),
+    )
+    (sent,) = pool.sent  # one statement: the append and the row
+    assert "eventstore_append" in sent and "INSERT INTO side_rows" in sent
+    row = await eventstore_pool.fetchrow("SELECT label, position FROM side_rows WHERE stream_id = $1", stream)
+    assert (row["label"], row["position"]) == ("first", recorded[-1].position)
+    assert [r.stream_version for r in recorded] == [1, 2]
+    assert await eventstore_pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1", recorded[0].partition_key) == 6
+
+
+async def test_a_refused_append_writes_no_row_either(eventstore_pool):
+    await side_rows(eventstore_pool)
+    store = PostgresEventStore(eventstore_pool, router=route)
+    stream = f"thing-{uuid.uuid4()}"
+    await store.append(stream, NEW_STREAM, new(1), partition_key=f"client-{uuid.uuid4()}", ctx=ctx())
+    with pytest.raises(ConcurrencyError) as clash:
+        await store.append(
+            stream,
+            NEW_STREAM,
+            new(1),
+            partition_key=f"client-{uuid.uuid4()}",
+            ctx=ctx(),
+            in_transaction=RowWrite.of(SIDE_ROW, stream, "refused"),
+        )
+    assert clash.value.actual == 1
+    assert await eventstore_pool.fetchval("SELECT count(*) FROM side_rows WHERE stream_id = $1", stream) == 0
+
+
+async def test_in_a_group_commit_each_row_write_runs_in_the_groups_transaction(eventstore_pool):
+    """Row writes of one shape go in one round trip with the others' hooks beside them; each
+    row at its own command's position."""
+    await side_rows(eventstore_pool)
+    store = PostgresEventStore(eventstore_pool, router=route, group_commit=True)
+    names = [f"thing-{uuid.uuid4()}" for _ in range(30)]
+
+    def write(i: int, stream: str):
+        if i % 3 == 0:  # a hook that is not a row write
+
+            async def hook(tx, recorded):
+                await tx.execute("INSERT INTO side_rows VALUES ($1, $2, $3)", stream, f"n{i}", recorded[-1].position)
+
+            return hook
+        if i % 3 == 1:  # another shape: two parts
+            return RowWrite.of(SIDE_ROW, stream, f"n{i}") + RowWrite.of(
+                "DELETE FROM side_rows WHERE stream_id = $1 AND EXISTS (SELECT FROM appended)", "nothing-" + stream
+            )
+        return RowWrite.of(SIDE_ROW, stream, f"n{i}")
+
+    results = await asyncio.gather(
+        *(
+            store.append(
+                s,
+                NEW_STREAM,
+                new(1 + i % 2),
+                partition_key=f"k{i % 5}",
+                ctx=ctx(),
+                in_transaction=write(i, s),
+            )
+            for i, s in enumerate(names)
+        )
+    )
+    rows = await eventstore_pool.fetch(
+        "SELECT stream_id, label, position FROM side_rows WHERE stream_id = ANY($1)", names
+    )
+    written = {r["stream_id"]: (r["label"], r["position"]) for r in rows}
+    assert written == {
+        s: (f"n{i}", recorded[-1].position) for i, (s, recorded) in enumerate(zip(names, results, strict=True))
+    }

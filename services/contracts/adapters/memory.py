@@ -13,7 +13,8 @@ from services.contracts.application.ports import InvoiceNumberTaken, InvoiceRef,
 from services.contracts.domain.statements.lines import BankLine
 from services.contracts.domain.time_events import TimeEventDue
 from shared.domain_errors import Conflict
-from shared.eventstore.memory import MemoryTransaction
+from shared.eventstore.memory import MemoryTransaction, staged
+from shared.eventstore.ports import InTransaction
 
 
 class MemoryTimeEventsDue:
@@ -22,13 +23,13 @@ class MemoryTimeEventsDue:
     def __init__(self) -> None:
         self.pending: dict[UUID, tuple[TimeEventDue, ...]] = {}
 
-    async def replace(self, tx: MemoryTransaction, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
+    def replacing(self, contract_id: UUID, due: Sequence[TimeEventDue]) -> InTransaction:
         rows = tuple(due)
-        tx.stage(lambda: self._set(contract_id, rows))
+        return staged(lambda: self._set(contract_id, rows))
 
     async def replace_many(self, tx: MemoryTransaction, due: Mapping[UUID, Sequence[TimeEventDue]]) -> None:
         for contract_id, rows in due.items():
-            await self.replace(tx, contract_id, rows)
+            await self.replacing(contract_id, rows)(tx, [])
 
     def _set(self, contract_id: UUID, rows: tuple[TimeEventDue, ...]) -> None:
         if rows:
@@ -85,20 +86,20 @@ class MemoryPayerDirectory:
         self.tax_ids: dict[UUID, str] = {}
         self.contracts: dict[UUID, tuple[UUID, str]] = {}
 
-    async def record_client(self, tx: MemoryTransaction, client_id: UUID, tax_id: str | None) -> None:
+    def recording_client(self, client_id: UUID, tax_id: str | None) -> InTransaction:
         def keep() -> None:
             if tax_id is None:
                 self.tax_ids.pop(client_id, None)
             else:
                 self.tax_ids[client_id] = tax_id
 
-        tx.stage(keep)
+        return staged(keep)
 
-    async def record_contract(self, tx: MemoryTransaction, contract_id: UUID, client_id: UUID, number: str) -> None:
+    def recording_contract(self, contract_id: UUID, client_id: UUID, number: str) -> InTransaction:
         def keep() -> None:
             self.contracts.setdefault(contract_id, (client_id, number))
 
-        tx.stage(keep)
+        return staged(keep)
 
     async def contracts_paid_by(self, tax_ids: Collection[str]) -> dict[str, list[UUID]]:
         found: dict[str, list[UUID]] = {}

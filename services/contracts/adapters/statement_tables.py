@@ -10,6 +10,7 @@ import asyncpg
 from services.contracts.application.ports import KeptReceipt, LineAlreadyImported
 from services.contracts.domain.statements.lines import BankLine
 from shared.domain_errors import Conflict
+from shared.eventstore.row_write import RowWrite
 
 _COLUMNS = (
     "id, status, booked_on, document_number, document_date, amount, currency, payer, payer_tax_id, "
@@ -77,20 +78,22 @@ class PostgresPayerDirectory:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def record_client(self, tx: asyncpg.Connection, client_id: UUID, tax_id: str | None) -> None:
+    def recording_client(self, client_id: UUID, tax_id: str | None) -> RowWrite:
         if tax_id is None:
-            await tx.execute("DELETE FROM payer_tax_ids WHERE client_id = $1", client_id)
-            return
-        await tx.execute(
-            """INSERT INTO payer_tax_ids (client_id, tax_id) VALUES ($1, $2)
+            return RowWrite.of(
+                "DELETE FROM payer_tax_ids WHERE client_id = $1 AND EXISTS (SELECT FROM appended)", client_id
+            )
+        return RowWrite.of(
+            """INSERT INTO payer_tax_ids (client_id, tax_id) SELECT $1::uuid, $2::text FROM appended
                ON CONFLICT (client_id) DO UPDATE SET tax_id = excluded.tax_id""",
             client_id,
             tax_id,
         )
 
-    async def record_contract(self, tx: asyncpg.Connection, contract_id: UUID, client_id: UUID, number: str) -> None:
-        await tx.execute(
-            """INSERT INTO payer_contracts (contract_id, client_id, number) VALUES ($1, $2, $3)
+    def recording_contract(self, contract_id: UUID, client_id: UUID, number: str) -> RowWrite:
+        return RowWrite.of(
+            """INSERT INTO payer_contracts (contract_id, client_id, number)
+               SELECT $1::uuid, $2::uuid, $3::text FROM appended
                ON CONFLICT (contract_id) DO NOTHING""",
             contract_id,
             client_id,

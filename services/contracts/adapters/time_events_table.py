@@ -8,38 +8,34 @@ from uuid import UUID
 
 import asyncpg
 
-from services.contracts.domain.contract import ContractState
-from services.contracts.domain.time_events import TimeEventDue, pending_time_events
+from services.contracts.domain.time_events import TimeEventDue
+from shared.eventstore.row_write import RowWrite
+
+_DROP_NOT_PENDING = """DELETE FROM time_events_due
+WHERE contract_id = $1 AND key <> ALL($2::text[]) AND EXISTS (SELECT FROM appended)"""
+_UPSERT_PENDING = """INSERT INTO time_events_due (contract_id, key, kind, period_id, due_on)
+SELECT $1::uuid, k, kd, p, d
+FROM appended, unnest($2::text[], $3::text[], $4::uuid[], $5::date[]) AS u(k, kd, p, d)
+ON CONFLICT (contract_id, key) DO UPDATE
+   SET kind = excluded.kind, period_id = excluded.period_id, due_on = excluded.due_on
+   WHERE (time_events_due.kind, time_events_due.period_id, time_events_due.due_on)
+         IS DISTINCT FROM (excluded.kind, excluded.period_id, excluded.due_on)"""
 
 
-async def replace_pending(conn: asyncpg.Connection, contract: ContractState, grace_days: int = 0) -> None:
-    """Make ``contract``'s pending rows what the domain says, inside the append's transaction."""
-    await write_pending(conn, contract.id, pending_time_events(contract, grace_days))
-
-
-async def write_pending(conn: asyncpg.Connection, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
-    """One statement (one round trip): rows whose key is no longer pending are deleted, the
-    pending ones upserted. The two parts touch disjoint keys, so running them in one
-    statement is safe; unchanged rows are left alone (no dead tuples per command).
-    """
-    await conn.execute(
-        """WITH gone AS (DELETE FROM time_events_due WHERE contract_id = $1 AND key <> ALL($2::text[]))
-           INSERT INTO time_events_due (contract_id, key, kind, period_id, due_on)
-           SELECT $1, k, kd, p, d FROM unnest($2::text[], $3::text[], $4::uuid[], $5::date[]) AS u(k, kd, p, d)
-           ON CONFLICT (contract_id, key) DO UPDATE
-              SET kind = excluded.kind, period_id = excluded.period_id, due_on = excluded.due_on
-              WHERE (time_events_due.kind, time_events_due.period_id, time_events_due.due_on)
-                    IS DISTINCT FROM (excluded.kind, excluded.period_id, excluded.due_on)""",
-        contract_id,
-        [d.key for d in due],
-        [d.kind for d in due],
-        [d.period_id for d in due],
-        [d.due_on for d in due],
+def pending_rows(contract_id: UUID, due: Sequence[TimeEventDue]) -> RowWrite:
+    """The contract's rows made ``due``, with its append (in the append's own statement when it
+    goes alone): rows whose key is no longer pending are deleted, the pending ones upserted. The
+    two parts touch disjoint keys, so one statement holds both; unchanged rows are left alone
+    (no dead tuples per command)."""
+    keys = [d.key for d in due]
+    kinds, periods, days = [d.kind for d in due], [d.period_id for d in due], [d.due_on for d in due]
+    return RowWrite.of(_DROP_NOT_PENDING, contract_id, keys) + RowWrite.of(
+        _UPSERT_PENDING, contract_id, keys, kinds, periods, days
     )
 
 
 async def write_pending_many(conn: asyncpg.Connection, due: Mapping[UUID, Sequence[TimeEventDue]]) -> None:
-    """``write_pending`` for several contracts in one statement (one round trip)."""
+    """``pending_rows`` for several contracts in one statement (one round trip, a group's)."""
     rows = [(contract_id, d) for contract_id, pending in due.items() for d in pending]
     await conn.execute(
         """WITH pending AS (
@@ -68,8 +64,8 @@ class PostgresTimeEventsDue:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def replace(self, tx: asyncpg.Connection, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
-        await write_pending(tx, contract_id, due)
+    def replacing(self, contract_id: UUID, due: Sequence[TimeEventDue]) -> RowWrite:
+        return pending_rows(contract_id, due)
 
     async def replace_many(self, tx: asyncpg.Connection, due: Mapping[UUID, Sequence[TimeEventDue]]) -> None:
         await write_pending_many(tx, due)

@@ -50,8 +50,9 @@ from shared.events import contracts as ev_contracts
 from shared.events.base import EventData
 from shared.events.contracts import InvoiceIssued
 from shared.eventstore.aggregates import AggregateRepository, Decided, Executed
-from shared.eventstore.ports import EventStore, Transaction
+from shared.eventstore.ports import EventStore, InTransaction, Transaction
 from shared.eventstore.records import CommandContext, RecordedEvent
+from shared.eventstore.row_write import together
 
 NUMBERING_ATTEMPTS = 20
 """How often a decision is made again when other writers took its invoice numbers first."""
@@ -146,14 +147,16 @@ class ContractsApplication:
             lambda s: client_agg.decide(command, s),
             partition_key=lambda *_: str(command.client_id),
             ctx=ctx,
-            in_transaction=self._index_client if self.directory is not None else None,
-            writes_if=_tax_id_changed,
+            writes=self._index_client,
             creates=isinstance(command, RegisterClient),
         )
 
-    async def _index_client(self, tx: Transaction, state: ClientState, _: list[RecordedEvent]) -> None:
-        if self.directory is not None:  # a cleared tax id leaves the directory too
-            await self.directory.record_client(tx, state.id, state.tax_id)
+    def _index_client(
+        self, before: ClientState | None, after: ClientState, events: Sequence[EventData]
+    ) -> InTransaction | None:
+        if self.directory is None or not _tax_id_changed(before, after, events):
+            return None
+        return self.directory.recording_client(after.id, after.tax_id)  # a cleared one leaves it too
 
     async def get_client(self, client_id: UUID) -> ClientState:
         loaded = await self.clients.load(client_stream(client_id))
@@ -183,9 +186,33 @@ class ContractsApplication:
             lambda s: contract_agg.decide(command, s),
             partition_key=key,
             ctx=ctx,
-            in_transaction=self._rearm if also is None else self._rearm_and(also),
-            writes_if=self._rearm_needed if also is None else None,
+            writes=self._contract_writes if also is None else None,
+            in_transaction=None if also is None else self._rearm_and(also),
             creates=isinstance(command, OpenContract),
+        )
+
+    def _contract_writes(
+        self, before: ContractState | None, after: ContractState, events: Sequence[EventData]
+    ) -> InTransaction | None:
+        """What a contract command writes beside its events: the scheduler's rows and the payer
+        directory as SQL of their own (in the append's statement on PostgreSQL: one round trip),
+        or, when it issues invoices, the invoice book's numbers too (in the append's transaction)."""
+        if not self._rearm_needed(before, after, events):
+            return None
+        if any(e.event_type == InvoiceIssued.event_type for e in events):
+
+            async def rearm(tx: Transaction, recorded: list[RecordedEvent]) -> None:
+                await self._rearm(tx, after, recorded)
+
+            return rearm
+        due = self.pending(after)
+        opened = events[0].event_type == ev_contracts.ContractOpened.event_type
+        return together(
+            # a contract opened just now has no rows to clear
+            self.time_events.replacing(after.id, due) if due or before is not None else None,
+            self.directory.recording_contract(after.id, after.client_id, after.number)
+            if opened and self.directory is not None
+            else None,
         )
 
     def _rearm_needed(self, before: ContractState | None, after: ContractState, events: Sequence[EventData]) -> bool:
@@ -203,7 +230,7 @@ class ContractsApplication:
     async def _rearm(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
         due = self.pending(state)
         if due or recorded[0].stream_version > 1:  # a contract opened just now has no rows to clear
-            await self.time_events.replace(tx, state.id, due)
+            await self.time_events.replacing(state.id, due)(tx, recorded)
         await self._index(tx, state, recorded)
 
     async def _index(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
@@ -223,7 +250,7 @@ class ContractsApplication:
                 ],
             )
         if self.directory is not None and recorded and recorded[0].event_type == "ContractOpened":
-            await self.directory.record_contract(tx, state.id, state.client_id, state.number)
+            await self.directory.recording_contract(state.id, state.client_id, state.number)(tx, recorded)
 
     # --- invoices and time events -------------------------------------------------------
     async def _numbered(

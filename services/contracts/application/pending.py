@@ -1,7 +1,7 @@
 """A contract state's pending time events, computed once per state a command passes through.
 
 A contract command asks for them up to three times: the state it started from and the state
-it ends in (``writes_if``: is there anything for the scheduler's rows?), then the end state
+it ends in (``writes``: is there anything for the scheduler's rows?), then the end state
 again inside the append's transaction (the rows to write). At ~7 periods a contract that is
 a fair share of the command's CPU (the domain walks every period, formats every key). States
 are immutable and each command's states are distinct objects, so the answer is kept by

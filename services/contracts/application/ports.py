@@ -15,14 +15,14 @@ from uuid import UUID
 
 from services.contracts.domain.statements.lines import BankLine
 from services.contracts.domain.time_events import TimeEventDue
-from shared.eventstore.ports import Transaction
+from shared.eventstore.ports import InTransaction, Transaction
 
 
 class TimeEventsDue(Protocol):
     """The scheduler's to-do list: each contract's pending time events, by the day they fall due."""
 
-    async def replace(self, tx: Transaction, contract_id: UUID, due: Sequence[TimeEventDue]) -> None:
-        """Make the contract's pending time events ``due``, inside the append's transaction."""
+    def replacing(self, contract_id: UUID, due: Sequence[TimeEventDue]) -> InTransaction:
+        """The write that makes the contract's pending time events ``due``, with the append."""
         ...
 
     async def replace_many(self, tx: Transaction, due: Mapping[UUID, Sequence[TimeEventDue]]) -> None:
@@ -94,11 +94,13 @@ class PayerDirectory(Protocol):
     """Who pays: clients by tax id and their contracts, for matching bank statements. Written
     inside the append that registers the client or opens the contract."""
 
-    async def record_client(self, tx: Transaction, client_id: UUID, tax_id: str | None) -> None:
-        """Keep the client's tax id (None: it has none any more)."""
+    def recording_client(self, client_id: UUID, tax_id: str | None) -> InTransaction:
+        """The write that keeps the client's tax id (None: it has none any more), with the append."""
         ...
 
-    async def record_contract(self, tx: Transaction, contract_id: UUID, client_id: UUID, number: str) -> None: ...
+    def recording_contract(self, contract_id: UUID, client_id: UUID, number: str) -> InTransaction:
+        """The write that files the contract under its client, with the append."""
+        ...
 
     async def contracts_paid_by(self, tax_ids: Collection[str]) -> dict[str, list[UUID]]:
         """The contract ids of every client registered with each tax id."""

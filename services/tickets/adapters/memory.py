@@ -13,15 +13,20 @@ from services.tickets.application.ports import StoredPriceItem, TicketFilter
 from services.tickets.domain.price_list import PriceItem
 from services.tickets.domain.ticket import TicketState
 from shared.eventstore.memory import MemoryTransaction
+from shared.eventstore.ports import InTransaction
+from shared.eventstore.records import RecordedEvent
 
 
 class MemoryTicketsList:
     def __init__(self) -> None:
         self.rows: dict[UUID, dict[str, Any]] = {}
 
-    async def save(self, tx: MemoryTransaction, ticket: TicketState, position: int) -> None:
-        row = ticket_row(ticket, position)
-        tx.stage(lambda: self._upsert(row))
+    def write(self, ticket: TicketState) -> InTransaction:
+        async def upsert(tx: MemoryTransaction, recorded: list[RecordedEvent]) -> None:
+            row = ticket_row(ticket, recorded[-1].position)  # the position is the append's
+            tx.stage(lambda: self._upsert(row))
+
+        return upsert
 
     def _upsert(self, row: dict[str, Any]) -> None:
         current = self.rows.get(row["ticket_id"])

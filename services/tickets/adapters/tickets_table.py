@@ -1,4 +1,4 @@
-"""The tickets list table (migration 0002): written with each append, read by GET /tickets."""
+"""The tickets list table (migration 0002): written with each append (in its statement), read by GET /tickets."""
 
 from __future__ import annotations
 
@@ -8,21 +8,27 @@ import asyncpg
 
 from services.tickets.application.ports import TicketFilter
 from services.tickets.domain.ticket import TicketState
+from shared.eventstore.row_write import RowWrite
 from shared.money import format_amount
 
 _UPSERT = """
 INSERT INTO tickets (ticket_id, client_id, title, registered_at, registered_on, coverage_status,
                      warning_codes, override_reason, billable, lines, totals, version, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+SELECT $1::uuid, $2::uuid, $3::text, $4::timestamptz, $5::date, $6::text, $7::text[], $8::text,
+       $9::boolean, $10::integer, $11::jsonb, $12::integer, appended.position
+FROM appended
 ON CONFLICT (ticket_id) DO UPDATE SET
     billable = EXCLUDED.billable, lines = EXCLUDED.lines, totals = EXCLUDED.totals,
     version = EXCLUDED.version, position = EXCLUDED.position
 WHERE tickets.version < EXCLUDED.version
 """
+"""The row of a ticket, at the position of its stream's last event (``appended.position``: a
+``RowWrite``, sent in the append's own statement when it goes alone)."""
 
 
-def ticket_row(state: TicketState, position: int) -> dict[str, Any]:
-    """A ticket's row in the list, column by column (the order of ``_UPSERT``'s columns)."""
+def ticket_row(state: TicketState, position: int | None = None) -> dict[str, Any]:
+    """A ticket's row in the list, column by column (the order of ``_UPSERT``'s columns; its
+    position the append's)."""
     return {
         "ticket_id": state.id,
         "client_id": state.client_id,
@@ -46,8 +52,10 @@ class TicketsTable:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def save(self, tx: asyncpg.Connection, ticket: TicketState, position: int) -> None:
-        await tx.execute(_UPSERT, *ticket_row(ticket, position).values())
+    def write(self, ticket: TicketState) -> RowWrite:
+        row = ticket_row(ticket)
+        del row["position"]  # the append's: ``appended.position``
+        return RowWrite.of(_UPSERT, *row.values())
 
     async def page(self, f: TicketFilter, *, limit: int, offset: int) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(

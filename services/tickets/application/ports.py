@@ -16,7 +16,7 @@ from uuid import UUID
 from services.tickets.domain.price_list import PriceItem
 from services.tickets.domain.ticket import TicketState
 from shared.events.tickets import CoverageSnapshot
-from shared.eventstore.ports import Transaction
+from shared.eventstore.ports import InTransaction
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,9 @@ class TicketFilter:
 class TicketsList(Protocol):
     """The list behind ``GET /tickets``: one row per ticket, kept in step with its stream."""
 
-    async def save(self, tx: Transaction, ticket: TicketState, position: int) -> None:
-        """Write the ticket's row inside the append's transaction (an older version never
-        overwrites a newer one)."""
+    def write(self, ticket: TicketState) -> InTransaction:
+        """The write of the ticket's row, at the position of its append, committed with it (an
+        older version never overwrites a newer one)."""
         ...
 
     async def page(self, f: TicketFilter, *, limit: int, offset: int) -> list[dict[str, Any]]:

@@ -32,8 +32,8 @@ from shared.domain_errors import NotFound
 from shared.events import tickets as _ticket_events  # noqa: F401 - registers the payload models
 from shared.events.tickets import CoverageSnapshot, NotCoveredPolicy
 from shared.eventstore.aggregates import AggregateRepository, Executed
-from shared.eventstore.ports import EventStore, Transaction
-from shared.eventstore.records import CommandContext, RecordedEvent
+from shared.eventstore.ports import EventStore
+from shared.eventstore.records import CommandContext
 from shared.logging import get_logger
 
 log = get_logger("tickets")
@@ -144,12 +144,9 @@ class TicketsApplication:
             lambda s: ticket.decide(command, s),
             partition_key=key,
             ctx=ctx,
-            in_transaction=self._save_row,
+            writes=lambda _, after, __: self.tickets_list.write(after),
             creates=isinstance(command, RegisterTicket),
         )
-
-    async def _save_row(self, tx: Transaction, state: TicketState, recorded: list[RecordedEvent]) -> None:
-        await self.tickets_list.save(tx, state, recorded[-1].position)
 
     async def get(self, ticket_id: UUID) -> TicketAtPosition:
         loaded = await self.tickets.load(ticket_stream(ticket_id))

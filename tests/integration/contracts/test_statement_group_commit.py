@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.contracts.adapters.time_events_table import write_pending, write_pending_many
+from services.contracts.adapters.time_events_table import pending_rows, write_pending_many
 from services.contracts.bootstrap import contracts_application, statement_import
 from services.contracts.domain import commands as cmd
 from services.contracts.domain.time_events import TimeEventDue
@@ -98,9 +98,9 @@ async def test_the_scheduler_rows_of_several_contracts_are_rewritten_in_one_stat
     tx = conn.transaction()  # rolled back: no tick anywhere ever sees these contracts
     await tx.start()
     try:
-        await write_pending(conn, a, [kept, moved, gone])
-        await write_pending(conn, b, [due("started", 5)])
-        await write_pending(conn, c, [other])
+        await pending_rows(a, [kept, moved, gone]).run(conn, 1)
+        await pending_rows(b, [due("started", 5)]).run(conn, 2)
+        await pending_rows(c, [other]).run(conn, 3)
         moved_on = TimeEventDue(moved.kind, moved.period_id, date(2026, 2, 2), moved.key)
         await write_pending_many(conn, {a: [kept, moved_on], b: []})
         rows = await conn.fetch(

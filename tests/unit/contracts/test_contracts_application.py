@@ -178,9 +178,9 @@ class CountingTimeEventsDue(MemoryTimeEventsDue):
         super().__init__()
         self.writes = 0
 
-    async def replace(self, tx, contract_id, due):
+    def replacing(self, contract_id, due):
         self.writes += 1
-        await super().replace(tx, contract_id, due)
+        return super().replacing(contract_id, due)
 
 
 async def test_an_append_that_leaves_the_pending_time_events_as_they_were_does_not_write_them():

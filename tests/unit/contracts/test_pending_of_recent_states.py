@@ -38,7 +38,7 @@ def test_a_state_is_computed_once_while_it_is_recent(states: list[ContractState]
     monkeypatch.setattr(pending_module, "pending_time_events", counting)
     pending = PendingOfRecentStates(grace_days=0, invoice_days=None, recent=4)
     before, after = states[0], states[1]
-    pending(before), pending(after), pending(after)  # a command: writes_if, then the transaction
+    pending(before), pending(after), pending(after)  # a command: is there anything to write, then the write
     assert calls == [before, after]
     for s in states[2:7]:  # five newer states push the first two out
         pending(s)
