@@ -83,14 +83,23 @@ COVERAGE_SQL = f"""
                        WHERE s.client_id = cl.client_id ORDER BY s.stream_id LIMIT 1) st ON true
     LEFT JOIN (periods p JOIN contracts c ON c.contract_id = p.contract_id)
            ON p.client_id = cl.client_id AND p.starts_on <= $2
+          AND (p.ends_on >= $2
+               OR p.period_id IN (SELECT d.period_id FROM period_debts d
+                                  WHERE d.client_id = $1 AND d.due_on <= $2
+                                    AND (d.settled_on IS NULL OR d.settled_on > $2)))
     WHERE cl.client_id = $1"""
-"""The client's position, its first stopped stream if any (``client_stopped``) and its
-periods in ONE statement — one round trip and, being one statement, one snapshot (no
-transaction needed). No row: the client is unknown; one row with a NULL ``period_id``: known,
-no periods. Periods starting after D can neither cover nor be owed on D: a range scan of
-``periods_client_idx (client_id, starts_on)`` plus a primary-key probe per contract; the
-stopped stream is a probe of ``stopped_streams_client_idx`` (nearly always empty). Order does
-not matter: ``domain.coverage.assess`` sorts. Paid amounts are as at D (``paid_as_at``)."""
+"""The client's position, its first stopped stream if any (``client_stopped``) and the periods
+coverage on D needs, in ONE statement — one round trip and, being one statement, one snapshot
+(no transaction needed). No row: the client is unknown; one row with a NULL ``period_id``:
+known, nothing that covers or is owed on D. The periods are those that may be active on D
+(``starts_on <= D <= ends_on``) and those owed on D, which ``period_debts`` (kept with the read
+model, migration 0008) names: a period owed on D was due by D and not settled by D (a period
+paid on time is never there). The rest of a client's history — every past period paid — is
+not read, nor is its paid amount as at D computed (``paid_as_at``: a payments probe per
+period). A range scan of ``periods_client_idx (client_id, starts_on)``, one index-only range of
+``period_debts_rows_idx``, a primary-key probe per contract; the stopped stream is a probe of
+``stopped_streams_client_idx`` (nearly always empty). Order does not matter:
+``domain.coverage.assess`` sorts."""
 
 
 def to_period_state(r: asyncpg.Record) -> PeriodState:
