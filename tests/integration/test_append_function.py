@@ -126,6 +126,18 @@ SIDE_ROW = """INSERT INTO side_rows (stream_id, label, position)
 SELECT $1::text, $2::text, appended.position FROM appended"""
 
 
+def append_with_row(store: PostgresEventStore, stream: str, events: int, label: str):
+    """``events`` new events on ``stream`` (expected new) with the side row ``label`` as a RowWrite."""
+    return store.append(
+        stream,
+        NEW_STREAM,
+        new(events),
+        partition_key=f"client-{uuid.uuid4()}",
+        ctx=ctx(),
+        in_transaction=RowWrite.of(SIDE_ROW, stream, label),
+    )
+
+
 async def side_rows(pool: asyncpg.Pool) -> None:
     await pool.execute(
         "CREATE TABLE IF NOT EXISTS side_rows"
@@ -139,14 +151,7 @@ async def test_a_row_write_goes_in_the_appends_own_statement_at_its_last_positio
     pool = CountingPool(eventstore_pool)
     store = PostgresEventStore(pool, router=route)
     stream = f"thing-{uuid.uuid4()}"
-    recorded = await store.append(
-        stream,
-        NEW_STREAM,
-        new(2),
-        partition_key=f"client-{uuid.uuid4()}",
-        ctx=ctx(),
-        in_transaction=RowWrite.of(SIDE_ROW, stream, "first"),
-    )
+    recorded = await append_with_row(store, stream, 2, "first")
     (sent,) = pool.sent  # one statement: the append and the row
     assert "eventstore_append" in sent and "INSERT INTO side_rows" in sent
     row = await eventstore_pool.fetchrow("SELECT label, position FROM side_rows WHERE stream_id = $1", stream)
@@ -161,14 +166,7 @@ async def test_a_refused_append_writes_no_row_either(eventstore_pool):
     stream = f"thing-{uuid.uuid4()}"
     await store.append(stream, NEW_STREAM, new(1), partition_key=f"client-{uuid.uuid4()}", ctx=ctx())
     with pytest.raises(ConcurrencyError) as clash:
-        await store.append(
-            stream,
-            NEW_STREAM,
-            new(1),
-            partition_key=f"client-{uuid.uuid4()}",
-            ctx=ctx(),
-            in_transaction=RowWrite.of(SIDE_ROW, stream, "refused"),
-        )
+        await append_with_row(store, stream, 1, "refused")
     assert clash.value.actual == 1
     assert await eventstore_pool.fetchval("SELECT count(*) FROM side_rows WHERE stream_id = $1", stream) == 0
 

@@ -205,15 +205,21 @@ class ContractsApplication:
                 await self._rearm(tx, after, recorded)
 
             return rearm
-        due = self.pending(after)
-        opened = events[0].event_type == ev_contracts.ContractOpened.event_type
         return together(
-            # a contract opened just now has no rows to clear
-            self.time_events.replacing(after.id, due) if due or before is not None else None,
-            self.directory.recording_contract(after.id, after.client_id, after.number)
-            if opened and self.directory is not None
-            else None,
+            self._scheduler_rows(after, new=before is None), self._directory_row(after, events[0].event_type)
         )
+
+    def _scheduler_rows(self, state: ContractState, *, new: bool) -> InTransaction | None:
+        """The write of the contract's pending time events (a contract opened just now has no
+        rows to clear)."""
+        due = self.pending(state)
+        return self.time_events.replacing(state.id, due) if due or not new else None
+
+    def _directory_row(self, state: ContractState, first_event_type: str) -> InTransaction | None:
+        """The payer directory's row of a contract the append opens."""
+        if self.directory is None or first_event_type != ev_contracts.ContractOpened.event_type:
+            return None
+        return self.directory.recording_contract(state.id, state.client_id, state.number)
 
     def _rearm_needed(self, before: ContractState | None, after: ContractState, events: Sequence[EventData]) -> bool:
         """Whether ``_rearm`` has anything to write. The scheduler's rows of a contract are its
@@ -228,9 +234,8 @@ class ContractsApplication:
         return (() if before is None else self.pending(before)) != self.pending(after)
 
     async def _rearm(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
-        due = self.pending(state)
-        if due or recorded[0].stream_version > 1:  # a contract opened just now has no rows to clear
-            await self.time_events.replacing(state.id, due)(tx, recorded)
+        if (rows := self._scheduler_rows(state, new=recorded[0].stream_version == 1)) is not None:
+            await rows(tx, recorded)
         await self._index(tx, state, recorded)
 
     async def _index(self, tx: Transaction, state: ContractState, recorded: list[RecordedEvent]) -> None:
@@ -249,8 +254,8 @@ class ContractsApplication:
                     if d is not None
                 ],
             )
-        if self.directory is not None and recorded and recorded[0].event_type == "ContractOpened":
-            await self.directory.recording_contract(state.id, state.client_id, state.number)(tx, recorded)
+        if recorded and (row := self._directory_row(state, recorded[0].event_type)) is not None:
+            await row(tx, recorded)
 
     # --- invoices and time events -------------------------------------------------------
     async def _numbered(

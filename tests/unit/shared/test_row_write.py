@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.eventstore.row_write import RowWrite, together, with_append
+from shared.eventstore.row_write import RowWrite, run_each, together, with_append
 
 A = "INSERT INTO a (x, y, at) SELECT $1::int, $2::text, appended.position FROM appended"
 B = "DELETE FROM b WHERE id = $1 AND EXISTS (SELECT FROM appended)"
@@ -16,13 +16,18 @@ B = "DELETE FROM b WHERE id = $1 AND EXISTS (SELECT FROM appended)"
 class Tx:
     def __init__(self) -> None:
         self.sent: list[tuple[str, tuple[Any, ...]]] = []
+        self.many: list[tuple[str, list[tuple[Any, ...]]]] = []
 
     async def execute(self, sql: str, *args: Any) -> None:
         self.sent.append((sql, args))
 
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self.many.append((sql, rows))
+
 
 class Recorded:
-    position = 42
+    def __init__(self, position: int = 42) -> None:
+        self.position = position
 
 
 def test_a_part_that_does_not_read_appended_is_refused() -> None:
@@ -64,3 +69,21 @@ async def test_together_keeps_row_writes_one_statement_and_runs_other_hooks_in_t
     tx = Tx()
     await mixed(tx, [Recorded()])  # type: ignore[list-item]  # only .position is read
     assert len(tx.sent) == 1 and ran == ["other"]
+
+
+async def test_a_groups_row_writes_of_one_shape_go_in_one_round_trip_each_at_its_position() -> None:
+    ran: list[int] = []
+
+    async def other(tx: Any, recorded: Any) -> None:
+        ran.append(recorded[-1].position)
+
+    tx = Tx()
+    writes = [
+        (RowWrite.of(A, 1, "a"), [Recorded(10)]),
+        (other, [Recorded(11)]),
+        (RowWrite.of(A, 2, "b"), [Recorded(12)]),
+        (RowWrite.of(B, 3), [Recorded(13)]),
+    ]
+    await run_each(tx, writes)  # type: ignore[arg-type]  # only .position is read
+    assert ran == [11] and tx.sent == []
+    assert [rows for _, rows in tx.many] == [[(1, "a", 10), (2, "b", 12)], [(3, 13)]]
