@@ -270,13 +270,27 @@ async def main(dsn, bootstrap, total, name, settings, rate):
         settings["pacing"] = lambda: None
     consumer = events_consumer(kafka, pool, Projector(ReadModelStore(), publisher.publish_all), dead_letters,
                                client_id=name, group="bench." + name, **settings)
+    traced = int(os.environ.get("BENCH_TRACEMALLOC", "0"))
+    if traced:
+        import tracemalloc
+        tracemalloc.start(6)
+        before = tracemalloc.take_snapshot()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu, rss = usage.ru_utime + usage.ru_stime, rss_mb()
     base, started, wall = rss, time.perf_counter(), time.time()
     consumer.start()
+    peak = None
     while (await pool.fetchval("SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets")) < total:
-        rss = max(rss, rss_mb())
+        now = rss_mb()
+        if traced and now > rss + 4:  # the heap near its peak: where it grew since the start
+            peak = tracemalloc.take_snapshot()
+        rss = max(rss, now)
         await asyncio.sleep(0.05)
+    if traced and peak is not None:
+        for stat in peak.compare_to(before, "traceback")[:traced]:
+            print(f"{stat.size_diff / 2**20:+.1f} MB, {stat.count_diff:+,} blocks:", file=sys.stderr)
+            for line in stat.traceback.format()[-12:]:
+                print("   " + line, file=sys.stderr)
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - cpu
@@ -391,6 +405,7 @@ async def apply_backlog(
     rate: int = 0,
     top: int = 0,
     members: int = 1,
+    traced: int = 0,
 ) -> dict[str, float]:
     base = stack.database_urls["projections"]
     name = f"catchup_{uuid4().hex[:8]}"
@@ -417,7 +432,7 @@ async def apply_backlog(
             json.dumps(settings if setting.name != BEFORE else {}),
             str(rate if member == 0 else 0),
             cwd=tree,
-            env={**os.environ, "PYTHONPATH": str(tree)},
+            env={**os.environ, "PYTHONPATH": str(tree), "BENCH_TRACEMALLOC": str(traced if member == 0 else 0)},
             stdout=subprocess.PIPE,
         )
         for member in range(members)
@@ -476,7 +491,15 @@ async def main(args: argparse.Namespace) -> None:
             runs += [(REPO, SETTINGS[key]) for key in args.settings.split(",") if key]
             for tree, setting in runs:
                 result = await apply_backlog(
-                    stack, tree, setting, total, _postmaster(run_dir), args.steady, args.statements, args.members
+                    stack,
+                    tree,
+                    setting,
+                    total,
+                    _postmaster(run_dir),
+                    args.steady,
+                    args.statements,
+                    args.members,
+                    args.tracemalloc,
                 )
                 rows.append((setting.name, result))
                 print(f"  {setting.name}: {result}", flush=True)
@@ -536,5 +559,13 @@ if __name__ == "__main__":
         help="consumer processes in the one group, each with its share of the partitions (the scale-out a "
         "deployment gets from replicas; the rebuild runs one worker per core): events/s from the first one's "
         "start to the last one's end, CPU per event summed over them",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="N",
+        help="trace the (first) consumer's allocations and print, on stderr, the N sites whose memory grew most "
+        "from its start to near its RSS peak (slows it: read its sizes, not its speed)",
     )
     uvloop.run(main(parser.parse_args()))

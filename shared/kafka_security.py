@@ -9,14 +9,15 @@ Every producer, consumer and admin client of Abonent connects through here: Fast
 from __future__ import annotations
 
 import ssl
-from typing import Any
-
-from faststream.kafka.security import parse_security
-from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from typing import TYPE_CHECKING, Any
 
 from shared.settings import KafkaSettings
 
-_SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
+
+# FastStream is imported where it is used: a process that only runs raw aiokafka clients
+# (projections, the notifier's consumer) and connects in PLAINTEXT never loads it (~10 MB)
 
 
 def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
@@ -34,20 +35,28 @@ def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
 
 def broker_security(kafka: KafkaSettings) -> BaseSecurity | None:
     """FastStream's security object for ``KafkaBroker(..., security=...)``; None = PLAINTEXT."""
+    if not (kafka.uses_tls or kafka.uses_sasl):
+        return None
+    from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
     context = ssl_context(kafka) if kafka.uses_tls else None
     if kafka.uses_sasl:
         assert kafka.sasl_username is not None and kafka.sasl_password is not None  # validated
-        return _SASL[kafka.sasl_mechanism](
+        sasl = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+        return sasl[kafka.sasl_mechanism](
             kafka.sasl_username, kafka.sasl_password.get_secret_value(), ssl_context=context, use_ssl=kafka.uses_tls
         )
-    if kafka.uses_tls:
-        return BaseSecurity(ssl_context=context, use_ssl=True)
-    return None
+    return BaseSecurity(ssl_context=context, use_ssl=True)
 
 
 def security_options(kafka: KafkaSettings) -> dict[str, Any]:
     """aiokafka keyword arguments for the security part only (no bootstrap servers)."""
-    return parse_security(broker_security(kafka))
+    security = broker_security(kafka)
+    if security is None:
+        return {}  # what parse_security(None) gives (tests/unit/shared/test_kafka_security.py)
+    from faststream.kafka.security import parse_security
+
+    return parse_security(security)
 
 
 def client_options(kafka: KafkaSettings) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -127,6 +126,10 @@ class JwksKeys:
                     raise AuthFailure("signing keys unavailable") from None
 
     async def _fetch(self) -> dict[str | None, tuple[Any, str]]:
+        # imported here: httpx brings its CLI's click and rich along (~7 MB a process), and
+        # only a service configured with a JWKS URL ever fetches
+        import httpx
+
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as http:
                 response = await http.get(self._url, headers={"Accept": "application/json"})

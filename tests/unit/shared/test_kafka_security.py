@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from faststream.kafka.security import parse_security
 from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import ValidationError
 
@@ -27,6 +30,20 @@ def test_plaintext_is_only_the_bootstrap_servers() -> None:
     assert client_options(kafka) == {"bootstrap_servers": "10.0.0.1:9092"}
     assert broker_security(kafka) is None
     assert client_options(plaintext("k:1")) == {"bootstrap_servers": "k:1"}
+    # PLAINTEXT is answered without loading FastStream: the answer must stay FastStream's own
+    assert parse_security(None) == {}
+
+
+def test_a_plaintext_service_does_not_load_faststream_or_the_spreadsheet_writer() -> None:
+    """The projections process imports neither at start-up (~20 MB of RSS a process, issue 20's
+    memory target); each is loaded where it is used."""
+    code = (
+        "import sys, services.projections.bootstrap as b; "
+        "from shared.kafka_security import client_options, plaintext; client_options(plaintext('k:1')); "
+        "print(','.join(m for m in ('faststream', 'openpyxl', 'httpx') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""
 
 
 @pytest.mark.parametrize(

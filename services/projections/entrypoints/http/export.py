@@ -24,7 +24,6 @@ from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
-from openpyxl import Workbook
 
 from shared.money import round_to_currency
 
@@ -118,6 +117,10 @@ def _cell(value: Any) -> Any:
 
 
 async def _xlsx(sheet: str, header: Sequence[str], rows: AsyncIterator[Iterable[Row]]) -> AsyncIterator[bytes]:
+    # imported on the first spreadsheet asked for: openpyxl costs every projections process
+    # ~12 MB, and most never write one
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet)
     ws.append(list(header))
