@@ -16,7 +16,9 @@ consumer on the same topics (the ceiling issue 20 measures catch-up against). ``
 N``: each consumer's N costliest statements (``pg_stat_statements``, µs per event).
 ``--members N``: N consumer processes in the one group, each with its share of the partitions
 (what replicas give a deployment; the rebuild runs one worker per core): events/s from the
-first one's start to the last one's end, CPU summed over them.
+first one's start to the last one's end, CPU summed over them. ``--tracemalloc N``: the (first)
+consumer traces its allocations and prints, on stderr, the N sites that grew most from its start
+to near its RSS peak.
 """
 
 from __future__ import annotations
