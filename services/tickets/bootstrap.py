@@ -62,6 +62,7 @@ def create_app(settings: TicketsSettings | None = None) -> FastAPI:
             TicketsTable(pool),
             policy=settings.not_covered_policy,
             calendar=settings.calendar.calendar(),
+            state_cache_size=settings.state_cache_size,
         )
         app.state.price_list = PriceListApplication(price_list)
         try:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.tickets.application.tickets import STATE_CACHE_SIZE
 from shared.settings import ServiceSettings
 
 
@@ -31,3 +32,6 @@ class TicketsSettings(ServiceSettings):
     unset: this service mints its own from ``ABONENT_AUTH_HS256_SECRET``, renewed before expiry."""
     not_covered_policy: Literal["warn", "block"] = "warn"
     """``block``: refuse tickets for clients without coverage unless an override reason is given."""
+    state_cache_size: int = Field(default=STATE_CACHE_SIZE, ge=0)
+    """Tickets whose last state the process keeps, so a change to one starts without reading its
+    stream; 0: every change reads its stream."""

@@ -64,6 +64,13 @@ class TicketAtPosition:
     position: int
 
 
+STATE_CACHE_SIZE = 256
+"""Ticket states a process keeps by default. A ticket's state carries the coverage snapshot it
+was registered with (4–11 KB with its owed periods), every registration puts one in, and a
+ticket is seldom touched again after its first hours: the shared default of 4,096 held
+16–45 MB of registrations nobody would read from it (bench/results/notes-20261202-memory.md)."""
+
+
 class TicketsApplication:
     def __init__(
         self,
@@ -73,13 +80,19 @@ class TicketsApplication:
         tickets_list: TicketsList,
         policy: NotCoveredPolicy = "warn",
         calendar: CompanyCalendar | None = None,
+        *,
+        state_cache_size: int = STATE_CACHE_SIZE,
     ) -> None:
+        """``state_cache_size``: ``TICKETS_STATE_CACHE_SIZE`` (tickets whose last state is kept, so
+        a change to one starts without reading its stream)."""
         self.calendar = calendar or CompanyCalendar()
         self.tickets_list = tickets_list
         self.coverage = coverage
         self.price_list = price_list
         self.policy: NotCoveredPolicy = policy
-        self.tickets: AggregateRepository[TicketState] = AggregateRepository(store, ticket.evolve)
+        self.tickets: AggregateRepository[TicketState] = AggregateRepository(
+            store, ticket.evolve, cache_size=state_cache_size
+        )
 
     async def check_coverage(
         self, client_id: UUID, on: date, min_position: int | None, now: datetime

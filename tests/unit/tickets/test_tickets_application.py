@@ -137,6 +137,23 @@ async def test_items_are_priced_from_the_price_list_and_removed_once():
     assert world.tickets_list.rows[ticket_id]["version"] == 3
 
 
+@pytest.mark.parametrize(("cache_size", "reads"), [(2, ["first"]), (3, []), (0, ["first", "third"])])
+async def test_only_the_last_registered_tickets_are_kept(cache_size, reads):
+    """``TICKETS_STATE_CACHE_SIZE``: a ticket's state (its coverage snapshot with it) is kept
+    for the last few tickets only; a change to an older one reads its stream."""
+    world = World()
+    world.app = TicketsApplication(
+        world.store, Coverage(), world.price_list, world.tickets_list, state_cache_size=cache_size
+    )
+    await world.price_list.define(item(price="1500.00"))
+    ids = {name: uuid.uuid4() for name in ("first", "second", "third")}
+    for ticket_id in ids.values():
+        await world.app.register(registration(ticket_id), CTX)
+    await world.app.add_item(ids["first"], uuid.uuid4(), "WS-SETUP", Decimal("1"), CTX)
+    await world.app.add_item(ids["third"], uuid.uuid4(), "WS-SETUP", Decimal("1"), CTX)
+    assert world.store.reads == [ticket_stream(ids[name]) for name in reads]
+
+
 async def test_an_item_not_in_the_price_list_is_refused():
     world = World()
     ticket_id = uuid.uuid4()
