@@ -126,8 +126,8 @@ class JwksKeys:
                     raise AuthFailure("signing keys unavailable") from None
 
     async def _fetch(self) -> dict[str | None, tuple[Any, str]]:
-        # imported here: httpx brings its CLI's click and rich along (~7 MB a process), and
-        # only a service configured with a JWKS URL ever fetches
+        # imported here: httpx (with its CLI's click) costs a process ~3 MB of RSS, and only a
+        # service configured with a JWKS URL ever fetches
         import httpx
 
         try:

@@ -117,8 +117,8 @@ def _cell(value: Any) -> Any:
 
 
 async def _xlsx(sheet: str, header: Sequence[str], rows: AsyncIterator[Iterable[Row]]) -> AsyncIterator[bytes]:
-    # imported on the first spreadsheet asked for: openpyxl costs every projections process
-    # ~12 MB, and most never write one
+    # imported on the first spreadsheet asked for: openpyxl costs a projections process
+    # ~8 MB of RSS, and most never write one
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
