@@ -12,6 +12,9 @@
   and, after a bounded back-off, fetched again — at-least-once delivery; the handler makes
   the effect exactly-once. ``Handler.failed`` may settle the records instead (dead-letter
   them) so a record that can only fail again does not block its partition forever.
+* **Rebuild a wedged client**: after ``REBUILD_AFTER`` fetches failed in a row the aiokafka
+  consumer is stopped and a new one joins the group (aiokafka does not recover from the death
+  of its coordination task);
 * **Metrics and lag**: ``on_failure`` per failed fetch, ``on_lag`` per partition handled,
   :meth:`ConsumerRuntime.lag` for health pages.
 """
@@ -39,6 +42,12 @@ from shared.settings import KafkaSettings
 log = get_logger("consumer.runtime")
 
 START_BACKOFF = Backoff(0.5, 10.0)
+REBUILD_AFTER = 5
+"""Fetches failed in a row after which the Kafka client is stopped and built again. aiokafka's
+group coordination runs in one background task; when that task dies of an unexpected error
+(seen when every broker was killed at once: a write on a closed transport), every later fetch
+raises the same ``KafkaError`` and the consumer never recovers by itself (the fault suite,
+2 December). A new client joins the group again and resumes from the committed offsets."""
 
 
 class Handler(Protocol):
@@ -189,6 +198,13 @@ class ConsumerRuntime:
                 return
             except KafkaError as exc:
                 fetch_errors += 1
+                if fetch_errors >= REBUILD_AFTER:
+                    log.warning("the Kafka consumer is built again", error=repr(exc), failures=fetch_errors)
+                    await self._rebuild_client()
+                    consumer, fetch_errors = self.client, 0
+                    if consumer is None:  # stopped meanwhile
+                        return
+                    continue
                 delay = self._start_backoff.delay(fetch_errors)
                 log.error("fetching failed", error=repr(exc), retry_in=delay, group=self.group)
                 await self._pause(delay)
@@ -205,6 +221,28 @@ class ConsumerRuntime:
                 log.exception("consumer loop error; the records will be redelivered", group=self.group)
                 self._redeliver(records)
                 await self._pause(self._backoff.delay(max(self.failures, 1)))
+
+    async def _rebuild_client(self) -> None:
+        """Stop the Kafka client (what is settled committed first, if it still can) and start
+        a new one, retried until it starts or the runtime stops."""
+        with suppress(Exception):
+            await self.flush_commits(timeout=5.0)
+        old, self.client, self.joined = self.client, None, False
+        if self.pacing is not None:
+            self.pacing.forget(set(self.pacing.positions))
+        if old is not None:
+            with suppress(Exception):
+                await asyncio.wait_for(old.stop(), 10.0)
+        if self._stopping.is_set():
+            return
+        await retry_until_done(
+            self._start_clients,
+            self._start_backoff,
+            "start the Kafka consumer again",
+            topics=list(self.topics),
+            group=self.group,
+        )
+        log.info("consumer started again", topics=list(self.topics), group=self.group)
 
     async def process(self, records: Sequence[ConsumerRecord]) -> bool:
         """Handle one fetch: True when it is settled (its offsets are committed), False when

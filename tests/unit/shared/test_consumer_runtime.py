@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaError
 
 from shared.backoff import Backoff, retry_until_done
 from shared.consumer import ConsumerRuntime, DeadLetterProducer, Offsets, Subscription
+from shared.consumer.runtime import REBUILD_AFTER
 from shared.kafka_security import plaintext
 from tests.support.fake_kafka import FakeConsumer, attach
 
@@ -178,3 +180,34 @@ async def test_fetches_settled_within_a_second_of_a_commit_share_the_next_one() 
     assert kafka.committed == [{("a", 0): 6}]  # the rest waits out the interval
     await r.flush_commits()
     assert kafka.committed == [{("a", 0): 6}, {("a", 0): 9, ("b", 1): 9}]
+
+
+class WedgedConsumer(FakeConsumer):
+    """aiokafka after its coordination task died: every fetch raises the same error."""
+
+    async def getmany(self, *partitions: Any, timeout_ms: int = 0, max_records: int | None = None) -> Any:
+        self.fetches.append(([], timeout_ms))
+        raise KafkaError("Unexpected error during coordination RuntimeError('the handler is closed')")
+
+
+async def test_a_client_that_keeps_failing_every_fetch_is_built_again() -> None:
+    """The fault suite of 2 December: after every broker was killed at once, the notifier's
+    aiokafka consumer failed every fetch for good; a new client recovers, the old one is stopped."""
+    handler = Handler()
+    r, _, _ = runtime(handler, start_backoff=Backoff(0, 0))
+    wedged = attach(r, WedgedConsumer(high={("a", 0): 10}))
+    fresh = FakeConsumer(high={("a", 0): 10}, chunks={("a", 0): [[Record("a", 0, 5)]]})
+
+    async def start_clients() -> None:
+        attach(r, fresh)
+
+    r._start_clients = start_clients  # type: ignore[method-assign]  # no Kafka here
+    task = asyncio.create_task(r._consume())
+    for _ in range(200):
+        if fresh.committed:
+            break
+        await asyncio.sleep(0.01)
+    r.request_stop()
+    await asyncio.wait_for(task, 2)
+    assert len(wedged.fetches) == REBUILD_AFTER and wedged.stopped
+    assert r.client is fresh and fresh.committed == [{("a", 0): 6}]
