@@ -14,7 +14,8 @@
   them) so a record that can only fail again does not block its partition forever.
 * **Rebuild a wedged client**: after ``REBUILD_AFTER`` fetches failed in a row the aiokafka
   consumer is stopped and a new one joins the group (aiokafka does not recover from the death
-  of its coordination task);
+  of its coordination task), and after ``PROBE_FAILURES`` probes of an idle client found no
+  broker it knows answering (aiokafka never goes back to the bootstrap list);
 * **Metrics and lag**: ``on_failure`` per failed fetch, ``on_lag`` per partition handled,
   :meth:`ConsumerRuntime.lag` for health pages.
 """
@@ -48,6 +49,13 @@ group coordination runs in one background task; when that task dies of an unexpe
 (seen when every broker was killed at once: a write on a closed transport), every later fetch
 raises the same ``KafkaError`` and the consumer never recovers by itself (the fault suite,
 2 December). A new client joins the group again and resumes from the committed offsets."""
+PROBE_EVERY = 10.0
+"""Seconds between two probes of an idle client's cluster metadata (``consumer.topics()``).
+aiokafka refreshes its metadata only from the brokers it knows and never goes back to the
+bootstrap list: a client left knowing one broker, which is then lost for good, fetches nothing
+and raises nothing ever after (the fault suite, 2 December). Its probe fails instead."""
+PROBE_FAILURES = 3
+"""Failed probes in a row after which the client is built again (from the bootstrap list)."""
 
 
 class Handler(Protocol):
@@ -190,7 +198,9 @@ class ConsumerRuntime:
     async def _consume(self) -> None:
         consumer, sub = self.client, self.subscription
         assert consumer is not None
-        fetch_errors = 0
+        fetch_errors = probe_failures = 0
+        loop = asyncio.get_running_loop()
+        probe_at = loop.time() + PROBE_EVERY
         while not self._stopping.is_set():
             try:
                 fetched = await consumer.getmany(timeout_ms=sub.poll_timeout_ms, max_records=sub.max_records)
@@ -213,7 +223,17 @@ class ConsumerRuntime:
             if not fetched:
                 if self.pacing is not None:
                     self.pacing.release(consumer)
+                if loop.time() >= probe_at:
+                    probe_at = loop.time() + PROBE_EVERY
+                    probe_failures = 0 if await self._metadata_reachable(consumer) else probe_failures + 1
+                    if probe_failures >= PROBE_FAILURES:
+                        log.warning("the Kafka consumer is built again", reason="no known broker answers")
+                        await self._rebuild_client()
+                        consumer, probe_failures = self.client, 0
+                        if consumer is None:  # stopped meanwhile
+                            return
                 continue
+            probe_failures, probe_at = 0, loop.time() + PROBE_EVERY
             records = list(chain.from_iterable(fetched.values()))
             try:
                 await self.process(records)
@@ -221,6 +241,15 @@ class ConsumerRuntime:
                 log.exception("consumer loop error; the records will be redelivered", group=self.group)
                 self._redeliver(records)
                 await self._pause(self._backoff.delay(max(self.failures, 1)))
+
+    async def _metadata_reachable(self, consumer: AIOKafkaConsumer) -> bool:
+        """Whether a broker the client knows answers a metadata request (an idle client's probe)."""
+        try:
+            await asyncio.wait_for(consumer.topics(), 5.0)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("no broker the Kafka consumer knows answers", error=repr(exc), group=self.group)
+            return False
+        return True
 
     async def _rebuild_client(self) -> None:
         """Stop the Kafka client (what is settled committed first, if it still can) and start

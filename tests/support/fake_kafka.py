@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 
 
 @dataclass
@@ -23,6 +24,9 @@ class FakeConsumer:
     fetches: list[tuple[list[tuple[str, int]], int]] = field(default_factory=list)
     """Every ``getmany``: the partitions asked for (all assigned when none named) and its timeout."""
     paused: set[tuple[str, int]] = field(default_factory=set)
+    unreachable: bool = False
+    """Every metadata request fails (a client that knows only brokers that are gone)."""
+    probes: int = 0
 
     @property
     def commits(self) -> int:
@@ -64,6 +68,13 @@ class FakeConsumer:
 
     async def stop(self) -> None:
         self.stopped = True
+
+    async def topics(self) -> set[str]:
+        """The cluster's topics (an idle runtime's probe); raises while no known broker answers."""
+        self.probes += 1
+        if self.unreachable:
+            raise KafkaError("Unable to get cluster metadata over all known brokers")
+        return {t for t, _ in self.high}
 
 
 def attach(runtime: Any, consumer: FakeConsumer) -> FakeConsumer:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaError
 
+import shared.consumer.runtime as runtime_module
 from shared.backoff import Backoff, retry_until_done
 from shared.consumer import ConsumerRuntime, DeadLetterProducer, Offsets, Subscription
-from shared.consumer.runtime import REBUILD_AFTER
+from shared.consumer.runtime import PROBE_FAILURES, REBUILD_AFTER
 from shared.kafka_security import plaintext
 from tests.support.fake_kafka import FakeConsumer, attach
 
@@ -211,3 +212,38 @@ async def test_a_client_that_keeps_failing_every_fetch_is_built_again() -> None:
     await asyncio.wait_for(task, 2)
     assert len(wedged.fetches) == REBUILD_AFTER and wedged.stopped
     assert r.client is fresh and fresh.committed == [{("a", 0): 6}]
+
+
+async def test_an_idle_client_that_knows_no_live_broker_is_built_again(monkeypatch) -> None:
+    """The fault suite of 2 December: the projections client knew only the broker killed for
+    good; it fetched nothing and raised nothing. Its metadata probe fails; a new client, built
+    from the bootstrap list, recovers."""
+    monkeypatch.setattr(runtime_module, "PROBE_EVERY", 0.0)
+    r, _, _ = runtime(Handler(), start_backoff=Backoff(0, 0))
+    lost = attach(r, FakeConsumer(high={("a", 0): 10}, unreachable=True))
+    fresh = FakeConsumer(high={("a", 0): 10}, chunks={("a", 0): [[Record("a", 0, 5)]]})
+
+    async def start_clients() -> None:
+        attach(r, fresh)
+
+    r._start_clients = start_clients  # type: ignore[method-assign]  # no Kafka here
+    task = asyncio.create_task(r._consume())
+    for _ in range(200):
+        if fresh.committed:
+            break
+        await asyncio.sleep(0.01)
+    r.request_stop()
+    await asyncio.wait_for(task, 2)
+    assert lost.probes == PROBE_FAILURES and lost.stopped
+    assert r.client is fresh and fresh.committed == [{("a", 0): 6}]
+
+
+async def test_an_idle_client_whose_brokers_answer_is_kept(monkeypatch) -> None:
+    monkeypatch.setattr(runtime_module, "PROBE_EVERY", 0.0)
+    r, kafka, _ = runtime(Handler())
+    task = asyncio.create_task(r._consume())
+    while kafka.probes < 2 * PROBE_FAILURES:
+        await asyncio.sleep(0.005)
+    r.request_stop()
+    await asyncio.wait_for(task, 2)
+    assert r.client is kafka and not kafka.stopped
