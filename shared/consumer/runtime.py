@@ -165,15 +165,16 @@ class ConsumerRuntime:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group}")
 
     async def _run(self) -> None:
-        await retry_until_done(
-            self._start_clients,
-            self._start_backoff,
-            "start the Kafka consumer",
-            topics=list(self.topics),
-            group=self.group,
-        )
-        log.info("consumer started", topics=list(self.topics), group=self.group)
+        await self._start_until_done("started")
         await self._consume()
+
+    async def _start_until_done(self, started: str) -> None:
+        """Start the clients, retried on the back-off until they start (or the task is cancelled)."""
+        topics = list(self.topics)
+        await retry_until_done(
+            self._start_clients, self._start_backoff, "start the Kafka consumer", topics=topics, group=self.group
+        )
+        log.info(f"consumer {started}", topics=topics, group=self.group)
 
     async def _start_clients(self) -> None:
         await self.dead_letters.start()
@@ -209,11 +210,9 @@ class ConsumerRuntime:
             except KafkaError as exc:
                 fetch_errors += 1
                 if fetch_errors >= REBUILD_AFTER:
-                    log.warning("the Kafka consumer is built again", error=repr(exc), failures=fetch_errors)
-                    await self._rebuild_client()
-                    consumer, fetch_errors = self.client, 0
-                    if consumer is None:  # stopped meanwhile
-                        return
+                    if (consumer := await self._rebuild_client(error=repr(exc), failures=fetch_errors)) is None:
+                        return  # stopped meanwhile
+                    fetch_errors = 0
                     continue
                 delay = self._start_backoff.delay(fetch_errors)
                 log.error("fetching failed", error=repr(exc), retry_in=delay, group=self.group)
@@ -227,11 +226,9 @@ class ConsumerRuntime:
                     probe_at = loop.time() + PROBE_EVERY
                     probe_failures = 0 if await self._metadata_reachable(consumer) else probe_failures + 1
                     if probe_failures >= PROBE_FAILURES:
-                        log.warning("the Kafka consumer is built again", reason="no known broker answers")
-                        await self._rebuild_client()
-                        consumer, probe_failures = self.client, 0
-                        if consumer is None:  # stopped meanwhile
-                            return
+                        if (consumer := await self._rebuild_client(reason="no known broker answers")) is None:
+                            return  # stopped meanwhile
+                        probe_failures = 0
                 continue
             probe_failures, probe_at = 0, loop.time() + PROBE_EVERY
             records = list(chain.from_iterable(fetched.values()))
@@ -251,9 +248,10 @@ class ConsumerRuntime:
             return False
         return True
 
-    async def _rebuild_client(self) -> None:
+    async def _rebuild_client(self, **why: object) -> AIOKafkaConsumer | None:
         """Stop the Kafka client (what is settled committed first, if it still can) and start
-        a new one, retried until it starts or the runtime stops."""
+        a new one, retried until it starts or the runtime stops (then None)."""
+        log.warning("the Kafka consumer is built again", group=self.group, **why)
         with suppress(Exception):
             await self.flush_commits(timeout=5.0)
         old, self.client, self.joined = self.client, None, False
@@ -262,16 +260,9 @@ class ConsumerRuntime:
         if old is not None:
             with suppress(Exception):
                 await asyncio.wait_for(old.stop(), 10.0)
-        if self._stopping.is_set():
-            return
-        await retry_until_done(
-            self._start_clients,
-            self._start_backoff,
-            "start the Kafka consumer again",
-            topics=list(self.topics),
-            group=self.group,
-        )
-        log.info("consumer started again", topics=list(self.topics), group=self.group)
+        if not self._stopping.is_set():
+            await self._start_until_done("started again")
+        return self.client
 
     async def process(self, records: Sequence[ConsumerRecord]) -> bool:
         """Handle one fetch: True when it is settled (its offsets are committed), False when

@@ -191,12 +191,9 @@ class WedgedConsumer(FakeConsumer):
         raise KafkaError("Unexpected error during coordination RuntimeError('the handler is closed')")
 
 
-async def test_a_client_that_keeps_failing_every_fetch_is_built_again() -> None:
-    """The fault suite of 2 December: after every broker was killed at once, the notifier's
-    aiokafka consumer failed every fetch for good; a new client recovers, the old one is stopped."""
-    handler = Handler()
-    r, _, _ = runtime(handler, start_backoff=Backoff(0, 0))
-    wedged = attach(r, WedgedConsumer(high={("a", 0): 10}))
+async def consumed_after_a_rebuild(r: ConsumerRuntime) -> FakeConsumer:
+    """Run the loop until the client it builds in place of the attached one has committed a
+    fetch (or 2 s passed); the new client."""
     fresh = FakeConsumer(high={("a", 0): 10}, chunks={("a", 0): [[Record("a", 0, 5)]]})
 
     async def start_clients() -> None:
@@ -210,6 +207,16 @@ async def test_a_client_that_keeps_failing_every_fetch_is_built_again() -> None:
         await asyncio.sleep(0.01)
     r.request_stop()
     await asyncio.wait_for(task, 2)
+    return fresh
+
+
+async def test_a_client_that_keeps_failing_every_fetch_is_built_again() -> None:
+    """The fault suite of 2 December: after every broker was killed at once, the notifier's
+    aiokafka consumer failed every fetch for good; a new client recovers, the old one is stopped."""
+    handler = Handler()
+    r, _, _ = runtime(handler, start_backoff=Backoff(0, 0))
+    wedged = attach(r, WedgedConsumer(high={("a", 0): 10}))
+    fresh = await consumed_after_a_rebuild(r)
     assert len(wedged.fetches) == REBUILD_AFTER and wedged.stopped
     assert r.client is fresh and fresh.committed == [{("a", 0): 6}]
 
@@ -221,19 +228,7 @@ async def test_an_idle_client_that_knows_no_live_broker_is_built_again(monkeypat
     monkeypatch.setattr(runtime_module, "PROBE_EVERY", 0.0)
     r, _, _ = runtime(Handler(), start_backoff=Backoff(0, 0))
     lost = attach(r, FakeConsumer(high={("a", 0): 10}, unreachable=True))
-    fresh = FakeConsumer(high={("a", 0): 10}, chunks={("a", 0): [[Record("a", 0, 5)]]})
-
-    async def start_clients() -> None:
-        attach(r, fresh)
-
-    r._start_clients = start_clients  # type: ignore[method-assign]  # no Kafka here
-    task = asyncio.create_task(r._consume())
-    for _ in range(200):
-        if fresh.committed:
-            break
-        await asyncio.sleep(0.01)
-    r.request_stop()
-    await asyncio.wait_for(task, 2)
+    fresh = await consumed_after_a_rebuild(r)
     assert lost.probes == PROBE_FAILURES and lost.stopped
     assert r.client is fresh and fresh.committed == [{("a", 0): 6}]
 
