@@ -30,10 +30,6 @@ class ProjectionsSettings(ServiceSettings):
     rebuild_workers: int = Field(default=0, ge=0)
     """Processes a rebuild's bulk replay is split over (by partition number); 0: one per CPU it may use,
     up to ``MAX_REBUILD_WORKERS``."""
-    first_fill_from: int = Field(default=100_000, ge=0)
-    """A read model that has consumed nothing, started while its topics hold at least this many
-    records, is filled by the rebuild's bulk replay before the consumer starts (twice the live
-    consumer's speed; ``application.first_fill``); 0: never, the consumer works it off live."""
     rebuild_parallel_from: int = Field(default=100_000, ge=0)
     """A bulk replay of fewer records runs in the rebuild's own process: starting a worker
     (a fresh interpreter, its imports, its Kafka and database connections) takes a second or two."""
