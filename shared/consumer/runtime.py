@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import ConsumerStoppedError, KafkaError
+from prometheus_client import Counter
 
 from shared.backoff import Backoff, retry_until_done
 from shared.consumer.commits import BackgroundCommits, Offsets
@@ -41,6 +42,14 @@ from shared.logging import get_logger
 from shared.settings import KafkaSettings
 
 log = get_logger("consumer.runtime")
+
+CLIENT_REBUILDS = Counter(
+    "consumer_client_rebuilds_total",
+    "Kafka consumer clients stopped and built again after they wedged",
+    ["consumer", "reason"],
+)
+"""``consumer``: the group; ``reason``: ``fetch_failures`` (``REBUILD_AFTER`` fetches failed in a
+row) or ``no_broker_answers`` (``PROBE_FAILURES`` idle probes found no broker it knows)."""
 
 START_BACKOFF = Backoff(0.5, 10.0)
 REBUILD_AFTER = 5
@@ -190,8 +199,8 @@ class ConsumerRuntime:
         consumer.subscribe(list(sub.topics), listener=_Rebalance(self, consumer))
         try:
             await consumer.start()
-        except Exception:
-            with suppress(Exception):
+        except BaseException:  # cancelled too (stopped while starting): its coordinator task
+            with suppress(Exception):  # would otherwise go on, join the group, take partitions
                 await consumer.stop()
             raise
         self.client = consumer
@@ -210,7 +219,8 @@ class ConsumerRuntime:
             except KafkaError as exc:
                 fetch_errors += 1
                 if fetch_errors >= REBUILD_AFTER:
-                    if (consumer := await self._rebuild_client(error=repr(exc), failures=fetch_errors)) is None:
+                    consumer = await self._rebuild_client("fetch_failures", error=repr(exc), failures=fetch_errors)
+                    if consumer is None:
                         return  # stopped meanwhile
                     fetch_errors = 0
                     continue
@@ -226,7 +236,7 @@ class ConsumerRuntime:
                     probe_at = loop.time() + PROBE_EVERY
                     probe_failures = 0 if await self._metadata_reachable(consumer) else probe_failures + 1
                     if probe_failures >= PROBE_FAILURES:
-                        if (consumer := await self._rebuild_client(reason="no known broker answers")) is None:
+                        if (consumer := await self._rebuild_client("no_broker_answers")) is None:
                             return  # stopped meanwhile
                         probe_failures = 0
                 continue
@@ -248,10 +258,11 @@ class ConsumerRuntime:
             return False
         return True
 
-    async def _rebuild_client(self, **why: object) -> AIOKafkaConsumer | None:
+    async def _rebuild_client(self, reason: str, **detail: object) -> AIOKafkaConsumer | None:
         """Stop the Kafka client (what is settled committed first, if it still can) and start
         a new one, retried until it starts or the runtime stops (then None)."""
-        log.warning("the Kafka consumer is built again", group=self.group, **why)
+        log.warning("the Kafka consumer is built again", group=self.group, reason=reason, **detail)
+        CLIENT_REBUILDS.labels(self.group, reason).inc()
         with suppress(Exception):
             await self.flush_commits(timeout=5.0)
         old, self.client, self.joined = self.client, None, False

@@ -356,6 +356,10 @@ tests:
         values: '0+30x20'
       - series: 'projections_parked_events'
         values: '0x20'
+      - series: 'consumer_client_rebuilds_total{consumer="abonent.notifier",reason="fetch_failures"}'
+        values: '0 1 2 3 4 4 4'
+      - series: 'consumer_client_rebuilds_total{consumer="abonent.projections",reason="no_broker_answers"}'
+        values: '0 1 1 1 1 1 1'
     alert_rule_test:
       - eval_time: 10m
         alertname: AbonentOutboxBehind
@@ -381,12 +385,20 @@ tests:
       - eval_time: 20m
         alertname: AbonentParkedEvents
         exp_alerts: []
+      - eval_time: 6m
+        alertname: AbonentConsumerClientRebuilds
+        exp_alerts:
+          - exp_labels: {severity: warning, consumer: abonent.notifier}
+            exp_annotations:
+              summary: "the abonent.notifier consumer built its Kafka client again 4 times in 30 minutes"
+              runbook: docs/operations.md#abonentconsumerclientrebuilds
 """
 
 
 def test_the_alerts_fire_on_the_series_they_watch(tmp_path: Path) -> None:
     """promtool's rule unit tests: an old outbox row, one dead letter (only the per-service
-    counter exists), a third of a service's answers 5xx fire; no parked events stays quiet."""
+    counter exists), a third of a service's answers 5xx, a consumer's Kafka client rebuilt 4 times
+    fire; no parked events, and one client rebuild, stay quiet."""
     import yaml
 
     [rule] = by_kind(rendered("default"), "PrometheusRule")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaError
+from prometheus_client import REGISTRY
 
 import shared.consumer.runtime as runtime_module
 from shared.backoff import Backoff, retry_until_done
@@ -191,6 +192,11 @@ class WedgedConsumer(FakeConsumer):
         raise KafkaError("Unexpected error during coordination RuntimeError('the handler is closed')")
 
 
+def rebuilds(r: ConsumerRuntime, reason: str) -> float:
+    labels = {"consumer": r.group, "reason": reason}
+    return REGISTRY.get_sample_value("consumer_client_rebuilds_total", labels) or 0.0
+
+
 async def consumed_after_a_rebuild(r: ConsumerRuntime) -> FakeConsumer:
     """Run the loop until the client it builds in place of the attached one has committed a
     fetch (or 2 s passed); the new client."""
@@ -216,8 +222,10 @@ async def test_a_client_that_keeps_failing_every_fetch_is_built_again() -> None:
     handler = Handler()
     r, _, _ = runtime(handler, start_backoff=Backoff(0, 0))
     wedged = attach(r, WedgedConsumer(high={("a", 0): 10}))
+    before = rebuilds(r, "fetch_failures")
     fresh = await consumed_after_a_rebuild(r)
     assert len(wedged.fetches) == REBUILD_AFTER and wedged.stopped
+    assert rebuilds(r, "fetch_failures") == before + 1  # ops see it: consumer_client_rebuilds_total
     assert r.client is fresh and fresh.committed == [{("a", 0): 6}]
 
 
@@ -228,8 +236,10 @@ async def test_an_idle_client_that_knows_no_live_broker_is_built_again(monkeypat
     monkeypatch.setattr(runtime_module, "PROBE_EVERY", 0.0)
     r, _, _ = runtime(Handler(), start_backoff=Backoff(0, 0))
     lost = attach(r, FakeConsumer(high={("a", 0): 10}, unreachable=True))
+    before = rebuilds(r, "no_broker_answers")
     fresh = await consumed_after_a_rebuild(r)
     assert lost.probes == PROBE_FAILURES and lost.stopped
+    assert rebuilds(r, "no_broker_answers") == before + 1
     assert r.client is fresh and fresh.committed == [{("a", 0): 6}]
 
 
@@ -242,3 +252,52 @@ async def test_an_idle_client_whose_brokers_answer_is_kept(monkeypatch) -> None:
     r.request_stop()
     await asyncio.wait_for(task, 2)
     assert r.client is kafka and not kafka.stopped
+
+
+class StartsSlowly:
+    """An aiokafka consumer whose ``start()`` has not returned yet (its group coordinator
+    already running in aiokafka's own task)."""
+
+    made: list[StartsSlowly] = []
+
+    def __init__(self, **_: Any) -> None:
+        self.starting = asyncio.Event()
+        self.stopped = False
+        StartsSlowly.made.append(self)
+
+    def subscribe(self, topics: list[str], listener: Any = None) -> None:
+        self.topics = topics
+
+    async def start(self) -> None:
+        self.starting.set()
+        await asyncio.Event().wait()
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+async def test_a_runtime_stopped_while_its_client_starts_stops_that_client(monkeypatch) -> None:
+    """The first-fill test of 2 December: an app stopped right after its consumer started left
+    an aiokafka client behind whose coordinator joined the group and took partitions; its
+    rebalance listener then used a pool already closed."""
+    monkeypatch.setattr(runtime_module, "AIOKafkaConsumer", StartsSlowly)
+    StartsSlowly.made.clear()
+    r, _, _ = runtime(Handler())
+    r.client = None
+    monkeypatch.setattr(r.dead_letters, "start", _nothing)
+    monkeypatch.setattr(r.dead_letters, "stop", _nothing)
+    r.start()
+    await asyncio.wait_for(_started(StartsSlowly.made), 2)
+    await asyncio.wait_for(r.stop(), 2)
+    assert [c.stopped for c in StartsSlowly.made] == [True]
+    assert r.client is None
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _started(made: list[StartsSlowly]) -> None:
+    while not made:
+        await asyncio.sleep(0.005)
+    await made[0].starting.wait()
