@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -22,7 +22,8 @@ from services.projections.adapters.pg_schemas import PostgresPgSchemas
 from services.projections.adapters.read_model import PostgresReadModel
 from services.projections.adapters.replay import TopicReplay
 from services.projections.adapters.store import ReadModelStore
-from services.projections.application.projector import Projector
+from services.projections.application.first_fill import FirstFill
+from services.projections.application.projector import PoisonSink, Projector
 from services.projections.application.queries import Queries
 from services.projections.application.rebuild import Rebuild
 from services.projections.entrypoints import metrics
@@ -31,7 +32,7 @@ from services.projections.entrypoints.http import routes
 from services.projections.entrypoints.http.health import consumer_report
 from services.projections.entrypoints.replay_workers import ProcessSlices
 from services.projections.settings import MAX_REBUILD_WORKERS, ProjectionsSettings
-from shared.consumer import DeadLetterProducer, DeadLetterPublisher
+from shared.consumer import ConsumerRuntime, DeadLetterProducer, DeadLetterPublisher
 from shared.db.migrations import apply_migrations, migrations_dir
 from shared.http.app import create_service_app
 from shared.kafka_probe import KafkaProbe
@@ -65,8 +66,9 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
         state["pool"] = pool
         end_offsets = EndOffsets(kafka, TOPICS, f"{client_id}-offsets")
         warming = asyncio.create_task(end_offsets.warm_up())
+        read_model = PostgresReadModel(pool)
         app.state.queries = Queries(
-            PostgresReadModel(pool),
+            read_model,
             notifications,
             end_offsets,
             settings.min_position_wait_seconds,
@@ -74,8 +76,8 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
             on_looks=metrics.WAIT_LOOKS.observe,
         )
         dead_letters = DeadLetterProducer(kafka, f"{client_id}-dlq")
-        publisher = DeadLetterPublisher(dead_letters.send, PROJECTIONS_GROUP, on_published=metrics.DEAD_LETTERS.inc)
-        projector = Projector(ReadModelStore(), publisher.publish_all)
+        sink = dead_letter_sink(dead_letters, metrics.DEAD_LETTERS.inc)
+        projector = Projector(ReadModelStore(), sink)
         if settings.consume:  # the fix may be deployed now: stopped streams go on without a rebuild
             async with pool.acquire() as conn:
                 await projector.resume(conn)
@@ -87,15 +89,26 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
             projector,
             dead_letters,
             client_id=client_id,
+            group=settings.consumer_group,
             max_records=settings.batch_max_records,
             poll_timeout_ms=settings.batch_timeout_ms,
         )
         app.state.consumer = consumer
-        if settings.consume:
-            consumer.start()
+        first_fill = FirstFill(
+            lambda: create_rebuild(settings, dead_letters=sink),
+            read_model.consumed_nothing,
+            end_offsets.records,
+            settings.first_fill_from,
+        )
+        app.state.first_fill = first_fill
+        consuming = asyncio.create_task(_fill_then_consume(first_fill, consumer)) if settings.consume else None
         try:
             yield
         finally:
+            if consuming is not None:  # a fill still running is stopped: its schema is dropped
+                consuming.cancel()
+                with suppress(asyncio.CancelledError):
+                    await consuming
             await consumer.stop()
             await probe.close()
             warming.cancel()
@@ -121,6 +134,7 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
         return {
             "enabled": True,
             "running": consumer.running,
+            "first_fill": app.state.first_fill.status.as_dict(),
             "topics": list(consumer.topics),
             "group": consumer.group,
             "lag": lag,
@@ -148,14 +162,36 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
     return app
 
 
-def create_rebuild(settings: ProjectionsSettings, *, partitions: Collection[tuple[str, int]] | None = None) -> Rebuild:
-    """The rebuild/check use case: replays the topic with its own group-less reader; poison
-    messages are only counted (the live consumer already dead-lettered them). ``partitions``:
-    a worker process's slice (it replays only those, and splits nothing further)."""
+def dead_letter_sink(producer: DeadLetterProducer, on_published: Callable[[int], None] | None = None) -> PoisonSink:
+    """Poison records of the contracts topics → the projections group's dead-letter topic."""
+    return DeadLetterPublisher(producer.send, PROJECTIONS_GROUP, on_published=on_published).publish_all
 
-    async def count_only(_: Any) -> None:
-        return None
 
+async def _count_only(_: Any) -> None:
+    return None
+
+
+async def _fill_then_consume(first_fill: FirstFill, consumer: ConsumerRuntime) -> None:
+    """The live consumer starts once a fresh read model is filled (or needs no fill). A fill
+    that fails leaves the read model as it was (its schema dropped): the consumer goes on live."""
+    try:
+        await first_fill.run()
+    except Exception:
+        log.exception("the first fill failed; the consumer works the backlog off live")
+    consumer.start()
+
+
+def create_rebuild(
+    settings: ProjectionsSettings,
+    *,
+    partitions: Collection[tuple[str, int]] | None = None,
+    dead_letters: PoisonSink | None = None,
+) -> Rebuild:
+    """The rebuild/check use case: replays the topic with its own group-less reader.
+    ``partitions``: a worker process's slice (it replays only those, and splits nothing
+    further). ``dead_letters``: where poison records go — by default they are only counted
+    (the live consumer already dead-lettered them); a first fill sends them, as the live
+    consumer would have (its workers each with a producer of their own)."""
     pg_schemas = PostgresPgSchemas(settings.database_url.get_secret_value(), settings.read_model_schema)
     # the CPUs this process may run on (a cpuset narrows them; a CFS quota does not show here)
     workers = settings.rebuild_workers or min(len(os.sched_getaffinity(0)), MAX_REBUILD_WORKERS)
@@ -164,9 +200,9 @@ def create_rebuild(settings: ProjectionsSettings, *, partitions: Collection[tupl
         lambda: TopicReplay(
             settings.kafka, TOPICS, f"{settings.kafka.client_id_prefix}-projections-rebuild", only=partitions
         ),
-        Projector(ReadModelStore(), count_only),
+        Projector(ReadModelStore(), dead_letters or _count_only),
         batch_records=settings.rebuild_batch_records,
-        slices=ProcessSlices(settings) if partitions is None else None,
+        slices=ProcessSlices(settings, dead_letters=dead_letters is not None) if partitions is None else None,
         workers=workers,
         parallel_from=settings.rebuild_parallel_from,
     )

@@ -20,7 +20,7 @@ from services.projections.adapters.db import (
     quote_pg_schema,
 )
 from services.projections.adapters.notifications import ANYTHING
-from services.projections.application.ports import TableDiff
+from services.projections.application.ports import RebuildBusy, TableDiff
 from shared.db.locks import REBUILD_LOCK, SWAP_LOCK
 from shared.db.pool import connect
 
@@ -37,10 +37,6 @@ COMPARED = {  # table -> key shown in samples of differing rows
     "period_debts": "period_id",
     "debtor_clients": "client_id",
 }
-
-
-class RebuildBusy(RuntimeError):
-    pass
 
 
 class PostgresPgSchemas:

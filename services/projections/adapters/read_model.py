@@ -43,6 +43,10 @@ class PostgresReadModel:
         async with self._pool.acquire() as conn:
             return await reads.consumed_offsets(conn)
 
+    async def consumed_nothing(self) -> bool:
+        """No offset was ever stored: a new read model (``application.first_fill``)."""
+        return not await self._pool.fetchval("SELECT EXISTS (SELECT 1 FROM consumed_offsets)")
+
     async def coverage_periods(
         self, client_id: UUID, on: date
     ) -> tuple[bool, int | None, list[PeriodState], str | None]:

@@ -227,6 +227,10 @@ class TableDiff:
         return bool(self.only_live or self.only_rebuilt)
 
 
+class RebuildBusy(RuntimeError):
+    """Another rebuild, check or first fill holds the read model's rebuild lock."""
+
+
 class PgSchemas(Protocol):
     """Whole read-model schemas: the live one by name, fresh ones to replay into."""
 

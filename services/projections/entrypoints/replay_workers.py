@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import queue
+import resource
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,21 +33,38 @@ POLL_SECONDS = 0.5
 """How often the parent looks at the queue and at its workers' exit codes."""
 
 
-def _work(settings: ProjectionsSettings, pg_schema: str, limits: Offsets, reports: Any, index: int) -> None:
-    """A worker process's main: replay one slice, report progress and the counts."""
+def _work(
+    settings: ProjectionsSettings, pg_schema: str, limits: Offsets, reports: Any, index: int, dead_letters: bool
+) -> None:
+    """A worker process's main: replay one slice, report progress and the counts;
+    ``dead_letters``: send the slice's poison records to the dead-letter topic (a first fill)."""
     import uvloop
 
-    from services.projections.bootstrap import create_rebuild
+    from services.projections.bootstrap import create_rebuild, dead_letter_sink
+    from shared.consumer import DeadLetterProducer
     from shared.logging import configure_logging
     from shared.runtime import tune_gc
 
     configure_logging(settings.log.format, "WARNING")
     tune_gc()
-    rebuild = create_rebuild(settings, partitions=set(limits))
+    prefix = settings.kafka.client_id_prefix
+    producer = DeadLetterProducer(settings.kafka, f"{prefix}-projections-fill-{index}-dlq") if dead_letters else None
+    rebuild = create_rebuild(
+        settings, partitions=set(limits), dead_letters=dead_letter_sink(producer) if producer else None
+    )
+
+    def progress(done: int, _total: int) -> None:
+        reports.put(("progress", index, done))
+
+    async def replay() -> RebuildReport:
+        try:
+            return await rebuild.replay_slice(pg_schema, limits, progress)
+        finally:
+            if producer is not None:
+                await producer.stop()
+
     try:
-        report = uvloop.run(
-            rebuild.replay_slice(pg_schema, limits, lambda done, _total: reports.put(("progress", index, done)))
-        )
+        report = uvloop.run(replay())
     except BaseException as exc:
         reports.put(("failed", index, repr(exc)[:1000]))
         raise
@@ -56,8 +74,8 @@ def _work(settings: ProjectionsSettings, pg_schema: str, limits: Offsets, report
 class ProcessSlices:
     """``SliceReplay`` in processes started for the call and gone after it."""
 
-    def __init__(self, settings: ProjectionsSettings) -> None:
-        self._settings = settings
+    def __init__(self, settings: ProjectionsSettings, *, dead_letters: bool = False) -> None:
+        self._settings, self._dead_letters = settings, dead_letters
 
     async def __call__(self, pg_schema: str, slices: Sequence[Offsets], progress: Progress) -> RebuildReport:
         context = multiprocessing.get_context("spawn")
@@ -65,7 +83,7 @@ class ProcessSlices:
         workers = [
             context.Process(
                 target=_work,
-                args=(self._settings, pg_schema, dict(limits), reports, i),
+                args=(self._settings, pg_schema, dict(limits), reports, i, self._dead_letters),
                 name=f"projections-rebuild-{i}",
                 daemon=True,
             )
@@ -99,5 +117,11 @@ class ProcessSlices:
             for worker in workers:
                 await asyncio.to_thread(worker.join)
             reports.close()
-        log.info("worker processes replayed their slices", workers=len(workers), records=total.read)
+        log.info(
+            "worker processes replayed their slices",
+            workers=len(workers),
+            records=total.read,
+            # the largest of this process's children so far: what a worker needs (memory limits)
+            peak_worker_rss_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        )
         return total

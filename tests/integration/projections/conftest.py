@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -15,14 +16,14 @@ from services.projections.settings import ProjectionsSettings
 from tests.support.servers import serving
 
 
-def projections_settings(stack, **overrides) -> ProjectionsSettings:
-    return ProjectionsSettings(
-        database_url=stack.database_urls["projections"],
-        http_port=0,
-        kafka={"bootstrap_servers": stack.kafka_bootstrap},
-        batch_timeout_ms=50,
-        **overrides,
-    )
+def projections_settings(stack, **overrides: Any) -> ProjectionsSettings:
+    values: dict[str, Any] = {
+        "database_url": stack.database_urls["projections"],
+        "http_port": 0,
+        "kafka": {"bootstrap_servers": stack.kafka_bootstrap},
+        "batch_timeout_ms": 50,
+    }
+    return ProjectionsSettings(**(values | overrides))
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.projections.adapters.pg_schemas import COMPARED
 from services.projections.adapters.replay import TopicReplay
+from shared.db.migrations import apply_migrations, migrations_dir
 from shared.events.envelope import Envelope
 from shared.kafka_security import plaintext
 from shared.topics import CONTRACTS_EVENTS, CONTRACTS_SCHEDULE
@@ -209,6 +212,27 @@ async def end_offsets(bootstrap: str) -> dict[tuple[str, int], int]:
         return await replay.end_offsets()
     finally:
         await replay.stop()
+
+
+@asynccontextmanager
+async def scratch_database(server_dsn: str, prefix: str) -> AsyncIterator[str]:
+    """A new projections database on the stack's server, migrated; dropped after."""
+    name = f"{prefix}_{uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = server_dsn.rsplit("/", 1)[0] + f"/{name}"
+    await apply_migrations(dsn, migrations_dir("projections"))
+    try:
+        yield dsn
+    finally:
+        admin = await asyncpg.connect(server_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 async def wait_consumed(dsn: str, bootstrap: str, timeout: float = 60.0) -> None:

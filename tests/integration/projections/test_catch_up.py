@@ -18,7 +18,6 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
-import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from services.projections.adapters.db import open_pool
@@ -27,10 +26,9 @@ from services.projections.application.projector import Projector
 from services.projections.entrypoints.consumer import events_consumer
 from shared.consumer import DeadLetterProducer
 from shared.consumer.pacing import Pacing
-from shared.db.migrations import apply_migrations, migrations_dir
 from shared.events.envelope import Envelope
 from shared.kafka_security import plaintext
-from tests.integration.projections.helpers import ClientFeed, topic_of, wait_consumed
+from tests.integration.projections.helpers import ClientFeed, scratch_database, topic_of, wait_consumed
 from tests.integration.projections.test_rebuild import run_cli
 
 CLIENTS = 300
@@ -76,15 +74,12 @@ async def no_sink(_: Any) -> None:
 async def test_a_backlog_caught_up_live_is_what_a_rebuild_makes(stack, producer) -> None:
     events = backlog()
     await publish_all(producer, events)
-    name = f"catchup_{uuid4().hex[:8]}"
-    admin = await asyncpg.connect(stack.database_urls["projections"])
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    dsn = stack.database_urls["projections"].rsplit("/", 1)[0] + f"/{name}"
-    await apply_migrations(dsn, migrations_dir("projections"))
+    async with scratch_database(stack.database_urls["projections"], "catchup") as dsn:
+        await catch_up_and_check(stack, dsn, len(events))
 
+
+async def catch_up_and_check(stack, dsn: str, published: int) -> None:
+    name = dsn.rsplit("/", 1)[1]
     kafka = plaintext(stack.kafka_bootstrap)
     pool = await open_pool(dsn, min_size=1, max_size=2)
     consumer = events_consumer(
@@ -117,14 +112,9 @@ async def test_a_backlog_caught_up_live_is_what_a_rebuild_makes(stack, producer)
     finally:
         await consumer.stop()
         await pool.close()
-    assert sum(sizes) >= len(events) and max(sizes) > 500, sizes  # the backlog, in big batches
+    assert sum(sizes) >= published and max(sizes) > 500, sizes  # the backlog, in big batches
     assert consumer.pacing is not None and consumer.pacing.pauses > 0
 
     checked = await asyncio.to_thread(run_cli, stack, "check", dsn)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "no differences" in checked.stderr
-    admin = await asyncpg.connect(stack.database_urls["projections"])
-    try:
-        await admin.execute(f'DROP DATABASE "{name}"')
-    finally:
-        await admin.close()
