@@ -45,9 +45,9 @@ import uvloop
 from aiokafka import AIOKafkaProducer
 
 import shared.events.contracts  # noqa: F401 - registers the payload models
+from bench.consumer_ceiling import bare_consumer
 from bench.environment import family_cpu
 from bench.profiling import PG_STATEMENTS_SETTINGS
-from bench.projections import bare_consumer
 from deploy.local import api
 from deploy.local.layout import REPO, StackPorts
 from shared.events.envelope import Envelope

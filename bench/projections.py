@@ -22,38 +22,27 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+import httpx
 from tqdm import tqdm
 
+from bench.catch_up import SETTINGS, apply_backlog
+from bench.consumer_ceiling import bare_consumer, end_offsets
 from bench.context import Ctx
 from bench.measure import cpu_note
 from bench.profiling import profiled
 from bench.results import Target
 from deploy.local.layout import REPO
-from services.projections.entrypoints.consumer import TOPICS
-from shared.topics import ALL_TOPICS
 
 BENCH = "3 projections"
 SUMMARY = re.compile(r"([\d,]+) events read in ([\d.]+) s \(([\d,]+) ev/s\)")
 
 
-async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [
-            TopicPartition(spec.name, p) for spec in ALL_TOPICS if spec.name in TOPICS for p in range(spec.partitions)
-        ]
-        return await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-
-
 async def catch_up(ctx: Ctx) -> None:
     """Start the projections service and wait until it applied everything on its topics."""
-    total = sum((await _end_offsets(ctx.env.bootstrap)).values())
+    total = sum((await end_offsets(ctx.env.bootstrap)).values())
     started = time.perf_counter()
     await asyncio.to_thread(ctx.env.start, "projections")
     conn = await asyncpg.connect(ctx.env.dsn("projections"))
@@ -74,14 +63,52 @@ async def catch_up(ctx: Ctx) -> None:
         await conn.close()
     seconds = time.perf_counter() - started
     ctx.data["replay_events"] = total
-    ctx.say(f"  projections applied {total:,} events in {seconds:.1f}s ({total / seconds:,.0f}/s)")
+    fill = await _first_fill(ctx)
+    filled = fill.get("state") == "done"
+    rate = total / seconds
+    ctx.say(f"  projections applied {total:,} events in {seconds:.1f}s ({rate:,.0f}/s), first fill: {fill}")
+    how = "first fill (the rebuild's bulk replay), then live" if filled else "live consumer"
     ctx.report.add(
         BENCH,
-        f"live consumer catch-up after the data load ({total:,} events, incl. start-up)",
+        f"a fresh projections service's catch-up after the data load: {how} ({total:,} events, incl. start-up)",
         "ev/s",
         [total / seconds],
-        note="1 run",
+        note=(
+            f"1 run; the fill's {fill['workers']} worker processes peaked at {fill['peak_worker_rss_mb']} MB RSS each"
+            if filled
+            else "1 run"
+        ),
         key="catch_up",
+    )
+
+
+async def _first_fill(ctx: Ctx) -> dict[str, Any]:
+    """What the service says its first fill did (``/health/ready``: consumer.first_fill)."""
+    async with httpx.AsyncClient(base_url=ctx.env.url("projections"), timeout=5) as client:
+        body = (await client.get("/health/ready")).json()
+    return dict((body.get("consumer") or {}).get("first_fill") or {})
+
+
+async def live_catch_up(ctx: Ctx) -> None:
+    """The live consumer working a backlog off, as a read model that has consumed before does
+    (one that was down, or fell behind) — the first fill is for a fresh one only. The service's
+    own consumer (``events_consumer``, its live settings) in a fresh interpreter, from offset 0
+    of the same topics into a database of its own under a group of its own (``bench.catch_up``)."""
+    total = ctx.data["replay_events"]
+    postgres = ctx.env.stack.pids.get("postgres")
+    assert postgres is not None, "the bench's PostgreSQL has no pid"
+    result = await apply_backlog(ctx.env.stack, REPO, SETTINGS["live"], total, postgres)
+    ctx.say(f"  live consumer from offset 0: {result['events_per_second']:,.0f} ev/s ({result['seconds']:.1f}s)")
+    ctx.report.add(
+        BENCH,
+        f"live consumer catch-up of a read model behind, {total:,} events from offset 0 (its own database and group)",
+        "ev/s",
+        [result["events_per_second"]],
+        note=(
+            f"1 run; consumer CPU {result['cpu_us_per_event']:.0f} µs/event, "
+            f"PostgreSQL {result['pg_cpu_us_per_event']:.0f} µs/event"
+        ),
+        key="live_catch_up",
     )
 
 
@@ -112,33 +139,6 @@ async def _rebuild(ctx: Ctx, profile: bool = False) -> tuple[int, float]:
     if proc.returncode != 0 or not found:
         raise RuntimeError(f"rebuild failed (exit {proc.returncode}): {text[-400:]}")
     return int(found.group(1).replace(",", "")), float(found.group(2))
-
-
-async def bare_consumer(bootstrap: str) -> tuple[int, float]:
-    """Records and seconds to read both topics from the beginning to their end offsets."""
-    ends = await _end_offsets(bootstrap)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024,
-    )
-    await consumer.start()
-    try:
-        consumer.assign(list(ends))
-        await consumer.seek_to_beginning(*ends)
-        started, count = time.perf_counter(), 0
-        todo = {tp for tp, end in ends.items() if end > 0}
-        while todo:
-            batch = await consumer.getmany(*todo, timeout_ms=1000, max_records=5000)
-            for tp, records in batch.items():
-                count += len(records)
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    todo.discard(tp)
-        return count, time.perf_counter() - started
-    finally:
-        await consumer.stop()
 
 
 async def bare_copy(dsn: str, rows: int) -> float:

@@ -59,6 +59,7 @@ RATIOS = (
     Ratio("relay", "aiokafka_producer", "bare aiokafka producer"),
     Ratio("replay", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),
     Ratio("catch_up", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),
+    Ratio("live_catch_up", "bare_consumer", "bare consumer", Target(">=", 0.3, "≥ 0.3")),
     Ratio("visible_p50", "readable_p50", "Kafka produced → readable p50", Target("<=", 6, "≤ 6")),
 )
 

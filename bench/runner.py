@@ -3,7 +3,8 @@
 1. a stack of its own (temp dir, free ports); 2. the data set through the event store;
 3. (relay) keep a sample of the outbox; publish the generated outbox with a standalone
 relay; (relay) the relay runs and Kafka's producer tool; 4. the projections service
-applies everything; (projections) replays and their ceilings; 5. the other services start
+applies everything (a first fill when fresh); (projections) replays and their ceilings, then
+the live consumer from offset 0 into a database of its own; 5. the other services start
 — contracts with its in-process relay, tickets, notifier, the scheduler — and the write,
 end-to-end, ticket and query benchmarks run against them; 6. peak RSS of every service;
 7. stop everything, print the table, save it.
@@ -69,6 +70,8 @@ async def _online(ctx: Ctx, selected: set[str]) -> None:
     if "projections" in selected:
         ctx.say("benchmark 3: projections replay")
         await projections.run(ctx)
+        ctx.say("benchmark 3: the live consumer's catch-up")
+        await projections.live_catch_up(ctx)
     if selected & set(ONLINE) or "memory" in selected:
         await notifier_starts_at_the_end(ctx)
         ctx.report.notes.append(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.events.envelope import Envelope
+from shared.topics import dead_letter_topic
 
 
 async def collect(
@@ -64,5 +65,50 @@ async def catch_up(bootstrap: str, group: str, topics: Sequence[str]) -> None:
     try:
         consumer.assign(partitions)
         await consumer.commit(dict(await consumer.end_offsets(partitions)))
+    finally:
+        await consumer.stop()
+
+
+async def dead_letters(
+    bootstrap: str,
+    group: str,
+    source_topic: str,
+    partition: int,
+    offset: int,
+    *,
+    at_least: int = 1,
+    timeout: float = 30.0,
+) -> list[ConsumerRecord]:
+    """The dead letters in ``group``'s dead-letter topic for the record at ``source_topic``
+    ``partition`` ``offset`` (its ``dlq_source_*`` headers; partition and offset alone are not
+    unique: a group reads several topics). Read until ``at_least`` are found, then to the
+    topic's end so that the count is whole; fewer if ``timeout`` passes first."""
+    source = (source_topic.encode(), str(partition).encode(), str(offset).encode())
+
+    def of_source(r: ConsumerRecord) -> bool:
+        headers = dict(r.headers)
+        return tuple(headers.get(f"dlq_source_{h}") for h in ("topic", "partition", "offset")) == source
+
+    consumer = AIOKafkaConsumer(
+        dead_letter_topic(group),
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[ConsumerRecord] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(found) < at_least and loop.time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                found.extend(r for r in records if of_source(r))
+        if len(found) >= at_least:
+            ends = await consumer.end_offsets(list(consumer.assignment()))
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(r for r in records if of_source(r))
+        return found
     finally:
         await consumer.stop()

@@ -44,9 +44,18 @@ class FillStatus:
     rebuild lock) · ``filling`` · ``done`` · ``skipped`` · ``failed``."""
     done: int = 0
     total: int = 0
+    workers: int = 0
+    """Once done: the processes the bulk replay ran in, and the largest one's peak RSS."""
+    peak_worker_rss_mb: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
-        return {"state": self.state, "done": self.done, "total": self.total}
+        return {
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "workers": self.workers,
+            "peak_worker_rss_mb": round(self.peak_worker_rss_mb),
+        }
 
 
 class FirstFill:
@@ -114,6 +123,7 @@ class FirstFill:
             self.status.state = "failed"
             raise
         self.status.state = "done"
+        self.status.workers, self.status.peak_worker_rss_mb = report.workers, report.peak_worker_rss_mb
         log.info(
             "read model filled; consuming live from here",
             events=report.read,

@@ -50,6 +50,9 @@ class RebuildReport:
     seconds: float = 0.0
     workers: int = 1
     """Processes the bulk replay ran in."""
+    peak_worker_rss_mb: float = 0.0
+    """The largest peak RSS of the bulk replay's worker processes (0: none ran): what the pod's
+    memory limit must hold once per worker, beside the service itself."""
     swapped: bool = False
     differences: list[TableDiff] = field(default_factory=list)
 
@@ -64,6 +67,7 @@ class RebuildReport:
         self.skipped += other.skipped
         self.parked += other.parked
         self.dead_letters += other.dead_letters
+        self.peak_worker_rss_mb = max(self.peak_worker_rss_mb, other.peak_worker_rss_mb)
 
 
 Progress = Callable[[int, int], None]

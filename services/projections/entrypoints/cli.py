@@ -55,7 +55,11 @@ def _summary(report: RebuildReport) -> None:
         f"({report.events_per_second:,.0f} ev/s): {report.applied:,} applied, "
         f"{report.skipped:,} duplicates skipped, {report.parked:,} parked, "
         f"{report.dead_letters:,} undecodable"
-        + (f"; the bulk replay in {report.workers} processes" if report.workers > 1 else "")
+        + (
+            f"; the bulk replay in {report.workers} processes, each at most {report.peak_worker_rss_mb:,.0f} MB RSS"
+            if report.workers > 1
+            else ""
+        )
     )
 
 

@@ -117,11 +117,12 @@ class ProcessSlices:
             for worker in workers:
                 await asyncio.to_thread(worker.join)
             reports.close()
+        # the largest of this process's children so far (they are these workers): what a worker needs
+        total.peak_worker_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         log.info(
             "worker processes replayed their slices",
             workers=len(workers),
             records=total.read,
-            # the largest of this process's children so far: what a worker needs (memory limits)
-            peak_worker_rss_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+            peak_worker_rss_mb=round(total.peak_worker_rss_mb),
         )
         return total

@@ -10,13 +10,14 @@ import asyncio
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
 from services.notifier.settings import NotifierSettings
 from shared.events.envelope import Envelope
-from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP, dead_letter_topic
+from shared.topics import CONTRACTS_SCHEDULE, NOTIFIER_GROUP
 from tests.integration.notifier.mailbox import REFUSING_DOMAIN, Mailbox
+from tests.support.kafka import dead_letters
 from tests.unit.notifier.notifier_events import Client, ending_soon, envelope, overdue, started
 
 
@@ -43,30 +44,11 @@ async def notification(
 
 
 async def dead_letter_for(bootstrap: str, source: RecordMetadata, timeout: float = 30.0) -> Any:
-    consumer = AIOKafkaConsumer(
-        dead_letter_topic(NOTIFIER_GROUP),
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
+    """The notifier group's dead letter of this contracts.schedule record (None: none in time)."""
+    found = await dead_letters(
+        bootstrap, NOTIFIER_GROUP, CONTRACTS_SCHEDULE, source.partition, source.offset, timeout=timeout
     )
-    await consumer.start()
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for r in records:
-                    headers = dict(r.headers)
-                    if (
-                        headers.get("dlq_source_partition") == str(source.partition).encode()
-                        and headers.get("dlq_source_offset") == str(source.offset).encode()
-                        and headers.get("dlq_source_topic") == CONTRACTS_SCHEDULE.encode()
-                    ):
-                        return r
-        return None
-    finally:
-        await consumer.stop()
+    return found[0] if found else None
 
 
 async def test_a_reminder_sends_exactly_two_emails_and_a_redelivery_sends_none(

@@ -6,38 +6,16 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer
 
-from shared.topics import CONTRACTS_EVENTS, PROJECTIONS_GROUP, dead_letter_topic
+from shared.topics import CONTRACTS_EVENTS, PROJECTIONS_GROUP
 from tests.integration.projections.helpers import ClientFeed, fresh, publish
+from tests.support.kafka import dead_letters
 
 
 async def dead_letter_for(bootstrap: str, partition: int, offset: int) -> dict[str, bytes] | None:
-    consumer = AIOKafkaConsumer(
-        dead_letter_topic(PROJECTIONS_GROUP),
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + 30
-        while asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for r in records:
-                    headers = {k: v for k, v in r.headers}
-                    # Partition and offset alone are not unique: the group also reads the
-                    # schedule topic, where other tests publish poison of their own.
-                    if (
-                        headers.get("dlq_source_topic") == CONTRACTS_EVENTS.encode()
-                        and headers.get("dlq_source_partition") == str(partition).encode()
-                        and headers.get("dlq_source_offset") == str(offset).encode()
-                    ):
-                        return {"value": r.value, "key": r.key, **headers}
-        return None
-    finally:
-        await consumer.stop()
+    """The projections group's dead letter of this contracts.events record: value, key, headers."""
+    found = await dead_letters(bootstrap, PROJECTIONS_GROUP, CONTRACTS_EVENTS, partition, offset)
+    return {"value": found[0].value, "key": found[0].key, **dict(found[0].headers)} if found else None
 
 
 async def test_poison_goes_to_the_dead_letter_topic_and_the_next_message_is_applied(

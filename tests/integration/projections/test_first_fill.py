@@ -13,48 +13,15 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer
-
 from services.projections.application.first_fill import FillStatus, FirstFill
 from services.projections.bootstrap import create_app
-from shared.topics import CONTRACTS_EVENTS, PROJECTIONS_GROUP, dead_letter_topic
+from shared.topics import CONTRACTS_EVENTS, PROJECTIONS_GROUP
 from tests.integration.projections.conftest import projections_settings
 from tests.integration.projections.helpers import ClientFeed, fresh, scratch_database, wait_consumed
 from tests.integration.projections.test_catch_up import backlog, publish_all
 from tests.integration.projections.test_rebuild import a_client, run_cli
+from tests.support.kafka import dead_letters
 from tests.support.servers import serving
-
-
-async def dead_letters_of(bootstrap: str, partition: int, offset: int) -> int:
-    """How many dead letters the projections group's DLQ holds for this contracts.events record."""
-    consumer = AIOKafkaConsumer(
-        dead_letter_topic(PROJECTIONS_GROUP),
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        for _ in range(100):  # without a group, every partition is assigned once metadata is in
-            if consumer.assignment():
-                break
-            await asyncio.sleep(0.1)
-        ends = await consumer.end_offsets(list(consumer.assignment()))
-        assert ends, "the dead-letter topic has no partitions"
-        found = 0
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for r in records:
-                    headers = dict(r.headers)
-                    found += (
-                        headers.get("dlq_source_topic") == CONTRACTS_EVENTS.encode()
-                        and headers.get("dlq_source_partition") == str(partition).encode()
-                        and headers.get("dlq_source_offset") == str(offset).encode()
-                    )
-        return found
-    finally:
-        await consumer.stop()
 
 
 async def filled(first_fill: FirstFill, timeout: float) -> FillStatus:
@@ -74,10 +41,11 @@ async def test_a_fresh_read_model_is_filled_by_the_bulk_replay_then_consumed_liv
     feed = ClientFeed("Fill Poison Ltd")
     key = str(feed.client_id).encode()
     garbage = await producer.send_and_wait(CONTRACTS_EVENTS, value=b"{not an envelope", key=key)
+    source = (PROJECTIONS_GROUP, CONTRACTS_EVENTS, garbage.partition, garbage.offset)
     events = backlog()
     await publish_all(producer, events)
     await wait_consumed(projections_dsn, stack.kafka_bootstrap, timeout=120)  # the session's read model
-    assert await dead_letters_of(stack.kafka_bootstrap, garbage.partition, garbage.offset) == 1
+    assert len(await dead_letters(stack.kafka_bootstrap, *source)) == 1
 
     async with scratch_database(stack.database_urls["projections"], "firstfill") as dsn:
         settings = projections_settings(
@@ -93,6 +61,7 @@ async def test_a_fresh_read_model_is_filled_by_the_bulk_replay_then_consumed_liv
             status = await filled(app.state.first_fill, timeout=180)
             assert status.state == "done", status
             assert status.done >= len(events), status  # every record of the backlog, by the fill
+            assert status.workers == 2 and status.peak_worker_rss_mb > 0, status  # the pod's memory, shown
             ready = (await client.get("/health/ready")).json()
             assert ready["consumer"]["first_fill"]["state"] == "done", ready
 
@@ -103,7 +72,7 @@ async def test_a_fresh_read_model_is_filled_by_the_bulk_replay_then_consumed_liv
             assert body["status"] == "covered"
             await wait_consumed(dsn, stack.kafka_bootstrap, timeout=60)
 
-        assert await dead_letters_of(stack.kafka_bootstrap, garbage.partition, garbage.offset) == 2
+        assert len(await dead_letters(stack.kafka_bootstrap, *source, at_least=2)) == 2
         checked = await asyncio.to_thread(run_cli, stack, "check", dsn)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "no differences" in checked.stderr

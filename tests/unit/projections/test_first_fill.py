@@ -29,7 +29,14 @@ class FakeRebuild:
             raise RuntimeError("the broker went away")
         for _ in range(self.records // 100):
             progress(100, self.records)
-        return RebuildReport("projections_rebuild_x", read=self.records, applied=self.records, seconds=1.0)
+        return RebuildReport(
+            "projections_rebuild_x",
+            read=self.records,
+            applied=self.records,
+            seconds=1.0,
+            workers=2,
+            peak_worker_rss_mb=123.4,
+        )
 
 
 def fill(rebuild: FakeRebuild, *, fresh: list[bool], backlog: int, threshold: int = 1000) -> FirstFill:
@@ -50,7 +57,13 @@ async def test_a_fresh_read_model_with_a_large_backlog_is_filled_and_swapped_in(
     report = await first.run()
     assert rebuild.runs == [True]  # swap=True: the filled schema replaces the empty one
     assert report is not None and report.read == 5000
-    assert first.status.as_dict() == {"state": "done", "done": 5000, "total": 5000}
+    assert first.status.as_dict() == {
+        "state": "done",
+        "done": 5000,
+        "total": 5000,
+        "workers": 2,
+        "peak_worker_rss_mb": 123,  # what ops size the pod's memory by (/health/ready)
+    }
 
 
 @pytest.mark.parametrize(
