@@ -88,9 +88,11 @@ class BenchEnv:
     def pid(self, name: str) -> int | None:
         return processes.running(self._pidfile(name))
 
-    def start(self, name: str, *, timeout: float = 120.0, **extra_env: str) -> None:
+    def start(self, name: str, *, timeout: float = 120.0, until: str = "ready", **extra_env: str) -> None:
         """Start one service (``contracts``, …, ``scheduler``) or a replica of one (``contracts-2``:
-        on a free port of its own); wait until /health/ready is 200."""
+        on a free port of its own); wait until /health/<until> is 200 (``live``: the process
+        serves; ``ready``: it may take traffic — a projections service filling a fresh read
+        model is not ready for minutes at full scale)."""
         spec, _ = spec_of(name)
         if spec.name in HTTP_SERVICES:
             self.ports.setdefault(name, free_port())
@@ -101,20 +103,20 @@ class BenchEnv:
         log = self.services_dir / f"{name}.log"
         processes.spawn([sys.executable, "-m", spec.module], log=log, pidfile=self._pidfile(name), env=env, cwd=REPO)
         if name in self.ports:
-            self._wait_ready(name, log, timeout)
+            self._wait_healthy(name, log, timeout, until)
 
-    def _wait_ready(self, name: str, log: Path, timeout: float) -> None:
+    def _wait_healthy(self, name: str, log: Path, timeout: float, until: str) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url(name)}/health/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url(name)}/health/{until}", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             if self.pid(name) is None:
                 raise RuntimeError(f"{name} exited during start-up; see {log}")
             time.sleep(0.2)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f}s; see {log}")
+        raise RuntimeError(f"{name} not {until} after {timeout:.0f}s; see {log}")
 
     def reserve_replicas(self, n: int, services: tuple[str, ...]) -> list[str]:
         """Ports for replica ``n`` of each of ``services``, before any starts (so tickets-n

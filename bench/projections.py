@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -44,7 +45,8 @@ async def catch_up(ctx: Ctx) -> None:
     """Start the projections service and wait until it applied everything on its topics."""
     total = sum((await end_offsets(ctx.env.bootstrap)).values())
     started = time.perf_counter()
-    await asyncio.to_thread(ctx.env.start, "projections")
+    # live, not ready: a first fill keeps it unready until the fill is swapped in
+    await asyncio.to_thread(partial(ctx.env.start, "projections", until="live"))
     conn = await asyncpg.connect(ctx.env.dsn("projections"))
     bar = tqdm(
         total=total, desc="projections catch-up", unit="ev", unit_scale=True, dynamic_ncols=True, mininterval=1.0
@@ -83,10 +85,16 @@ async def catch_up(ctx: Ctx) -> None:
 
 
 async def _first_fill(ctx: Ctx) -> dict[str, Any]:
-    """What the service says its first fill did (``/health/ready``: consumer.first_fill)."""
+    """What the service says its first fill did (``/health/ready``: consumer.first_fill), once
+    it ended: the filled schema's offsets are swapped in a moment before the fill says done."""
     async with httpx.AsyncClient(base_url=ctx.env.url("projections"), timeout=5) as client:
-        body = (await client.get("/health/ready")).json()
-    return dict((body.get("consumer") or {}).get("first_fill") or {})
+        for _ in range(300):
+            body = (await client.get("/health/ready")).json()
+            fill = dict((body.get("consumer") or {}).get("first_fill") or {})
+            if fill.get("state") not in ("not started", "checking", "waiting", "filling"):
+                break
+            await asyncio.sleep(0.1)
+    return fill
 
 
 async def live_catch_up(ctx: Ctx) -> None:
