@@ -229,6 +229,7 @@ def test_probes_resources_disruption_budgets_and_autoscalers() -> None:
     assert hpas["projections"]["spec"]["maxReplicas"] <= 12  # the partitions
     [projections] = containers(deployments["projections"])  # a first fill's workers fit the pod
     assert _env(projections)["PROJECTIONS_REBUILD_WORKERS"]["value"] == "2"
+    assert projections["resources"]["limits"]["memory"] == "1Gi"  # the service and 2 workers of ~315 Mi
     assert _env(projections)["PROJECTIONS_DB_POOL_MAX"]["value"] == "20"  # production's env adds, not replaces
     pdbs = {p["metadata"]["name"].removeprefix("abonent-") for p in by_kind(docs, "PodDisruptionBudget")}
     assert pdbs == set(deployments)
