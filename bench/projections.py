@@ -36,6 +36,7 @@ from bench.measure import cpu_note
 from bench.profiling import profiled
 from bench.results import Target
 from deploy.local.layout import REPO
+from services.projections.application.first_fill import FillStatus
 
 BENCH = "3 projections"
 SUMMARY = re.compile(r"([\d,]+) events read in ([\d.]+) s \(([\d,]+) ev/s\)")
@@ -91,7 +92,7 @@ async def _first_fill(ctx: Ctx) -> dict[str, Any]:
         for _ in range(300):
             body = (await client.get("/health/ready")).json()
             fill = dict((body.get("consumer") or {}).get("first_fill") or {})
-            if fill.get("state") not in ("not started", "checking", "waiting", "filling"):
+            if fill.get("state") in FillStatus.ENDED:
                 break
             await asyncio.sleep(0.1)
     return fill

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from services.projections.application.ports import RebuildBusy
 from services.projections.application.rebuild import Rebuild, RebuildReport
@@ -48,14 +48,15 @@ class FillStatus:
     """Once done: the processes the bulk replay ran in, and the largest one's peak RSS."""
     peak_worker_rss_mb: float = 0.0
 
+    ENDED = frozenset({"done", "skipped", "failed"})
+    """The states after which the fill changes nothing more (the consumer is starting)."""
+
+    @property
+    def ended(self) -> bool:
+        return self.state in self.ENDED
+
     def as_dict(self) -> dict[str, object]:
-        return {
-            "state": self.state,
-            "done": self.done,
-            "total": self.total,
-            "workers": self.workers,
-            "peak_worker_rss_mb": round(self.peak_worker_rss_mb),
-        }
+        return asdict(self) | {"peak_worker_rss_mb": round(self.peak_worker_rss_mb)}
 
 
 class FirstFill:

@@ -28,7 +28,7 @@ async def filled(first_fill: FirstFill, timeout: float) -> FillStatus:
     """The fill's status once it ended (or ``timeout`` passed): the offsets are in the filled
     schema a moment before ``run()`` returns, so the read model's offsets do not tell."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while first_fill.status.state not in ("done", "skipped", "failed"):
+    while not first_fill.status.ended:
         if asyncio.get_running_loop().time() > deadline:
             break
         await asyncio.sleep(0.1)
@@ -63,7 +63,8 @@ async def test_a_fresh_read_model_is_filled_by_the_bulk_replay_then_consumed_liv
             assert status.done >= len(events), status  # every record of the backlog, by the fill
             assert status.workers == 2 and status.peak_worker_rss_mb > 0, status  # the pod's memory, shown
             ready = (await client.get("/health/ready")).json()
-            assert ready["consumer"]["first_fill"]["state"] == "done", ready
+            shown = ready["consumer"]["first_fill"]
+            assert shown["state"] == "done" and shown["workers"] == 2 and shown["peak_worker_rss_mb"] > 0, ready
 
             last = await a_client(producer)  # after the fill: the live consumer applies it
             body = await fresh(

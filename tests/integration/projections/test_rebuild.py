@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -133,6 +134,8 @@ async def test_a_rebuild_split_over_worker_processes_equals_one_made_in_one_proc
     )
     assert split.returncode == 0, split.stdout + split.stderr
     assert "in 3 processes" in split.stderr and "no differences" in split.stderr
+    peak = re.search(r"each at most ([\d,]+) MB RSS", split.stderr)
+    assert peak and int(peak[1].replace(",", "")) > 0, split.stderr  # the workers' memory, measured
 
 
 async def test_check_reports_a_difference_and_rebuild_repairs_it(
