@@ -36,7 +36,7 @@ from prometheus_client import Counter
 from shared.backoff import Backoff, retry_until_done
 from shared.consumer.commits import BackgroundCommits, Offsets
 from shared.consumer.dead_letter import DeadLetterProducer
-from shared.consumer.pacing import Pacing
+from shared.consumer.pacing import DroppedBuffers, Pacing
 from shared.kafka_security import client_options
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
@@ -145,6 +145,7 @@ class ConsumerRuntime:
         self._kafka, self._backoff, self._start_backoff = kafka, backoff, start_backoff
         self._graceful = graceful_seconds
         self.pacing = pacing
+        self.dropped_buffers = DroppedBuffers()
         self.client: AIOKafkaConsumer | None = None
         self.joined = False
         self.next_offsets: dict[tuple[str, int], int] = {}
@@ -229,9 +230,11 @@ class ConsumerRuntime:
                 await self._pause(delay)
                 continue
             fetch_errors = 0
-            if not fetched:
-                if self.pacing is not None:
+            if self.pacing is not None:
+                if not fetched:
                     self.pacing.release(consumer)
+                self.dropped_buffers.after_poll(self.pacing, idle=not fetched)
+            if not fetched:
                 if loop.time() >= probe_at:
                     probe_at = loop.time() + PROBE_EVERY
                     probe_failures = 0 if await self._metadata_reachable(consumer) else probe_failures + 1

@@ -10,7 +10,7 @@ from aiokafka import TopicPartition
 
 from shared.backoff import Backoff
 from shared.consumer import ConsumerRuntime, DeadLetterProducer, Subscription
-from shared.consumer.pacing import Pacing, record_position
+from shared.consumer.pacing import DroppedBuffers, Pacing, record_position
 from shared.kafka_security import plaintext
 from tests.support.fake_kafka import FakeConsumer, attach
 
@@ -137,3 +137,23 @@ async def test_an_idle_poll_resumes_every_paused_partition() -> None:
     runtime.request_stop()
     await loop
     assert kafka.paused == set() and runtime.pacing is not None and runtime.pacing.paused == set()
+
+
+def test_dropped_buffers_are_collected_after_pauses_at_most_every_few_seconds_and_when_caught_up() -> None:
+    now = [100.0]
+    pacing, dropped = Pacing(), DroppedBuffers(every=5.0, clock=lambda: now[0])
+    dropped.after_poll(pacing, idle=False)
+    assert dropped.collections == 0  # nothing paused: nothing dropped
+    pacing.pauses = 1
+    dropped.after_poll(pacing, idle=False)
+    assert dropped.collections == 1
+    pacing.pauses, now[0] = 2, 103.0
+    dropped.after_poll(pacing, idle=False)
+    assert dropped.collections == 1  # within 5 s of the last one, fetches still coming
+    dropped.after_poll(pacing, idle=True)
+    assert dropped.collections == 2  # caught up: at once
+    dropped.after_poll(pacing, idle=True)
+    assert dropped.collections == 2  # no pause since
+    pacing.pauses, now[0] = 3, 108.5
+    dropped.after_poll(pacing, idle=False)
+    assert dropped.collections == 3
