@@ -52,18 +52,22 @@ async def catch_up(ctx: Ctx) -> None:
     bar = tqdm(
         total=total, desc="projections catch-up", unit="ev", unit_scale=True, dynamic_ncols=True, mininterval=1.0
     )
+    service = httpx.AsyncClient(base_url=ctx.env.url("projections"), timeout=5)
     try:
         while True:
             done = await conn.fetchval("SELECT coalesce(sum(next_offset), 0)::bigint FROM projections.consumed_offsets")
-            bar.update(done - bar.n)
             if done >= total:
+                bar.update(done - bar.n)
                 break
+            # a first fill's offsets appear only at its swap: until then, its own count
+            bar.update(max(done, await _filled_so_far(service)) - bar.n)
             if time.perf_counter() - started > 7200:
                 raise TimeoutError("projections did not catch up in 2 hours")
             await asyncio.sleep(0.2)
     finally:
         bar.close()
         await conn.close()
+        await service.aclose()
     seconds = time.perf_counter() - started
     ctx.data["replay_events"] = total
     fill = await _first_fill(ctx)
@@ -78,11 +82,22 @@ async def catch_up(ctx: Ctx) -> None:
         [total / seconds],
         note=(
             f"1 run; the fill's {fill['workers']} worker processes peaked at {fill['peak_worker_rss_mb']} MB RSS each"
+            if filled and fill.get("peak_worker_rss_mb")
+            else "1 run; the fill ran in the service's own process"
             if filled
             else "1 run"
         ),
         key="catch_up",
     )
+
+
+async def _filled_so_far(service: httpx.AsyncClient) -> int:
+    """Records a running first fill replayed so far (0: none runs, or the service does not say)."""
+    try:
+        fill = ((await service.get("/health/ready")).json().get("consumer") or {}).get("first_fill") or {}
+    except (httpx.HTTPError, ValueError):
+        return 0
+    return int(fill.get("done", 0)) if fill.get("state") == "filling" else 0
 
 
 async def _first_fill(ctx: Ctx) -> dict[str, Any]:
