@@ -13,9 +13,7 @@ schema and compares every table: no difference."""
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
@@ -69,30 +67,6 @@ async def publish_all(producer: AIOKafkaProducer, envelopes: Sequence[Envelope])
     await asyncio.gather(*sent)
 
 
-@contextmanager
-def service_gc() -> Iterator[None]:
-    """The collector's thresholds as ``shared.runtime.tune_gc`` sets them in every service: the
-    young generation is collected only after 100,000 more allocations than frees."""
-    before = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
-def uncollected_fetch_buffers() -> int:
-    """aiokafka's fetched-records buffers that nothing reaches any more but the collector has not
-    freed yet (each holds its fetch's bytes): the ones a ``gc.collect()`` now frees."""
-
-    def buffers() -> int:
-        return sum(type(o).__name__ == "PartitionRecords" for o in gc.get_objects())
-
-    alive = buffers()
-    gc.collect()
-    return alive - buffers()
-
-
 async def no_sink(_: Any) -> None:
     return None  # the session's live consumer dead-letters the session's poison already
 
@@ -126,20 +100,15 @@ async def catch_up_and_check(stack, dsn: str, published: int) -> None:
         return await handle(records, failures)
 
     consumer.handler.handle = counted  # type: ignore[method-assign]  # counts the batch sizes
-    gc.collect()
+    consumer.start()
     try:
-        with service_gc():
-            consumer.start()
-            await wait_consumed(dsn, stack.kafka_bootstrap, timeout=120)
-            # caught up, the next idle poll resumes whatever pacing paused (aiokafka's own state)
-            for _ in range(50):
-                if consumer.client is not None and not consumer.client.paused():
-                    break
-                await asyncio.sleep(0.1)
-            assert consumer.client is not None and not consumer.client.paused()
-            # a paused partition's buffered fetch, dropped by aiokafka, is a reference cycle: left to
-            # the service's collector settings they piled up (1.5 GB at DESIGN scale, issue 20)
-            assert uncollected_fetch_buffers() == 0
+        await wait_consumed(dsn, stack.kafka_bootstrap, timeout=120)
+        # caught up, the next idle poll resumes whatever pacing paused (aiokafka's own state)
+        for _ in range(50):
+            if consumer.client is not None and not consumer.client.paused():
+                break
+            await asyncio.sleep(0.1)
+        assert consumer.client is not None and not consumer.client.paused()
     finally:
         await consumer.stop()
         await pool.close()

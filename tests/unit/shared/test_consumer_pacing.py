@@ -4,9 +4,14 @@ partner has caught up with it; caught up, nothing is paused."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from dataclasses import dataclass, field
 
 from aiokafka import TopicPartition
+from aiokafka.consumer.fetcher import READ_UNCOMMITTED, PartitionRecords
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+from aiokafka.record.memory_records import MemoryRecords
 
 from shared.backoff import Backoff
 from shared.consumer import ConsumerRuntime, DeadLetterProducer, Subscription
@@ -157,3 +162,31 @@ def test_dropped_buffers_are_collected_after_pauses_at_most_every_few_seconds_an
     pacing.pauses, now[0] = 3, 108.5
     dropped.after_poll(pacing, idle=False)
     assert dropped.collections == 3
+
+
+def half_read_fetch_buffer() -> weakref.ref[PartitionRecords]:
+    """aiokafka's buffer of one fetch, read in part, then dropped — what it does to the buffer of
+    a partition pacing paused. Returns a weak reference: alive while anything holds the buffer."""
+    builder = DefaultRecordBatchBuilder(2, 0, 0, -1, -1, -1, 1 << 20)
+    for offset in range(10):
+        builder.append(offset, 0, b"k", b"x" * 1000, [])
+    buffer = PartitionRecords(
+        TopicPartition("t", 0), MemoryRecords(bytes(builder.build())), None, 0, None, None, True, READ_UNCOMMITTED
+    )
+    next(buffer)  # half-read, as a paused partition's buffer is when it is dropped
+    return weakref.ref(buffer)
+
+
+def test_a_dropped_fetch_buffer_waits_for_the_collector_and_dropped_buffers_collects_it() -> None:
+    before = gc.get_threshold()
+    gc.collect()
+    gc.set_threshold(100_000, 50, 100)  # shared.runtime.tune_gc's
+    try:
+        left = half_read_fetch_buffer()
+        assert left() is not None  # a reference cycle: dropped, yet alive until a collection
+        pacing, dropped = Pacing(), DroppedBuffers()
+        pacing.pauses = 1
+        dropped.after_poll(pacing, idle=False)
+        assert left() is None and dropped.collections == 1
+    finally:
+        gc.set_threshold(*before)
