@@ -91,23 +91,27 @@ async def catch_up(ctx: Ctx) -> None:
     )
 
 
-async def _filled_so_far(service: httpx.AsyncClient) -> int:
-    """Records a running first fill replayed so far (0: none runs, or the service does not say)."""
+async def _fill_shown(service: httpx.AsyncClient) -> dict[str, Any]:
+    """The first fill as ``/health/ready`` shows it (consumer.first_fill); {} when it says nothing."""
     try:
-        fill = ((await service.get("/health/ready")).json().get("consumer") or {}).get("first_fill") or {}
+        body = (await service.get("/health/ready")).json()
     except (httpx.HTTPError, ValueError):
-        return 0
+        return {}
+    return dict((body.get("consumer") or {}).get("first_fill") or {})
+
+
+async def _filled_so_far(service: httpx.AsyncClient) -> int:
+    """Records a running first fill replayed so far (0: none runs)."""
+    fill = await _fill_shown(service)
     return int(fill.get("done", 0)) if fill.get("state") == "filling" else 0
 
 
 async def _first_fill(ctx: Ctx) -> dict[str, Any]:
-    """What the service says its first fill did (``/health/ready``: consumer.first_fill), once
-    it ended: the filled schema's offsets are swapped in a moment before the fill says done."""
+    """What the service says its first fill did, once it ended: the filled schema's offsets are
+    swapped in a moment before the fill says done."""
     async with httpx.AsyncClient(base_url=ctx.env.url("projections"), timeout=5) as client:
         for _ in range(300):
-            body = (await client.get("/health/ready")).json()
-            fill = dict((body.get("consumer") or {}).get("first_fill") or {})
-            if fill.get("state") in FillStatus.ENDED:
+            if (fill := await _fill_shown(client)).get("state") in FillStatus.ENDED:
                 break
             await asyncio.sleep(0.1)
     return fill
