@@ -73,7 +73,8 @@ async def test_a_fresh_read_model_is_filled_by_the_bulk_replay_then_consumed_liv
             assert body["status"] == "covered"
             await wait_consumed(dsn, stack.kafka_bootstrap, timeout=60)
 
-        assert len(await dead_letters(stack.kafka_bootstrap, *source, at_least=2)) == 2
+        # the fill dead-letters it too (the topic is at-least-once: a redelivery may add a copy)
+        assert len(await dead_letters(stack.kafka_bootstrap, *source, at_least=2)) >= 2
         checked = await asyncio.to_thread(run_cli, stack, "check", dsn)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "no differences" in checked.stderr
