@@ -76,7 +76,7 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
             on_looks=metrics.WAIT_LOOKS.observe,
         )
         dead_letters = DeadLetterProducer(kafka, f"{client_id}-dlq")
-        sink = dead_letter_sink(dead_letters, metrics.DEAD_LETTERS.inc)
+        sink = dead_letter_sink(dead_letters, settings.consumer_group, metrics.DEAD_LETTERS.inc)
         projector = Projector(ReadModelStore(), sink)
         if settings.consume:  # the fix may be deployed now: stopped streams go on without a rebuild
             async with pool.acquire() as conn:
@@ -162,9 +162,16 @@ def create_app(settings: ProjectionsSettings | None = None) -> FastAPI:
     return app
 
 
-def dead_letter_sink(producer: DeadLetterProducer, on_published: Callable[[int], None] | None = None) -> PoisonSink:
-    """Poison records of the contracts topics → the projections group's dead-letter topic."""
-    return DeadLetterPublisher(producer.send, PROJECTIONS_GROUP, on_published=on_published).publish_all
+def dead_letter_sink(
+    producer: DeadLetterProducer, consumer_group: str, on_published: Callable[[int], None] | None = None
+) -> PoisonSink:
+    """Poison records of the contracts topics → the projections group's dead-letter topic (whatever
+    ``consumer_group`` reads them: a second read model's poison goes where ops look), each
+    naming ``consumer_group`` in its ``dlq_consumer_group`` header."""
+    publisher = DeadLetterPublisher(
+        producer.send, PROJECTIONS_GROUP, on_published=on_published, consumer_group=consumer_group
+    )
+    return publisher.publish_all
 
 
 async def _count_only(_: Any) -> None:

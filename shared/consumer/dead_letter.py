@@ -3,8 +3,12 @@
 The raw key, value and headers go unchanged; these headers are added so an operator can
 see why and where from, and replay it after a fix::
 
-    dlq_error, dlq_source_topic, dlq_source_partition, dlq_source_offset, dlq_group
+    dlq_error, dlq_source_topic, dlq_source_partition, dlq_source_offset, dlq_group,
+    dlq_consumer_group
 
+``dlq_group`` names the dead-letter topic's owner (``<group>.dlq``); ``dlq_consumer_group`` the
+consumer group whose reader sent it — the same, unless a second read model (its own
+``PROJECTIONS_CONSUMER_GROUP``) or that read model's first fill sends to the service's topic.
 :class:`DeadLetterProducer` is the one producer that sends them; ``publish_all`` waits for
 Kafka's acknowledgement of every dead letter: call it *before* committing the batch's
 offsets, so a crash in between re-delivers (and re-dead-letters) the message instead of
@@ -29,7 +33,14 @@ from shared.topics import dead_letter_topic
 if TYPE_CHECKING:
     from shared.consumer.decoding import Poison, RawRecord
 
-DLQ_HEADERS = ("dlq_error", "dlq_source_topic", "dlq_source_partition", "dlq_source_offset", "dlq_group")
+DLQ_HEADERS = (
+    "dlq_error",
+    "dlq_source_topic",
+    "dlq_source_partition",
+    "dlq_source_offset",
+    "dlq_group",
+    "dlq_consumer_group",
+)
 
 Headers = list[tuple[str, bytes]]
 Send = Callable[[str, bytes | None, bytes | None, Headers], Awaitable[None]]
@@ -111,9 +122,19 @@ def _raw_headers(headers: object) -> Headers:
 
 
 class DeadLetterPublisher:
-    def __init__(self, send: Send, group: str, on_published: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        send: Send,
+        group: str,
+        on_published: Callable[[int], None] | None = None,
+        *,
+        consumer_group: str | None = None,
+    ) -> None:
+        """``group``: whose dead-letter topic; ``consumer_group``: the group of the reader that
+        sends (``group`` when not given)."""
         self._send = send
         self.group = group
+        self.consumer_group = consumer_group or group
         self.topic = dead_letter_topic(group)
         self._on_published = on_published
 
@@ -125,6 +146,7 @@ class DeadLetterPublisher:
             ("dlq_source_partition", str(record.partition).encode()),
             ("dlq_source_offset", str(record.offset).encode()),
             ("dlq_group", self.group.encode()),
+            ("dlq_consumer_group", self.consumer_group.encode()),
         ]
 
     async def publish(self, record: RawRecord, error: str) -> None:

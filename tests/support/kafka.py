@@ -76,17 +76,21 @@ async def dead_letters(
     partition: int,
     offset: int,
     *,
+    sent_by: str | None = None,
     at_least: int = 1,
     timeout: float = 30.0,
 ) -> list[ConsumerRecord]:
     """The dead letters in ``group``'s dead-letter topic for the record at ``source_topic``
     ``partition`` ``offset`` (its ``dlq_source_*`` headers; partition and offset alone are not
-    unique: a group reads several topics). Read until ``at_least`` are found, then to the
+    unique: a group reads several topics) — only those a reader of consumer group ``sent_by``
+    sent, when given (``dlq_consumer_group``). Read until ``at_least`` are found, then to the
     topic's end so that the count is whole; fewer if ``timeout`` passes first."""
     source = (source_topic.encode(), str(partition).encode(), str(offset).encode())
 
     def of_source(r: ConsumerRecord) -> bool:
         headers = dict(r.headers)
+        if sent_by is not None and headers.get("dlq_consumer_group") != sent_by.encode():
+            return False
         return tuple(headers.get(f"dlq_source_{h}") for h in ("topic", "partition", "offset")) == source
 
     consumer = AIOKafkaConsumer(

@@ -50,7 +50,9 @@ def _work(
     prefix = settings.kafka.client_id_prefix
     producer = DeadLetterProducer(settings.kafka, f"{prefix}-projections-fill-{index}-dlq") if dead_letters else None
     rebuild = create_rebuild(
-        settings, partitions=set(limits), dead_letters=dead_letter_sink(producer) if producer else None
+        settings,
+        partitions=set(limits),
+        dead_letters=dead_letter_sink(producer, settings.consumer_group) if producer else None,
     )
 
     def progress(done: int, _total: int) -> None:

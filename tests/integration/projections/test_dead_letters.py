@@ -43,6 +43,7 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_next_message_is_appl
     assert dead["dlq_error"].startswith(b"invalid envelope")
     assert dead["dlq_source_topic"] == CONTRACTS_EVENTS.encode()
     assert dead["dlq_group"] == PROJECTIONS_GROUP.encode()
+    assert dead["dlq_consumer_group"] == PROJECTIONS_GROUP.encode()  # the service's own reader sent it
     assert dead["content-type"] == b"application/json"  # original headers are kept
 
     dead = await dead_letter_for(stack.kafka_bootstrap, invalid.partition, invalid.offset)

@@ -78,6 +78,24 @@ async def test_dead_letter_keeps_the_raw_message_and_adds_the_error_headers() ->
         b"3",
         b"42",
     )
-    assert h["dlq_group"] == b"abonent.projections"
+    assert h["dlq_group"] == h["dlq_consumer_group"] == b"abonent.projections"
     assert [n for n, _ in headers].count("dlq_error") == 1
     assert counted == [1]
+
+
+async def test_a_second_read_models_dead_letter_goes_to_the_services_topic_naming_its_own_group() -> None:
+    sent: list[tuple[str, list[tuple[str, bytes]]]] = []
+
+    async def send(topic: str, key: bytes | None, value: bytes | None, headers: Any) -> None:
+        sent.append((topic, headers))
+
+    second = DeadLetterPublisher(send, "abonent.projections", consumer_group="abonent.projections.v2")
+    resent = Record(b"x", headers=[("dlq_consumer_group", b"abonent.projections"), ("dlq_group", b"old")])
+    await second.publish_all([Poison(resent, "invalid envelope: boom")])
+
+    ((topic, headers),) = sent
+    assert topic == "abonent.projections.dlq"
+    assert dict(headers)["dlq_group"] == b"abonent.projections"
+    assert dict(headers)["dlq_consumer_group"] == b"abonent.projections.v2"
+    # a message dead-lettered again keeps only the latest sender's headers
+    assert [n for n, _ in headers].count("dlq_consumer_group") == 1
