@@ -18,7 +18,9 @@
   from the shared secret and minted again before it expires, or a static one from settings).
 
 A 404 with rule ``unknown_client`` is an answer (the client does not exist), not a failure.
-The answer is read tolerantly: fields projections may add later are ignored.
+The answer is read tolerantly: fields projections may add later are ignored. Its body is
+decoded once, by pydantic-core straight from the bytes (``Answered``), whether or not a
+``min_position`` wait looks at it first.
 """
 
 from __future__ import annotations
@@ -29,17 +31,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import aiohttp
 import orjson
 from prometheus_client import Counter, Gauge, Histogram
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.tickets.adapters.circuit_breaker import CLOSED, HALF_OPEN, CircuitBreaker
 from services.tickets.application.ports import ClientUnknown, CoverageLookup, Known, Unavailable
-from shared.events.tickets import ActivePeriod, CoverageSnapshot, CoverageWarning, MoneyTotal, OwedPeriod
+from shared.events.tickets import (
+    ActivePeriod,
+    CoverageSnapshot,
+    CoverageStatus,
+    CoverageWarning,
+    MoneyTotal,
+    OwedPeriod,
+)
 from shared.logging import get_logger
 
 log = get_logger("tickets.coverage")
@@ -58,32 +66,75 @@ LATENCY = Histogram(
 BREAKER = Gauge("tickets_coverage_circuit_open", "1 when the coverage circuit is open or half-open")
 
 
-def _pick(model: type[BaseModel], data: Any) -> Any:
-    if not isinstance(data, dict):
-        raise ValueError(f"{model.__name__}: expected an object")
-    return model.model_validate({k: v for k, v in data.items() if k in model.model_fields})
+class CoverageAnswer(BaseModel):
+    """What a ticket keeps of projections' coverage answer. Read from the body in one
+    ``model_validate_json`` with ``extra="ignore"``: fields projections may add later, at any
+    depth, are not this service's business (the parts themselves forbid extras when stored)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: CoverageStatus
+    on: date
+    active_period: ActivePeriod | None = None
+    owed: tuple[OwedPeriod, ...] | None = None
+    warnings: tuple[CoverageWarning, ...] | None = None
+    position: int | None = None
+    stale: bool = False
+    stale_reason: str | None = None
 
 
-def to_snapshot(body: Any, checked_at: datetime) -> CoverageSnapshot:
-    """Projections' coverage answer → the snapshot stored with the ticket (ValueError if unreadable)."""
-    if not isinstance(body, dict):
-        raise ValueError("coverage answer is not an object")
-    owed = tuple(_pick(OwedPeriod, o) for o in body.get("owed") or [])
+def read_answer(body: bytes) -> CoverageAnswer:
+    """A 200's body → the answer (``ValidationError`` if it is not JSON or not a coverage)."""
+    return CoverageAnswer.model_validate_json(body, extra="ignore")
+
+
+def to_snapshot(answer: CoverageAnswer, checked_at: datetime) -> CoverageSnapshot:
+    """Projections' coverage answer → the snapshot stored with the ticket."""
+    owed = answer.owed or ()
     sums: dict[str, Decimal] = {}
     for o in owed:
         sums[o.currency] = sums.get(o.currency, Decimal("0.00")) + o.amount_due
-    active = body.get("active_period")
     return CoverageSnapshot(
-        status=body.get("status"),
-        on=body.get("on"),
-        active_period=None if active is None else _pick(ActivePeriod, active),
+        status=answer.status,
+        on=answer.on,
+        active_period=answer.active_period,
         owed=owed,
         totals=tuple(MoneyTotal(amount=v, currency=k) for k, v in sorted(sums.items())),
-        warnings=tuple(_pick(CoverageWarning, w) for w in body.get("warnings") or []),
-        source_position=body.get("position"),
-        stale=bool(body.get("stale", False)),
+        warnings=answer.warnings or (),
+        source_position=answer.position,
+        stale=answer.stale,
         checked_at=checked_at,
     )
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One answer of projections, its body decoded once (a 200's into ``answer``, or why not)."""
+
+    status: int
+    body: bytes
+    answer: CoverageAnswer | None = None
+    unreadable: ValidationError | None = None
+
+    @classmethod
+    def of(cls, status: int, body: bytes) -> Answered:
+        if status != 200:
+            return cls(status, body)
+        try:
+            return cls(status, body, answer=read_answer(body))
+        except ValidationError as exc:
+            return cls(status, body, unreadable=exc)
+
+    @property
+    def not_reached(self) -> bool:
+        """Projections have not applied the ``min_position`` asked for (yet)."""
+        if self.status == 404:
+            return _rule(self.body) == "client_not_yet_projected"
+        if self.answer is None or not self.answer.stale:
+            return False
+        # stale for another reason (the client's events stopped at one that cannot be applied):
+        # asking again changes nothing
+        return "min_position" in (self.answer.stale_reason or "min_position")
 
 
 class HttpCoverageSource:
@@ -150,7 +201,7 @@ class HttpCoverageSource:
             # another ask only if it has a whole lookup's time left; else the last answer,
             # stale, is what the ticket records
             if remaining - pause < self._timeout:
-                return self._answer(answer.status, answer.body, trial)
+                return self._answer(answer.last, trial)
             await asyncio.sleep(pause)  # no connection is held meanwhile
             pause = min(pause * 2, POLL_MAX_PAUSE)
 
@@ -171,10 +222,11 @@ class HttpCoverageSource:
             return self._failed("unreachable", f"the projections service is unreachable ({type(exc).__name__})", trial)
         finally:
             LATENCY.observe(time.perf_counter() - started)
-        if "min_position" in params and _not_reached(status, body):
+        answered = Answered.of(status, body)
+        if "min_position" in params and answered.not_reached:
             self.breaker.record_success()  # it answered: not a failure, just not there yet
-            return _NotYet(status, body)
-        return self._answer(status, body, trial)
+            return _NotYet(answered)
+        return self._answer(answered, trial)
 
     async def _get(self, path: str, params: dict[str, str]) -> tuple[int, bytes]:
         """(status, body): the whole body is read here, inside the caller's deadline."""
@@ -182,7 +234,8 @@ class HttpCoverageSource:
         async with self._http.get(self._base_url + path, params=params, headers=headers) as response:
             return response.status, await response.read()
 
-    def _answer(self, status: int, body: bytes, trial: bool) -> CoverageLookup:
+    def _answer(self, answered: Answered, trial: bool) -> CoverageLookup:
+        status, body = answered.status, answered.body
         if status == 404 and _rule(body) == "unknown_client":
             self.breaker.record_success()
             OUTCOMES["unknown_client"].inc()
@@ -195,17 +248,17 @@ class HttpCoverageSource:
             )
         if status != 200:
             return self._failed("error", f"the projections service answered HTTP {status}", trial)
-        try:
-            answer = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return self._failed("bad_answer", "the projections service answered with a body that is not JSON", trial)
-        try:
-            snapshot = to_snapshot(answer, self._now())
-        except (ValueError, ValidationError) as exc:
+        if answered.answer is None:
+            exc = answered.unreadable
+            if exc is not None and exc.errors()[0]["type"] == "json_invalid":
+                return self._failed(
+                    "bad_answer", "the projections service answered with a body that is not JSON", trial
+                )
             log.error("unreadable coverage answer", error=str(exc)[:500])
             return self._failed(
                 "bad_answer", "the projections service answered with a coverage this service cannot read", trial
             )
+        snapshot = to_snapshot(answered.answer, self._now())
         self.breaker.record_success()
         OUTCOMES["known"].inc()
         if trial:
@@ -233,24 +286,7 @@ class _NotYet:
     """Projections answered, but has not applied ``min_position`` yet; this answer is what the
     ticket records if the deadline passes before it has."""
 
-    status: int
-    body: bytes
-
-
-def _not_reached(status: int, body: bytes) -> bool:
-    if status == 404:
-        return _rule(body) == "client_not_yet_projected"
-    if status != 200:
-        return False
-    try:
-        answer = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    if not isinstance(answer, dict) or answer.get("stale") is not True:
-        return False
-    # stale for another reason (the client's events stopped at one that cannot be applied):
-    # asking again changes nothing
-    return "min_position" in str(answer.get("stale_reason") or "min_position")
+    last: Answered
 
 
 def _message(body: bytes) -> str:
