@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from uuid import uuid4
 
-import orjson
 import pytest
 from asyncpg.pgproto import pgproto
-from pydantic import BaseModel
 
 from services.projections.application.queries import Answer, Page
 from services.projections.domain.coverage import PeriodState, assess
@@ -19,18 +16,13 @@ from services.projections.domain.debts import group_debtors
 from services.projections.domain.income import MonthIncome
 from services.projections.entrypoints.http import schemas, views
 from shared.http.paging import decode_cursor, encode_cursor
+from tests.support.json_bodies import same_as_model
 
 ON = date(2026, 4, 10)
 
 
 def period(starts: date, ends: date, paid: str, currency: str = "RUB", terms: str = "prepaid") -> PeriodState:
     return PeriodState(uuid4(), "C-1", uuid4(), starts, ends, Decimal("1000.00"), currency, terms, Decimal(paid))
-
-
-def same_as_model(model: type[BaseModel], body: dict[str, Any]) -> None:
-    wire = views.JsonBody(body).body
-    assert orjson.loads(wire) == model.model_validate(body).model_dump(mode="json")
-    assert list(orjson.loads(wire)) == list(model.model_fields)
 
 
 @pytest.mark.parametrize(

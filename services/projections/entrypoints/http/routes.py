@@ -26,6 +26,7 @@ from services.projections.entrypoints.http import export, schemas, views
 from shared.auth import Role, allow
 from shared.dates import MONTH_PATTERN, IsoDate
 from shared.http.errors import ApiError
+from shared.http.json_body import JsonBody
 from shared.http.paging import MAX_POSITION, AfterCursor, PageNo, PageSize, decode_cursor
 from shared.owed import PaymentTerms
 
@@ -102,7 +103,7 @@ async def get_coverage(
     on: OnDate = None,
     min_position: MinPosition = None,
     max_wait_ms: MaxWaitMs = None,
-) -> views.JsonBody:
+) -> JsonBody:
     day = on or today
     try:
         answer = await queries.coverage(
@@ -120,7 +121,7 @@ async def get_coverage(
         raise ApiError(
             404, "unknown_client", f"no events of client {client_id} have been applied", field="client_id"
         ) from None
-    return views.JsonBody(views.coverage(client_id, answer))
+    return JsonBody(views.coverage(client_id, answer))
 
 
 @router.get(
@@ -136,11 +137,11 @@ async def clients(
     ] = None,
     page_size: PageSize = 50,
     page: PageNo = 1,
-) -> views.JsonBody:
+) -> JsonBody:
     """Clients by name, for a person looking one up (the console's search)."""
     text = q.strip() if q else None
     found = await queries.clients(text=text or None, page=page, page_size=page_size)
-    return views.JsonBody(views.clients(found, page, page_size))
+    return JsonBody(views.clients(found, page, page_size))
 
 
 @router.get(
@@ -148,7 +149,7 @@ async def clients(
     response_model=schemas.ClientAnswer,
     dependencies=[allow(Role.DISPATCHER, Role.MANAGER, Role.ACCOUNTANT, Role.INTEGRATION)],
 )
-async def client(client_id: UUID, queries: Q, min_position: MinPosition = None) -> views.JsonBody:
+async def client(client_id: UUID, queries: Q, min_position: MinPosition = None) -> JsonBody:
     """The client's name and responsible manager as the read model has them."""
     try:
         answer = await queries.client(client_id, min_position)
@@ -156,7 +157,7 @@ async def client(client_id: UUID, queries: Q, min_position: MinPosition = None) 
         raise ApiError(
             404, "unknown_client", f"no events of client {client_id} have been applied", field="client_id"
         ) from None
-    return views.JsonBody(views.client(answer))
+    return JsonBody(views.client(answer))
 
 
 @router.get(
@@ -206,7 +207,7 @@ async def list_contracts(
     answer = await queries.contracts(
         client_id=client_id, status=status, periods=filters, page=page, page_size=page_size, min_position=min_position
     )
-    return views.JsonBody(views.contracts(answer, page, page_size))
+    return JsonBody(views.contracts(answer, page, page_size))
 
 
 @router.get(
@@ -254,7 +255,7 @@ async def list_debtors(
         min_position=min_position,
         after=_debtor_key(after, page),
     )
-    return views.JsonBody(views.debtors(day, answer, page, page_size))
+    return JsonBody(views.debtors(day, answer, page, page_size))
 
 
 def _debtor_key(after: str | None, page: int) -> DebtorKey | None:
@@ -304,4 +305,4 @@ async def get_income(
             yield export.income_rows(answer.result)
 
         return export.download(fmt, "income", export.INCOME_COLUMNS, months())
-    return views.JsonBody(views.income(answer))
+    return JsonBody(views.income(answer))

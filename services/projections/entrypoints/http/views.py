@@ -2,8 +2,8 @@
 
 The bodies are exactly the shapes ``schemas`` describes (same fields, same order; a unit
 test validates them against those models), but they are built as dicts and answered with
-:class:`JsonBody`: building a pydantic model per owed period and letting FastAPI
-validate and dump it again was a fifth of a debtors page's CPU. UUIDs and dates are
+``shared.http.json_body.JsonBody``: building a pydantic model per owed period and letting
+FastAPI validate and dump it again was a fifth of a debtors page's CPU. UUIDs and dates are
 serialised by orjson in the same form pydantic uses; money is formatted here.
 """
 
@@ -14,34 +14,13 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-import orjson
-from fastapi import Response
-
 from services.projections.application.queries import Answer, Page
 from services.projections.domain.coverage import Coverage, OwedPeriod
 from services.projections.domain.debts import Debtor
 from services.projections.domain.income import MonthIncome
+from shared.http.json_body import Body
 from shared.http.paging import encode_cursor
 from shared.money import format_amount
-
-Body = dict[str, Any]
-
-
-class JsonBody(Response):
-    """A dict body serialised by orjson (FastAPI's own ORJSONResponse is deprecated). A route
-    returns it as is: FastAPI neither validates nor re-serialises a Response."""
-
-    media_type = "application/json"
-
-    def render(self, content: Body) -> bytes:
-        return orjson.dumps(content, default=_uuid)
-
-
-def _uuid(value: object) -> str:
-    """orjson writes ``uuid.UUID`` itself but not asyncpg's faster subclass of it."""
-    if isinstance(value, UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @lru_cache(maxsize=4096)

@@ -22,6 +22,7 @@ from shared.events.tickets import CoverageStatus
 from shared.http.commands import Context
 from shared.http.errors import ApiError, problem_response
 from shared.http.idempotency import IDEMPOTENT
+from shared.http.json_body import JsonBody
 from shared.http.paging import PageNo, PageSize
 
 REGISTERED = Counter("tickets_registered_total", "Tickets registered, by coverage status", ["coverage"])
@@ -33,10 +34,12 @@ router = APIRouter(tags=["tickets"])
 
 
 def refused(request: Request, exc: NotCovered) -> JSONResponse:
-    """409 in the usual error shape, plus the coverage the refusal was based on."""
+    """409 in the usual error shape, plus the coverage the refusal was based on (through its
+    model: a refusal is rare, and the problem body is plain JSON)."""
     REFUSED.inc()
     errors = [{"field": exc.field, "rule": exc.rule, "message": exc.message}]
-    return problem_response(request, 409, errors, coverage=views.coverage(exc.coverage).model_dump(mode="json"))
+    shown = s.CoverageOut.model_validate(views.coverage(exc.coverage)).model_dump(mode="json")
+    return problem_response(request, 409, errors, coverage=shown)
 
 
 @router.post(
@@ -49,7 +52,9 @@ def refused(request: Request, exc: NotCovered) -> JSONResponse:
     },
     dependencies=[allow(Role.DISPATCHER), IDEMPOTENT],
 )
-async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context, request: Request):
+async def register_ticket(
+    body: s.RegisterTicketRequest, tickets: Tickets, ctx: Context, request: Request
+) -> JsonBody | JSONResponse:
     """Register a ticket; the answer carries the client's coverage on the registration date."""
     registration = Registration(
         ticket_id=uuid.uuid4(),
@@ -66,13 +71,13 @@ async def register_ticket(body: s.RegisterTicketRequest, tickets: Tickets, ctx: 
         return refused(request, exc)
     assert result.state is not None
     REGISTERED_BY_STATUS[result.state.coverage.status].inc()
-    return views.ticket(result.state, result.position)
+    return JsonBody(views.ticket(result.state, result.position), status_code=201)
 
 
 @router.get("/tickets/{ticket_id}", response_model=s.TicketOut, dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
-async def get_ticket(ticket_id: UUID, tickets: Tickets) -> s.TicketOut:
+async def get_ticket(ticket_id: UUID, tickets: Tickets) -> JsonBody:
     loaded = await tickets.get(ticket_id)
-    return views.ticket(loaded.state, loaded.position)
+    return JsonBody(views.ticket(loaded.state, loaded.position))
 
 
 @router.get("/tickets", response_model=s.TicketsPage, dependencies=[allow(Role.DISPATCHER, Role.MANAGER)])
@@ -100,21 +105,22 @@ async def list_tickets(
     response_model=s.ItemAdded,
     dependencies=[allow(Role.DISPATCHER), IDEMPOTENT],
 )
-async def add_item(ticket_id: UUID, body: s.AddItemRequest, tickets: Tickets, ctx: Context) -> s.ItemAdded:
+async def add_item(ticket_id: UUID, body: s.AddItemRequest, tickets: Tickets, ctx: Context) -> JsonBody:
     """Add a line from the price list at its current price."""
     line_id = uuid.uuid4()
     result = await tickets.add_item(ticket_id, line_id, body.code, body.quantity, ctx)
     assert result.state is not None
-    return s.ItemAdded(line_id=line_id, position=result.position, ticket=views.ticket(result.state, result.position))
+    shown = {"line_id": line_id, "position": result.position, "ticket": views.ticket(result.state, result.position)}
+    return JsonBody(shown, status_code=201)
 
 
 @router.delete(
     "/tickets/{ticket_id}/items/{line_id}", response_model=s.ItemRemoved, dependencies=[allow(Role.DISPATCHER)]
 )
-async def remove_item(ticket_id: UUID, line_id: UUID, tickets: Tickets, ctx: Context) -> s.ItemRemoved:
+async def remove_item(ticket_id: UUID, line_id: UUID, tickets: Tickets, ctx: Context) -> JsonBody:
     """Remove a line (removing it again changes nothing and answers position null)."""
     result = await tickets.remove_item(ticket_id, line_id, ctx)
     current = await tickets.get(ticket_id) if result.position is None else None
     assert result.state is not None
     shown = result.position if current is None else current.position
-    return s.ItemRemoved(position=result.position, ticket=views.ticket(result.state, shown))
+    return JsonBody({"position": result.position, "ticket": views.ticket(result.state, shown)})
