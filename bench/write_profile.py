@@ -81,15 +81,18 @@ async def _reset(ctx: Ctx) -> None:
         await conn.close()
 
 
-async def _one(ctx: Ctx, name: str, service: str, op, seconds: float, rate: float | None = None) -> list[str]:
-    """``op`` for ``seconds``: at its capacity (32 clients back to back), or at ``rate`` (open loop)."""
+async def _one(
+    ctx: Ctx, name: str, service: str, op, seconds: float, rate: float | None = None, also: tuple[str, ...] = ()
+) -> list[str]:
+    """``op`` for ``seconds``: at its capacity (32 clients back to back), or at ``rate`` (open
+    loop), py-spy sampling ``service`` and the services in ``also``."""
     from bench.measure import settle
 
     await settle(ctx)
     await _reset(ctx)
     label = f"{name} capacity" if rate is None else f"{name} at {rate:g}/s"
     result: LoadResult = await measure(
-        ctx, op, rate=rate, concurrency=32, duration=seconds, profile_label=label, profile=(service,)
+        ctx, op, rate=rate, concurrency=32, duration=seconds, profile_label=label, profile=(service, *also)
     )
     lines = [
         f"## {name}: {result.ok:,} requests in {seconds:.0f} s ({result.throughput:,.0f}/s, "
@@ -99,13 +102,16 @@ async def _one(ctx: Ctx, name: str, service: str, op, seconds: float, rate: floa
         "",
         *(await _statements(ctx, result.ok)),
         "",
-        "py-spy of " + service + ":",
-        "```",
-        ctx.report.profiles.get(f"{label} — {service}", "(py-spy not found)"),
-        "```",
-        *_deeper(ctx, label, service),
-        "",
     ]
+    for sampled in (service, *also):
+        lines += [
+            "py-spy of " + sampled + ":",
+            "```",
+            ctx.report.profiles.get(f"{label} — {sampled}", "(py-spy not found)"),
+            "```",
+            *_deeper(ctx, label, sampled),
+            "",
+        ]
     return lines
 
 
@@ -165,7 +171,8 @@ async def _online(ctx: Ctx, only: set[str], seconds: float, e2e_rate: float) -> 
                 if answer["coverage"]["status"] == "unknown":
                     raise tickets.CoverageUnknown()
 
-            out += await _one(ctx, "tickets (POST /tickets)", "tickets", register, seconds)
+            # projections too: each registration is also its coverage answer
+            out += await _one(ctx, "tickets (POST /tickets)", "tickets", register, seconds, also=("projections",))
         finally:
             await pool.close()
     if "e2e" in only:
