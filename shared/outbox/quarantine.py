@@ -69,8 +69,10 @@ DELETE_AND_SELECT_AFTER = f"""
 """Delete rows Kafka acknowledged ($1) and read the next rows after id $2, in one round trip.
 
 A row with a smaller id that commits later is left for the next transaction's
-:data:`SELECT_BATCH`: its key's later rows commit after it (writers lock per key), so none
-of them can have gone ahead of it."""
+:data:`SELECT_BATCH`, and so are its key's later rows: they commit after it (writers lock per
+key), after the relay transaction's one snapshot (it is REPEATABLE READ), so none of them can
+go ahead of it. Under READ COMMITTED this read would see the key's later row and not the
+earlier one (``test_a_row_that_commits_late_goes_before_its_keys_later_rows_even_mid_transaction``)."""
 
 MOVE = """
     WITH moved AS (DELETE FROM outbox WHERE id = $1 RETURNING *)

@@ -209,7 +209,12 @@ class OutboxRelay:
         nothing sent after what failed, and a rolled-back transaction leaves every row it read
         in the outbox (sent again later: at-least-once, as after a crash before the commit).
         """
-        async with self._pool.acquire() as conn, conn.transaction():
+        # One snapshot for every round (REPEATABLE READ): a row that commits after the first
+        # read, with an id below the rows already read, and its key's later rows (which commit
+        # after it: writers lock per key) are all left to the next transaction, which reads them
+        # in id order. Read committed, the next round's ``id > last`` read saw the later row and
+        # not the earlier one, and Kafka got a key's events out of order.
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             self._standby = not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK)
             if self._standby:
                 return 0

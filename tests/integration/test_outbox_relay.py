@@ -331,3 +331,78 @@ async def test_a_refusal_in_a_later_round_quarantines_one_row_and_every_other_ke
     for key in keys:  # per key, first arrivals in outbox order
         arrived = [p for p, k in first.items() if k == key]
         assert arrived == [m.payload for m in expected if m.key == key], key
+
+
+async def test_a_row_that_commits_late_goes_before_its_keys_later_rows_even_mid_transaction(
+    stack, eventstore_pool, fresh_topic, monkeypatch
+):
+    """A writer draws an outbox id, then commits after the relay has read past it (ids are
+    drawn at insert, commits land in another order). Its key's next row commits right after it
+    (writers lock per key) — here while the relay's first batch is in flight, before the
+    relay reads its next batch in the same transaction. That read must not see the key's later
+    row: Kafka would have it before the earlier one. The relay's transaction reads one snapshot,
+    so both wait for the next transaction, which reads them in id order."""
+    late, later = (
+        OutboxMessage(topic=fresh_topic, key="client-late", event_id=uuid.uuid4(), payload=p, headers={})
+        for p in (b'{"n": "late"}', b'{"n": "later"}')
+    )
+    others = [
+        OutboxMessage(topic=fresh_topic, key=f"client-{i}", event_id=uuid.uuid4(), payload=b"{}", headers={})
+        for i in range(10)
+    ]
+    straggler = await eventstore_pool.acquire()
+    pending = straggler.transaction()
+    await pending.start()
+    await enqueue(straggler, [late])  # its id is drawn now, below the others'
+    async with eventstore_pool.acquire() as conn, conn.transaction():
+        await enqueue(conn, others)  # a full first batch (batch_size 10) the relay reads without `late`
+
+    from shared.outbox import relay as relay_module
+
+    real_send = relay_module.send
+    calls = 0
+
+    async def send_then_commit_the_straggler(producer, prepared):
+        nonlocal calls
+        calls += 1
+        futures = await real_send(producer, prepared)
+        if calls == 1:  # the first batch is in flight: `late` commits, then its key's next row
+            await pending.commit()
+            async with eventstore_pool.acquire() as conn, conn.transaction():
+                await enqueue(conn, [later])
+        return futures
+
+    monkeypatch.setattr(relay_module, "send", send_then_commit_the_straggler)
+    relay = OutboxRelay(
+        eventstore_pool,
+        lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay-late"),
+        batch_size=10,
+        rounds=3,
+        idle_wait=0.2,
+        service="test-late",
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+
+        async def drained() -> bool:
+            return await eventstore_pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+        await wait_until(drained, 30, "every row to be published")
+    finally:
+        relay.stop()
+        await task
+        await eventstore_pool.release(straggler)
+    assert calls >= 2
+    consumer = AIOKafkaConsumer(
+        fresh_topic, bootstrap_servers=stack.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    arrived: list[bytes] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(arrived) < 2 and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                arrived += [r.value for r in records if r.key == b"client-late"]
+    finally:
+        await consumer.stop()
+    assert arrived[:2] == [late.payload, later.payload]
