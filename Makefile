@@ -11,7 +11,7 @@ RUN := python -m deploy.local
 
 .PHONY: help system-packages install up down status services-up services-down demo lint test test-unit test-integration \
         test-e2e test-faults asyncapi asyncapi-check asyncapi-examples run-contracts run-projections run-tickets run-notifier \
-        run-scheduler rebuild-projections bench bench-full bench-statements bench-console bench-migrations bench-scale bench-catch-up duplicates clean token deploy-tools test-deploy browser run-console
+        run-scheduler rebuild-projections bench bench-full bench-statements bench-console bench-migrations bench-outbox-scan bench-scale bench-catch-up duplicates clean token deploy-tools test-deploy browser run-console
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -163,6 +163,9 @@ bench-console: install ## the client card's server time with 2M periods in the r
 
 bench-migrations: install ## writes during an index migration on 2.1M periods, ordinary vs CONCURRENTLY (own PostgreSQL)
 	@$(BIN)/python -m bench.migration_writes
+
+bench-outbox-scan: install ## the relay's first read after a 2M-row drain, from the left vs from the scan floor (own PostgreSQL)
+	@$(BIN)/python -m bench.outbox_scan
 
 bench-scale: install ## two replicas each of contracts, projections, tickets vs one: lost/duplicated effects, CPU per command (own stack; ~10 min)
 	@$(BIN)/python -m bench.scale_out

@@ -57,9 +57,10 @@ _NOT_WAITING = "NOT EXISTS (SELECT 1 FROM outbox_quarantine q WHERE q.key = o.ke
 
 SELECT_BATCH = f"""
     SELECT id, topic, key, payload, headers FROM outbox o
-    WHERE {_NOT_WAITING}
+    WHERE id >= $2 AND {_NOT_WAITING}
     ORDER BY id LIMIT $1"""
-"""The next rows in id order, but none of a key with a quarantined row (they wait behind it)."""
+"""The next rows in id order from the scan floor $2 (``shared.outbox.scan_floor``), but none of a
+key with a quarantined row (they wait behind it)."""
 
 DELETE_AND_SELECT_AFTER = f"""
     WITH published AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]))

@@ -20,6 +20,9 @@ Rules that keep it correct:
   acknowledges batch N, the rows of N-1 are deleted and N+1 is read and built, but N+1 is sent
   only after every record of N is acknowledged — so nothing is ever sent past a batch that
   failed, and a rollback leaves every row the transaction read.
+* **Scans start at the floor.** Every transaction's first read starts at an id below which no
+  row is left or can still commit (``shared.outbox.scan_floor``), not at the left of the
+  primary key, where a large drain leaves dead entries until a vacuum.
 * **Nothing blocks the rest.** A row the broker refuses for good (too large, no such topic)
   is moved to ``outbox_quarantine`` with the error, and the rows of its key after it wait
   behind it (``shared.outbox.quarantine``); every other key goes on.
@@ -55,6 +58,7 @@ from shared.db.locks import RELAY_LOCK
 from shared.kafka_producer import stop_producer
 from shared.kafka_security import client_options
 from shared.logging import get_logger
+from shared.outbox import scan_floor
 from shared.outbox.messages import NOTIFY_CHANNEL
 from shared.outbox.quarantine import DELETE_AND_SELECT_AFTER, REFUSED_FOR_GOOD, SELECT_BATCH, isolate
 from shared.settings import KafkaSettings
@@ -121,11 +125,14 @@ class OutboxRelay:
         idle_wait: float = 0.5,
         max_backoff: float = 5.0,
         service: str = "outbox",
+        floor_every: float = scan_floor.EVERY,
     ) -> None:
         """``service``: the ``service`` label of this relay's metrics (contracts, tickets).
         ``rounds``: batches of ``batch_size`` rows one transaction publishes at most, each read
-        while Kafka acknowledges the one before (see ``publish_batch``)."""
+        while Kafka acknowledges the one before (see ``publish_batch``). ``floor_every``:
+        seconds between two steps of the scan floor (``shared.outbox.scan_floor``)."""
         self._pool = pool
+        self.floor = scan_floor.ScanFloor(floor_every)
         self.service = service
         self._published = PUBLISHED.labels(service)
         self._measured_at = 0.0
@@ -170,6 +177,8 @@ class OutboxRelay:
                 self._backlog = False
                 await self.publish_batch()
                 failures = 0
+                if not self._standby and self.floor.due():
+                    await self.floor.step(self._pool)
                 if time.monotonic() - self._measured_at >= MEASURE_EVERY:
                     await self.measure()
                 if not self._backlog:
@@ -218,7 +227,7 @@ class OutboxRelay:
             self._standby = not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK)
             if self._standby:
                 return 0
-            rows = await conn.fetch(SELECT_BATCH, self._batch_size)
+            rows = await conn.fetch(SELECT_BATCH, self._batch_size, self.floor.value)
             if not rows:
                 return 0
             producer = self._producer
@@ -291,11 +300,13 @@ class OutboxRelay:
         self._stopping.set()
 
     async def measure(self) -> None:
-        """Set ``outbox_backlog_rows`` and ``outbox_oldest_age_seconds`` from the table."""
+        """Set ``outbox_backlog_rows`` and ``outbox_oldest_age_seconds`` from the table (from
+        the scan floor: nothing is left below it)."""
         row = await self._pool.fetchrow(
-            """SELECT (SELECT count(*) FROM outbox) AS rows,
+            """SELECT (SELECT count(*) FROM outbox WHERE id >= $1) AS rows,
                       coalesce(extract(epoch FROM clock_timestamp()
-                               - (SELECT created_at FROM outbox ORDER BY id LIMIT 1)), 0) AS age"""
+                               - (SELECT created_at FROM outbox WHERE id >= $1 ORDER BY id LIMIT 1)), 0) AS age""",
+            self.floor.value,
         )
         BACKLOG.labels(self.service).set(row["rows"])
         OLDEST_AGE.labels(self.service).set(max(float(row["age"]), 0.0))
