@@ -24,7 +24,7 @@ import httpx
 
 from deploy.local import processes
 from deploy.local.api import StackInfo, start_stack, stop_stack
-from deploy.local.layout import REPO, StackPorts
+from deploy.local.layout import REPO, RunDir, StackPorts
 from deploy.local.services import SERVICES, instance_names, replica_env, replica_name, service_env, spec_of
 from shared.calendar import CalendarSettings, CompanyCalendar
 
@@ -211,9 +211,16 @@ def peak_rss_kb(pid: int) -> int | None:
     return None
 
 
+PG_LOGGING = "log_autovacuum_min_duration=250ms log_checkpoints=on log_min_duration_statement=1s log_lock_waits=on"
+"""What the bench's PostgreSQL logs beyond warnings, kept with the services' logs: vacuums over
+250 ms, checkpoints, statements over 1 s, lock waits over ``deadlock_timeout``. The 3 December
+full run's first write window timed out 821 of 3,000 commands and nothing told why."""
+
+
 def open_env(say=print) -> BenchEnv:
     run_dir = Path(tempfile.mkdtemp(prefix="abonent-bench-"))
     say(f"bench stack in {run_dir}")
+    os.environ["ABONENT_PG_SETTINGS"] = f"{os.environ.get('ABONENT_PG_SETTINGS', '')} {PG_LOGGING}".strip()
     try:
         stack = start_stack(run_dir, StackPorts.free(), progress=lambda m: say(f"  {m}"))
     except BaseException:
@@ -226,7 +233,13 @@ def open_env(say=print) -> BenchEnv:
 def keep_logs(env: BenchEnv) -> Path:
     """Copy the services' and tools' logs out of the run dir before it is deleted."""
     target = Path(tempfile.mkdtemp(prefix="abonent-bench-logs-"))
-    for log in [*env.run_dir.glob("*.log"), *env.services_dir.glob("*.log"), env.run_dir / "kafka" / "kafka.log"]:
+    pg_log = RunDir(env.run_dir).pg / "postgres.log"
+    for log in [
+        *env.run_dir.glob("*.log"),
+        *env.services_dir.glob("*.log"),
+        env.run_dir / "kafka" / "kafka.log",
+        pg_log,
+    ]:
         if log.exists():
             shutil.copy(log, target / log.name)
     return target
