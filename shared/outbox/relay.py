@@ -185,6 +185,7 @@ class OutboxRelay:
                     await self._sleep(self._idle_wait, wake_on_notify=not self._standby)
             except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 self.stats.failures += 1
+                self.floor.reset()  # the database may not be the one the floor was read from
                 FAILURES.labels(self.service, failure_reason(exc)).inc()
                 failures += 1
                 backoff = self._backoff.delay(failures)

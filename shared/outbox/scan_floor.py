@@ -23,8 +23,11 @@ larger ones were published. The floor is raised in two steps, at least ``every``
    first quarantined row — a released row goes back under its own id
    (:func:`shared.outbox.quarantine.release`), so the floor never passes one.
 
-The floor only ever rises, lives in memory, and is the same fact for every relay of the
-database: a restarted relay (or a new leader) starts at 0 and walks the dead entries once.
+The floor lives in memory and is the same fact for every relay of the database: a restarted
+relay (or a new leader) starts at 0 and walks the dead entries once. It only rises, except when
+the database is no longer the one it was read from: a sequence found below the floor (a database
+restored from a backup) or any failure of the relay (a lost connection, PostgreSQL restarted)
+sends it back to 0.
 
 Assumptions, checked where they can be: the sequence hands out one value at a time (``CACHE
 1``, bigserial's default; with a session cache an id is drawn long before it is used, and the
@@ -89,6 +92,11 @@ class ScanFloor:
     def due(self) -> bool:
         return not self._disabled and time.monotonic() - self._stepped_at >= self._every
 
+    def reset(self) -> None:
+        """Back to 0: the next scans start at the left of the primary key again."""
+        self.value = 0
+        self._candidate = None
+
     async def step(self, pool: asyncpg.Pool) -> int:
         """Raise the floor if the candidate's transactions have all ended, then take the next
         candidate. Returns the floor."""
@@ -101,6 +109,14 @@ class ScanFloor:
                 self._candidate = None
             if self._candidate is None:
                 row = await conn.fetchrow(HIGHEST_DRAWN)
+                if row["drawn"] + 1 < self.value:
+                    log.warning(
+                        "the outbox id sequence is below the scan floor: back to 0",
+                        drawn=row["drawn"],
+                        floor=self.value,
+                    )
+                    self.reset()
+                    return self.value
                 if row["cache"] != 1:
                     self._disabled = True
                     log.warning(

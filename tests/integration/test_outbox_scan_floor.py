@@ -11,6 +11,7 @@ import json
 import uuid
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaConnectionError
 
 from shared.kafka_security import plaintext
 from shared.outbox import quarantine
@@ -182,3 +183,56 @@ async def wait_for_empty(pool, timeout: float = 30) -> None:
     while await pool.fetchval("SELECT count(*) FROM outbox"):
         assert loop.time() < deadline, "the relay left rows in the outbox"
         await asyncio.sleep(0.05)
+
+
+async def test_a_sequence_found_below_the_floor_sends_it_back_to_zero(eventstore_pool) -> None:
+    """A database restored from a backup under a running relay: its ids start again below the
+    floor the relay had read from the database before."""
+    pool = eventstore_pool
+    await published(pool, await committed(pool, 10))
+    floor = ScanFloor(every=0)
+    assert await steps(floor, pool) == 11
+    await pool.execute("SELECT setval('outbox_id_seq', 3)")
+    assert await steps(floor, pool, 1) == 0
+    assert await steps(floor, pool, 2) == 4
+    newest = (await committed(pool, 1))[0]
+    assert [r["id"] for r in await pool.fetch(SELECT_BATCH, 10, floor.value)] == [newest] == [4]
+
+
+async def test_a_failed_relay_batch_sends_the_floor_back_to_zero(
+    stack, eventstore_pool, fresh_topic, monkeypatch
+) -> None:
+    """A failure may mean PostgreSQL restarted or was restored: the relay forgets its floor, and
+    the retry reads from the left of the primary key."""
+    from shared.outbox import relay as relay_module
+
+    pool = eventstore_pool
+    relay = OutboxRelay(
+        pool,
+        lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay-floor-reset"),
+        idle_wait=0.05,
+        floor_every=0.05,
+        service="test-floor-reset",
+    )
+    real_send = relay_module.send
+    floors_at_send: list[int] = []
+
+    async def fail_once(producer, prepared):
+        floors_at_send.append(relay.floor.value)
+        if len(floors_at_send) == 1:
+            raise KafkaConnectionError()
+        return await real_send(producer, prepared)
+
+    task = asyncio.create_task(relay.run())
+    try:
+        await committed(pool, 20, fresh_topic)
+        await wait_until(lambda: relay.floor.value > 20, "the floor to rise past the published rows")
+        monkeypatch.setattr(relay_module, "send", fail_once)
+        await committed(pool, 1, fresh_topic)
+        await wait_for_empty(pool)
+        await wait_until(lambda: relay.floor.value > 21, "the floor to rise again")
+    finally:
+        relay.stop()
+        await task
+    assert relay.stats.failures == 1
+    assert floors_at_send[0] > 20 and floors_at_send[1] == 0, floors_at_send
