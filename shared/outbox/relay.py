@@ -301,14 +301,14 @@ class OutboxRelay:
         self._stopping.set()
 
     async def measure(self) -> None:
-        """Set ``outbox_backlog_rows`` and ``outbox_oldest_age_seconds`` from the table (from
-        the scan floor: nothing is left below it)."""
-        row = await self._pool.fetchrow(
-            """SELECT (SELECT count(*) FROM outbox WHERE id >= $1) AS rows,
-                      coalesce(extract(epoch FROM clock_timestamp()
-                               - (SELECT created_at FROM outbox WHERE id >= $1 ORDER BY id LIMIT 1)), 0) AS age""",
-            self.floor.value,
-        )
+        """Set ``outbox_backlog_rows`` and ``outbox_oldest_age_seconds`` from the table.
+
+        The oldest row is looked up from the scan floor (nothing is left below it). The count is
+        not: with the floor as a parameter the statement's generic plan counts by the primary
+        key, visiting the heap row by row (1 M rows waiting: 3 × 404 ms of CPU in parallel
+        workers against 3 × 113 ms for the sequential scan it does without; the full run of
+        3 December 17:41 spent twice PostgreSQL's CPU per published event)."""
+        row = await self._pool.fetchrow(MEASURE, self.floor.value)
         BACKLOG.labels(self.service).set(row["rows"])
         OLDEST_AGE.labels(self.service).set(max(float(row["age"]), 0.0))
         self._measured_at = time.monotonic()
@@ -317,6 +317,12 @@ class OutboxRelay:
         count: int = await self._pool.fetchval("SELECT count(*) FROM outbox")
         return count
 
+
+MEASURE = """
+    SELECT (SELECT count(*) FROM outbox) AS rows,
+           coalesce(extract(epoch FROM clock_timestamp()
+                    - (SELECT created_at FROM outbox WHERE id >= $1 ORDER BY id LIMIT 1)), 0) AS age"""
+"""The backlog and the oldest row's age; $1 is the scan floor (``OutboxRelay.measure``)."""
 
 DELETE = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
 ACK_TIMEOUT = 30.0
