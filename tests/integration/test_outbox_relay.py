@@ -34,6 +34,7 @@ from shared.eventstore.store import PostgresEventStore
 from shared.kafka_security import plaintext
 from shared.outbox.messages import OutboxMessage, enqueue, envelope_message
 from shared.outbox.relay import OutboxRelay, make_producer
+from tests.support.kafka import raw_values
 
 TOTAL_EVENTS = 10_000
 STREAMS = 500
@@ -393,16 +394,5 @@ async def test_a_row_that_commits_late_goes_before_its_keys_later_rows_even_mid_
         await task
         await eventstore_pool.release(straggler)
     assert calls >= 2
-    consumer = AIOKafkaConsumer(
-        fresh_topic, bootstrap_servers=stack.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    arrived: list[bytes] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + 30
-        while len(arrived) < 2 and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                arrived += [r.value for r in records if r.key == b"client-late"]
-    finally:
-        await consumer.stop()
+    arrived = await raw_values(stack.kafka_bootstrap, fresh_topic, expected=2, key=b"client-late")
     assert arrived[:2] == [late.payload, later.payload]

@@ -11,7 +11,6 @@ import contextlib
 import json
 import uuid
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaConnectionError
 
 from shared.kafka_security import plaintext
@@ -20,6 +19,7 @@ from shared.outbox.messages import OutboxMessage, enqueue
 from shared.outbox.quarantine import SELECT_BATCH
 from shared.outbox.relay import EXACT_UP_TO, MEASURE, OutboxRelay, make_producer
 from shared.outbox.scan_floor import ScanFloor
+from tests.support.kafka import raw_values
 
 
 def message(topic: str = "t", key: str = "k", payload: bytes = b"{}") -> OutboxMessage:
@@ -121,19 +121,24 @@ async def test_a_sequence_that_caches_ids_per_session_keeps_the_floor_at_zero(ev
     assert not floor.due()
 
 
+def stepping_often(pool, bootstrap: str, name: str) -> OutboxRelay:
+    """A relay that wakes and steps its scan floor every 50 ms."""
+    return OutboxRelay(
+        pool,
+        lambda: make_producer(plaintext(bootstrap), name),
+        idle_wait=0.05,
+        floor_every=0.05,
+        service=name,
+    )
+
+
 async def test_the_relay_publishes_a_row_committed_after_the_floor_rose_past_its_neighbours(
     stack, eventstore_pool, fresh_topic
 ) -> None:
     """The relay's own loop, stepping the floor every 50 ms while a writer holds a drawn id
     open for seconds and other rows are published around it."""
     pool = eventstore_pool
-    relay = OutboxRelay(
-        pool,
-        lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay-floor"),
-        idle_wait=0.05,
-        floor_every=0.05,
-        service="test-floor",
-    )
+    relay = stepping_often(pool, stack.kafka_bootstrap, "test-floor")
     task = asyncio.create_task(relay.run())
     straggler = await pool.acquire()
     try:
@@ -155,18 +160,7 @@ async def test_the_relay_publishes_a_row_committed_after_the_floor_rose_past_its
         relay.stop()
         await task
 
-    consumer = AIOKafkaConsumer(
-        fresh_topic, bootstrap_servers=stack.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    arrived: list[bytes] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + 30
-        while len(arrived) < 71 and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                arrived += [r.value for r in records]
-    finally:
-        await consumer.stop()
+    arrived = await raw_values(stack.kafka_bootstrap, fresh_topic, expected=71)
     assert len(arrived) == 71 and b'{"n": "late"}' in arrived
 
 
@@ -208,13 +202,7 @@ async def test_a_failed_relay_batch_sends_the_floor_back_to_zero(
     from shared.outbox import relay as relay_module
 
     pool = eventstore_pool
-    relay = OutboxRelay(
-        pool,
-        lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay-floor-reset"),
-        idle_wait=0.05,
-        floor_every=0.05,
-        service="test-floor-reset",
-    )
+    relay = stepping_often(pool, stack.kafka_bootstrap, "test-floor-reset")
     real_send = relay_module.send
     floors_at_send: list[int] = []
 

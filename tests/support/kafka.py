@@ -42,6 +42,24 @@ async def collect(
     return found
 
 
+async def raw_values(
+    bootstrap: str, topic: str, *, expected: int, key: bytes | None = None, timeout: float = 30.0
+) -> list[bytes]:
+    """The values on ``topic`` (of Kafka key ``key`` only, if given), from the beginning, once
+    ``expected`` have arrived or ``timeout`` has passed: the caller asserts on what came."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    arrived: list[bytes] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(arrived) < expected and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                arrived += [r.value for r in records if key is None or r.key == key]
+    finally:
+        await consumer.stop()
+    return arrived
+
+
 async def partitions_of(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
     """Every partition of ``topics`` (each topic must exist)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
