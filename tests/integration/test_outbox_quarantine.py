@@ -6,7 +6,6 @@ its own key wait behind it until an operator releases it."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -14,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared.outbox import quarantine
 from shared.outbox.messages import OutboxMessage, enqueue
 from shared.outbox.relay import OutboxRelay
+from tests.support.plans import blocks_touched
 
 
 def message(topic: str, key: str, payload: bytes = b"{}") -> OutboxMessage:
@@ -91,12 +91,6 @@ async def test_a_row_the_broker_refuses_for_good_is_quarantined_and_the_rest_goe
     finally:
         relay.stop()
         await task
-
-
-async def blocks_touched(pool, sql: str, *args) -> int:
-    plan = await pool.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args)
-    top = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]  # the pool may decode json
-    return top["Shared Hit Blocks"] + top["Shared Read Blocks"]
 
 
 async def test_the_readiness_report_does_not_read_the_pages_a_large_drain_left_behind(eventstore_pool) -> None:

@@ -275,6 +275,18 @@ async def _outbox_empty(pool) -> bool:
     return await pool.fetchval("SELECT count(*) FROM outbox") == 0
 
 
+def relay_in_rounds(pool, bootstrap: str, name: str, *, batch_size: int, rounds: int) -> OutboxRelay:
+    """A relay publishing ``rounds`` batches of ``batch_size`` rows a transaction."""
+    return OutboxRelay(
+        pool,
+        lambda: make_producer(plaintext(bootstrap), name),
+        batch_size=batch_size,
+        rounds=rounds,
+        idle_wait=0.2,
+        service=name,
+    )
+
+
 async def test_a_refusal_in_a_later_round_quarantines_one_row_and_every_other_key_follows_in_order(
     stack, eventstore_pool, fresh_topic
 ):
@@ -291,14 +303,7 @@ async def test_a_refusal_in_a_later_round_quarantines_one_row_and_every_other_ke
     )
     async with eventstore_pool.acquire() as conn, conn.transaction():
         await enqueue(conn, rows)
-    relay = OutboxRelay(
-        eventstore_pool,
-        lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay-rounds"),
-        batch_size=50,
-        rounds=5,
-        idle_wait=0.2,
-        service="test-rounds",
-    )
+    relay = relay_in_rounds(eventstore_pool, stack.kafka_bootstrap, "test-rounds", batch_size=50, rounds=5)
     task = asyncio.create_task(relay.run())
     held_back = [m for m in rows[184:] if m.key == too_big.key]
     try:
@@ -374,14 +379,7 @@ async def test_a_row_that_commits_late_goes_before_its_keys_later_rows_even_mid_
         return futures
 
     monkeypatch.setattr(relay_module, "send", send_then_commit_the_straggler)
-    relay = OutboxRelay(
-        eventstore_pool,
-        lambda: make_producer(plaintext(stack.kafka_bootstrap), "test-relay-late"),
-        batch_size=10,
-        rounds=3,
-        idle_wait=0.2,
-        service="test-late",
-    )
+    relay = relay_in_rounds(eventstore_pool, stack.kafka_bootstrap, "test-late", batch_size=10, rounds=3)
     task = asyncio.create_task(relay.run())
     try:
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 
 from aiokafka.errors import KafkaConnectionError
@@ -20,6 +19,7 @@ from shared.outbox.quarantine import SELECT_BATCH
 from shared.outbox.relay import EXACT_UP_TO, MEASURE, OutboxRelay, make_producer
 from shared.outbox.scan_floor import ScanFloor
 from tests.support.kafka import raw_values
+from tests.support.plans import blocks_touched
 
 
 def message(topic: str = "t", key: str = "k", payload: bytes = b"{}") -> OutboxMessage:
@@ -83,12 +83,6 @@ async def test_the_floor_stops_at_a_quarantined_row_which_comes_back_under_its_o
 
     assert await quarantine.release(pool, ids[0], "retry")
     assert [r["id"] for r in await pool.fetch(SELECT_BATCH, 10, floor.value)] == [ids[0]]
-
-
-async def blocks_touched(pool, sql: str, *args) -> int:
-    plan = await pool.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args)
-    top = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-    return top["Shared Hit Blocks"] + top["Shared Read Blocks"]
 
 
 async def test_after_a_large_drain_the_first_read_of_a_relay_transaction_reads_a_few_pages(eventstore_pool) -> None:
@@ -253,9 +247,7 @@ async def test_the_backlog_is_counted_when_small_and_spanned_when_large(eventsto
         await conn.execute("SET plan_cache_mode = force_generic_plan")
         await conn.execute(f"PREPARE measure(bigint, bigint) AS {MEASURE}")
         try:
-            plan = await conn.fetchval("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE measure(0, 20000)")
+            touched = await blocks_touched(conn, "EXECUTE measure(0, 20000)")
         finally:
             await conn.execute("DEALLOCATE measure; RESET plan_cache_mode")
-    top = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-    touched = top["Shared Hit Blocks"] + top["Shared Read Blocks"]
     assert touched < 20, touched  # three probes of the key, not a read of 30,011 rows
